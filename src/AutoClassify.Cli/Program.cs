@@ -1,0 +1,6 @@
+namespace AutoClassify.Cli;
+
+static class Program
+{
+    static int Main(string[] args) => CliApp.Run(args);
+}

@@ -1,0 +1,74 @@
+using AutoClassify.Features;
+using AutoClassify.Preprocessing;
+
+namespace AutoClassify.Models;
+
+/// <summary>
+/// Everything a model may learn from, indexed like the dataset. Each arm reads the representation it
+/// needs: the SVM the feature matrix, the CNN the images.
+/// </summary>
+public sealed class TrainingData
+{
+    public required IReadOnlyList<string> ClassNames { get; init; }
+
+    /// <summary>Class index of every item.</summary>
+    public required int[] Labels { get; init; }
+
+    public FeatureMatrix? Features { get; init; }
+
+    public IReadOnlyList<GrayImage>? Images { get; init; }
+
+    /// <summary>Object masks aligned with <see cref="Images"/>; null entries where none is known.</summary>
+    public IReadOnlyList<BinaryMask?>? Masks { get; init; }
+
+    public int ClassCount => ClassNames.Count;
+}
+
+/// <summary>The run-wide settings a trainer receives for one fit.</summary>
+public sealed class TrainingContext
+{
+    public required int Seed { get; init; }
+
+    /// <summary>Worker threads a trainer may use; 0 means all cores.</summary>
+    public int Threads { get; init; }
+
+    public Action<string>? Log { get; init; }
+
+    /// <summary>Reports progress of this fit as a fraction in [0, 1].</summary>
+    public IProgress<double>? Progress { get; init; }
+
+    public CancellationToken CancellationToken { get; init; }
+
+    public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
+}
+
+/// <summary>A model family in a benchmark: fits on the training indices of one fold.</summary>
+public interface IModelTrainer
+{
+    /// <summary>Stable name used on the command line and in reports (e.g. <c>svm</c>, <c>lipnet4</c>).</summary>
+    string Name { get; }
+
+    ITrainedModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context);
+}
+
+/// <summary>A fitted model.</summary>
+public interface ITrainedModel : IDisposable
+{
+    /// <summary>Class probabilities for each requested item: <c>result[i][k]</c>, rows sum to 1.</summary>
+    double[][] PredictProbabilities(TrainingData data, IReadOnlyList<int> indices);
+
+    /// <summary>What the fit chose or observed (tuned hyper-parameters, best epoch, curves), for the report.</summary>
+    TrainingSummary Summary { get; }
+}
+
+/// <summary>Facts about one fit that the report shows.</summary>
+public sealed class TrainingSummary
+{
+    /// <summary>Chosen hyper-parameters and other scalar facts, formatted invariantly.</summary>
+    public Dictionary<string, string> Facts { get; } = [];
+
+    /// <summary>Per-epoch curves (e.g. train_loss, val_loss, train_acc, val_acc), empty for non-iterative models.</summary>
+    public Dictionary<string, double[]> Curves { get; } = [];
+
+    public TimeSpan TrainingTime { get; set; }
+}

@@ -1,0 +1,24 @@
+using System.Runtime.InteropServices;
+
+namespace AutoClassify.Native;
+
+/// <summary>An exception raised inside OpenCV or libtorch, carrying the native library's own message.</summary>
+public sealed class NativeException(string message) : Exception(message);
+
+/// <summary>Entry points for the shim that are not tied to one area.</summary>
+public static class NativeShim
+{
+    /// <summary>Throws <see cref="NativeException"/> when the last call into the shim on this thread failed.</summary>
+    public static void CheckForErrors()
+    {
+        var error = NativeMethods.LastError();
+        if (error != IntPtr.Zero)
+            throw new NativeException(Marshal.PtrToStringUTF8(error) ?? "unknown native error");
+    }
+
+    /// <summary>The shim's version string.</summary>
+    public static string Version => Marshal.PtrToStringUTF8(NativeMethods.Version()) ?? "unknown";
+
+    /// <summary>True when the shim was built with libtorch (the CNN arm).</summary>
+    public static bool HasTorch => NativeMethods.HasTorch() != 0;
+}
