@@ -1,10 +1,69 @@
+using System.Diagnostics;
+using System.Reflection;
+
 namespace AutoClassify.Bench;
+
+/// <summary>A benchmark suite: prints ratios measured side by side in one run.</summary>
+internal interface IBenchSuite
+{
+    /// <summary>Short name used on the command line, e.g. <c>features</c>.</summary>
+    string Name { get; }
+
+    string Description { get; }
+
+    void Run(BenchOptions options);
+}
+
+/// <summary>Settings shared by every suite.</summary>
+internal sealed record BenchOptions(bool Quick, string RepoRoot, string SharedRoot);
 
 static class Program
 {
     static int Main(string[] args)
     {
-        Console.WriteLine("AutoClassify benchmarks: no suites registered yet.");
-        return args.Length >= 0 ? 0 : 1;
+        var suites = typeof(Program).Assembly.GetTypes()
+            .Where(t => typeof(IBenchSuite).IsAssignableFrom(t) && t is { IsClass: true, IsAbstract: false })
+            .Select(t => (IBenchSuite)Activator.CreateInstance(t)!)
+            .OrderBy(s => s.Name, StringComparer.Ordinal)
+            .ToList();
+
+        var quick = args.Contains("--quick");
+        var names = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
+        if (args.Contains("--list") || args.Contains("--help"))
+        {
+            Console.WriteLine("usage: bench [--quick] [suite ...]   (no suite: run all)");
+            foreach (var s in suites)
+                Console.WriteLine($"  {s.Name,-12} {s.Description}");
+            return 0;
+        }
+
+        var unknown = names.Where(n => suites.All(s => s.Name != n)).ToList();
+        if (unknown.Count > 0)
+        {
+            Console.Error.WriteLine($"Unknown suite(s): {string.Join(", ", unknown)}. Use --list.");
+            return 2;
+        }
+
+        var root = FindRepoRoot();
+        var options = new BenchOptions(quick, root, Path.GetFullPath(Path.Combine(root, "..", "shared")));
+        foreach (var suite in suites.Where(s => names.Count == 0 || names.Contains(s.Name)))
+        {
+            Console.WriteLine($"== {suite.Name}: {suite.Description}");
+            var clock = Stopwatch.StartNew();
+            suite.Run(options);
+            Console.WriteLine($"== {suite.Name} done in {clock.Elapsed.TotalSeconds:F1} s");
+            Console.WriteLine();
+        }
+        return 0;
+    }
+
+    static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "AutoClassify.sln")))
+                return dir.FullName;
+        }
+        return Directory.GetCurrentDirectory();
     }
 }
