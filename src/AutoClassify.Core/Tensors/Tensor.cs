@@ -291,6 +291,22 @@ public sealed partial class Tensor : IDisposable
         Check();
     }
 
+    /// <summary>Copies the raw bytes (any element type) into a buffer of exactly the tensor's byte size.</summary>
+    internal unsafe void CopyRawTo(Span<byte> destination)
+    {
+        fixed (byte* pointer = destination)
+            NativeMethods.TensorCopyTo(Handle, pointer, destination.Length);
+        Check();
+    }
+
+    /// <summary>A new CPU tensor from raw little-endian bytes of the given element type.</summary>
+    internal static unsafe Tensor FromRaw(ReadOnlySpan<byte> bytes, ScalarType dtype, ReadOnlySpan<long> shape)
+    {
+        CheckShape(shape);
+        fixed (byte* pointer = bytes)
+            return Wrap(NativeMethods.TensorFromBuffer(pointer, bytes.Length, (int)dtype, shape, shape.Length));
+    }
+
     /// <summary>The value of a one-element tensor.</summary>
     public double ToDouble()
     {
