@@ -24,6 +24,8 @@ struct Args {
   int64_t classes = 3;
   double validation = 0.15;
   bool augment = true;
+  int64_t predict = 0;
+  bool channels_last = false;
 };
 
 Args parse(int argc, char** argv) {
@@ -44,6 +46,8 @@ Args parse(int argc, char** argv) {
     else if (key == "--size") a.size = std::atoll(next());
     else if (key == "--classes") a.classes = std::atoll(next());
     else if (key == "--no-augment") a.augment = false;
+    else if (key == "--predict") a.predict = std::atoll(next());
+    else if (key == "--channels-last") a.channels_last = true;
     else {
       std::fprintf(stderr, "unknown argument %s\n", key.c_str());
       std::exit(2);
@@ -89,6 +93,26 @@ int main(int argc, char** argv) {
   auto val_x = images.narrow(0, n_fit, n_val), val_y = labels.narrow(0, n_fit, n_val);
 
   auto model = lipnet4(args.size, args.classes);
+  if (args.channels_last) {
+    // The layout AutoClassify uses: kernels in NHWC order, so oneDNN skips its reorders.
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+  }
+  if (args.predict > 0) {
+    // Forward passes only, batches of 256 in evaluation mode: the prediction reference.
+    model->eval();
+    torch::NoGradGuard no_grad;
+    auto crops = torch::randn({args.predict, 1, args.size, args.size});
+    for (int round = 0; round < 2; ++round) {
+      auto start = std::chrono::steady_clock::now();
+      for (int64_t first = 0; first < args.predict; first += 256)
+        torch::softmax(model->forward(crops.narrow(0, first, std::min<int64_t>(256, args.predict - first))), 1);
+      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (round == 1) std::printf("crops_per_second %.1f\n", static_cast<double>(args.predict) / seconds);
+    }
+    return 0;
+  }
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-3));
   auto ce = torch::nn::CrossEntropyLoss(torch::nn::CrossEntropyLossOptions().label_smoothing(0.1));
 

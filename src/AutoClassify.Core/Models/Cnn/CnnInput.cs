@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Models.Cnn;
@@ -75,16 +77,36 @@ public sealed class CnnInputPreparer
         ArgumentNullException.ThrowIfNull(indices);
         var images = data.Images ?? throw new ArgumentException("The CNN needs images, but the training data holds none.", nameof(data));
         var area = Size * Size;
-        var pixels = new float[indices.Count * area];
-        var fallbacks = 0;
-        for (var i = 0; i < indices.Count; i++)
+        foreach (var index in indices)
         {
-            var index = indices[i];
             if (index < 0 || index >= images.Count)
                 throw new ArgumentOutOfRangeException(nameof(indices), index, $"Item index outside the {images.Count} images.");
+        }
+        var pixels = new float[indices.Count * area];
+        var fallbacks = 0;
+        void PrepareOne(int i)
+        {
+            var index = indices[i];
             var mask = data.Masks is { } masks && index < masks.Count ? masks[index] : null;
             if (!Prepare(images[index], mask, pixels.AsSpan(i * area, area), index))
-                fallbacks++;
+                Interlocked.Increment(ref fallbacks);
+        }
+        // Items are independent; small batches are not worth the hand-off to the thread pool.
+        if (indices.Count >= 64)
+        {
+            try
+            {
+                Parallel.For(0, indices.Count, PrepareOne);
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            }
+        }
+        else
+        {
+            for (var i = 0; i < indices.Count; i++)
+                PrepareOne(i);
         }
         return (pixels, fallbacks);
     }
@@ -205,6 +227,9 @@ public sealed class CnnInputPreparer
 /// <summary>Separable resampling of float images: area averaging when shrinking, bilinear when enlarging.</summary>
 internal static class Resample
 {
+    // Kernels depend only on the two sizes, and a data set's crops share a handful of sizes.
+    static readonly ConcurrentDictionary<(int In, int Out), Kernel> Kernels = new();
+
     public static void Resize(ReadOnlySpan<float> source, int width, int height, Span<float> destination, int newWidth, int newHeight)
     {
         if (width == newWidth && height == newHeight)
@@ -212,61 +237,84 @@ internal static class Resample
             source.CopyTo(destination);
             return;
         }
-        var columns = Weights(width, newWidth);
-        var rows = Weights(height, newHeight);
-        var temp = new float[height * newWidth];
+        var columns = Kernels.GetOrAdd((width, newWidth), static k => Kernel.Create(k.In, k.Out));
+        var rows = Kernels.GetOrAdd((height, newHeight), static k => Kernel.Create(k.In, k.Out));
+        var temp = height * newWidth <= 16384 ? stackalloc float[height * newWidth] : new float[height * newWidth];
         for (var y = 0; y < height; y++)
         {
             var line = source.Slice(y * width, width);
             for (var x = 0; x < newWidth; x++)
-                temp[y * newWidth + x] = Apply(columns[x], line, 1);
+            {
+                var first = columns.First[x];
+                var weights = columns.Weights.AsSpan(x * columns.Taps, columns.Taps);
+                float sum = 0;
+                for (var t = 0; t < weights.Length; t++)
+                    sum += weights[t] * line[first + t];
+                temp[y * newWidth + x] = sum;
+            }
         }
+        destination[..(newWidth * newHeight)].Clear();
         for (var y = 0; y < newHeight; y++)
         {
-            for (var x = 0; x < newWidth; x++)
-                destination[y * newWidth + x] = Apply(rows[y], temp.AsSpan(x), newWidth);
+            var target = destination.Slice(y * newWidth, newWidth);
+            var first = rows.First[y];
+            for (var t = 0; t < rows.Taps; t++)
+            {
+                var weight = rows.Weights[y * rows.Taps + t];
+                if (weight == 0)
+                    continue;
+                var line = temp.Slice((first + t) * newWidth, newWidth);
+                for (var x = 0; x < newWidth; x++)
+                    target[x] += weight * line[x];
+            }
         }
     }
 
-    static float Apply((int Index, float Weight)[] taps, ReadOnlySpan<float> line, int stride)
+    /// <summary>Per output position: the first input position it reads and a fixed number of weights (summing to 1).</summary>
+    sealed class Kernel(int[] first, float[] weights, int taps)
     {
-        float sum = 0;
-        foreach (var (index, weight) in taps)
-            sum += weight * line[index * stride];
-        return sum;
-    }
+        public int[] First { get; } = first;
 
-    // Per output position, the input positions it reads and their weights (summing to 1).
-    static (int, float)[][] Weights(int inSize, int outSize)
-    {
-        var scale = (double)inSize / outSize;
-        var result = new (int, float)[outSize][];
-        for (var o = 0; o < outSize; o++)
+        public float[] Weights { get; } = weights;
+
+        public int Taps { get; } = taps;
+
+        public static Kernel Create(int inSize, int outSize)
         {
-            var taps = new List<(int, float)>();
-            if (scale > 1)
+            var scale = (double)inSize / outSize;
+            var taps = Math.Min(inSize, scale > 1 ? (int)Math.Ceiling(scale) + 1 : 2);
+            var first = new int[outSize];
+            var weights = new float[outSize * taps];
+            for (var o = 0; o < outSize; o++)
             {
-                double start = o * scale, end = (o + 1) * scale;
-                for (var i = (int)Math.Floor(start); i < Math.Min(inSize, (int)Math.Ceiling(end)); i++)
+                if (scale > 1)
                 {
-                    var overlap = Math.Min(end, i + 1) - Math.Max(start, i);
-                    if (overlap > 1e-12)
-                        taps.Add((i, (float)(overlap / scale)));
+                    double start = o * scale, end = (o + 1) * scale;
+                    first[o] = Math.Min((int)Math.Floor(start), inSize - taps);
+                    for (var t = 0; t < taps; t++)
+                    {
+                        var i = first[o] + t;
+                        var overlap = Math.Min(end, i + 1) - Math.Max(start, i);
+                        weights[o * taps + t] = overlap > 1e-12 ? (float)(overlap / scale) : 0;
+                    }
+                }
+                else
+                {
+                    // Pixel centres aligned at half-pixel offsets, edges clamped (as OpenCV's INTER_LINEAR).
+                    var position = Math.Clamp((o + 0.5) * scale - 0.5, 0, inSize - 1);
+                    var left = Math.Min((int)Math.Floor(position), inSize - taps);
+                    first[o] = left;
+                    if (taps == 1)
+                    {
+                        weights[o] = 1;
+                        continue;
+                    }
+                    var t = (float)(position - left);
+                    weights[o * taps] = 1 - t;
+                    weights[o * taps + 1] = t;
                 }
             }
-            else
-            {
-                // Pixel centres aligned at half-pixel offsets, edges clamped (as OpenCV's INTER_LINEAR).
-                var position = Math.Clamp((o + 0.5) * scale - 0.5, 0, inSize - 1);
-                var left = (int)Math.Floor(position);
-                var right = Math.Min(left + 1, inSize - 1);
-                var t = (float)(position - left);
-                taps.Add((left, 1 - t));
-                if (right != left)
-                    taps.Add((right, t));
-            }
-            result[o] = [.. taps];
+            return new Kernel(first, weights, taps);
         }
-        return result;
     }
 }

@@ -173,6 +173,7 @@ public sealed class CnnModel : ITrainedModel
         {
             module.Load(weightsPath);
             module.To(device);
+            module.UseChannelsLast();
             var summary = new TrainingSummary();
             summary.Facts["model"] = info.Model;
             summary.Facts["loaded_from"] = directory;

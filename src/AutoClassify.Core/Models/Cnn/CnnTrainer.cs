@@ -69,6 +69,7 @@ public sealed class CnnTrainer : IModelTrainer
         try
         {
             model.To(device);
+            model.UseChannelsLast();
             var summary = Fit(model, data, trainIndices, context, info, device, threads);
             summary.TrainingTime = clock.Elapsed;
             context.Progress?.Report(1);

@@ -136,6 +136,49 @@ public class CnnInputTests
         Assert.All(large, v => Assert.Equal(0.7f, v, 5));
     }
 
+    [Theory]
+    [InlineData(64, 28)]
+    [InlineData(45, 28)]
+    [InlineData(2, 1)]
+    [InlineData(29, 28)]
+    public void Should_keep_the_mean_when_shrinking_by_any_factor(int from, int to)
+    {
+        var random = new Random(from);
+        var source = Enumerable.Range(0, from * from).Select(_ => (float)random.NextDouble()).ToArray();
+        var result = new float[to * to];
+
+        Resample.Resize(source, from, from, result, to, to);
+
+        Assert.Equal(source.Average(), result.Average(), 4);
+        Assert.All(result, v => Assert.InRange(v, 0f, 1f));
+    }
+
+    [Fact]
+    public void Should_enlarge_a_single_pixel_and_interpolate_between_two()
+    {
+        var one = new float[5 * 5];
+        var two = new float[4];
+
+        Resample.Resize([0.25f], 1, 1, one, 5, 5);
+        Resample.Resize([0f, 1f], 2, 1, two, 4, 1);
+
+        Assert.All(one, v => Assert.Equal(0.25f, v));
+        Assert.Equal(new float[] { 0, 0.25f, 0.75f, 1 }, two);
+    }
+
+    [Fact]
+    public void Should_prepare_large_batches_in_parallel_exactly_as_one_by_one()
+    {
+        var data = ShapeImages.Create(perClass: 30, size: 40, seed: 12);
+        var preparer = new CnnInputPreparer(InputMode.CropMask, 28);
+        int[] all = [.. Enumerable.Range(0, 90)];
+
+        var (batch, _) = preparer.PrepareBatch(data, all);
+
+        for (var i = 0; i < all.Length; i += 17)
+            Assert.Equal(preparer.PrepareBatch(data, [i]).Pixels, batch.AsSpan(i * 28 * 28, 28 * 28).ToArray());
+    }
+
     [Fact]
     public void Should_parse_input_mode_names_both_ways()
     {
