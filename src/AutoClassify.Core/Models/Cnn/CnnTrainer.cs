@@ -99,6 +99,11 @@ public sealed class CnnTrainer : IModelTrainer
         for (var row = 0; row < fit.Length; row++)
             rowOf[fit[row]] = row;
 
+        context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+            $"{Spec.Name}: {fit.Length} fitting and {validation.Length} validation items, {info.InputMode} input at {size} px, sampler {Options.Sampler.ToString().ToLowerInvariant()}, augmentation {Options.Augmentation}, {threads} thread(s) on {device}"));
+        var fallbacks = fitSet.MaskFallbacks + validationSet.MaskFallbacks;
+        if (fallbacks > 0)
+            context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{Spec.Name}: {fallbacks} item(s) had no usable mask, so {info.InputMode} mode used the whole image for them."));
         using var optimizer = CreateOptimizer(model);
         var stopping = new EarlyStopping(Options.Patience);
         var curves = new Dictionary<string, List<double>>(StringComparer.Ordinal)
