@@ -65,8 +65,9 @@ AC_EXPORT(void) ac_tensor_dispose(TensorHandle handle) {
 }
 
 AC_EXPORT(int64_t) ac_tensor_live_count() {
-  ac::clear_last_error();
+  AC_TORCH_TRY
   return ac::torch_shim::live_tensors.load(std::memory_order_relaxed);
+  AC_TORCH_CATCH(-1)
 }
 
 // ---- creation -------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ namespace AutoClassify.Tensors;
 /// }
 /// </code>
 /// A tensor that must outlive the scope is moved out with <see cref="Keep(Tensor)"/> or
-/// <see cref="Tensor.MoveToOuterScope"/>. Scopes nest; each belongs to the thread that began it.
+/// <see cref="Tensor.MoveToOuterScope"/>. Scopes nest; each belongs to the thread that began it, so do not
+/// carry one across an <c>await</c>.
 /// </summary>
 public sealed class DisposeScope : IDisposable
 {
@@ -26,7 +27,16 @@ public sealed class DisposeScope : IDisposable
     DisposeScope(DisposeScope? outer) => Outer = outer;
 
     /// <summary>The innermost open scope on the calling thread, or null.</summary>
-    public static DisposeScope? Current => current;
+    public static DisposeScope? Current
+    {
+        get
+        {
+            // A scope ended from another thread is still on this thread's stack; skip past it.
+            while (current is { disposed: true })
+                current = current.Outer;
+            return current;
+        }
+    }
 
     /// <summary>The scope that was innermost when this one began.</summary>
     public DisposeScope? Outer { get; }
@@ -44,7 +54,7 @@ public sealed class DisposeScope : IDisposable
     /// <summary>Opens a scope nested in the current one.</summary>
     public static DisposeScope Begin()
     {
-        var scope = new DisposeScope(current);
+        var scope = new DisposeScope(Current);
         current = scope;
         return scope;
     }

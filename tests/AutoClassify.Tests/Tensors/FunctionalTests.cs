@@ -63,6 +63,10 @@ public class FunctionalTests
             expected += (1 - epsilon) * nll[targets[i]] + epsilon / 3 * nll.Sum();
         }
         Assert.Equal(expected / 2, loss.ToDouble(), 5);
+        // The same loss from explicit soft targets (the form mixup uses).
+        var soft = Tensor.FromArray(new float[] { 1 - 0.2f + 0.2f / 3, 0.2f / 3, 0.2f / 3, 0.2f / 3, 1 - 0.2f + 0.2f / 3, 0.2f / 3 }, [2, 3]);
+        var fromSoft = Functional.CrossEntropy(Tensor.FromArray(logits.SelectMany(r => r.Select(v => (float)v)).ToArray(), [2, 3]), soft);
+        Assert.Equal(expected / 2, fromSoft.ToDouble(), 5);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using AutoClassify.Native;
+using AutoClassify.Preprocessing;
 using AutoClassify.Tensors;
 using AutoClassify.Tensors.NN;
 
@@ -24,6 +25,20 @@ public class TensorTests
         using var bytes = Tensor.FromArray(new byte[] { 0, 255 }, [1, 2]);
         Assert.Equal(ScalarType.UInt8, bytes.DType);
         Assert.Equal([0, 255], bytes.ToArray<byte>());
+    }
+
+    [Fact]
+    public void Should_stack_gray_images_into_an_n_1_h_w_batch()
+    {
+        var first = new GrayImage(3, 2, [0, 1, 2, 3, 4, 5]);
+        var second = new GrayImage(3, 2, [6, 7, 8, 9, 10, 11]);
+
+        using var batch = Tensor.FromImages([first, second]);
+
+        Assert.Equal([2L, 1L, 2L, 3L], batch.Shape);
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => (float)i), batch.ToArray<float>());
+        var ex = Assert.Throws<ArgumentException>(() => Tensor.FromImages([first, new GrayImage(2, 2)]));
+        Assert.Contains("Image 1 is 2x2", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
