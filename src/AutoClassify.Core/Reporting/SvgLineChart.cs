@@ -1,0 +1,98 @@
+using System.Text;
+using static AutoClassify.Reporting.HtmlFormat;
+
+namespace AutoClassify.Reporting;
+
+/// <summary>One line of a chart: values at x = 1, 2, ... (epochs); NaN breaks the line.</summary>
+internal sealed record ChartSeries(string Name, double[] Values, string Color, bool Dashed);
+
+/// <summary>A small inline-SVG line chart with axes, nice ticks and an optional marked x (e.g. the best epoch).</summary>
+internal static class SvgLineChart
+{
+    const double Width = 300, Height = 190;
+    const double Left = 46, Right = 10, Top = 10, Bottom = 36;
+
+    /// <summary>Renders the chart; <paramref name="yRange"/> is shared across a row of charts so they compare.</summary>
+    internal static string Render(IReadOnlyList<ChartSeries> series, (double Min, double Max) yRange, int xMax, string yLabel, string title, int? markX)
+    {
+        var sb = new StringBuilder();
+        var (y0, y1, yStep) = NiceRange(yRange.Min, yRange.Max);
+        var xStep = Math.Max(1, (int)Math.Round(NiceStep(Math.Max(1, xMax - 1) / 5.0)));
+        var plotW = Width - Left - Right;
+        var plotH = Height - Top - Bottom;
+        double X(double epoch) => Left + (xMax <= 1 ? plotW / 2 : (epoch - 1) / (xMax - 1) * plotW);
+        double Y(double v) => Top + plotH - (v - y0) / (y1 - y0) * plotH;
+
+        sb.Append(Inv, $"<svg class=\"chart\" viewBox=\"0 0 {Coord(Width)} {Coord(Height)}\" width=\"{Coord(Width)}\" height=\"{Coord(Height)}\" role=\"img\" aria-label=\"{E(title)}\" xmlns=\"http://www.w3.org/2000/svg\">");
+        sb.Append(Inv, $"<title>{E(title)}</title>");
+
+        var decimals = Math.Max(0, (int)-Math.Floor(Math.Log10(yStep) + 1e-9));
+        for (var v = y0; v <= y1 + yStep / 2; v += yStep)
+        {
+            var y = Coord(Y(v));
+            sb.Append(Inv, $"<line class=\"grid\" x1=\"{Coord(Left)}\" x2=\"{Coord(Width - Right)}\" y1=\"{y}\" y2=\"{y}\"/>");
+            sb.Append(Inv, $"<text class=\"tick\" x=\"{Coord(Left - 5)}\" y=\"{y}\" text-anchor=\"end\" dominant-baseline=\"middle\">{Num(v, decimals)}</text>");
+        }
+        for (var e = 1; e <= xMax; e += xStep)
+        {
+            var x = Coord(X(e));
+            sb.Append(Inv, $"<line class=\"axis\" x1=\"{x}\" x2=\"{x}\" y1=\"{Coord(Top + plotH)}\" y2=\"{Coord(Top + plotH + 4)}\"/>");
+            sb.Append(Inv, $"<text class=\"tick\" x=\"{x}\" y=\"{Coord(Top + plotH + 15)}\" text-anchor=\"middle\">{Int(e)}</text>");
+        }
+        sb.Append(Inv, $"<line class=\"axis\" x1=\"{Coord(Left)}\" x2=\"{Coord(Width - Right)}\" y1=\"{Coord(Top + plotH)}\" y2=\"{Coord(Top + plotH)}\"/>");
+        sb.Append(Inv, $"<line class=\"axis\" x1=\"{Coord(Left)}\" x2=\"{Coord(Left)}\" y1=\"{Coord(Top)}\" y2=\"{Coord(Top + plotH)}\"/>");
+        sb.Append(Inv, $"<text class=\"axis-label\" x=\"{Coord(Left + plotW / 2)}\" y=\"{Coord(Height - 4)}\" text-anchor=\"middle\">epoch</text>");
+        sb.Append(Inv, $"<text class=\"axis-label\" transform=\"translate(11 {Coord(Top + plotH / 2)}) rotate(-90)\" text-anchor=\"middle\">{E(yLabel)}</text>");
+
+        if (markX is { } mark && mark >= 1 && mark <= xMax)
+        {
+            var x = Coord(X(mark));
+            sb.Append(Inv, $"<line class=\"mark\" x1=\"{x}\" x2=\"{x}\" y1=\"{Coord(Top)}\" y2=\"{Coord(Top + plotH)}\"><title>best epoch {Int(mark)}</title></line>");
+        }
+
+        foreach (var s in series)
+        {
+            var path = new StringBuilder();
+            var pen = false;
+            for (var i = 0; i < s.Values.Length; i++)
+            {
+                var v = s.Values[i];
+                if (!double.IsFinite(v))
+                {
+                    pen = false;
+                    continue;
+                }
+                path.Append(pen ? " L" : (path.Length > 0 ? " M" : "M"));
+                path.Append(Coord(X(i + 1))).Append(' ').Append(Coord(Y(Math.Clamp(v, y0, y1))));
+                pen = true;
+            }
+            if (path.Length == 0)
+                continue;
+            var dash = s.Dashed ? " stroke-dasharray=\"5 3\"" : "";
+            sb.Append(Inv, $"<path class=\"series\" d=\"{path}\" stroke=\"{s.Color}\"{dash}><title>{E(s.Name)}</title></path>");
+        }
+        sb.Append("</svg>");
+        return sb.ToString();
+    }
+
+    /// <summary>Axis bounds on round numbers that contain [min, max], and the tick step.</summary>
+    internal static (double Min, double Max, double Step) NiceRange(double min, double max)
+    {
+        if (!double.IsFinite(min) || !double.IsFinite(max))
+            return (0, 1, 0.25);
+        if (max - min < 1e-12)
+        {
+            var pad = Math.Abs(min) > 1e-12 ? Math.Abs(min) * 0.1 : 0.5;
+            (min, max) = (min - pad, max + pad);
+        }
+        var step = NiceStep((max - min) / 4);
+        return (Math.Floor(min / step + 1e-9) * step, Math.Ceiling(max / step - 1e-9) * step, step);
+    }
+
+    static double NiceStep(double rough)
+    {
+        var magnitude = Math.Pow(10, Math.Floor(Math.Log10(rough)));
+        var residual = rough / magnitude;
+        return (residual <= 1 ? 1 : residual <= 2 ? 2 : residual <= 5 ? 5 : 10) * magnitude;
+    }
+}
