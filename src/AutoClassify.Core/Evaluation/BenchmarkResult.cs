@@ -179,9 +179,11 @@ public sealed class Prediction
 
     public int Fold { get; set; }
 
-    public int True { get; set; }
+    /// <summary>True class index.</summary>
+    public int TrueLabel { get; set; }
 
-    public int Predicted { get; set; }
+    /// <summary>Class index chosen by the decision rule (<see cref="ModelResultBuilder.Decide"/>).</summary>
+    public int PredictedLabel { get; set; }
 
     /// <summary>Class probabilities, indexed like the class names.</summary>
     public double[] Probabilities { get; set; } = [];

@@ -6,6 +6,7 @@ namespace AutoClassify.Evaluation;
 /// <summary>
 /// Collects one model's folds (test indices, probabilities, training summary) and builds its
 /// <see cref="ModelResult"/>. The decision rule from probabilities to a class lives here and nowhere else.
+/// Not thread-safe: add folds from one thread.
 /// </summary>
 public sealed class ModelResultBuilder
 {
@@ -86,8 +87,8 @@ public sealed class ModelResultBuilder
             {
                 Item = testIndices[i],
                 Fold = fold,
-                True = truth[i],
-                Predicted = predicted[i],
+                TrueLabel = truth[i],
+                PredictedLabel = predicted[i],
                 Probabilities = rows[i],
             };
         }

@@ -344,7 +344,7 @@ internal sealed class HtmlReportRenderer(BenchmarkResult result)
                 var dashed = IsValidation(members[s]) ? " dashed" : "";
                 _sb.Append(Inv, $"<span class=\"key\"><span class=\"swatch{dashed}\" style=\"border-color:{SeriesColors[s % SeriesColors.Length]}\"></span>{E(members[s])}</span>");
             }
-            _sb.Append("</p>\n<div class=\"row\">\n");
+            _sb.Append("</p>\n<div class=\"charts\">\n");
             foreach (var f in model.Folds)
             {
                 var series = members.Select((k, s) => new ChartSeries(k, f.Training.Curves.TryGetValue(k, out var v) ? v : [], SeriesColors[s % SeriesColors.Length], IsValidation(k))).ToList();

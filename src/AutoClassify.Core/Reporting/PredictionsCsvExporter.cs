@@ -46,8 +46,8 @@ public sealed class PredictionsCsvExporter : IReportExporter
                 csv.WriteField(model.Name);
                 csv.WriteField(result.Items[p.Item].Path);
                 csv.WriteField(p.Fold + 1, default);
-                csv.WriteField(classes[p.True]);
-                csv.WriteField(classes[p.Predicted]);
+                csv.WriteField(classes[p.TrueLabel]);
+                csv.WriteField(classes[p.PredictedLabel]);
                 foreach (var probability in p.Probabilities)
                     csv.WriteField(probability, default);
                 csv.EndRecord();

@@ -34,6 +34,7 @@ caption, figcaption { font-size: 13px; color: var(--muted); text-align: left; ma
 th, td { padding: 4px 10px; vertical-align: baseline; }
 thead th { border-bottom: 1px solid var(--rule); font-weight: 600; font-size: 13.5px; text-align: right; white-space: nowrap; }
 thead th.group { text-align: center; border-bottom: 1px solid var(--hair); }
+thead th[rowspan] { vertical-align: bottom; }
 tbody th { font-weight: 500; text-align: left; }
 tfoot th, tfoot td { border-top: 1px solid var(--hair); font-weight: 600; }
 table.num td { text-align: right; white-space: nowrap; }
@@ -53,23 +54,28 @@ table.kv tr:nth-child(even) th, table.kv tr:nth-child(even) td { background: non
 .row { display: flex; flex-wrap: wrap; gap: 12px 40px; align-items: flex-start; }
 figure { margin: 0; }
 figure.table, figure.confusion { margin: 6px 0; }
+#comparison figure.confusion figcaption { color: var(--ink); font-weight: 600; font-size: 14px; }
 .scroll { overflow-x: auto; }
 table.cm { border: none; font-size: 13.5px; }
 table.cm th { font-weight: 500; font-size: 12.5px; padding: 3px 8px; }
 table.cm thead th { text-align: center; border-bottom: none; white-space: normal; vertical-align: bottom; }
+table.cm th.cls { overflow-wrap: break-word; }
 table.cm thead th.axis, table.cm th.corner { color: var(--muted); font-weight: 400; font-style: italic; }
-table.cm tbody th { text-align: right; }
-table.cm td.v { min-width: 4.2em; height: 2.4em; text-align: center; vertical-align: middle; border: 1px solid #fff; }
+table.cm tbody th { text-align: right; vertical-align: middle; }
+table.cm td.v { width: 4.6em; min-width: 4.6em; height: 2.4em; text-align: center; vertical-align: middle; border: 1px solid #fff; }
 table.cm td.diag { outline: 1.5px solid var(--ink); outline-offset: -2px; }
 table.cm tbody tr:nth-child(even) th { background: none; }
 .legend { display: flex; align-items: center; gap: 12px; font-size: 13px; color: var(--muted); margin: 4px 0 8px; }
 .legend .label { font-weight: 400; }
-svg .tick { font: 10.5px var(--sans); fill: var(--muted); }
-svg .axis-label { font: 11.5px var(--sans); fill: var(--ink); }
+svg .tick { font: 10px var(--sans); fill: var(--muted); }
+svg .axis-label { font: 10.5px var(--sans); fill: var(--ink); }
 svg .grid { stroke: #eceef1; stroke-width: 1; }
 svg .axis { stroke: #777; stroke-width: 1; }
 svg .mark { stroke: #999; stroke-width: 1; stroke-dasharray: 2 3; }
 svg .series { fill: none; stroke-width: 1.8; stroke-linejoin: round; stroke-linecap: round; }
+.charts { display: flex; flex-wrap: wrap; gap: 8px 16px; }
+figure.chart { flex: 1 1 180px; max-width: 300px; }
+figure.chart svg { display: block; width: 100%; height: auto; }
 figure.chart figcaption { text-align: center; margin: 0; }
 .curve-family { margin: 6px 0 14px; }
 .legend-line { display: flex; flex-wrap: wrap; gap: 4px 16px; align-items: center; font-size: 13px; margin: 4px 0; }

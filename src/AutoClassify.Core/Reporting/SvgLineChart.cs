@@ -9,8 +9,8 @@ internal sealed record ChartSeries(string Name, double[] Values, string Color, b
 /// <summary>A small inline-SVG line chart with axes, nice ticks and an optional marked x (e.g. the best epoch).</summary>
 internal static class SvgLineChart
 {
-    const double Width = 300, Height = 190;
-    const double Left = 46, Right = 10, Top = 10, Bottom = 36;
+    const double Width = 250, Height = 170;
+    const double Left = 42, Right = 8, Top = 8, Bottom = 34;
 
     /// <summary>Renders the chart; <paramref name="yRange"/> is shared across a row of charts so they compare.</summary>
     internal static string Render(IReadOnlyList<ChartSeries> series, (double Min, double Max) yRange, int xMax, string yLabel, string title, int? markX)
@@ -33,7 +33,7 @@ internal static class SvgLineChart
             sb.Append(Inv, $"<line class=\"grid\" x1=\"{Coord(Left)}\" x2=\"{Coord(Width - Right)}\" y1=\"{y}\" y2=\"{y}\"/>");
             sb.Append(Inv, $"<text class=\"tick\" x=\"{Coord(Left - 5)}\" y=\"{y}\" text-anchor=\"end\" dominant-baseline=\"middle\">{Num(v, decimals)}</text>");
         }
-        for (var e = 1; e <= xMax; e += xStep)
+        foreach (var e in EpochTicks(xMax, xStep))
         {
             var x = Coord(X(e));
             sb.Append(Inv, $"<line class=\"axis\" x1=\"{x}\" x2=\"{x}\" y1=\"{Coord(Top + plotH)}\" y2=\"{Coord(Top + plotH + 4)}\"/>");
@@ -73,6 +73,15 @@ internal static class SvgLineChart
         }
         sb.Append("</svg>");
         return sb.ToString();
+    }
+
+    /// <summary>Round multiples of the step, led by epoch 1 unless that would crowd the first tick (1, 5, 10 but 2, 4, 6).</summary>
+    static List<int> EpochTicks(int xMax, int step)
+    {
+        var ticks = Enumerable.Range(1, xMax / step).Select(j => j * step).ToList();
+        if (step != 2 && (ticks.Count == 0 || ticks[0] != 1))
+            ticks.Insert(0, 1);
+        return ticks;
     }
 
     /// <summary>Axis bounds on round numbers that contain [min, max], and the tick step.</summary>

@@ -34,8 +34,8 @@ public class ModelResultBuilderTests
         Assert.Equal([0, 1], model.Folds.Select(f => f.Fold));
         Assert.Same(summary, model.Folds[0].Training);
         Assert.Equal([0, 1, 2, 3, 4, 5], model.Predictions.Select(p => p.Item));
-        Assert.Equal([0, 0, 2, 0, 1, 2], model.Predictions.Select(p => p.Predicted));
-        Assert.Equal(Labels, model.Predictions.Select(p => p.True));
+        Assert.Equal([0, 0, 2, 0, 1, 2], model.Predictions.Select(p => p.PredictedLabel));
+        Assert.Equal(Labels, model.Predictions.Select(p => p.TrueLabel));
         Assert.Equal([0, 1, 0, 1, 1, 0], model.Predictions.Select(p => p.Fold));
         Assert.Equal(1.0, model.Folds[0].Metrics.Accuracy);
         Assert.Equal(2.0 / 3, model.Folds[1].Metrics.Accuracy, 12);

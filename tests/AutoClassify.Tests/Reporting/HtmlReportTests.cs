@@ -140,4 +140,13 @@ public partial class HtmlReportTests
         Assert.Contains("<code>gamma</code></th><td>0.0625</td><td>0.0625</td><td>0.125</td>", training, StringComparison.Ordinal);
         Assert.Contains("argmax", html, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Should_render_an_empty_result_without_failing()
+    {
+        var html = HtmlReport.Render(new AutoClassify.Evaluation.BenchmarkResult());
+
+        Assert.Contains("<h2>Notes</h2>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"model-0\"", html, StringComparison.Ordinal);
+    }
 }
