@@ -338,7 +338,8 @@ internal sealed class HtmlReportRenderer(BenchmarkResult result)
             var range = values.Count == 0 ? (0.0, 1.0) : (values.Min(), values.Max());
             var xMax = Math.Max(1, model.Folds.Max(f => members.Max(k => f.Training.Curves.TryGetValue(k, out var v) ? v.Length : 0)));
 
-            _sb.Append(Inv, $"<div class=\"curve-family\"><p class=\"legend-line\"><span class=\"label\">{E(family.Key)}</span>");
+            var label = family.Key.Replace('_', ' ');
+            _sb.Append(Inv, $"<div class=\"curve-family\"><p class=\"legend-line\"><span class=\"label\">{E(label)}</span>");
             for (var s = 0; s < members.Count; s++)
             {
                 var dashed = IsValidation(members[s]) ? " dashed" : "";
@@ -349,8 +350,8 @@ internal sealed class HtmlReportRenderer(BenchmarkResult result)
             {
                 var series = members.Select((k, s) => new ChartSeries(k, f.Training.Curves.TryGetValue(k, out var v) ? v : [], SeriesColors[s % SeriesColors.Length], IsValidation(k))).ToList();
                 int? best = f.Training.Facts.TryGetValue(HtmlReport.BestEpochFact, out var text) && int.TryParse(text, NumberStyles.Integer, Inv, out var b) ? b : null;
-                var title = $"{model.Name}, fold {Int(f.Fold + 1)}: {family.Key}";
-                _sb.Append(Inv, $"<figure class=\"chart\">{SvgLineChart.Render(series, range, xMax, family.Key, title, best)}<figcaption>Fold {Int(f.Fold + 1)}{(best is { } e ? $" · best epoch {Int(e)}" : "")}</figcaption></figure>\n");
+                var title = $"{model.Name}, fold {Int(f.Fold + 1)}: {label}";
+                _sb.Append(Inv, $"<figure class=\"chart\">{SvgLineChart.Render(series, range, xMax, label, title, best, model.Folds.Count >= 4 ? 200 : 250)}<figcaption>Fold {Int(f.Fold + 1)}{(best is { } e ? $" · best epoch {Int(e)}" : "")}</figcaption></figure>\n");
             }
             _sb.Append("</div></div>\n");
         }

@@ -9,28 +9,31 @@ internal sealed record ChartSeries(string Name, double[] Values, string Color, b
 /// <summary>A small inline-SVG line chart with axes, nice ticks and an optional marked x (e.g. the best epoch).</summary>
 internal static class SvgLineChart
 {
-    const double Width = 250, Height = 170;
     const double Left = 42, Right = 8, Top = 8, Bottom = 34;
 
-    /// <summary>Renders the chart; <paramref name="yRange"/> is shared across a row of charts so they compare.</summary>
-    internal static string Render(IReadOnlyList<ChartSeries> series, (double Min, double Max) yRange, int xMax, string yLabel, string title, int? markX)
+    /// <summary>
+    /// Renders the chart; <paramref name="yRange"/> is shared across a row of charts so they compare.
+    /// The page scales the SVG to its column, so a narrower <paramref name="width"/> (in a row of many charts) keeps text legible.
+    /// </summary>
+    internal static string Render(IReadOnlyList<ChartSeries> series, (double Min, double Max) yRange, int xMax, string yLabel, string title, int? markX, double width = 250)
     {
         var sb = new StringBuilder();
+        var height = Math.Round(width * 0.62 + 15);
         var (y0, y1, yStep) = NiceRange(yRange.Min, yRange.Max);
         var xStep = Math.Max(1, (int)Math.Round(NiceStep(Math.Max(1, xMax - 1) / 5.0)));
-        var plotW = Width - Left - Right;
-        var plotH = Height - Top - Bottom;
+        var plotW = width - Left - Right;
+        var plotH = height - Top - Bottom;
         double X(double epoch) => Left + (xMax <= 1 ? plotW / 2 : (epoch - 1) / (xMax - 1) * plotW);
         double Y(double v) => Top + plotH - (v - y0) / (y1 - y0) * plotH;
 
-        sb.Append(Inv, $"<svg class=\"chart\" viewBox=\"0 0 {Coord(Width)} {Coord(Height)}\" width=\"{Coord(Width)}\" height=\"{Coord(Height)}\" role=\"img\" aria-label=\"{E(title)}\" xmlns=\"http://www.w3.org/2000/svg\">");
+        sb.Append(Inv, $"<svg class=\"chart\" viewBox=\"0 0 {Coord(width)} {Coord(height)}\" width=\"{Coord(width)}\" height=\"{Coord(height)}\" role=\"img\" aria-label=\"{E(title)}\" xmlns=\"http://www.w3.org/2000/svg\">");
         sb.Append(Inv, $"<title>{E(title)}</title>");
 
         var decimals = Math.Max(0, (int)-Math.Floor(Math.Log10(yStep) + 1e-9));
         for (var v = y0; v <= y1 + yStep / 2; v += yStep)
         {
             var y = Coord(Y(v));
-            sb.Append(Inv, $"<line class=\"grid\" x1=\"{Coord(Left)}\" x2=\"{Coord(Width - Right)}\" y1=\"{y}\" y2=\"{y}\"/>");
+            sb.Append(Inv, $"<line class=\"grid\" x1=\"{Coord(Left)}\" x2=\"{Coord(width - Right)}\" y1=\"{y}\" y2=\"{y}\"/>");
             sb.Append(Inv, $"<text class=\"tick\" x=\"{Coord(Left - 5)}\" y=\"{y}\" text-anchor=\"end\" dominant-baseline=\"middle\">{Num(v, decimals)}</text>");
         }
         foreach (var e in EpochTicks(xMax, xStep))
@@ -39,9 +42,9 @@ internal static class SvgLineChart
             sb.Append(Inv, $"<line class=\"axis\" x1=\"{x}\" x2=\"{x}\" y1=\"{Coord(Top + plotH)}\" y2=\"{Coord(Top + plotH + 4)}\"/>");
             sb.Append(Inv, $"<text class=\"tick\" x=\"{x}\" y=\"{Coord(Top + plotH + 15)}\" text-anchor=\"middle\">{Int(e)}</text>");
         }
-        sb.Append(Inv, $"<line class=\"axis\" x1=\"{Coord(Left)}\" x2=\"{Coord(Width - Right)}\" y1=\"{Coord(Top + plotH)}\" y2=\"{Coord(Top + plotH)}\"/>");
+        sb.Append(Inv, $"<line class=\"axis\" x1=\"{Coord(Left)}\" x2=\"{Coord(width - Right)}\" y1=\"{Coord(Top + plotH)}\" y2=\"{Coord(Top + plotH)}\"/>");
         sb.Append(Inv, $"<line class=\"axis\" x1=\"{Coord(Left)}\" x2=\"{Coord(Left)}\" y1=\"{Coord(Top)}\" y2=\"{Coord(Top + plotH)}\"/>");
-        sb.Append(Inv, $"<text class=\"axis-label\" x=\"{Coord(Left + plotW / 2)}\" y=\"{Coord(Height - 4)}\" text-anchor=\"middle\">epoch</text>");
+        sb.Append(Inv, $"<text class=\"axis-label\" x=\"{Coord(Left + plotW / 2)}\" y=\"{Coord(height - 4)}\" text-anchor=\"middle\">epoch</text>");
         sb.Append(Inv, $"<text class=\"axis-label\" transform=\"translate(11 {Coord(Top + plotH / 2)}) rotate(-90)\" text-anchor=\"middle\">{E(yLabel)}</text>");
 
         if (markX is { } mark && mark >= 1 && mark <= xMax)
