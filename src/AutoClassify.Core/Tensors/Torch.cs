@@ -1,0 +1,96 @@
+using AutoClassify.Native;
+
+namespace AutoClassify.Tensors;
+
+/// <summary>Process-wide libtorch settings: random seed, CPU threads, devices, gradient mode.</summary>
+public static class Torch
+{
+    /// <summary>Seeds libtorch's generators (CPU and, when present, CUDA): Randn, Rand, dropout and init repeat.</summary>
+    public static void ManualSeed(long seed)
+    {
+        NativeMethods.TorchManualSeed(unchecked((ulong)seed));
+        NativeShim.CheckForErrors();
+    }
+
+    /// <summary>Threads libtorch uses inside one operation (process-wide).</summary>
+    public static int Threads
+    {
+        get
+        {
+            var threads = NativeMethods.TorchGetNumThreads();
+            NativeShim.CheckForErrors();
+            return threads;
+        }
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            NativeMethods.TorchSetNumThreads(value);
+            NativeShim.CheckForErrors();
+        }
+    }
+
+    /// <summary>True when libtorch was built with CUDA and a GPU is visible.</summary>
+    public static bool CudaIsAvailable
+    {
+        get
+        {
+            var available = NativeMethods.TorchCudaIsAvailable();
+            NativeShim.CheckForErrors();
+            return available != 0;
+        }
+    }
+
+    public static int CudaDeviceCount
+    {
+        get
+        {
+            var count = NativeMethods.TorchCudaDeviceCount();
+            NativeShim.CheckForErrors();
+            return count;
+        }
+    }
+
+    /// <summary>CUDA device 0 when available, else the CPU.</summary>
+    public static Device DefaultDevice => CudaIsAvailable ? Device.Cuda(0) : Device.Cpu;
+
+    /// <summary>Parses <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c> (see <see cref="Device.Parse"/>).</summary>
+    public static Device ParseDevice(string text) => Device.Parse(text);
+
+    /// <summary>Whether autograd records operations on the calling thread.</summary>
+    public static bool IsGradEnabled
+    {
+        get
+        {
+            var enabled = NativeMethods.AutogradIsEnabled();
+            NativeShim.CheckForErrors();
+            return enabled != 0;
+        }
+    }
+
+    /// <summary>Stops autograd recording on this thread until the result is disposed (<c>using (Torch.NoGrad())</c>).</summary>
+    public static NoGrad NoGrad() => new();
+}
+
+/// <summary>
+/// While alive, operations on the creating thread are not recorded by autograd (inference, weight
+/// updates by hand). Dispose it on the same thread; nested guards must end innermost first.
+/// </summary>
+public sealed class NoGrad : IDisposable
+{
+    IntPtr guard;
+
+    public NoGrad()
+    {
+        guard = NativeMethods.AutogradNoGradEnter();
+        NativeShim.CheckForErrors();
+    }
+
+    public void Dispose()
+    {
+        if (guard == IntPtr.Zero)
+            return;
+        NativeMethods.AutogradNoGradExit(guard);
+        guard = IntPtr.Zero;
+        NativeShim.CheckForErrors();
+    }
+}
