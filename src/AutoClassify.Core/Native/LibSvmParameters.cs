@@ -48,7 +48,11 @@ public sealed record LibSvmParameters
     /// <summary>Multiplier of <see cref="C"/> per class label (<c>-wi</c>); labels not listed keep weight 1.</summary>
     public IReadOnlyDictionary<int, double>? ClassWeights { get; init; }
 
-    /// <summary>The values as <c>svm-train</c> options, e.g. <c>-s 0 -t 2 -c 8 -g 0.125 ...</c>, formatted invariantly.</summary>
+    /// <summary>
+    /// The values as <c>svm-train</c> options, e.g. <c>-s 0 -t 2 -c 8 -g 0.125 ...</c>, formatted
+    /// invariantly. Debian's <c>svm-train</c> parses them as floats, so it trains the same model only
+    /// when every value is a float (powers of two, the float-rounded weights of the SVM arm).
+    /// </summary>
     public string ToCommandLine()
     {
         var parts = new List<string>

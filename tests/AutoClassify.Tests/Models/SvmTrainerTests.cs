@@ -105,19 +105,23 @@ public class SvmTrainerTests
         var weights = SvmTrainer.InverseFrequencyWeights(labels);
 
         // Then weight x count is the same for every class (each class carries equal total weight),
-        // and the weights average 1 per item
+        // and the weights average 1 per item, up to the float rounding svm-train's -wi parsing needs
         Assert.Equal(3, weights.Count);
         foreach (var k in new[] { 0, 1, 2 })
-            Assert.Equal(labels.Length / 3.0, weights[k] * labels.Count(l => l == k), 10);
-        Assert.Equal(1.0, labels.Average(l => weights[l]), 10);
+        {
+            Assert.Equal(1.0, weights[k] * labels.Count(l => l == k) / (labels.Length / 3.0), 6);
+            Assert.Equal(weights[k], (float)weights[k]);
+        }
+        Assert.Equal(1.0, labels.Average(l => weights[l]), 6);
     }
 
     [Fact]
     public void Should_fill_the_summary_with_the_chosen_parameters()
     {
         var data = SvmTestData.Blobs(120, 8, Imbalanced, seed: 12);
+        var log = new List<string>();
 
-        using var model = new SvmTrainer(SmallGrid).Train(data, SvmTestData.All(data), Context());
+        using var model = new SvmTrainer(SmallGrid).Train(data, SvmTestData.All(data), new TrainingContext { Seed = 42, Threads = 1, Log = log.Add });
 
         var facts = model.Summary.Facts;
         Assert.Equal(model.C, double.Parse(facts["C"], System.Globalization.CultureInfo.InvariantCulture), 5);
@@ -128,6 +132,8 @@ public class SvmTrainerTests
         Assert.InRange(model.SupportVectorCount, 3, 120);
         Assert.Equal("3.24", facts["libsvm"]);
         Assert.True(model.Summary.TrainingTime > TimeSpan.Zero);
+        var line = Assert.Single(log);
+        Assert.StartsWith(FormattableString.Invariant($"svm: C = 2^{Math.Log2(model.C)}"), line, StringComparison.Ordinal);
     }
 
     [Fact]

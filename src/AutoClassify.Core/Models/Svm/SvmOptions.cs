@@ -16,6 +16,7 @@ public sealed class SvmOptions
         public const double CacheSizeMb = 100;
         public const double Epsilon = 1e-3;
         public const bool BalanceClassWeights = true;
+        public const bool LogSolverOutput = false;
 
         /// <summary>log2 C = -5, -3, ..., 15.</summary>
         public static IReadOnlyList<double> Log2CGrid { get; } = Log2Range(-5, 15, 2);
@@ -41,6 +42,12 @@ public sealed class SvmOptions
 
     /// <summary>Weight each class's C inversely to its frequency in the training data (n / (K n_k)).</summary>
     public bool BalanceClassWeights { get; init; } = Defaults.BalanceClassWeights;
+
+    /// <summary>
+    /// Forward LIBSVM's solver messages of the final fit to <see cref="TrainingContext.Log"/>; verbose
+    /// (a few lines per class pair and per fold of its probability calibration), so off by default.
+    /// </summary>
+    public bool LogSolverOutput { get; init; } = Defaults.LogSolverOutput;
 
     /// <summary>The exponents from, from + step, ..., up to and including to (within rounding).</summary>
     public static IReadOnlyList<double> Log2Range(double from, double to, double step)

@@ -52,6 +52,9 @@ public sealed class SvmTrainer : IModelTrainer
         if (grid.Note is not null)
             facts["inner_cv_note"] = grid.Note;
         model.Summary.TrainingTime = clock.Elapsed;
+        context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+            $"svm: C = 2^{grid.Best.Log2C}, gamma = 2^{grid.Best.Log2Gamma:G6}, inner macro-F1 {facts["inner_cv_macro_f1"]} " +
+            $"({grid.Cells.Count} cells, {grid.InnerFolds} inner folds), {model.SupportVectorCount} support vectors, {clock.Elapsed.TotalSeconds:F1} s"));
         return model;
     }
 
@@ -68,7 +71,8 @@ public sealed class SvmTrainer : IModelTrainer
         var parameters = Parameters(c, gamma, labels, probability: true);
 
         using var problem = LibSvmProblem.Create(standardizer.Transform(features.Rows, trainIndices), labels);
-        var native = LibSvm.Train(problem, parameters, Seeds.Derive(context.Seed, "svm-probability"), context.Log);
+        var native = LibSvm.Train(problem, parameters, Seeds.Derive(context.Seed, "svm-probability"),
+            Options.LogSolverOutput ? context.Log : null);
         var summary = new TrainingSummary();
         try
         {
@@ -103,12 +107,16 @@ public sealed class SvmTrainer : IModelTrainer
     public SvmGridResult SearchGrid(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context) =>
         SearchGrid(data, trainIndices, context, progressShare: 1);
 
-    /// <summary>Per-class weights n / (K n_k) for the labels present: inverse to class frequency, 1 on average per item.</summary>
+    /// <summary>
+    /// Per-class weights n / (K n_k) for the K labels present: inverse to class frequency, 1 on average
+    /// per item. Rounded to float precision, because Debian's <c>svm-train</c> parses <c>-wi</c> with
+    /// <c>strtof</c>: the same command line then reproduces our models exactly.
+    /// </summary>
     public static IReadOnlyDictionary<int, double> InverseFrequencyWeights(IReadOnlyList<int> labels)
     {
         ArgumentNullException.ThrowIfNull(labels);
         var counts = labels.GroupBy(l => l).ToDictionary(g => g.Key, g => g.Count());
-        return counts.ToDictionary(kv => kv.Key, kv => (double)labels.Count / (counts.Count * kv.Value));
+        return counts.ToDictionary(kv => kv.Key, kv => (double)(float)((double)labels.Count / (counts.Count * kv.Value)));
     }
 
     SvmGridResult SearchGrid(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context, double progressShare)
