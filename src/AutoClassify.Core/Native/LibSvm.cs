@@ -203,7 +203,7 @@ public static unsafe class LibSvm
         {
             currentSink?.Append(Marshal.PtrToStringUTF8((IntPtr)text));
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (Exception)
         {
             currentSink = null;
         }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using AutoClassify.Evaluation;
 using AutoClassify.Features;
 using AutoClassify.Native;
@@ -42,6 +43,7 @@ public sealed class SvmTrainer : IModelTrainer
         ArgumentNullException.ThrowIfNull(context);
         var clock = Stopwatch.StartNew();
         var grid = SearchGrid(data, trainIndices, context, progressShare: 0.9);
+        context.CancellationToken.ThrowIfCancellationRequested();
         var model = Fit(data, trainIndices, grid.Best.C, grid.Best.Gamma, context);
         var facts = model.Summary.Facts;
         facts["log2_C"] = SvmModel.Invariant(grid.Best.Log2C);
@@ -151,12 +153,20 @@ public sealed class SvmTrainer : IModelTrainer
                 MaxDegreeOfParallelism = context.EffectiveThreads,
                 CancellationToken = context.CancellationToken,
             };
-            Parallel.ForEach(Partitioner.Create(jobs, EnumerablePartitionerOptions.NoBuffering), parallel, job =>
+            try
             {
-                var (cell, fold) = (cells[job / folds], splits[job % folds]);
-                predictions[job / folds, job % folds] = fold.Evaluate(Parameters(Math.Pow(2, cell.Log2C), Math.Pow(2, cell.Log2Gamma), fold.TrainLabels, probability: false));
-                context.Progress?.Report(progressShare * Interlocked.Increment(ref done) / jobs.Length);
-            });
+                Parallel.ForEach(Partitioner.Create(jobs, EnumerablePartitionerOptions.NoBuffering), parallel, job =>
+                {
+                    var (cell, split) = (cells[job / folds], splits[job % folds]);
+                    var parameters = Parameters(Math.Pow(2, cell.Log2C), Math.Pow(2, cell.Log2Gamma), split.TrainLabels, probability: false);
+                    predictions[job / folds, job % folds] = split.Evaluate(parameters);
+                    context.Progress?.Report(progressShare * Interlocked.Increment(ref done) / jobs.Length);
+                });
+            }
+            catch (AggregateException ex) when (ex.InnerExceptions.Count == 1)
+            {
+                ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]);
+            }
 
             var scored = new SvmGridCell[cells.Length];
             for (var i = 0; i < cells.Length; i++)
