@@ -246,6 +246,17 @@ public class SvmTrainerTests
     }
 
     [Fact]
+    public void Should_stop_when_cancelled()
+    {
+        var data = SvmTestData.Blobs(60, 5, [0.5, 0.5], seed: 19);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            new SvmTrainer(SmallGrid).Train(data, SvmTestData.All(data), new TrainingContext { Seed = 1, CancellationToken = cancelled.Token }));
+    }
+
+    [Fact]
     public void Should_reject_a_non_finite_feature_naming_it_and_the_item()
     {
         var data = SvmTestData.Blobs(40, 5, [0.5, 0.5], seed: 18);
