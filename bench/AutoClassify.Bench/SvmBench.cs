@@ -154,7 +154,7 @@ internal sealed partial class SvmBench : IBenchSuite
                 mixing[j, f] = random.NextDouble() < 0.4 ? Normal(random) : 0;
         var classMeans = new double[3][];
         for (var k = 0; k < 3; k++)
-            classMeans[k] = Enumerable.Range(0, factors).Select(_ => 1.5 * Normal(random)).ToArray();
+            classMeans[k] = Enumerable.Range(0, factors).Select(_ => 1.0 * Normal(random)).ToArray();
 
         var labels = new int[count];
         var rows = new double[count][];
