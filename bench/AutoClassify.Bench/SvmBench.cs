@@ -133,11 +133,32 @@ internal sealed partial class SvmBench : IBenchSuite
             many = trainer.SearchGrid(data, all, new TrainingContext { Seed = 5, Threads = threads });
             parallel.Add((clock.Elapsed.TotalSeconds, ProcessCpuSeconds() - cpu0));
         }
+        var available = AvailableCores(threads);
         var (serialWall, parallelWall) = (Median(serial.Select(t => t.Wall)), Median(parallel.Select(t => t.Wall)));
         Console.WriteLine(F($"    1 thread {serialWall:F2} s, {threads} threads {parallelWall:F2} s: speed-up {serialWall / parallelWall:F2}x   (goal >= 1.8 on 2 cores)"));
         // On a shared machine the wall clock hides how many cores the run actually got: CPU seconds per wall second tells.
         Console.WriteLine(F($"    cores actually used (cpu/wall): 1 thread {Median(serial.Select(t => t.Cpu / t.Wall)):F2}, {threads} threads {Median(parallel.Select(t => t.Cpu / t.Wall)):F2}; cpu {Median(serial.Select(t => t.Cpu)):F2} s vs {Median(parallel.Select(t => t.Cpu)):F2} s"));
+        Console.WriteLine(F($"    cores a {threads}-thread busy loop got just after: {available:F2} (below {threads} the machine is shared and the speed-up goal cannot be judged)"));
         Console.WriteLine(F($"    identical scores: {(one!.Cells.SequenceEqual(many!.Cells) ? "yes" : "NO")}; best log2 C = {one.Best.Log2C}, log2 gamma = {one.Best.Log2Gamma}, inner macro-F1 {one.Best.MacroF1:F4}"));
+    }
+
+    /// <summary>CPU seconds per wall second that <paramref name="threads"/> spinning threads get: the cores free right now.</summary>
+    static double AvailableCores(int threads)
+    {
+        var (cpu0, clock) = (ProcessCpuSeconds(), Stopwatch.StartNew());
+        var workers = Enumerable.Range(0, threads).Select(_ => new Thread(() =>
+        {
+            var x = 1.0;
+            while (clock.Elapsed.TotalSeconds < 0.5)
+            {
+                for (var i = 0; i < 10_000; i++)
+                    x = Math.Sqrt(x + i);
+            }
+            GC.KeepAlive(x);
+        })).ToList();
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
+        return (ProcessCpuSeconds() - cpu0) / clock.Elapsed.TotalSeconds;
     }
 
     /// <summary>
