@@ -153,6 +153,24 @@ public sealed class SynthesisTests : IDisposable
     }
 
     [Theory]
+    [InlineData(16)]
+    [InlineData(128)]
+    public void Should_render_every_class_at_small_and_large_sizes(int size)
+    {
+        var synthesizer = new LiposomeSynthesizer(new LiposomeSynthesisOptions { ImageSize = size });
+
+        foreach (var kind in Enum.GetValues<LiposomeClass>())
+        {
+            var crop = synthesizer.Render(kind, 0);
+
+            Assert.Equal((size, size), (crop.Image.Width, crop.Image.Height));
+            Assert.Equal((size, size), (crop.Mask.Width, crop.Mask.Height));
+            Assert.InRange(crop.Mask.Count(), 1, size * size - 1);
+            Assert.All(crop.Image.Pixels, v => Assert.InRange(v, 0f, 1f));
+        }
+    }
+
+    [Theory]
     [InlineData("ImageSize")]
     [InlineData("Count")]
     [InlineData("RadiusRange")]
