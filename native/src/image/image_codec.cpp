@@ -134,3 +134,9 @@ AC_EXPORT(int32_t) ac_image_get_num_threads() {
   return cv::getNumThreads();
   AC_CATCH(-1)
 }
+
+// The OpenCV version the shim was compiled against, for the report's provenance.
+AC_EXPORT(const char*) ac_image_opencv_version() {
+  ac::clear_last_error();
+  return CV_VERSION;
+}

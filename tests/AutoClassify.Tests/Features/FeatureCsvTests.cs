@@ -1,6 +1,7 @@
 using System.Globalization;
 using AutoClassify.Features;
 using AutoClassify.Tests.Preprocessing;
+using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Features;
 
@@ -10,7 +11,7 @@ public class FeatureCsvTests
     public void Should_write_path_class_and_features_with_invariant_round_tripping_numbers()
     {
         // Given two rows with awkward numbers and a path containing a comma, under a comma-decimal culture
-        using var folder = new TempFolder();
+        using var folder = new TempDirectory();
         var matrix = new FeatureMatrix(["area", "snr"], [[1234.5, 1.0 / 3], [-0.000125, 6.02e23]]);
         var path = folder.File("out/features.csv");
         var previous = CultureInfo.CurrentCulture;
@@ -37,7 +38,7 @@ public class FeatureCsvTests
     [Fact]
     public void Should_replace_an_existing_file_whole()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDirectory();
         var path = folder.File("features.csv");
         File.WriteAllText(path, "old content that is longer than the new one\n".PadRight(5000, 'x'));
         var matrix = new FeatureMatrix(["area"], [[1.0]]);

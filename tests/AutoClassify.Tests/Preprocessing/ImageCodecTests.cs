@@ -1,11 +1,12 @@
 using System.Text;
 using AutoClassify.Preprocessing;
+using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Preprocessing;
 
 public sealed class ImageCodecTests : IDisposable
 {
-    readonly TempFolder folder = new();
+    readonly TempDirectory folder = new();
 
     public void Dispose() => folder.Dispose();
 

@@ -70,15 +70,3 @@ internal static class TestShapes
     public static double Gaussian(Random random) =>
         Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }
-
-/// <summary>A temporary folder removed when the test ends.</summary>
-internal sealed class TempFolder : IDisposable
-{
-    public TempFolder() => Path = Directory.CreateTempSubdirectory("autoclassify-image-").FullName;
-
-    public string Path { get; }
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose() => Directory.Delete(Path, recursive: true);
-}

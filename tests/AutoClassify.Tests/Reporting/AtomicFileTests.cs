@@ -1,4 +1,5 @@
 using AutoClassify.Reporting;
+using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Reporting;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using AutoClassify.Reporting;
+using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Reporting;
 

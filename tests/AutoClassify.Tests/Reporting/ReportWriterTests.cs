@@ -1,6 +1,7 @@
 using System.Globalization;
 using AutoClassify.Evaluation;
 using AutoClassify.Reporting;
+using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Reporting;
 
