@@ -4,6 +4,7 @@
 #include "torch/torch_shim.h"
 
 #include <ATen/Parallel.h>
+#include <torch/version.h>
 #include <c10/core/GradMode.h>
 
 #include <cstring>
@@ -548,4 +549,10 @@ AC_EXPORT(int32_t) ac_torch_parse_device(const char* text, int32_t* device_type,
   *device_index = parsed.index();
   return 0;
   AC_TORCH_CATCH(-1)
+}
+
+// The libtorch version the shim was compiled against, for the report's provenance.
+AC_EXPORT(const char*) ac_torch_version() {
+  ac::clear_last_error();
+  return TORCH_VERSION;
 }

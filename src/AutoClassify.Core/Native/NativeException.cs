@@ -19,6 +19,12 @@ public static class NativeShim
     /// <summary>The shim's version string.</summary>
     public static string Version => Marshal.PtrToStringUTF8(NativeMethods.Version()) ?? "unknown";
 
+    /// <summary>The OpenCV version the shim was built against.</summary>
+    public static string OpenCvVersion => Marshal.PtrToStringUTF8(NativeMethods.OpenCvVersion()) ?? "unknown";
+
+    /// <summary>The libtorch version the shim was built against, or null when built without it.</summary>
+    public static string? TorchVersion => HasTorch ? Marshal.PtrToStringUTF8(NativeMethods.TorchVersion()) : null;
+
     /// <summary>True when the shim was built with libtorch (the CNN arm).</summary>
     public static bool HasTorch => NativeMethods.HasTorch() != 0;
 }

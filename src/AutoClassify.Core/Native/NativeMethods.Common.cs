@@ -19,4 +19,10 @@ internal static partial class NativeMethods
 
     [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_debug_throw", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int DebugThrow(string message);
+
+    [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_image_opencv_version")]
+    internal static partial IntPtr OpenCvVersion();
+
+    [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_torch_version")]
+    internal static partial IntPtr TorchVersion();
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using AutoClassify.Tensors;
+using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Tensors;
 

@@ -1,5 +1,6 @@
 using AutoClassify.Tensors;
 using AutoClassify.Tensors.NN;
+using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Tensors;
 

@@ -1,0 +1,40 @@
+// Helpers shared by the OpenCV half of the shim: argument checks and zero-copy views of caller buffers.
+#pragma once
+
+#include <cstdint>
+#include <opencv2/core.hpp>
+#include <stdexcept>
+#include <string>
+
+namespace ac::image {
+
+inline void require(bool condition, const std::string& message) {
+  if (!condition) throw std::invalid_argument(message);
+}
+
+inline void require_size(int32_t width, int32_t height) {
+  require(width > 0 && height > 0,
+          "image size must be positive, got " + std::to_string(width) + "x" + std::to_string(height));
+}
+
+// Views over caller memory: no copy, the caller keeps ownership for the duration of the call.
+inline cv::Mat view_float(const float* pixels, int32_t width, int32_t height, const char* what) {
+  require(pixels != nullptr, std::string(what) + " is null");
+  require_size(width, height);
+  return cv::Mat(height, width, CV_32FC1, const_cast<float*>(pixels));
+}
+
+inline cv::Mat view_mask(const uint8_t* values, int32_t width, int32_t height, const char* what) {
+  require(values != nullptr, std::string(what) + " is null");
+  require_size(width, height);
+  return cv::Mat(height, width, CV_8UC1, const_cast<uint8_t*>(values));
+}
+
+// 8-bit copy of a [0, 1] float image; OpenCV's Otsu and adaptive threshold need 8-bit input.
+inline cv::Mat to_u8(const cv::Mat& image) {
+  cv::Mat result;
+  image.convertTo(result, CV_8U, 255.0);
+  return result;
+}
+
+}  // namespace ac::image

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using AutoClassify.Evaluation;
+using AutoClassify.Models;
+using AutoClassify.Reporting;
+
+namespace AutoClassify.Cli;
+
+internal static class BenchmarkCommand
+{
+    internal static Command Create()
+    {
+        var dataset = CommonOptions.DatasetArgument();
+        var folds = new Option<int>("--folds") { Description = "Outer stratified cross-validation folds.", DefaultValueFactory = _ => 5 };
+        folds.Validators.Add(r => CommonOptions.AtLeast(r, "--folds", 2));
+        var seed = CommonOptions.Seed(42);
+        var output = new Option<DirectoryInfo>("--out") { Description = "Report folder (default: reports/<dataset name>)." };
+        var models = new Option<string>("--models")
+        {
+            Description = "Comma-separated models: " + string.Join(", ", ModelCatalog.Names) + ".",
+            DefaultValueFactory = _ => "svm",
+        };
+        var crop = CommonOptions.Crop();
+        var threads = CommonOptions.Threads();
+        var innerFolds = new Option<int>("--inner-folds") { Description = "Inner CV folds for the SVM's C/gamma search.", DefaultValueFactory = _ => 3 };
+        innerFolds.Validators.Add(r => CommonOptions.AtLeast(r, "--inner-folds", 2));
+        var grid = new Option<string>("--grid") { Description = "SVM grid over log2 C and gamma: full (step 2) or coarse (step 4).", DefaultValueFactory = _ => "full" };
+        grid.AcceptOnlyFromAmong("full", "coarse");
+
+        var command = new Command("benchmark", "Cross-validate every model on the same stratified folds and write an HTML report, results.json and predictions.csv.")
+        {
+            dataset, folds, seed, output, models, crop, threads, innerFolds, grid,
+        };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var datasetDir = parse.GetRequiredValue(dataset);
+            var outDir = parse.GetValue(output)?.FullName ?? Path.Combine("reports", datasetDir.Name);
+            var options = new BenchmarkOptions
+            {
+                DatasetPath = datasetDir.FullName,
+                Folds = parse.GetValue(folds),
+                Seed = parse.GetValue(seed),
+                Models = ModelCatalog.ParseList(parse.GetValue(models)!),
+                Crop = parse.GetValue(crop),
+                Threads = parse.GetValue(threads),
+                ModelSettings = new ModelSettings { InnerFolds = parse.GetValue(innerFolds), Grid = parse.GetValue(grid)! },
+                CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+            };
+            var stdout = parse.InvocationConfiguration.Output;
+            var observer = new ConsoleObserver(stdout);
+            var result = observer.Run(() => BenchmarkRunner.Run(options, observer, cancellationToken));
+            ReportWriter.WriteAll(result, outDir);
+            Summary.Print(stdout, result, outDir);
+            return Task.FromResult(ExitCodes.Success);
+        });
+        return command;
+    }
+}

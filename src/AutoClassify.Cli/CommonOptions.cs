@@ -1,0 +1,57 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using AutoClassify.Preprocessing;
+
+namespace AutoClassify.Cli;
+
+/// <summary>Options that several commands share, declared once.</summary>
+internal static class CommonOptions
+{
+    internal static Argument<DirectoryInfo> DatasetArgument() => new("dataset")
+    {
+        Description = "Folder with one subfolder per class.",
+    };
+
+    internal static Option<int> Seed(int defaultValue) => new("--seed")
+    {
+        Description = "Seed for every random choice; the report prints it.",
+        DefaultValueFactory = _ => defaultValue,
+    };
+
+    internal static Option<int> Threads() => new("--threads")
+    {
+        Description = "Worker threads (0 = all cores).",
+        DefaultValueFactory = _ => 0,
+        Validators = { r => NonNegative(r, "--threads") },
+    };
+
+    internal static Option<CropMargins> Crop() => new("--crop")
+    {
+        Description = "Pixels cut from each edge as top,bottom,left,right (manual banner removal), e.g. 0,32,0,0.",
+        CustomParser = r =>
+        {
+            var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+            try
+            {
+                return CropMargins.Parse(text);
+            }
+            catch (FormatException ex)
+            {
+                r.AddError(ex.Message);
+                return default;
+            }
+        },
+    };
+
+    internal static void NonNegative(OptionResult result, string name)
+    {
+        if (result.GetValueOrDefault<int>() < 0)
+            result.AddError($"{name} must be zero or more.");
+    }
+
+    internal static void AtLeast(OptionResult result, string name, int minimum)
+    {
+        if (result.GetValueOrDefault<int>() < minimum)
+            result.AddError($"{name} must be at least {minimum}.");
+    }
+}

@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using AutoClassify.Evaluation;
+using Spectre.Console;
+
+namespace AutoClassify.Cli;
+
+/// <summary>
+/// Shows a run's progress: a live Spectre.Console progress display with ETA on a terminal, and plain
+/// timestamped lines (with ETA) when the output is redirected, as in CI logs.
+/// </summary>
+internal sealed class ConsoleObserver : IBenchmarkObserver
+{
+    readonly ConcurrentDictionary<string, EtaTracker> trackers = new();
+    readonly ConcurrentDictionary<string, ProgressTask> tasks = new();
+    readonly TextWriter log;
+    ProgressContext? context;
+
+    public ConsoleObserver(TextWriter log) => this.log = log;
+
+    /// <summary>Runs <paramref name="work"/> with live progress when the console is interactive.</summary>
+    public T Run<T>(Func<T> work)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive || Console.IsOutputRedirected)
+            return work();
+        return AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                context = ctx;
+                return work();
+            });
+    }
+
+    public void StageStarted(string stage, int totalSteps)
+    {
+        trackers[stage] = new EtaTracker(totalSteps);
+        if (context is not null)
+            tasks[stage] = context.AddTask(Markup.Escape(stage), maxValue: Math.Max(1, totalSteps));
+        else
+            Write($"{stage}: {totalSteps} step(s)");
+    }
+
+    public void StepCompleted(string stage)
+    {
+        if (!trackers.TryGetValue(stage, out var tracker))
+            return;
+        if (tasks.TryGetValue(stage, out var task))
+        {
+            tracker.Step();
+            task.Increment(1);
+            return;
+        }
+        // Plain mode: a line at every tenth of the stage, so logs stay short; the lock keeps lines in order.
+        lock (log)
+        {
+            var done = tracker.Step();
+            var total = tracker.TotalSteps;
+            var every = Math.Max(1, total / 10);
+            if (done == total || done % every == 0)
+            {
+                var eta = tracker.Remaining is { } r ? r.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture) : "?";
+                Write($"{stage}: {done}/{total}, elapsed {tracker.Elapsed.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture)}, ETA {eta}");
+            }
+        }
+    }
+
+    public void Message(string text)
+    {
+        if (context is not null)
+            AnsiConsole.MarkupLine(Markup.Escape(text));
+        else
+            Write(text);
+    }
+
+    void Write(string text)
+    {
+        lock (log)
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{DateTime.Now:HH:mm:ss}] {text}"));
+    }
+}

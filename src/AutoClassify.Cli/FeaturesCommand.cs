@@ -1,0 +1,38 @@
+using System.CommandLine;
+using AutoClassify.Dataset;
+using AutoClassify.Features;
+using AutoClassify.Preprocessing;
+
+namespace AutoClassify.Cli;
+
+internal static class FeaturesCommand
+{
+    internal static Command Create()
+    {
+        var dataset = CommonOptions.DatasetArgument();
+        var output = new Option<FileInfo>("--out") { Description = "CSV file to write (one row per image).", Required = true };
+        var crop = CommonOptions.Crop();
+        var threads = CommonOptions.Threads();
+
+        var command = new Command("features", "Export the handcrafted features of every image to CSV, with stable column names.")
+        {
+            dataset, output, crop, threads,
+        };
+        command.SetAction(parse =>
+        {
+            var cropMargins = parse.GetValue(crop);
+            var workers = parse.GetValue(threads) is > 0 and var t ? t : Environment.ProcessorCount;
+            // Export needs only one image per class; fold counts do not apply here.
+            var data = DatasetLoader.Load(parse.GetRequiredValue(dataset).FullName, new DatasetOptions { Folds = 1, Crop = cropMargins, Threads = workers });
+            var prepared = ImagePreparation.PrepareAll(data, cropMargins, workers);
+            var matrix = HandcraftedFeatures.ExtractAll(prepared.Select(p => p.Image).ToList(), prepared.Select(p => p.Mask).ToList(), workers);
+            var path = parse.GetRequiredValue(output).FullName;
+            FeatureCsv.Write(path, matrix, data.Items.Select(i => i.RelativePath).ToList(), data.Items.Select(i => data.ClassNames[i.Label]).ToList());
+            parse.InvocationConfiguration.Output.WriteLine($"Wrote {matrix.Count} rows × {matrix.Dimension} features to {path}");
+            foreach (var s in data.Skipped)
+                parse.InvocationConfiguration.Error.WriteLine($"skipped {s.RelativePath}: {s.Reason}");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,20 @@
+using System.Globalization;
+using AutoClassify.Evaluation;
+
+namespace AutoClassify.Cli;
+
+/// <summary>The few lines a benchmark prints when it is done.</summary>
+internal static class Summary
+{
+    internal static void Print(TextWriter output, BenchmarkResult result, string outDir)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        foreach (var model in result.Models)
+        {
+            var a = model.Aggregate;
+            output.WriteLine(string.Create(inv,
+                $"{model.Name,-10} accuracy {a.Accuracy.Mean:F3} ± {a.Accuracy.Sd:F3}   macro-F1 {a.MacroF1.Mean:F3} ± {a.MacroF1.Sd:F3}   balanced accuracy {a.BalancedAccuracy.Mean:F3} ± {a.BalancedAccuracy.Sd:F3}"));
+        }
+        output.WriteLine(string.Create(inv, $"Wall time {result.Settings.WallTime.TotalSeconds:F1} s. Report: {Path.GetFullPath(Path.Combine(outDir, "index.html"))}"));
+    }
+}

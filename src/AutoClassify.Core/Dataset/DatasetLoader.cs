@@ -1,0 +1,213 @@
+using AutoClassify.Preprocessing;
+
+namespace AutoClassify.Dataset;
+
+/// <summary>Options for scanning and validating a dataset tree.</summary>
+public sealed class DatasetOptions
+{
+    /// <summary>Cross-validation folds the run will use: every class needs at least this many images.</summary>
+    public int Folds { get; init; } = 5;
+
+    /// <summary>Margins cut from every image; an image too small for them is skipped.</summary>
+    public CropMargins Crop { get; init; }
+
+    /// <summary>Decodes an image file to learn its size, throwing <see cref="ImageDecodeException"/> when unreadable.</summary>
+    public Func<string, (int Width, int Height)> Probe { get; init; } = DefaultProbe;
+
+    /// <summary>Decodes a mask file, throwing when unreadable.</summary>
+    public Func<string, BinaryMask> MaskReader { get; init; } = ImageCodec.DecodeMask;
+
+    /// <summary>Images decoded at once while validating.</summary>
+    public int Threads { get; init; }
+
+    static (int, int) DefaultProbe(string path)
+    {
+        var image = ImageCodec.Decode(path);
+        return (image.Width, image.Height);
+    }
+}
+
+/// <summary>
+/// Scans a class-per-subfolder tree and validates it before any work starts: every problem is
+/// collected at once, unusable files are skipped with a reason, and fatal problems throw together.
+/// </summary>
+/// <remarks>
+/// Layout: <c>root/&lt;class&gt;/**/&lt;image&gt;</c>, images being PNG, JPEG, TIFF or BMP. An optional mask
+/// sits beside its image as <c>&lt;name&gt;.mask.png</c> (for <c>cell_01.tif</c>: <c>cell_01.mask.png</c>),
+/// the same size as the image, any non-zero pixel marking the object.
+/// </remarks>
+public static class DatasetLoader
+{
+    /// <summary>File extensions read as images (case-insensitive).</summary>
+    public static readonly IReadOnlySet<string> ImageExtensions =
+        new HashSet<string>([".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"], StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Suffix of a mask file; the rest of its name is the image's name without extension.</summary>
+    public const string MaskSuffix = ".mask.png";
+
+    public static LabeledDataset Load(string root, DatasetOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        options ??= new DatasetOptions();
+        var problems = new List<DatasetProblem>();
+        var skipped = new List<SkippedFile>();
+
+        if (!Directory.Exists(root))
+        {
+            problems.Add(new(ProblemSeverity.Error, root, File.Exists(root)
+                ? "is a file; expected a folder with one subfolder per class"
+                : "folder does not exist"));
+            throw new DatasetValidationException(root, problems);
+        }
+        root = Path.GetFullPath(root);
+
+        foreach (var stray in Directory.EnumerateFiles(root).Order(StringComparer.Ordinal))
+        {
+            var name = Path.GetFileName(stray);
+            if (!IsIgnorable(name) && !name.Equals("README.md", StringComparison.OrdinalIgnoreCase))
+                problems.Add(new(ProblemSeverity.Warning, name, "file at the top level is not in a class folder; ignored"));
+        }
+
+        var classDirs = Directory.EnumerateDirectories(root)
+            .Where(d => !IsIgnorable(Path.GetFileName(d)))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+        var candidates = new List<(string Full, string Relative, int Label, string? Mask)>();
+        var classNames = new List<string>();
+        foreach (var dir in classDirs)
+        {
+            var label = classNames.Count;
+            classNames.Add(Path.GetFileName(dir));
+            CollectClass(root, dir, label, candidates, skipped, problems);
+        }
+
+        var probed = ProbeAll(candidates, options, skipped);
+
+        if (classNames.Count == 0)
+            problems.Add(new(ProblemSeverity.Error, root, "no class folders found; expected one subfolder per class, each holding images"));
+        else if (classNames.Count == 1)
+            problems.Add(new(ProblemSeverity.Error, root, $"only one class folder ('{classNames[0]}'); classification needs at least two"));
+
+        var counts = new int[classNames.Count];
+        foreach (var item in probed)
+            counts[item.Label]++;
+        for (var k = 0; k < classNames.Count; k++)
+        {
+            if (counts[k] == 0)
+                problems.Add(new(ProblemSeverity.Error, classNames[k] + "/", "class has no usable images"));
+            else if (counts[k] < options.Folds)
+                problems.Add(new(ProblemSeverity.Error, classNames[k] + "/",
+                    $"class has {counts[k]} usable image(s), fewer than the {options.Folds} folds; add images or use fewer folds"));
+        }
+
+        if (problems.Any(p => p.Severity == ProblemSeverity.Error))
+            throw new DatasetValidationException(root, [.. problems, .. skipped.Select(s => new DatasetProblem(ProblemSeverity.Warning, s.RelativePath, "skipped: " + s.Reason))]);
+
+        return new LabeledDataset
+        {
+            Root = root,
+            ClassNames = classNames,
+            Items = probed,
+            Skipped = skipped.OrderBy(s => s.RelativePath, StringComparer.Ordinal).ToList(),
+            Warnings = problems,
+        };
+    }
+
+    static void CollectClass(string root, string dir, int label,
+        List<(string, string, int, string?)> candidates, List<SkippedFile> skipped, List<DatasetProblem> problems)
+    {
+        var files = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
+            .Where(f => !IsIgnorable(Path.GetFileName(f)) && !HasIgnorableFolder(dir, f))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        var masks = files.Where(IsMask).ToHashSet(StringComparer.Ordinal);
+        var usedMasks = new HashSet<string>(StringComparer.Ordinal);
+
+        foreach (var file in files.Where(f => !IsMask(f)))
+        {
+            var relative = Relative(root, file);
+            var extension = Path.GetExtension(file);
+            if (!ImageExtensions.Contains(extension))
+            {
+                skipped.Add(new(relative, $"not an image file (extension '{extension}'; expected PNG, JPEG, TIFF or BMP)"));
+                continue;
+            }
+            var maskPath = Path.Combine(Path.GetDirectoryName(file)!, Path.GetFileNameWithoutExtension(file) + MaskSuffix);
+            string? mask = null;
+            if (masks.Contains(maskPath))
+            {
+                mask = maskPath;
+                usedMasks.Add(maskPath);
+            }
+            candidates.Add((file, relative, label, mask));
+        }
+
+        foreach (var orphan in masks.Except(usedMasks).Order(StringComparer.Ordinal))
+            problems.Add(new(ProblemSeverity.Warning, Relative(root, orphan), "mask has no image beside it with the same name; ignored"));
+    }
+
+    static List<DatasetItem> ProbeAll(List<(string Full, string Relative, int Label, string? Mask)> candidates,
+        DatasetOptions options, List<SkippedFile> skipped)
+    {
+        var results = new (DatasetItem? Item, string? Reason)[candidates.Count];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Threads > 0 ? options.Threads : Environment.ProcessorCount };
+        Parallel.For(0, candidates.Count, parallel, i => results[i] = ProbeOne(candidates[i], options));
+
+        var items = new List<DatasetItem>(candidates.Count);
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            if (results[i].Item is { } item)
+                items.Add(item);
+            else
+                skipped.Add(new(candidates[i].Relative, results[i].Reason!));
+        }
+        return items;
+    }
+
+    static (DatasetItem?, string?) ProbeOne((string Full, string Relative, int Label, string? Mask) c, DatasetOptions options)
+    {
+        try
+        {
+            if (new FileInfo(c.Full).Length == 0)
+                return (null, "empty file (0 bytes)");
+            var (width, height) = options.Probe(c.Full);
+            var crop = options.Crop;
+            if (width - crop.Left - crop.Right <= 0 || height - crop.Top - crop.Bottom <= 0)
+                return (null, $"image is {width}x{height}, too small for --crop {crop}");
+            if (c.Mask is not null)
+            {
+                BinaryMask mask;
+                try
+                {
+                    mask = options.MaskReader(c.Mask);
+                }
+                catch (Exception ex) when (ex is ImageDecodeException or IOException or UnauthorizedAccessException)
+                {
+                    return (null, $"its mask {Path.GetFileName(c.Mask)} is unreadable: {Reason(ex)}");
+                }
+                if (mask.Width != width || mask.Height != height)
+                    return (null, $"its mask {Path.GetFileName(c.Mask)} is {mask.Width}x{mask.Height} but the image is {width}x{height}");
+            }
+            return (new DatasetItem(c.Relative, c.Full, c.Label, c.Mask, width, height), null);
+        }
+        catch (Exception ex) when (ex is ImageDecodeException or IOException or UnauthorizedAccessException)
+        {
+            return (null, Reason(ex));
+        }
+    }
+
+    static string Reason(Exception ex) => ex is ImageDecodeException decode ? decode.Reason : ex.Message;
+
+    static bool IsMask(string path) => path.EndsWith(MaskSuffix, StringComparison.OrdinalIgnoreCase);
+
+    static bool IsIgnorable(string name) => name.StartsWith('.');
+
+    static bool HasIgnorableFolder(string classDir, string file)
+    {
+        var relative = Path.GetRelativePath(classDir, Path.GetDirectoryName(file)!);
+        return relative != "." && relative.Split(Path.DirectorySeparatorChar).Any(IsIgnorable);
+    }
+
+    static string Relative(string root, string path) => Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
+}

@@ -1,0 +1,190 @@
+using AutoClassify.Models;
+using AutoClassify.Preprocessing;
+
+namespace AutoClassify.Evaluation;
+
+/// <summary>
+/// Everything one benchmark run produced: what was measured, how, and the outcome per model.
+/// Plain, JSON-serialisable (see <c>Reporting.ResultsJson</c>); the source of results.json, predictions.csv and the HTML report.
+/// </summary>
+public sealed class BenchmarkResult
+{
+    /// <summary>Bumped when a field changes meaning; new optional fields do not bump it.</summary>
+    public const int CurrentSchemaVersion = 1;
+
+    public int SchemaVersion { get; set; } = CurrentSchemaVersion;
+
+    public DatasetSummary Dataset { get; set; } = new();
+
+    public RunSettings Settings { get; set; } = new();
+
+    /// <summary>Every image of the run, indexed like <see cref="Prediction.Item"/>, with its class and test fold.</summary>
+    public List<ItemAssignment> Items { get; set; } = [];
+
+    public List<ModelResult> Models { get; set; } = [];
+}
+
+/// <summary>What was found under the dataset root.</summary>
+public sealed class DatasetSummary
+{
+    /// <summary>The dataset folder as given on the command line.</summary>
+    public string Root { get; set; } = "";
+
+    /// <summary>Class names in label order (label k is <c>ClassNames[k]</c>).</summary>
+    public List<string> ClassNames { get; set; } = [];
+
+    /// <summary>Images used per class, indexed like <see cref="ClassNames"/>.</summary>
+    public List<int> ClassCounts { get; set; } = [];
+
+    public ImageSizeStats ImageSizes { get; set; } = new();
+
+    /// <summary>Files that were found but not used, each with the reason.</summary>
+    public List<SkippedFile> Skipped { get; set; } = [];
+
+    /// <summary>Problems that did not stop the run (e.g. a very small class).</summary>
+    public List<string> Warnings { get; set; } = [];
+}
+
+/// <summary>Width and height statistics (pixels) of the images used, before cropping.</summary>
+public sealed class ImageSizeStats
+{
+    public int Count { get; set; }
+
+    public int MinWidth { get; set; }
+
+    public int MaxWidth { get; set; }
+
+    public double MedianWidth { get; set; }
+
+    public int MinHeight { get; set; }
+
+    public int MaxHeight { get; set; }
+
+    public double MedianHeight { get; set; }
+
+    /// <summary>Statistics of the given (width, height) pairs; all zero for none.</summary>
+    public static ImageSizeStats From(IEnumerable<(int Width, int Height)> sizes)
+    {
+        ArgumentNullException.ThrowIfNull(sizes);
+        var list = sizes.ToList();
+        if (list.Count == 0)
+            return new ImageSizeStats();
+        var widths = list.Select(s => s.Width).Order().ToArray();
+        var heights = list.Select(s => s.Height).Order().ToArray();
+        return new ImageSizeStats
+        {
+            Count = list.Count,
+            MinWidth = widths[0],
+            MaxWidth = widths[^1],
+            MedianWidth = Median(widths),
+            MinHeight = heights[0],
+            MaxHeight = heights[^1],
+            MedianHeight = Median(heights),
+        };
+    }
+
+    static double Median(int[] sorted)
+    {
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + (double)sorted[mid]) / 2;
+    }
+}
+
+/// <summary>A file left out of the run and why.</summary>
+public sealed class SkippedFile
+{
+    /// <summary>Path relative to the dataset root.</summary>
+    public string Path { get; set; } = "";
+
+    public string Reason { get; set; } = "";
+}
+
+/// <summary>How the run was configured and on what software.</summary>
+public sealed class RunSettings
+{
+    public int Folds { get; set; }
+
+    /// <summary>The run seed every random choice derives from.</summary>
+    public int Seed { get; set; }
+
+    public CropMargins Crop { get; set; }
+
+    /// <summary>Model names as given on the command line.</summary>
+    public List<string> Models { get; set; } = [];
+
+    /// <summary>Worker threads; 0 means all cores.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>AutoClassify's version.</summary>
+    public string ToolVersion { get; set; } = "";
+
+    /// <summary>Versions of the native engines and runtime, e.g. <c>opencv</c>, <c>libtorch</c>, <c>libsvm</c>, <c>.NET</c>.</summary>
+    public Dictionary<string, string> NativeVersions { get; set; } = [];
+
+    public string CommandLine { get; set; } = "";
+
+    public DateTimeOffset StartedUtc { get; set; }
+
+    public TimeSpan WallTime { get; set; }
+
+    /// <summary>Further settings shown in the report (name to invariant text), e.g. CNN input size or epochs.</summary>
+    public Dictionary<string, string> Extra { get; set; } = [];
+}
+
+/// <summary>One image of the run: where it is, what it is, and in which fold it was tested.</summary>
+public sealed class ItemAssignment
+{
+    /// <summary>Path relative to the dataset root, '/'-separated.</summary>
+    public string Path { get; set; } = "";
+
+    public int Label { get; set; }
+
+    public string ClassName { get; set; } = "";
+
+    public int Fold { get; set; }
+}
+
+/// <summary>One model's cross-validated outcome.</summary>
+public sealed class ModelResult
+{
+    public string Name { get; set; } = "";
+
+    /// <summary>How a class is chosen from the probabilities (see <see cref="ModelResultBuilder.DecisionRuleDescription"/>).</summary>
+    public string DecisionRule { get; set; } = "";
+
+    /// <summary>Per fold, in fold order.</summary>
+    public List<FoldResult> Folds { get; set; } = [];
+
+    public AggregatedMetrics Aggregate { get; set; } = new();
+
+    /// <summary>Out-of-fold predictions, one per item, ordered by item index.</summary>
+    public List<Prediction> Predictions { get; set; } = [];
+}
+
+/// <summary>One fold of one model: its test-set figures and what the fit reported.</summary>
+public sealed class FoldResult
+{
+    public int Fold { get; set; }
+
+    public ClassificationMetrics Metrics { get; set; } = new();
+
+    public TrainingSummary Training { get; set; } = new();
+}
+
+/// <summary>The out-of-fold prediction of one item.</summary>
+public sealed class Prediction
+{
+    /// <summary>Index into <see cref="BenchmarkResult.Items"/>.</summary>
+    public int Item { get; set; }
+
+    public int Fold { get; set; }
+
+    /// <summary>True class index.</summary>
+    public int TrueLabel { get; set; }
+
+    /// <summary>Class index chosen by the decision rule (<see cref="ModelResultBuilder.Decide"/>).</summary>
+    public int PredictedLabel { get; set; }
+
+    /// <summary>Class probabilities, indexed like the class names.</summary>
+    public double[] Probabilities { get; set; } = [];
+}

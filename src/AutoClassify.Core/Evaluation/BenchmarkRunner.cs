@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Reflection;
+using AutoClassify.Dataset;
+using AutoClassify.Features;
+using AutoClassify.Models;
+using AutoClassify.Native;
+using AutoClassify.Preprocessing;
+
+namespace AutoClassify.Evaluation;
+
+/// <summary>What to benchmark and how.</summary>
+public sealed class BenchmarkOptions
+{
+    public required string DatasetPath { get; init; }
+
+    public int Folds { get; init; } = 5;
+
+    public int Seed { get; init; } = 42;
+
+    public IReadOnlyList<string> Models { get; init; } = ["svm"];
+
+    public CropMargins Crop { get; init; }
+
+    /// <summary>Worker threads; 0 means all cores.</summary>
+    public int Threads { get; init; }
+
+    public ModelSettings ModelSettings { get; init; } = new();
+
+    /// <summary>The command line as typed, recorded in the report.</summary>
+    public string CommandLine { get; init; } = "";
+
+    public void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(DatasetPath);
+        if (Folds < 2)
+            throw new ArgumentException($"--folds must be at least 2, not {Folds}.");
+        if (Threads < 0)
+            throw new ArgumentException($"--threads must be zero or more, not {Threads}.");
+        if (Models.Count == 0)
+            throw new ArgumentException("--models names no model.");
+        foreach (var model in Models)
+            ModelCatalog.InputOf(model);
+    }
+}
+
+/// <summary>
+/// Runs a cross-validated benchmark: validates the data set, prepares images and features once,
+/// assigns stratified folds once, and fits every model on the same folds.
+/// </summary>
+public static class BenchmarkRunner
+{
+    public static BenchmarkResult Run(BenchmarkOptions options, IBenchmarkObserver? observer = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        observer ??= NullObserver.Instance;
+        var started = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
+
+        var trainers = options.Models.Select(m => ModelCatalog.Create(m, options.ModelSettings)).ToList();
+        var dataset = DatasetLoader.Load(options.DatasetPath, new DatasetOptions { Folds = options.Folds, Crop = options.Crop, Threads = threads });
+        foreach (var warning in dataset.Warnings)
+            observer.Message(warning.ToString());
+        if (dataset.Skipped.Count > 0)
+            observer.Message($"{dataset.Skipped.Count} file(s) skipped; the report lists each with its reason.");
+
+        var needsImages = options.Models.Any(m => ModelCatalog.InputOf(m) == ModelInput.Images);
+        var needsFeatures = options.Models.Any(m => ModelCatalog.InputOf(m) == ModelInput.Features);
+        var data = Prepare(dataset, options.Crop, needsImages, needsFeatures, threads, observer, cancellationToken);
+
+        var labels = dataset.Labels;
+        var assignment = StratifiedKFold.Assign(labels, options.Folds, options.Seed);
+
+        var modelResults = new List<ModelResult>();
+        foreach (var trainer in trainers)
+            modelResults.Add(CrossValidate(trainer, data, assignment, options, observer, cancellationToken));
+
+        return new BenchmarkResult
+        {
+            Dataset = Summarise(dataset),
+            Settings = new RunSettings
+            {
+                Folds = options.Folds,
+                Seed = options.Seed,
+                Crop = options.Crop,
+                Models = [.. options.Models],
+                Threads = threads,
+                ToolVersion = ToolVersion,
+                NativeVersions = NativeVersions(),
+                CommandLine = options.CommandLine,
+                StartedUtc = started,
+                WallTime = clock.Elapsed,
+                Extra =
+                {
+                    ["inner_folds"] = options.ModelSettings.InnerFolds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["svm_grid"] = options.ModelSettings.Grid,
+                },
+            },
+            Items = dataset.Items.Select((item, i) => new ItemAssignment
+            {
+                Path = item.RelativePath,
+                Label = item.Label,
+                ClassName = dataset.ClassNames[item.Label],
+                Fold = assignment[i],
+            }).ToList(),
+            Models = modelResults,
+        };
+    }
+
+    /// <summary>The tool's informational version.</summary>
+    public static string ToolVersion =>
+        typeof(BenchmarkRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    static TrainingData Prepare(LabeledDataset dataset, CropMargins crop, bool keepImages, bool extractFeatures,
+        int threads, IBenchmarkObserver observer, CancellationToken cancellationToken)
+    {
+        const string stage = "Preparing images";
+        observer.StageStarted(stage, dataset.Items.Count);
+        var prepared = ImagePreparation.PrepareAll(dataset, crop, threads, () => observer.StepCompleted(stage), cancellationToken);
+        var images = prepared.Select(p => p.Image).ToArray();
+        var masks = prepared.Select(p => p.Mask).ToArray();
+
+        FeatureMatrix? features = null;
+        if (extractFeatures)
+        {
+            const string featureStage = "Extracting features";
+            observer.StageStarted(featureStage, 1);
+            features = HandcraftedFeatures.ExtractAll(images, masks, threads, cancellationToken);
+            observer.StepCompleted(featureStage);
+        }
+
+        return new TrainingData
+        {
+            ClassNames = dataset.ClassNames,
+            Labels = dataset.Labels,
+            Features = features,
+            Images = keepImages ? images : null,
+            Masks = keepImages ? masks : null,
+        };
+    }
+
+    static ModelResult CrossValidate(IModelTrainer trainer, TrainingData data, int[] assignment, BenchmarkOptions options,
+        IBenchmarkObserver observer, CancellationToken cancellationToken)
+    {
+        var stage = $"{trainer.Name}: {options.Folds}-fold cross-validation";
+        observer.StageStarted(stage, options.Folds);
+        var builder = new ModelResultBuilder(trainer.Name, data.Labels, data.ClassCount);
+        for (var fold = 0; fold < options.Folds; fold++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var (train, test) = StratifiedKFold.Split(assignment, fold);
+            var context = new TrainingContext
+            {
+                Seed = Seeds.Derive(options.Seed, trainer.Name, fold),
+                Threads = options.Threads,
+                Log = observer.Message,
+                CancellationToken = cancellationToken,
+            };
+            var clock = Stopwatch.StartNew();
+            using var model = trainer.Train(data, train, context);
+            model.Summary.TrainingTime = clock.Elapsed;
+            var probabilities = model.PredictProbabilities(data, test);
+            builder.AddFold(fold, test, probabilities, model.Summary);
+            observer.StepCompleted(stage);
+        }
+        return builder.Build();
+    }
+
+    static DatasetSummary Summarise(LabeledDataset dataset) => new()
+    {
+        Root = dataset.Root,
+        ClassNames = [.. dataset.ClassNames],
+        ClassCounts = [.. dataset.ClassCounts()],
+        ImageSizes = ImageSizeStats.From(dataset.Items.Select(i => (i.Width, i.Height))),
+        Skipped = dataset.Skipped.Select(s => new SkippedFile { Path = s.RelativePath, Reason = s.Reason }).ToList(),
+        Warnings = dataset.Warnings.Select(w => w.ToString()).ToList(),
+    };
+
+    static Dictionary<string, string> NativeVersions()
+    {
+        var versions = new Dictionary<string, string>
+        {
+            ["AutoClassifyNative"] = NativeShim.Version,
+            ["OpenCV"] = NativeShim.OpenCvVersion,
+            ["LIBSVM"] = Native.LibSvm.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (NativeShim.TorchVersion is { } torch)
+            versions["libtorch"] = torch;
+        return versions;
+    }
+
+    sealed class NullObserver : IBenchmarkObserver
+    {
+        public static readonly NullObserver Instance = new();
+
+        public void StageStarted(string stage, int totalSteps) { }
+
+        public void StepCompleted(string stage) { }
+
+        public void Message(string text) { }
+    }
+}

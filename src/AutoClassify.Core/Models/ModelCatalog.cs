@@ -1,0 +1,77 @@
+using AutoClassify.Models.Svm;
+
+namespace AutoClassify.Models;
+
+/// <summary>What a model learns from; decides which representations a run prepares.</summary>
+public enum ModelInput
+{
+    /// <summary>The handcrafted feature matrix.</summary>
+    Features,
+
+    /// <summary>The prepared images (and masks).</summary>
+    Images,
+}
+
+/// <summary>Settings a user can give on the command line that shape the trainers.</summary>
+public sealed class ModelSettings
+{
+    /// <summary>Inner CV folds for the SVM's C/γ search.</summary>
+    public int InnerFolds { get; init; } = SvmOptions.Defaults.InnerFolds;
+
+    /// <summary><c>full</c> (C = 2^-5..2^15, γ = 2^-15..2^3, step 2) or <c>coarse</c> (step 4).</summary>
+    public string Grid { get; init; } = "full";
+}
+
+/// <summary>The models a user can pick by name.</summary>
+public static class ModelCatalog
+{
+    sealed record Entry(string Name, string Description, ModelInput Input, Func<ModelSettings, IModelTrainer> Create);
+
+    static readonly Entry[] Entries =
+    [
+        new("svm", "C-SVC, RBF kernel, on the handcrafted features (LIBSVM)", ModelInput.Features, CreateSvm),
+    ];
+
+    public static IReadOnlyList<string> Names { get; } = Entries.Select(e => e.Name).ToArray();
+
+    public static string Describe(string name) => Find(name).Description;
+
+    public static ModelInput InputOf(string name) => Find(name).Input;
+
+    public static IModelTrainer Create(string name, ModelSettings? settings = null) => Find(name).Create(settings ?? new ModelSettings());
+
+    /// <summary>Splits and checks a comma-separated model list, naming any unknown model.</summary>
+    public static IReadOnlyList<string> ParseList(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(n => n.ToLowerInvariant())
+            .Distinct()
+            .ToList();
+        if (names.Count == 0)
+            throw new ArgumentException("--models names no model; known models: " + string.Join(", ", Names) + ".");
+        foreach (var n in names)
+            Find(n);
+        return names;
+    }
+
+    static Entry Find(string name) =>
+        Entries.FirstOrDefault(e => e.Name == name)
+        ?? throw new ArgumentException($"Unknown model '{name}'; known models: {string.Join(", ", Names)}.");
+
+    static SvmTrainer CreateSvm(ModelSettings settings)
+    {
+        var step = settings.Grid switch
+        {
+            "full" => 2,
+            "coarse" => 4,
+            _ => throw new ArgumentException($"--grid must be 'full' or 'coarse', not '{settings.Grid}'."),
+        };
+        return new SvmTrainer(new SvmOptions
+        {
+            InnerFolds = settings.InnerFolds,
+            Log2CGrid = SvmOptions.Log2Range(-5, 15, step),
+            Log2GammaGrid = SvmOptions.Log2Range(-15, 3, step),
+        });
+    }
+}

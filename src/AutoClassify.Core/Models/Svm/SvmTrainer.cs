@@ -1,0 +1,317 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.ExceptionServices;
+using AutoClassify.Evaluation;
+using AutoClassify.Features;
+using AutoClassify.Native;
+
+namespace AutoClassify.Models.Svm;
+
+/// <summary>
+/// The SVM arm (<c>svm</c>): standardized handcrafted features into a LIBSVM RBF C-SVC (one-vs-one),
+/// class weights inverse to class frequency, C and gamma chosen by an inner stratified CV on the
+/// training fold (macro-F1, see <see cref="SvmGridResult.Best"/>), then refitted on the whole fold
+/// with probability estimates. Every number repeats from <see cref="TrainingContext.Seed"/>, for any
+/// thread count.
+/// </summary>
+public sealed class SvmTrainer : IModelTrainer
+{
+    readonly double[] log2C;
+    readonly double[] log2Gamma;
+
+    /// <summary>Creates the trainer; <paramref name="options"/> are validated here, once.</summary>
+    public SvmTrainer(SvmOptions? options = null)
+    {
+        Options = options ?? new SvmOptions();
+        Options.Validate();
+        // Snapshots, so a caller mutating the lists later cannot bypass validation.
+        log2C = Options.Log2CGrid.ToArray();
+        log2Gamma = Options.Log2GammaGrid.ToArray();
+    }
+
+    public string Name => "svm";
+
+    public SvmOptions Options { get; }
+
+    ITrainedModel IModelTrainer.Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context) =>
+        Train(data, trainIndices, context);
+
+    /// <summary>Searches the grid on the training fold, then refits there with the best C and gamma.</summary>
+    public SvmModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var clock = Stopwatch.StartNew();
+        var grid = SearchGrid(data, trainIndices, context, progressShare: 0.9);
+        context.CancellationToken.ThrowIfCancellationRequested();
+        var model = Fit(data, trainIndices, grid.Best.C, grid.Best.Gamma, context);
+        var facts = model.Summary.Facts;
+        facts["log2_C"] = SvmModel.Invariant(grid.Best.Log2C);
+        facts["log2_gamma"] = SvmModel.Invariant(grid.Best.Log2Gamma);
+        facts["inner_cv_macro_f1"] = double.IsNaN(grid.Best.MacroF1) ? "n/a" : SvmModel.Invariant(grid.Best.MacroF1, "F4");
+        facts["inner_folds"] = grid.InnerFolds.ToString(CultureInfo.InvariantCulture);
+        facts["grid_cells"] = grid.Cells.Count.ToString(CultureInfo.InvariantCulture);
+        if (grid.Note is not null)
+            facts["inner_cv_note"] = grid.Note;
+        model.Summary.TrainingTime = clock.Elapsed;
+        context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+            $"svm: C = 2^{grid.Best.Log2C}, gamma = 2^{grid.Best.Log2Gamma:G6}, inner macro-F1 {facts["inner_cv_macro_f1"]} " +
+            $"({grid.Cells.Count} cells, {grid.InnerFolds} inner folds), {model.SupportVectorCount} support vectors, {clock.Elapsed.TotalSeconds:F1} s"));
+        return model;
+    }
+
+    /// <summary>
+    /// Fits with fixed C and gamma on the training rows (standardizer, class weights, probability
+    /// estimates seeded from the context), without any search.
+    /// </summary>
+    public SvmModel Fit(TrainingData data, IReadOnlyList<int> trainIndices, double c, double gamma, TrainingContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var clock = Stopwatch.StartNew();
+        var (features, labels) = CheckData(data, trainIndices);
+        var standardizer = Standardizer.Fit(features.Rows, trainIndices);
+        var parameters = Parameters(c, gamma, labels, probability: true);
+
+        using var problem = LibSvmProblem.Create(standardizer.Transform(features.Rows, trainIndices), labels);
+        var native = LibSvm.Train(problem, parameters, Seeds.Derive(context.Seed, "svm-probability"),
+            Options.LogSolverOutput ? context.Log : null);
+        var summary = new TrainingSummary();
+        try
+        {
+            summary.Facts["C"] = SvmModel.Invariant(c);
+            summary.Facts["gamma"] = SvmModel.Invariant(gamma);
+            summary.Facts["support_vectors"] = native.SupportVectorCount.ToString(CultureInfo.InvariantCulture);
+            if (parameters.ClassWeights is not null)
+            {
+                summary.Facts["class_weights"] = string.Join("; ", parameters.ClassWeights
+                    .OrderBy(w => w.Key)
+                    .Select(w => $"{data.ClassNames[w.Key]}={SvmModel.Invariant(w.Value, "F3")}"));
+            }
+            summary.Facts["libsvm"] = FormatVersion(LibSvm.Version);
+            var model = new SvmModel(native, standardizer, data.ClassNames, features.Names, c, gamma, summary);
+            summary.TrainingTime = clock.Elapsed;
+            context.Progress?.Report(1);
+            return model;
+        }
+        catch
+        {
+            native.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Scores every (C, gamma) cell by an inner stratified CV on the training rows only: each inner
+    /// fold fits its own standardizer and class weights on its inner-training part. Cells run in
+    /// parallel on <see cref="TrainingContext.EffectiveThreads"/> workers; the result does not depend
+    /// on the thread count.
+    /// </summary>
+    public SvmGridResult SearchGrid(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context) =>
+        SearchGrid(data, trainIndices, context, progressShare: 1);
+
+    /// <summary>
+    /// Per-class weights n / (K n_k) for the K labels present: inverse to class frequency, 1 on average
+    /// per item. Rounded to float precision, because Debian's <c>svm-train</c> parses <c>-wi</c> with
+    /// <c>strtof</c>: the same command line then reproduces our models exactly.
+    /// </summary>
+    public static IReadOnlyDictionary<int, double> InverseFrequencyWeights(IReadOnlyList<int> labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        var counts = labels.GroupBy(l => l).ToDictionary(g => g.Key, g => g.Count());
+        return counts.ToDictionary(kv => kv.Key, kv => (double)(float)((double)labels.Count / (counts.Count * kv.Value)));
+    }
+
+    SvmGridResult SearchGrid(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context, double progressShare)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var (features, labels) = CheckData(data, trainIndices);
+        var (folds, note) = InnerFoldCount(labels, data.ClassNames);
+        if (folds < 2)
+        {
+            // LIBSVM's own defaults: C = 1, gamma = 1 / number of features.
+            var fallback = new SvmGridCell(0, -Math.Log2(features.Dimension), double.NaN);
+            return new SvmGridResult([], fallback, 0, note);
+        }
+
+        var assignment = StratifiedKFold.Assign(labels, folds, Seeds.Derive(context.Seed, "svm-inner-cv"));
+        var splits = new InnerSplit[folds];
+        try
+        {
+            for (var f = 0; f < folds; f++)
+                splits[f] = InnerSplit.Create(features, trainIndices, labels, assignment, f);
+
+            var cells = log2C.SelectMany(c => log2Gamma.Select(g => (Log2C: c, Log2Gamma: g))).ToArray();
+            var predictions = new int[cells.Length, folds][];
+            // Large C converges slowest: start those first so no worker is left with a long tail.
+            var jobs = Enumerable.Range(0, cells.Length * folds)
+                .OrderByDescending(j => cells[j / folds].Log2C)
+                .ThenBy(j => j)
+                .ToArray();
+            var done = 0;
+            var parallel = new ParallelOptions
+            {
+                MaxDegreeOfParallelism = context.EffectiveThreads,
+                CancellationToken = context.CancellationToken,
+            };
+            try
+            {
+                Parallel.ForEach(Partitioner.Create(jobs, EnumerablePartitionerOptions.NoBuffering), parallel, job =>
+                {
+                    var (cell, split) = (cells[job / folds], splits[job % folds]);
+                    var parameters = Parameters(Math.Pow(2, cell.Log2C), Math.Pow(2, cell.Log2Gamma), split.TrainLabels, probability: false);
+                    predictions[job / folds, job % folds] = split.Evaluate(parameters);
+                    context.Progress?.Report(progressShare * Interlocked.Increment(ref done) / jobs.Length);
+                });
+            }
+            catch (AggregateException ex) when (ex.InnerExceptions.Count == 1)
+            {
+                ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]);
+            }
+
+            var scored = new SvmGridCell[cells.Length];
+            for (var i = 0; i < cells.Length; i++)
+            {
+                var confusion = new ConfusionMatrix(data.ClassCount);
+                for (var f = 0; f < folds; f++)
+                {
+                    var truth = splits[f].TestLabels;
+                    for (var r = 0; r < truth.Length; r++)
+                        confusion.Counts[truth[r], predictions[i, f][r]]++;
+                }
+                scored[i] = new SvmGridCell(cells[i].Log2C, cells[i].Log2Gamma, confusion.MacroF1());
+            }
+            return new SvmGridResult(scored, PickBest(scored), folds, note);
+        }
+        finally
+        {
+            foreach (var split in splits)
+                split?.Dispose();
+        }
+    }
+
+    static SvmGridCell PickBest(IReadOnlyList<SvmGridCell> cells)
+    {
+        var ordered = cells.OrderBy(c => c.Log2C).ThenBy(c => c.Log2Gamma);
+        SvmGridCell? best = null;
+        foreach (var cell in ordered)
+        {
+            if (best is null || cell.MacroF1 > best.MacroF1)
+                best = cell;
+        }
+        return best!;
+    }
+
+    (int Folds, string? Note) InnerFoldCount(int[] labels, IReadOnlyList<string> classNames)
+    {
+        var smallest = labels.GroupBy(l => l).OrderBy(g => g.Count()).ThenBy(g => g.Key).First();
+        var count = smallest.Count();
+        if (count >= Options.InnerFolds)
+            return (Options.InnerFolds, null);
+        var name = classNames[smallest.Key];
+        if (count < 2)
+        {
+            return (0, $"grid search skipped: class '{name}' has only {count} training item; " +
+                "used LIBSVM's defaults C = 1, gamma = 1 / feature count");
+        }
+        return (count, $"inner folds reduced from {Options.InnerFolds} to {count}: class '{name}' has only {count} training items");
+    }
+
+    LibSvmParameters Parameters(double c, double gamma, IReadOnlyList<int> labels, bool probability) => new()
+    {
+        Kernel = LibSvmKernel.Rbf,
+        C = c,
+        Gamma = gamma,
+        CacheSizeMb = Options.CacheSizeMb,
+        Epsilon = Options.Epsilon,
+        Probability = probability,
+        ClassWeights = Options.BalanceClassWeights ? InverseFrequencyWeights(labels) : null,
+    };
+
+    static (FeatureMatrix Features, int[] Labels) CheckData(TrainingData data, IReadOnlyList<int> trainIndices)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(trainIndices);
+        var features = data.Features ?? throw new ArgumentException("The SVM needs a feature matrix, but TrainingData.Features is null.", nameof(data));
+        if (features.Count != data.Labels.Length)
+            throw new ArgumentException($"{features.Count} feature rows but {data.Labels.Length} labels.", nameof(data));
+        if (trainIndices.Count == 0)
+            throw new ArgumentException("The training fold is empty.", nameof(trainIndices));
+        var labels = new int[trainIndices.Count];
+        for (var i = 0; i < labels.Length; i++)
+        {
+            var item = trainIndices[i];
+            if (item < 0 || item >= features.Count)
+                throw new ArgumentOutOfRangeException(nameof(trainIndices), item, $"Training index outside the {features.Count} items.");
+            labels[i] = data.Labels[item];
+            if (labels[i] < 0 || labels[i] >= data.ClassCount)
+                throw new ArgumentException($"Item {item} has class index {labels[i]}, but there are {data.ClassCount} classes.", nameof(data));
+            var row = features.Rows[item];
+            for (var j = 0; j < row.Length; j++)
+            {
+                if (!double.IsFinite(row[j]))
+                    throw new ArgumentException($"Feature '{features.Names[j]}' of item {item} is {row[j]}; the SVM needs finite features.", nameof(data));
+            }
+        }
+        var present = labels.Distinct().Count();
+        if (present < 2)
+            throw new ArgumentException($"The training fold holds only class '{data.ClassNames[labels[0]]}'; an SVM needs at least two classes.", nameof(trainIndices));
+        return (features, labels);
+    }
+
+    static string FormatVersion(int version) =>
+        string.Create(CultureInfo.InvariantCulture, $"{version / 100}.{version % 100:D2}");
+
+    /// <summary>One inner fold, converted once and shared read-only by every grid cell.</summary>
+    sealed class InnerSplit : IDisposable
+    {
+        InnerSplit(LibSvmProblem train, int[] trainLabels, LibSvmProblem test, int[] testLabels)
+        {
+            Train = train;
+            TrainLabels = trainLabels;
+            Test = test;
+            TestLabels = testLabels;
+        }
+
+        public LibSvmProblem Train { get; }
+        public int[] TrainLabels { get; }
+        public LibSvmProblem Test { get; }
+        public int[] TestLabels { get; }
+
+        public static InnerSplit Create(FeatureMatrix features, IReadOnlyList<int> trainIndices, int[] labels, int[] assignment, int fold)
+        {
+            var (trainPositions, testPositions) = StratifiedKFold.Split(assignment, fold);
+            var innerTrain = trainPositions.Select(p => trainIndices[p]).ToArray();
+            var innerTest = testPositions.Select(p => trainIndices[p]).ToArray();
+            var trainLabels = trainPositions.Select(p => labels[p]).ToArray();
+            var testLabels = testPositions.Select(p => labels[p]).ToArray();
+            var standardizer = Standardizer.Fit(features.Rows, innerTrain);
+            var train = LibSvmProblem.Create(standardizer.Transform(features.Rows, innerTrain), trainLabels);
+            try
+            {
+                // The test labels ride along only to fill the struct; LIBSVM never sees them.
+                var test = LibSvmProblem.Create(standardizer.Transform(features.Rows, innerTest), testLabels);
+                return new InnerSplit(train, trainLabels, test, testLabels);
+            }
+            catch
+            {
+                train.Dispose();
+                throw;
+            }
+        }
+
+        public int[] Evaluate(LibSvmParameters parameters)
+        {
+            using var model = LibSvm.Train(Train, parameters, seed: 0);
+            var predicted = new int[Test.Count];
+            for (var r = 0; r < predicted.Length; r++)
+                predicted[r] = model.Predict(Test, r);
+            return predicted;
+        }
+
+        public void Dispose()
+        {
+            Train.Dispose();
+            Test.Dispose();
+        }
+    }
+}

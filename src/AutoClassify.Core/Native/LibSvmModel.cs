@@ -1,0 +1,184 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace AutoClassify.Native;
+
+/// <summary>
+/// A LIBSVM classifier (<c>struct svm_model</c>), released with <c>svm_free_and_destroy_model</c>.
+/// A model from <see cref="LibSvm.Train"/> keeps its training <see cref="LibSvmProblem"/> alive (its
+/// support vectors point into the problem's rows); a model from <see cref="Load"/> owns all its memory.
+/// Prediction is thread-safe.
+/// </summary>
+public sealed unsafe class LibSvmModel : SafeHandleZeroOrMinusOneIsInvalid
+{
+    readonly LibSvmProblem? trainingProblem;
+    readonly int[] labels;
+
+    // Takes over one reference on trainingProblem (taken by LibSvm.Train), given back in ReleaseHandle.
+    internal LibSvmModel(IntPtr model, LibSvmProblem? trainingProblem)
+        : base(ownsHandle: true)
+    {
+        SetHandle(model);
+        this.trainingProblem = trainingProblem;
+        ClassCount = NativeMethods.SvmGetNrClass(model);
+        labels = new int[ClassCount];
+        fixed (int* p = labels)
+            NativeMethods.SvmGetLabels(model, p);
+        SupportVectorCount = NativeMethods.SvmGetNrSv(model);
+        HasProbabilityModel = NativeMethods.SvmCheckProbabilityModel(model) != 0;
+    }
+
+    /// <summary>Number of classes the model separates.</summary>
+    public int ClassCount { get; }
+
+    /// <summary>
+    /// The class labels in LIBSVM's internal order (order of first appearance in the training rows):
+    /// entry <c>k</c> of <see cref="PredictProbability"/>'s output belongs to <c>Labels[k]</c>.
+    /// </summary>
+    public IReadOnlyList<int> Labels => labels;
+
+    /// <summary>Total number of support vectors.</summary>
+    public int SupportVectorCount { get; }
+
+    /// <summary>True when the model was trained with probability estimates (<c>-b 1</c>).</summary>
+    public bool HasProbabilityModel { get; }
+
+    /// <summary>The predicted class label of a dense row (one-vs-one voting on decision values).</summary>
+    public int Predict(ReadOnlySpan<double> row)
+    {
+        var buffer = RentNodes(row);
+        var added = false;
+        DangerousAddRef(ref added);
+        try
+        {
+            fixed (SvmNodeNative* nodes = buffer)
+                return (int)NativeMethods.SvmPredict(handle, nodes);
+        }
+        finally
+        {
+            DangerousRelease();
+            ArrayPool<SvmNodeNative>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Writes the class probabilities of a dense row into <paramref name="probabilities"/> (length
+    /// <see cref="ClassCount"/>, ordered like <see cref="Labels"/>) and returns the label LIBSVM predicts
+    /// from them (the most probable one).
+    /// </summary>
+    public int PredictProbability(ReadOnlySpan<double> row, Span<double> probabilities)
+    {
+        if (!HasProbabilityModel)
+            throw new InvalidOperationException("This LIBSVM model was trained without probability estimates (-b 0).");
+        if (probabilities.Length != ClassCount)
+            throw new ArgumentException($"Need room for {ClassCount} probabilities, got {probabilities.Length}.", nameof(probabilities));
+        var buffer = RentNodes(row);
+        var added = false;
+        DangerousAddRef(ref added);
+        try
+        {
+            fixed (SvmNodeNative* nodes = buffer)
+            fixed (double* output = probabilities)
+                return (int)NativeMethods.SvmPredictProbability(handle, nodes, output);
+        }
+        finally
+        {
+            DangerousRelease();
+            ArrayPool<SvmNodeNative>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Predicts row <paramref name="i"/> of a problem whose rows were already converted.</summary>
+    internal int Predict(LibSvmProblem rows, int i)
+    {
+        rows.AddReference();
+        var added = false;
+        DangerousAddRef(ref added);
+        try
+        {
+            return (int)NativeMethods.SvmPredict(handle, rows.Row(i));
+        }
+        finally
+        {
+            DangerousRelease();
+            rows.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// Writes LIBSVM's model text to <paramref name="path"/> atomically (a temporary file in the same
+    /// directory, then a rename), so a reader never sees half a model.
+    /// </summary>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var full = Path.GetFullPath(path);
+        var temporary = full + ".tmp-" + Guid.NewGuid().ToString("N");
+        try
+        {
+            int rc;
+            var added = false;
+            DangerousAddRef(ref added);
+            try
+            {
+                rc = LibSvm.WithGlobalState(() => NativeMethods.SvmSaveModel(temporary, handle));
+            }
+            finally
+            {
+                DangerousRelease();
+            }
+            if (rc != 0)
+                throw new IOException($"LIBSVM could not write the model file '{temporary}' (svm_save_model returned {rc}).");
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+                File.Delete(temporary);
+        }
+    }
+
+    /// <summary>Reads a LIBSVM model file (as written by <see cref="Save"/> or <c>svm-train</c>).</summary>
+    public static LibSvmModel Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+            throw new FileNotFoundException($"LIBSVM model file '{full}' does not exist.", full);
+        var model = LibSvm.WithGlobalState(() => NativeMethods.SvmLoadModel(full));
+        if (model == IntPtr.Zero)
+            throw new InvalidDataException($"'{full}' is not a readable LIBSVM model file (svm_load_model failed).");
+        var result = new LibSvmModel(model, trainingProblem: null);
+        if (NativeMethods.SvmGetSvmType(model) != NativeMethods.SvmTypeCSvc)
+        {
+            result.Dispose();
+            throw new InvalidDataException($"'{full}' holds a LIBSVM model that is not a C-SVC classifier.");
+        }
+        return result;
+    }
+
+    protected override bool ReleaseHandle()
+    {
+        var model = handle;
+        NativeMethods.SvmFreeAndDestroyModel(&model);
+        trainingProblem?.DangerousRelease();
+        return true;
+    }
+
+    static SvmNodeNative[] RentNodes(ReadOnlySpan<double> row)
+    {
+        var count = 1;
+        foreach (var v in row)
+        {
+            if (!double.IsFinite(v))
+                throw new ArgumentException($"Feature value {v} is not finite; LIBSVM needs finite values.", nameof(row));
+            if (v != 0)
+                count++;
+        }
+        var buffer = ArrayPool<SvmNodeNative>.Shared.Rent(count);
+        fixed (SvmNodeNative* nodes = buffer)
+            LibSvm.WriteRow(row, nodes);
+        return buffer;
+    }
+}

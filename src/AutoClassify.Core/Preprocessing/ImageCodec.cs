@@ -1,0 +1,196 @@
+using System.Runtime.InteropServices;
+using AutoClassify.Native;
+
+namespace AutoClassify.Preprocessing;
+
+/// <summary>
+/// Reads and writes PNG, JPEG, TIFF and BMP files through OpenCV. Decoding always yields float32 grey in
+/// [0, 1] (colour is converted to grey; 8-bit values are divided by 255, 16-bit by 65535).
+/// </summary>
+public static class ImageCodec
+{
+    /// <summary>File extensions (lowercase, with dot) that <see cref="Save"/> understands.</summary>
+    public static IReadOnlyList<string> SupportedExtensions { get; } = [".png", ".tif", ".tiff", ".bmp", ".jpg", ".jpeg"];
+
+    internal const string UnsupportedReason = "not a supported image (PNG, JPEG, TIFF, BMP)";
+
+    /// <summary>Decodes an image file to grey. Throws <see cref="ImageDecodeException"/> naming the file on any problem.</summary>
+    public static GrayImage Decode(string path) => Decode(ReadAll(path), path);
+
+    /// <summary>Decodes encoded bytes to grey; <paramref name="sourceName"/> names the data in error messages.</summary>
+    public static GrayImage Decode(ReadOnlySpan<byte> data, string sourceName) => Decode(data, sourceName, out _);
+
+    /// <summary>Decodes encoded bytes to grey and reports the bit depth the file stored (8, 16 or 32).</summary>
+    public static unsafe GrayImage Decode(ReadOnlySpan<byte> data, string sourceName, out int bitDepth)
+    {
+        ArgumentNullException.ThrowIfNull(sourceName);
+        if (data.IsEmpty)
+            throw new ImageDecodeException(sourceName, "file is empty");
+        var format = Sniff(data) ?? throw new ImageDecodeException(sourceName, UnsupportedReason + DescribeUnknown(data));
+
+        DecodedImageHandle handle;
+        int width, height;
+        fixed (byte* bytes = data)
+            handle = NativeMethods.ImageDecode(bytes, data.Length, out width, out height, out bitDepth);
+        using (handle)
+        {
+            try
+            {
+                NativeShim.CheckForErrors();
+            }
+            catch (NativeException e)
+            {
+                throw new ImageDecodeException(sourceName, $"the {FormatName(format)} data is corrupt, truncated or of an unsupported kind ({e.Message})", e);
+            }
+            var pixels = new float[checked(width * height)];
+            fixed (float* destination = pixels)
+                NativeMethods.ImageCopyPixels(handle, destination, pixels.Length);
+            NativeShim.CheckForErrors();
+            return new GrayImage(width, height, pixels);
+        }
+    }
+
+    /// <summary>Reads a mask file: every non-zero pixel is inside the object.</summary>
+    public static BinaryMask DecodeMask(string path) => DecodeMask(ReadAll(path), path);
+
+    /// <summary>Decodes mask bytes: every non-zero pixel is inside the object.</summary>
+    public static BinaryMask DecodeMask(ReadOnlySpan<byte> data, string sourceName)
+    {
+        var image = Decode(data, sourceName);
+        var values = new byte[image.Pixels.Length];
+        for (var i = 0; i < values.Length; i++)
+            values[i] = image.Pixels[i] > 0f ? (byte)1 : (byte)0;
+        return new BinaryMask(image.Width, image.Height, values);
+    }
+
+    /// <summary>
+    /// Encodes a [0, 1] image (values outside are clipped). PNG and TIFF take 8 or 16 bits; BMP and JPEG
+    /// 8 bits only. <paramref name="jpegQuality"/> (1..100) applies to JPEG.
+    /// </summary>
+    public static unsafe byte[] Encode(GrayImage image, ImageFileFormat format, int bitDepth = 8, int jpegQuality = 95)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (bitDepth is not (8 or 16))
+            throw new ArgumentOutOfRangeException(nameof(bitDepth), bitDepth, "Bit depth must be 8 or 16.");
+        if (bitDepth == 16 && format is not (ImageFileFormat.Png or ImageFileFormat.Tiff))
+            throw new ArgumentException($"{FormatName(format)} stores 8-bit images only; use PNG or TIFF for 16 bits.", nameof(bitDepth));
+        ArgumentOutOfRangeException.ThrowIfLessThan(jpegQuality, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(jpegQuality, 100);
+
+        var extension = format switch
+        {
+            ImageFileFormat.Png => ".png",
+            ImageFileFormat.Tiff => ".tif",
+            ImageFileFormat.Bmp => ".bmp",
+            ImageFileFormat.Jpeg => ".jpg",
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown image format."),
+        };
+        IntPtr data;
+        long length;
+        fixed (float* pixels = image.Pixels)
+            NativeMethods.ImageEncode(pixels, image.Width, image.Height, extension, bitDepth, jpegQuality, out data, out length);
+        NativeShim.CheckForErrors();
+        try
+        {
+            var bytes = new byte[length];
+            Marshal.Copy(data, bytes, 0, bytes.Length);
+            return bytes;
+        }
+        finally
+        {
+            NativeMethods.Free(data);
+        }
+    }
+
+    /// <summary>Writes an image; the format follows the file extension (see <see cref="SupportedExtensions"/>).</summary>
+    public static void Save(GrayImage image, string path, int bitDepth = 8)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var format = FormatFromExtension(path)
+            ?? throw new ArgumentException($"Cannot save '{path}': use one of {string.Join(", ", SupportedExtensions)}.", nameof(path));
+        File.WriteAllBytes(path, Encode(image, format, bitDepth));
+    }
+
+    /// <summary>Writes a mask as an 8-bit image, 255 inside and 0 outside (use a lossless format).</summary>
+    public static void SaveMask(BinaryMask mask, string path)
+    {
+        ArgumentNullException.ThrowIfNull(mask);
+        var pixels = new float[mask.Data.Length];
+        for (var i = 0; i < pixels.Length; i++)
+            pixels[i] = mask.Data[i] != 0 ? 1f : 0f;
+        Save(new GrayImage(mask.Width, mask.Height, pixels), path);
+    }
+
+    /// <summary>The format a file name's extension stands for, or null when it is not one the codec writes.</summary>
+    public static ImageFileFormat? FormatFromExtension(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return Path.GetExtension(path).ToUpperInvariant() switch
+        {
+            ".PNG" => ImageFileFormat.Png,
+            ".TIF" or ".TIFF" => ImageFileFormat.Tiff,
+            ".BMP" => ImageFileFormat.Bmp,
+            ".JPG" or ".JPEG" => ImageFileFormat.Jpeg,
+            _ => null,
+        };
+    }
+
+    /// <summary>Recognises the four supported formats by their leading signature bytes.</summary>
+    public static ImageFileFormat? Sniff(ReadOnlySpan<byte> data)
+    {
+        if (data.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]))
+            return ImageFileFormat.Png;
+        if (data.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]))
+            return ImageFileFormat.Jpeg;
+        // Classic TIFF (42) and BigTIFF (43), little- and big-endian.
+        if (data.Length >= 4 && ((data[0] == 'I' && data[1] == 'I' && data[2] is 42 or 43 && data[3] == 0)
+                                 || (data[0] == 'M' && data[1] == 'M' && data[2] == 0 && data[3] is 42 or 43)))
+            return ImageFileFormat.Tiff;
+        if (data.Length >= 14 && data[0] == 'B' && data[1] == 'M')
+            return ImageFileFormat.Bmp;
+        return null;
+    }
+
+    static byte[] ReadAll(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ImageDecodeException(path, "file not found", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageDecodeException(path, "cannot read the file (" + e.Message + ")", e);
+        }
+    }
+
+    static string FormatName(ImageFileFormat format) => format switch
+    {
+        ImageFileFormat.Png => "PNG",
+        ImageFileFormat.Tiff => "TIFF",
+        ImageFileFormat.Bmp => "BMP",
+        _ => "JPEG",
+    };
+
+    // A hint for the commonest mistakes: other image formats and text saved under an image name.
+    static string DescribeUnknown(ReadOnlySpan<byte> data)
+    {
+        if (data.StartsWith("GIF8"u8))
+            return "; it is a GIF file";
+        if (data.Length >= 12 && data[..4].SequenceEqual("RIFF"u8) && data[8..12].SequenceEqual("WEBP"u8))
+            return "; it is a WebP file";
+        if (data.StartsWith("%PDF"u8))
+            return "; it is a PDF file";
+        var sample = data[..Math.Min(data.Length, 512)];
+        foreach (var b in sample)
+        {
+            if (b < 0x09 || (b > 0x0D && b < 0x20))
+                return "";
+        }
+        return "; it looks like a text file";
+    }
+}

@@ -1,0 +1,67 @@
+using System.Text;
+
+namespace AutoClassify.Reporting;
+
+/// <summary>
+/// Writes a file so readers see either the old content or the complete new one, never a half-written file:
+/// the content goes to a temporary file in the same directory, which is then renamed over the target.
+/// </summary>
+public static class AtomicFile
+{
+    static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
+
+    /// <summary>Writes <paramref name="contents"/> as UTF-8 without a byte-order mark.</summary>
+    public static void WriteAllText(string path, string contents)
+    {
+        ArgumentNullException.ThrowIfNull(contents);
+        WriteAllBytes(path, Utf8NoBom.GetBytes(contents));
+    }
+
+    public static void WriteAllBytes(string path, byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        Write(path, stream => stream.Write(bytes));
+    }
+
+    /// <summary>Lets <paramref name="write"/> fill the new file; if it throws, the old file is left untouched.</summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(write);
+        var target = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(target)
+            ?? throw new ArgumentException($"'{path}' has no parent directory.", nameof(path));
+        Directory.CreateDirectory(directory);
+
+        // Same directory, so the rename stays on one file system and is atomic.
+        var temp = Path.Combine(directory, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, target, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

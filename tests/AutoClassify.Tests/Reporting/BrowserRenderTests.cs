@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using AutoClassify.Reporting;
+using AutoClassify.Tests.Support;
+
+namespace AutoClassify.Tests.Reporting;
+
+/// <summary>Opens the report in Debian's headless Chromium: the DOM a reader gets, and a screenshot.</summary>
+public class BrowserRenderTests
+{
+    const string ChromiumPath = "/usr/bin/chromium";
+    static readonly TimeSpan BrowserTimeout = TimeSpan.FromSeconds(120);
+
+    [Fact]
+    public void Should_build_a_dom_with_the_tables_and_escaped_names_as_text_and_no_script()
+    {
+        // Given a report whose class and file names look like markup
+        RequireChromium();
+        using var dir = new TempDirectory();
+        var result = ReportFixtures.Create(ReportFixtures.EvilClasses, skippedFile: ReportFixtures.EvilFile);
+        new HtmlReportExporter().Export(result, dir.Path);
+
+        // When
+        var dom = RunChromium(dir, "--dump-dom", new Uri(dir.File(HtmlReportExporter.FileName)).AbsoluteUri);
+
+        // Then
+        Assert.Contains("</html>", dom, StringComparison.Ordinal);
+        foreach (var id in new[] { "settings-table", "class-counts", "skipped-files", "comparison-overall", "comparison-per-class", "m0-per-class", "m0-confusion-raw", "m1-confusion-norm", "m1-training" })
+            Assert.Contains($"<table id=\"{id}\"", dom, StringComparison.Ordinal);
+        // Serialised text nodes escape < > &, so markup-like names surviving as escaped text means they were text in the DOM.
+        Assert.Contains("<th scope=\"row\" class=\"text cls\">&lt;script&gt;alert(1)&lt;/script&gt;</th>", dom, StringComparison.Ordinal);
+        Assert.Contains("<code>a&amp;b \"c\".png</code>", dom, StringComparison.Ordinal);
+        Assert.DoesNotMatch(new Regex("<script", RegexOptions.IgnoreCase), dom);
+        Assert.Equal(6, Regex.Count(dom, "<svg class=\"chart\""));
+    }
+
+    [Fact]
+    public void Should_take_a_screenshot_showing_the_coloured_confusion_matrices()
+    {
+        RequireChromium();
+        using var dir = new TempDirectory();
+        new HtmlReportExporter().Export(ReportFixtures.Create(), dir.Path);
+        var png = dir.File("report.png");
+
+        RunChromium(dir, $"--screenshot={png}", "--window-size=1280,3000", "--hide-scrollbars", new Uri(dir.File(HtmlReportExporter.FileName)).AbsoluteUri);
+
+        Assert.True(File.Exists(png), "Chromium wrote no screenshot.");
+        var image = PngImage.Read(png);
+        Assert.Equal((1280, 3000), (image.Width, image.Height));
+        int ink = 0, navy = 0;
+        for (var y = 0; y < image.Height; y++)
+        {
+            for (var x = 0; x < image.Width; x++)
+            {
+                var (r, g, b) = image[x, y];
+                if (r < 200 || g < 200 || b < 200)
+                    ink++;
+                if (r < 60 && g < 130 && b > 140)
+                    navy++;
+            }
+        }
+        // Text and rules cover a few percent of the page; the high-share confusion cells are navy blocks.
+        Assert.InRange(ink, image.Width * image.Height / 100, image.Width * image.Height / 2);
+        Assert.True(navy > 5000, $"Expected dark blue confusion-matrix cells, found {navy} navy pixels.");
+    }
+
+    static void RequireChromium()
+    {
+        if (!File.Exists(ChromiumPath))
+            Assert.Fail($"Chromium is needed to check the HTML report but {ChromiumPath} does not exist: run scripts/install-deps.sh --with-browser.");
+    }
+
+    /// <summary>Runs headless Chromium with a fresh profile and no network chatter; returns stdout.</summary>
+    static string RunChromium(TempDirectory dir, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(ChromiumPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync" })
+            start.ArgumentList.Add(a);
+        start.ArgumentList.Add($"--user-data-dir={Path.Combine(dir.Path, "chromium-profile-" + Guid.NewGuid().ToString("N"))}");
+        foreach (var a in arguments)
+            start.ArgumentList.Add(a);
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {ChromiumPath}.");
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(BrowserTimeout))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"Chromium did not finish within {BrowserTimeout.TotalSeconds} s. stderr:\n{stderr}");
+        }
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"Chromium exited with {process.ExitCode}. stderr:\n{stderr}");
+        lock (stdout)
+            return stdout.ToString();
+    }
+}
