@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using AutoClassify.Preprocessing;
 
@@ -44,7 +43,7 @@ public static class InputModes
 
 /// <summary>
 /// Turns dataset images into network inputs: selects the region of the input mode, resizes it to a square of
-/// <see cref="Size"/> pixels and standardises each image on its own to zero mean and unit SD. Per-image
+/// <see cref="Size"/> pixels with OpenCV and standardises each image on its own to zero mean and unit SD. Per-image
 /// standardisation removes the brightness and contrast differences between acquisition sessions, and it needs no
 /// statistics from the training fold, so training and test images are prepared by exactly the same rule.
 /// </summary>
@@ -153,9 +152,18 @@ public sealed class CnnInputPreparer
             }
         }
 
-        Resample.Resize(region.Pixels, region.Width, region.Height, destination, Size, Size);
+        Resize(region, Size).Pixels.CopyTo(destination);
         Standardise(destination);
         return usedMask;
+    }
+
+    /// <summary>OpenCV's pixel-area averaging when shrinking (no aliasing from large crops), bilinear when enlarging.</summary>
+    internal static GrayImage Resize(GrayImage image, int size)
+    {
+        if (image.Width == size && image.Height == size)
+            return image;
+        var interpolation = image.Width >= size && image.Height >= size ? ResizeInterpolation.Area : ResizeInterpolation.Linear;
+        return ImageOps.Resize(image, size, size, interpolation);
     }
 
     /// <summary>Zero mean and unit SD; a flat image only loses its mean.</summary>
@@ -221,100 +229,5 @@ public sealed class CnnInputPreparer
             return image.Pixels.Average();
         outside.Sort();
         return outside[outside.Count / 2];
-    }
-}
-
-/// <summary>Separable resampling of float images: area averaging when shrinking, bilinear when enlarging.</summary>
-internal static class Resample
-{
-    // Kernels depend only on the two sizes, and a data set's crops share a handful of sizes.
-    static readonly ConcurrentDictionary<(int In, int Out), Kernel> Kernels = new();
-
-    public static void Resize(ReadOnlySpan<float> source, int width, int height, Span<float> destination, int newWidth, int newHeight)
-    {
-        if (width == newWidth && height == newHeight)
-        {
-            source.CopyTo(destination);
-            return;
-        }
-        var columns = Kernels.GetOrAdd((width, newWidth), static k => Kernel.Create(k.In, k.Out));
-        var rows = Kernels.GetOrAdd((height, newHeight), static k => Kernel.Create(k.In, k.Out));
-        var temp = height * newWidth <= 16384 ? stackalloc float[height * newWidth] : new float[height * newWidth];
-        for (var y = 0; y < height; y++)
-        {
-            var line = source.Slice(y * width, width);
-            for (var x = 0; x < newWidth; x++)
-            {
-                var first = columns.First[x];
-                var weights = columns.Weights.AsSpan(x * columns.Taps, columns.Taps);
-                float sum = 0;
-                for (var t = 0; t < weights.Length; t++)
-                    sum += weights[t] * line[first + t];
-                temp[y * newWidth + x] = sum;
-            }
-        }
-        destination[..(newWidth * newHeight)].Clear();
-        for (var y = 0; y < newHeight; y++)
-        {
-            var target = destination.Slice(y * newWidth, newWidth);
-            var first = rows.First[y];
-            for (var t = 0; t < rows.Taps; t++)
-            {
-                var weight = rows.Weights[y * rows.Taps + t];
-                if (weight == 0)
-                    continue;
-                var line = temp.Slice((first + t) * newWidth, newWidth);
-                for (var x = 0; x < newWidth; x++)
-                    target[x] += weight * line[x];
-            }
-        }
-    }
-
-    /// <summary>Per output position: the first input position it reads and a fixed number of weights (summing to 1).</summary>
-    sealed class Kernel(int[] first, float[] weights, int taps)
-    {
-        public int[] First { get; } = first;
-
-        public float[] Weights { get; } = weights;
-
-        public int Taps { get; } = taps;
-
-        public static Kernel Create(int inSize, int outSize)
-        {
-            var scale = (double)inSize / outSize;
-            var taps = Math.Min(inSize, scale > 1 ? (int)Math.Ceiling(scale) + 1 : 2);
-            var first = new int[outSize];
-            var weights = new float[outSize * taps];
-            for (var o = 0; o < outSize; o++)
-            {
-                if (scale > 1)
-                {
-                    double start = o * scale, end = (o + 1) * scale;
-                    first[o] = Math.Min((int)Math.Floor(start), inSize - taps);
-                    for (var t = 0; t < taps; t++)
-                    {
-                        var i = first[o] + t;
-                        var overlap = Math.Min(end, i + 1) - Math.Max(start, i);
-                        weights[o * taps + t] = overlap > 1e-12 ? (float)(overlap / scale) : 0;
-                    }
-                }
-                else
-                {
-                    // Pixel centres aligned at half-pixel offsets, edges clamped (as OpenCV's INTER_LINEAR).
-                    var position = Math.Clamp((o + 0.5) * scale - 0.5, 0, inSize - 1);
-                    var left = Math.Min((int)Math.Floor(position), inSize - taps);
-                    first[o] = left;
-                    if (taps == 1)
-                    {
-                        weights[o] = 1;
-                        continue;
-                    }
-                    var t = (float)(position - left);
-                    weights[o * taps] = 1 - t;
-                    weights[o * taps + 1] = t;
-                }
-            }
-            return new Kernel(first, weights, taps);
-        }
     }
 }

