@@ -110,6 +110,21 @@ public class CnnTrainerTests
     }
 
     [Fact]
+    public void Should_stop_when_cancelled_and_free_what_it_allocated()
+    {
+        var data = ShapeImages.Create(perClass: 6, size: 20, seed: 11);
+        var (train, _) = Fold(data);
+        using var cancellation = new CancellationTokenSource();
+        cancellation.Cancel();
+        var before = Tensor.LiveCount;
+
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            new CnnTrainer(Fast(epochs: 3)).Train(data, train, new TrainingContext { Seed = 1, Threads = 2, CancellationToken = cancellation.Token }));
+
+        Assert.Equal(before, Tensor.LiveCount);
+    }
+
+    [Fact]
     public void Should_give_the_same_probabilities_from_the_same_seed()
     {
         var data = ShapeImages.Create(perClass: 10, size: 20, seed: 6);
@@ -199,6 +214,21 @@ public class CnnTrainerTests
         Assert.Equal(epochs, log.Count(l => l.Contains(" epoch ", StringComparison.Ordinal)));
         Assert.Equal(1.0, progress[^1]);
         Assert.True(model.Summary.TrainingTime > TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void Should_train_every_epoch_and_keep_the_last_weights_without_a_validation_split()
+    {
+        var data = ShapeImages.Create(perClass: 6, size: 20, seed: 10);
+        var (train, test) = Fold(data);
+
+        using var model = new CnnTrainer(Fast(epochs: 3) with { ValidationFraction = 0, Patience = 1 }).Train(data, train, Context());
+
+        Assert.Equal("3", model.Summary.Facts["epochs_run"]);
+        Assert.Equal("3", model.Summary.Facts["best_epoch"]);
+        Assert.Equal("0", model.Summary.Facts["validation_items"]);
+        Assert.False(model.Summary.Curves.ContainsKey("val_loss"));
+        Assert.Equal(test.Length, model.PredictProbabilities(data, test).Length);
     }
 
     [Fact]
