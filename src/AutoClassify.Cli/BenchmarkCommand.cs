@@ -25,11 +25,13 @@ internal static class BenchmarkCommand
         innerFolds.Validators.Add(r => CommonOptions.AtLeast(r, "--inner-folds", 2));
         var grid = new Option<string>("--grid") { Description = "SVM grid over log2 C and gamma: full (step 2) or coarse (step 4).", DefaultValueFactory = _ => "full" };
         grid.AcceptOnlyFromAmong("full", "coarse");
+        var cnn = new CnnCommandOptions();
 
         var command = new Command("benchmark", "Cross-validate every model on the same stratified folds and write an HTML report, results.json and predictions.csv.")
         {
             dataset, folds, seed, output, models, crop, threads, innerFolds, grid,
         };
+        cnn.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             var datasetDir = parse.GetRequiredValue(dataset);
@@ -42,7 +44,12 @@ internal static class BenchmarkCommand
                 Models = ModelCatalog.ParseList(parse.GetValue(models)!),
                 Crop = parse.GetValue(crop),
                 Threads = parse.GetValue(threads),
-                ModelSettings = new ModelSettings { InnerFolds = parse.GetValue(innerFolds), Grid = parse.GetValue(grid)! },
+                ModelSettings = new ModelSettings
+                {
+                    InnerFolds = parse.GetValue(innerFolds),
+                    Grid = parse.GetValue(grid)!,
+                    Cnn = cnn.Read(parse, parse.GetValue(threads)),
+                },
                 CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
             var stdout = parse.InvocationConfiguration.Output;

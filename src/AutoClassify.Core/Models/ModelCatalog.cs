@@ -1,3 +1,4 @@
+using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Svm;
 
 namespace AutoClassify.Models;
@@ -20,6 +21,9 @@ public sealed class ModelSettings
 
     /// <summary><c>full</c> (C = 2^-5..2^15, γ = 2^-15..2^3, step 2) or <c>coarse</c> (step 4).</summary>
     public string Grid { get; init; } = "full";
+
+    /// <summary>Training regime of every CNN in the run; the model name is set per entry.</summary>
+    public CnnOptions Cnn { get; init; } = new();
 }
 
 /// <summary>The models a user can pick by name.</summary>
@@ -30,6 +34,8 @@ public static class ModelCatalog
     static readonly Entry[] Entries =
     [
         new("svm", "C-SVC, RBF kernel, on the handcrafted features (LIBSVM)", ModelInput.Features, CreateSvm),
+        .. LipNet.Specs.Select(spec => new Entry(spec.Name, spec.Description, ModelInput.Images,
+            settings => CnnTrainer.Create(spec.Name, settings.Cnn))),
     ];
 
     public static IReadOnlyList<string> Names { get; } = Entries.Select(e => e.Name).ToArray();
