@@ -249,7 +249,7 @@ public static class BannerDetector
         }
         var bar = scaleBar is { } found ? string.Create(CultureInfo.InvariantCulture, $", scale bar {found.Width} px") : "";
         var reason = string.Create(CultureInfo.InvariantCulture,
-            $"{(edge == BannerEdge.Top ? "top" : "bottom")} {rows} rows on a {(background < 0.5 ? "dark" : "bright")} background ({background:F2}; {purity:P0} of its pixels at that level, {outside:P0} in the {OutsideRows} rows beyond), {markCount} marks, {lines.Count} horizontal line(s){bar}");
+            $"{(edge == BannerEdge.Top ? "top" : "bottom")} {rows} rows on a {(background < 0.5 ? "dark" : "bright")} background ({background:F2}; {purity * 100:F0}% of its pixels at that level, {outside * 100:F0}% in the {OutsideRows} rows beyond), {markCount} marks, {lines.Count} horizontal line(s){bar}");
         return new BannerDetection(edge, rows, confidence, reason)
         {
             ImageHeight = height,
