@@ -45,6 +45,7 @@ internal static class CommonOptions
 
     internal static Option<BannerMode> Banner() => new("--banner")
     {
+        HelpName = "crop|reflect|keep",
         Description = "Burned-in data banners (info bars with date and scale bar) found after --crop: crop (default), reflect (mirror the rows beside it, keeps the size) or keep (warns: the text can leak labels).",
         DefaultValueFactory = _ => BannerMode.Crop,
         CustomParser = r =>
