@@ -20,6 +20,13 @@ internal static class BenchmarkCommand
             DefaultValueFactory = _ => "svm",
         };
         var crop = CommonOptions.Crop();
+        var banner = CommonOptions.Banner();
+        var nmPerPixel = new Option<double?>("--nm-per-pixel") { Description = "Physical pixel size in nanometres, recorded in the report (TIFF resolution tags are used when this is absent)." };
+        nmPerPixel.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double?>() is { } v && !(v > 0 && double.IsFinite(v)))
+                r.AddError("--nm-per-pixel must be a positive number.");
+        });
         var threads = CommonOptions.Threads();
         var innerFolds = new Option<int>("--inner-folds") { Description = "Inner CV folds for the SVM's C/gamma search.", DefaultValueFactory = _ => 3 };
         innerFolds.Validators.Add(r => CommonOptions.AtLeast(r, "--inner-folds", 2));
@@ -29,7 +36,7 @@ internal static class BenchmarkCommand
 
         var command = new Command("benchmark", "Cross-validate every model on the same stratified folds and write an HTML report, results.json and predictions.csv.")
         {
-            dataset, folds, seed, output, models, crop, threads, innerFolds, grid,
+            dataset, folds, seed, output, models, crop, banner, nmPerPixel, threads, innerFolds, grid,
         };
         cnn.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
@@ -43,6 +50,8 @@ internal static class BenchmarkCommand
                 Seed = parse.GetValue(seed),
                 Models = ModelCatalog.ParseList(parse.GetValue(models)!),
                 Crop = parse.GetValue(crop),
+                Banner = parse.GetValue(banner),
+                NmPerPixel = parse.GetValue(nmPerPixel),
                 Threads = parse.GetValue(threads),
                 ModelSettings = new ModelSettings
                 {

@@ -43,6 +43,26 @@ internal static class CommonOptions
         },
     };
 
+    internal static Option<BannerMode> Banner() => new("--banner")
+    {
+        HelpName = "crop|reflect|keep",
+        Description = "Burned-in data banners (info bars with date and scale bar) found after --crop: crop (default), reflect (mirror the rows beside it, keeps the size) or keep (warns: the text can leak labels).",
+        DefaultValueFactory = _ => BannerMode.Crop,
+        CustomParser = r =>
+        {
+            var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+            try
+            {
+                return BannerDetector.ParseMode(text);
+            }
+            catch (FormatException ex)
+            {
+                r.AddError(ex.Message);
+                return default;
+            }
+        },
+    };
+
     internal static void NonNegative(OptionResult result, string name)
     {
         if (result.GetValueOrDefault<int>() < 0)

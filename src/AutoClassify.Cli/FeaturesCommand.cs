@@ -12,11 +12,12 @@ internal static class FeaturesCommand
         var dataset = CommonOptions.DatasetArgument();
         var output = new Option<FileInfo>("--out") { Description = "CSV file to write (one row per image).", Required = true };
         var crop = CommonOptions.Crop();
+        var banner = CommonOptions.Banner();
         var threads = CommonOptions.Threads();
 
         var command = new Command("features", "Export the handcrafted features of every image to CSV, with stable column names.")
         {
-            dataset, output, crop, threads,
+            dataset, output, crop, banner, threads,
         };
         command.SetAction(parse =>
         {
@@ -24,11 +25,16 @@ internal static class FeaturesCommand
             var workers = parse.GetValue(threads) is > 0 and var t ? t : Environment.ProcessorCount;
             // Export needs only one image per class; fold counts do not apply here.
             var data = DatasetLoader.Load(parse.GetRequiredValue(dataset).FullName, new DatasetOptions { Folds = 1, Crop = cropMargins, Threads = workers });
-            var prepared = ImagePreparation.PrepareAll(data, cropMargins, workers);
+            var bannerMode = parse.GetValue(banner);
+            var prepared = ImagePreparation.PrepareAll(data, cropMargins, bannerMode, workers);
             var matrix = HandcraftedFeatures.ExtractAll(prepared.Select(p => p.Image).ToList(), prepared.Select(p => p.Mask).ToList(), workers);
             var path = parse.GetRequiredValue(output).FullName;
             FeatureCsv.Write(path, matrix, data.Items.Select(i => i.RelativePath).ToList(), data.Items.Select(i => data.ClassNames[i.Label]).ToList());
             parse.InvocationConfiguration.Output.WriteLine($"Wrote {matrix.Count} rows × {matrix.Dimension} features to {path}");
+            var found = prepared.Count(p => p.Banner is not null);
+            parse.InvocationConfiguration.Output.WriteLine($"Data banners: {found} of {prepared.Length} images (--banner {BannerDetector.ModeName(bannerMode)})");
+            if (bannerMode == BannerMode.Keep && found > 0)
+                parse.InvocationConfiguration.Error.WriteLine("warning: data banners were kept; their text (dates, sample names) can leak the labels.");
             foreach (var s in data.Skipped)
                 parse.InvocationConfiguration.Error.WriteLine($"skipped {s.RelativePath}: {s.Reason}");
             return ExitCodes.Success;

@@ -43,6 +43,54 @@ public sealed class DatasetSummary
 
     /// <summary>Problems that did not stop the run (e.g. a very small class).</summary>
     public List<string> Warnings { get; set; } = [];
+
+    /// <summary>Data banners found and removed; null in results written before banner detection existed.</summary>
+    public BannerSummary? Banners { get; set; }
+}
+
+/// <summary>What banner detection found (after the manual crop) and what was done with it.</summary>
+public sealed class BannerSummary
+{
+    /// <summary>crop, reflect or keep.</summary>
+    public string Mode { get; set; } = "";
+
+    public int ImagesChecked { get; set; }
+
+    public int BannersFound { get; set; }
+
+    /// <summary>Banners cropped or reflected away; 0 in keep mode.</summary>
+    public int BannersRemoved { get; set; }
+
+    /// <summary>Banners found per class, indexed like <see cref="DatasetSummary.ClassNames"/>.</summary>
+    public List<int> FoundPerClass { get; set; } = [];
+
+    public int TopEdge { get; set; }
+
+    public int BottomEdge { get; set; }
+
+    /// <summary>Smallest banner height in rows (0 when none was found).</summary>
+    public int RowsMin { get; set; }
+
+    public int RowsMax { get; set; }
+
+    /// <summary>Median scale-bar length in pixels over banners with a scale bar; null when none was seen.</summary>
+    public double? ScaleBarPixelsMedian { get; set; }
+
+    /// <summary>Nanometres per pixel, from --nm-per-pixel or a TIFF's resolution tags; null when unknown.</summary>
+    public double? NmPerPixel { get; set; }
+
+    /// <summary>Where <see cref="NmPerPixel"/> came from.</summary>
+    public string? PixelSizeSource { get; set; }
+
+    /// <summary>The example image (relative path) and its banner as the detector described it.</summary>
+    public string? ExamplePath { get; set; }
+
+    public string? ExampleReason { get; set; }
+
+    /// <summary>Small PNG thumbnails, base64: the example before and after banner handling.</summary>
+    public string? ExampleBeforePng { get; set; }
+
+    public string? ExampleAfterPng { get; set; }
 }
 
 /// <summary>Width and height statistics (pixels) of the images used, before cropping.</summary>

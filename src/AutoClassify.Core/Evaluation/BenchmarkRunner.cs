@@ -21,6 +21,12 @@ public sealed class BenchmarkOptions
 
     public CropMargins Crop { get; init; }
 
+    /// <summary>What to do with detected data banners (searched after <see cref="Crop"/>).</summary>
+    public BannerMode Banner { get; init; } = BannerMode.Crop;
+
+    /// <summary>Physical pixel size given by the user, recorded in the report; null when unknown.</summary>
+    public double? NmPerPixel { get; init; }
+
     /// <summary>Worker threads; 0 means all cores.</summary>
     public int Threads { get; init; }
 
@@ -38,6 +44,10 @@ public sealed class BenchmarkOptions
             throw new ArgumentException($"--threads must be zero or more, not {Threads}.");
         if (Models.Count == 0)
             throw new ArgumentException("--models names no model.");
+        if (!Enum.IsDefined(Banner))
+            throw new ArgumentException($"--banner value {Banner} is unknown.");
+        if (NmPerPixel is { } nm && !(nm > 0 && double.IsFinite(nm)))
+            throw new ArgumentException($"--nm-per-pixel must be a positive number, not {nm.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
         foreach (var model in Models)
             ModelCatalog.InputOf(model);
     }
@@ -67,7 +77,7 @@ public static class BenchmarkRunner
 
         var needsImages = options.Models.Any(m => ModelCatalog.InputOf(m) == ModelInput.Images);
         var needsFeatures = options.Models.Any(m => ModelCatalog.InputOf(m) == ModelInput.Features);
-        var data = Prepare(dataset, options.Crop, needsImages, needsFeatures, threads, observer, cancellationToken);
+        var data = Prepare(dataset, options, needsImages, needsFeatures, threads, observer, out var banners, cancellationToken);
 
         var labels = dataset.Labels;
         var assignment = StratifiedKFold.Assign(labels, options.Folds, options.Seed);
@@ -78,7 +88,7 @@ public static class BenchmarkRunner
 
         return new BenchmarkResult
         {
-            Dataset = Summarise(dataset),
+            Dataset = Summarise(dataset, banners),
             Settings = new RunSettings
             {
                 Folds = options.Folds,
@@ -95,6 +105,8 @@ public static class BenchmarkRunner
                 {
                     ["inner_folds"] = options.ModelSettings.InnerFolds.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     ["svm_grid"] = options.ModelSettings.Grid,
+                    ["banner"] = BannerDetector.ModeName(options.Banner),
+                    ["nm_per_pixel"] = options.NmPerPixel?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "not given",
                 },
             },
             Items = dataset.Items.Select((item, i) => new ItemAssignment
@@ -112,12 +124,16 @@ public static class BenchmarkRunner
     public static string ToolVersion =>
         typeof(BenchmarkRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
-    static TrainingData Prepare(LabeledDataset dataset, CropMargins crop, bool keepImages, bool extractFeatures,
-        int threads, IBenchmarkObserver observer, CancellationToken cancellationToken)
+    static TrainingData Prepare(LabeledDataset dataset, BenchmarkOptions options, bool keepImages, bool extractFeatures,
+        int threads, IBenchmarkObserver observer, out BannerSummary banners, CancellationToken cancellationToken)
     {
         const string stage = "Preparing images";
         observer.StageStarted(stage, dataset.Items.Count);
-        var prepared = ImagePreparation.PrepareAll(dataset, crop, threads, () => observer.StepCompleted(stage), cancellationToken);
+        var prepared = ImagePreparation.PrepareAll(dataset, options.Crop, options.Banner, threads, () => observer.StepCompleted(stage), cancellationToken);
+        banners = BannerSummaryBuilder.Build(dataset, prepared, options.Crop, options.Banner, options.NmPerPixel);
+        observer.Message($"Data banners: {banners.BannersFound} of {banners.ImagesChecked} images, {banners.BannersRemoved} removed (--banner {banners.Mode}).");
+        if (options.Banner == BannerMode.Keep && banners.BannersFound > 0)
+            observer.Message("Warning: data banners were kept; their text (dates, sample names) can leak the labels.");
         var images = prepared.Select(p => p.Image).ToArray();
         var masks = prepared.Select(p => p.Mask).ToArray();
 
@@ -167,7 +183,7 @@ public static class BenchmarkRunner
         return builder.Build();
     }
 
-    static DatasetSummary Summarise(LabeledDataset dataset) => new()
+    static DatasetSummary Summarise(LabeledDataset dataset, BannerSummary banners) => new()
     {
         Root = dataset.Root,
         ClassNames = [.. dataset.ClassNames],
@@ -175,6 +191,7 @@ public static class BenchmarkRunner
         ImageSizes = ImageSizeStats.From(dataset.Items.Select(i => (i.Width, i.Height))),
         Skipped = dataset.Skipped.Select(s => new SkippedFile { Path = s.RelativePath, Reason = s.Reason }).ToList(),
         Warnings = dataset.Warnings.Select(w => w.ToString()).ToList(),
+        Banners = banners,
     };
 
     static Dictionary<string, string> NativeVersions()

@@ -2,13 +2,24 @@ using AutoClassify.Dataset;
 
 namespace AutoClassify.Preprocessing;
 
-/// <summary>An image as the models see it: decoded, banner-cropped, with its mask when one exists.</summary>
-public sealed record PreparedImage(GrayImage Image, BinaryMask? Mask);
+/// <summary>
+/// An image as the models see it: decoded, banner-cropped, with its mask when one exists, and the data banner
+/// found after the manual crop (null when none; with <see cref="BannerMode.Keep"/> it is still in the image).
+/// </summary>
+public sealed record PreparedImage(GrayImage Image, BinaryMask? Mask, BannerDetection? Banner = null);
 
 /// <summary>Decodes a dataset item and applies the run's preprocessing in one place, so every arm sees the same pixels.</summary>
 public static class ImagePreparation
 {
-    public static PreparedImage Prepare(DatasetItem item, CropMargins crop)
+    /// <summary>Decodes one item, applies the manual crop, then removes a detected data banner (<see cref="BannerMode.Crop"/>).</summary>
+    public static PreparedImage Prepare(DatasetItem item, CropMargins crop) => Prepare(item, crop, BannerMode.Crop);
+
+    /// <summary>
+    /// Decodes one item, applies the manual crop, then looks for a data banner in what remains and treats it
+    /// as <paramref name="banner"/> says. The manual crop comes first so a user's margins always win and a
+    /// banner is searched only where the user left pixels.
+    /// </summary>
+    public static PreparedImage Prepare(DatasetItem item, CropMargins crop, BannerMode banner)
     {
         ArgumentNullException.ThrowIfNull(item);
         var image = ImageCodec.Decode(item.FullPath);
@@ -18,7 +29,13 @@ public static class ImagePreparation
             image = image.Crop(crop.Top, crop.Bottom, crop.Left, crop.Right);
             mask = mask?.Crop(crop.Top, crop.Bottom, crop.Left, crop.Right);
         }
-        return new PreparedImage(image, mask);
+        var detection = BannerDetector.Detect(image);
+        if (detection is not null)
+        {
+            image = BannerDetector.Remove(image, detection, banner);
+            mask = mask is null ? null : BannerDetector.Remove(mask, detection, banner);
+        }
+        return new PreparedImage(image, mask, detection);
     }
 
     /// <summary>Prepares every item of the data set in parallel, in dataset order.</summary>
@@ -28,6 +45,11 @@ public static class ImagePreparation
     /// <param name="onPrepared">Called after each item, from worker threads (progress).</param>
     /// <param name="cancellationToken">Stops the work between items.</param>
     public static PreparedImage[] PrepareAll(LabeledDataset dataset, CropMargins crop, int threads,
+        Action? onPrepared = null, CancellationToken cancellationToken = default) =>
+        PrepareAll(dataset, crop, BannerMode.Crop, threads, onPrepared, cancellationToken);
+
+    /// <summary>Prepares every item in parallel, in dataset order, treating data banners as <paramref name="banner"/> says.</summary>
+    public static PreparedImage[] PrepareAll(LabeledDataset dataset, CropMargins crop, BannerMode banner, int threads,
         Action? onPrepared = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataset);
@@ -39,7 +61,7 @@ public static class ImagePreparation
         };
         Parallel.For(0, prepared.Length, parallel, i =>
         {
-            prepared[i] = Prepare(dataset.Items[i], crop);
+            prepared[i] = Prepare(dataset.Items[i], crop, banner);
             onPrepared?.Invoke();
         });
         return prepared;

@@ -39,6 +39,7 @@ internal sealed class HtmlReportRenderer(BenchmarkResult result)
         Contents();
         Settings();
         Data();
+        Banners();
         if (_r.Models.Count > 1)
             Comparison();
         for (var i = 0; i < _r.Models.Count; i++)
@@ -72,6 +73,8 @@ internal sealed class HtmlReportRenderer(BenchmarkResult result)
     {
         _sb.Append("<nav class=\"toc\" aria-label=\"Contents\"><ol>");
         _sb.Append("<li><a href=\"#settings\">Run settings</a></li><li><a href=\"#data\">Data</a></li>");
+        if (_r.Dataset.Banners is not null)
+            _sb.Append("<li><a href=\"#banners\">Data banners</a></li>");
         if (_r.Models.Count > 1)
             _sb.Append("<li><a href=\"#comparison\">Model comparison</a></li>");
         for (var i = 0; i < _r.Models.Count; i++)
@@ -152,6 +155,41 @@ internal sealed class HtmlReportRenderer(BenchmarkResult result)
             _sb.Append("</ul>\n");
         }
         _sb.Append("</section>\n");
+    }
+
+    void Banners()
+    {
+        if (_r.Dataset.Banners is not { } b)
+            return;
+        _sb.Append("<section id=\"banners\">\n<h2>Data banners</h2>\n");
+        _sb.Append("<p class=\"lead\">Burned-in instrument bars (magnification, scale bar, date) searched at the top and bottom of every image, after the manual crop.</p>\n");
+        if (b.Mode == "keep" && b.BannersFound > 0)
+            _sb.Append(Inv, $"<ul id=\"banner-warning\" class=\"warnings\"><li><strong>{Int(b.BannersFound)} data banners were kept in the images (--banner keep).</strong> Their text, such as acquisition dates, can give the class away, so the scores below may measure the banners rather than the specimens.</li></ul>\n");
+        _sb.Append("<table id=\"banner-summary\" class=\"kv\"><tbody>\n");
+        Row("Mode", E(b.Mode));
+        Row("Images checked", Int(b.ImagesChecked));
+        Row("Banners found", Int(b.BannersFound));
+        Row("Banners removed", Int(b.BannersRemoved));
+        if (b.BannersFound > 0)
+        {
+            Row("Edge", E(b.TopEdge == 0 ? "bottom" : b.BottomEdge == 0 ? "top" : $"top {Int(b.TopEdge)}, bottom {Int(b.BottomEdge)}"));
+            Row("Banner height", b.RowsMin == b.RowsMax ? $"{Int(b.RowsMin)} rows" : $"{Int(b.RowsMin)}–{Int(b.RowsMax)} rows");
+            var perClass = _classes.Select((c, k) => $"{E(c)} {Int(k < b.FoundPerClass.Count ? b.FoundPerClass[k] : 0)}");
+            Row("Found per class", string.Join(", ", perClass));
+        }
+        Row("Scale bar", b.ScaleBarPixelsMedian is { } bar ? $"{Num(bar, bar % 1 == 0 ? 0 : 1)} px (median; its label is not read)" : "none measured");
+        Row("Pixel size", b.NmPerPixel is { } nm ? $"{Num(nm, 3)} nm/px ({E(b.PixelSizeSource)})" : "unknown");
+        _sb.Append("</tbody></table>\n");
+        if (b.ExampleBeforePng is not null && b.ExampleAfterPng is not null)
+        {
+            _sb.Append(Inv, $"<p class=\"quiet\">Example: <code>{E(b.ExamplePath)}</code>, {E(b.ExampleReason)}.</p>\n<div class=\"row\" id=\"banner-example\">\n");
+            _sb.Append(Inv, $"<figure><img src=\"data:image/png;base64,{E(b.ExampleBeforePng)}\" alt=\"example image before banner handling\"><figcaption>Before</figcaption></figure>\n");
+            _sb.Append(Inv, $"<figure><img src=\"data:image/png;base64,{E(b.ExampleAfterPng)}\" alt=\"example image after banner handling ({E(b.Mode)})\"><figcaption>After ({E(b.Mode)})</figcaption></figure>\n");
+            _sb.Append("</div>\n");
+        }
+        _sb.Append("</section>\n");
+
+        void Row(string header, string valueHtml) => _sb.Append(Inv, $"<tr><th scope=\"row\">{header}</th><td>{valueHtml}</td></tr>\n");
     }
 
     void FoldSizes()

@@ -1,0 +1,104 @@
+using AutoClassify.Dataset;
+using AutoClassify.Preprocessing;
+
+namespace AutoClassify.Evaluation;
+
+/// <summary>Counts the banners <see cref="ImagePreparation"/> found and picks one before/after example for the report.</summary>
+public static class BannerSummaryBuilder
+{
+    /// <summary>Width of the report's example thumbnails, in pixels.</summary>
+    public const int ThumbnailWidth = 240;
+
+    /// <summary>Summarises the banners of a prepared data set (items and prepared images in the same order).</summary>
+    /// <param name="dataset">The data set the images came from.</param>
+    /// <param name="prepared">The prepared images, indexed like the data set's items.</param>
+    /// <param name="crop">The manual crop applied before detection (the example's "before" shows it applied).</param>
+    /// <param name="mode">What was done with each banner.</param>
+    /// <param name="nmPerPixel">A pixel size given by the user, or null to look for TIFF resolution tags.</param>
+    public static BannerSummary Build(LabeledDataset dataset, IReadOnlyList<PreparedImage> prepared, CropMargins crop,
+        BannerMode mode, double? nmPerPixel)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(prepared);
+        if (prepared.Count != dataset.Items.Count)
+            throw new ArgumentException($"Expected {dataset.Items.Count} prepared images, got {prepared.Count}.", nameof(prepared));
+
+        var summary = new BannerSummary
+        {
+            Mode = BannerDetector.ModeName(mode),
+            ImagesChecked = prepared.Count,
+            FoundPerClass = [.. new int[dataset.ClassNames.Count]],
+        };
+        var scaleBars = new List<int>();
+        int? example = null;
+        for (var i = 0; i < prepared.Count; i++)
+        {
+            if (prepared[i].Banner is not { } banner)
+                continue;
+            summary.BannersFound++;
+            summary.FoundPerClass[dataset.Items[i].Label]++;
+            if (banner.Edge == BannerEdge.Top)
+                summary.TopEdge++;
+            else
+                summary.BottomEdge++;
+            summary.RowsMin = summary.BannersFound == 1 ? banner.Rows : Math.Min(summary.RowsMin, banner.Rows);
+            summary.RowsMax = Math.Max(summary.RowsMax, banner.Rows);
+            if (banner.ScaleBarPixels is { } bar)
+                scaleBars.Add(bar);
+            example ??= i;
+        }
+        summary.BannersRemoved = mode == BannerMode.Keep ? 0 : summary.BannersFound;
+        if (scaleBars.Count > 0)
+        {
+            scaleBars.Sort();
+            var mid = scaleBars.Count / 2;
+            summary.ScaleBarPixelsMedian = scaleBars.Count % 2 == 1 ? scaleBars[mid] : (scaleBars[mid - 1] + scaleBars[mid]) / 2.0;
+        }
+
+        if (nmPerPixel is { } given)
+        {
+            summary.NmPerPixel = given;
+            summary.PixelSizeSource = "--nm-per-pixel";
+        }
+        else if (dataset.Items.FirstOrDefault(IsTiff) is { } tiff && ReadPixelSize(tiff.FullPath) is { } size)
+        {
+            summary.NmPerPixel = size.NanometresX;
+            summary.PixelSizeSource = $"TIFF resolution tags of {tiff.RelativePath}";
+        }
+
+        if (example is { } e)
+        {
+            var before = ImageCodec.Decode(dataset.Items[e].FullPath);
+            if (!crop.IsNone)
+                before = before.Crop(crop.Top, crop.Bottom, crop.Left, crop.Right);
+            summary.ExamplePath = dataset.Items[e].RelativePath;
+            summary.ExampleReason = prepared[e].Banner!.Reason;
+            summary.ExampleBeforePng = Thumbnail(before);
+            summary.ExampleAfterPng = Thumbnail(prepared[e].Image);
+        }
+        return summary;
+    }
+
+    // The pixels decoded fine, so a damaged tag directory only means the pixel size stays unknown.
+    static PixelSize? ReadPixelSize(string path)
+    {
+        try
+        {
+            return TiffResolution.Read(path);
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+    }
+
+    static bool IsTiff(DatasetItem item) => ImageCodec.FormatFromExtension(item.FullPath) == ImageFileFormat.Tiff;
+
+    static string Thumbnail(GrayImage image)
+    {
+        var width = Math.Min(ThumbnailWidth, image.Width);
+        var height = Math.Max(1, (int)Math.Round((double)image.Height * width / image.Width));
+        var small = width == image.Width ? image : ImageOps.Resize(image, width, height);
+        return Convert.ToBase64String(ImageCodec.Encode(small, ImageFileFormat.Png));
+    }
+}
