@@ -115,8 +115,7 @@ public sealed class ParticleSegmentation
     internal Particle[] ParticleArray { get; }
 
     /// <summary>Equivalent diameters (in <see cref="Scale"/> units) of the particles not touching the border, ascending.</summary>
-    public double[] MeasuredDiameters() =>
-        [.. ParticleArray.Where(p => !p.TouchesBorder).Select(p => Scale.Length(p.EquivalentDiameter)).Order()];
+    public double[] MeasuredDiameters() => SegmentedImage.From("", this).MeasuredDiameters();
 
     /// <summary>The particles as a 0/1 mask.</summary>
     public BinaryMask ToMask()

@@ -6,8 +6,23 @@ using CsvHelper;
 
 namespace AutoClassify.Segmentation;
 
-/// <summary>One segmented image for the writers: its path as shown to the user and its result.</summary>
-public sealed record SegmentedImage(string Path, ParticleSegmentation Segmentation);
+/// <summary>
+/// One segmented image for the writers and the report: its path as shown to the user and its measurements
+/// (no label image, so a large batch stays small in memory).
+/// </summary>
+public sealed record SegmentedImage(string Path, int Width, int Height, IReadOnlyList<Particle> Particles, ParticleScale Scale, ParticleSummary Summary)
+{
+    public static SegmentedImage From(string path, ParticleSegmentation segmentation)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(segmentation);
+        return new SegmentedImage(path, segmentation.Width, segmentation.Height, segmentation.Particles, segmentation.Scale, segmentation.Summary);
+    }
+
+    /// <summary>Equivalent diameters (in <see cref="Scale"/> units) of the particles not touching the border, ascending.</summary>
+    public double[] MeasuredDiameters() =>
+        [.. Particles.Where(p => !p.TouchesBorder).Select(p => Scale.Length(p.EquivalentDiameter)).Order()];
+}
 
 /// <summary>
 /// Files for a segmented image: the 16-bit label PNG (value = particle label), a colour overlay PNG for people,
@@ -101,12 +116,12 @@ public static class ParticleOutput
         foreach (var name in ParticleColumns)
             csv.WriteField(name);
         csv.EndRecord();
-        foreach (var (path, segmentation) in images)
+        foreach (var image in images)
         {
-            var s = segmentation.Scale;
-            foreach (var p in segmentation.Particles)
+            var s = image.Scale;
+            foreach (var p in image.Particles)
             {
-                csv.WriteField(path);
+                csv.WriteField(image.Path);
                 csv.WriteField(p.Label);
                 csv.WriteField(p.TouchesBorder ? "true" : "false");
                 csv.WriteField(s.LengthUnit);
@@ -143,12 +158,12 @@ public static class ParticleOutput
         foreach (var name in SummaryColumns)
             csv.WriteField(name);
         csv.EndRecord();
-        foreach (var (path, segmentation) in images)
+        foreach (var image in images)
         {
-            var m = segmentation.Summary;
-            csv.WriteField(path);
-            csv.WriteField(segmentation.Width);
-            csv.WriteField(segmentation.Height);
+            var m = image.Summary;
+            csv.WriteField(image.Path);
+            csv.WriteField(image.Width);
+            csv.WriteField(image.Height);
             csv.WriteField(m.Unit);
             csv.WriteField(m.Count);
             csv.WriteField(m.BorderCount);

@@ -37,9 +37,9 @@ public class ParticleOutputTests
 
         // When particles and summaries are written
         using var particles = new StringWriter(CultureInfo.InvariantCulture);
-        ParticleOutput.WriteParticles(particles, [new SegmentedImage("a, b/field.png", result)]);
+        ParticleOutput.WriteParticles(particles, [SegmentedImage.From("a, b/field.png", result)]);
         using var summary = new StringWriter(CultureInfo.InvariantCulture);
-        ParticleOutput.WriteSummaries(summary, [new SegmentedImage("a, b/field.png", result)]);
+        ParticleOutput.WriteSummaries(summary, [SegmentedImage.From("a, b/field.png", result)]);
 
         // Then there is a header and one row per particle, decimals use points, and the odd path is quoted
         var lines = particles.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
