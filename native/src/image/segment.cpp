@@ -193,7 +193,8 @@ ac_labels_find_contours(const int32_t* labels, int32_t width, int32_t height, in
     for (int x = 0; x < width; ++x) {
       const int32_t l = row[x];
       if (l <= 0) continue;
-      require(l <= label_count, "label " + std::to_string(l) + " exceeds the label count " + std::to_string(label_count));
+      if (l > label_count)
+        throw std::invalid_argument("label " + std::to_string(l) + " exceeds the label count " + std::to_string(label_count));
       const int i = l - 1;
       x0[i] = std::min(x0[i], x);
       y0[i] = std::min(y0[i], y);

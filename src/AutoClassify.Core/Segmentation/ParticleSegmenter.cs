@@ -107,11 +107,10 @@ public sealed class ParticleSegmenter
             if (any)
             {
                 // Only small holes are pores; large enclosed gaps in a dense field are background.
-                var components = ImageOps.ConnectedComponents(holes, connectivity: 4);
-                var labels = components.Labels;
+                var (labels, areas) = Components(holes, connectivity: 4);
                 for (var i = 0; i < holes.Data.Length; i++)
                 {
-                    if (labels[i] > 0 && components.Components[labels[i]].Area <= o.MaxHoleArea)
+                    if (labels[i] > 0 && areas[labels[i]] <= o.MaxHoleArea)
                         mask.Data[i] = 1;
                 }
             }
@@ -121,14 +120,25 @@ public sealed class ParticleSegmenter
 
     static BinaryMask RemoveSmall(BinaryMask mask, int minArea)
     {
-        var components = ImageOps.ConnectedComponents(mask);
-        var labels = components.Labels;
+        var (labels, areas) = Components(mask, connectivity: 8);
         for (var i = 0; i < mask.Data.Length; i++)
         {
-            if (labels[i] > 0 && components.Components[labels[i]].Area < minArea)
+            if (labels[i] > 0 && areas[labels[i]] < minArea)
                 mask.Data[i] = 0;
         }
         return mask;
+    }
+
+    /// <summary>Component labels as a plain array (hot loops index it per pixel) and the area per label.</summary>
+    static (int[] Labels, int[] Areas) Components(BinaryMask mask, int connectivity)
+    {
+        var labels = new int[mask.Data.Length];
+        var stats = new double[64 * Native.NativeMethods.ComponentStatCount];
+        var count = ImageOps.ConnectedComponents(mask.Data, mask.Width, mask.Height, connectivity, labels, ref stats);
+        var areas = new int[count];
+        for (var l = 0; l < count; l++)
+            areas[l] = (int)stats[l * Native.NativeMethods.ComponentStatCount];
+        return (labels, areas);
     }
 
     /// <summary>Watershed labels: 0 background, 2.. particles (seed label + 1), −1 on dividing lines.</summary>
@@ -139,7 +149,7 @@ public sealed class ParticleSegmenter
         var seeds = Options.Markers == MarkerMethod.HMaxima
             ? SegmentationOps.HMaxima(distances, mask.Width, mask.Height, Options.PeakHeight)
             : FractionSeeds(mask, distances, Options.PeakFraction);
-        var seedLabels = ImageOps.ConnectedComponents(seeds).Labels;
+        var (seedLabels, _) = Components(seeds, connectivity: 8);
         var markers = new int[mask.Data.Length];
         for (var i = 0; i < markers.Length; i++)
             markers[i] = mask.Data[i] == 0 ? BackgroundMarker : seedLabels[i] > 0 ? seedLabels[i] + BackgroundMarker : 0;
@@ -148,9 +158,8 @@ public sealed class ParticleSegmenter
 
     static BinaryMask FractionSeeds(BinaryMask mask, float[] distances, double fraction)
     {
-        var blobs = ImageOps.ConnectedComponents(mask);
-        var peak = new float[blobs.Components.Count];
-        var labels = blobs.Labels;
+        var (labels, areas) = Components(mask, connectivity: 8);
+        var peak = new float[areas.Length];
         for (var i = 0; i < distances.Length; i++)
             peak[labels[i]] = Math.Max(peak[labels[i]], distances[i]);
         var seeds = new BinaryMask(mask.Width, mask.Height);
