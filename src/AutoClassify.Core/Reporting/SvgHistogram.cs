@@ -69,6 +69,7 @@ internal static class SvgHistogram
             return 1;
         var magnitude = Math.Pow(10, Math.Floor(Math.Log10(rough)));
         var residual = rough / magnitude;
-        return (residual <= 1 ? 1 : residual <= 2 ? 2 : residual <= 2.5 ? 2.5 : residual <= 5 ? 5 : 10) * magnitude;
+        // Round down, so a histogram gets at least the bins asked for.
+        return (residual < 2 ? 1 : residual < 2.5 ? 2 : residual < 5 ? 2.5 : 5) * magnitude;
     }
 }
