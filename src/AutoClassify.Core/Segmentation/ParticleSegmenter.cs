@@ -153,7 +153,12 @@ public sealed class ParticleSegmenter
         var markers = new int[mask.Data.Length];
         for (var i = 0; i < markers.Length; i++)
             markers[i] = mask.Data[i] == 0 ? BackgroundMarker : seedLabels[i] > 0 ? seedLabels[i] + BackgroundMarker : 0;
-        return SegmentationOps.Watershed(relief, markers);
+        // Background sits half the grey range below every particle pixel, so OpenCV's flooding (lowest grey
+        // step first) fills each particle from its seeds before the background marker can step inside.
+        var flood = new GrayImage(mask.Width, mask.Height);
+        for (var i = 0; i < markers.Length; i++)
+            flood.Pixels[i] = mask.Data[i] == 0 ? 0f : 0.5f + (0.5f * Math.Clamp(relief.Pixels[i], 0f, 1f));
+        return SegmentationOps.Watershed(flood, markers);
     }
 
     static BinaryMask FractionSeeds(BinaryMask mask, float[] distances, double fraction)
