@@ -21,6 +21,7 @@ internal static class CliApp
     [
         BenchmarkCommand.Create(),
         FeaturesCommand.Create(),
+        SegmentCommand.Create(),
         SynthCommand.Create(),
     ];
 

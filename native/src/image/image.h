@@ -3,8 +3,10 @@
 
 #include <cstdint>
 #include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace ac::image {
 
@@ -36,5 +38,34 @@ inline cv::Mat to_u8(const cv::Mat& image) {
   image.convertTo(result, CV_8U, 255.0);
   return result;
 }
+
+// Contours held natively between ac_*_find_contours and ac_contours_copy / ac_contours_free.
+struct ContourSet {
+  static constexpr int kStatCount = 4;  // area, perimeter, hull area, hull perimeter
+
+  std::vector<std::vector<cv::Point>> contours;
+  std::vector<double> stats;
+  int64_t point_total = 0;
+
+  // Fills stats and point_total from contours (an empty contour measures 0).
+  void measure() {
+    stats.clear();
+    stats.reserve(contours.size() * kStatCount);
+    point_total = 0;
+    std::vector<cv::Point> hull;
+    for (const auto& contour : contours) {
+      if (contour.empty()) {
+        stats.insert(stats.end(), kStatCount, 0.0);
+        continue;
+      }
+      cv::convexHull(contour, hull);
+      stats.push_back(cv::contourArea(contour));
+      stats.push_back(cv::arcLength(contour, true));
+      stats.push_back(cv::contourArea(hull));
+      stats.push_back(cv::arcLength(hull, true));
+      point_total += static_cast<int64_t>(contour.size());
+    }
+  }
+};
 
 }  // namespace ac::image

@@ -9,17 +9,12 @@
 
 namespace {
 
+using ac::image::ContourSet;
 using ac::image::require;
 
 constexpr int kComponentStatCount = 7;  // area, left, top, width, height, centroid x, centroid y
-constexpr int kContourStatCount = 4;    // area, perimeter, hull area, hull perimeter
 constexpr int kMomentCount = 24;
 
-struct ContourSet {
-  std::vector<std::vector<cv::Point>> contours;
-  std::vector<double> stats;
-  int64_t point_total = 0;
-};
 
 void write_moments(const cv::Moments& m, double* out) {
   const double values[kMomentCount] = {m.m00,  m.m10,  m.m01,  m.m20,  m.m11,  m.m02,  m.m30,  m.m21,
@@ -67,16 +62,7 @@ AC_EXPORT(void*) ac_mask_find_contours(const uint8_t* mask, int32_t width, int32
   const cv::Mat src = ac::image::view_mask(mask, width, height, "mask");
   auto set = std::make_unique<ContourSet>();
   cv::findContours(src, set->contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
-  set->stats.reserve(set->contours.size() * kContourStatCount);
-  std::vector<cv::Point> hull;
-  for (const auto& contour : set->contours) {
-    cv::convexHull(contour, hull);
-    set->stats.push_back(cv::contourArea(contour));
-    set->stats.push_back(cv::arcLength(contour, true));
-    set->stats.push_back(cv::contourArea(hull));
-    set->stats.push_back(cv::arcLength(hull, true));
-    set->point_total += static_cast<int64_t>(contour.size());
-  }
+  set->measure();
   return set.release();
   AC_CATCH(nullptr)
 }

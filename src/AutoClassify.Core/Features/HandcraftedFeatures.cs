@@ -262,7 +262,7 @@ public static class HandcraftedFeatures
     }
 
     // Andrew's monotone chain; sorts the array in place.
-    static List<PixelPoint> ConvexHull(PixelPoint[] points)
+    internal static List<PixelPoint> ConvexHull(PixelPoint[] points)
     {
         Array.Sort(points, static (a, b) => a.X != b.X ? a.X.CompareTo(b.X) : a.Y.CompareTo(b.Y));
         var hull = new List<PixelPoint>(Math.Min(points.Length + 1, 256));

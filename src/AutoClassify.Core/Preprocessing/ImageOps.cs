@@ -245,6 +245,12 @@ public static unsafe class ImageOps
         ContourSetHandle handle;
         fixed (byte* src = mask)
             handle = NativeMethods.MaskFindContours(src, width, height);
+        return ReadContours(handle);
+    }
+
+    /// <summary>Copies a native contour set out and frees it.</summary>
+    internal static Contour[] ReadContours(ContourSetHandle handle)
+    {
         using (handle)
         {
             NativeShim.CheckForErrors();

@@ -1,0 +1,25 @@
+using System.Runtime.InteropServices;
+
+namespace AutoClassify.Native;
+
+/// <summary>Particle-segmentation half of the OpenCV shim (native/src/image/segment.cpp).</summary>
+internal static unsafe partial class NativeMethods
+{
+    [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_image_clahe")]
+    internal static partial void ImageClahe(float* source, int width, int height, float* destination, double clipLimit, int tilesX, int tilesY);
+
+    [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_image_local_normalize")]
+    internal static partial void ImageLocalNormalize(float* source, int width, int height, float* destination, double sigma);
+
+    [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_image_h_maxima")]
+    internal static partial void ImageHMaxima(float* values, int width, int height, double h, byte* markers);
+
+    [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_image_watershed")]
+    internal static partial void ImageWatershed(float* image, int width, int height, int* labels);
+
+    [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_labels_find_contours")]
+    internal static partial ContourSetHandle LabelsFindContours(int* labels, int width, int height, int labelCount);
+
+    [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_image_encode_rgb")]
+    internal static partial void ImageEncodeRgb(byte* rgb, int width, int height, out IntPtr data, out long length);
+}

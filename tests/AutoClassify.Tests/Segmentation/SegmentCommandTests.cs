@@ -1,0 +1,61 @@
+using System.Globalization;
+using AutoClassify.Cli;
+using AutoClassify.Preprocessing;
+using AutoClassify.Tests.Support;
+
+namespace AutoClassify.Tests.Segmentation;
+
+public class SegmentCommandTests
+{
+    [Fact]
+    public void Should_ContinuePastACorruptImage_AndListIt()
+    {
+        // Given a folder tree with two good fields (one in a subfolder, one with an awkward name) and a corrupt JPEG
+        using var temp = new TempDirectory("seg-cli");
+        var input = temp.Combine("in");
+        Directory.CreateDirectory(Path.Combine(input, "sub"));
+        var disks = ParticleFields.Scatter(120, 100, Enumerable.Repeat(7.0, 8).ToList(), seed: 91);
+        PngWriter.Write(Path.Combine(input, "field <1>.png"), ParticleFields.Render(120, 100, disks, seed: 92));
+        PngWriter.Write(Path.Combine(input, "sub", "field2.png"), ParticleFields.Render(120, 100, disks, seed: 93));
+        File.WriteAllBytes(Path.Combine(input, "broken.jpg"), [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]);
+        var output = temp.Combine("out");
+        using var stdout = new StringWriter(CultureInfo.InvariantCulture);
+        using var stderr = new StringWriter(CultureInfo.InvariantCulture);
+
+        // When segmented through the CLI
+        var code = CliApp.Run(["segment", input, "--out", output, "--nm-per-pixel", "10", "--threads", "2"], stdout, stderr);
+
+        // Then it succeeds with a warning, writes every output, and names the corrupt file in the report
+        Assert.Equal(ExitCodes.Success, code);
+        Assert.Contains("broken.jpg", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains("warning: 1 of 3", stderr.ToString(), StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(output, "labels", "sub", "field2.png.labels.png")));
+        Assert.True(File.Exists(Path.Combine(output, "overlays", "field <1>.png.overlay.png")));
+        var csv = File.ReadAllLines(Path.Combine(output, "particles.csv"));
+        Assert.Equal(1 + 16, csv.Length);
+        var html = File.ReadAllText(Path.Combine(output, "index.html"));
+        Assert.Contains("field &lt;1&gt;.png", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("field <1>", html, StringComparison.Ordinal);
+        Assert.Contains("<li><code>broken.jpg</code>", html, StringComparison.Ordinal);
+        Assert.Contains("<svg", html, StringComparison.Ordinal);
+        Assert.Contains("D50 (nm)", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_Fail_WhenNoImageCanBeRead()
+    {
+        // Given a folder holding only a corrupt PNG
+        using var temp = new TempDirectory("seg-cli-bad");
+        File.WriteAllBytes(temp.File("bad.png"), [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0]);
+        using var stdout = new StringWriter(CultureInfo.InvariantCulture);
+        using var stderr = new StringWriter(CultureInfo.InvariantCulture);
+
+        // When segmented
+        var code = CliApp.Run(["segment", temp.Path, "--out", temp.Combine("out")], stdout, stderr);
+
+        // Then the exit code is 1 and the file is named
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains("bad.png", stderr.ToString(), StringComparison.Ordinal);
+        Assert.True(File.Exists(temp.Combine("out", "index.html")));
+    }
+}
