@@ -177,7 +177,7 @@ public static class BenchmarkRunner
         Warnings = dataset.Warnings.Select(w => w.ToString()).ToList(),
     };
 
-    static Dictionary<string, string> NativeVersions()
+    internal static Dictionary<string, string> NativeVersions()
     {
         var versions = new Dictionary<string, string>
         {
