@@ -304,7 +304,7 @@ internal sealed class HtmlReportRenderer(BenchmarkResult result)
                     keys.Add(key);
             }
         }
-        _sb.Append(Inv, $"<table id=\"{id}-training\" class=\"num\"><thead><tr><th scope=\"col\" class=\"text\">Per fold</th>");
+        _sb.Append(Inv, $"<table id=\"{id}-training\" class=\"num facts\"><thead><tr><th scope=\"col\" class=\"text\">Per fold</th>");
         foreach (var f in model.Folds)
             _sb.Append(Inv, $"<th scope=\"col\">Fold {Int(f.Fold + 1)}</th>");
         _sb.Append("</tr></thead><tbody>\n");

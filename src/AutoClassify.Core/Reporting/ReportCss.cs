@@ -39,6 +39,8 @@ tbody th { font-weight: 500; text-align: left; }
 tfoot th, tfoot td { border-top: 1px solid var(--hair); font-weight: 600; }
 table.num td { text-align: right; white-space: nowrap; }
 .text, table.num .text { text-align: left; }
+table.facts td { white-space: normal; max-width: 14em; vertical-align: top; }
+table.facts tbody th code { white-space: nowrap; }
 .cls { max-width: 16em; overflow-wrap: anywhere; }
 tbody tr:nth-child(even) td, tbody tr:nth-child(even) th { background: #f6f7f9; }
 table.compact th, table.compact td { padding: 3px 7px; font-size: 13.5px; }

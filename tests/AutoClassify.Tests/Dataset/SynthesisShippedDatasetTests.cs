@@ -1,5 +1,6 @@
 using AutoClassify.Dataset.Synthesis;
 using AutoClassify.Preprocessing;
+using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Dataset;
 
@@ -9,7 +10,7 @@ public class SynthesisShippedDatasetTests
     public void Should_match_what_the_generator_makes_from_the_documented_options()
     {
         // Given the shipped demo dataset and the options its README documents
-        var root = Path.Combine(RepositoryRoot(), "datasets", "liposomes");
+        var root = RepoPaths.Liposomes;
         var options = new LiposomeSynthesisOptions { Count = 400, ImageSize = 64, Seed = 7 };
         var synthesizer = new LiposomeSynthesizer(options);
         var planned = LiposomeSynthesizer.PlanCounts(options);
@@ -33,15 +34,5 @@ public class SynthesisShippedDatasetTests
                     SynthesisPngReader.Read(stem + ".mask.png").Pixels);
             }
         }
-    }
-
-    static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AutoClassify.sln")))
-                return dir.FullName;
-        }
-        throw new DirectoryNotFoundException($"No AutoClassify.sln above {AppContext.BaseDirectory}.");
     }
 }

@@ -1,0 +1,395 @@
+using System.Diagnostics;
+using System.Globalization;
+using AutoClassify.Evaluation;
+using AutoClassify.Tensors;
+using AutoClassify.Tensors.NN;
+using AutoClassify.Tensors.Optim;
+
+namespace AutoClassify.Models.Cnn;
+
+/// <summary>
+/// Trains a LipNet through libtorch on the training indices of a fold: a stratified validation split for early
+/// stopping, per-epoch resampling, per-sample affine augmentation inside libtorch, label-smoothed cross-entropy,
+/// and the weights of the epoch with the lowest validation loss.
+/// </summary>
+public sealed class CnnTrainer : IModelTrainer
+{
+    /// <summary>A trainer for the model named in <paramref name="options"/> (lipnet4 by default).</summary>
+    public CnnTrainer(CnnOptions? options = null)
+    {
+        Options = options ?? new CnnOptions();
+        Options.Validate();
+        Spec = LipNet.Find(Options.Model);
+    }
+
+    /// <summary>A trainer for a model picked by name (<c>lipnet1</c>, <c>lipnet2</c>, <c>lipnet4</c>, <c>lipnet4c</c>, <c>lipnet6</c>).</summary>
+    public static CnnTrainer Create(string modelName, CnnOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(modelName);
+        return new CnnTrainer((options ?? new CnnOptions()) with { Model = LipNet.Find(modelName).Name });
+    }
+
+    /// <summary>Names <see cref="Create"/> accepts.</summary>
+    public static IReadOnlyList<string> ModelNames => LipNet.Names;
+
+    public string Name => Spec.Name;
+
+    public CnnOptions Options { get; }
+
+    public LipNetSpec Spec { get; }
+
+    ITrainedModel IModelTrainer.Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context) =>
+        Train(data, trainIndices, context);
+
+    /// <summary>Fits a fresh network on <paramref name="trainIndices"/>; nothing else in <paramref name="data"/> is read.</summary>
+    public CnnModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(trainIndices);
+        ArgumentNullException.ThrowIfNull(context);
+        CheckData(data, trainIndices);
+        var clock = Stopwatch.StartNew();
+        var threads = Options.Threads > 0 ? Options.Threads : context.EffectiveThreads;
+        var device = CnnModel.ResolveDevice(Options.Device);
+        var info = new CnnModelInfo
+        {
+            Model = Spec.Name,
+            ClassNames = [.. data.ClassNames],
+            InputMode = Options.InputMode.ToName(),
+            InputSize = Options.EffectiveInputSize,
+            CropMargin = Options.CropMargin,
+            Dropout = Options.Dropout,
+            HiddenDropout = Options.HiddenDropout,
+        };
+
+        using var gate = TorchThreads.Gate.EnterScope();
+        using var threadScope = new TorchThreads(threads);
+        Torch.ManualSeed(Seeds.Derive(context.Seed, "cnn-torch"));
+        var model = LipNet.Build(Spec, data.ClassCount, info.InputSize, Options.Dropout, Options.HiddenDropout);
+        try
+        {
+            model.To(device);
+            model.UseChannelsLast();
+            var summary = Fit(model, data, trainIndices, context, info, device, threads);
+            summary.TrainingTime = clock.Elapsed;
+            context.Progress?.Report(1);
+            return new CnnModel(model, info, Options, device, threads, summary);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    TrainingSummary Fit(LipNetModule model, TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context,
+        CnnModelInfo info, Device device, int threads)
+    {
+        var size = info.InputSize;
+        var (fit, validation) = ValidationSplit.Carve(data.Labels, trainIndices, Options.ValidationFraction, Seeds.Derive(context.Seed, "cnn-validation"));
+        var preparer = new CnnInputPreparer(Options.InputMode, size, Options.CropMargin);
+        using var fitSet = PreparedSet.Create(preparer, data, fit, device);
+        using var validationSet = PreparedSet.Create(preparer, data, validation, device);
+
+        var sampler = new EpochSampler(fit, data.Labels, data.ClassCount, Options.Sampler, Options.UndersampleFraction, Seeds.Derive(context.Seed, "cnn-sampler"));
+        var augmenter = Options.Augmentation.IsNone ? null : new AffineAugmenter(Options.Augmentation, Seeds.Derive(context.Seed, "cnn-augmentation"));
+        var weights = Options.ClassWeightedLoss ? ClassWeights.InverseFrequency(data.Labels, fit, data.ClassCount) : null;
+        using var weightTensor = weights is null ? null : ToDevice(Tensor.FromArray(weights.Select(w => (float)w).ToArray(), [weights.Length]), device);
+        var rowOf = new Dictionary<int, int>(fit.Length);
+        for (var row = 0; row < fit.Length; row++)
+            rowOf[fit[row]] = row;
+
+        context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+            $"{Spec.Name}: {fit.Length} fitting and {validation.Length} validation items, {info.InputMode} input at {size} px, sampler {Options.Sampler.ToString().ToLowerInvariant()}, augmentation {Options.Augmentation}, {threads} thread(s) on {device}"));
+        var fallbacks = fitSet.MaskFallbacks + validationSet.MaskFallbacks;
+        if (fallbacks > 0)
+            context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{Spec.Name}: {fallbacks} item(s) had no usable mask, so {info.InputMode} mode used the whole image for them."));
+        using var optimizer = CreateOptimizer(model);
+        var stopping = new EarlyStopping(Options.Patience);
+        var curves = new Dictionary<string, List<double>>(StringComparer.Ordinal)
+        {
+            ["train_loss"] = [],
+            ["train_acc"] = [],
+            ["val_loss"] = [],
+            ["val_acc"] = [],
+            ["epoch_seconds"] = [],
+        };
+        Dictionary<string, Tensor>? best = null;
+        var epochsRun = 0;
+        try
+        {
+            for (var epoch = 0; epoch < Options.MaxEpochs; epoch++)
+            {
+                context.CancellationToken.ThrowIfCancellationRequested();
+                var epochClock = Stopwatch.StartNew();
+                var order = sampler.Epoch(epoch);
+                var (trainLoss, trainAccuracy) = TrainEpoch(model, optimizer, fitSet, order, rowOf, data.Labels, weights, weightTensor, augmenter, size, context.CancellationToken);
+                epochsRun++;
+                curves["train_loss"].Add(trainLoss);
+                curves["train_acc"].Add(trainAccuracy);
+                if (validationSet.Count > 0)
+                {
+                    var (validationLoss, validationAccuracy) = Evaluate(model, validationSet, weights, weightTensor);
+                    curves["val_loss"].Add(validationLoss);
+                    curves["val_acc"].Add(validationAccuracy);
+                    if (stopping.Update(epoch, validationLoss))
+                        best = Snapshot(model, best);
+                }
+                curves["epoch_seconds"].Add(epochClock.Elapsed.TotalSeconds);
+                context.Log?.Invoke(EpochLine(epoch, curves));
+                context.Progress?.Report((epoch + 1.0) / Options.MaxEpochs);
+                if (validationSet.Count > 0 && stopping.ShouldStop)
+                    break;
+            }
+            if (best is not null)
+                model.LoadStateDict(best);
+        }
+        finally
+        {
+            if (best is not null)
+            {
+                foreach (var tensor in best.Values)
+                    tensor.Dispose();
+            }
+        }
+
+        var summary = new TrainingSummary();
+        foreach (var (name, values) in curves)
+        {
+            if (values.Count > 0)
+                summary.Curves[name] = [.. values];
+        }
+        var facts = summary.Facts;
+        var bestEpoch = validationSet.Count > 0 ? stopping.BestEpoch : epochsRun - 1;
+        facts["model"] = Spec.Name;
+        facts["architecture"] = Spec.Description;
+        facts["parameters"] = Format(model.ParameterCount());
+        facts["input_mode"] = info.InputMode;
+        facts["input_size"] = Format(size);
+        facts["normalisation"] = CnnModelInfo.PerImageNormalisation;
+        facts["mask_fallbacks"] = Format(fitSet.MaskFallbacks + validationSet.MaskFallbacks);
+        facts["sampler"] = Options.Sampler.ToString().ToLowerInvariant();
+        if (Options.Sampler == SamplerKind.Undersample)
+            facts["undersample_fraction"] = Format(Options.UndersampleFraction);
+        facts["class_weighted_loss"] = Options.ClassWeightedLoss ? "true" : "false";
+        facts["augmentation"] = Options.Augmentation.ToString();
+        facts["optimizer"] = Options.Optimizer.ToString().ToLowerInvariant();
+        facts["learning_rate"] = Format(Options.EffectiveLearningRate);
+        if (Options.Optimizer == CnnOptimizer.Sgd)
+            facts["momentum"] = Format(Options.Momentum);
+        facts["weight_decay"] = Format(Options.WeightDecay);
+        facts["dropout"] = Format(Options.Dropout);
+        if (Spec.HiddenUnits > 0)
+            facts["hidden_dropout"] = Format(Options.HiddenDropout);
+        facts["label_smoothing"] = Format(Options.LabelSmoothing);
+        facts["batch_size"] = Format(Options.BatchSize);
+        facts["max_epochs"] = Format(Options.MaxEpochs);
+        facts["patience"] = Format(Options.Patience);
+        facts["fit_items"] = Format(fit.Length);
+        facts["validation_items"] = Format(validation.Length);
+        facts["epochs_run"] = Format(epochsRun);
+        facts["best_epoch"] = Format(bestEpoch + 1);
+        if (validationSet.Count > 0)
+            facts["best_val_loss"] = Format(stopping.BestLoss);
+        facts["stopped_early"] = epochsRun < Options.MaxEpochs ? "true" : "false";
+        facts["threads"] = Format(threads);
+        facts["device"] = device.ToString();
+        return summary;
+    }
+
+    (double Loss, double Accuracy) TrainEpoch(LipNetModule model, Optimizer optimizer, PreparedSet set, int[] order, Dictionary<int, int> rowOf,
+        int[] labels, double[]? weights, Tensor? weightTensor, AffineAugmenter? augmenter, int size, CancellationToken cancellation)
+    {
+        model.Train();
+        double lossSum = 0, weightSum = 0;
+        long correct = 0;
+        var rows = new long[Options.BatchSize];
+        for (var start = 0; start < order.Length; start += Options.BatchSize)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var count = Math.Min(Options.BatchSize, order.Length - start);
+            double batchWeight = 0;
+            for (var i = 0; i < count; i++)
+            {
+                rows[i] = rowOf[order[start + i]];
+                batchWeight += weights is null ? 1 : weights[labels[order[start + i]]];
+            }
+
+            using var scope = DisposeScope.Begin();
+            var index = ToDevice(Tensor.From<long>(rows.AsSpan(0, count), [count]), set.Images.Device);
+            var x = set.Images.IndexSelect(0, index);
+            var y = set.Labels.IndexSelect(0, index);
+            if (augmenter is not null)
+                x = Augment(x, augmenter.DrawThetas(count, size, size));
+            var logits = model.Forward(x);
+            var loss = Functional.CrossEntropy(logits, y, weightTensor, Options.LabelSmoothing);
+            optimizer.ZeroGrad();
+            loss.Backward();
+            optimizer.Step();
+            lossSum += loss.ToDouble() * batchWeight;
+            weightSum += batchWeight;
+            correct += logits.ArgMax(1).Eq(y).Sum().ToInt64();
+        }
+        return (lossSum / weightSum, (double)correct / order.Length);
+    }
+
+    (double Loss, double Accuracy) Evaluate(LipNetModule model, PreparedSet set, double[]? weights, Tensor? weightTensor)
+    {
+        model.Eval();
+        using var noGrad = Torch.NoGrad();
+        double lossSum = 0, weightSum = 0;
+        long correct = 0;
+        for (var start = 0; start < set.Count; start += Options.PredictionBatchSize)
+        {
+            var count = Math.Min(Options.PredictionBatchSize, set.Count - start);
+            using var scope = DisposeScope.Begin();
+            var x = set.Images.Narrow(0, start, count);
+            var y = set.Labels.Narrow(0, start, count);
+            var logits = model.Forward(x);
+            lossSum += Functional.CrossEntropy(logits, y, weightTensor, Options.LabelSmoothing, Reduction.Sum).ToDouble();
+            correct += logits.ArgMax(1).Eq(y).Sum().ToInt64();
+            for (var i = start; i < start + count; i++)
+                weightSum += weights is null ? 1 : weights[set.LabelValues[i]];
+        }
+        return (lossSum / weightSum, (double)correct / set.Count);
+    }
+
+    /// <summary>
+    /// Warps every image of an N × C × H × W batch by its own 2 × 3 theta (N × 6 floats) with affine_grid and
+    /// bilinear grid_sample. Zero padding fills uncovered corners with the image mean, as every image is standardised.
+    /// </summary>
+    internal static Tensor Augment(Tensor batch, float[] thetas)
+    {
+        var shape = batch.Shape;
+        using var theta = ToDevice(Tensor.FromArray(thetas, [shape[0], 2, 3]), batch.Device);
+        using var grid = Functional.AffineGrid(theta, shape);
+        return Functional.GridSample(batch, grid, GridSampleMode.Bilinear, GridSamplePadding.Zeros);
+    }
+
+    Optimizer CreateOptimizer(LipNetModule model) => Options.Optimizer switch
+    {
+        CnnOptimizer.Adam => new Adam(model.Parameters(), new AdamOptions { LearningRate = Options.EffectiveLearningRate, WeightDecay = Options.WeightDecay }),
+        CnnOptimizer.Sgd => new Sgd(model.Parameters(), new SgdOptions { LearningRate = Options.EffectiveLearningRate, Momentum = Options.Momentum, WeightDecay = Options.WeightDecay }),
+        _ => throw new InvalidOperationException($"Unknown optimiser {Options.Optimizer}."),
+    };
+
+    // The best epoch's weights, copied into tensors that live outside every step's scope.
+    static Dictionary<string, Tensor> Snapshot(LipNetModule model, Dictionary<string, Tensor>? previous)
+    {
+        using var noGrad = Torch.NoGrad();
+        if (previous is null)
+        {
+            var copy = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            foreach (var (name, tensor) in model.StateDict())
+                copy[name] = tensor.Clone().DetachFromDisposeScope();
+            return copy;
+        }
+        foreach (var (name, tensor) in model.StateDict())
+            previous[name].CopyFrom(tensor);
+        return previous;
+    }
+
+    internal static Tensor ToDevice(Tensor tensor, Device device)
+    {
+        if (tensor.Device == device)
+            return tensor;
+        using (tensor)
+            return tensor.To(device);
+    }
+
+    void CheckData(TrainingData data, IReadOnlyList<int> trainIndices)
+    {
+        if (data.Images is null)
+            throw new ArgumentException($"{Spec.Name} trains on images, but the training data holds none.", nameof(data));
+        if (data.Labels.Length != data.Images.Count)
+            throw new ArgumentException($"The training data has {data.Labels.Length} labels for {data.Images.Count} images.", nameof(data));
+        if (data.ClassCount < 2)
+            throw new ArgumentException($"{Spec.Name} needs at least two classes, got {data.ClassCount}.", nameof(data));
+        if (trainIndices.Count == 0)
+            throw new ArgumentException("No training indices were given.", nameof(trainIndices));
+        foreach (var index in trainIndices)
+        {
+            if (index < 0 || index >= data.Labels.Length)
+                throw new ArgumentOutOfRangeException(nameof(trainIndices), index, $"Training index outside the {data.Labels.Length} items.");
+            if (data.Labels[index] < 0 || data.Labels[index] >= data.ClassCount)
+                throw new ArgumentException($"Item {index} has label {data.Labels[index]}, outside 0..{data.ClassCount - 1}.", nameof(data));
+        }
+    }
+
+    string EpochLine(int epoch, Dictionary<string, List<double>> curves)
+    {
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"{Spec.Name} epoch {epoch + 1}/{Options.MaxEpochs}: train loss {curves["train_loss"][^1]:F4} acc {curves["train_acc"][^1]:F3}");
+        if (curves["val_loss"].Count > 0)
+            line += string.Create(CultureInfo.InvariantCulture, $", val loss {curves["val_loss"][^1]:F4} acc {curves["val_acc"][^1]:F3}");
+        return line + string.Create(CultureInfo.InvariantCulture, $", {curves["epoch_seconds"][^1]:F1} s");
+    }
+
+    static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>Prepared inputs of a set of items, held as tensors on the training device.</summary>
+internal sealed class PreparedSet : IDisposable
+{
+    PreparedSet(Tensor images, Tensor labels, int[] labelValues, int maskFallbacks)
+    {
+        Images = images;
+        Labels = labels;
+        LabelValues = labelValues;
+        MaskFallbacks = maskFallbacks;
+    }
+
+    /// <summary>N × 1 × size × size, standardised per image.</summary>
+    public Tensor Images { get; }
+
+    /// <summary>N class indices (Int64).</summary>
+    public Tensor Labels { get; }
+
+    public int[] LabelValues { get; }
+
+    public int Count => LabelValues.Length;
+
+    public int MaskFallbacks { get; }
+
+    public static PreparedSet Create(CnnInputPreparer preparer, TrainingData data, IReadOnlyList<int> indices, Device device)
+    {
+        var (pixels, fallbacks) = preparer.PrepareBatch(data, indices);
+        var labels = indices.Select(i => data.Labels[i]).ToArray();
+        var images = CnnTrainer.ToDevice(Tensor.FromArray(pixels, [indices.Count, 1, preparer.Size, preparer.Size]), device).DetachFromDisposeScope();
+        var labelTensor = CnnTrainer.ToDevice(Tensor.FromArray(labels.Select(l => (long)l).ToArray(), [labels.Length]), device).DetachFromDisposeScope();
+        return new PreparedSet(images, labelTensor, labels, fallbacks);
+    }
+
+    public void Dispose()
+    {
+        Images.Dispose();
+        Labels.Dispose();
+    }
+}
+
+/// <summary>Sets libtorch's thread count for a fit and restores the previous count afterwards.</summary>
+internal sealed class TorchThreads : IDisposable
+{
+    readonly int previous;
+
+    /// <summary>
+    /// Held for a whole fit or prediction: libtorch's seed and thread count are process-wide, so two CNN fits in
+    /// one process must not interleave or neither would be reproducible.
+    /// </summary>
+    internal static readonly Lock Gate = new();
+
+    public TorchThreads(int threads)
+    {
+        previous = Torch.Threads;
+        if (threads != previous)
+            Torch.Threads = threads;
+    }
+
+    public void Dispose()
+    {
+        if (Torch.Threads != previous)
+            Torch.Threads = previous;
+    }
+}
