@@ -46,7 +46,8 @@ public static class PackagedModelKinds
     static PackagedModelKinds()
     {
         Register(SvmPackagedModel.Registration);
-        // CNN kinds register here once Models/Cnn is on main (one CnnPackagedModel per LipNet name).
+        foreach (var cnn in CnnPackagedModel.Registrations)
+            Register(cnn);
     }
 
     /// <summary>Adds or replaces a kind.</summary>

@@ -153,7 +153,7 @@ public static class ModelPackage
             {
                 model = kind.Load(temp.FullName, manifest);
             }
-            catch (Exception ex) when (ex is InvalidDataException or IOException or ArgumentException or NativeException or JsonException or FormatException)
+            catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or IOException or ArgumentException or NativeException or JsonException or FormatException)
             {
                 throw new InvalidModelPackageException(full, $"the {manifest.ModelKind} payload does not load: {ex.Message.TrimEnd('.')}", ex);
             }
