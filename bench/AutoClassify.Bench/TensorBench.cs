@@ -107,7 +107,7 @@ internal sealed class TensorBench : IBenchSuite
         return (images, labels);
     }
 
-    static double ResidentMiB()
+    internal static double ResidentMiB()
     {
         foreach (var line in File.ReadLines("/proc/self/status"))
         {

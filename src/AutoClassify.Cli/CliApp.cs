@@ -23,6 +23,9 @@ internal static class CliApp
         FeaturesCommand.Create(),
         SegmentCommand.Create(),
         SynthCommand.Create(),
+        TrainCommand.Create(),
+        PredictCommand.Create(),
+        ModelsCommand.Create(),
     ];
 
     internal static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
@@ -53,6 +56,7 @@ internal static class CliApp
     {
         DatasetValidationException e => (ExitCodes.BadInput, e.Message),
         ImageDecodeException e => (ExitCodes.BadInput, "error: " + e.Message),
+        Packaging.InvalidModelPackageException or Packaging.ModelRegistryException => (ExitCodes.BadInput, "error: " + ex.Message),
         ArgumentException or FormatException or FileNotFoundException or DirectoryNotFoundException => (ExitCodes.BadInput, "error: " + ex.Message),
         DllNotFoundException or EntryPointNotFoundException => (ExitCodes.MissingNativeLibrary, "error: " + ex.Message),
         TypeInitializationException { InnerException: { } inner } => Describe(inner),

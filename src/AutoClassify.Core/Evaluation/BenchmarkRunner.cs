@@ -194,7 +194,7 @@ public static class BenchmarkRunner
         Banners = banners,
     };
 
-    static Dictionary<string, string> NativeVersions()
+    internal static Dictionary<string, string> NativeVersions()
     {
         var versions = new Dictionary<string, string>
         {

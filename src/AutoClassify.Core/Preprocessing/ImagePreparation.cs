@@ -22,8 +22,15 @@ public static class ImagePreparation
     public static PreparedImage Prepare(DatasetItem item, CropMargins crop, BannerMode banner)
     {
         ArgumentNullException.ThrowIfNull(item);
-        var image = ImageCodec.Decode(item.FullPath);
-        var mask = item.MaskPath is null ? null : ImageCodec.DecodeMask(item.MaskPath);
+        return Prepare(item.FullPath, item.MaskPath, crop);
+    }
+
+    /// <summary>Decodes an image file (and its mask, when given) and cuts the margins, as for a dataset item.</summary>
+    public static PreparedImage Prepare(string imagePath, string? maskPath, CropMargins crop)
+    {
+        ArgumentNullException.ThrowIfNull(imagePath);
+        var image = ImageCodec.Decode(imagePath);
+        var mask = maskPath is null ? null : ImageCodec.DecodeMask(maskPath);
         if (!crop.IsNone)
         {
             image = image.Crop(crop.Top, crop.Bottom, crop.Left, crop.Right);

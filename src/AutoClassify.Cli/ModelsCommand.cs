@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Globalization;
+using AutoClassify.Packaging;
+using Spectre.Console;
+
+namespace AutoClassify.Cli;
+
+internal static class ModelsCommand
+{
+    internal static Option<DirectoryInfo> RegistryOption() => new("--registry")
+    {
+        Description = "Model registry folder.",
+        DefaultValueFactory = _ => new DirectoryInfo(ModelRegistry.DefaultFolder),
+    };
+
+    internal static Command Create()
+    {
+        var list = new Command("list", "List the models in the registry with their champion and latest validation figures.") { RegistryOption() };
+        list.SetAction(parse =>
+        {
+            var registry = new ModelRegistry(parse.GetValue<DirectoryInfo>("--registry")!.FullName);
+            var models = registry.List();
+            var console = Console(parse.InvocationConfiguration.Output);
+            if (models.Count == 0)
+            {
+                console.WriteLine($"No models in {registry.Root}.");
+                return ExitCodes.Success;
+            }
+            var table = new Table().AddColumns("name", "versions", "champion", "kind", "created (UTC)", "accuracy", "macro-F1");
+            foreach (var m in models)
+            {
+                var champion = m.Versions.FirstOrDefault(v => v.IsChampion);
+                var manifest = champion?.Manifest;
+                table.AddRow(
+                    Markup.Escape(m.Name),
+                    m.Versions.Count.ToString(CultureInfo.InvariantCulture),
+                    m.Champion is { } c ? "v" + c.ToString(CultureInfo.InvariantCulture) : "none",
+                    Markup.Escape(manifest?.ModelKind ?? "-"),
+                    manifest is null ? "-" : Date(manifest),
+                    Metric(manifest, "accuracy"),
+                    Metric(manifest, "macro_f1"));
+            }
+            console.Write(table);
+            return ExitCodes.Success;
+        });
+
+        var showName = new Argument<string>("name") { Description = "Model name." };
+        var show = new Command("show", "Show every version of a model: kind, date, validation figures, training set, champion.") { showName, RegistryOption() };
+        show.SetAction(parse =>
+        {
+            var registry = new ModelRegistry(parse.GetValue<DirectoryInfo>("--registry")!.FullName);
+            var model = registry.Show(parse.GetRequiredValue(showName));
+            var console = Console(parse.InvocationConfiguration.Output);
+            console.WriteLine($"{model.Name} in {registry.Root}: {model.Versions.Count} version(s), champion {(model.Champion is { } c ? "v" + c.ToString(CultureInfo.InvariantCulture) : "none")}");
+            var table = new Table().AddColumns("version", "champion", "kind", "created (UTC)", "classes", "training files", "seed", "metrics", "thresholds", "size");
+            foreach (var v in model.Versions)
+            {
+                var m = v.Manifest;
+                table.AddRow(
+                    "v" + v.Version.ToString(CultureInfo.InvariantCulture),
+                    v.IsChampion ? "*" : "",
+                    Markup.Escape(m?.ModelKind ?? "refused"),
+                    m is null ? "-" : Date(m),
+                    m is null ? "-" : Markup.Escape(string.Join(", ", m.ClassNames)),
+                    m is null ? "-" : m.Provenance.TrainingFiles.Count.ToString(CultureInfo.InvariantCulture),
+                    m is null ? "-" : m.Provenance.Seed.ToString(CultureInfo.InvariantCulture),
+                    m is null ? Markup.Escape(v.Problem ?? "") : Markup.Escape(string.Join(", ", m.Metrics.Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Key} {x.Value.Mean:F3}")))),
+                    m is null || m.Thresholds.Count == 0 ? "-" : Markup.Escape(string.Join(", ", m.Thresholds.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key}={t.Value:G3}")))),
+                    string.Create(CultureInfo.InvariantCulture, $"{v.SizeBytes / 1024.0:F1} KiB"));
+            }
+            console.Write(table);
+            return ExitCodes.Success;
+        });
+
+        var promoteName = new Argument<string>("name") { Description = "Model name." };
+        var promoteVersion = new Argument<int>("version") { Description = "Version number to make champion." };
+        var promote = new Command("promote", "Make a version the champion that 'predict <name>' uses.") { promoteName, promoteVersion, RegistryOption() };
+        promote.SetAction(parse =>
+        {
+            var registry = new ModelRegistry(parse.GetValue<DirectoryInfo>("--registry")!.FullName);
+            var name = parse.GetRequiredValue(promoteName);
+            var version = parse.GetValue(promoteVersion);
+            registry.Promote(name, version);
+            parse.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"'{name}' champion is now version {version}."));
+            return ExitCodes.Success;
+        });
+
+        return new Command("models", "Inspect and manage the model registry.") { list, show, promote };
+    }
+
+    static IAnsiConsole Console(TextWriter output)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+        if (System.Console.IsOutputRedirected || output != System.Console.Out)
+            console.Profile.Width = 200;
+        return console;
+    }
+
+    static string Date(ModelPackageManifest manifest) =>
+        manifest.Provenance.CreatedUtc.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+
+    static string Metric(ModelPackageManifest? manifest, string name) =>
+        manifest is not null && manifest.Metrics.TryGetValue(name, out var m) ? m.Mean.ToString("F3", CultureInfo.InvariantCulture) : "-";
+}

@@ -1,0 +1,101 @@
+using System.CommandLine;
+using System.Globalization;
+using AutoClassify.Models;
+using AutoClassify.Packaging;
+
+namespace AutoClassify.Cli;
+
+internal static class TrainCommand
+{
+    internal static Command Create()
+    {
+        var dataset = CommonOptions.DatasetArgument();
+        var model = new Option<string>("--model") { Description = "Model to train: " + string.Join(", ", PackagedModelKinds.Names) + ".", DefaultValueFactory = _ => "svm" };
+        var name = new Option<string>("--name") { Description = "Registry name of the model (letters, digits, '.', '_', '-').", Required = true };
+        var registry = ModelsCommand.RegistryOption();
+        var crop = CommonOptions.Crop();
+        var seed = CommonOptions.Seed(42);
+        var threads = CommonOptions.Threads();
+        var validation = new Option<double>("--validation")
+        {
+            Description = "Share of each class held out to score the model before the final fit on everything (0 = none).",
+            DefaultValueFactory = _ => 0.2,
+        };
+        var threshold = new Option<string?>("--threshold")
+        {
+            Description = "Abstain below this top probability: one value for every class (e.g. 0.6) or class=value pairs (e.g. uncertain=0.8,unilamellar=0.5).",
+        };
+        var innerFolds = new Option<int>("--inner-folds") { Description = "Inner CV folds for the SVM's C/gamma search.", DefaultValueFactory = _ => 3 };
+        innerFolds.Validators.Add(r => CommonOptions.AtLeast(r, "--inner-folds", 2));
+        var grid = new Option<string>("--grid") { Description = "SVM grid over log2 C and gamma: full (step 2) or coarse (step 4).", DefaultValueFactory = _ => "full" };
+        grid.AcceptOnlyFromAmong("full", "coarse");
+
+        var command = new Command("train", "Train a production model on all the data and store it in the model registry as the next version (the first version becomes champion).")
+        {
+            dataset, model, name, registry, crop, seed, threads, validation, threshold, innerFolds, grid,
+        };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var modelName = parse.GetRequiredValue(name);
+            ModelRegistry.CheckName(modelName);
+            var (defaultThreshold, thresholds) = ParseThresholds(parse.GetValue(threshold));
+            var options = new PackageTrainingOptions
+            {
+                DatasetPath = parse.GetRequiredValue(dataset).FullName,
+                Model = parse.GetValue(model)!.ToLowerInvariant(),
+                Seed = parse.GetValue(seed),
+                Threads = parse.GetValue(threads),
+                Crop = parse.GetValue(crop),
+                ValidationShare = parse.GetValue(validation),
+                ModelSettings = new ModelSettings { InnerFolds = parse.GetValue(innerFolds), Grid = parse.GetValue(grid)! },
+                DefaultThreshold = defaultThreshold,
+                Thresholds = thresholds,
+                CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+            };
+            var stdout = parse.InvocationConfiguration.Output;
+            var observer = new ConsoleObserver(stdout);
+            using var trained = observer.Run(() => PackageTrainer.Train(options, observer, cancellationToken));
+            var models = new ModelRegistry(parse.GetValue(registry)!.FullName);
+            var version = models.Add(modelName, stream => trained.WriteTo(stream));
+            var champion = models.PromoteIfNoChampion(modelName, version);
+            var inv = CultureInfo.InvariantCulture;
+            var metrics = trained.Manifest.Metrics;
+            if (metrics.Count > 0)
+            {
+                stdout.WriteLine(string.Create(inv, $"Validation ({trained.Manifest.Provenance.Facts.GetValueOrDefault("validation_items")} held-out images): ")
+                    + string.Join(", ", metrics.Select(m => string.Create(inv, $"{m.Key} {m.Value.Mean:F3}"))));
+            }
+            stdout.WriteLine(string.Create(inv,
+                $"Stored '{modelName}' version {version} ({trained.Manifest.ModelKind}, {trained.Manifest.Provenance.TrainingFiles.Count} training files) at {models.PackagePath(modelName, version)}") +
+                (champion ? "; it is the champion." : $"; the champion stays version {models.ChampionVersion(modelName)} (promote with 'autoclassify models promote {modelName} {version}')."));
+            return Task.FromResult(ExitCodes.Success);
+        });
+        return command;
+    }
+
+    /// <summary>Parses <c>0.6</c> (every class) or <c>a=0.8,b=0.5</c> (per class).</summary>
+    internal static (double Default, Dictionary<string, double> PerClass) ParseThresholds(string? text)
+    {
+        var perClass = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (string.IsNullOrWhiteSpace(text))
+            return (0, perClass);
+        if (!text.Contains('=', StringComparison.Ordinal))
+            return (ParseProbability(text, text), perClass);
+        foreach (var pair in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = pair.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (parts.Length != 2 || parts[0].Length == 0)
+                throw new FormatException($"--threshold entry '{pair}' is not class=probability.");
+            if (!perClass.TryAdd(parts[0], ParseProbability(parts[1], pair)))
+                throw new FormatException($"--threshold names class '{parts[0]}' twice.");
+        }
+        return (0, perClass);
+    }
+
+    static double ParseProbability(string value, string context)
+    {
+        if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var p) || !double.IsFinite(p) || p < 0 || p > 1)
+            throw new FormatException($"--threshold value '{context}' is not a probability in [0, 1].");
+        return p;
+    }
+}

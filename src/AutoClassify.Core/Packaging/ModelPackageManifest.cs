@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using AutoClassify.Preprocessing;
+
+namespace AutoClassify.Packaging;
+
+/// <summary>
+/// <c>manifest.json</c> of a model package (<c>*.acpkg</c>): what the model is, how its inputs are prepared,
+/// which archive entries hold its payload (with their SHA-256), how well it validated, when it abstains,
+/// and where it came from. Schema version 1; a reader refuses any other.
+/// </summary>
+public sealed record ModelPackageManifest
+{
+    /// <summary>The only schema version this build reads and writes.</summary>
+    public const int CurrentSchemaVersion = 1;
+
+    /// <summary>Name of the manifest entry inside the archive.</summary>
+    public const string EntryName = "manifest.json";
+
+    /// <summary>Folder of the payload entries inside the archive.</summary>
+    public const string PayloadFolder = "payload/";
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DictionaryKeyPolicy = null,
+        NumberHandling = JsonNumberHandling.Strict,
+        // Not HTML: readable '<', '>' and non-ASCII class names in the file matter more.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public int SchemaVersion { get; init; } = CurrentSchemaVersion;
+
+    /// <summary><c>svm</c> or a CNN name (e.g. <c>lipnet4</c>); selects the loader (<see cref="PackagedModelKinds"/>).</summary>
+    public required string ModelKind { get; init; }
+
+    /// <summary>Class names; index k is class k of every probability vector.</summary>
+    public required IReadOnlyList<string> ClassNames { get; init; }
+
+    public required PackagePreprocessing Preprocessing { get; init; }
+
+    /// <summary>The model's files, each an archive entry under <see cref="PayloadFolder"/>.</summary>
+    public IReadOnlyList<PayloadFile> Payload { get; init; } = [];
+
+    /// <summary>Validation figures by name (e.g. <c>macro_f1</c>).</summary>
+    public IReadOnlyDictionary<string, MetricSummary> Metrics { get; init; } = new Dictionary<string, MetricSummary>();
+
+    /// <summary>
+    /// Minimum top probability per class name; a prediction of class k whose probability is below its
+    /// threshold is flagged as abstained. A missing class means 0 (never abstain).
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Thresholds { get; init; } = new Dictionary<string, double>();
+
+    public required PackageProvenance Provenance { get; init; }
+
+    /// <summary>The threshold of class <paramref name="classIndex"/> (0 when none is set).</summary>
+    public double ThresholdOf(int classIndex) =>
+        Thresholds.TryGetValue(ClassNames[classIndex], out var t) ? t : 0;
+
+    /// <summary>Checks the fields a reader relies on; returns the first problem, or null.</summary>
+    public string? FindProblem()
+    {
+        if (SchemaVersion != CurrentSchemaVersion)
+            return $"manifest schema version {SchemaVersion} is not supported (this build reads version {CurrentSchemaVersion})";
+        if (string.IsNullOrWhiteSpace(ModelKind))
+            return "the manifest names no model kind";
+        if (ClassNames is null || ClassNames.Count < 2)
+            return "the manifest lists fewer than two class names";
+        if (ClassNames.Any(string.IsNullOrWhiteSpace))
+            return "the manifest has an empty class name";
+        if (ClassNames.Distinct(StringComparer.Ordinal).Count() != ClassNames.Count)
+            return "the manifest lists a class name twice";
+        if (Preprocessing is null)
+            return "the manifest has no preprocessing section";
+        if (Preprocessing.Crop is null || Preprocessing.Crop.Top < 0 || Preprocessing.Crop.Bottom < 0 || Preprocessing.Crop.Left < 0 || Preprocessing.Crop.Right < 0)
+            return "the manifest's crop margins are missing or negative";
+        if (Payload is null || Payload.Count == 0)
+            return "the manifest lists no payload files";
+        foreach (var file in Payload)
+        {
+            if (file?.Name is null || !file.Name.StartsWith(PayloadFolder, StringComparison.Ordinal) || file.Name.Length == PayloadFolder.Length
+                || file.Name.IndexOf('/', PayloadFolder.Length) >= 0)
+                return $"payload entry '{file?.Name}' is not a file directly under '{PayloadFolder}'";
+            if (file.Sha256 is null || file.Sha256.Length != 64 || !file.Sha256.All(Uri.IsHexDigit))
+                return $"payload entry '{file.Name}' has no valid SHA-256";
+            if (file.Size < 0)
+                return $"payload entry '{file.Name}' has a negative size";
+        }
+        if (Payload.Select(p => p.Name).Distinct(StringComparer.OrdinalIgnoreCase).Count() != Payload.Count)
+            return "the manifest lists a payload entry twice";
+        foreach (var (name, threshold) in Thresholds ?? new Dictionary<string, double>())
+        {
+            if (!ClassNames.Contains(name, StringComparer.Ordinal))
+                return $"the threshold for '{name}' names no class of the model";
+            if (!double.IsFinite(threshold) || threshold < 0 || threshold > 1)
+                return string.Create(CultureInfo.InvariantCulture, $"the threshold for '{name}' is {threshold}, outside [0, 1]");
+        }
+        if (Provenance is null)
+            return "the manifest has no provenance section";
+        return null;
+    }
+}
+
+/// <summary>How an image is prepared before the model sees it.</summary>
+public sealed record PackagePreprocessing
+{
+    /// <summary>Margins cut from every image and mask, as <c>--crop</c>.</summary>
+    public PackageCrop Crop { get; init; } = new();
+
+    /// <summary>What the model reads: <c>features</c> (the SVM) or a CNN input mode (<c>surround</c>, <c>crop</c>, <c>crop-mask</c>).</summary>
+    public string InputMode { get; init; } = "features";
+
+    /// <summary>Side of the square network input in pixels; null for the SVM.</summary>
+    public int? InputSize { get; init; }
+
+    /// <summary>How pixel values are normalised (the SVM: z-scored features, inside its payload).</summary>
+    public string Normalisation { get; init; } = "none";
+
+    /// <summary>Where object masks come from at prediction time.</summary>
+    public string Masks { get; init; } = MaskSource;
+
+    /// <summary>Reserved for banner detection settings; null until that stage exists.</summary>
+    public JsonObject? Banner { get; init; }
+
+    /// <summary>Reserved for tiling settings; null until that stage exists.</summary>
+    public JsonObject? Tiling { get; init; }
+
+    /// <summary>The mask rule of <see cref="Dataset.DatasetLoader"/>, used at prediction time too.</summary>
+    public const string MaskSource = "sibling <name>.mask.png when present, else segmented";
+}
+
+/// <summary>Crop margins in pixels.</summary>
+public sealed record PackageCrop
+{
+    public int Top { get; init; }
+    public int Bottom { get; init; }
+    public int Left { get; init; }
+    public int Right { get; init; }
+
+    public static PackageCrop From(CropMargins crop) => new() { Top = crop.Top, Bottom = crop.Bottom, Left = crop.Left, Right = crop.Right };
+
+    public CropMargins ToMargins() => new(Top, Bottom, Left, Right);
+}
+
+/// <summary>One payload entry: its archive name, SHA-256 (hex) and size in bytes.</summary>
+public sealed record PayloadFile(string Name, string Sha256, long Size);
+
+/// <summary>A validation figure: mean, SD (null when from a single split) and how many splits it summarises.</summary>
+public sealed record MetricSummary(double Mean, double? Sd, int N);
+
+/// <summary>Where a package came from, so a result can be traced back to data, code and settings.</summary>
+public sealed record PackageProvenance
+{
+    /// <summary>SHA-256 over the sorted training file list (one <c>sha256  path</c> line per file).</summary>
+    public string TrainingSetSha256 { get; init; } = "";
+
+    /// <summary>Every training file (images and masks), relative to the data set root, sorted ordinally.</summary>
+    public IReadOnlyList<TrainingFile> TrainingFiles { get; init; } = [];
+
+    public int Seed { get; init; }
+
+    /// <summary>AutoClassify's assembly informational version.</summary>
+    public string AutoClassifyVersion { get; init; } = "";
+
+    /// <summary>Versions of the native libraries (shim, OpenCV, libtorch, LIBSVM).</summary>
+    public IReadOnlyDictionary<string, string> NativeVersions { get; init; } = new Dictionary<string, string>();
+
+    public string CommandLine { get; init; } = "";
+
+    public DateTimeOffset CreatedUtc { get; init; }
+
+    /// <summary>Hyper-parameters the fit chose and other facts (formatted invariantly).</summary>
+    public IReadOnlyDictionary<string, string> Facts { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>One training file and its SHA-256 (hex).</summary>
+public sealed record TrainingFile(string Path, string Sha256);

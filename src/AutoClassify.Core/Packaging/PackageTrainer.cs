@@ -1,0 +1,259 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using AutoClassify.Dataset;
+using AutoClassify.Evaluation;
+using AutoClassify.Features;
+using AutoClassify.Models;
+using AutoClassify.Preprocessing;
+
+namespace AutoClassify.Packaging;
+
+/// <summary>What <see cref="PackageTrainer.Train"/> fits and records.</summary>
+public sealed class PackageTrainingOptions
+{
+    public required string DatasetPath { get; init; }
+
+    /// <summary>A <see cref="ModelCatalog"/> name that is also a <see cref="PackagedModelKinds"/> kind.</summary>
+    public string Model { get; init; } = "svm";
+
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Worker threads; 0 means all cores.</summary>
+    public int Threads { get; init; }
+
+    public CropMargins Crop { get; init; }
+
+    /// <summary>
+    /// Share of each class held out for the validation report before the final fit on all data (0.2 = a
+    /// stratified fifth: fold 0 of round(1 / share) folds); 0 skips validation and records no metrics.
+    /// </summary>
+    public double ValidationShare { get; init; } = 0.2;
+
+    public ModelSettings ModelSettings { get; init; } = new();
+
+    /// <summary>Abstention thresholds by class name; classes not listed get <see cref="DefaultThreshold"/>.</summary>
+    public IReadOnlyDictionary<string, double> Thresholds { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>Threshold of every class not in <see cref="Thresholds"/> (0 = never abstain).</summary>
+    public double DefaultThreshold { get; init; }
+
+    /// <summary>The command line as typed, recorded in the manifest.</summary>
+    public string CommandLine { get; init; } = "";
+
+    /// <summary>Validation folds implied by <see cref="ValidationShare"/> (0 when validation is off).</summary>
+    public int ValidationFolds => ValidationShare == 0 ? 0 : Math.Max(2, (int)Math.Round(1 / ValidationShare));
+
+    /// <summary>Throws naming the first bad setting.</summary>
+    public void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(DatasetPath);
+        ModelCatalog.InputOf(Model);
+        if (PackagedModelKinds.Find(Model) is null)
+            throw new ArgumentException($"Model '{Model}' cannot be packaged yet; packageable: {string.Join(", ", PackagedModelKinds.Names)}.");
+        if (Threads < 0)
+            throw new ArgumentException($"--threads must be zero or more, not {Threads}.");
+        if (!double.IsFinite(ValidationShare) || ValidationShare < 0 || ValidationShare > 0.5)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--validation must be in [0, 0.5], not {ValidationShare}."));
+        CheckThreshold(DefaultThreshold, "the default threshold");
+        foreach (var (name, value) in Thresholds)
+            CheckThreshold(value, $"the threshold of '{name}'");
+    }
+
+    static void CheckThreshold(double value, string what)
+    {
+        if (!double.IsFinite(value) || value < 0 || value > 1)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{what} is {value}; thresholds are probabilities in [0, 1]."));
+    }
+}
+
+/// <summary>A model fitted on all the data, with the manifest to package it under. Dispose it to free the model.</summary>
+public sealed class TrainedPackage : IDisposable
+{
+    internal TrainedPackage(ModelPackageManifest manifest, IPackagedModel model)
+    {
+        Manifest = manifest;
+        Model = model;
+    }
+
+    /// <summary>The manifest without its payload list (filled in when written).</summary>
+    public ModelPackageManifest Manifest { get; }
+
+    public IPackagedModel Model { get; }
+
+    /// <summary>Writes the package to a stream (e.g. <see cref="ModelRegistry.Add(string, Action{Stream})"/>).</summary>
+    public ModelPackageManifest WriteTo(Stream stream) => ModelPackage.Write(stream, Manifest, Model);
+
+    /// <summary>Writes the package to a file, atomically.</summary>
+    public ModelPackageManifest WriteTo(string path) => ModelPackage.Write(path, Manifest, Model);
+
+    public void Dispose() => Model.Dispose();
+}
+
+/// <summary>
+/// Trains a production model: validates the data set, optionally scores a stratified hold-out for the
+/// manifest's metrics, refits on all the data, and records provenance (training file hashes, seed,
+/// versions, command line).
+/// </summary>
+public static class PackageTrainer
+{
+    public static TrainedPackage Train(PackageTrainingOptions options, IBenchmarkObserver? observer = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var log = observer ?? SilentObserver.Instance;
+        var started = DateTimeOffset.UtcNow;
+        var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
+        var trainer = ModelCatalog.Create(options.Model, options.ModelSettings);
+        var kind = PackagedModelKinds.Find(options.Model)!;
+
+        var validationFolds = options.ValidationFolds;
+        var dataset = DatasetLoader.Load(options.DatasetPath, new DatasetOptions { Folds = Math.Max(2, validationFolds), Crop = options.Crop, Threads = threads });
+        foreach (var warning in dataset.Warnings)
+            log.Message(warning.ToString());
+        foreach (var skipped in dataset.Skipped)
+            log.Message($"skipped {skipped.RelativePath}: {skipped.Reason}");
+        foreach (var name in options.Thresholds.Keys)
+        {
+            if (!dataset.ClassNames.Contains(name, StringComparer.Ordinal))
+                throw new ArgumentException($"A threshold is given for class '{name}', but the data set's classes are {string.Join(", ", dataset.ClassNames)}.");
+        }
+
+        var files = HashTrainingFiles(dataset, threads, log, cancellationToken);
+        var data = Prepare(dataset, options, ModelCatalog.InputOf(options.Model), threads, log, cancellationToken);
+        var all = Enumerable.Range(0, dataset.Items.Count).ToArray();
+
+        var metrics = new Dictionary<string, MetricSummary>(StringComparer.Ordinal);
+        var facts = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (validationFolds > 0)
+        {
+            var assignment = StratifiedKFold.Assign(data.Labels, validationFolds, Seeds.Derive(options.Seed, "validation-split"));
+            var (train, test) = StratifiedKFold.Split(assignment, 0);
+            log.StageStarted($"{trainer.Name}: validation fit", 1);
+            using (var model = trainer.Train(data, train, Context(options, Seeds.Derive(options.Seed, trainer.Name, 1), log, cancellationToken)))
+            {
+                var probabilities = model.PredictProbabilities(data, test);
+                var truth = test.Select(i => data.Labels[i]).ToArray();
+                var predicted = probabilities.Select(p => ModelResultBuilder.Decide(p)).ToArray();
+                var m = ClassificationMetrics.Compute(truth, predicted, probabilities, data.ClassCount);
+                metrics["accuracy"] = new MetricSummary(m.Accuracy, null, 1);
+                metrics["macro_f1"] = new MetricSummary(m.MacroF1, null, 1);
+                metrics["balanced_accuracy"] = new MetricSummary(m.BalancedAccuracy, null, 1);
+                if (double.IsFinite(m.LogLoss))
+                    metrics["log_loss"] = new MetricSummary(m.LogLoss, null, 1);
+                facts["validation_items"] = test.Length.ToString(CultureInfo.InvariantCulture);
+                facts["validation_split"] = string.Create(CultureInfo.InvariantCulture, $"stratified, fold 1 of {validationFolds}");
+                log.Message(string.Create(CultureInfo.InvariantCulture,
+                    $"validation on {test.Length} held-out images: accuracy {m.Accuracy:F3}, macro-F1 {m.MacroF1:F3}, balanced accuracy {m.BalancedAccuracy:F3}"));
+            }
+            log.StepCompleted($"{trainer.Name}: validation fit");
+        }
+
+        log.StageStarted($"{trainer.Name}: final fit on all {all.Length} images", 1);
+        var final = trainer.Train(data, all, Context(options, Seeds.Derive(options.Seed, trainer.Name, 0), log, cancellationToken));
+        IPackagedModel packaged;
+        try
+        {
+            foreach (var (key, value) in final.Summary.Facts)
+                facts[key] = value;
+            facts["training_seconds"] = final.Summary.TrainingTime.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
+            packaged = kind.Wrap(final);
+        }
+        catch
+        {
+            final.Dispose();
+            throw;
+        }
+        log.StepCompleted($"{trainer.Name}: final fit on all {all.Length} images");
+
+        var thresholds = dataset.ClassNames
+            .Select(c => (c, options.Thresholds.TryGetValue(c, out var t) ? t : options.DefaultThreshold))
+            .Where(x => x.Item2 > 0)
+            .ToDictionary(x => x.c, x => x.Item2, StringComparer.Ordinal);
+        var manifest = new ModelPackageManifest
+        {
+            ModelKind = packaged.Kind,
+            ClassNames = [.. dataset.ClassNames],
+            Preprocessing = packaged.Preprocessing with { Crop = PackageCrop.From(options.Crop) },
+            Metrics = metrics,
+            Thresholds = thresholds,
+            Provenance = new PackageProvenance
+            {
+                TrainingSetSha256 = TrainingSetHash(files),
+                TrainingFiles = files,
+                Seed = options.Seed,
+                AutoClassifyVersion = BenchmarkRunner.ToolVersion,
+                NativeVersions = BenchmarkRunner.NativeVersions(),
+                CommandLine = options.CommandLine,
+                CreatedUtc = started,
+                Facts = facts,
+            },
+        };
+        return new TrainedPackage(manifest, packaged);
+    }
+
+    /// <summary>SHA-256 (hex) over <c>sha256  path\n</c> lines of the files sorted ordinally by path.</summary>
+    public static string TrainingSetHash(IEnumerable<TrainingFile> files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var text = new StringBuilder();
+        foreach (var file in files.OrderBy(f => f.Path, StringComparer.Ordinal))
+            text.Append(file.Sha256).Append("  ").Append(file.Path).Append('\n');
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    static List<TrainingFile> HashTrainingFiles(LabeledDataset dataset, int threads, IBenchmarkObserver log, CancellationToken cancellationToken)
+    {
+        var paths = dataset.Items
+            .SelectMany(i => i.MaskPath is null ? [i.FullPath] : new[] { i.FullPath, i.MaskPath })
+            .ToArray();
+        const string stage = "Hashing training files";
+        log.StageStarted(stage, paths.Length);
+        var files = new TrainingFile[paths.Length];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
+        Parallel.For(0, paths.Length, parallel, i =>
+        {
+            var relative = Path.GetRelativePath(dataset.Root, paths[i]).Replace(Path.DirectorySeparatorChar, '/');
+            files[i] = new TrainingFile(relative, ModelPackage.Sha256Hex(paths[i]));
+            log.StepCompleted(stage);
+        });
+        return files.OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
+    }
+
+    static TrainingData Prepare(LabeledDataset dataset, PackageTrainingOptions options, ModelInput input, int threads,
+        IBenchmarkObserver log, CancellationToken cancellationToken)
+    {
+        const string stage = "Preparing images";
+        log.StageStarted(stage, dataset.Items.Count);
+        var prepared = ImagePreparation.PrepareAll(dataset, options.Crop, threads, () => log.StepCompleted(stage), cancellationToken);
+        var images = prepared.Select(p => p.Image).ToArray();
+        var masks = prepared.Select(p => p.Mask).ToArray();
+        return new TrainingData
+        {
+            ClassNames = dataset.ClassNames,
+            Labels = dataset.Labels,
+            Features = input == ModelInput.Features ? HandcraftedFeatures.ExtractAll(images, masks, threads, cancellationToken) : null,
+            Images = input == ModelInput.Images ? images : null,
+            Masks = input == ModelInput.Images ? masks : null,
+        };
+    }
+
+    static TrainingContext Context(PackageTrainingOptions options, int seed, IBenchmarkObserver log, CancellationToken cancellationToken) => new()
+    {
+        Seed = seed,
+        Threads = options.Threads,
+        Log = log.Message,
+        CancellationToken = cancellationToken,
+    };
+
+    sealed class SilentObserver : IBenchmarkObserver
+    {
+        public static readonly SilentObserver Instance = new();
+
+        public void StageStarted(string stage, int totalSteps) { }
+
+        public void StepCompleted(string stage) { }
+
+        public void Message(string text) { }
+    }
+}
