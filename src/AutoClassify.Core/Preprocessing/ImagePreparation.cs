@@ -22,11 +22,11 @@ public static class ImagePreparation
     public static PreparedImage Prepare(DatasetItem item, CropMargins crop, BannerMode banner)
     {
         ArgumentNullException.ThrowIfNull(item);
-        return Prepare(item.FullPath, item.MaskPath, crop);
+        return Prepare(item.FullPath, item.MaskPath, crop, banner);
     }
 
-    /// <summary>Decodes an image file (and its mask, when given) and cuts the margins, as for a dataset item.</summary>
-    public static PreparedImage Prepare(string imagePath, string? maskPath, CropMargins crop)
+    /// <summary>Decodes an image file (and its mask, when given), cuts the margins and treats a data banner, as for a dataset item.</summary>
+    public static PreparedImage Prepare(string imagePath, string? maskPath, CropMargins crop, BannerMode banner = BannerMode.Crop)
     {
         ArgumentNullException.ThrowIfNull(imagePath);
         var image = ImageCodec.Decode(imagePath);
