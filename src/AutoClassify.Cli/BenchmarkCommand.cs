@@ -28,10 +28,8 @@ internal static class BenchmarkCommand
                 r.AddError("--nm-per-pixel must be a positive number.");
         });
         var threads = CommonOptions.Threads();
-        var innerFolds = new Option<int>("--inner-folds") { Description = "Inner CV folds for the SVM's C/gamma search.", DefaultValueFactory = _ => 3 };
-        innerFolds.Validators.Add(r => CommonOptions.AtLeast(r, "--inner-folds", 2));
-        var grid = new Option<string>("--grid") { Description = "SVM grid over log2 C and gamma: full (step 2) or coarse (step 4).", DefaultValueFactory = _ => "full" };
-        grid.AcceptOnlyFromAmong("full", "coarse");
+        var innerFolds = CommonOptions.InnerFolds();
+        var grid = CommonOptions.Grid();
         var cnn = new CnnCommandOptions();
 
         var command = new Command("benchmark", "Cross-validate every model on the same stratified folds and write an HTML report, results.json and predictions.csv.")

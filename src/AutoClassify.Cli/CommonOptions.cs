@@ -63,6 +63,20 @@ internal static class CommonOptions
         },
     };
 
+    internal static Option<int> InnerFolds()
+    {
+        var option = new Option<int>("--inner-folds") { Description = "Inner CV folds for the SVM's C/gamma search.", DefaultValueFactory = _ => 3 };
+        option.Validators.Add(r => AtLeast(r, "--inner-folds", 2));
+        return option;
+    }
+
+    internal static Option<string> Grid()
+    {
+        var option = new Option<string>("--grid") { Description = "SVM grid over log2 C and gamma: full (step 2) or coarse (step 4).", DefaultValueFactory = _ => "full" };
+        option.AcceptOnlyFromAmong("full", "coarse");
+        return option;
+    }
+
     internal static void NonNegative(OptionResult result, string name)
     {
         if (result.GetValueOrDefault<int>() < 0)

@@ -25,15 +25,15 @@ internal static class TrainCommand
         {
             Description = "Abstain below this top probability: one value for every class (e.g. 0.6) or class=value pairs (e.g. uncertain=0.8,unilamellar=0.5).",
         };
-        var innerFolds = new Option<int>("--inner-folds") { Description = "Inner CV folds for the SVM's C/gamma search.", DefaultValueFactory = _ => 3 };
-        innerFolds.Validators.Add(r => CommonOptions.AtLeast(r, "--inner-folds", 2));
-        var grid = new Option<string>("--grid") { Description = "SVM grid over log2 C and gamma: full (step 2) or coarse (step 4).", DefaultValueFactory = _ => "full" };
-        grid.AcceptOnlyFromAmong("full", "coarse");
+        var innerFolds = CommonOptions.InnerFolds();
+        var grid = CommonOptions.Grid();
+        var cnn = new CnnCommandOptions();
 
         var command = new Command("train", "Train a production model on all the data and store it in the model registry as the next version (the first version becomes champion).")
         {
             dataset, model, name, registry, crop, seed, threads, validation, threshold, innerFolds, grid,
         };
+        cnn.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             var modelName = parse.GetRequiredValue(name);
@@ -47,7 +47,12 @@ internal static class TrainCommand
                 Threads = parse.GetValue(threads),
                 Crop = parse.GetValue(crop),
                 ValidationShare = parse.GetValue(validation),
-                ModelSettings = new ModelSettings { InnerFolds = parse.GetValue(innerFolds), Grid = parse.GetValue(grid)! },
+                ModelSettings = new ModelSettings
+                {
+                    InnerFolds = parse.GetValue(innerFolds),
+                    Grid = parse.GetValue(grid)!,
+                    Cnn = cnn.Read(parse, parse.GetValue(threads)),
+                },
                 DefaultThreshold = defaultThreshold,
                 Thresholds = thresholds,
                 CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
