@@ -103,6 +103,8 @@ def main():
 
     timed = epoch_seconds[1:] if len(epoch_seconds) > 1 else epoch_seconds
     print(f"images_per_second {n_fit * len(timed) / sum(timed):.1f}")
+    print(f"fit_images {n_fit}")
+    print("epoch_seconds " + " ".join(f"{s:.6f}" for s in epoch_seconds))
 
 
 if __name__ == "__main__":
