@@ -16,6 +16,21 @@ public static class NativeShim
             throw new NativeException(Marshal.PtrToStringUTF8(error) ?? "unknown native error");
     }
 
+    /// <summary>Copies a buffer the shim allocated into managed memory and frees the native copy.</summary>
+    internal static byte[] TakeBuffer(IntPtr data, long length)
+    {
+        try
+        {
+            var bytes = new byte[length];
+            Marshal.Copy(data, bytes, 0, bytes.Length);
+            return bytes;
+        }
+        finally
+        {
+            NativeMethods.Free(data);
+        }
+    }
+
     /// <summary>The shim's version string.</summary>
     public static string Version => Marshal.PtrToStringUTF8(NativeMethods.Version()) ?? "unknown";
 

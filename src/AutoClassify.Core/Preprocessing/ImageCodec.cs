@@ -90,16 +90,7 @@ public static class ImageCodec
         fixed (float* pixels = image.Pixels)
             NativeMethods.ImageEncode(pixels, image.Width, image.Height, extension, bitDepth, jpegQuality, out data, out length);
         NativeShim.CheckForErrors();
-        try
-        {
-            var bytes = new byte[length];
-            Marshal.Copy(data, bytes, 0, bytes.Length);
-            return bytes;
-        }
-        finally
-        {
-            NativeMethods.Free(data);
-        }
+        return NativeShim.TakeBuffer(data, length);
     }
 
     /// <summary>Writes an image; the format follows the file extension (see <see cref="SupportedExtensions"/>).</summary>

@@ -104,16 +104,7 @@ public static unsafe class SegmentationOps
         fixed (byte* source = rgb)
             NativeMethods.ImageEncodeRgb(source, width, height, out data, out length);
         NativeShim.CheckForErrors();
-        try
-        {
-            var bytes = new byte[length];
-            Marshal.Copy(data, bytes, 0, bytes.Length);
-            return bytes;
-        }
-        finally
-        {
-            NativeMethods.Free(data);
-        }
+        return NativeShim.TakeBuffer(data, length);
     }
 
     static void CheckLength(int length, int width, int height, string name)
