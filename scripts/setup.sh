@@ -6,6 +6,6 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 
 "$root/scripts/install-deps.sh"
 "$root/scripts/build.sh"
-"$root/scripts/autoclassify" benchmark "$root/datasets/liposomes" --folds 5 --seed 42 --out "$root/reports/liposomes"
+"$root/scripts/autoclassify" benchmark "$root/datasets/liposomes" --folds 5 --seed 42 --models svm,lipnet4 --out "$root/reports/liposomes"
 echo
 echo "Report: $root/reports/liposomes/index.html"
