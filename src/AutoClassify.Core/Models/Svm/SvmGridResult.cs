@@ -26,8 +26,8 @@ public sealed class SvmGridResult
     public IReadOnlyList<SvmGridCell> Cells { get; }
 
     /// <summary>
-    /// The highest macro-F1; on an exact tie the smaller C, then the smaller gamma (the smoother,
-    /// more regularised model) wins.
+    /// The highest macro-F1; among exact ties the cell nearest the centre of the tied region wins
+    /// (then the smaller C, then the smaller gamma).
     /// </summary>
     public SvmGridCell Best { get; }
 

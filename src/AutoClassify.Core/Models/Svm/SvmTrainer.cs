@@ -189,16 +189,22 @@ public sealed class SvmTrainer : IModelTrainer
         }
     }
 
-    static SvmGridCell PickBest(IReadOnlyList<SvmGridCell> cells)
+    /// <summary>
+    /// The cell with the best inner macro-F1. Among cells tied at the best score, the one nearest the centre of
+    /// the tied region (in log2 C, log2 γ) wins, then the smaller C and γ: on a plateau, an edge cell such as
+    /// the smallest C and γ can score as well yet give flat, useless probabilities.
+    /// </summary>
+    internal static SvmGridCell PickBest(IReadOnlyList<SvmGridCell> cells)
     {
-        var ordered = cells.OrderBy(c => c.Log2C).ThenBy(c => c.Log2Gamma);
-        SvmGridCell? best = null;
-        foreach (var cell in ordered)
-        {
-            if (best is null || cell.MacroF1 > best.MacroF1)
-                best = cell;
-        }
-        return best!;
+        var bestScore = cells.Max(c => c.MacroF1);
+        var tied = cells.Where(c => c.MacroF1 == bestScore).ToList();
+        var centreC = tied.Average(c => c.Log2C);
+        var centreGamma = tied.Average(c => c.Log2Gamma);
+        return tied
+            .OrderBy(c => Math.Pow(c.Log2C - centreC, 2) + Math.Pow(c.Log2Gamma - centreGamma, 2))
+            .ThenBy(c => c.Log2C)
+            .ThenBy(c => c.Log2Gamma)
+            .First();
     }
 
     (int Folds, string? Note) InnerFoldCount(int[] labels, IReadOnlyList<string> classNames)
