@@ -28,15 +28,13 @@ internal static class BenchmarkCommand
                 r.AddError("--nm-per-pixel must be a positive number.");
         });
         var threads = CommonOptions.Threads();
-        var innerFolds = CommonOptions.InnerFolds();
-        var grid = CommonOptions.Grid();
-        var cnn = new CnnCommandOptions();
+        var modelOptions = new ModelCommandOptions();
 
         var command = new Command("benchmark", "Cross-validate every model on the same stratified folds and write an HTML report, results.json and predictions.csv.")
         {
-            dataset, folds, seed, output, models, crop, banner, nmPerPixel, threads, innerFolds, grid,
+            dataset, folds, seed, output, models, crop, banner, nmPerPixel, threads,
         };
-        cnn.AddTo(command);
+        modelOptions.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             var datasetDir = parse.GetRequiredValue(dataset);
@@ -51,12 +49,7 @@ internal static class BenchmarkCommand
                 Banner = parse.GetValue(banner),
                 NmPerPixel = parse.GetValue(nmPerPixel),
                 Threads = parse.GetValue(threads),
-                ModelSettings = new ModelSettings
-                {
-                    InnerFolds = parse.GetValue(innerFolds),
-                    Grid = parse.GetValue(grid)!,
-                    Cnn = cnn.Read(parse, parse.GetValue(threads)),
-                },
+                ModelSettings = modelOptions.Read(parse, parse.GetValue(threads)),
                 CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
             var stdout = parse.InvocationConfiguration.Output;

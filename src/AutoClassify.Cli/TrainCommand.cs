@@ -25,15 +25,13 @@ internal static class TrainCommand
         {
             Description = "Abstain below this top probability: one value for every class (e.g. 0.6) or class=value pairs (e.g. uncertain=0.8,unilamellar=0.5).",
         };
-        var innerFolds = CommonOptions.InnerFolds();
-        var grid = CommonOptions.Grid();
-        var cnn = new CnnCommandOptions();
+        var modelOptions = new ModelCommandOptions();
 
         var command = new Command("train", "Train a production model on all the data and store it in the model registry as the next version (the first version becomes champion).")
         {
-            dataset, model, name, registry, crop, seed, threads, validation, threshold, innerFolds, grid,
+            dataset, model, name, registry, crop, seed, threads, validation, threshold,
         };
-        cnn.AddTo(command);
+        modelOptions.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             var modelName = parse.GetRequiredValue(name);
@@ -47,12 +45,7 @@ internal static class TrainCommand
                 Threads = parse.GetValue(threads),
                 Crop = parse.GetValue(crop),
                 ValidationShare = parse.GetValue(validation),
-                ModelSettings = new ModelSettings
-                {
-                    InnerFolds = parse.GetValue(innerFolds),
-                    Grid = parse.GetValue(grid)!,
-                    Cnn = cnn.Read(parse, parse.GetValue(threads)),
-                },
+                ModelSettings = modelOptions.Read(parse, parse.GetValue(threads)),
                 DefaultThreshold = defaultThreshold,
                 Thresholds = thresholds,
                 CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),

@@ -1,11 +1,17 @@
 using System.CommandLine;
+using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
 
 namespace AutoClassify.Cli;
 
-/// <summary>The CNN training regime on the command line; defaults follow the thesis (see <see cref="CnnOptions.Defaults"/>).</summary>
-internal sealed class CnnCommandOptions
+/// <summary>
+/// The model settings on the command line, shared by <c>benchmark</c> and <c>train</c>: the SVM's grid search and
+/// the CNN training regime, whose defaults follow the thesis (see <see cref="CnnOptions.Defaults"/>).
+/// </summary>
+internal sealed class ModelCommandOptions
 {
+    readonly Option<int> innerFolds = CommonOptions.InnerFolds();
+    readonly Option<string> grid = CommonOptions.Grid();
     readonly Option<int> epochs = new("--epochs") { Description = "Maximum epochs per fit (early stopping usually ends sooner).", DefaultValueFactory = _ => CnnOptions.Defaults.MaxEpochs };
     readonly Option<int> patience = new("--patience") { Description = "Epochs without a better validation loss before stopping.", DefaultValueFactory = _ => CnnOptions.Defaults.Patience };
     readonly Option<string> optimizer = new("--optimizer") { Description = "adam or sgd (momentum 0.9).", DefaultValueFactory = _ => "adam" };
@@ -21,7 +27,7 @@ internal sealed class CnnCommandOptions
     readonly Option<int?> inputSize = new("--input-size") { Description = "Network input size in pixels (default: the model's, 28 or 32)." };
     readonly Option<string> device = new("--device") { Description = "cpu, or cuda when the shim is built against a CUDA libtorch.", DefaultValueFactory = _ => CnnOptions.Defaults.Device };
 
-    public CnnCommandOptions()
+    public ModelCommandOptions()
     {
         optimizer.AcceptOnlyFromAmong("adam", "sgd");
         sampler.AcceptOnlyFromAmong("oversample", "undersample", "none");
@@ -30,12 +36,19 @@ internal sealed class CnnCommandOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { epochs, patience, optimizer, learningRate, weightDecay, labelSmoothing, batchSize, sampler, undersampleFraction, classWeights, augment, inputMode, inputSize, device })
+        foreach (var option in new Option[] { innerFolds, grid, epochs, patience, optimizer, learningRate, weightDecay, labelSmoothing, batchSize, sampler, undersampleFraction, classWeights, augment, inputMode, inputSize, device })
             command.Add(option);
     }
 
-    /// <summary>Builds the options; <see cref="CnnOptions.Validate"/> names any bad value when a trainer is created.</summary>
-    public CnnOptions Read(ParseResult parse, int threads) => new()
+    /// <summary>Builds the settings; <see cref="CnnOptions.Validate"/> names any bad value when a trainer is created.</summary>
+    public ModelSettings Read(ParseResult parse, int threads) => new()
+    {
+        InnerFolds = parse.GetValue(innerFolds),
+        Grid = parse.GetValue(grid)!,
+        Cnn = ReadCnn(parse, threads),
+    };
+
+    CnnOptions ReadCnn(ParseResult parse, int threads) => new()
     {
         MaxEpochs = parse.GetValue(epochs),
         Patience = parse.GetValue(patience),
