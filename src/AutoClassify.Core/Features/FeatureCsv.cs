@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using AutoClassify.Reporting;
 using CsvHelper;
 
 namespace AutoClassify.Features;
@@ -16,22 +17,11 @@ public static class FeatureCsv
     /// </summary>
     public static void Write(string path, FeatureMatrix features, IReadOnlyList<string> relativePaths, IReadOnlyList<string> classNames)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var full = Path.GetFullPath(path);
-        var directory = Path.GetDirectoryName(full) ?? ".";
-        Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var writer = new StreamWriter(temporary, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)))
-                Write(writer, features, relativePaths, classNames);
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+            using var writer = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), leaveOpen: true);
+            Write(writer, features, relativePaths, classNames);
+        });
     }
 
     /// <summary>Writes the CSV to <paramref name="writer"/>; <paramref name="classNames"/> holds each row's class name.</summary>

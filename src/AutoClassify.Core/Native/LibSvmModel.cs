@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using AutoClassify.Reporting;
 using Microsoft.Win32.SafeHandles;
 
 namespace AutoClassify.Native;
@@ -113,9 +114,7 @@ public sealed unsafe class LibSvmModel : SafeHandleZeroOrMinusOneIsInvalid
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var full = Path.GetFullPath(path);
-        var temporary = full + ".tmp-" + Guid.NewGuid().ToString("N");
-        try
+        AtomicFile.WriteVia(path, temporary =>
         {
             int rc;
             var added = false;
@@ -130,13 +129,7 @@ public sealed unsafe class LibSvmModel : SafeHandleZeroOrMinusOneIsInvalid
             }
             if (rc != 0)
                 throw new IOException($"LIBSVM could not write the model file '{temporary}' (svm_save_model returned {rc}).");
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-                File.Delete(temporary);
-        }
+        });
     }
 
     /// <summary>Reads a LIBSVM model file (as written by <see cref="Save"/> or <c>svm-train</c>).</summary>

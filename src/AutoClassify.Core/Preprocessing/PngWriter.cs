@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using AutoClassify.Reporting;
 
 namespace AutoClassify.Preprocessing;
 
@@ -17,7 +18,7 @@ public static class PngWriter
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var bytes = EncodeGray8(width, height, pixels);
-        WriteAtomically(path, bytes);
+        AtomicFile.WriteAllBytes(path, bytes);
     }
 
     /// <summary>Writes a [0, 1] image as 8-bit grey, rounding to the nearest level and clamping out-of-range values.</summary>
@@ -171,23 +172,5 @@ public static class PngWriter
             table[n] = c;
         }
         return table;
-    }
-
-    static void WriteAtomically(string path, byte[] bytes)
-    {
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no directory.", nameof(path));
-        Directory.CreateDirectory(dir);
-        var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllBytes(temp, bytes);
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
     }
 }

@@ -26,8 +26,23 @@ public static class AtomicFile
     /// <summary>Lets <paramref name="write"/> fill the new file; if it throws, the old file is left untouched.</summary>
     public static void Write(string path, Action<Stream> write)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentNullException.ThrowIfNull(write);
+        WriteVia(path, temp =>
+        {
+            using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            write(stream);
+            stream.Flush(flushToDisk: true);
+        });
+    }
+
+    /// <summary>
+    /// Lets <paramref name="writeTemporary"/> create the new file at the temporary path it is given (for writers
+    /// that need a path, such as native libraries), then renames it over <paramref name="path"/>.
+    /// </summary>
+    public static void WriteVia(string path, Action<string> writeTemporary)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(writeTemporary);
         var target = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(target)
             ?? throw new ArgumentException($"'{path}' has no parent directory.", nameof(path));
@@ -37,11 +52,7 @@ public static class AtomicFile
         var temp = Path.Combine(directory, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
+            writeTemporary(temp);
             File.Move(temp, target, overwrite: true);
         }
         catch

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AutoClassify.Reporting;
 using AutoClassify.Tensors;
 
 namespace AutoClassify.Models.Cnn;
@@ -133,10 +134,7 @@ public sealed class CnnModel : ITrainedModel
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         Directory.CreateDirectory(directory);
         module.Save(Path.Combine(directory, WeightsFile), new Dictionary<string, string> { ["model"] = Info.Model });
-        var infoPath = Path.Combine(directory, InfoFile);
-        var temporary = infoPath + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(Info, Json));
-        File.Move(temporary, infoPath, overwrite: true);
+        AtomicFile.WriteAllText(Path.Combine(directory, InfoFile), JsonSerializer.Serialize(Info, Json));
     }
 
     /// <summary>Reads a model written by <see cref="Save"/>.</summary>

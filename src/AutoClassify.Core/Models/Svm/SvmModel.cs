@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using AutoClassify.Features;
 using AutoClassify.Native;
+using AutoClassify.Reporting;
 
 namespace AutoClassify.Models.Svm;
 
@@ -147,18 +148,7 @@ public sealed class SvmModel : ITrainedModel
             LibSvmSha256 = Sha256(modelPath),
             Facts = new SortedDictionary<string, string>(Summary.Facts, StringComparer.Ordinal),
         };
-        var metadataPath = Path.Combine(directory, MetadataFileName);
-        var temporary = metadataPath + ".tmp-" + Guid.NewGuid().ToString("N");
-        try
-        {
-            File.WriteAllText(temporary, JsonSerializer.Serialize(metadata, Json));
-            File.Move(temporary, metadataPath, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-                File.Delete(temporary);
-        }
+        AtomicFile.WriteAllText(Path.Combine(directory, MetadataFileName), JsonSerializer.Serialize(metadata, Json));
     }
 
     /// <summary>Reads a model written by <see cref="Save"/>.</summary>
