@@ -117,8 +117,10 @@ public sealed class SvmTrainer : IModelTrainer
     public static IReadOnlyDictionary<int, double> InverseFrequencyWeights(IReadOnlyList<int> labels)
     {
         ArgumentNullException.ThrowIfNull(labels);
-        var counts = labels.GroupBy(l => l).ToDictionary(g => g.Key, g => g.Count());
-        return counts.ToDictionary(kv => kv.Key, kv => (double)(float)((double)labels.Count / (counts.Count * kv.Value)));
+        if (labels.Count == 0)
+            return new Dictionary<int, double>();
+        var weights = ClassWeights.InverseFrequency(labels, [.. Enumerable.Range(0, labels.Count)], labels.Max() + 1);
+        return labels.Distinct().ToDictionary(k => k, k => (double)(float)weights[k]);
     }
 
     SvmGridResult SearchGrid(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context, double progressShare)

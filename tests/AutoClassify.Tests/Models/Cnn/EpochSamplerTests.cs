@@ -1,3 +1,4 @@
+using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
 
 namespace AutoClassify.Tests.Models.Cnn;
