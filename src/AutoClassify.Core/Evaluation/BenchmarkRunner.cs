@@ -134,26 +134,13 @@ public static class BenchmarkRunner
         observer.Message($"Data banners: {banners.BannersFound} of {banners.ImagesChecked} images, {banners.BannersRemoved} removed (--banner {banners.Mode}).");
         if (options.Banner == BannerMode.Keep && banners.BannersFound > 0)
             observer.Message("Warning: data banners were kept; their text (dates, sample names) can leak the labels.");
-        var images = prepared.Select(p => p.Image).ToArray();
-        var masks = prepared.Select(p => p.Mask).ToArray();
-
-        FeatureMatrix? features = null;
+        const string featureStage = "Extracting features";
         if (extractFeatures)
-        {
-            const string featureStage = "Extracting features";
             observer.StageStarted(featureStage, 1);
-            features = HandcraftedFeatures.ExtractAll(images, masks, threads, cancellationToken);
+        var data = TrainingData.FromPrepared(dataset, prepared, keepImages, extractFeatures, threads, cancellationToken);
+        if (extractFeatures)
             observer.StepCompleted(featureStage);
-        }
-
-        return new TrainingData
-        {
-            ClassNames = dataset.ClassNames,
-            Labels = dataset.Labels,
-            Features = features,
-            Images = keepImages ? images : null,
-            Masks = keepImages ? masks : null,
-        };
+        return data;
     }
 
     static ModelResult CrossValidate(IModelTrainer trainer, TrainingData data, int[] assignment, BenchmarkOptions options,

@@ -1,3 +1,4 @@
+using AutoClassify.Dataset;
 using AutoClassify.Features;
 using AutoClassify.Preprocessing;
 
@@ -22,6 +23,27 @@ public sealed class TrainingData
     public IReadOnlyList<BinaryMask?>? Masks { get; init; }
 
     public int ClassCount => ClassNames.Count;
+
+    /// <summary>
+    /// Builds the training data of a prepared data set: the images and masks when an image model needs them,
+    /// the handcrafted features (extracted in parallel) when a feature model does.
+    /// </summary>
+    public static TrainingData FromPrepared(LabeledDataset dataset, IReadOnlyList<PreparedImage> prepared, bool withImages,
+        bool withFeatures, int threads, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(prepared);
+        var images = prepared.Select(p => p.Image).ToArray();
+        var masks = prepared.Select(p => p.Mask).ToArray();
+        return new TrainingData
+        {
+            ClassNames = dataset.ClassNames,
+            Labels = dataset.Labels,
+            Features = withFeatures ? HandcraftedFeatures.ExtractAll(images, masks, threads, cancellationToken) : null,
+            Images = withImages ? images : null,
+            Masks = withImages ? masks : null,
+        };
+    }
 }
 
 /// <summary>The run-wide settings a trainer receives for one fit.</summary>

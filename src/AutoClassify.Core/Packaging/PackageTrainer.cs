@@ -226,16 +226,7 @@ public static class PackageTrainer
         const string stage = "Preparing images";
         log.StageStarted(stage, dataset.Items.Count);
         var prepared = ImagePreparation.PrepareAll(dataset, options.Crop, threads, () => log.StepCompleted(stage), cancellationToken);
-        var images = prepared.Select(p => p.Image).ToArray();
-        var masks = prepared.Select(p => p.Mask).ToArray();
-        return new TrainingData
-        {
-            ClassNames = dataset.ClassNames,
-            Labels = dataset.Labels,
-            Features = input == ModelInput.Features ? HandcraftedFeatures.ExtractAll(images, masks, threads, cancellationToken) : null,
-            Images = input == ModelInput.Images ? images : null,
-            Masks = input == ModelInput.Images ? masks : null,
-        };
+        return TrainingData.FromPrepared(dataset, prepared, input == ModelInput.Images, input == ModelInput.Features, threads, cancellationToken);
     }
 
     static TrainingContext Context(PackageTrainingOptions options, int seed, IBenchmarkObserver log, CancellationToken cancellationToken) => new()
