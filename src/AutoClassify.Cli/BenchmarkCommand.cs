@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AutoClassify.Evaluation;
 using AutoClassify.Models;
+using AutoClassify.Models.AutoMl;
 using AutoClassify.Reporting;
 
 namespace AutoClassify.Cli;
@@ -29,27 +30,42 @@ internal static class BenchmarkCommand
         });
         var threads = CommonOptions.Threads();
         var modelOptions = new ModelCommandOptions();
+        var autoOptions = new AutoMlCommandOptions();
 
         var command = new Command("benchmark", "Cross-validate every model on the same stratified folds and write an HTML report, results.json and predictions.csv.")
         {
             dataset, folds, seed, output, models, crop, banner, nmPerPixel, threads,
         };
         modelOptions.AddTo(command);
+        autoOptions.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             var datasetDir = parse.GetRequiredValue(dataset);
+            var modelNames = ModelCatalog.ParseList(parse.GetValue(models)!).ToList();
+            if (autoOptions.IsAuto(parse))
+            {
+                // --auto alone means the search only; with an explicit --models list it joins those models.
+                if (parse.GetResult(models) is null or { Implicit: true })
+                    modelNames.Clear();
+                if (!modelNames.Contains(AutoMlTrainer.ModelName))
+                    modelNames.Add(AutoMlTrainer.ModelName);
+            }
+            var outerFolds = parse.GetValue(folds);
             var outDir = parse.GetValue(output)?.FullName ?? Path.Combine("reports", datasetDir.Name);
             var options = new BenchmarkOptions
             {
                 DatasetPath = datasetDir.FullName,
-                Folds = parse.GetValue(folds),
+                Folds = outerFolds,
                 Seed = parse.GetValue(seed),
-                Models = ModelCatalog.ParseList(parse.GetValue(models)!),
+                Models = modelNames,
                 Crop = parse.GetValue(crop),
                 Banner = parse.GetValue(banner),
                 NmPerPixel = parse.GetValue(nmPerPixel),
                 Threads = parse.GetValue(threads),
-                ModelSettings = modelOptions.Read(parse, parse.GetValue(threads)),
+                ModelSettings = modelOptions.Read(parse, parse.GetValue(threads)) with
+                {
+                    AutoMl = autoOptions.Read(parse, fits: outerFolds, autoRuns: modelNames.Contains(AutoMlTrainer.ModelName)),
+                },
                 CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
             var stdout = parse.InvocationConfiguration.Output;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using AutoClassify.Models;
+using AutoClassify.Models.AutoMl;
 using AutoClassify.Packaging;
 
 namespace AutoClassify.Cli;
@@ -26,26 +27,41 @@ internal static class TrainCommand
             Description = "Abstain below this top probability: one value for every class (e.g. 0.6) or class=value pairs (e.g. uncertain=0.8,unilamellar=0.5).",
         };
         var modelOptions = new ModelCommandOptions();
+        var autoOptions = new AutoMlCommandOptions();
 
         var command = new Command("train", "Train a production model on all the data and store it in the model registry as the next version (the first version becomes champion).")
         {
             dataset, model, name, registry, crop, seed, threads, validation, threshold,
         };
         modelOptions.AddTo(command);
+        autoOptions.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             var modelName = parse.GetRequiredValue(name);
             ModelRegistry.CheckName(modelName);
             var (defaultThreshold, thresholds) = ParseThresholds(parse.GetValue(threshold));
+            var kind = parse.GetValue(model)!.ToLowerInvariant();
+            if (autoOptions.IsAuto(parse))
+            {
+                if (parse.GetResult(model) is { Implicit: false } && kind != AutoMlTrainer.ModelName)
+                    throw new ArgumentException($"--auto chooses the model itself; drop --model {kind}.");
+                kind = AutoMlTrainer.ModelName;
+            }
+            var validationShare = parse.GetValue(validation);
+            // The validation fit searches too, so a validated run shares its budget between two searches.
+            var fits = validationShare > 0 ? 2 : 1;
             var options = new PackageTrainingOptions
             {
                 DatasetPath = parse.GetRequiredValue(dataset).FullName,
-                Model = parse.GetValue(model)!.ToLowerInvariant(),
+                Model = kind,
                 Seed = parse.GetValue(seed),
                 Threads = parse.GetValue(threads),
                 Crop = parse.GetValue(crop),
-                ValidationShare = parse.GetValue(validation),
-                ModelSettings = modelOptions.Read(parse, parse.GetValue(threads)),
+                ValidationShare = validationShare,
+                ModelSettings = modelOptions.Read(parse, parse.GetValue(threads)) with
+                {
+                    AutoMl = autoOptions.Read(parse, fits, autoRuns: kind == AutoMlTrainer.ModelName),
+                },
                 DefaultThreshold = defaultThreshold,
                 Thresholds = thresholds,
                 CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),

@@ -75,8 +75,8 @@ public static class BenchmarkRunner
         if (dataset.Skipped.Count > 0)
             observer.Message($"{dataset.Skipped.Count} file(s) skipped; the report lists each with its reason.");
 
-        var needsImages = options.Models.Any(m => ModelCatalog.InputOf(m) == ModelInput.Images);
-        var needsFeatures = options.Models.Any(m => ModelCatalog.InputOf(m) == ModelInput.Features);
+        var needsImages = options.Models.Any(m => ModelCatalog.InputOf(m).NeedsImages());
+        var needsFeatures = options.Models.Any(m => ModelCatalog.InputOf(m).NeedsFeatures());
         var data = Prepare(dataset, options, needsImages, needsFeatures, threads, observer, out var banners, cancellationToken);
 
         var labels = dataset.Labels;

@@ -1,5 +1,7 @@
+using AutoClassify.Models.AutoMl;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Svm;
+using AutoClassify.Native;
 
 namespace AutoClassify.Models;
 
@@ -11,10 +13,21 @@ public enum ModelInput
 
     /// <summary>The prepared images (and masks).</summary>
     Images,
+
+    /// <summary>Both (a model search that tries feature and image models).</summary>
+    FeaturesAndImages,
+}
+
+/// <summary>What a run must prepare for a <see cref="ModelInput"/>.</summary>
+public static class ModelInputExtensions
+{
+    public static bool NeedsFeatures(this ModelInput input) => input is ModelInput.Features or ModelInput.FeaturesAndImages;
+
+    public static bool NeedsImages(this ModelInput input) => input is ModelInput.Images or ModelInput.FeaturesAndImages;
 }
 
 /// <summary>Settings a user can give on the command line that shape the trainers.</summary>
-public sealed class ModelSettings
+public sealed record ModelSettings
 {
     /// <summary>Inner CV folds for the SVM's C/γ search.</summary>
     public int InnerFolds { get; init; } = SvmOptions.Defaults.InnerFolds;
@@ -24,6 +37,9 @@ public sealed class ModelSettings
 
     /// <summary>Training regime of every CNN in the run; the model name is set per entry.</summary>
     public CnnOptions Cnn { get; init; } = new();
+
+    /// <summary>The model search of <c>auto</c>: its time budget per fit, trial cap and search space.</summary>
+    public AutoMlOptions AutoMl { get; init; } = new();
 }
 
 /// <summary>The models a user can pick by name.</summary>
@@ -33,9 +49,12 @@ public static class ModelCatalog
 
     static readonly Entry[] Entries =
     [
-        new("svm", "C-SVC, RBF kernel, on the handcrafted features (LIBSVM)", ModelInput.Features, CreateSvm),
+        new("svm", "C-SVC, RBF kernel, on the handcrafted features (LIBSVM)", ModelInput.Features, s => CreateSvm(s, LibSvmKernel.Rbf)),
+        new("svm-linear", "C-SVC, linear kernel, on the handcrafted features (LIBSVM)", ModelInput.Features, s => CreateSvm(s, LibSvmKernel.Linear)),
         .. LipNet.Specs.Select(spec => new Entry(spec.Name, spec.Description, ModelInput.Images,
             settings => CnnTrainer.Create(spec.Name, settings.Cnn))),
+        new(AutoMlTrainer.ModelName, "AutoML: a time-budgeted search over the SVMs and CNNs above, nested inside each training fold",
+            ModelInput.FeaturesAndImages, settings => new AutoMlTrainer(settings)),
     ];
 
     public static IReadOnlyList<string> Names { get; } = Entries.Select(e => e.Name).ToArray();
@@ -65,7 +84,7 @@ public static class ModelCatalog
         Entries.FirstOrDefault(e => e.Name == name)
         ?? throw new ArgumentException($"Unknown model '{name}'; known models: {string.Join(", ", Names)}.");
 
-    static SvmTrainer CreateSvm(ModelSettings settings)
+    static SvmTrainer CreateSvm(ModelSettings settings, LibSvmKernel kernel)
     {
         var step = settings.Grid switch
         {
@@ -75,8 +94,10 @@ public static class ModelCatalog
         };
         return new SvmTrainer(new SvmOptions
         {
+            Kernel = kernel,
             InnerFolds = settings.InnerFolds,
-            Log2CGrid = SvmOptions.Log2Range(-5, 15, step),
+            // A linear SVM with a huge C on overlapping classes runs to LIBSVM's iteration cap, so its C stops at 2^7.
+            Log2CGrid = SvmOptions.Log2Range(-5, kernel == LibSvmKernel.Linear ? 7 : 15, step),
             Log2GammaGrid = SvmOptions.Log2Range(-15, 3, step),
         });
     }

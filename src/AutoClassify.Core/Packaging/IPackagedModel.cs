@@ -46,8 +46,11 @@ public static class PackagedModelKinds
     static PackagedModelKinds()
     {
         Register(SvmPackagedModel.Registration);
+        // A linear SVM is an SvmModel too; its package says svm and LIBSVM's file records the kernel.
+        Register(SvmPackagedModel.Registration with { Kind = "svm-linear" });
         foreach (var cnn in CnnPackagedModel.Registrations)
             Register(cnn);
+        Register(AutoMlPackaging.Registration);
     }
 
     /// <summary>Adds or replaces a kind.</summary>

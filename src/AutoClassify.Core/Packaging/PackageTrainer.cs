@@ -152,6 +152,7 @@ public static class PackageTrainer
         log.StageStarted($"{trainer.Name}: final fit on all {all.Length} images", 1);
         var final = trainer.Train(data, all, Context(options, Seeds.Derive(options.Seed, trainer.Name, 0), log, cancellationToken));
         IPackagedModel packaged;
+        var search = PackageSearchSummary.From(final.Summary);
         try
         {
             foreach (var (key, value) in final.Summary.Facts)
@@ -188,6 +189,7 @@ public static class PackageTrainer
                 CreatedUtc = started,
                 Facts = facts,
             },
+            AutoMl = search,
         };
         return new TrainedPackage(manifest, packaged);
     }
@@ -226,7 +228,7 @@ public static class PackageTrainer
         const string stage = "Preparing images";
         log.StageStarted(stage, dataset.Items.Count);
         var prepared = ImagePreparation.PrepareAll(dataset, options.Crop, threads, () => log.StepCompleted(stage), cancellationToken);
-        return TrainingData.FromPrepared(dataset, prepared, input == ModelInput.Images, input == ModelInput.Features, threads, cancellationToken);
+        return TrainingData.FromPrepared(dataset, prepared, input.NeedsImages(), input.NeedsFeatures(), threads, cancellationToken);
     }
 
     static TrainingContext Context(PackageTrainingOptions options, int seed, IBenchmarkObserver log, CancellationToken cancellationToken) => new()

@@ -317,6 +317,7 @@ internal sealed class HtmlReportRenderer(BenchmarkResult result)
         Legend();
 
         Training(id, model);
+        AutoMlLeaderboardHtml.Append(_sb, id, model);
         Curves(id, model);
         _sb.Append("</section>\n");
 

@@ -1,10 +1,11 @@
 using System.Globalization;
+using AutoClassify.Native;
 
 namespace AutoClassify.Models.Svm;
 
 /// <summary>
-/// Settings of the SVM arm: an RBF C-SVC whose C and gamma are searched on log2 grids by an inner
-/// stratified cross-validation on the training fold. Checked once, by <see cref="Validate"/>, when a
+/// Settings of the SVM arm: an RBF (or linear) C-SVC whose C and gamma are searched on log2 grids by an inner
+/// stratified cross-validation on the training fold (a linear kernel has no gamma, so only C is searched). Checked once, by <see cref="Validate"/>, when a
 /// <see cref="SvmTrainer"/> is built.
 /// </summary>
 public sealed class SvmOptions
@@ -24,6 +25,9 @@ public sealed class SvmOptions
         /// <summary>log2 gamma = -15, -13, ..., 3.</summary>
         public static IReadOnlyList<double> Log2GammaGrid { get; } = Log2Range(-15, 3, 2);
     }
+
+    /// <summary><see cref="LibSvmKernel.Rbf"/> (the thesis's) or <see cref="LibSvmKernel.Linear"/>.</summary>
+    public LibSvmKernel Kernel { get; init; } = LibSvmKernel.Rbf;
 
     /// <summary>Folds of the inner cross-validation that scores each (C, gamma) cell.</summary>
     public int InnerFolds { get; init; } = Defaults.InnerFolds;
@@ -65,6 +69,8 @@ public sealed class SvmOptions
     /// <summary>Throws an exception naming the first bad setting.</summary>
     public void Validate()
     {
+        if (Kernel is not (LibSvmKernel.Rbf or LibSvmKernel.Linear))
+            throw new ArgumentOutOfRangeException(nameof(Kernel), Kernel, "The SVM arm supports the RBF and linear kernels.");
         if (InnerFolds < 2)
             throw new ArgumentOutOfRangeException(nameof(InnerFolds), InnerFolds, "The inner cross-validation needs at least 2 folds.");
         CheckGrid(Log2CGrid, nameof(Log2CGrid));
