@@ -191,6 +191,8 @@ internal sealed class AutoMlSearch
             {
                 planned = true;
                 (target, plannedRungs) = Plan(trial.Record.Seconds, rungs.Count);
+                if (target < options.MaxImageConfigs || plannedRungs < rungs.Count)
+                    budgetBound = true;
                 context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
                     $"auto: a first {rungs[0]}-epoch CNN trial took {trial.Record.Seconds:F1} s; planning {target} configurations over {plannedRungs} rung(s)"));
             }
@@ -322,7 +324,7 @@ internal sealed class AutoMlSearch
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, timer.Token);
         var confusion = new ConfusionMatrix(data.ClassCount);
         double? projected = null;
-        // Projects the trial's cost from its progress so far (one CNN epoch is enough) and stops it at once when it
+        // Projects the trial's cost from its finished inner folds (each fold's own setup included) and stops it when it
         // cannot finish in time, instead of spending the rest of the budget on it.
         void Project(double done)
         {
@@ -341,13 +343,11 @@ internal sealed class AutoMlSearch
             {
                 limit.Token.ThrowIfCancellationRequested();
                 var (fit, validation) = folds[f];
-                var fold = f;
                 options.Audit?.Invoke(new AutoMlDataAccess(number, candidate.Family, "fit", fit));
                 using var model = candidate.Fit(data, fit, new TrainingContext
                 {
                     Seed = Seeds.Derive(context.Seed, "automl-trial", candidate.Key, f),
                     Threads = context.Threads,
-                    Progress = new ProgressCallback(p => Project((fold + Math.Clamp(p, 0, 1)) / K)),
                     CancellationToken = limit.Token,
                 });
                 options.Audit?.Invoke(new AutoMlDataAccess(number, candidate.Family, "predict", validation));
@@ -452,11 +452,6 @@ internal sealed class AutoMlSearch
             summary.Curves[key] = values;
         summary.Trials.AddRange(trials.Select(t => t.Record));
         return summary;
-    }
-
-    sealed class ProgressCallback(Action<double> report) : IProgress<double>
-    {
-        public void Report(double value) => report(value);
     }
 
     sealed class Trial(AutoMlCandidate candidate, TrialRecord record, int folds)
