@@ -27,7 +27,7 @@ internal static class AutoMlLeaderboardHtml
             var winner = fold.Training.Trials.FirstOrDefault(t => t.Winner);
             var facts = fold.Training.Facts;
             sb.Append(Inv, $"<tr><th scope=\"row\" class=\"text\">Fold {Int(fold.Fold + 1)}</th>");
-            sb.Append(Inv, $"<td class=\"text\">{E(winner?.Family ?? "—")}</td><td class=\"text\">{E(winner?.FormatSettings() ?? "—")}</td>");
+            sb.Append(Inv, $"<td class=\"text\">{E(winner?.Family ?? "—")}</td><td class=\"text\">{(winner is null ? "—" : SettingsHtml(winner))}</td>");
             sb.Append(Inv, $"<td>{Score(winner?.ValidationMacroF1)}</td><td><strong>{Num(fold.Metrics.MacroF1)}</strong></td><td>{Int(fold.Training.Trials.Count)}</td>");
             sb.Append(Inv, $"<td class=\"text\">{E(facts.GetValueOrDefault("automl_time_budget", "—"))}</td><td>{E(Seconds(facts.GetValueOrDefault("automl_search_seconds")))}</td></tr>\n");
         }
@@ -47,12 +47,16 @@ internal static class AutoMlLeaderboardHtml
             {
                 var rank = t.Rank is { } r ? Int(r) : "—";
                 sb.Append(Inv, $"<tr{(t.Winner ? " class=\"winner\"" : "")}><th scope=\"row\">{(t.Winner ? "★ " : "")}{rank}</th><td>{Int(t.Trial)}</td><td class=\"text\">{E(t.Family)}</td><td class=\"text\">{E(t.Stage)}</td>");
-                sb.Append(Inv, $"<td class=\"text settings\">{E(t.FormatSettings())}</td><td>{Score(t.ValidationMacroF1)}</td><td>{Score(t.ValidationAccuracy)}</td><td>{Num(t.Seconds, 2)}</td>");
+                sb.Append(Inv, $"<td class=\"text settings\">{SettingsHtml(t)}</td><td>{Score(t.ValidationMacroF1)}</td><td>{Score(t.ValidationAccuracy)}</td><td>{Num(t.Seconds, 2)}</td>");
                 sb.Append(Inv, $"<td class=\"text\">{(t.Winner ? "winner, refitted on the training fold" : E(t.Note ?? ""))}</td></tr>\n");
             }
             sb.Append("</tbody></table></div></details>\n");
         }
     }
+
+    // One unbreakable span per setting, so a line wraps between settings and never inside one.
+    static string SettingsHtml(TrialRecord trial) =>
+        string.Join(", ", trial.Settings.Select(s => $"<span class=\"setting\">{E(s.Key)}={E(s.Value)}</span>"));
 
     static string Score(double? value) => value is { } v ? Num(v) : "—";
 
