@@ -73,6 +73,11 @@ internal static class TrainCommand
             var version = models.Add(modelName, stream => trained.WriteTo(stream));
             var champion = models.PromoteIfNoChampion(modelName, version);
             var inv = CultureInfo.InvariantCulture;
+            if (trained.Manifest.AutoMl is { } search)
+            {
+                stdout.WriteLine(string.Create(inv,
+                    $"AutoML chose {search.Winner} ({search.WinnerSettings}) out of {search.Trials.Count} trials, inner-validation macro-F1 {search.ValidationMacroF1:F3}, stopped by {search.StoppedBy}."));
+            }
             var metrics = trained.Manifest.Metrics;
             if (metrics.Count > 0)
             {

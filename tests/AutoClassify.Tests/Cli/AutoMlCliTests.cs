@@ -92,6 +92,7 @@ public class AutoMlCliTests
         // Then the package holds the winner under its own kind, the manifest lists the search, and it predicts
         Assert.True(code == 0, stderr);
         Assert.Contains("version 1", stdout, StringComparison.Ordinal);
+        Assert.Contains("AutoML chose svm-", stdout, StringComparison.Ordinal);
         using var package = ModelPackage.Open(new ModelRegistry(registry).ResolveChampion("auto-disks"));
         var search = package.Manifest.AutoMl;
         Assert.NotNull(search);
