@@ -123,8 +123,12 @@ internal sealed class AutoMlSearch
         new Random(Seeds.Derive(context.Seed, "automl-grid-order")).Shuffle(order);
         RunAll(order);
 
-        var svmTrials = trials.Where(t => t.Candidate is SvmCandidate && t.Score is not null).ToList();
-        if (space.RefineRbf && svmTrials.Where(t => ((SvmCandidate)t.Candidate).Kernel == LibSvmKernel.Rbf).OrderByDescending(t => t.Score).ThenBy(t => t.Record.Trial).FirstOrDefault() is { } bestRbf)
+        var bestRbf = trials
+            .Where(t => t.Score is not null && t.Candidate is SvmCandidate { Kernel: LibSvmKernel.Rbf })
+            .OrderByDescending(t => t.Score)
+            .ThenBy(t => t.Record.Trial)
+            .FirstOrDefault();
+        if (space.RefineRbf && bestRbf is not null)
         {
             var centre = (SvmCandidate)bestRbf.Candidate;
             var neighbours = new List<AutoMlCandidate>();
