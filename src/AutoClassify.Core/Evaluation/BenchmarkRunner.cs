@@ -168,6 +168,7 @@ public static class BenchmarkRunner
         if (extractFeatures)
             observer.StageStarted(featureStage, 1);
         var data = TrainingData.FromPrepared(tiled?.Tiles ?? dataset, tiled?.Prepared ?? prepared, keepImages, extractFeatures, threads, cancellationToken);
+        data.Groups = tiled?.SourceImage;
         if (extractFeatures)
             observer.StepCompleted(featureStage);
         return data;

@@ -11,8 +11,8 @@ namespace AutoClassify.Reporting;
 /// </summary>
 internal static class PredictionMapSvg
 {
-    // Okabe–Ito: distinguishable with the common colour-vision deficiencies.
-    static readonly string[] Palette = ["#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#000000"];
+    // Okabe–Ito without its black (a black tint would not show on a grey micrograph): safe for colour-vision deficiencies.
+    static readonly string[] Palette = ["#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7"];
 
     /// <summary>Most map cells drawn per image; coarser cells beyond that keep the report small.</summary>
     const int MaxCells = 1600;

@@ -30,6 +30,8 @@ public class TiledBenchmarkTests
         }
         var everyTested = outer.SelectMany(f => f.Predicted.Single()).Order().ToArray();
         Assert.Equal(Enumerable.Range(0, tiles.Count), everyTested);
+        // The trainer is told each tile's image, so its inner grid-search folds keep images whole too
+        Assert.Equal(tiles.Select(t => t.Item), run.Trainers.Single().Groups!);
     }
 
     [Fact]

@@ -87,13 +87,19 @@ internal sealed class RecordingTrainer(IModelTrainer inner) : IModelTrainer
 {
     public List<(int[] Train, List<int[]> Predicted)> Fits { get; } = [];
 
+    /// <summary>The groups the training data carried (the tiles' source images).</summary>
+    public IReadOnlyList<int>? Groups { get; private set; }
+
     public string Name => inner.Name;
 
     public ITrainedModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context)
     {
         var fit = (trainIndices.ToArray(), new List<int[]>());
         lock (Fits)
+        {
             Fits.Add(fit);
+            Groups = data.Groups?.ToArray();
+        }
         return new Recorded(inner.Train(data, trainIndices, context), fit.Item2);
     }
 
