@@ -129,7 +129,8 @@ public sealed class SvmTrainer : IModelTrainer
         CheckData(data, trainIndices);
         trainIndices = TuningSample(data.Labels, trainIndices, Options.MaxTuningItems, context.Seed, out var sampleNote);
         var (features, labels) = CheckData(data, trainIndices);
-        var (folds, note) = InnerFoldCount(labels, data.ClassNames);
+        var groups = data.Groups is null ? null : trainIndices.Select(i => data.Groups[i]).ToArray();
+        var (folds, note) = InnerFoldCount(groups is null ? labels : GroupedFolds.GroupLabels(labels, groups), data.ClassNames);
         if (sampleNote is not null)
             note = note is null ? sampleNote : sampleNote + "; " + note;
         if (folds < 2)
@@ -139,7 +140,8 @@ public sealed class SvmTrainer : IModelTrainer
             return new SvmGridResult([], fallback, 0, note);
         }
 
-        var assignment = StratifiedKFold.Assign(labels, folds, Seeds.Derive(context.Seed, "svm-inner-cv"));
+        var innerSeed = Seeds.Derive(context.Seed, "svm-inner-cv");
+        var assignment = groups is null ? StratifiedKFold.Assign(labels, folds, innerSeed) : GroupedFolds.Assign(labels, groups, folds, innerSeed);
         var splits = new InnerSplit[folds];
         try
         {
