@@ -75,9 +75,8 @@ public static class BenchmarkRunner
         if (dataset.Skipped.Count > 0)
             observer.Message($"{dataset.Skipped.Count} file(s) skipped; the report lists each with its reason.");
 
-        var needsImages = options.Models.Any(m => ModelCatalog.InputOf(m) == ModelInput.Images);
-        var needsFeatures = options.Models.Any(m => ModelCatalog.InputOf(m) == ModelInput.Features);
-        var data = Prepare(dataset, options, needsImages, needsFeatures, threads, observer, out var banners, cancellationToken);
+        var inputs = options.Models.Select(ModelCatalog.InputOf).ToHashSet();
+        var data = Prepare(dataset, options, inputs, threads, observer, out var banners, cancellationToken);
 
         var labels = dataset.Labels;
         var assignment = StratifiedKFold.Assign(labels, options.Folds, options.Seed);
@@ -86,7 +85,7 @@ public static class BenchmarkRunner
         foreach (var trainer in trainers)
             modelResults.Add(CrossValidate(trainer, data, assignment, options, observer, cancellationToken));
 
-        return new BenchmarkResult
+        var result = new BenchmarkResult
         {
             Dataset = Summarise(dataset, banners),
             Settings = new RunSettings
@@ -118,13 +117,16 @@ public static class BenchmarkRunner
             }).ToList(),
             Models = modelResults,
         };
+        if (data.FieldFeatures is not null)
+            result.Settings.Extra["field_features"] = FeatureSet.Field(data.FieldNmPerPixel).Describe();
+        return result;
     }
 
     /// <summary>The tool's informational version.</summary>
     public static string ToolVersion =>
         typeof(BenchmarkRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
-    static TrainingData Prepare(LabeledDataset dataset, BenchmarkOptions options, bool keepImages, bool extractFeatures,
+    static TrainingData Prepare(LabeledDataset dataset, BenchmarkOptions options, HashSet<ModelInput> inputs,
         int threads, IBenchmarkObserver observer, out BannerSummary banners, CancellationToken cancellationToken)
     {
         const string stage = "Preparing images";
@@ -135,9 +137,12 @@ public static class BenchmarkRunner
         if (options.Banner == BannerMode.Keep && banners.BannersFound > 0)
             observer.Message("Warning: data banners were kept; their text (dates, sample names) can leak the labels.");
         const string featureStage = "Extracting features";
+        var extractFeatures = inputs.Contains(ModelInput.Features) || inputs.Contains(ModelInput.FieldFeatures);
         if (extractFeatures)
             observer.StageStarted(featureStage, 1);
-        var data = TrainingData.FromPrepared(dataset, prepared, keepImages, extractFeatures, threads, cancellationToken);
+        if (inputs.Contains(ModelInput.FieldFeatures))
+            observer.Message($"Whole-field features: {FeatureSet.Field(banners.NmPerPixel).Describe()}.");
+        var data = TrainingData.FromPrepared(dataset, prepared, inputs, threads, banners.NmPerPixel, cancellationToken);
         if (extractFeatures)
             observer.StepCompleted(featureStage);
         return data;
