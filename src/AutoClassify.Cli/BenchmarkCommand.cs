@@ -29,16 +29,19 @@ internal static class BenchmarkCommand
         });
         var threads = CommonOptions.Threads();
         var modelOptions = new ModelCommandOptions();
+        var tileOptions = new TileOptions();
 
         var command = new Command("benchmark", "Cross-validate every model on the same stratified folds and write an HTML report, results.json and predictions.csv.")
         {
             dataset, folds, seed, output, models, crop, banner, nmPerPixel, threads,
         };
         modelOptions.AddTo(command);
+        tileOptions.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             var datasetDir = parse.GetRequiredValue(dataset);
             var outDir = parse.GetValue(output)?.FullName ?? Path.Combine("reports", datasetDir.Name);
+            var tiling = tileOptions.Read(parse);
             var options = new BenchmarkOptions
             {
                 DatasetPath = datasetDir.FullName,
@@ -50,6 +53,9 @@ internal static class BenchmarkCommand
                 NmPerPixel = parse.GetValue(nmPerPixel),
                 Threads = parse.GetValue(threads),
                 ModelSettings = modelOptions.Read(parse, parse.GetValue(threads)),
+                Tile = tiling.Tile,
+                TileAggregation = tiling.Aggregation,
+                MapThreshold = tiling.MapThreshold,
                 CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
             var stdout = parse.InvocationConfiguration.Output;

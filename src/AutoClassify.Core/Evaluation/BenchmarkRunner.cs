@@ -32,6 +32,15 @@ public sealed class BenchmarkOptions
 
     public ModelSettings ModelSettings { get; init; } = new();
 
+    /// <summary>Tiles cut from every prepared image, or null to use images whole.</summary>
+    public Tiling.TileSpec? Tile { get; init; }
+
+    /// <summary>How the test tiles' probabilities become an image's probabilities when tiling is on.</summary>
+    public Tiling.TileAggregation TileAggregation { get; init; } = Tiling.TileAggregation.Mean;
+
+    /// <summary>Probability above which a prediction-map cell is tinted in its class's colour.</summary>
+    public double MapThreshold { get; init; } = 0.5;
+
     /// <summary>The command line as typed, recorded in the report.</summary>
     public string CommandLine { get; init; } = "";
 
@@ -48,6 +57,12 @@ public sealed class BenchmarkOptions
             throw new ArgumentException($"--banner value {Banner} is unknown.");
         if (NmPerPixel is { } nm && !(nm > 0 && double.IsFinite(nm)))
             throw new ArgumentException($"--nm-per-pixel must be a positive number, not {nm.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+        if (Tile is { Size: 0 })
+            throw new ArgumentException("--tile is empty; build it with new TileSpec(size, stride) or TileSpec.Parse.");
+        if (!Enum.IsDefined(TileAggregation))
+            throw new ArgumentException($"--tile-aggregate value {TileAggregation} is unknown.");
+        if (!(MapThreshold > 0 && MapThreshold < 1))
+            throw new ArgumentException($"--map-threshold must lie strictly between 0 and 1, not {MapThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
         foreach (var model in Models)
             ModelCatalog.InputOf(model);
     }
