@@ -85,6 +85,8 @@ public sealed record ModelPackageManifest
                 return string.Create(CultureInfo.InvariantCulture, $"the tiling ({tiling.Size} px every {tiling.Stride} px) is not a valid tile layout");
             if (tiling.Aggregation is not ("mean" or "vote"))
                 return $"the tile aggregation '{tiling.Aggregation}' is unknown (expected mean or vote)";
+            if (!(tiling.MapThreshold > 0 && tiling.MapThreshold < 1))
+                return string.Create(CultureInfo.InvariantCulture, $"the map threshold {tiling.MapThreshold} is not strictly between 0 and 1");
         }
         if (Payload is null || Payload.Count == 0)
             return "the manifest lists no payload files";
@@ -178,27 +180,20 @@ public sealed record PackageTiling
 
     public string Aggregation { get; init; } = "mean";
 
-    public static PackageTiling From(TileSpec spec, TileAggregation aggregation) =>
-        new() { Size = spec.Size, Stride = spec.Stride, Aggregation = NameOf(aggregation) };
+    /// <summary>Probability above which the package's maps tint a position, unless prediction sets another.</summary>
+    public double MapThreshold { get; init; } = DefaultMapThreshold;
 
-    /// <summary><c>mean</c> or <c>vote</c>.</summary>
-    public static string NameOf(TileAggregation aggregation) => aggregation switch
-    {
-        TileAggregation.Mean => "mean",
-        TileAggregation.MajorityVote => "vote",
-        _ => throw new ArgumentOutOfRangeException(nameof(aggregation), aggregation, "Unknown tile aggregation."),
-    };
+    /// <summary>The map threshold when none is given.</summary>
+    public const double DefaultMapThreshold = 0.5;
+
+    public static PackageTiling From(TileSpec spec, TileAggregation aggregation, double mapThreshold = DefaultMapThreshold) =>
+        new() { Size = spec.Size, Stride = spec.Stride, Aggregation = aggregation.ToName(), MapThreshold = mapThreshold };
 
     /// <summary>The tile layout; throws naming the bad value.</summary>
     public TileSpec ToSpec() => new(Size, Stride);
 
     /// <summary>The aggregation; throws naming an unknown one.</summary>
-    public TileAggregation ToAggregation() => Aggregation switch
-    {
-        "mean" => TileAggregation.Mean,
-        "vote" => TileAggregation.MajorityVote,
-        _ => throw new FormatException($"Unknown tile aggregation '{Aggregation}'; expected 'mean' or 'vote'."),
-    };
+    public TileAggregation ToAggregation() => TileAggregations.Parse(Aggregation);
 }
 
 /// <summary>Crop margins in pixels.</summary>

@@ -35,13 +35,13 @@ public sealed class PredictionOptions
     /// <summary>Class whose probability the heat map shows and the overlay tints; null: the image's predicted class, and every class in the overlay.</summary>
     public string? MapClass { get; init; }
 
-    /// <summary>Probability above which the overlay tints a position.</summary>
-    public double MapThreshold { get; init; } = 0.5;
+    /// <summary>Probability above which the overlay tints a position; null: the package's (<see cref="PackageTiling.MapThreshold"/>).</summary>
+    public double? MapThreshold { get; init; }
 
     public void Validate()
     {
-        if (!(MapThreshold > 0 && MapThreshold < 1))
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--map-threshold must lie strictly between 0 and 1, not {MapThreshold}."));
+        if (MapThreshold is { } t && !(t > 0 && t < 1))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--map-threshold must lie strictly between 0 and 1, not {t}."));
         if (MapsDirectory is not null && string.IsNullOrWhiteSpace(MapsDirectory))
             throw new ArgumentException("--maps names no folder.");
         if (Threads < 0)
@@ -160,7 +160,7 @@ public static class PackagePredictor
         var tiling = package.Manifest.Preprocessing.Tiling;
         var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
-        var maps = options.MapsDirectory is null ? null : new MapWriter(options, package.Manifest.ClassNames);
+        var maps = options.MapsDirectory is null ? null : new MapWriter(options, package.Manifest.ClassNames, tiling!.MapThreshold);
         foreach (var batch in files.Chunk(options.BatchSize))
         {
             var prepared = new PreparedImage?[batch.Length];
@@ -270,13 +270,13 @@ public static class PackagePredictor
         readonly double threshold;
         readonly HashSet<string> used = new(StringComparer.OrdinalIgnoreCase);
 
-        public MapWriter(PredictionOptions options, IReadOnlyList<string> classNames)
+        public MapWriter(PredictionOptions options, IReadOnlyList<string> classNames, double packageThreshold)
         {
             directory = Path.GetFullPath(options.MapsDirectory!);
             Directory.CreateDirectory(directory);
             this.classNames = classNames;
             mapClass = options.MapClass is { } name ? classNames.ToList().IndexOf(name) : null;
-            threshold = options.MapThreshold;
+            threshold = options.MapThreshold ?? packageThreshold;
         }
 
         public void Write(string[] batch, PreparedImage?[] prepared, int[] ok, PredictionMap?[] maps, double[][] probabilities, ParallelOptions parallel)

@@ -51,6 +51,9 @@ public sealed class PackageTrainingOptions
     /// <summary>How a tiled model's tile probabilities become an image's, at validation and at prediction time.</summary>
     public TileAggregation TileAggregation { get; init; } = TileAggregation.Mean;
 
+    /// <summary>The default map threshold recorded for a tiled package (prediction may set another).</summary>
+    public double MapThreshold { get; init; } = PackageTiling.DefaultMapThreshold;
+
     /// <summary>The command line as typed, recorded in the manifest.</summary>
     public string CommandLine { get; init; } = "";
 
@@ -74,6 +77,8 @@ public sealed class PackageTrainingOptions
             throw new ArgumentException("--tile is empty; build it with new TileSpec(size, stride) or TileSpec.Parse.");
         if (!Enum.IsDefined(TileAggregation))
             throw new ArgumentException($"--tile-aggregate value {TileAggregation} is unknown.");
+        if (!(MapThreshold > 0 && MapThreshold < 1))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--map-threshold must lie strictly between 0 and 1, not {MapThreshold}."));
         CheckThreshold(DefaultThreshold, "the default threshold");
         foreach (var (name, value) in Thresholds)
             CheckThreshold(value, $"the threshold of '{name}'");
@@ -172,7 +177,7 @@ public static class PackageTrainer
                     metrics["log_loss"] = new MetricSummary(m.LogLoss, null, 1);
                 facts["validation_items"] = test.Length.ToString(CultureInfo.InvariantCulture);
                 facts["validation_split"] = string.Create(CultureInfo.InvariantCulture, $"stratified, fold 1 of {validationFolds}")
-                    + (layout is null ? "" : $", by image; tiles aggregated by {PackageTiling.NameOf(options.TileAggregation)}");
+                    + (layout is null ? "" : $", by image; tiles aggregated by {options.TileAggregation.ToName()}");
                 log.Message(string.Create(CultureInfo.InvariantCulture,
                     $"validation on {test.Length} held-out images: accuracy {m.Accuracy:F3}, macro-F1 {m.MacroF1:F3}, balanced accuracy {m.BalancedAccuracy:F3}"));
             }
@@ -198,7 +203,7 @@ public static class PackageTrainer
         if (layout is not null)
         {
             facts["training_tiles"] = all.Length.ToString(CultureInfo.InvariantCulture);
-            facts["tile_layout"] = $"{options.Tile} px ({PackageTiling.NameOf(options.TileAggregation)} aggregation)";
+            facts["tile_layout"] = $"{options.Tile} px ({options.TileAggregation.ToName()} aggregation)";
         }
 
         var thresholds = dataset.ClassNames
@@ -212,7 +217,7 @@ public static class PackageTrainer
             Preprocessing = packaged.Preprocessing with
             {
                 Crop = PackageCrop.From(options.Crop),
-                Tiling = options.Tile is { } tile ? PackageTiling.From(tile, options.TileAggregation) : null,
+                Tiling = options.Tile is { } tile ? PackageTiling.From(tile, options.TileAggregation, options.MapThreshold) : null,
             },
             Metrics = metrics,
             Thresholds = thresholds,
