@@ -100,7 +100,7 @@ public static class BannerSummaryBuilder
 
     static bool IsTiff(DatasetItem item) => ImageCodec.FormatFromExtension(item.FullPath) == ImageFileFormat.Tiff;
 
-    static string Thumbnail(GrayImage image)
+    internal static string Thumbnail(GrayImage image)
     {
         var width = Math.Min(ThumbnailWidth, image.Width);
         var height = Math.Max(1, (int)Math.Round((double)image.Height * width / image.Width));

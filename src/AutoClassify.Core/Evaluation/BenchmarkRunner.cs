@@ -5,6 +5,7 @@ using AutoClassify.Features;
 using AutoClassify.Models;
 using AutoClassify.Native;
 using AutoClassify.Preprocessing;
+using AutoClassify.Tiling;
 
 namespace AutoClassify.Evaluation;
 
@@ -32,11 +33,11 @@ public sealed class BenchmarkOptions
 
     public ModelSettings ModelSettings { get; init; } = new();
 
-    /// <summary>Tiles cut from every prepared image, or null to use images whole.</summary>
-    public Tiling.TileSpec? Tile { get; init; }
+    /// <summary>Tiles cut from every prepared image, or null to use images whole (see <see cref="TiledData"/>).</summary>
+    public TileSpec? Tile { get; init; }
 
     /// <summary>How the test tiles' probabilities become an image's probabilities when tiling is on.</summary>
-    public Tiling.TileAggregation TileAggregation { get; init; } = Tiling.TileAggregation.Mean;
+    public TileAggregation TileAggregation { get; init; } = TileAggregation.Mean;
 
     /// <summary>Probability above which a prediction-map cell is tinted in its class's colour.</summary>
     public double MapThreshold { get; init; } = 0.5;
@@ -74,7 +75,12 @@ public sealed class BenchmarkOptions
 /// </summary>
 public static class BenchmarkRunner
 {
-    public static BenchmarkResult Run(BenchmarkOptions options, IBenchmarkObserver? observer = null, CancellationToken cancellationToken = default)
+    public static BenchmarkResult Run(BenchmarkOptions options, IBenchmarkObserver? observer = null, CancellationToken cancellationToken = default) =>
+        Run(options, observer, ModelCatalog.Create, cancellationToken);
+
+    /// <summary>Runs with trainers made by <paramref name="createTrainer"/>; tests wrap real trainers to see what they are given.</summary>
+    internal static BenchmarkResult Run(BenchmarkOptions options, IBenchmarkObserver? observer, Func<string, ModelSettings, IModelTrainer> createTrainer,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -83,7 +89,7 @@ public static class BenchmarkRunner
         var clock = Stopwatch.StartNew();
         var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
 
-        var trainers = options.Models.Select(m => ModelCatalog.Create(m, options.ModelSettings)).ToList();
+        var trainers = options.Models.Select(m => createTrainer(m, options.ModelSettings)).ToList();
         var dataset = DatasetLoader.Load(options.DatasetPath, new DatasetOptions { Folds = options.Folds, Crop = options.Crop, Threads = threads });
         foreach (var warning in dataset.Warnings)
             observer.Message(warning.ToString());
@@ -91,16 +97,21 @@ public static class BenchmarkRunner
             observer.Message($"{dataset.Skipped.Count} file(s) skipped; the report lists each with its reason.");
 
         var inputs = options.Models.Select(ModelCatalog.InputOf).ToHashSet();
-        var data = Prepare(dataset, options, inputs, threads, observer, out var banners, cancellationToken);
+        var data = Prepare(dataset, options, inputs, threads, observer, out var banners, out var tiled, cancellationToken);
 
         var labels = dataset.Labels;
         var assignment = StratifiedKFold.Assign(labels, options.Folds, options.Seed);
+        // Tiles take their image's fold, so tiling never splits an image across training and test.
+        var fitAssignment = tiled?.TileFolds(assignment) ?? assignment;
 
         var modelResults = new List<ModelResult>();
         foreach (var trainer in trainers)
-            modelResults.Add(CrossValidate(trainer, data, assignment, options, observer, cancellationToken));
+        {
+            var result = CrossValidate(trainer, data, fitAssignment, options, observer, cancellationToken);
+            modelResults.Add(tiled is null ? result : TiledEvaluation.ToImageLevel(result, tiled, options.TileAggregation));
+        }
 
-        var result = new BenchmarkResult
+        var run = new BenchmarkResult
         {
             Dataset = Summarise(dataset, banners),
             Settings = new RunSettings
@@ -131,10 +142,11 @@ public static class BenchmarkRunner
                 Fold = assignment[i],
             }).ToList(),
             Models = modelResults,
+            Tiling = tiled is null ? null : TiledEvaluation.Summarise(tiled, options.TileAggregation, options.MapThreshold, options.Folds, options.Seed, modelResults),
         };
         if (data.FieldFeatures is not null)
-            result.Settings.Extra["field_features"] = FeatureSet.Field(data.FieldNmPerPixel).Describe();
-        return result;
+            run.Settings.Extra["field_features"] = FeatureSet.Field(data.FieldNmPerPixel).Describe();
+        return run;
     }
 
     /// <summary>The tool's informational version.</summary>
@@ -142,7 +154,7 @@ public static class BenchmarkRunner
         typeof(BenchmarkRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     static TrainingData Prepare(LabeledDataset dataset, BenchmarkOptions options, HashSet<ModelInput> inputs,
-        int threads, IBenchmarkObserver observer, out BannerSummary banners, CancellationToken cancellationToken)
+        int threads, IBenchmarkObserver observer, out BannerSummary banners, out TiledData? tiled, CancellationToken cancellationToken)
     {
         const string stage = "Preparing images";
         observer.StageStarted(stage, dataset.Items.Count);
@@ -151,13 +163,17 @@ public static class BenchmarkRunner
         observer.Message($"Data banners: {banners.BannersFound} of {banners.ImagesChecked} images, {banners.BannersRemoved} removed (--banner {banners.Mode}).");
         if (options.Banner == BannerMode.Keep && banners.BannersFound > 0)
             observer.Message("Warning: data banners were kept; their text (dates, sample names) can leak the labels.");
+        tiled = options.Tile is { } spec ? TiledData.Expand(dataset, prepared, spec) : null;
+        if (tiled is not null)
+            observer.Message($"Tiling: {tiled.TileCount} tiles of {tiled.Spec.Size} px (stride {tiled.Spec.Stride}) from {tiled.ImageCount} images; models learn from tiles, folds are grouped by image.");
         const string featureStage = "Extracting features";
         var extractFeatures = inputs.Contains(ModelInput.Features) || inputs.Contains(ModelInput.FieldFeatures);
         if (extractFeatures)
             observer.StageStarted(featureStage, 1);
         if (inputs.Contains(ModelInput.FieldFeatures))
             observer.Message($"Whole-field features: {FeatureSet.Field(banners.NmPerPixel).Describe()}.");
-        var data = TrainingData.FromPrepared(dataset, prepared, inputs, threads, banners.NmPerPixel, cancellationToken);
+        var data = TrainingData.FromPrepared(tiled?.Tiles ?? dataset, tiled?.Prepared ?? prepared, inputs, threads, banners.NmPerPixel, cancellationToken);
+        data.Groups = tiled?.SourceImage;
         if (extractFeatures)
             observer.StepCompleted(featureStage);
         return data;

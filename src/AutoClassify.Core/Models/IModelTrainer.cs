@@ -32,6 +32,12 @@ public sealed class TrainingData
     /// <summary>Object masks aligned with <see cref="Images"/>; null entries where none is known.</summary>
     public IReadOnlyList<BinaryMask?>? Masks { get; init; }
 
+    /// <summary>
+    /// Source group of every item (e.g. the image a tile was cut from), or null when each item stands alone.
+    /// Trainers keep a group on one side of their inner splits (grid-search folds, validation), as the outer folds do.
+    /// </summary>
+    public IReadOnlyList<int>? Groups { get; set; }
+
     public int ClassCount => ClassNames.Count;
 
     /// <summary>

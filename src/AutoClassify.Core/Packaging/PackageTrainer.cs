@@ -148,9 +148,9 @@ public static class PackageTrainer
         var (nmPerPixel, scaleSource) = BannerSummaryBuilder.ResolvePixelSize(dataset, options.NmPerPixel);
         if (input == ModelInput.FieldFeatures)
             log.Message($"Whole-field features: {FeatureSet.Field(nmPerPixel).Describe()}{(scaleSource is null ? "" : $", pixel size from {scaleSource}")}.");
-        var (data, layout) = Prepare(dataset, options, input, nmPerPixel, threads, log, cancellationToken);
+        var (data, tiled) = Prepare(dataset, options, input, nmPerPixel, threads, log, cancellationToken);
         var all = Enumerable.Range(0, data.Labels.Length).ToArray();
-        var unit = layout is null ? "images" : "tiles";
+        var unit = tiled is null ? "images" : "tiles";
 
         var metrics = new Dictionary<string, MetricSummary>(StringComparer.Ordinal);
         var facts = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -159,14 +159,14 @@ public static class PackageTrainer
             // Split images, not tiles: no image lends tiles to both sides.
             var assignment = StratifiedKFold.Assign(dataset.Labels, validationFolds, Seeds.Derive(options.Seed, "validation-split"));
             var (trainImages, testImages) = StratifiedKFold.Split(assignment, 0);
-            var train = layout is null ? trainImages : layout.TilesOf(trainImages);
+            var train = tiled is null ? trainImages : TilesOf(tiled, trainImages);
             log.StageStarted($"{trainer.Name}: validation fit", 1);
             using (var model = trainer.Train(data, train, Context(options, Seeds.Derive(options.Seed, trainer.Name, 1), log, cancellationToken)))
             {
                 var test = testImages;
-                var probabilities = layout is null
+                var probabilities = tiled is null
                     ? model.PredictProbabilities(data, test)
-                    : layout.Aggregate(testImages, model.PredictProbabilities(data, layout.TilesOf(testImages)), options.TileAggregation);
+                    : Aggregate(tiled, testImages, model.PredictProbabilities(data, TilesOf(tiled, testImages)), options.TileAggregation);
                 var truth = test.Select(i => dataset.Labels[i]).ToArray();
                 var predicted = probabilities.Select(p => ModelResultBuilder.Decide(p)).ToArray();
                 var m = ClassificationMetrics.Compute(truth, predicted, probabilities, data.ClassCount);
@@ -177,7 +177,7 @@ public static class PackageTrainer
                     metrics["log_loss"] = new MetricSummary(m.LogLoss, null, 1);
                 facts["validation_items"] = test.Length.ToString(CultureInfo.InvariantCulture);
                 facts["validation_split"] = string.Create(CultureInfo.InvariantCulture, $"stratified, fold 1 of {validationFolds}")
-                    + (layout is null ? "" : $", by image; tiles aggregated by {options.TileAggregation.ToName()}");
+                    + (tiled is null ? "" : $", by image; tiles aggregated by {options.TileAggregation.ToName()}");
                 log.Message(string.Create(CultureInfo.InvariantCulture,
                     $"validation on {test.Length} held-out images: accuracy {m.Accuracy:F3}, macro-F1 {m.MacroF1:F3}, balanced accuracy {m.BalancedAccuracy:F3}"));
             }
@@ -200,7 +200,7 @@ public static class PackageTrainer
             throw;
         }
         log.StepCompleted($"{trainer.Name}: final fit on all {all.Length} {unit}");
-        if (layout is not null)
+        if (tiled is not null)
         {
             facts["training_tiles"] = all.Length.ToString(CultureInfo.InvariantCulture);
             facts["tile_layout"] = $"{options.Tile} px ({options.TileAggregation.ToName()} aggregation)";
@@ -264,38 +264,39 @@ public static class PackageTrainer
         return files.OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
     }
 
-    static (TrainingData Data, TileSources? Layout) Prepare(LabeledDataset dataset, PackageTrainingOptions options, ModelInput input,
+    static (TrainingData Data, TiledData? Tiled) Prepare(LabeledDataset dataset, PackageTrainingOptions options, ModelInput input,
         double? nmPerPixel, int threads, IBenchmarkObserver log, CancellationToken cancellationToken)
     {
         const string stage = "Preparing images";
         log.StageStarted(stage, dataset.Items.Count);
+        var prepared = ImagePreparation.PrepareAll(dataset, options.Crop, threads, () => log.StepCompleted(stage), cancellationToken);
         if (options.Tile is not { } spec)
-        {
-            var prepared = ImagePreparation.PrepareAll(dataset, options.Crop, threads, () => log.StepCompleted(stage), cancellationToken);
             return (TrainingData.FromPrepared(dataset, prepared, [input], threads, nmPerPixel, cancellationToken), null);
-        }
 
-        // Cut each image as soon as it is decoded, so only the tiles stay in memory.
-        var perImage = new PreparedImage[dataset.Items.Count][];
-        var rects = new IReadOnlyList<TileRect>[dataset.Items.Count];
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
-        Parallel.For(0, perImage.Length, parallel, i =>
+        var tiled = TiledData.Expand(dataset, prepared, spec);
+        log.Message(string.Create(CultureInfo.InvariantCulture, $"Tiling: {tiled.TileCount} tiles of {spec} px from {tiled.ImageCount} images."));
+        var data = TrainingData.FromPrepared(tiled.Tiles, tiled.Prepared, [input], threads, nmPerPixel, cancellationToken);
+        data.Groups = tiled.SourceImage;
+        return (data, tiled);
+    }
+
+    static int[] TilesOf(TiledData tiled, IEnumerable<int> images) =>
+        [.. images.SelectMany(i => Enumerable.Range(tiled.TilesOf(i).First, tiled.TilesOf(i).Count))];
+
+    /// <summary>Each image's probabilities from its tiles' (given in <see cref="TilesOf"/> order).</summary>
+    static double[][] Aggregate(TiledData tiled, int[] images, double[][] tileProbabilities, TileAggregation mode)
+    {
+        var result = new double[images.Length][];
+        var next = 0;
+        for (var n = 0; n < images.Length; n++)
         {
-            var item = dataset.Items[i];
-            var image = ImagePreparation.Prepare(item, options.Crop);
-            if (image.Image.Width < spec.Size || image.Image.Height < spec.Size)
-            {
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                    $"Image '{item.RelativePath}' is {image.Image.Width}x{image.Image.Height} after preprocessing, smaller than one {spec.Size}-pixel tile (--tile)."));
-            }
-            (rects[i], perImage[i]) = PreparedTiles.Cut(image, spec);
-            log.StepCompleted(stage);
-        });
-        var layout = new TileSources(rects);
-        var tiles = perImage.SelectMany(t => t).ToArray();
-        var labels = layout.Sources.Select(i => dataset.Labels[i]).ToArray();
-        log.Message(string.Create(CultureInfo.InvariantCulture, $"Tiling: {tiles.Length} tiles of {spec} px from {perImage.Length} images."));
-        return (TrainingData.FromPrepared(dataset.ClassNames, labels, tiles, [input], threads, nmPerPixel, cancellationToken), layout);
+            var (first, count) = tiled.TilesOf(images[n]);
+            var (width, height) = tiled.ImageSizes[images[n]];
+            var rects = tiled.Rects.Skip(first).Take(count).ToList();
+            result[n] = new PredictionMap(width, height, rects, tileProbabilities[next..(next + count)]).Aggregate(mode);
+            next += count;
+        }
+        return result;
     }
 
     static TrainingContext Context(PackageTrainingOptions options, int seed, IBenchmarkObserver log, CancellationToken cancellationToken) => new()

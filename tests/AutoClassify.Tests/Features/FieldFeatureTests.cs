@@ -4,6 +4,7 @@ using AutoClassify.Models;
 using AutoClassify.Models.Svm;
 using AutoClassify.Preprocessing;
 using AutoClassify.Tests.Segmentation;
+using AutoClassify.Tests.Tiling;
 
 namespace AutoClassify.Tests.Features;
 
@@ -15,7 +16,7 @@ public class FieldFeatureTests
     {
         var prepared = new List<PreparedImage>();
         var labels = new List<int>();
-        for (var c = 0; c < FieldImages.Classes.Length; c++)
+        for (var c = 0; c < TiledFields.Classes.Length; c++)
         {
             for (var i = 0; i < perClass; i++)
             {
@@ -23,13 +24,13 @@ public class FieldFeatureTests
                 labels.Add(c);
             }
         }
-        return TrainingData.FromPrepared(FieldImages.Classes.Select(c => c.Name).ToArray(), [.. labels], prepared, inputs, threads: 2, nmPerPixel);
+        return TrainingData.FromPrepared(TiledFields.Classes.Select(c => c.Name).ToArray(), [.. labels], prepared, inputs, threads: 2, nmPerPixel);
     }
 
     [Fact]
     public void Should_BeatChanceClearly_OnFieldsWhoseClassesDifferInParticleSizeAndDensity()
     {
-        // Given 3 classes of generated fields (fine and dense, coarse, sparse), 10 each, with whole-field features only
+        // Given 3 classes of generated fields (dense, large, sparse particles), 10 each, with whole-field features only
         var data = Fields(perClass: 10, [ModelInput.FieldFeatures]);
         var trainer = ModelCatalog.Create("svm-field", Coarse);
         var assignment = StratifiedKFold.Assign(data.Labels, 3, seed: 4);
@@ -133,6 +134,34 @@ public class FieldFeatureTests
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    [Fact]
+    public void Should_BenchmarkSvmFieldOnTiles_WithTheScaleRecorded()
+    {
+        // Given the generated fields on disk, 6 per class
+        using var dir = new Support.TempDirectory("svm-field");
+        TiledFields.Write(dir.Path, perClass: 6);
+
+        // When svm-field is benchmarked on 48-pixel tiles at 2 nm per pixel, folds grouped by image
+        var result = BenchmarkRunner.Run(new BenchmarkOptions
+        {
+            DatasetPath = dir.Path,
+            Folds = 3,
+            Seed = 8,
+            Models = ["svm-field"],
+            Threads = 2,
+            NmPerPixel = 2,
+            ModelSettings = Coarse,
+            Tile = new Tiling.TileSpec(48, 48),
+        });
+
+        // Then the run states the feature set and its unit, and image-level accuracy is far above chance
+        Assert.Contains("lengths in nm at 2 nm/px", result.Settings.Extra["field_features"], StringComparison.Ordinal);
+        var model = Assert.Single(result.Models);
+        Assert.Equal("svm-field", model.Name);
+        Assert.NotNull(model.TileLevel);
+        Assert.True(model.Aggregate.Accuracy.Mean >= 0.8, $"accuracy {model.Aggregate.Accuracy.Mean:F2}");
     }
 
     static int Index(string name) => ParticleFeatures.Names.ToList().IndexOf(name);

@@ -38,7 +38,7 @@ public sealed class FieldPackageTests : IDisposable
     [Fact]
     public void Should_predict_identical_probabilities_after_packaging_svm_field()
     {
-        // Given svm-field trained on generated fields whose classes differ in particle size and density
+        // Given svm-field trained on generated fields whose classes differ in particle size and density (TiledFields)
         var data = FieldImages.WriteDataset(temp.Combine("data"), perClass: 6);
         using var trained = PackageTrainer.Train(Options(data));
         var files = PackagePredictor.CollectInputs([data]);
@@ -95,7 +95,7 @@ public sealed class FieldPackageTests : IDisposable
     [Fact]
     public void Should_write_maps_that_decode_at_the_image_size_and_tint_where_a_class_dominates()
     {
-        // Given a tiled svm-field package, and inputs: a field half "fine", half "coarse", a corrupt file and an image smaller than a tile
+        // Given a tiled svm-field package, and inputs: a field half "dense", half "large", a corrupt file and an image smaller than a tile
         var data = FieldImages.WriteDataset(temp.Combine("data"), perClass: 6);
         var package = temp.File("tiled.acpkg");
         using (var trained = PackageTrainer.Train(Options(data, tile: new TileSpec(TileSize, TileSize))))
@@ -126,7 +126,7 @@ public sealed class FieldPackageTests : IDisposable
         }
 
         // And the overlay is tinted in a class's colour at the centre of every tile that class dominates above 0.5, and
-        // the left (fine) half is mostly fine, the right (coarse) half mostly coarse
+        // the left (dense) half is mostly dense, the right (large) half mostly large
         var tiles = ReadTiles(Path.Combine(maps, "a_split.tiles.csv"));
         Assert.Equal(8, tiles.Count);
         var overlay = PngImage.Read(Path.Combine(maps, "a_split.overlay.png"));
@@ -138,14 +138,14 @@ public sealed class FieldPackageTests : IDisposable
             var c = PredictionMapRenderer.ClassColour(Array.IndexOf(tile.P, tile.P.Max()));
             Assert.Equal((Blend(g, c.R), Blend(g, c.G), Blend(g, c.B)), overlay[x, y]);
         }
-        Assert.True(tiles.Count(t => t.X < 96 && t.Predicted == "fine" && t.P.Max() > 0.5) >= 3, "left half should be fine");
-        Assert.True(tiles.Count(t => t.X >= 96 && t.Predicted == "coarse" && t.P.Max() > 0.5) >= 3, "right half should be coarse");
+        Assert.True(tiles.Count(t => t.X < 96 && t.Predicted == "dense" && t.P.Max() > 0.5) >= 3, "left half should be dense");
+        Assert.True(tiles.Count(t => t.X >= 96 && t.Predicted == "large" && t.P.Max() > 0.5) >= 3, "right half should be large");
     }
 
     [Fact]
     public void Should_refuse_maps_for_a_package_trained_on_whole_images()
     {
-        var data = FieldImages.WriteDataset(temp.Combine("data"), perClass: 5, classes: 2);
+        var data = FieldImages.WriteDataset(temp.Combine("data"), perClass: 5);
         using var trained = PackageTrainer.Train(Options(data, validation: 0));
         var path = temp.File("whole.acpkg");
         trained.WriteTo(path);
@@ -161,7 +161,7 @@ public sealed class FieldPackageTests : IDisposable
     [Fact]
     public void Should_train_a_tiled_svm_field_from_the_command_line_and_record_the_scale()
     {
-        var data = FieldImages.WriteDataset(temp.Combine("data"), perClass: 5, classes: 2);
+        var data = FieldImages.WriteDataset(temp.Combine("data"), perClass: 5);
         var registry = temp.Combine("models");
 
         var (code, output, error) = Run("train", data, "--model", "svm-field", "--name", "fields", "--registry", registry,
@@ -183,7 +183,7 @@ public sealed class FieldPackageTests : IDisposable
     {
         using var csv = CsvReader.Create(File.OpenRead(path), options: null, leaveOpen: false);
         var header = csv.Headers.ToArray();
-        Assert.Equal(["tile", "x", "y", "size", "predicted_class", "p_coarse", "p_fine", "p_sparse"], header);
+        Assert.Equal(["tile", "x", "y", "size", "predicted_class", "p_dense", "p_large", "p_sparse"], header);
         var rows = new List<TileRow>();
         while (csv.Read())
         {

@@ -20,7 +20,7 @@ public sealed class TiledCnnPackageTests : IDisposable
     public void Should_predict_identical_probabilities_after_packaging_a_tiled_lipnet4()
     {
         // Given LipNet-4 trained briefly on 48-pixel tiles of generated fields, aggregated by majority vote
-        var data = FieldImages.WriteDataset(temp.Combine("data"), perClass: 5, classes: 2);
+        var data = FieldImages.WriteDataset(temp.Combine("data"), perClass: 5);
         var spec = new TileSpec(48, 48);
         using var trained = PackageTrainer.Train(new PackageTrainingOptions
         {

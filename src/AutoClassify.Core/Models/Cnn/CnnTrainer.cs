@@ -86,7 +86,10 @@ public sealed class CnnTrainer : IModelTrainer
         CnnModelInfo info, Device device, int threads)
     {
         var size = info.InputSize;
-        var (fit, validation) = ValidationSplit.Carve(data.Labels, trainIndices, Options.ValidationFraction, Seeds.Derive(context.Seed, "cnn-validation"));
+        var validationSeed = Seeds.Derive(context.Seed, "cnn-validation");
+        var (fit, validation) = data.Groups is null
+            ? ValidationSplit.Carve(data.Labels, trainIndices, Options.ValidationFraction, validationSeed)
+            : GroupedFolds.Carve(data.Labels, data.Groups, trainIndices, Options.ValidationFraction, validationSeed);
         var preparer = new CnnInputPreparer(Options.InputMode, size, Options.CropMargin);
         using var fitSet = PreparedSet.Create(preparer, data, fit, device);
         using var validationSet = PreparedSet.Create(preparer, data, validation, device);

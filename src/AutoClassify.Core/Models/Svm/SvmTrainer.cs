@@ -128,7 +128,8 @@ public sealed class SvmTrainer : IModelTrainer
     {
         ArgumentNullException.ThrowIfNull(context);
         var (features, labels) = CheckData(data, trainIndices);
-        var (folds, note) = InnerFoldCount(labels, data.ClassNames);
+        var groups = data.Groups is null ? null : trainIndices.Select(i => data.Groups[i]).ToArray();
+        var (folds, note) = InnerFoldCount(groups is null ? labels : GroupedFolds.GroupLabels(labels, groups), data.ClassNames);
         if (folds < 2)
         {
             // LIBSVM's own defaults: C = 1, gamma = 1 / number of features.
@@ -136,7 +137,8 @@ public sealed class SvmTrainer : IModelTrainer
             return new SvmGridResult([], fallback, 0, note);
         }
 
-        var assignment = StratifiedKFold.Assign(labels, folds, Seeds.Derive(context.Seed, "svm-inner-cv"));
+        var innerSeed = Seeds.Derive(context.Seed, "svm-inner-cv");
+        var assignment = groups is null ? StratifiedKFold.Assign(labels, folds, innerSeed) : GroupedFolds.Assign(labels, groups, folds, innerSeed);
         var splits = new InnerSplit[folds];
         try
         {
