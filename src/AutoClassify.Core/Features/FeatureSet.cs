@@ -63,7 +63,7 @@ public sealed class FeatureSet : IEquatable<FeatureSet>
     /// <summary>Feature names, in the order of every row.</summary>
     public IReadOnlyList<string> Names => segmenter is null ? HandcraftedFeatures.Names : ParticleFeatures.Names;
 
-    /// <summary>One line for reports and manifests, e.g. <c>field (36 features, lengths in px: no pixel size known)</c>.</summary>
+    /// <summary>One line for reports and manifests, e.g. <c>field (33 features, lengths in px and density per megapixel: no pixel size known)</c>.</summary>
     public string Describe() => segmenter is null
         ? string.Create(CultureInfo.InvariantCulture, $"{Name} ({Names.Count} features, in px)")
         : NmPerPixel is { } nm

@@ -153,7 +153,7 @@ public class FieldFeatureTests
             Threads = 2,
             NmPerPixel = 2,
             ModelSettings = Coarse,
-            Tile = new Tiling.TileSpec(48, 48),
+            Tile = new AutoClassify.Tiling.TileSpec(48, 48),
         });
 
         // Then the run states the feature set and its unit, and image-level accuracy is far above chance
