@@ -25,6 +25,7 @@ internal static class CliApp
         SynthCommand.Create(),
         TrainCommand.Create(),
         PredictCommand.Create(),
+        PredictCommand.CreateMap(),
         ModelsCommand.Create(),
     ];
 

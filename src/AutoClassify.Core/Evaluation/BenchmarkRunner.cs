@@ -96,9 +96,8 @@ public static class BenchmarkRunner
         if (dataset.Skipped.Count > 0)
             observer.Message($"{dataset.Skipped.Count} file(s) skipped; the report lists each with its reason.");
 
-        var needsImages = options.Models.Any(m => ModelCatalog.InputOf(m) == ModelInput.Images);
-        var needsFeatures = options.Models.Any(m => ModelCatalog.InputOf(m) == ModelInput.Features);
-        var data = Prepare(dataset, options, needsImages, needsFeatures, threads, observer, out var banners, out var tiled, cancellationToken);
+        var inputs = options.Models.Select(ModelCatalog.InputOf).ToHashSet();
+        var data = Prepare(dataset, options, inputs, threads, observer, out var banners, out var tiled, cancellationToken);
 
         var labels = dataset.Labels;
         var assignment = StratifiedKFold.Assign(labels, options.Folds, options.Seed);
@@ -112,7 +111,7 @@ public static class BenchmarkRunner
             modelResults.Add(tiled is null ? result : TiledEvaluation.ToImageLevel(result, tiled, options.TileAggregation));
         }
 
-        return new BenchmarkResult
+        var run = new BenchmarkResult
         {
             Dataset = Summarise(dataset, banners),
             Settings = new RunSettings
@@ -145,13 +144,16 @@ public static class BenchmarkRunner
             Models = modelResults,
             Tiling = tiled is null ? null : TiledEvaluation.Summarise(tiled, options.TileAggregation, options.MapThreshold, options.Folds, options.Seed, modelResults),
         };
+        if (data.FieldFeatures is not null)
+            run.Settings.Extra["field_features"] = FeatureSet.Field(data.FieldNmPerPixel).Describe();
+        return run;
     }
 
     /// <summary>The tool's informational version.</summary>
     public static string ToolVersion =>
         typeof(BenchmarkRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
-    static TrainingData Prepare(LabeledDataset dataset, BenchmarkOptions options, bool keepImages, bool extractFeatures,
+    static TrainingData Prepare(LabeledDataset dataset, BenchmarkOptions options, HashSet<ModelInput> inputs,
         int threads, IBenchmarkObserver observer, out BannerSummary banners, out TiledData? tiled, CancellationToken cancellationToken)
     {
         const string stage = "Preparing images";
@@ -165,9 +167,12 @@ public static class BenchmarkRunner
         if (tiled is not null)
             observer.Message($"Tiling: {tiled.TileCount} tiles of {tiled.Spec.Size} px (stride {tiled.Spec.Stride}) from {tiled.ImageCount} images; models learn from tiles, folds are grouped by image.");
         const string featureStage = "Extracting features";
+        var extractFeatures = inputs.Contains(ModelInput.Features) || inputs.Contains(ModelInput.FieldFeatures);
         if (extractFeatures)
             observer.StageStarted(featureStage, 1);
-        var data = TrainingData.FromPrepared(tiled?.Tiles ?? dataset, tiled?.Prepared ?? prepared, keepImages, extractFeatures, threads, cancellationToken);
+        if (inputs.Contains(ModelInput.FieldFeatures))
+            observer.Message($"Whole-field features: {FeatureSet.Field(banners.NmPerPixel).Describe()}.");
+        var data = TrainingData.FromPrepared(tiled?.Tiles ?? dataset, tiled?.Prepared ?? prepared, inputs, threads, banners.NmPerPixel, cancellationToken);
         data.Groups = tiled?.SourceImage;
         if (extractFeatures)
             observer.StepCompleted(featureStage);

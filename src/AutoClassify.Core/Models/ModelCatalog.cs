@@ -11,6 +11,9 @@ public enum ModelInput
 
     /// <summary>The prepared images (and masks).</summary>
     Images,
+
+    /// <summary>The whole-field particle and texture features (<see cref="TrainingData.FieldFeatures"/>).</summary>
+    FieldFeatures,
 }
 
 /// <summary>Settings a user can give on the command line that shape the trainers.</summary>
@@ -36,7 +39,9 @@ public static class ModelCatalog
 
     static readonly Entry[] Entries =
     [
-        new("svm", "C-SVC, RBF kernel, on the handcrafted features (LIBSVM)", ModelInput.Features, CreateSvm),
+        new("svm", "C-SVC, RBF kernel, on the handcrafted features (LIBSVM)", ModelInput.Features, s => CreateSvm(s, ModelInput.Features)),
+        new("svm-field", "C-SVC, RBF kernel, on whole-field particle statistics and GLCM/LBP texture (LIBSVM)", ModelInput.FieldFeatures,
+            s => CreateSvm(s, ModelInput.FieldFeatures)),
         .. LipNet.Specs.Select(spec => new Entry(spec.Name, spec.Description, ModelInput.Images,
             settings => CnnTrainer.Create(spec.Name, settings.Cnn))),
     ];
@@ -68,7 +73,7 @@ public static class ModelCatalog
         Entries.FirstOrDefault(e => e.Name == name)
         ?? throw new ArgumentException($"Unknown model '{name}'; known models: {string.Join(", ", Names)}.");
 
-    static SvmTrainer CreateSvm(ModelSettings settings)
+    static SvmTrainer CreateSvm(ModelSettings settings, ModelInput input)
     {
         var step = settings.Grid switch
         {
@@ -78,6 +83,7 @@ public static class ModelCatalog
         };
         return new SvmTrainer(new SvmOptions
         {
+            Input = input,
             InnerFolds = settings.InnerFolds,
             MaxTuningItems = settings.SvmTuneMax,
             Log2CGrid = SvmOptions.Log2Range(-5, 15, step),

@@ -26,6 +26,12 @@ public sealed class SvmOptions
         public static IReadOnlyList<double> Log2GammaGrid { get; } = Log2Range(-15, 3, 2);
     }
 
+    /// <summary>
+    /// The feature matrix the SVM reads: <see cref="ModelInput.Features"/> (the handcrafted object features, model
+    /// <c>svm</c>) or <see cref="ModelInput.FieldFeatures"/> (whole-field particle and texture features, <c>svm-field</c>).
+    /// </summary>
+    public ModelInput Input { get; init; } = ModelInput.Features;
+
     /// <summary>Folds of the inner cross-validation that scores each (C, gamma) cell.</summary>
     public int InnerFolds { get; init; } = Defaults.InnerFolds;
 
@@ -72,6 +78,8 @@ public sealed class SvmOptions
     /// <summary>Throws an exception naming the first bad setting.</summary>
     public void Validate()
     {
+        if (Input is not (ModelInput.Features or ModelInput.FieldFeatures))
+            throw new ArgumentOutOfRangeException(nameof(Input), Input, "The SVM reads a feature matrix: Features or FieldFeatures.");
         if (InnerFolds < 2)
             throw new ArgumentOutOfRangeException(nameof(InnerFolds), InnerFolds, "The inner cross-validation needs at least 2 folds.");
         if (MaxTuningItems < 0)

@@ -30,7 +30,8 @@ public sealed class SvmTrainer : IModelTrainer
         log2Gamma = Options.Log2GammaGrid.ToArray();
     }
 
-    public string Name => "svm";
+    /// <summary><c>svm</c> on the handcrafted features, <c>svm-field</c> on the whole-field features.</summary>
+    public string Name => Options.Input == ModelInput.FieldFeatures ? "svm-field" : "svm";
 
     public SvmOptions Options { get; }
 
@@ -55,7 +56,7 @@ public sealed class SvmTrainer : IModelTrainer
             facts["inner_cv_note"] = grid.Note;
         model.Summary.TrainingTime = clock.Elapsed;
         context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
-            $"svm: C = 2^{grid.Best.Log2C}, gamma = 2^{grid.Best.Log2Gamma:G6}, inner macro-F1 {facts["inner_cv_macro_f1"]} " +
+            $"{Name}: C = 2^{grid.Best.Log2C}, gamma = 2^{grid.Best.Log2Gamma:G6}, inner macro-F1 {facts["inner_cv_macro_f1"]} " +
             $"({grid.Cells.Count} cells, {grid.InnerFolds} inner folds), {model.SupportVectorCount} support vectors, {clock.Elapsed.TotalSeconds:F1} s"));
         return model;
     }
@@ -88,7 +89,7 @@ public sealed class SvmTrainer : IModelTrainer
                     .Select(w => $"{data.ClassNames[w.Key]}={SvmModel.Invariant(w.Value, "F3")}"));
             }
             summary.Facts["libsvm"] = FormatVersion(LibSvm.Version);
-            var model = new SvmModel(native, standardizer, data.ClassNames, features.Names, c, gamma, summary);
+            var model = new SvmModel(native, standardizer, data.ClassNames, features.Names, c, gamma, summary, FeatureSetOf(data));
             summary.TrainingTime = clock.Elapsed;
             context.Progress?.Report(1);
             return model;
@@ -268,11 +269,15 @@ public sealed class SvmTrainer : IModelTrainer
         ClassWeights = Options.BalanceClassWeights ? InverseFrequencyWeights(labels) : null,
     };
 
-    static (FeatureMatrix Features, int[] Labels) CheckData(TrainingData data, IReadOnlyList<int> trainIndices)
+    FeatureSet FeatureSetOf(TrainingData data) =>
+        Options.Input == ModelInput.FieldFeatures ? FeatureSet.Field(data.FieldNmPerPixel) : FeatureSet.Handcrafted;
+
+    (FeatureMatrix Features, int[] Labels) CheckData(TrainingData data, IReadOnlyList<int> trainIndices)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(trainIndices);
-        var features = data.Features ?? throw new ArgumentException("The SVM needs a feature matrix, but TrainingData.Features is null.", nameof(data));
+        var features = data.FeaturesFor(Options.Input)
+            ?? throw new ArgumentException($"{Name} reads TrainingData.{Options.Input}, which is null: build the data with that input.", nameof(data));
         if (features.Count != data.Labels.Length)
             throw new ArgumentException($"{features.Count} feature rows but {data.Labels.Length} labels.", nameof(data));
         if (trainIndices.Count == 0)
