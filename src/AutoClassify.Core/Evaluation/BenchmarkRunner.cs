@@ -35,6 +35,15 @@ public sealed class BenchmarkOptions
     /// <summary>The command line as typed, recorded in the report.</summary>
     public string CommandLine { get; init; } = "";
 
+    /// <summary>Folder where every finished fold is saved (see <see cref="FoldCheckpoint"/>); null saves nothing.</summary>
+    public string? CheckpointDirectory { get; init; }
+
+    /// <summary>Reuse the folds saved in <see cref="CheckpointDirectory"/> by an interrupted run with the same fingerprint.</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>CSV of extra per-image features appended to the feature models' input (see <see cref="ExtraFeatureTable"/>); null for none.</summary>
+    public string? ExtraFeaturesPath { get; init; }
+
     public void Validate()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(DatasetPath);
@@ -50,6 +59,8 @@ public sealed class BenchmarkOptions
             throw new ArgumentException($"--nm-per-pixel must be a positive number, not {nm.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
         foreach (var model in Models)
             ModelCatalog.InputOf(model);
+        if (Resume && CheckpointDirectory is null)
+            throw new ArgumentException("--resume needs a checkpoint folder (BenchmarkOptions.CheckpointDirectory).");
     }
 }
 
@@ -75,18 +86,24 @@ public static class BenchmarkRunner
         if (dataset.Skipped.Count > 0)
             observer.Message($"{dataset.Skipped.Count} file(s) skipped; the report lists each with its reason.");
 
+        var extra = ExtraFeatureStep.Load(options, dataset, observer);
+        var checkpoint = options.CheckpointDirectory is { } checkpointDir
+            ? FoldCheckpoint.Open(checkpointDir, RunFingerprint.Compute(options, dataset, threads, cancellationToken), options.Resume, observer.Message)
+            : null;
+
         var needsImages = options.Models.Any(m => ModelCatalog.InputOf(m) == ModelInput.Images);
         var needsFeatures = options.Models.Any(m => ModelCatalog.InputOf(m) == ModelInput.Features);
         var data = Prepare(dataset, options, needsImages, needsFeatures, threads, observer, out var banners, cancellationToken);
+        data = extra?.AppendTo(data) ?? data;
 
         var labels = dataset.Labels;
         var assignment = StratifiedKFold.Assign(labels, options.Folds, options.Seed);
 
         var modelResults = new List<ModelResult>();
         foreach (var trainer in trainers)
-            modelResults.Add(CrossValidate(trainer, data, assignment, options, observer, cancellationToken));
+            modelResults.Add(CrossValidate(extra?.Wrap(trainer) ?? trainer, data, assignment, options, observer, checkpoint, cancellationToken));
 
-        return new BenchmarkResult
+        var result = new BenchmarkResult
         {
             Dataset = Summarise(dataset, banners),
             Settings = new RunSettings
@@ -118,6 +135,9 @@ public static class BenchmarkRunner
             }).ToList(),
             Models = modelResults,
         };
+        extra?.Record(result);
+        checkpoint?.Record(result);
+        return result;
     }
 
     /// <summary>The tool's informational version.</summary>
@@ -144,13 +164,17 @@ public static class BenchmarkRunner
     }
 
     static ModelResult CrossValidate(IModelTrainer trainer, TrainingData data, int[] assignment, BenchmarkOptions options,
-        IBenchmarkObserver observer, CancellationToken cancellationToken)
+        IBenchmarkObserver observer, FoldCheckpoint? checkpoint, CancellationToken cancellationToken)
     {
         var stage = $"{trainer.Name}: {options.Folds}-fold cross-validation";
         observer.StageStarted(stage, options.Folds);
         var builder = new ModelResultBuilder(trainer.Name, data.Labels, data.ClassCount);
+        var restored = checkpoint?.Restore(trainer.Name, assignment, options.Folds, builder, observer.Message) ?? new HashSet<int>();
+        observer.StepsResumed(stage, restored.Count);
         for (var fold = 0; fold < options.Folds; fold++)
         {
+            if (restored.Contains(fold))
+                continue;
             cancellationToken.ThrowIfCancellationRequested();
             var (train, test) = StratifiedKFold.Split(assignment, fold);
             var context = new TrainingContext
@@ -165,6 +189,7 @@ public static class BenchmarkRunner
             model.Summary.TrainingTime = clock.Elapsed;
             var probabilities = model.PredictProbabilities(data, test);
             builder.AddFold(fold, test, probabilities, model.Summary);
+            checkpoint?.Save(trainer.Name, fold, test, probabilities, model.Summary);
             observer.StepCompleted(stage);
         }
         return builder.Build();
