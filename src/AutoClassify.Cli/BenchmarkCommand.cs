@@ -59,7 +59,16 @@ internal static class BenchmarkCommand
             };
             var stdout = parse.InvocationConfiguration.Output;
             var observer = new ConsoleObserver(stdout);
-            var result = observer.Run(() => BenchmarkRunner.Run(options, observer, cancellationToken));
+            BenchmarkResult result;
+            try
+            {
+                result = observer.Run(() => BenchmarkRunner.Run(options, observer, cancellationToken));
+            }
+            catch (OperationCanceledException) when (Directory.Exists(options.CheckpointDirectory))
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"Interrupted. Finished folds are saved in {options.CheckpointDirectory}; repeat the command with --resume to continue.");
+                throw;
+            }
             ReportWriter.WriteAll(result, outDir);
             // results.json now holds every fold; the checkpoint only served to survive an interruption.
             FoldCheckpoint.Delete(options.CheckpointDirectory);

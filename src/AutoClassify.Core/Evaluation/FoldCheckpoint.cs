@@ -21,25 +21,6 @@ public sealed class CheckpointMismatchException : Exception
         Differences = differences;
     }
 
-    public CheckpointMismatchException()
-        : this("", [])
-    {
-    }
-
-    public CheckpointMismatchException(string message)
-        : base(message)
-    {
-        Directory = "";
-        Differences = [];
-    }
-
-    public CheckpointMismatchException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-        Directory = "";
-        Differences = [];
-    }
-
     /// <summary>The checkpoint folder.</summary>
     public string Directory { get; }
 

@@ -20,7 +20,9 @@ public sealed record ExtraFeatureRow(int Line, string Key, double[] Values);
 /// column is a feature, and each of its cells must be a finite number with a '.' decimal point (no thousands
 /// separators). The separator (, ; tab or |) is detected. An empty or non-numeric cell is an error naming the file,
 /// line and column: a blank in an instrument's export usually means a failed measurement, which should not be
-/// papered over silently. Drop such a row instead; its image is then treated as one without a row.
+/// papered over silently. Drop such a row instead; its image is then treated as one without a row. A text column
+/// (a date, an operator) is reported once, to be removed from the file; it is not skipped silently, because a
+/// numeric column written with decimal commas would look just the same.
 /// </remarks>
 public sealed class ExtraFeatureTable
 {
@@ -90,6 +92,7 @@ public sealed class ExtraFeatureTable
             throw new FormatException($"{name}: no feature column beside the image column '{headers[keyIndex]}'" + (ignored.Length > 0 ? $" (label columns are never used: {string.Join(", ", ignored)})." : "."));
 
         var rows = new List<ExtraFeatureRow>();
+        var badCells = new List<(int Line, int Feature, string Problem, bool Text)>();
         while (csv.Read())
         {
             var line = (int)csv.LineNumber;
@@ -101,13 +104,23 @@ public sealed class ExtraFeatureTable
             var values = new double[featureIndices.Length];
             for (var j = 0; j < featureIndices.Length; j++)
             {
-                var column = featureIndices[j];
-                var text = (csv.GetString(column) ?? "").Trim();
+                var text = (csv.GetString(featureIndices[j]) ?? "").Trim();
                 if (ParseProblem(text, csv.Separator, out values[j]) is { } problem)
-                    problems.Add(string.Create(CultureInfo.InvariantCulture, $"line {line}, column '{headers[column]}': {problem}"));
+                    badCells.Add((line, j, problem, IsText(text, csv.Separator)));
             }
             rows.Add(new ExtraFeatureRow(line, key, values));
         }
+        // A column without a single number is text (a date, an operator): one line for it, not one per row.
+        var textColumns = badCells.GroupBy(c => c.Feature)
+            .Where(g => rows.Count > 1 && g.Count() == rows.Count && g.All(c => c.Text))
+            .ToDictionary(g => g.Key, g => g.First());
+        foreach (var (feature, first) in textColumns)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture,
+                $"column '{headers[featureIndices[feature]]}' holds no number (line {first.Line}: {first.Problem}); remove it from the file"));
+        }
+        problems.AddRange(badCells.Where(c => !textColumns.ContainsKey(c.Feature)).Select(c =>
+            string.Create(CultureInfo.InvariantCulture, $"line {c.Line}, column '{headers[featureIndices[c.Feature]]}': {c.Problem}")));
         if (problems.Count == 0 && rows.Count == 0)
             problems.Add("the file has a header but no data rows");
         if (problems.Count > 0)
@@ -212,6 +225,10 @@ public sealed class ExtraFeatureTable
             return $"'{text}' is not a finite number";
         return null;
     }
+
+    // Words, dates and the like; not blanks or numbers written with a decimal comma, which are reported cell by cell.
+    static bool IsText(string text, char separator) =>
+        text.Length > 0 && !(separator != ',' && text.Contains(',', StringComparison.Ordinal)) && !double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
 
     internal static string NormaliseKey(string key)
     {

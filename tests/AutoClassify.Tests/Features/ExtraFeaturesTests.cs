@@ -50,6 +50,22 @@ public class ExtraFeaturesTests
     }
 
     [Fact]
+    public void Should_report_a_text_column_once_instead_of_every_cell()
+    {
+        // Given an export with a date column beside a measurement
+        using var dir = new TempDirectory("extra");
+        var path = dir.File("export.csv");
+        File.WriteAllText(path, "file,date,area\nx_2.png,2026-01-02,1\ny_3.png,2026-01-03,2\nz_4.png,2026-01-04,3\n");
+
+        // When it is read
+        var error = Assert.Throws<FormatException>(() => ExtraFeatureTable.Read(path));
+
+        // Then the column is named once, with an example
+        Assert.Contains("1 problem(s)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("column 'date' holds no number (line 2: '2026-01-02' is not a number)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Should_match_by_relative_path_then_file_name_and_list_what_did_not_match()
     {
         // Given rows by path, by unique file name, by an ambiguous file name, by a Windows path, and for no image
