@@ -45,6 +45,15 @@ public sealed class BenchmarkOptions
     /// <summary>The command line as typed, recorded in the report.</summary>
     public string CommandLine { get; init; } = "";
 
+    /// <summary>Folder where every finished fold is saved (see <see cref="FoldCheckpoint"/>); null saves nothing.</summary>
+    public string? CheckpointDirectory { get; init; }
+
+    /// <summary>Reuse the folds saved in <see cref="CheckpointDirectory"/> by an interrupted run with the same fingerprint.</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>CSV of extra per-image features appended to the feature models' input (see <see cref="ExtraFeatureTable"/>); null for none.</summary>
+    public string? ExtraFeaturesPath { get; init; }
+
     public void Validate()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(DatasetPath);
@@ -66,6 +75,10 @@ public sealed class BenchmarkOptions
             throw new ArgumentException($"--map-threshold must lie strictly between 0 and 1, not {MapThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
         foreach (var model in Models)
             ModelCatalog.InputOf(model);
+        if (ExtraFeaturesPath is not null && Tile is not null)
+            throw new ArgumentException("--features joins one row per image and cannot be combined with --tile yet; run the tiled benchmark without it.");
+        if (Resume && CheckpointDirectory is null)
+            throw new ArgumentException("--resume needs a checkpoint folder (BenchmarkOptions.CheckpointDirectory).");
     }
 }
 
@@ -96,8 +109,14 @@ public static class BenchmarkRunner
         if (dataset.Skipped.Count > 0)
             observer.Message($"{dataset.Skipped.Count} file(s) skipped; the report lists each with its reason.");
 
+        var extra = ExtraFeatureStep.Load(options, dataset, observer);
+        var checkpoint = options.CheckpointDirectory is { } checkpointDir
+            ? FoldCheckpoint.Open(checkpointDir, RunFingerprint.Compute(options, dataset, threads, cancellationToken), options.Resume, observer.Message)
+            : null;
+
         var inputs = options.Models.Select(ModelCatalog.InputOf).ToHashSet();
         var data = Prepare(dataset, options, inputs, threads, observer, out var banners, out var tiled, cancellationToken);
+        data = extra?.AppendTo(data) ?? data;
 
         var labels = dataset.Labels;
         var assignment = StratifiedKFold.Assign(labels, options.Folds, options.Seed);
@@ -107,7 +126,7 @@ public static class BenchmarkRunner
         var modelResults = new List<ModelResult>();
         foreach (var trainer in trainers)
         {
-            var result = CrossValidate(trainer, data, fitAssignment, options, observer, cancellationToken);
+            var result = CrossValidate(extra?.Wrap(trainer) ?? trainer, data, fitAssignment, options, observer, checkpoint, cancellationToken);
             modelResults.Add(tiled is null ? result : TiledEvaluation.ToImageLevel(result, tiled, options.TileAggregation));
         }
 
@@ -146,6 +165,8 @@ public static class BenchmarkRunner
         };
         if (data.FieldFeatures is not null)
             run.Settings.Extra["field_features"] = FeatureSet.Field(data.FieldNmPerPixel).Describe();
+        extra?.Record(run);
+        checkpoint?.Record(run);
         return run;
     }
 
@@ -180,13 +201,17 @@ public static class BenchmarkRunner
     }
 
     static ModelResult CrossValidate(IModelTrainer trainer, TrainingData data, int[] assignment, BenchmarkOptions options,
-        IBenchmarkObserver observer, CancellationToken cancellationToken)
+        IBenchmarkObserver observer, FoldCheckpoint? checkpoint, CancellationToken cancellationToken)
     {
         var stage = $"{trainer.Name}: {options.Folds}-fold cross-validation";
         observer.StageStarted(stage, options.Folds);
         var builder = new ModelResultBuilder(trainer.Name, data.Labels, data.ClassCount);
+        var restored = checkpoint?.Restore(trainer.Name, assignment, options.Folds, builder, observer.Message) ?? new HashSet<int>();
+        observer.StepsResumed(stage, restored.Count);
         for (var fold = 0; fold < options.Folds; fold++)
         {
+            if (restored.Contains(fold))
+                continue;
             cancellationToken.ThrowIfCancellationRequested();
             var (train, test) = StratifiedKFold.Split(assignment, fold);
             var context = new TrainingContext
@@ -201,6 +226,7 @@ public static class BenchmarkRunner
             model.Summary.TrainingTime = clock.Elapsed;
             var probabilities = model.PredictProbabilities(data, test);
             builder.AddFold(fold, test, probabilities, model.Summary);
+            checkpoint?.Save(trainer.Name, fold, test, probabilities, model.Summary);
             observer.StepCompleted(stage);
         }
         return builder.Build();

@@ -40,6 +40,19 @@ public sealed class TrainingData
 
     public int ClassCount => ClassNames.Count;
 
+    /// <summary>A copy of this data with another handcrafted feature matrix and everything else shared.</summary>
+    public TrainingData WithFeatures(FeatureMatrix features) => new()
+    {
+        ClassNames = ClassNames,
+        Labels = Labels,
+        Features = features,
+        FieldFeatures = FieldFeatures,
+        FieldNmPerPixel = FieldNmPerPixel,
+        Images = Images,
+        Masks = Masks,
+        Groups = Groups,
+    };
+
     /// <summary>
     /// Builds the training data of a prepared data set: the images and masks when an image model needs them,
     /// the handcrafted features (extracted in parallel) when a feature model does.
