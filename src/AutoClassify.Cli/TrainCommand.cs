@@ -25,11 +25,16 @@ internal static class TrainCommand
         {
             Description = "Abstain below this top probability: one value for every class (e.g. 0.6) or class=value pairs (e.g. uncertain=0.8,unilamellar=0.5).",
         };
+        var reference = new Option<double>("--reference")
+        {
+            Description = "Share of each class held out as the model's frozen reference set when the name is new (retrain compares models on it; 0 = none).",
+            DefaultValueFactory = _ => ReferenceSet.DefaultShare,
+        };
         var modelOptions = new ModelCommandOptions();
 
         var command = new Command("train", "Train a production model on all the data and store it in the model registry as the next version (the first version becomes champion).")
         {
-            dataset, model, name, registry, crop, seed, threads, validation, threshold,
+            dataset, model, name, registry, crop, seed, threads, validation, threshold, reference,
         };
         modelOptions.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
@@ -37,6 +42,10 @@ internal static class TrainCommand
             var modelName = parse.GetRequiredValue(name);
             ModelRegistry.CheckName(modelName);
             var (defaultThreshold, thresholds) = ParseThresholds(parse.GetValue(threshold));
+            var models = new ModelRegistry(parse.GetValue(registry)!.FullName);
+            // The reference set is drawn once, when a name is first trained; later versions leave the same images out.
+            var existingReference = ReferenceSet.TryRead(models, modelName);
+            var isNew = !models.List().Any(m => m.Name == modelName && m.Versions.Count > 0);
             var options = new PackageTrainingOptions
             {
                 DatasetPath = parse.GetRequiredValue(dataset).FullName,
@@ -48,12 +57,19 @@ internal static class TrainCommand
                 ModelSettings = modelOptions.Read(parse, parse.GetValue(threads)),
                 DefaultThreshold = defaultThreshold,
                 Thresholds = thresholds,
+                Reference = existingReference,
+                ReferenceShare = existingReference is null && isNew ? parse.GetValue(reference) : 0,
                 CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
             var stdout = parse.InvocationConfiguration.Output;
             var observer = new ConsoleObserver(stdout);
             using var trained = observer.Run(() => PackageTrainer.Train(options, observer, cancellationToken));
-            var models = new ModelRegistry(parse.GetValue(registry)!.FullName);
+            if (trained.CarvedReference is { } carved)
+            {
+                carved.WriteTo(models, modelName);
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Reference set: {carved.Items.Count} images held out of training for later comparisons ({ReferenceSet.PathIn(models, modelName)})."));
+            }
             var version = models.Add(modelName, stream => trained.WriteTo(stream));
             var champion = models.PromoteIfNoChampion(modelName, version);
             var inv = CultureInfo.InvariantCulture;

@@ -133,13 +133,14 @@ public static class PackagePredictor
         PredictionOptions options, CancellationToken cancellationToken)
     {
         var crop = package.Manifest.Preprocessing.Crop.ToMargins();
+        var banner = package.Manifest.Preprocessing.BannerTreatment();
         var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
         foreach (var batch in files.Chunk(options.BatchSize))
         {
             var prepared = new PreparedImage?[batch.Length];
             var errors = new string?[batch.Length];
-            Parallel.For(0, batch.Length, parallel, i => (prepared[i], errors[i]) = TryPrepare(batch[i], crop));
+            Parallel.For(0, batch.Length, parallel, i => (prepared[i], errors[i]) = TryPrepare(batch[i], crop, banner));
 
             var ok = Enumerable.Range(0, batch.Length).Where(i => prepared[i] is not null).ToArray();
             var probabilities = ok.Length == 0 ? [] : package.Model.PredictProbabilities(ok.Select(i => prepared[i]!).ToArray(), threads);
@@ -159,12 +160,12 @@ public static class PackagePredictor
         }
     }
 
-    static (PreparedImage?, string?) TryPrepare(string path, CropMargins crop)
+    static (PreparedImage?, string?) TryPrepare(string path, CropMargins crop, BannerMode banner)
     {
         try
         {
             var mask = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + DatasetLoader.MaskSuffix);
-            return (ImagePreparation.Prepare(path, File.Exists(mask) ? mask : null, crop), null);
+            return (ImagePreparation.Prepare(path, File.Exists(mask) ? mask : null, crop, banner), null);
         }
         catch (ImageDecodeException ex)
         {
