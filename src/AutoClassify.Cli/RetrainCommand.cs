@@ -29,7 +29,7 @@ internal static class RetrainCommand
         grid.AcceptOnlyFromAmong("full", "coarse");
         var nearDuplicate = new Option<int>("--near-duplicate-bits")
         {
-            Description = "Images whose 64-bit perceptual hashes differ in at most this many bits are near duplicates.",
+            Description = "Images whose 64-bit perceptual hashes differ in at most this many bits (and whose thumbnails correlate at 0.95 or more) are near duplicates.",
             DefaultValueFactory = _ => BatchCheckOptions.Defaults.NearDuplicateDistance,
         };
 

@@ -30,7 +30,10 @@ public enum ImageOrigin
 /// <param name="Origin">Old training data, reference set or new batch.</param>
 public sealed record CheckedImage(string Location, string ClassName, string Sha256, ulong PHash, double Mean, double Std, ImageOrigin Origin)
 {
-    /// <summary>Computes the hash and statistics of a prepared image.</summary>
+    /// <summary>The standardised thumbnail that confirms a hash match (<see cref="PerceptualHash.Correlation"/>); null lets the hash alone decide.</summary>
+    public float[]? Thumbnail { get; init; }
+
+    /// <summary>Computes the fingerprint and statistics of a prepared image.</summary>
     public static CheckedImage From(string location, string className, string sha256, GrayImage prepared, ImageOrigin origin)
     {
         ArgumentNullException.ThrowIfNull(prepared);
@@ -43,7 +46,8 @@ public sealed record CheckedImage(string Location, string ClassName, string Sha2
         var n = prepared.Pixels.Length;
         var mean = sum / n;
         var std = Math.Sqrt(Math.Max(0, (squares / n) - (mean * mean)));
-        return new CheckedImage(location, className, sha256, PerceptualHash.Compute(prepared), mean, std, origin);
+        var fingerprint = PerceptualHash.Fingerprint(prepared);
+        return new CheckedImage(location, className, sha256, fingerprint.Hash, mean, std, origin) { Thumbnail = fingerprint.Thumbnail };
     }
 }
 
@@ -88,6 +92,7 @@ public sealed class BatchCheckOptions
     public static class Defaults
     {
         public const int NearDuplicateDistance = 4;
+        public const double NearDuplicateCorrelation = 0.95;
         public const double BalanceDrift = 0.25;
         public const double IntensityDrift = 1.5;
     }
@@ -95,8 +100,14 @@ public sealed class BatchCheckOptions
     /// <summary>Classes the model does not know are warnings, not errors.</summary>
     public bool AllowNewClasses { get; init; }
 
-    /// <summary>Two images whose perceptual hashes differ in at most this many of 64 bits are near duplicates.</summary>
+    /// <summary>Two images are near duplicates when their perceptual hashes differ in at most this many of 64 bits...</summary>
     public int NearDuplicateDistance { get; init; } = Defaults.NearDuplicateDistance;
+
+    /// <summary>
+    /// ... and whose standardised 32 × 32 thumbnails correlate at least this much (re-encoded or slightly noisy copies
+    /// score above 0.99; distinct micrographs that share a hash mostly below 0.5).
+    /// </summary>
+    public double NearDuplicateCorrelation { get; init; } = Defaults.NearDuplicateCorrelation;
 
     /// <summary>Total variation distance between the old and the batch's class shares above which balance drift is reported (0..1).</summary>
     public double BalanceDriftThreshold { get; init; } = Defaults.BalanceDrift;
@@ -112,6 +123,8 @@ public sealed class BatchCheckOptions
     {
         if (NearDuplicateDistance is < 0 or > 32)
             throw new ArgumentException($"The near-duplicate distance must lie in [0, 32] bits, not {NearDuplicateDistance}.");
+        if (!double.IsFinite(NearDuplicateCorrelation) || NearDuplicateCorrelation < -1 || NearDuplicateCorrelation > 1)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The near-duplicate correlation must lie in [-1, 1], not {NearDuplicateCorrelation}."));
         if (!double.IsFinite(BalanceDriftThreshold) || BalanceDriftThreshold < 0 || BalanceDriftThreshold > 1)
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The balance drift threshold must lie in [0, 1], not {BalanceDriftThreshold}."));
         if (!double.IsFinite(IntensityDriftThreshold) || IntensityDriftThreshold < 0)
@@ -216,7 +229,7 @@ public static class BatchCheck
                     string.Create(CultureInfo.InvariantCulture, $"class is unknown to the model (its classes: {string.Join(", ", knownClasses)}); {files.Count} image(s): {listed}. Rename the folder, or pass --allow-new-classes to add the class")));
         }
 
-        FindDuplicates(existing, batch, options.NearDuplicateDistance, findings, leftOut);
+        FindDuplicates(existing, batch, options, findings, leftOut);
         FindBalanceDrift(existing, batch, options.BalanceDriftThreshold, findings);
         FindIntensityDrift(existing, batch, options.IntensityDriftThreshold, findings);
 
@@ -224,7 +237,7 @@ public static class BatchCheck
         return new BatchCheckReport(ordered, leftOut, newClasses);
     }
 
-    static void FindDuplicates(IReadOnlyList<CheckedImage> existing, IReadOnlyList<CheckedImage> batch, int threshold,
+    static void FindDuplicates(IReadOnlyList<CheckedImage> existing, IReadOnlyList<CheckedImage> batch, BatchCheckOptions options,
         List<BatchFinding> findings, Dictionary<int, string> leftOut)
     {
         var existingBySha = existing.GroupBy(e => e.Sha256.ToUpperInvariant()).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
@@ -259,7 +272,7 @@ public static class BatchCheck
             }
             firstInBatch[sha] = i;
 
-            var (near, distance) = Closest(b, existing, existing.Count, threshold);
+            var (near, distance) = Closest(b, existing, existing.Count, options);
             if (near is not null)
             {
                 if (near.ClassName != b.ClassName)
@@ -278,7 +291,7 @@ public static class BatchCheck
                 }
                 continue;
             }
-            var (earlierNear, d) = Closest(b, batch, i, threshold);
+            var (earlierNear, d) = Closest(b, batch, i, options);
             if (earlierNear is not null)
             {
                 findings.Add(earlierNear.ClassName != b.ClassName
@@ -288,15 +301,16 @@ public static class BatchCheck
         }
     }
 
-    // The image among the first `count` of `pool` with the smallest pHash distance to `image`, if within the threshold.
-    static (CheckedImage? Image, int Distance) Closest(CheckedImage image, IReadOnlyList<CheckedImage> pool, int count, int threshold)
+    // The near duplicate among the first `count` of `pool` with the smallest pHash distance to `image`, if any.
+    static (CheckedImage? Image, int Distance) Closest(CheckedImage image, IReadOnlyList<CheckedImage> pool, int count, BatchCheckOptions options)
     {
         CheckedImage? best = null;
         var bestDistance = int.MaxValue;
         for (var j = 0; j < count; j++)
         {
             var d = PerceptualHash.Distance(image.PHash, pool[j].PHash);
-            if (d <= threshold && d < bestDistance && !pool[j].Sha256.Equals(image.Sha256, StringComparison.OrdinalIgnoreCase))
+            if (d <= options.NearDuplicateDistance && d < bestDistance && !pool[j].Sha256.Equals(image.Sha256, StringComparison.OrdinalIgnoreCase)
+                && (image.Thumbnail is null || pool[j].Thumbnail is null || PerceptualHash.Correlation(image.Thumbnail, pool[j].Thumbnail!) >= options.NearDuplicateCorrelation))
             {
                 best = pool[j];
                 bestDistance = d;
@@ -328,7 +342,7 @@ public static class BatchCheck
         var distance = 0.5 * shares.Sum(s => Math.Abs(s.Old - s.New));
         if (distance <= threshold)
             return;
-        var detail = string.Join(", ", shares.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Class} {s.Old:P0} → {s.New:P0}")));
+        var detail = string.Join(", ", shares.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Class} {100 * s.Old:F0}% → {100 * s.New:F0}%")));
         findings.Add(new(BatchFindingKind.BalanceDrift, ProblemSeverity.Warning, "batch",
             string.Create(CultureInfo.InvariantCulture, $"class balance differs from the old data (total variation distance {distance:F2} > {threshold:F2}): {detail}")));
     }

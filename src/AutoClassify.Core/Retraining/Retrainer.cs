@@ -336,6 +336,7 @@ public static class Retrainer
         {
             AllowNewClasses = options.AllowNewClasses,
             NearDuplicateDistance = options.Check.NearDuplicateDistance,
+            NearDuplicateCorrelation = options.Check.NearDuplicateCorrelation,
             BalanceDriftThreshold = options.Check.BalanceDriftThreshold,
             IntensityDriftThreshold = options.Check.IntensityDriftThreshold,
         };
