@@ -457,7 +457,7 @@ public static class Retrainer
         {
             ["training_seconds"] = summary.TrainingTime.TotalSeconds.ToString("F1", inv),
             ["retrained_from"] = "v" + championVersion.ToString(inv),
-            ["warm_start"] = warmStart,
+            ["retrain_warm_start"] = warmStart,
             ["promotion"] = promoted ? "promoted" : "refused",
         };
         if (ModelCatalog.InputOf(champion.ModelKind) == ModelInput.Features)

@@ -26,17 +26,7 @@ public sealed class RetrainFixture : IDisposable
     public string Registry { get; }
 
     /// <summary>A private copy of the registry under <paramref name="parent"/>.</summary>
-    public string CopyRegistry(string parent)
-    {
-        var target = Path.Combine(parent, "models");
-        foreach (var file in Directory.EnumerateFiles(Registry, "*", SearchOption.AllDirectories))
-        {
-            var destination = Path.Combine(target, Path.GetRelativePath(Registry, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(file, destination);
-        }
-        return target;
-    }
+    public string CopyRegistry(string parent) => RetrainTestData.CopyDirectory(Registry, Path.Combine(parent, "models"));
 
     public void Dispose() => temp.Dispose();
 }

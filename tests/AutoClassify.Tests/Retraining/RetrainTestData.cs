@@ -95,4 +95,16 @@ internal static class RetrainTestData
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         ImageCodec.Save(image, target);
     }
+
+    /// <summary>Copies a folder tree (a registry) file by file.</summary>
+    public static string CopyDirectory(string source, string target)
+    {
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var destination = Path.Combine(target, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination);
+        }
+        return target;
+    }
 }
