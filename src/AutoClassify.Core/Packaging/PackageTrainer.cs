@@ -239,7 +239,8 @@ public static class PackageTrainer
         var reference = options.Reference;
         if (reference is not null)
         {
-            held = dataset.Items.Select(i => reference.Contains(sha[i.RelativePath])).ToArray();
+            var referenceShas = reference.Items.Select(i => i.Sha256).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            held = dataset.Items.Select(i => referenceShas.Contains(sha[i.RelativePath])).ToArray();
             if (held.Any(h => h))
                 log.Message($"reference set: {held.Count(h => h)} image(s) of this data set belong to the registry's reference set and are left out of training");
         }

@@ -17,6 +17,7 @@ public static class RetrainReport
 .decision.refused { border-left-color: #b3261e; }
 .decision .verdict { font-weight: 600; font-size: 17px; }
 td.delta.down { color: #b3261e; }
+#findings td:nth-child(-n+2) { white-space: nowrap; }
 """;
 
     /// <summary>The whole report as an HTML document.</summary>
@@ -47,7 +48,7 @@ td.delta.down { color: #b3261e; }
         sb.Append("<section id=\"scores\">\n<h2>Reference set</h2>\n");
         if (r.Champion is not { } champion || r.Challenger is not { } challenger)
         {
-            sb.Append("<p class=\"quiet\">No reference image of the champion's classes could be read, so the models were not compared.</p>\n");
+            sb.Append("<p class=\"quiet\">No reference image of the champion's classes was available, so the models were not compared.</p>\n");
         }
         else
         {

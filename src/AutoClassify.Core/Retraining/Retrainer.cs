@@ -59,7 +59,7 @@ public static class Retrainer
         referenceImages.RemoveAll(s => s.Prepared is null);
         batch.RemoveAll(s => s.Prepared is null);
 
-        var check = CheckBatch(options, manifest, old, referenceImages, batch, batchRoot, log);
+        var check = CheckBatch(options, manifest, old, referenceImages, batch, batchRoot, threads, log);
         var classes = check.NewClasses.Count == 0
             ? [.. manifest.ClassNames]
             : manifest.ClassNames.Concat(check.NewClasses).Order(StringComparer.Ordinal).ToList();
@@ -327,11 +327,11 @@ public static class Retrainer
     }
 
     static BatchCheckReport CheckBatch(RetrainOptions options, ModelPackageManifest manifest, List<SourceImage> old, List<SourceImage> reference,
-        List<SourceImage> batch, string batchRoot, IBenchmarkObserver log)
+        List<SourceImage> batch, string batchRoot, int threads, IBenchmarkObserver log)
     {
         static CheckedImage ToChecked(SourceImage s) => CheckedImage.From(s.Location, s.ClassName, s.Sha256, s.Prepared!.Image, s.Origin);
-        var existing = old.Concat(reference).AsParallel().AsOrdered().Select(ToChecked).ToList();
-        var fresh = batch.AsParallel().AsOrdered().Select(ToChecked).ToList();
+        var existing = old.Concat(reference).AsParallel().AsOrdered().WithDegreeOfParallelism(threads).Select(ToChecked).ToList();
+        var fresh = batch.AsParallel().AsOrdered().WithDegreeOfParallelism(threads).Select(ToChecked).ToList();
         var check = new BatchCheckOptions
         {
             AllowNewClasses = options.AllowNewClasses,
@@ -422,8 +422,8 @@ public static class Retrainer
         if (champion is null || challenger is null)
         {
             return options.Force
-                ? (true, "Promoted by --force without a comparison: no reference image of the champion's classes could be read.")
-                : (false, "Not promoted: no reference image of the champion's classes could be read, so the challenger cannot be compared with the champion (promote it with --force or 'autoclassify models promote').");
+                ? (true, "Promoted by --force without a comparison: no reference image of the champion's classes is available.")
+                : (false, "Not promoted: no reference image of the champion's classes is available (the reference set is empty, or its files are gone), so the challenger cannot be compared with the champion; promote it with --force or 'autoclassify models promote'.");
         }
         var delta = challenger.MacroF1 - champion.MacroF1;
         var figures = string.Create(inv, $"reference macro-F1 {challenger.MacroF1:F3} against the champion's {champion.MacroF1:F3} (change {delta:+0.000;-0.000;0.000}, tolerance {options.Tolerance:0.###}) on {challenger.Images} image(s)");
