@@ -22,6 +22,9 @@ public sealed class ModelSettings
     /// <summary><c>full</c> (C = 2^-5..2^15, γ = 2^-15..2^3, step 2) or <c>coarse</c> (step 4).</summary>
     public string Grid { get; init; } = "full";
 
+    /// <summary>Largest training fold the SVM's grid search scores in full (0 = no cap); see <see cref="SvmOptions.MaxTuningItems"/>.</summary>
+    public int SvmTuneMax { get; init; } = SvmOptions.Defaults.MaxTuningItems;
+
     /// <summary>Training regime of every CNN in the run; the model name is set per entry.</summary>
     public CnnOptions Cnn { get; init; } = new();
 }
@@ -76,6 +79,7 @@ public static class ModelCatalog
         return new SvmTrainer(new SvmOptions
         {
             InnerFolds = settings.InnerFolds,
+            MaxTuningItems = settings.SvmTuneMax,
             Log2CGrid = SvmOptions.Log2Range(-5, 15, step),
             Log2GammaGrid = SvmOptions.Log2Range(-15, 3, step),
         });

@@ -103,7 +103,7 @@ public sealed class CnnTrainer : IModelTrainer
         using var fitSet = PreparedSet.Create(preparer, data, fit, device);
         using var validationSet = PreparedSet.Create(preparer, data, validation, device);
 
-        var sampler = new EpochSampler(fit, data.Labels, data.ClassCount, Options.Sampler, Options.UndersampleFraction, Seeds.Derive(context.Seed, "cnn-sampler"));
+        var sampler = new EpochSampler(fit, data.Labels, data.ClassCount, Options.Sampler, Options.UndersampleFraction, Seeds.Derive(context.Seed, "cnn-sampler"), Options.EpochSize);
         var augmenter = Options.Augmentation.IsNone ? null : new AffineAugmenter(Options.Augmentation, Seeds.Derive(context.Seed, "cnn-augmentation"));
         var weights = Options.ClassWeightedLoss ? ClassWeights.InverseFrequency(data.Labels, fit, data.ClassCount) : null;
         using var weightTensor = weights is null ? null : ToDevice(Tensor.FromArray(weights.Select(w => (float)w).ToArray(), [weights.Length]), device);
@@ -181,6 +181,8 @@ public sealed class CnnTrainer : IModelTrainer
         facts["normalisation"] = CnnModelInfo.PerImageNormalisation;
         facts["mask_fallbacks"] = Format(fitSet.MaskFallbacks + validationSet.MaskFallbacks);
         facts["sampler"] = Options.Sampler.ToString().ToLowerInvariant();
+        if (Options.EpochSize is { } epochSize)
+            facts["epoch_size"] = Format(epochSize);
         if (Options.Sampler == SamplerKind.Undersample)
             facts["undersample_fraction"] = Format(Options.UndersampleFraction);
         facts["class_weighted_loss"] = Options.ClassWeightedLoss ? "true" : "false";

@@ -126,8 +126,12 @@ public sealed class SvmTrainer : IModelTrainer
     SvmGridResult SearchGrid(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context, double progressShare)
     {
         ArgumentNullException.ThrowIfNull(context);
+        CheckData(data, trainIndices);
+        trainIndices = TuningSample(data.Labels, trainIndices, Options.MaxTuningItems, context.Seed, out var sampleNote);
         var (features, labels) = CheckData(data, trainIndices);
         var (folds, note) = InnerFoldCount(labels, data.ClassNames);
+        if (sampleNote is not null)
+            note = note is null ? sampleNote : sampleNote + "; " + note;
         if (folds < 2)
         {
             // LIBSVM's own defaults: C = 1, gamma = 1 / number of features.
@@ -189,6 +193,33 @@ public sealed class SvmTrainer : IModelTrainer
             foreach (var split in splits)
                 split?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The training items the grid search scores on: all of them up to <paramref name="maxItems"/> (0 = no cap),
+    /// otherwise a stratified random sample of that size, drawn from the training fold only. Every class keeps its
+    /// share, but at least ten items (or all it has), so rare classes still reach every inner fold. The final model
+    /// is always refitted on the whole fold; the cap only bounds the search, whose cost grows with the square of the
+    /// training-set size.
+    /// </summary>
+    internal static IReadOnlyList<int> TuningSample(IReadOnlyList<int> allLabels, IReadOnlyList<int> trainIndices, int maxItems, int seed, out string? note)
+    {
+        note = null;
+        if (maxItems <= 0 || trainIndices.Count <= maxItems)
+            return trainIndices;
+        var ratio = (double)maxItems / trainIndices.Count;
+        var random = new Random(Seeds.Derive(seed, "svm-tuning-sample"));
+        var sample = new List<int>(maxItems);
+        foreach (var group in trainIndices.GroupBy(i => allLabels[i]).OrderBy(g => g.Key))
+        {
+            var members = group.ToArray();
+            random.Shuffle(members);
+            var take = Math.Min(members.Length, Math.Max(10, (int)Math.Round(members.Length * ratio, MidpointRounding.AwayFromZero)));
+            sample.AddRange(members.Take(take));
+        }
+        sample.Sort();
+        note = string.Create(CultureInfo.InvariantCulture, $"grid searched on a stratified sample of {sample.Count} of the {trainIndices.Count} training items");
+        return sample;
     }
 
     /// <summary>
