@@ -180,7 +180,10 @@ public static class PackageTrainer
             foreach (var (key, value) in final.Summary.Facts)
                 facts[key] = value;
             if (ModelCatalog.InputOf(options.Model) == ModelInput.Features)
+            {
                 facts["grid"] = options.ModelSettings.Grid;
+                facts["svm_tune_max"] = options.ModelSettings.SvmTuneMax.ToString(CultureInfo.InvariantCulture);
+            }
             facts["training_seconds"] = final.Summary.TrainingTime.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
             packaged = kind.Wrap(final);
         }

@@ -21,6 +21,7 @@ internal static class ChampionSettings
             {
                 InnerFolds = Int(facts, "inner_folds") ?? new ModelSettings().InnerFolds,
                 Grid = options.Grid ?? facts.GetValueOrDefault("grid") ?? "full",
+                SvmTuneMax = Int(facts, "svm_tune_max") ?? new ModelSettings().SvmTuneMax,
             };
         }
 
@@ -40,6 +41,7 @@ internal static class ChampionSettings
             BatchSize = Int(facts, "batch_size") ?? defaults.BatchSize,
             MaxEpochs = options.Epochs ?? Int(facts, "max_epochs") ?? defaults.MaxEpochs,
             Patience = options.Patience ?? Int(facts, "patience") ?? defaults.Patience,
+            EpochSize = Int(facts, "epoch_size"),
             Sampler = facts.GetValueOrDefault("sampler") switch
             {
                 "none" => SamplerKind.None,

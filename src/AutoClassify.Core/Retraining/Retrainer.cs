@@ -461,7 +461,10 @@ public static class Retrainer
             ["promotion"] = promoted ? "promoted" : "refused",
         };
         if (ModelCatalog.InputOf(champion.ModelKind) == ModelInput.Features)
+        {
             facts["grid"] = settings.Grid;
+            facts["svm_tune_max"] = settings.SvmTuneMax.ToString(inv);
+        }
         var metrics = new Dictionary<string, MetricSummary>(StringComparer.Ordinal);
         if (score is not null)
         {
