@@ -27,12 +27,17 @@ internal static class TrainCommand
         };
         var nmPerPixel = CommonOptions.NmPerPixel(
             "Pixel size in nm for whole-field features (svm-field): sizes in nm, density per µm². Absent: TIFF resolution tags, else pixels. Prediction reuses it.");
+        var reference = new Option<double>("--reference")
+        {
+            Description = "Share of each class held out as the model's frozen reference set when the name is new (retrain compares models on it; 0 = none).",
+            DefaultValueFactory = _ => ReferenceSet.DefaultShare,
+        };
         var modelOptions = new ModelCommandOptions();
         var tileOptions = new TileOptions();
 
         var command = new Command("train", "Train a production model on all the data and store it in the model registry as the next version (the first version becomes champion).")
         {
-            dataset, model, name, registry, crop, seed, threads, validation, threshold, nmPerPixel,
+            dataset, model, name, registry, crop, seed, threads, validation, threshold, nmPerPixel, reference,
         };
         modelOptions.AddTo(command);
         tileOptions.AddTo(command);
@@ -42,6 +47,10 @@ internal static class TrainCommand
             ModelRegistry.CheckName(modelName);
             var (defaultThreshold, thresholds) = ParseThresholds(parse.GetValue(threshold));
             var tiling = tileOptions.Read(parse);
+            var models = new ModelRegistry(parse.GetValue(registry)!.FullName);
+            // The reference set is drawn once, when a name is first trained; later versions leave the same images out.
+            var existingReference = ReferenceSet.TryRead(models, modelName);
+            var isNew = !models.List().Any(m => m.Name == modelName && m.Versions.Count > 0);
             var options = new PackageTrainingOptions
             {
                 DatasetPath = parse.GetRequiredValue(dataset).FullName,
@@ -57,12 +66,19 @@ internal static class TrainCommand
                 Tile = tiling.Tile,
                 TileAggregation = tiling.Aggregation,
                 MapThreshold = tiling.MapThreshold,
+                Reference = existingReference,
+                ReferenceShare = existingReference is null && isNew ? parse.GetValue(reference) : 0,
                 CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
             var stdout = parse.InvocationConfiguration.Output;
             var observer = new ConsoleObserver(stdout);
             using var trained = observer.Run(() => PackageTrainer.Train(options, observer, cancellationToken));
-            var models = new ModelRegistry(parse.GetValue(registry)!.FullName);
+            if (trained.CarvedReference is { } carved)
+            {
+                carved.WriteTo(models, modelName);
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Reference set: {carved.Items.Count} images held out of training for later comparisons ({ReferenceSet.PathIn(models, modelName)})."));
+            }
             var version = models.Add(modelName, stream => trained.WriteTo(stream));
             var champion = models.PromoteIfNoChampion(modelName, version);
             var inv = CultureInfo.InvariantCulture;
