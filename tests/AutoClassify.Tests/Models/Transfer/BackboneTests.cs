@@ -209,6 +209,33 @@ public class BackboneTests
         Assert.Contains("resnet18, resnet50, mobilenet_v2", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Should_replicate_grey_into_three_channels_with_imagenet_normalisation()
+    {
+        // Given two 1 x 2 grey images
+        using var grey = Tensor.FromArray([0f, 1f, 0.5f, 0.25f], [2, 1, 1, 2]);
+
+        // When
+        using var input = ImageNetInput.FromGray(grey);
+
+        // Then each channel holds the same pixels, normalised with that channel's mean and SD
+        Assert.Equal([2L, 3L, 1L, 2L], input.Shape);
+        var values = input.ToArray<float>();
+        float[] pixels = [0f, 1f, 0.5f, 0.25f];
+        for (var n = 0; n < 2; n++)
+        {
+            for (var c = 0; c < 3; c++)
+            {
+                for (var x = 0; x < 2; x++)
+                {
+                    var expected = (pixels[(n * 2) + x] - ImageNetInput.Mean[c]) / ImageNetInput.Std[c];
+                    Assert.Equal(expected, values[(n * 6) + (c * 2) + x], 5);
+                }
+            }
+        }
+        Assert.Throws<ArgumentException>(() => ImageNetInput.FromGray(input));
+    }
+
     [Theory]
     [InlineData(32 * 1.0, 8, 32)]
     [InlineData(16 * 0.25, 8, 8)]
