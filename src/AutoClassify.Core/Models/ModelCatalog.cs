@@ -1,5 +1,6 @@
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Svm;
+using AutoClassify.Models.Transfer;
 
 namespace AutoClassify.Models;
 
@@ -24,6 +25,9 @@ public sealed class ModelSettings
 
     /// <summary>Training regime of every CNN in the run; the model name is set per entry.</summary>
     public CnnOptions Cnn { get; init; } = new();
+
+    /// <summary>Settings of the transfer models (backbone, weights, unfreezing, feature cache).</summary>
+    public TransferOptions Transfer { get; init; } = new();
 }
 
 /// <summary>The models a user can pick by name.</summary>
@@ -36,6 +40,7 @@ public static class ModelCatalog
         new("svm", "C-SVC, RBF kernel, on the handcrafted features (LIBSVM)", ModelInput.Features, CreateSvm),
         .. LipNet.Specs.Select(spec => new Entry(spec.Name, spec.Description, ModelInput.Images,
             settings => CnnTrainer.Create(spec.Name, settings.Cnn))),
+        .. TransferCatalog.Entries.Select(e => new Entry(e.Name, e.Description, ModelInput.Images, e.Create)),
     ];
 
     public static IReadOnlyList<string> Names { get; } = Entries.Select(e => e.Name).ToArray();
@@ -65,7 +70,7 @@ public static class ModelCatalog
         Entries.FirstOrDefault(e => e.Name == name)
         ?? throw new ArgumentException($"Unknown model '{name}'; known models: {string.Join(", ", Names)}.");
 
-    static SvmTrainer CreateSvm(ModelSettings settings)
+    internal static SvmTrainer CreateSvm(ModelSettings settings)
     {
         var step = settings.Grid switch
         {

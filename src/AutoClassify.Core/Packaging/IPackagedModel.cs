@@ -48,6 +48,8 @@ public static class PackagedModelKinds
         Register(SvmPackagedModel.Registration);
         foreach (var cnn in CnnPackagedModel.Registrations)
             Register(cnn);
+        foreach (var transfer in TransferPackagedModel.Registrations)
+            Register(transfer);
     }
 
     /// <summary>Adds or replaces a kind.</summary>
