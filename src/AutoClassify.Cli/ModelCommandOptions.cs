@@ -27,7 +27,7 @@ internal sealed class ModelCommandOptions
     readonly Option<string> inputMode = new("--input-mode") { Description = "surround (full crop), crop (object bounding box) or crop-mask.", DefaultValueFactory = _ => "surround" };
     readonly Option<int?> inputSize = new("--input-size") { Description = "Network input size in pixels (default: the model's: 28 or 32 for LipNets; 224 for ImageNet backbones, where 112 and 96 are also allowed; LipNet backbones keep their package's)." };
     readonly Option<string?> backbone = new("--backbone") { Description = "Backbone of the lipnet-backbone-* models (domain transfer): a CNN package file, a registry version (models/x/v3) or a registry model folder (its champion)." };
-    readonly Option<FileInfo?> weights = new("--weights") { Description = "Pretrained weights for an ImageNet backbone (.pth or .safetensors); default: the torch hub cache, then AutoClassify's cache." };
+    readonly Option<string?> weights = new("--weights") { Description = "Weights of an ImageNet backbone: a .pth or .safetensors file, or 'none' for random initialisation (default: the torch hub cache, then AutoClassify's cache, then a verified download)." };
     readonly Option<string> unfreeze = new("--unfreeze") { Description = "Fine-tuning: 'all' or how many of the backbone's last stages train (0 = head only).", DefaultValueFactory = _ => "all" };
     readonly Option<double> backboneLrFactor = new("--backbone-lr-factor") { Description = "Fine-tuning: learning rate of the backbone as a fraction of the head's.", DefaultValueFactory = _ => TransferOptions.Defaults.BackboneLearningRateFactor };
     readonly Option<int> warmupEpochs = new("--warmup-epochs") { Description = "Fine-tuning: epochs in which the head trains alone first.", DefaultValueFactory = _ => TransferOptions.Defaults.WarmupEpochs };
@@ -75,7 +75,7 @@ internal sealed class ModelCommandOptions
         return new()
         {
             Backbone = parse.GetValue(backbone),
-            WeightsPath = parse.GetValue(weights)?.FullName,
+            WeightsPath = parse.GetValue(weights) is { } w && !w.Trim().Equals(BackboneArchitectures.NoWeights, StringComparison.OrdinalIgnoreCase) ? Path.GetFullPath(w) : parse.GetValue(weights),
             InputSize = parse.GetValue(inputSize),
             UnfreezeStages = TransferOptions.ParseUnfreeze(parse.GetValue(unfreeze)!),
             BackboneLearningRateFactor = parse.GetValue(backboneLrFactor),

@@ -3,7 +3,7 @@ namespace AutoClassify.Models.Transfer;
 /// <summary>What a caller asks of a named architecture.</summary>
 public sealed record BackboneRequest
 {
-    /// <summary>Weights file given with <c>--weights</c>; null lets the architecture look in its caches.</summary>
+    /// <summary>Weights file given with <c>--weights</c>, or <see cref="BackboneArchitectures.NoWeights"/>; null looks in the caches (then downloads).</summary>
     public string? WeightsPath { get; init; }
 
     /// <summary>False builds the network with fresh weights (a package then loads its own state into it).</summary>
@@ -20,22 +20,26 @@ public sealed record BackboneRequest
 public sealed record BackboneArchitecture(string Name, string Description, Func<BackboneRequest, IFeatureBackbone> Create);
 
 /// <summary>
-/// The ImageNet architectures the transfer models know by name. The model catalog lists
-/// <see cref="CatalogNames"/> from the start; an architecture becomes usable once its implementation calls
-/// <see cref="Register"/>, and naming one that is not registered is a clear error before any work starts.
+/// The architectures the transfer models know by name: torchvision's networks of <see cref="Backbones"/> (ResNet-18,
+/// ResNet-50, MobileNetV2), each with a model-catalog entry, and any further network that calls <see cref="Register"/>.
 /// </summary>
 public static class BackboneArchitectures
 {
+    /// <summary>Value of <see cref="BackboneRequest.WeightsPath"/> (<c>--weights none</c>) that keeps the random initialisation.</summary>
+    public const string NoWeights = BackboneOptions.None;
+
     static readonly Dictionary<string, BackboneArchitecture> Registered = new(StringComparer.Ordinal);
     static readonly Lock Gate = new();
 
+    static BackboneArchitectures()
+    {
+        foreach (var spec in Backbones.Specs)
+            Register(new BackboneArchitecture(spec.Name, spec.Description, request => CreatePretrained(spec.Name, request)));
+    }
+
     /// <summary>Architectures that have model-catalog entries, with their descriptions.</summary>
     public static IReadOnlyList<(string Name, string Description)> CatalogNames { get; } =
-    [
-        ("resnet18", "ResNet-18, ImageNet weights"),
-        ("resnet50", "ResNet-50, ImageNet weights"),
-        ("mobilenetv2", "MobileNetV2, ImageNet weights"),
-    ];
+        [.. Backbones.Specs.Select(s => (s.Name, s.Description))];
 
     /// <summary>Adds or replaces an architecture.</summary>
     public static void Register(BackboneArchitecture architecture)
@@ -70,4 +74,26 @@ public static class BackboneArchitectures
         Find(name) ?? throw new ArgumentException(
             $"Backbone '{name}' is not available in this build (available: {(Names.Count == 0 ? "none" : string.Join(", ", Names))}). " +
             "For domain transfer from your own CNN, use the lipnet-backbone-* models with --backbone <package or registry path>.");
+
+    /// <summary>
+    /// Finds (or downloads and verifies) the file a torchvision architecture's weights will come from, so that a missing
+    /// file is an error naming the file, its URL and the cache folder before any work starts. Other architectures pass.
+    /// </summary>
+    public static void LocateWeights(string name, string? weightsPath, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var spec = Backbones.Specs.FirstOrDefault(s => s.Name == name);
+        if (spec is null || string.Equals(weightsPath?.Trim(), NoWeights, StringComparison.OrdinalIgnoreCase))
+            return;
+        PretrainedWeights.Locate(spec.ImageNetWeights, weightsPath, new PretrainedWeightsOptions { Log = log });
+    }
+
+    // torchvision's weights: --weights first, then the caches, then a verified download; never silently random.
+    static IFeatureBackbone CreatePretrained(string name, BackboneRequest request)
+    {
+        var weights = !request.Pretrained ? BackboneOptions.None : request.WeightsPath ?? BackboneOptions.ImageNet;
+        var backbone = Backbones.Create(name, new BackboneOptions { Weights = weights, Lookup = new PretrainedWeightsOptions { Log = request.Log } });
+        backbone.Network.Eval();
+        return backbone;
+    }
 }

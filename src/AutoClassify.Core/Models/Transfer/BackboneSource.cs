@@ -51,11 +51,15 @@ public sealed record BackboneSource
         return Named(prefix);
     }
 
-    /// <summary>Fails now, before any work, when the backbone cannot be opened later: an unregistered architecture or a missing package.</summary>
-    public void CheckAvailable()
+    /// <summary>Fails now, before any work, when the backbone cannot be opened later: an unregistered architecture, missing weights or a missing package.</summary>
+    public void CheckAvailable(TransferOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         if (Architecture is not null)
+        {
             BackboneArchitectures.Require(Architecture);
+            BackboneArchitectures.LocateWeights(Architecture, options.WeightsPath);
+        }
         else
             LipNetBackbone.ResolvePackagePath(Package!);
     }

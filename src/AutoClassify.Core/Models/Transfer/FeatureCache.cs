@@ -40,13 +40,17 @@ public sealed class FeatureCache
     }
 
     /// <summary>
-    /// <c>$XDG_CACHE_HOME/autoclassify/features</c>, or <c>~/.cache/autoclassify/features</c>: shared by every
-    /// run of the user, so a second benchmark on the same images and backbone extracts nothing.
+    /// <c>features</c> beside the weights cache: <c>$AUTOCLASSIFY_CACHE/features</c>, else
+    /// <c>$XDG_CACHE_HOME/autoclassify/features</c>, else <c>~/.cache/autoclassify/features</c>. Shared by every run of
+    /// the user, so a second benchmark on the same images and backbone extracts nothing.
     /// </summary>
     public static string DefaultDirectory
     {
         get
         {
+            var own = Environment.GetEnvironmentVariable("AUTOCLASSIFY_CACHE");
+            if (!string.IsNullOrWhiteSpace(own))
+                return Path.Combine(own, "features");
             var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
             var root = !string.IsNullOrWhiteSpace(xdg) && Path.IsPathRooted(xdg)
                 ? xdg

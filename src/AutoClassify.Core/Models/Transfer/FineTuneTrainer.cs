@@ -58,12 +58,14 @@ public sealed class FineTuneTrainer : IModelTrainer
         var threads = Cnn.Threads > 0 ? Cnn.Threads : context.EffectiveThreads;
         var device = CnnModel.ResolveDevice(Cnn.Device);
 
+        using var gate = TorchThreads.Gate.EnterScope();
+        using var threadScope = new TorchThreads(threads);
+        // A fixed seed, so a randomly initialised backbone (--weights none) is the same network in every fold and run.
+        Torch.ManualSeed(TransferFit.BackboneInitSeed);
         var backbone = Source.Open(Transfer, context.Log);
         TransferHead? head = null;
         try
         {
-            using var gate = TorchThreads.Gate.EnterScope();
-            using var threadScope = new TorchThreads(threads);
             Torch.ManualSeed(Seeds.Derive(context.Seed, "transfer-torch"));
             backbone.Network.To(device);
             backbone.Network.SetRequiresGrad(false);

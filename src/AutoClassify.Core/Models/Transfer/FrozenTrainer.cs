@@ -87,11 +87,13 @@ public sealed class FrozenTrainer : IModelTrainer
         var device = CnnModel.ResolveDevice(Cnn.Device);
         log = context.Log;
 
+        using var gate = TorchThreads.Gate.EnterScope();
+        using var threadScope = new TorchThreads(threads);
+        // A fixed seed, so a randomly initialised backbone (--weights none) is the same network in every fold and run.
+        Torch.ManualSeed(TransferFit.BackboneInitSeed);
         var backbone = Source.Open(Transfer, context.Log);
         try
         {
-            using var gate = TorchThreads.Gate.EnterScope();
-            using var threadScope = new TorchThreads(threads);
             Torch.ManualSeed(Seeds.Derive(context.Seed, "transfer-torch"));
             backbone.Network.To(device);
             backbone.Network.Eval();
@@ -197,7 +199,10 @@ public sealed class FrozenTrainer : IModelTrainer
                     return head.Forward(features.IndexSelect(0, index));
                 },
             };
-            var result = loop.Run(context, device);
+            TransferLoopResult result;
+            // The head's operations are tiny: a second libtorch thread only adds synchronisation, which stalls on a busy machine.
+            using (new TorchThreads(1))
+                result = loop.Run(context, device);
             var summary = new TrainingSummary();
             foreach (var (name, values) in result.Curves)
                 summary.Curves[name] = values;

@@ -8,6 +8,9 @@ namespace AutoClassify.Models.Transfer;
 /// <summary>Small pieces the transfer trainers and models share.</summary>
 internal static class TransferFit
 {
+    /// <summary>libtorch's seed while a backbone is built: fixed, not per fold.</summary>
+    public const int BackboneInitSeed = 20_240_601;
+
     /// <summary>Rows of equal length as an N × dimension float tensor on <paramref name="device"/>.</summary>
     public static Tensor ToTensor(IReadOnlyList<float[]> rows, int dimension, Device device)
     {
@@ -62,7 +65,7 @@ internal static class TransferFit
     /// <summary>Fails before any work when the backbone cannot be opened or the input size does not suit it.</summary>
     public static void CheckSource(string name, BackboneSource source, TransferOptions options)
     {
-        source.CheckAvailable();
+        source.CheckAvailable(options);
         if (source.Architecture is not null && options.InputSize is { } size && !TransferOptions.ImageNetInputSizes.Contains(size))
             throw new ArgumentException($"{name}: --input-size must be one of {string.Join(", ", TransferOptions.ImageNetInputSizes)} for an ImageNet backbone, not {size}.");
     }

@@ -37,7 +37,10 @@ public sealed record TransferOptions
     /// </summary>
     public string? Backbone { get; init; }
 
-    /// <summary>Pretrained weights for an ImageNet backbone (a <c>.pth</c> or <c>.safetensors</c> file); null looks in the caches.</summary>
+    /// <summary>
+    /// Weights of an ImageNet backbone: a <c>.pth</c> or <c>.safetensors</c> file, or <c>none</c> for random initialisation;
+    /// null looks in the torch hub cache and AutoClassify's cache, then downloads (see <see cref="PretrainedWeights"/>).
+    /// </summary>
     public string? WeightsPath { get; init; }
 
     /// <summary>Input side for ImageNet backbones (224, 112 or 96; null = 224). LipNet backbones always use their package's size.</summary>
