@@ -72,9 +72,6 @@ public sealed class FrozenTrainer : IModelTrainer
     /// <summary>The feature cache this trainer reads and fills (shared by its folds).</summary>
     public FeatureCache Cache => cache;
 
-    /// <summary>Images run through a backbone by this trainer so far, over all its fits.</summary>
-    public long Extracted { get; private set; }
-
     ITrainedModel IModelTrainer.Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context) => Train(data, trainIndices, context);
 
     /// <summary>Extracts (or looks up) the training fold's features and fits the head on them.</summary>
@@ -108,7 +105,6 @@ public sealed class FrozenTrainer : IModelTrainer
             for (var d = 1; d <= draws; d++)
                 augmented[d - 1] = extractor.Extract(data, train, d, context.CancellationToken);
             var extractSeconds = extractClock.Elapsed.TotalSeconds;
-            Extracted += extractor.Extracted;
             context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
                 $"{Name}: features of {train.Length} images x {1 + draws} draw(s) from {Source} at {input.Size} px in {extractSeconds:F1} s ({extractor.Extracted} extracted); cache {cache.Describe()}"));
             context.Progress?.Report(0.5);

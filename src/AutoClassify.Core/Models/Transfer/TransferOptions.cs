@@ -74,8 +74,6 @@ public sealed record TransferOptions
     public IReadOnlyList<string> Problems()
     {
         var problems = new List<string>();
-        if (InputSize is { } size && (size < 32 || size > 1024))
-            problems.Add($"{nameof(InputSize)} must lie in [32, 1024], got {size}.");
         if (UnfreezeStages is < 0)
             problems.Add($"{nameof(UnfreezeStages)} must be 0 or more (null = all), got {UnfreezeStages}.");
         if (double.IsNaN(BackboneLearningRateFactor) || BackboneLearningRateFactor <= 0 || BackboneLearningRateFactor > 1)
