@@ -1,5 +1,6 @@
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Svm;
+using AutoClassify.Models.Transfer;
 
 namespace AutoClassify.Models;
 
@@ -30,6 +31,9 @@ public sealed class ModelSettings
 
     /// <summary>Training regime of every CNN in the run; the model name is set per entry.</summary>
     public CnnOptions Cnn { get; init; } = new();
+
+    /// <summary>Settings of the transfer models (backbone, weights, unfreezing, feature cache).</summary>
+    public TransferOptions Transfer { get; init; } = new();
 }
 
 /// <summary>The models a user can pick by name.</summary>
@@ -44,6 +48,7 @@ public static class ModelCatalog
             s => CreateSvm(s, ModelInput.FieldFeatures)),
         .. LipNet.Specs.Select(spec => new Entry(spec.Name, spec.Description, ModelInput.Images,
             settings => CnnTrainer.Create(spec.Name, settings.Cnn))),
+        .. TransferCatalog.Entries.Select(e => new Entry(e.Name, e.Description, ModelInput.Images, e.Create)),
     ];
 
     public static IReadOnlyList<string> Names { get; } = Entries.Select(e => e.Name).ToArray();
@@ -73,7 +78,7 @@ public static class ModelCatalog
         Entries.FirstOrDefault(e => e.Name == name)
         ?? throw new ArgumentException($"Unknown model '{name}'; known models: {string.Join(", ", Names)}.");
 
-    static SvmTrainer CreateSvm(ModelSettings settings, ModelInput input)
+    internal static SvmTrainer CreateSvm(ModelSettings settings, ModelInput input = ModelInput.Features)
     {
         var step = settings.Grid switch
         {

@@ -49,6 +49,8 @@ public static class PackagedModelKinds
         Register(SvmPackagedModel.FieldRegistration);
         foreach (var cnn in CnnPackagedModel.Registrations)
             Register(cnn);
+        foreach (var transfer in TransferPackagedModel.Registrations)
+            Register(transfer);
     }
 
     /// <summary>Adds or replaces a kind.</summary>
