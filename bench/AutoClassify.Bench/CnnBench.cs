@@ -142,7 +142,7 @@ internal sealed class CnnBench : IBenchSuite
         return new TrainingData { ClassNames = ["a", "b", "c"], Labels = labels, Images = images };
     }
 
-    static string? BuildNative(string repoRoot)
+    internal static string? BuildNative(string repoRoot)
     {
         var script = Path.Combine(repoRoot, "bench", "native", "build.sh");
         Console.WriteLine("  building bench/native (plain libtorch reference) ...");
@@ -169,7 +169,7 @@ internal sealed class CnnBench : IBenchSuite
     }
 
     /// <summary>Runs a reference and returns its best throughput: the fastest epoch after the first, or the printed value.</summary>
-    static double RunReference(string program, string arguments, string key = "images_per_second ")
+    internal static double RunReference(string program, string arguments, string key = "images_per_second ")
     {
         var (code, output) = Execute(program, arguments);
         var lines = output.Split('\n');

@@ -55,6 +55,9 @@ internal sealed class AutoMlCommandOptions
         var trials = parse.GetValue(maxTrials);
         if (!autoRuns && (budget is not null || trials is not null))
             throw new ArgumentException("--time-budget and --max-trials apply to AutoML: add --auto.");
+        // Untouched defaults when no search runs, so the run's settings (and a resume's fingerprint) do not depend on --folds here.
+        if (!autoRuns)
+            return new AutoMlOptions();
         var total = budget ?? (trials is null ? AutoMlOptions.Defaults.RunBudget : null);
         return new AutoMlOptions
         {

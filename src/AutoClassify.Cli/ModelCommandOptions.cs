@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
+using AutoClassify.Models.Transfer;
 
 namespace AutoClassify.Cli;
 
@@ -12,6 +13,8 @@ internal sealed class ModelCommandOptions
 {
     readonly Option<int> innerFolds = CommonOptions.InnerFolds();
     readonly Option<string> grid = CommonOptions.Grid();
+    readonly Option<int> svmTuneMax = new("--svm-tune-max") { Description = "Largest training fold the SVM grid search scores in full; larger folds are searched on a stratified sample of this size (0 = no cap). The final fit uses the whole fold.", DefaultValueFactory = _ => Models.Svm.SvmOptions.Defaults.MaxTuningItems };
+    readonly Option<int?> epochSize = new("--epoch-size") { Description = "Items drawn per CNN epoch, keeping the sampler's class shares (default: the sampler's natural size; oversampling gives classes x the largest class)." };
     readonly Option<int> epochs = new("--epochs") { Description = "Maximum epochs per fit (early stopping usually ends sooner).", DefaultValueFactory = _ => CnnOptions.Defaults.MaxEpochs };
     readonly Option<int> patience = new("--patience") { Description = "Epochs without a better validation loss before stopping.", DefaultValueFactory = _ => CnnOptions.Defaults.Patience };
     readonly Option<string> optimizer = new("--optimizer") { Description = "adam or sgd (momentum 0.9).", DefaultValueFactory = _ => "adam" };
@@ -24,7 +27,14 @@ internal sealed class ModelCommandOptions
     readonly Option<bool> classWeights = new("--class-weights") { Description = "Weight the loss inversely to class frequency." };
     readonly Option<string> augment = new("--augment") { Description = "all, none, or a list of rotate,shear,shift,zoom,hflip,vflip.", DefaultValueFactory = _ => "all" };
     readonly Option<string> inputMode = new("--input-mode") { Description = "surround (full crop), crop (object bounding box) or crop-mask.", DefaultValueFactory = _ => "surround" };
-    readonly Option<int?> inputSize = new("--input-size") { Description = "Network input size in pixels (default: the model's, 28 or 32)." };
+    readonly Option<int?> inputSize = new("--input-size") { Description = "Network input size in pixels (default: the model's: 28 or 32 for LipNets; 224 for ImageNet backbones, where 112 and 96 are also allowed; LipNet backbones keep their package's)." };
+    readonly Option<string?> backbone = new("--backbone") { Description = "Backbone of the lipnet-backbone-* models (domain transfer): a CNN package file, a registry version (models/x/v3) or a registry model folder (its champion)." };
+    readonly Option<string?> weights = new("--weights") { Description = "Weights of an ImageNet backbone: a .pth or .safetensors file, or 'none' for random initialisation (default: the torch hub cache, then AutoClassify's cache, then a verified download)." };
+    readonly Option<string> unfreeze = new("--unfreeze") { Description = "Fine-tuning: 'all' or how many of the backbone's last stages train (0 = head only).", DefaultValueFactory = _ => "all" };
+    readonly Option<double> backboneLrFactor = new("--backbone-lr-factor") { Description = "Fine-tuning: learning rate of the backbone as a fraction of the head's.", DefaultValueFactory = _ => TransferOptions.Defaults.BackboneLearningRateFactor };
+    readonly Option<int> warmupEpochs = new("--warmup-epochs") { Description = "Fine-tuning: epochs in which the head trains alone first.", DefaultValueFactory = _ => TransferOptions.Defaults.WarmupEpochs };
+    readonly Option<int> frozenAugmentDraws = new("--frozen-augment-draws") { Description = "Frozen models: augmented variants per image extracted and cached besides the plain one (0 = none).", DefaultValueFactory = _ => TransferOptions.Defaults.FrozenAugmentDraws };
+    readonly Option<string?> featureCache = new("--feature-cache") { Description = "Frozen-feature cache folder (default: ~/.cache/autoclassify/features), or 'none' to keep features in memory only." };
     readonly Option<string> device = new("--device") { Description = "cpu, or cuda when the shim is built against a CUDA libtorch.", DefaultValueFactory = _ => CnnOptions.Defaults.Device };
 
     public ModelCommandOptions()
@@ -32,11 +42,22 @@ internal sealed class ModelCommandOptions
         optimizer.AcceptOnlyFromAmong("adam", "sgd");
         sampler.AcceptOnlyFromAmong("oversample", "undersample", "none");
         inputMode.AcceptOnlyFromAmong("surround", "crop", "crop-mask");
+        unfreeze.Validators.Add(r =>
+        {
+            try
+            {
+                TransferOptions.ParseUnfreeze(r.GetValueOrDefault<string>() ?? "");
+            }
+            catch (FormatException e)
+            {
+                r.AddError(e.Message);
+            }
+        });
     }
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { innerFolds, grid, epochs, patience, optimizer, learningRate, weightDecay, labelSmoothing, batchSize, sampler, undersampleFraction, classWeights, augment, inputMode, inputSize, device })
+        foreach (var option in new Option[] { innerFolds, grid, svmTuneMax, epochSize, epochs, patience, optimizer, learningRate, weightDecay, labelSmoothing, batchSize, sampler, undersampleFraction, classWeights, augment, inputMode, inputSize, device, backbone, weights, unfreeze, backboneLrFactor, warmupEpochs, frozenAugmentDraws, featureCache })
             command.Add(option);
     }
 
@@ -45,12 +66,33 @@ internal sealed class ModelCommandOptions
     {
         InnerFolds = parse.GetValue(innerFolds),
         Grid = parse.GetValue(grid)!,
+        SvmTuneMax = parse.GetValue(svmTuneMax),
         Cnn = ReadCnn(parse, threads),
+        Transfer = ReadTransfer(parse),
     };
+
+    TransferOptions ReadTransfer(ParseResult parse)
+    {
+        var cache = parse.GetValue(featureCache);
+        var off = cache is not null && cache.Trim().Equals("none", StringComparison.OrdinalIgnoreCase);
+        return new()
+        {
+            Backbone = parse.GetValue(backbone),
+            WeightsPath = parse.GetValue(weights) is { } w && !w.Trim().Equals(BackboneArchitectures.NoWeights, StringComparison.OrdinalIgnoreCase) ? Path.GetFullPath(w) : parse.GetValue(weights),
+            InputSize = parse.GetValue(inputSize),
+            UnfreezeStages = TransferOptions.ParseUnfreeze(parse.GetValue(unfreeze)!),
+            BackboneLearningRateFactor = parse.GetValue(backboneLrFactor),
+            WarmupEpochs = parse.GetValue(warmupEpochs),
+            FrozenAugmentDraws = parse.GetValue(frozenAugmentDraws),
+            FeatureCacheDirectory = off ? null : cache,
+            DisableDiskCache = off,
+        };
+    }
 
     CnnOptions ReadCnn(ParseResult parse, int threads) => new()
     {
         MaxEpochs = parse.GetValue(epochs),
+        EpochSize = parse.GetValue(epochSize),
         Patience = parse.GetValue(patience),
         Optimizer = parse.GetValue(optimizer) == "sgd" ? CnnOptimizer.Sgd : CnnOptimizer.Adam,
         LearningRate = parse.GetValue(learningRate),

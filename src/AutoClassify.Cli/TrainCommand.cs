@@ -26,20 +26,34 @@ internal static class TrainCommand
         {
             Description = "Abstain below this top probability: one value for every class (e.g. 0.6) or class=value pairs (e.g. uncertain=0.8,unilamellar=0.5).",
         };
+        var nmPerPixel = CommonOptions.NmPerPixel(
+            "Pixel size in nm for whole-field features (svm-field): sizes in nm, density per µm². Absent: TIFF resolution tags, else pixels. Prediction reuses it.");
+        var reference = new Option<double>("--reference")
+        {
+            Description = "Share of each class held out as the model's frozen reference set when the name is new (retrain compares models on it; 0 = none).",
+            DefaultValueFactory = _ => ReferenceSet.DefaultShare,
+        };
         var modelOptions = new ModelCommandOptions();
+        var tileOptions = new TileOptions();
         var autoOptions = new AutoMlCommandOptions();
 
         var command = new Command("train", "Train a production model on all the data and store it in the model registry as the next version (the first version becomes champion).")
         {
-            dataset, model, name, registry, crop, seed, threads, validation, threshold,
+            dataset, model, name, registry, crop, seed, threads, validation, threshold, nmPerPixel, reference,
         };
         modelOptions.AddTo(command);
+        tileOptions.AddTo(command);
         autoOptions.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             var modelName = parse.GetRequiredValue(name);
             ModelRegistry.CheckName(modelName);
             var (defaultThreshold, thresholds) = ParseThresholds(parse.GetValue(threshold));
+            var tiling = tileOptions.Read(parse);
+            var models = new ModelRegistry(parse.GetValue(registry)!.FullName);
+            // The reference set is drawn once, when a name is first trained; later versions leave the same images out.
+            var existingReference = ReferenceSet.TryRead(models, modelName);
+            var isNew = !models.List().Any(m => m.Name == modelName && m.Versions.Count > 0);
             var kind = parse.GetValue(model)!.ToLowerInvariant();
             if (autoOptions.IsAuto(parse))
             {
@@ -64,12 +78,23 @@ internal static class TrainCommand
                 },
                 DefaultThreshold = defaultThreshold,
                 Thresholds = thresholds,
+                NmPerPixel = parse.GetValue(nmPerPixel),
+                Tile = tiling.Tile,
+                TileAggregation = tiling.Aggregation,
+                MapThreshold = tiling.MapThreshold,
+                Reference = existingReference,
+                ReferenceShare = existingReference is null && isNew ? parse.GetValue(reference) : 0,
                 CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
             var stdout = parse.InvocationConfiguration.Output;
             var observer = new ConsoleObserver(stdout);
             using var trained = observer.Run(() => PackageTrainer.Train(options, observer, cancellationToken));
-            var models = new ModelRegistry(parse.GetValue(registry)!.FullName);
+            if (trained.CarvedReference is { } carved)
+            {
+                carved.WriteTo(models, modelName);
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Reference set: {carved.Items.Count} images held out of training for later comparisons ({ReferenceSet.PathIn(models, modelName)})."));
+            }
             var version = models.Add(modelName, stream => trained.WriteTo(stream));
             var champion = models.PromoteIfNoChampion(modelName, version);
             var inv = CultureInfo.InvariantCulture;
@@ -84,8 +109,9 @@ internal static class TrainCommand
                 stdout.WriteLine(string.Create(inv, $"Validation ({trained.Manifest.Provenance.Facts.GetValueOrDefault("validation_items")} held-out images): ")
                     + string.Join(", ", metrics.Select(m => string.Create(inv, $"{m.Key} {m.Value.Mean:F3}"))));
             }
+            var tiled = trained.Manifest.Preprocessing.Tiling is { } t ? string.Create(inv, $" on {t.Size}-px tiles") : "";
             stdout.WriteLine(string.Create(inv,
-                $"Stored '{modelName}' version {version} ({trained.Manifest.ModelKind}, {trained.Manifest.Provenance.TrainingFiles.Count} training files) at {models.PackagePath(modelName, version)}") +
+                $"Stored '{modelName}' version {version} ({trained.Manifest.ModelKind}{tiled}, {trained.Manifest.Provenance.TrainingFiles.Count} training files) at {models.PackagePath(modelName, version)}") +
                 (champion ? "; it is the champion." : $"; the champion stays version {models.ChampionVersion(modelName)} (promote with 'autoclassify models promote {modelName} {version}')."));
             return Task.FromResult(ExitCodes.Success);
         });

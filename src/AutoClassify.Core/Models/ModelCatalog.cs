@@ -1,6 +1,7 @@
 using AutoClassify.Models.AutoMl;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Svm;
+using AutoClassify.Models.Transfer;
 using AutoClassify.Native;
 
 namespace AutoClassify.Models;
@@ -14,16 +15,11 @@ public enum ModelInput
     /// <summary>The prepared images (and masks).</summary>
     Images,
 
-    /// <summary>Both (a model search that tries feature and image models).</summary>
+    /// <summary>The whole-field particle and texture features (<see cref="TrainingData.FieldFeatures"/>).</summary>
+    FieldFeatures,
+
+    /// <summary>The handcrafted features and the images (a model search that tries feature and image models).</summary>
     FeaturesAndImages,
-}
-
-/// <summary>What a run must prepare for a <see cref="ModelInput"/>.</summary>
-public static class ModelInputExtensions
-{
-    public static bool NeedsFeatures(this ModelInput input) => input is ModelInput.Features or ModelInput.FeaturesAndImages;
-
-    public static bool NeedsImages(this ModelInput input) => input is ModelInput.Images or ModelInput.FeaturesAndImages;
 }
 
 /// <summary>Settings a user can give on the command line that shape the trainers.</summary>
@@ -35,11 +31,17 @@ public sealed record ModelSettings
     /// <summary><c>full</c> (C = 2^-5..2^15, γ = 2^-15..2^3, step 2) or <c>coarse</c> (step 4).</summary>
     public string Grid { get; init; } = "full";
 
+    /// <summary>Largest training fold the SVM's grid search scores in full (0 = no cap); see <see cref="SvmOptions.MaxTuningItems"/>.</summary>
+    public int SvmTuneMax { get; init; } = SvmOptions.Defaults.MaxTuningItems;
+
     /// <summary>Training regime of every CNN in the run; the model name is set per entry.</summary>
     public CnnOptions Cnn { get; init; } = new();
 
     /// <summary>The model search of <c>auto</c>: its time budget per fit, trial cap and search space.</summary>
     public AutoMlOptions AutoMl { get; init; } = new();
+
+    /// <summary>Settings of the transfer models (backbone, weights, unfreezing, feature cache).</summary>
+    public TransferOptions Transfer { get; init; } = new();
 }
 
 /// <summary>The models a user can pick by name.</summary>
@@ -49,10 +51,14 @@ public static class ModelCatalog
 
     static readonly Entry[] Entries =
     [
-        new("svm", "C-SVC, RBF kernel, on the handcrafted features (LIBSVM)", ModelInput.Features, s => CreateSvm(s, LibSvmKernel.Rbf)),
-        new("svm-linear", "C-SVC, linear kernel, on the handcrafted features (LIBSVM)", ModelInput.Features, s => CreateSvm(s, LibSvmKernel.Linear)),
+        new("svm", "C-SVC, RBF kernel, on the handcrafted features (LIBSVM)", ModelInput.Features, s => CreateSvm(s, ModelInput.Features)),
+        new("svm-linear", "C-SVC, linear kernel, on the handcrafted features (LIBSVM)", ModelInput.Features,
+            s => CreateSvm(s, ModelInput.Features, LibSvmKernel.Linear)),
+        new("svm-field", "C-SVC, RBF kernel, on whole-field particle statistics and GLCM/LBP texture (LIBSVM)", ModelInput.FieldFeatures,
+            s => CreateSvm(s, ModelInput.FieldFeatures)),
         .. LipNet.Specs.Select(spec => new Entry(spec.Name, spec.Description, ModelInput.Images,
             settings => CnnTrainer.Create(spec.Name, settings.Cnn))),
+        .. TransferCatalog.Entries.Select(e => new Entry(e.Name, e.Description, ModelInput.Images, e.Create)),
         new(AutoMlTrainer.ModelName, "AutoML: a time-budgeted search over the SVMs and CNNs above, nested inside each training fold",
             ModelInput.FeaturesAndImages, settings => new AutoMlTrainer(settings)),
     ];
@@ -62,6 +68,15 @@ public static class ModelCatalog
     public static string Describe(string name) => Find(name).Description;
 
     public static ModelInput InputOf(string name) => Find(name).Input;
+
+    /// <summary>The representations a run must prepare for the model: its input, or the features and the images for <c>auto</c>.</summary>
+    public static IReadOnlySet<ModelInput> InputsOf(string name)
+    {
+        var input = Find(name).Input;
+        return input == ModelInput.FeaturesAndImages
+            ? new HashSet<ModelInput> { ModelInput.Features, ModelInput.Images }
+            : new HashSet<ModelInput> { input };
+    }
 
     public static IModelTrainer Create(string name, ModelSettings? settings = null) => Find(name).Create(settings ?? new ModelSettings());
 
@@ -84,7 +99,7 @@ public static class ModelCatalog
         Entries.FirstOrDefault(e => e.Name == name)
         ?? throw new ArgumentException($"Unknown model '{name}'; known models: {string.Join(", ", Names)}.");
 
-    static SvmTrainer CreateSvm(ModelSettings settings, LibSvmKernel kernel)
+    internal static SvmTrainer CreateSvm(ModelSettings settings, ModelInput input = ModelInput.Features, LibSvmKernel kernel = LibSvmKernel.Rbf)
     {
         var step = settings.Grid switch
         {
@@ -94,8 +109,10 @@ public static class ModelCatalog
         };
         return new SvmTrainer(new SvmOptions
         {
+            Input = input,
             Kernel = kernel,
             InnerFolds = settings.InnerFolds,
+            MaxTuningItems = settings.SvmTuneMax,
             // A linear SVM with a huge C on overlapping classes runs to LIBSVM's iteration cap, so its C stops at 2^7.
             Log2CGrid = SvmOptions.Log2Range(-5, kernel == LibSvmKernel.Linear ? 7 : 15, step),
             Log2GammaGrid = SvmOptions.Log2Range(-15, 3, step),

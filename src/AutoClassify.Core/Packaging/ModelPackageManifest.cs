@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using AutoClassify.Preprocessing;
+using AutoClassify.Tiling;
 
 namespace AutoClassify.Packaging;
 
@@ -83,6 +84,17 @@ public sealed record ModelPackageManifest
             return "the manifest has no preprocessing section";
         if (Preprocessing.Crop is null || Preprocessing.Crop.Top < 0 || Preprocessing.Crop.Bottom < 0 || Preprocessing.Crop.Left < 0 || Preprocessing.Crop.Right < 0)
             return "the manifest's crop margins are missing or negative";
+        if (Preprocessing.Tiling is { } tiling)
+        {
+            if (tiling.Size < 8 || tiling.Stride < 1 || tiling.Stride > tiling.Size)
+                return string.Create(CultureInfo.InvariantCulture, $"the tiling ({tiling.Size} px every {tiling.Stride} px) is not a valid tile layout");
+            if (tiling.Aggregation is not ("mean" or "vote"))
+                return $"the tile aggregation '{tiling.Aggregation}' is unknown (expected mean or vote)";
+            if (!(tiling.MapThreshold > 0 && tiling.MapThreshold < 1))
+                return string.Create(CultureInfo.InvariantCulture, $"the map threshold {tiling.MapThreshold} is not strictly between 0 and 1");
+        }
+        if (Preprocessing.BannerMode is not ("crop" or "reflect" or "keep"))
+            return $"the manifest's banner mode '{Preprocessing.BannerMode}' is not crop, reflect or keep";
         if (Payload is null || Payload.Count == 0)
             return "the manifest lists no payload files";
         foreach (var file in Payload)
@@ -128,14 +140,76 @@ public sealed record PackagePreprocessing
     /// <summary>Where object masks come from at prediction time.</summary>
     public string Masks { get; init; } = MaskSource;
 
+    /// <summary>
+    /// What is done with a detected data banner: <c>crop</c>, <c>reflect</c> or <c>keep</c> (<see cref="AutoClassify.Preprocessing.BannerMode"/>);
+    /// packages written before this field existed were prepared with <c>crop</c>.
+    /// </summary>
+    public string BannerMode { get; init; } = "crop";
+
+    /// <summary><see cref="BannerMode"/> as the enum <see cref="ImagePreparation"/> takes.</summary>
+    public AutoClassify.Preprocessing.BannerMode BannerTreatment() => BannerDetector.ParseMode(BannerMode);
+
     /// <summary>Reserved for banner detection settings; null until that stage exists.</summary>
     public JsonObject? Banner { get; init; }
 
-    /// <summary>Reserved for tiling settings; null until that stage exists.</summary>
-    public JsonObject? Tiling { get; init; }
+    /// <summary>How a feature model computes its rows from an image; null for image models.</summary>
+    public PackageFeatureSet? FeatureSet { get; init; }
+
+    /// <summary>The tile layout and aggregation of a model trained on tiles; null when it reads whole images.</summary>
+    public PackageTiling? Tiling { get; init; }
 
     /// <summary>The mask rule of <see cref="Dataset.DatasetLoader"/>, used at prediction time too.</summary>
     public const string MaskSource = "sibling <name>.mask.png when present, else segmented";
+}
+
+/// <summary>
+/// A feature model's feature set: <c>handcrafted</c> or <c>field</c> (see <see cref="Features.FeatureSet"/>), how many
+/// features, and the pixel size its lengths are measured at (null: in pixels).
+/// </summary>
+public sealed record PackageFeatureSet
+{
+    public string Name { get; init; } = Features.FeatureSet.HandcraftedName;
+
+    public int Count { get; init; }
+
+    public double? NmPerPixel { get; init; }
+
+    /// <summary><c>nm</c> or <c>px</c>.</summary>
+    public string LengthUnit { get; init; } = "px";
+
+    public static PackageFeatureSet From(Features.FeatureSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        return new() { Name = set.Name, Count = set.Names.Count, NmPerPixel = set.NmPerPixel, LengthUnit = set.LengthUnit };
+    }
+}
+
+/// <summary>
+/// Tiling of a model trained on tiles: square tiles of <see cref="Size"/> pixels every <see cref="Stride"/> pixels,
+/// whose probabilities become an image's by <see cref="Aggregation"/> (<c>mean</c> or <c>vote</c>).
+/// </summary>
+public sealed record PackageTiling
+{
+    public int Size { get; init; }
+
+    public int Stride { get; init; }
+
+    public string Aggregation { get; init; } = "mean";
+
+    /// <summary>Probability above which the package's maps tint a position, unless prediction sets another.</summary>
+    public double MapThreshold { get; init; } = DefaultMapThreshold;
+
+    /// <summary>The map threshold when none is given.</summary>
+    public const double DefaultMapThreshold = 0.5;
+
+    public static PackageTiling From(TileSpec spec, TileAggregation aggregation, double mapThreshold = DefaultMapThreshold) =>
+        new() { Size = spec.Size, Stride = spec.Stride, Aggregation = aggregation.ToName(), MapThreshold = mapThreshold };
+
+    /// <summary>The tile layout; throws naming the bad value.</summary>
+    public TileSpec ToSpec() => new(Size, Stride);
+
+    /// <summary>The aggregation; throws naming an unknown one.</summary>
+    public TileAggregation ToAggregation() => TileAggregations.Parse(Aggregation);
 }
 
 /// <summary>Crop margins in pixels.</summary>
@@ -163,8 +237,14 @@ public sealed record PackageProvenance
     /// <summary>SHA-256 over the sorted training file list (one <c>sha256  path</c> line per file).</summary>
     public string TrainingSetSha256 { get; init; } = "";
 
-    /// <summary>Every training file (images and masks), relative to the data set root, sorted ordinally.</summary>
+    /// <summary>Every training file (images and masks), relative to its data root, sorted ordinally.</summary>
     public IReadOnlyList<TrainingFile> TrainingFiles { get; init; } = [];
+
+    /// <summary>Absolute data set folders the training files came from; <see cref="TrainingFile.Root"/> indexes them (empty in older packages).</summary>
+    public IReadOnlyList<string> DataRoots { get; init; } = [];
+
+    /// <summary>The registry's reference set that was held out of training, or null when there was none.</summary>
+    public PackageReference? Reference { get; init; }
 
     public int Seed { get; init; }
 
@@ -182,5 +262,8 @@ public sealed record PackageProvenance
     public IReadOnlyDictionary<string, string> Facts { get; init; } = new Dictionary<string, string>();
 }
 
-/// <summary>One training file and its SHA-256 (hex).</summary>
-public sealed record TrainingFile(string Path, string Sha256);
+/// <summary>One training file, its SHA-256 (hex) and the index of its folder in <see cref="PackageProvenance.DataRoots"/>.</summary>
+public sealed record TrainingFile(string Path, string Sha256, int Root = 0);
+
+/// <summary>A reference set held out of training: how many images, and the SHA-256 of its item list (<see cref="ReferenceSet.ItemsSha256"/>).</summary>
+public sealed record PackageReference(int Items, string Sha256);

@@ -6,6 +6,7 @@ using AutoClassify.Evaluation;
 using AutoClassify.Features;
 using AutoClassify.Models;
 using AutoClassify.Preprocessing;
+using AutoClassify.Tiling;
 
 namespace AutoClassify.Packaging;
 
@@ -38,8 +39,32 @@ public sealed class PackageTrainingOptions
     /// <summary>Threshold of every class not in <see cref="Thresholds"/> (0 = never abstain).</summary>
     public double DefaultThreshold { get; init; }
 
+    /// <summary>
+    /// Pixel size for whole-field features (<c>svm-field</c>); null reads the TIFF resolution tags, else the features
+    /// stay in pixels. Recorded in the manifest; prediction measures new images at the same scale.
+    /// </summary>
+    public double? NmPerPixel { get; init; }
+
+    /// <summary>Train on tiles of this layout (tiles inherit their image's label), or null to use images whole.</summary>
+    public TileSpec? Tile { get; init; }
+
+    /// <summary>How a tiled model's tile probabilities become an image's, at validation and at prediction time.</summary>
+    public TileAggregation TileAggregation { get; init; } = TileAggregation.Mean;
+
+    /// <summary>The default map threshold recorded for a tiled package (prediction may set another).</summary>
+    public double MapThreshold { get; init; } = PackageTiling.DefaultMapThreshold;
+
     /// <summary>The command line as typed, recorded in the manifest.</summary>
     public string CommandLine { get; init; } = "";
+
+    /// <summary>
+    /// Share of each class to hold out as the registry's reference set (<see cref="ReferenceSet"/>) when
+    /// <see cref="Reference"/> is null; 0 holds out nothing. <c>train</c> sets it when it creates a new name.
+    /// </summary>
+    public double ReferenceShare { get; init; }
+
+    /// <summary>An existing reference set: every image whose content it holds is left out of training.</summary>
+    public ReferenceSet? Reference { get; init; }
 
     /// <summary>Validation folds implied by <see cref="ValidationShare"/> (0 when validation is off).</summary>
     public int ValidationFolds => ValidationShare == 0 ? 0 : Math.Max(2, (int)Math.Round(1 / ValidationShare));
@@ -55,6 +80,16 @@ public sealed class PackageTrainingOptions
             throw new ArgumentException($"--threads must be zero or more, not {Threads}.");
         if (!double.IsFinite(ValidationShare) || ValidationShare < 0 || ValidationShare > 0.5)
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--validation must be in [0, 0.5], not {ValidationShare}."));
+        if (NmPerPixel is { } nm && !(nm > 0 && double.IsFinite(nm)))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--nm-per-pixel must be a positive number, not {nm}."));
+        if (Tile is { Size: 0 })
+            throw new ArgumentException("--tile is empty; build it with new TileSpec(size, stride) or TileSpec.Parse.");
+        if (!Enum.IsDefined(TileAggregation))
+            throw new ArgumentException($"--tile-aggregate value {TileAggregation} is unknown.");
+        if (!(MapThreshold > 0 && MapThreshold < 1))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--map-threshold must lie strictly between 0 and 1, not {MapThreshold}."));
+        if (!double.IsFinite(ReferenceShare) || ReferenceShare < 0 || ReferenceShare > 0.5)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--reference must be in [0, 0.5], not {ReferenceShare}."));
         CheckThreshold(DefaultThreshold, "the default threshold");
         foreach (var (name, value) in Thresholds)
             CheckThreshold(value, $"the threshold of '{name}'");
@@ -70,16 +105,20 @@ public sealed class PackageTrainingOptions
 /// <summary>A model fitted on all the data, with the manifest to package it under. Dispose it to free the model.</summary>
 public sealed class TrainedPackage : IDisposable
 {
-    internal TrainedPackage(ModelPackageManifest manifest, IPackagedModel model)
+    internal TrainedPackage(ModelPackageManifest manifest, IPackagedModel model, ReferenceSet? carvedReference = null)
     {
         Manifest = manifest;
         Model = model;
+        CarvedReference = carvedReference;
     }
 
     /// <summary>The manifest without its payload list (filled in when written).</summary>
     public ModelPackageManifest Manifest { get; }
 
     public IPackagedModel Model { get; }
+
+    /// <summary>The reference set this training drew (<see cref="PackageTrainingOptions.ReferenceShare"/>), to be stored with the registry; null when none was drawn.</summary>
+    public ReferenceSet? CarvedReference { get; }
 
     /// <summary>Writes the package to a stream (e.g. <see cref="ModelRegistry.Add(string, Action{Stream})"/>).</summary>
     public ModelPackageManifest WriteTo(Stream stream) => ModelPackage.Write(stream, Manifest, Model);
@@ -91,9 +130,9 @@ public sealed class TrainedPackage : IDisposable
 }
 
 /// <summary>
-/// Trains a production model: validates the data set, optionally scores a stratified hold-out for the
-/// manifest's metrics, refits on all the data, and records provenance (training file hashes, seed,
-/// versions, command line).
+/// Trains a production model: validates the data set, leaves out the registry's reference images, optionally
+/// scores a stratified hold-out for the manifest's metrics, refits on the rest, and records provenance
+/// (training file hashes, data folder, seed, versions, command line).
 /// </summary>
 public static class PackageTrainer
 {
@@ -120,20 +159,38 @@ public static class PackageTrainer
         }
 
         var files = HashTrainingFiles(dataset, threads, log, cancellationToken);
-        var data = Prepare(dataset, options, ModelCatalog.InputOf(options.Model), threads, log, cancellationToken);
-        var all = Enumerable.Range(0, dataset.Items.Count).ToArray();
+        var (kept, reference, carved) = HoldOutReference(dataset, files, options, log);
+        if (kept.Items.Count != dataset.Items.Count)
+        {
+            var used = kept.Items.SelectMany(i => i.MaskPath is null ? [i.RelativePath] : new[] { i.RelativePath, Relative(dataset.Root, i.MaskPath) })
+                .ToHashSet(StringComparer.Ordinal);
+            files = files.Where(f => used.Contains(f.Path)).ToList();
+            dataset = kept;
+        }
+        var input = ModelCatalog.InputOf(options.Model);
+        var (nmPerPixel, scaleSource) = BannerSummaryBuilder.ResolvePixelSize(dataset, options.NmPerPixel);
+        if (input == ModelInput.FieldFeatures)
+            log.Message($"Whole-field features: {FeatureSet.Field(nmPerPixel).Describe()}{(scaleSource is null ? "" : $", pixel size from {scaleSource}")}.");
+        var (data, tiled) = Prepare(dataset, options, ModelCatalog.InputsOf(options.Model), nmPerPixel, threads, log, cancellationToken);
+        var all = Enumerable.Range(0, data.Labels.Length).ToArray();
+        var unit = tiled is null ? "images" : "tiles";
 
         var metrics = new Dictionary<string, MetricSummary>(StringComparer.Ordinal);
         var facts = new Dictionary<string, string>(StringComparer.Ordinal);
         if (validationFolds > 0)
         {
-            var assignment = StratifiedKFold.Assign(data.Labels, validationFolds, Seeds.Derive(options.Seed, "validation-split"));
-            var (train, test) = StratifiedKFold.Split(assignment, 0);
+            // Split images, not tiles: no image lends tiles to both sides.
+            var assignment = StratifiedKFold.Assign(dataset.Labels, validationFolds, Seeds.Derive(options.Seed, "validation-split"));
+            var (trainImages, testImages) = StratifiedKFold.Split(assignment, 0);
+            var train = tiled is null ? trainImages : TilesOf(tiled, trainImages);
             log.StageStarted($"{trainer.Name}: validation fit", 1);
             using (var model = trainer.Train(data, train, Context(options, Seeds.Derive(options.Seed, trainer.Name, 1), log, cancellationToken)))
             {
-                var probabilities = model.PredictProbabilities(data, test);
-                var truth = test.Select(i => data.Labels[i]).ToArray();
+                var test = testImages;
+                var probabilities = tiled is null
+                    ? model.PredictProbabilities(data, test)
+                    : Aggregate(tiled, testImages, model.PredictProbabilities(data, TilesOf(tiled, testImages)), options.TileAggregation);
+                var truth = test.Select(i => dataset.Labels[i]).ToArray();
                 var predicted = probabilities.Select(p => ModelResultBuilder.Decide(p)).ToArray();
                 var m = ClassificationMetrics.Compute(truth, predicted, probabilities, data.ClassCount);
                 metrics["accuracy"] = new MetricSummary(m.Accuracy, null, 1);
@@ -142,14 +199,15 @@ public static class PackageTrainer
                 if (double.IsFinite(m.LogLoss))
                     metrics["log_loss"] = new MetricSummary(m.LogLoss, null, 1);
                 facts["validation_items"] = test.Length.ToString(CultureInfo.InvariantCulture);
-                facts["validation_split"] = string.Create(CultureInfo.InvariantCulture, $"stratified, fold 1 of {validationFolds}");
+                facts["validation_split"] = string.Create(CultureInfo.InvariantCulture, $"stratified, fold 1 of {validationFolds}")
+                    + (tiled is null ? "" : $", by image; tiles aggregated by {options.TileAggregation.ToName()}");
                 log.Message(string.Create(CultureInfo.InvariantCulture,
                     $"validation on {test.Length} held-out images: accuracy {m.Accuracy:F3}, macro-F1 {m.MacroF1:F3}, balanced accuracy {m.BalancedAccuracy:F3}"));
             }
             log.StepCompleted($"{trainer.Name}: validation fit");
         }
 
-        log.StageStarted($"{trainer.Name}: final fit on all {all.Length} images", 1);
+        log.StageStarted($"{trainer.Name}: final fit on all {all.Length} {unit}", 1);
         var final = trainer.Train(data, all, Context(options, Seeds.Derive(options.Seed, trainer.Name, 0), log, cancellationToken));
         IPackagedModel packaged;
         var search = PackageSearchSummary.From(final.Summary);
@@ -157,6 +215,11 @@ public static class PackageTrainer
         {
             foreach (var (key, value) in final.Summary.Facts)
                 facts[key] = value;
+            if (ModelCatalog.InputOf(options.Model) == ModelInput.Features)
+            {
+                facts["grid"] = options.ModelSettings.Grid;
+                facts["svm_tune_max"] = options.ModelSettings.SvmTuneMax.ToString(CultureInfo.InvariantCulture);
+            }
             facts["training_seconds"] = final.Summary.TrainingTime.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
             packaged = kind.Wrap(final);
         }
@@ -165,7 +228,12 @@ public static class PackageTrainer
             final.Dispose();
             throw;
         }
-        log.StepCompleted($"{trainer.Name}: final fit on all {all.Length} images");
+        log.StepCompleted($"{trainer.Name}: final fit on all {all.Length} {unit}");
+        if (tiled is not null)
+        {
+            facts["training_tiles"] = all.Length.ToString(CultureInfo.InvariantCulture);
+            facts["tile_layout"] = $"{options.Tile} px ({options.TileAggregation.ToName()} aggregation)";
+        }
 
         var thresholds = dataset.ClassNames
             .Select(c => (c, options.Thresholds.TryGetValue(c, out var t) ? t : options.DefaultThreshold))
@@ -175,13 +243,20 @@ public static class PackageTrainer
         {
             ModelKind = packaged.Kind,
             ClassNames = [.. dataset.ClassNames],
-            Preprocessing = packaged.Preprocessing with { Crop = PackageCrop.From(options.Crop) },
+            Preprocessing = packaged.Preprocessing with
+            {
+                Crop = PackageCrop.From(options.Crop),
+                BannerMode = BannerDetector.ModeName(BannerMode.Crop),
+                Tiling = options.Tile is { } tile ? PackageTiling.From(tile, options.TileAggregation, options.MapThreshold) : null,
+            },
             Metrics = metrics,
             Thresholds = thresholds,
             Provenance = new PackageProvenance
             {
                 TrainingSetSha256 = TrainingSetHash(files),
                 TrainingFiles = files,
+                DataRoots = [dataset.Root],
+                Reference = reference?.ToPackageReference(),
                 Seed = options.Seed,
                 AutoClassifyVersion = BenchmarkRunner.ToolVersion,
                 NativeVersions = BenchmarkRunner.NativeVersions(),
@@ -191,7 +266,7 @@ public static class PackageTrainer
             },
             AutoMl = search,
         };
-        return new TrainedPackage(manifest, packaged);
+        return new TrainedPackage(manifest, packaged, carved);
     }
 
     /// <summary>SHA-256 (hex) over <c>sha256  path\n</c> lines of the files sorted ordinally by path.</summary>
@@ -204,6 +279,54 @@ public static class PackageTrainer
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
+    // The data set without the reference images, the reference set in effect, and the one drawn here (if any).
+    static (LabeledDataset Kept, ReferenceSet? Reference, ReferenceSet? Carved) HoldOutReference(LabeledDataset dataset, List<TrainingFile> files,
+        PackageTrainingOptions options, IBenchmarkObserver log)
+    {
+        var sha = files.ToDictionary(f => f.Path, f => f.Sha256, StringComparer.Ordinal);
+        bool[] held;
+        ReferenceSet? carved = null;
+        var reference = options.Reference;
+        if (reference is not null)
+        {
+            var referenceShas = reference.Items.Select(i => i.Sha256).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            held = dataset.Items.Select(i => referenceShas.Contains(sha[i.RelativePath])).ToArray();
+            if (held.Any(h => h))
+                log.Message($"reference set: {held.Count(h => h)} image(s) of this data set belong to the registry's reference set and are left out of training");
+        }
+        else if (options.ReferenceShare > 0)
+        {
+            held = ReferenceSplit.Carve(dataset.Labels, options.ReferenceShare, Seeds.Derive(options.Seed, "reference-split"), Math.Max(2, options.ValidationFolds));
+            reference = carved = new ReferenceSet
+            {
+                Seed = options.Seed,
+                Share = options.ReferenceShare,
+                CreatedUtc = DateTimeOffset.UtcNow,
+                Items = [.. dataset.Items.Where((_, i) => held[i]).Select(i => new ReferenceItem(dataset.Root, i.RelativePath, sha[i.RelativePath], dataset.ClassNames[i.Label]))],
+            };
+            var perClass = dataset.ClassNames.Select((c, k) => $"{c} {dataset.Items.Where((item, i) => held[i] && item.Label == k).Count()}");
+            log.Message($"reference set: {carved.Items.Count} image(s) held out of training for later comparisons ({string.Join(", ", perClass)})");
+        }
+        else
+        {
+            return (dataset, null, null);
+        }
+        var kept = new LabeledDataset
+        {
+            Root = dataset.Root,
+            ClassNames = dataset.ClassNames,
+            Items = [.. dataset.Items.Where((_, i) => !held[i])],
+            Skipped = dataset.Skipped,
+            Warnings = dataset.Warnings,
+        };
+        var empty = dataset.ClassNames.Where((_, k) => !kept.Items.Any(i => i.Label == k)).ToList();
+        if (empty.Count > 0)
+            throw new ArgumentException($"Every image of class(es) {string.Join(", ", empty)} belongs to the reference set; add new images to train on.");
+        return (kept, reference, carved);
+    }
+
+    static string Relative(string root, string path) => Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
+
     static List<TrainingFile> HashTrainingFiles(LabeledDataset dataset, int threads, IBenchmarkObserver log, CancellationToken cancellationToken)
     {
         var paths = dataset.Items
@@ -215,20 +338,46 @@ public static class PackageTrainer
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
         Parallel.For(0, paths.Length, parallel, i =>
         {
-            var relative = Path.GetRelativePath(dataset.Root, paths[i]).Replace(Path.DirectorySeparatorChar, '/');
+            var relative = Relative(dataset.Root, paths[i]);
             files[i] = new TrainingFile(relative, ModelPackage.Sha256Hex(paths[i]));
             log.StepCompleted(stage);
         });
         return files.OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
     }
 
-    static TrainingData Prepare(LabeledDataset dataset, PackageTrainingOptions options, ModelInput input, int threads,
-        IBenchmarkObserver log, CancellationToken cancellationToken)
+    static (TrainingData Data, TiledData? Tiled) Prepare(LabeledDataset dataset, PackageTrainingOptions options, IReadOnlySet<ModelInput> inputs,
+        double? nmPerPixel, int threads, IBenchmarkObserver log, CancellationToken cancellationToken)
     {
         const string stage = "Preparing images";
         log.StageStarted(stage, dataset.Items.Count);
         var prepared = ImagePreparation.PrepareAll(dataset, options.Crop, threads, () => log.StepCompleted(stage), cancellationToken);
-        return TrainingData.FromPrepared(dataset, prepared, input.NeedsImages(), input.NeedsFeatures(), threads, cancellationToken);
+        if (options.Tile is not { } spec)
+            return (TrainingData.FromPrepared(dataset, prepared, inputs, threads, nmPerPixel, cancellationToken), null);
+
+        var tiled = TiledData.Expand(dataset, prepared, spec);
+        log.Message(string.Create(CultureInfo.InvariantCulture, $"Tiling: {tiled.TileCount} tiles of {spec} px from {tiled.ImageCount} images."));
+        var data = TrainingData.FromPrepared(tiled.Tiles, tiled.Prepared, inputs, threads, nmPerPixel, cancellationToken);
+        data.Groups = tiled.SourceImage;
+        return (data, tiled);
+    }
+
+    static int[] TilesOf(TiledData tiled, IEnumerable<int> images) =>
+        [.. images.SelectMany(i => Enumerable.Range(tiled.TilesOf(i).First, tiled.TilesOf(i).Count))];
+
+    /// <summary>Each image's probabilities from its tiles' (given in <see cref="TilesOf"/> order).</summary>
+    static double[][] Aggregate(TiledData tiled, int[] images, double[][] tileProbabilities, TileAggregation mode)
+    {
+        var result = new double[images.Length][];
+        var next = 0;
+        for (var n = 0; n < images.Length; n++)
+        {
+            var (first, count) = tiled.TilesOf(images[n]);
+            var (width, height) = tiled.ImageSizes[images[n]];
+            var rects = tiled.Rects.Skip(first).Take(count).ToList();
+            result[n] = new PredictionMap(width, height, rects, tileProbabilities[next..(next + count)]).Aggregate(mode);
+            next += count;
+        }
+        return result;
     }
 
     static TrainingContext Context(PackageTrainingOptions options, int seed, IBenchmarkObserver log, CancellationToken cancellationToken) => new()
@@ -239,7 +388,7 @@ public static class PackageTrainer
         CancellationToken = cancellationToken,
     };
 
-    sealed class SilentObserver : IBenchmarkObserver
+    internal sealed class SilentObserver : IBenchmarkObserver
     {
         public static readonly SilentObserver Instance = new();
 

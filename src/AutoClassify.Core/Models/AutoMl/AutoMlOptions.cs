@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace AutoClassify.Models.AutoMl;
 
@@ -55,7 +56,8 @@ public sealed record AutoMlOptions
     /// <summary>What is searched.</summary>
     public AutoMlSearchSpace Space { get; init; } = AutoMlSearchSpace.Default;
 
-    /// <summary>The clock the budget is measured with.</summary>
+    /// <summary>The clock the budget is measured with (not a setting of the results, so never serialised).</summary>
+    [JsonIgnore]
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     /// <summary>Sees every index list the search fits or predicts on (for tests that prove what the search reads).</summary>

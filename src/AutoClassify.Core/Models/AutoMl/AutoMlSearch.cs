@@ -411,16 +411,21 @@ internal sealed class AutoMlSearch
     ((int[] Fit, int[] Validation)[] Folds, string? Note) InnerFolds()
     {
         var labels = train.Select(i => data.Labels[i]).ToArray();
-        var groups = labels.GroupBy(l => l).OrderBy(g => g.Count()).ThenBy(g => g.Key).ToList();
-        if (groups.Count < 2)
-            throw new ArgumentException("AutoML needs at least two classes in the training fold, but it holds only " + (groups.Count == 0 ? "no items." : $"class '{data.ClassNames[groups[0].Key]}'."));
-        var smallest = groups[0].Count();
-        var name = data.ClassNames[groups[0].Key];
+        // Tiles of one image stay on one side of every inner split, as in the outer folds.
+        var tiles = data.Groups is null ? null : train.Select(i => data.Groups[i]).ToArray();
+        var unit = tiles is null ? "training item" : "training image";
+        var classes = (tiles is null ? labels : GroupedFolds.GroupLabels(labels, tiles))
+            .GroupBy(l => l).OrderBy(g => g.Count()).ThenBy(g => g.Key).ToList();
+        if (classes.Count < 2)
+            throw new ArgumentException("AutoML needs at least two classes in the training fold, but it holds only " + (classes.Count == 0 ? "no items." : $"class '{data.ClassNames[classes[0].Key]}'."));
+        var smallest = classes[0].Count();
+        var name = data.ClassNames[classes[0].Key];
         if (smallest < 2)
-            throw new ArgumentException($"Class '{name}' has a single training item; AutoML's inner validation needs at least 2 per class.");
+            throw new ArgumentException($"Class '{name}' has a single {unit}; AutoML's inner validation needs at least 2 per class.");
         var k = Math.Min(options.InnerFolds, smallest);
-        var note = k < options.InnerFolds ? $"inner folds reduced from {options.InnerFolds} to {k}: class '{name}' has only {smallest} training items" : null;
-        var assignment = StratifiedKFold.Assign(labels, k, Seeds.Derive(context.Seed, "automl-inner-cv"));
+        var note = k < options.InnerFolds ? $"inner folds reduced from {options.InnerFolds} to {k}: class '{name}' has only {smallest} {unit}s" : null;
+        var seed = Seeds.Derive(context.Seed, "automl-inner-cv");
+        var assignment = tiles is null ? StratifiedKFold.Assign(labels, k, seed) : GroupedFolds.Assign(labels, tiles, k, seed);
         var result = new (int[], int[])[k];
         for (var f = 0; f < k; f++)
         {

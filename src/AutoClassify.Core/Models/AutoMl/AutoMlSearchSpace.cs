@@ -61,13 +61,15 @@ public sealed record AutoMlSearchSpace
     public double UndersampleFraction { get; init; } = 0.5;
 
     /// <summary>
-    /// Image models, cheapest first. A transfer-learning family joins the search with one more entry here
-    /// (<see cref="AutoMlImageFamily.Optional"/> ones are used as soon as <see cref="ModelCatalog"/> knows them).
+    /// Image models in the order their first configurations are tried: frozen ImageNet features first (cheap once
+    /// cached), then the LipNets, fine-tuning last. A family joins the search with one more entry here;
+    /// <see cref="AutoMlImageFamily.Optional"/> ones are used when <see cref="ModelCatalog"/> knows them. A family whose
+    /// first trial fails (no pretrained weights on an offline machine, say) is listed with the error and dropped.
     /// </summary>
     public IReadOnlyList<AutoMlImageFamily> ImageFamilies { get; init; } =
     [
-        .. LipNet.Names.Select(name => new AutoMlImageFamily(name)),
         new("resnet18-frozen", 1e-4, 1e-2, Optional: true),
+        .. LipNet.Names.Select(name => new AutoMlImageFamily(name)),
         new("resnet18-finetune", 1e-5, 1e-3, Optional: true),
     ];
 

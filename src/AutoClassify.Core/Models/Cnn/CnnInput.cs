@@ -68,6 +68,9 @@ public sealed class CnnInputPreparer
 
     public double MarginFraction { get; }
 
+    /// <summary>Standardise each prepared image (the CNN arm's rule); off leaves the resized pixels as they are (0..1), for backbones that normalise by fixed statistics.</summary>
+    public bool StandardisePerImage { get; init; } = true;
+
     /// <summary>Prepares the given items into one buffer of <c>indices.Count × Size × Size</c> floats.</summary>
     /// <returns>The buffer and how many items had no usable mask and fell back to the whole image.</returns>
     public (float[] Pixels, int MaskFallbacks) PrepareBatch(TrainingData data, IReadOnlyList<int> indices)
@@ -153,7 +156,8 @@ public sealed class CnnInputPreparer
         }
 
         Resize(region, Size).Pixels.CopyTo(destination);
-        Standardise(destination);
+        if (StandardisePerImage)
+            Standardise(destination);
         return usedMask;
     }
 

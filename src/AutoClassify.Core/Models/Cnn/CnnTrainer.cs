@@ -42,7 +42,15 @@ public sealed class CnnTrainer : IModelTrainer
         Train(data, trainIndices, context);
 
     /// <summary>Fits a fresh network on <paramref name="trainIndices"/>; nothing else in <paramref name="data"/> is read.</summary>
-    public CnnModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context)
+    public CnnModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context) =>
+        Train(data, trainIndices, context, initialWeights: null);
+
+    /// <summary>
+    /// Fits a network that starts from <paramref name="initialWeights"/> (a state dict of the same architecture and
+    /// class count, e.g. a champion's <see cref="CnnModel.Network"/>) instead of a fresh initialisation (warm start);
+    /// null starts fresh. The weights are copied; the caller keeps ownership of its tensors.
+    /// </summary>
+    public CnnModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context, IReadOnlyDictionary<string, Tensor>? initialWeights)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(trainIndices);
@@ -68,9 +76,13 @@ public sealed class CnnTrainer : IModelTrainer
         var model = LipNet.Build(Spec, data.ClassCount, info.InputSize, Options.Dropout, Options.HiddenDropout);
         try
         {
+            if (initialWeights is not null)
+                model.LoadStateDict(initialWeights);
             model.To(device);
             model.UseChannelsLast();
             var summary = Fit(model, data, trainIndices, context, info, device, threads);
+            if (initialWeights is not null)
+                summary.Facts["warm_start"] = "true";
             summary.TrainingTime = clock.Elapsed;
             context.Progress?.Report(1);
             return new CnnModel(model, info, Options, device, threads, summary);
@@ -86,12 +98,15 @@ public sealed class CnnTrainer : IModelTrainer
         CnnModelInfo info, Device device, int threads)
     {
         var size = info.InputSize;
-        var (fit, validation) = ValidationSplit.Carve(data.Labels, trainIndices, Options.ValidationFraction, Seeds.Derive(context.Seed, "cnn-validation"));
+        var validationSeed = Seeds.Derive(context.Seed, "cnn-validation");
+        var (fit, validation) = data.Groups is null
+            ? ValidationSplit.Carve(data.Labels, trainIndices, Options.ValidationFraction, validationSeed)
+            : GroupedFolds.Carve(data.Labels, data.Groups, trainIndices, Options.ValidationFraction, validationSeed);
         var preparer = new CnnInputPreparer(Options.InputMode, size, Options.CropMargin);
         using var fitSet = PreparedSet.Create(preparer, data, fit, device);
         using var validationSet = PreparedSet.Create(preparer, data, validation, device);
 
-        var sampler = new EpochSampler(fit, data.Labels, data.ClassCount, Options.Sampler, Options.UndersampleFraction, Seeds.Derive(context.Seed, "cnn-sampler"));
+        var sampler = new EpochSampler(fit, data.Labels, data.ClassCount, Options.Sampler, Options.UndersampleFraction, Seeds.Derive(context.Seed, "cnn-sampler"), Options.EpochSize);
         var augmenter = Options.Augmentation.IsNone ? null : new AffineAugmenter(Options.Augmentation, Seeds.Derive(context.Seed, "cnn-augmentation"));
         var weights = Options.ClassWeightedLoss ? ClassWeights.InverseFrequency(data.Labels, fit, data.ClassCount) : null;
         using var weightTensor = weights is null ? null : ToDevice(Tensor.FromArray(weights.Select(w => (float)w).ToArray(), [weights.Length]), device);
@@ -169,6 +184,8 @@ public sealed class CnnTrainer : IModelTrainer
         facts["normalisation"] = CnnModelInfo.PerImageNormalisation;
         facts["mask_fallbacks"] = Format(fitSet.MaskFallbacks + validationSet.MaskFallbacks);
         facts["sampler"] = Options.Sampler.ToString().ToLowerInvariant();
+        if (Options.EpochSize is { } epochSize)
+            facts["epoch_size"] = Format(epochSize);
         if (Options.Sampler == SamplerKind.Undersample)
             facts["undersample_fraction"] = Format(Options.UndersampleFraction);
         facts["class_weighted_loss"] = Options.ClassWeightedLoss ? "true" : "false";

@@ -55,13 +55,6 @@ internal static class AutoMlTestData
         var rows = data.Features!.Rows.Select(r => (double[])r.Clone()).ToArray();
         foreach (var item in items)
             Array.Fill(rows[item], double.NaN);
-        return new TrainingData
-        {
-            ClassNames = data.ClassNames,
-            Labels = data.Labels,
-            Images = data.Images,
-            Masks = data.Masks,
-            Features = new FeatureMatrix(data.Features.Names, rows),
-        };
+        return data.WithFeatures(new FeatureMatrix(data.Features.Names, rows));
     }
 }

@@ -1,0 +1,251 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AutoClassify.Models.Cnn;
+using AutoClassify.Models.Svm;
+using AutoClassify.Reporting;
+using AutoClassify.Tensors;
+
+namespace AutoClassify.Models.Transfer;
+
+/// <summary>What a saved transfer model needs besides its weights to be rebuilt and fed the same way (<c>transfer.json</c>).</summary>
+public sealed record TransferModelInfo
+{
+    public const int CurrentFormat = 1;
+
+    public int Format { get; init; } = CurrentFormat;
+
+    /// <summary>The catalog name it was trained as, e.g. <c>lipnet-backbone-finetune</c>.</summary>
+    public required string Model { get; init; }
+
+    /// <summary>The backbone's architecture: a registered ImageNet name or a LipNet name.</summary>
+    public required string Backbone { get; init; }
+
+    /// <summary>For a LipNet backbone, how its network was built (the source task's classes, input size, dropout).</summary>
+    public CnnModelInfo? LipNetSource { get; init; }
+
+    public required IReadOnlyList<string> ClassNames { get; init; }
+
+    public required int Channels { get; init; }
+
+    public required int InputSize { get; init; }
+
+    /// <summary><c>PerImage</c> or <c>ImageNet</c>.</summary>
+    public required string Normalisation { get; init; }
+
+    /// <summary><c>surround</c>, <c>crop</c> or <c>crop-mask</c>.</summary>
+    public required string InputMode { get; init; }
+
+    public double CropMargin { get; init; } = CnnOptions.Defaults.CropMargin;
+
+    public required int FeatureDim { get; init; }
+
+    /// <summary>The input preparation these fields describe.</summary>
+    public BackboneInputSpec ToInputSpec() =>
+        new(Channels, InputSize, Enum.Parse<PixelNormalisation>(Normalisation), InputModes.Parse(InputMode), CropMargin);
+}
+
+/// <summary>
+/// A backbone with a softmax head, as the frozen and fine-tuning modes train it. A frozen model predicts through its
+/// feature extractor (and so through the feature cache); a fine-tuned one runs the images through the network.
+/// Dispose it to free the weights.
+/// </summary>
+public sealed class TransferModel : ITrainedModel
+{
+    /// <summary>File names inside a saved model's folder.</summary>
+    public const string BackboneFile = "backbone.safetensors";
+
+    public const string HeadFile = "head.safetensors";
+
+    public const string InfoFile = "transfer.json";
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.Strict,
+    };
+
+    readonly BackboneInputPreparer preparer;
+    readonly Device device;
+    readonly int threads;
+    readonly int batchSize;
+    readonly FeatureExtractor? extractor;
+
+    internal TransferModel(IFeatureBackbone backbone, TransferHead head, TransferModelInfo info, Device device, int threads, int batchSize,
+        FeatureExtractor? extractor, TrainingSummary summary)
+    {
+        Backbone = backbone;
+        Head = head;
+        Info = info;
+        this.device = device;
+        this.threads = threads;
+        this.batchSize = batchSize;
+        this.extractor = extractor;
+        Summary = summary;
+        preparer = new BackboneInputPreparer(info.ToInputSpec());
+        backbone.Network.Eval();
+        head.Eval();
+    }
+
+    public TransferModelInfo Info { get; }
+
+    public TrainingSummary Summary { get; }
+
+    /// <summary>The backbone (owned by the model).</summary>
+    public IFeatureBackbone Backbone { get; }
+
+    /// <summary>The classifier on the pooled features (owned by the model).</summary>
+    public TransferHead Head { get; }
+
+    /// <inheritdoc/>
+    public double[][] PredictProbabilities(TrainingData data, IReadOnlyList<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(indices);
+        if (data.ClassCount != Info.ClassNames.Count)
+            throw new ArgumentException($"The model knows {Info.ClassNames.Count} classes but the data has {data.ClassCount}.", nameof(data));
+        var result = new double[indices.Count][];
+        if (indices.Count == 0)
+            return result;
+        using var gate = TorchThreads.Gate.EnterScope();
+        using var threadScope = new TorchThreads(threads);
+        using var noGrad = Torch.NoGrad();
+        Backbone.Network.Eval();
+        Head.Eval();
+        var all = indices as int[] ?? [.. indices];
+        for (var start = 0; start < all.Length; start += batchSize)
+        {
+            var chunk = all.AsSpan(start, Math.Min(batchSize, all.Length - start)).ToArray();
+            using var scope = DisposeScope.Begin();
+            var logits = Head.Forward(Features(data, chunk));
+            var probabilities = logits.To(ScalarType.Float64).Softmax(1);
+            var values = (probabilities.Device == Device.Cpu ? probabilities : probabilities.To(Device.Cpu)).ToArray<double>();
+            var classes = Info.ClassNames.Count;
+            for (var i = 0; i < chunk.Length; i++)
+                result[start + i] = values.AsSpan(i * classes, classes).ToArray();
+        }
+        return result;
+    }
+
+    Tensor Features(TrainingData data, int[] items)
+    {
+        if (extractor is not null)
+        {
+            var rows = extractor.Extract(data, items);
+            return TransferFit.ToTensor(rows, Info.FeatureDim, device);
+        }
+        var (pixels, _) = preparer.PrepareGrey(data, items);
+        var grey = CnnTrainer.ToDevice(Tensor.FromArray(pixels, [items.Length, 1, Info.InputSize, Info.InputSize]), device);
+        return Backbone.Features(preparer.ToNetworkInput(grey));
+    }
+
+    /// <summary>Writes <c>backbone.safetensors</c>, <c>head.safetensors</c> and <c>transfer.json</c> into <paramref name="directory"/>.</summary>
+    public void Save(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        Directory.CreateDirectory(directory);
+        Backbone.Network.Save(Path.Combine(directory, BackboneFile), new Dictionary<string, string> { ["backbone"] = Info.Backbone });
+        Head.Save(Path.Combine(directory, HeadFile), new Dictionary<string, string> { ["model"] = Info.Model });
+        AtomicFile.WriteAllText(Path.Combine(directory, InfoFile), JsonSerializer.Serialize(Info, Json));
+    }
+
+    /// <summary>Reads a model written by <see cref="Save"/>: rebuilds the backbone's architecture and loads both state files.</summary>
+    /// <param name="directory">The folder holding the three files.</param>
+    /// <param name="threads">libtorch threads for prediction (0 = all cores).</param>
+    /// <param name="deviceName"><c>cpu</c> or <c>cuda[:N]</c>.</param>
+    public static TransferModel Load(string directory, int threads = 0, string deviceName = CnnOptions.Defaults.Device)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var infoPath = Path.Combine(directory, InfoFile);
+        foreach (var path in new[] { infoPath, Path.Combine(directory, BackboneFile), Path.Combine(directory, HeadFile) })
+        {
+            if (!File.Exists(path))
+                throw new FileNotFoundException($"{path}: a saved transfer model needs {InfoFile}, {BackboneFile} and {HeadFile}.", path);
+        }
+        TransferModelInfo info;
+        try
+        {
+            info = JsonSerializer.Deserialize<TransferModelInfo>(File.ReadAllText(infoPath), Json)
+                ?? throw new InvalidDataException($"{infoPath}: the file is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{infoPath}: not a transfer model description ({e.Message}).", e);
+        }
+        if (info.Format != TransferModelInfo.CurrentFormat)
+            throw new InvalidDataException($"{infoPath}: format {info.Format} is not the supported {TransferModelInfo.CurrentFormat}.");
+
+        var device = CnnModel.ResolveDevice(deviceName);
+        IFeatureBackbone backbone = info.LipNetSource is { } source
+            ? LipNetBackbone.Build(source)
+            : BackboneArchitectures.Require(info.Backbone).Create(new BackboneRequest { Pretrained = false });
+        TransferHead? head = null;
+        try
+        {
+            if (backbone.FeatureDim != info.FeatureDim)
+                throw new InvalidDataException($"{infoPath}: the rebuilt {info.Backbone} gives {backbone.FeatureDim} features, the file says {info.FeatureDim}.");
+            backbone.Network.Load(Path.Combine(directory, BackboneFile));
+            head = new TransferHead(info.FeatureDim, info.ClassNames.Count);
+            head.Load(Path.Combine(directory, HeadFile));
+            backbone.Network.To(device);
+            head.To(device);
+            var summary = new TrainingSummary();
+            summary.Facts["model"] = info.Model;
+            summary.Facts["loaded_from"] = directory;
+            return new TransferModel(backbone, head, info, device, threads > 0 ? threads : Environment.ProcessorCount,
+                TransferOptions.Defaults.ExtractionBatchSize, null, summary);
+        }
+        catch
+        {
+            head?.Dispose();
+            backbone.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        Head.Dispose();
+        Backbone.Dispose();
+    }
+}
+
+/// <summary>An SVM on frozen backbone features (<c>*-frozen-svm</c>): the CNN arm's features, the SVM arm's classifier.</summary>
+public sealed class FrozenSvmModel : ITrainedModel
+{
+    readonly IFeatureBackbone backbone;
+    readonly FeatureExtractor extractor;
+    readonly int threads;
+
+    internal FrozenSvmModel(IFeatureBackbone backbone, FeatureExtractor extractor, SvmModel svm, int threads)
+    {
+        this.backbone = backbone;
+        this.extractor = extractor;
+        this.threads = threads;
+        Svm = svm;
+    }
+
+    /// <summary>The fitted SVM (owned by the model).</summary>
+    public SvmModel Svm { get; }
+
+    public TrainingSummary Summary => Svm.Summary;
+
+    /// <inheritdoc/>
+    public double[][] PredictProbabilities(TrainingData data, IReadOnlyList<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(indices);
+        float[][] rows;
+        using (TorchThreads.Gate.EnterScope())
+        using (new TorchThreads(threads))
+            rows = extractor.Extract(data, indices);
+        var compact = TransferFit.FeatureData(data, indices, rows);
+        return Svm.PredictProbabilities(compact, [.. Enumerable.Range(0, indices.Count)]);
+    }
+
+    public void Dispose()
+    {
+        Svm.Dispose();
+        backbone.Dispose();
+    }
+}
