@@ -58,6 +58,11 @@ public sealed record ModelPackageManifest
 
     public required PackageProvenance Provenance { get; init; }
 
+    /// <summary>The AutoML search that chose the model (<c>train --auto</c>); absent otherwise.</summary>
+    [JsonPropertyName("automl")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public PackageSearchSummary? AutoMl { get; init; }
+
     /// <summary>The threshold of class <paramref name="classIndex"/> (0 when none is set).</summary>
     public double ThresholdOf(int classIndex) =>
         Thresholds.TryGetValue(ClassNames[classIndex], out var t) ? t : 0;

@@ -171,7 +171,7 @@ public static class PackageTrainer
         var (nmPerPixel, scaleSource) = BannerSummaryBuilder.ResolvePixelSize(dataset, options.NmPerPixel);
         if (input == ModelInput.FieldFeatures)
             log.Message($"Whole-field features: {FeatureSet.Field(nmPerPixel).Describe()}{(scaleSource is null ? "" : $", pixel size from {scaleSource}")}.");
-        var (data, tiled) = Prepare(dataset, options, input, nmPerPixel, threads, log, cancellationToken);
+        var (data, tiled) = Prepare(dataset, options, ModelCatalog.InputsOf(options.Model), nmPerPixel, threads, log, cancellationToken);
         var all = Enumerable.Range(0, data.Labels.Length).ToArray();
         var unit = tiled is null ? "images" : "tiles";
 
@@ -210,6 +210,7 @@ public static class PackageTrainer
         log.StageStarted($"{trainer.Name}: final fit on all {all.Length} {unit}", 1);
         var final = trainer.Train(data, all, Context(options, Seeds.Derive(options.Seed, trainer.Name, 0), log, cancellationToken));
         IPackagedModel packaged;
+        var search = PackageSearchSummary.From(final.Summary);
         try
         {
             foreach (var (key, value) in final.Summary.Facts)
@@ -263,6 +264,7 @@ public static class PackageTrainer
                 CreatedUtc = started,
                 Facts = facts,
             },
+            AutoMl = search,
         };
         return new TrainedPackage(manifest, packaged, carved);
     }
@@ -343,18 +345,18 @@ public static class PackageTrainer
         return files.OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
     }
 
-    static (TrainingData Data, TiledData? Tiled) Prepare(LabeledDataset dataset, PackageTrainingOptions options, ModelInput input,
+    static (TrainingData Data, TiledData? Tiled) Prepare(LabeledDataset dataset, PackageTrainingOptions options, IReadOnlySet<ModelInput> inputs,
         double? nmPerPixel, int threads, IBenchmarkObserver log, CancellationToken cancellationToken)
     {
         const string stage = "Preparing images";
         log.StageStarted(stage, dataset.Items.Count);
         var prepared = ImagePreparation.PrepareAll(dataset, options.Crop, threads, () => log.StepCompleted(stage), cancellationToken);
         if (options.Tile is not { } spec)
-            return (TrainingData.FromPrepared(dataset, prepared, [input], threads, nmPerPixel, cancellationToken), null);
+            return (TrainingData.FromPrepared(dataset, prepared, inputs, threads, nmPerPixel, cancellationToken), null);
 
         var tiled = TiledData.Expand(dataset, prepared, spec);
         log.Message(string.Create(CultureInfo.InvariantCulture, $"Tiling: {tiled.TileCount} tiles of {spec} px from {tiled.ImageCount} images."));
-        var data = TrainingData.FromPrepared(tiled.Tiles, tiled.Prepared, [input], threads, nmPerPixel, cancellationToken);
+        var data = TrainingData.FromPrepared(tiled.Tiles, tiled.Prepared, inputs, threads, nmPerPixel, cancellationToken);
         data.Groups = tiled.SourceImage;
         return (data, tiled);
     }
