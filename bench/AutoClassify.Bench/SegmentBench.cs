@@ -63,7 +63,7 @@ internal sealed class SegmentBench : IBenchSuite
     }
 
     // Disks dropped at random (overlaps allowed up to a third of the smaller radius), on a tilted background.
-    static GrayImage MakeField(int seed)
+    internal static GrayImage MakeField(int seed)
     {
         var random = new Random(seed);
         var image = new GrayImage(Width, Height);

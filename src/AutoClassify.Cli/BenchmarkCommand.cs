@@ -28,17 +28,22 @@ internal static class BenchmarkCommand
                 r.AddError("--nm-per-pixel must be a positive number.");
         });
         var threads = CommonOptions.Threads();
+        var resume = new Option<bool>("--resume") { Description = $"Continue an interrupted run in the same --out folder: reuse the folds saved in {FoldCheckpoint.DefaultFolderName}/ (refused when settings, data or version changed) and train only the rest." };
+        var extraFeatures = new Option<FileInfo>("--features") { Description = "CSV of extra per-image features (a path or file-name column, then numeric columns) added to the SVM's features; images without a row get their training fold's mean." };
         var modelOptions = new ModelCommandOptions();
+        var tileOptions = new TileOptions();
 
         var command = new Command("benchmark", "Cross-validate every model on the same stratified folds and write an HTML report, results.json and predictions.csv.")
         {
-            dataset, folds, seed, output, models, crop, banner, nmPerPixel, threads,
+            dataset, folds, seed, output, models, crop, banner, nmPerPixel, threads, resume, extraFeatures,
         };
         modelOptions.AddTo(command);
+        tileOptions.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             var datasetDir = parse.GetRequiredValue(dataset);
             var outDir = parse.GetValue(output)?.FullName ?? Path.Combine("reports", datasetDir.Name);
+            var tiling = tileOptions.Read(parse);
             var options = new BenchmarkOptions
             {
                 DatasetPath = datasetDir.FullName,
@@ -50,12 +55,29 @@ internal static class BenchmarkCommand
                 NmPerPixel = parse.GetValue(nmPerPixel),
                 Threads = parse.GetValue(threads),
                 ModelSettings = modelOptions.Read(parse, parse.GetValue(threads)),
+                Tile = tiling.Tile,
+                TileAggregation = tiling.Aggregation,
+                MapThreshold = tiling.MapThreshold,
                 CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+                CheckpointDirectory = Path.Combine(outDir, FoldCheckpoint.DefaultFolderName),
+                Resume = parse.GetValue(resume),
+                ExtraFeaturesPath = parse.GetValue(extraFeatures)?.FullName,
             };
             var stdout = parse.InvocationConfiguration.Output;
             var observer = new ConsoleObserver(stdout);
-            var result = observer.Run(() => BenchmarkRunner.Run(options, observer, cancellationToken));
+            BenchmarkResult result;
+            try
+            {
+                result = observer.Run(() => BenchmarkRunner.Run(options, observer, cancellationToken));
+            }
+            catch (OperationCanceledException) when (Directory.Exists(options.CheckpointDirectory))
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"Interrupted. Finished folds are saved in {options.CheckpointDirectory}; repeat the command with --resume to continue.");
+                throw;
+            }
             ReportWriter.WriteAll(result, outDir);
+            // results.json now holds every fold; the checkpoint only served to survive an interruption.
+            FoldCheckpoint.Delete(options.CheckpointDirectory);
             Summary.Print(stdout, result, outDir);
             return Task.FromResult(ExitCodes.Success);
         });

@@ -25,6 +25,7 @@ internal static class CliApp
         SynthCommand.Create(),
         TrainCommand.Create(),
         PredictCommand.Create(),
+        PredictCommand.CreateMap(),
         ModelsCommand.Create(),
     ];
 
@@ -55,6 +56,7 @@ internal static class CliApp
     internal static (int Code, string Message) Describe(Exception ex) => ex switch
     {
         DatasetValidationException e => (ExitCodes.BadInput, e.Message),
+        Evaluation.CheckpointMismatchException e => (ExitCodes.BadInput, "error: " + e.Message),
         ImageDecodeException e => (ExitCodes.BadInput, "error: " + e.Message),
         Packaging.InvalidModelPackageException or Packaging.ModelRegistryException => (ExitCodes.BadInput, "error: " + ex.Message),
         ArgumentException or FormatException or FileNotFoundException or DirectoryNotFoundException => (ExitCodes.BadInput, "error: " + ex.Message),

@@ -63,6 +63,17 @@ internal static class CommonOptions
         },
     };
 
+    internal static Option<double?> NmPerPixel(string description)
+    {
+        var option = new Option<double?>("--nm-per-pixel") { Description = description };
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double?>() is { } v && !(v > 0 && double.IsFinite(v)))
+                r.AddError("--nm-per-pixel must be a positive number.");
+        });
+        return option;
+    }
+
     internal static Option<int> InnerFolds()
     {
         var option = new Option<int>("--inner-folds") { Description = "Inner CV folds for the SVM's C/gamma search.", DefaultValueFactory = _ => 3 };

@@ -67,6 +67,21 @@ internal sealed class ConsoleObserver : IBenchmarkObserver
         }
     }
 
+    public void StepsResumed(string stage, int count)
+    {
+        if (count <= 0 || !trackers.TryGetValue(stage, out var tracker))
+            return;
+        tracker.Resume(count);
+        if (tasks.TryGetValue(stage, out var task))
+        {
+            // Spectre's ETA averages over increments, so restored steps leave the bar: it counts only the steps still to run.
+            task.MaxValue = Math.Max(1, tracker.TotalSteps - tracker.Done);
+            task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{stage} ({tracker.Done} resumed)"));
+            return;
+        }
+        Write(string.Create(CultureInfo.InvariantCulture, $"{stage}: {tracker.Done}/{tracker.TotalSteps} restored from the checkpoint"));
+    }
+
     public void Message(string text)
     {
         if (context is not null)

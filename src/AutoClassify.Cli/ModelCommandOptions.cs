@@ -13,6 +13,8 @@ internal sealed class ModelCommandOptions
 {
     readonly Option<int> innerFolds = CommonOptions.InnerFolds();
     readonly Option<string> grid = CommonOptions.Grid();
+    readonly Option<int> svmTuneMax = new("--svm-tune-max") { Description = "Largest training fold the SVM grid search scores in full; larger folds are searched on a stratified sample of this size (0 = no cap). The final fit uses the whole fold.", DefaultValueFactory = _ => Models.Svm.SvmOptions.Defaults.MaxTuningItems };
+    readonly Option<int?> epochSize = new("--epoch-size") { Description = "Items drawn per CNN epoch, keeping the sampler's class shares (default: the sampler's natural size; oversampling gives classes x the largest class)." };
     readonly Option<int> epochs = new("--epochs") { Description = "Maximum epochs per fit (early stopping usually ends sooner).", DefaultValueFactory = _ => CnnOptions.Defaults.MaxEpochs };
     readonly Option<int> patience = new("--patience") { Description = "Epochs without a better validation loss before stopping.", DefaultValueFactory = _ => CnnOptions.Defaults.Patience };
     readonly Option<string> optimizer = new("--optimizer") { Description = "adam or sgd (momentum 0.9).", DefaultValueFactory = _ => "adam" };
@@ -55,7 +57,7 @@ internal sealed class ModelCommandOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { innerFolds, grid, epochs, patience, optimizer, learningRate, weightDecay, labelSmoothing, batchSize, sampler, undersampleFraction, classWeights, augment, inputMode, inputSize, device, backbone, weights, unfreeze, backboneLrFactor, warmupEpochs, frozenAugmentDraws, featureCache })
+        foreach (var option in new Option[] { innerFolds, grid, svmTuneMax, epochSize, epochs, patience, optimizer, learningRate, weightDecay, labelSmoothing, batchSize, sampler, undersampleFraction, classWeights, augment, inputMode, inputSize, device, backbone, weights, unfreeze, backboneLrFactor, warmupEpochs, frozenAugmentDraws, featureCache })
             command.Add(option);
     }
 
@@ -64,6 +66,7 @@ internal sealed class ModelCommandOptions
     {
         InnerFolds = parse.GetValue(innerFolds),
         Grid = parse.GetValue(grid)!,
+        SvmTuneMax = parse.GetValue(svmTuneMax),
         Cnn = ReadCnn(parse, threads),
         Transfer = ReadTransfer(parse),
     };
@@ -89,6 +92,7 @@ internal sealed class ModelCommandOptions
     CnnOptions ReadCnn(ParseResult parse, int threads) => new()
     {
         MaxEpochs = parse.GetValue(epochs),
+        EpochSize = parse.GetValue(epochSize),
         Patience = parse.GetValue(patience),
         Optimizer = parse.GetValue(optimizer) == "sgd" ? CnnOptimizer.Sgd : CnnOptimizer.Adam,
         LearningRate = parse.GetValue(learningRate),

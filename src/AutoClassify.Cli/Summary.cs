@@ -14,6 +14,11 @@ internal static class Summary
             var a = model.Aggregate;
             output.WriteLine(string.Create(inv,
                 $"{model.Name,-10} accuracy {a.Accuracy.Mean:F3} ± {a.Accuracy.Sd:F3}   macro-F1 {a.MacroF1.Mean:F3} ± {a.MacroF1.Sd:F3}   balanced accuracy {a.BalancedAccuracy.Mean:F3} ± {a.BalancedAccuracy.Sd:F3}"));
+            if (model.TileLevel?.Aggregate is { } t)
+            {
+                output.WriteLine(string.Create(inv,
+                    $"{"  (tiles)",-10} accuracy {t.Accuracy.Mean:F3} ± {t.Accuracy.Sd:F3}   macro-F1 {t.MacroF1.Mean:F3} ± {t.MacroF1.Sd:F3}   balanced accuracy {t.BalancedAccuracy.Mean:F3} ± {t.BalancedAccuracy.Sd:F3}"));
+            }
         }
         output.WriteLine(string.Create(inv, $"Wall time {result.Settings.WallTime.TotalSeconds:F1} s. Report: {Path.GetFullPath(Path.Combine(outDir, "index.html"))}"));
     }

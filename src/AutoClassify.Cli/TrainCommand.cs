@@ -25,18 +25,23 @@ internal static class TrainCommand
         {
             Description = "Abstain below this top probability: one value for every class (e.g. 0.6) or class=value pairs (e.g. uncertain=0.8,unilamellar=0.5).",
         };
+        var nmPerPixel = CommonOptions.NmPerPixel(
+            "Pixel size in nm for whole-field features (svm-field): sizes in nm, density per µm². Absent: TIFF resolution tags, else pixels. Prediction reuses it.");
         var modelOptions = new ModelCommandOptions();
+        var tileOptions = new TileOptions();
 
         var command = new Command("train", "Train a production model on all the data and store it in the model registry as the next version (the first version becomes champion).")
         {
-            dataset, model, name, registry, crop, seed, threads, validation, threshold,
+            dataset, model, name, registry, crop, seed, threads, validation, threshold, nmPerPixel,
         };
         modelOptions.AddTo(command);
+        tileOptions.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             var modelName = parse.GetRequiredValue(name);
             ModelRegistry.CheckName(modelName);
             var (defaultThreshold, thresholds) = ParseThresholds(parse.GetValue(threshold));
+            var tiling = tileOptions.Read(parse);
             var options = new PackageTrainingOptions
             {
                 DatasetPath = parse.GetRequiredValue(dataset).FullName,
@@ -48,6 +53,10 @@ internal static class TrainCommand
                 ModelSettings = modelOptions.Read(parse, parse.GetValue(threads)),
                 DefaultThreshold = defaultThreshold,
                 Thresholds = thresholds,
+                NmPerPixel = parse.GetValue(nmPerPixel),
+                Tile = tiling.Tile,
+                TileAggregation = tiling.Aggregation,
+                MapThreshold = tiling.MapThreshold,
                 CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
             var stdout = parse.InvocationConfiguration.Output;
@@ -63,8 +72,9 @@ internal static class TrainCommand
                 stdout.WriteLine(string.Create(inv, $"Validation ({trained.Manifest.Provenance.Facts.GetValueOrDefault("validation_items")} held-out images): ")
                     + string.Join(", ", metrics.Select(m => string.Create(inv, $"{m.Key} {m.Value.Mean:F3}"))));
             }
+            var tiled = trained.Manifest.Preprocessing.Tiling is { } t ? string.Create(inv, $" on {t.Size}-px tiles") : "";
             stdout.WriteLine(string.Create(inv,
-                $"Stored '{modelName}' version {version} ({trained.Manifest.ModelKind}, {trained.Manifest.Provenance.TrainingFiles.Count} training files) at {models.PackagePath(modelName, version)}") +
+                $"Stored '{modelName}' version {version} ({trained.Manifest.ModelKind}{tiled}, {trained.Manifest.Provenance.TrainingFiles.Count} training files) at {models.PackagePath(modelName, version)}") +
                 (champion ? "; it is the champion." : $"; the champion stays version {models.ChampionVersion(modelName)} (promote with 'autoclassify models promote {modelName} {version}')."));
             return Task.FromResult(ExitCodes.Success);
         });

@@ -55,16 +55,7 @@ public static class BannerSummaryBuilder
             summary.ScaleBarPixelsMedian = scaleBars.Count % 2 == 1 ? scaleBars[mid] : (scaleBars[mid - 1] + scaleBars[mid]) / 2.0;
         }
 
-        if (nmPerPixel is { } given)
-        {
-            summary.NmPerPixel = given;
-            summary.PixelSizeSource = "--nm-per-pixel";
-        }
-        else if (dataset.Items.FirstOrDefault(IsTiff) is { } tiff && ReadPixelSize(tiff.FullPath) is { } size)
-        {
-            summary.NmPerPixel = size.NanometresX;
-            summary.PixelSizeSource = $"TIFF resolution tags of {tiff.RelativePath}";
-        }
+        (summary.NmPerPixel, summary.PixelSizeSource) = ResolvePixelSize(dataset, nmPerPixel);
 
         if (example is { } e)
         {
@@ -77,6 +68,21 @@ public static class BannerSummaryBuilder
             summary.ExampleAfterPng = Thumbnail(prepared[e].Image);
         }
         return summary;
+    }
+
+    /// <summary>
+    /// The data set's pixel size in nm and where it came from: <paramref name="nmPerPixel"/> when given
+    /// (<c>--nm-per-pixel</c>), else the resolution tags of its first TIFF, else (null, null). The banner's scale-bar
+    /// label is not read, so a banner alone never gives a pixel size.
+    /// </summary>
+    public static (double? NmPerPixel, string? Source) ResolvePixelSize(LabeledDataset dataset, double? nmPerPixel)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (nmPerPixel is { } given)
+            return (given, "--nm-per-pixel");
+        if (dataset.Items.FirstOrDefault(IsTiff) is { } tiff && ReadPixelSize(tiff.FullPath) is { } size)
+            return (size.NanometresX, $"TIFF resolution tags of {tiff.RelativePath}");
+        return (null, null);
     }
 
     // The pixels decoded fine, so a damaged tag directory only means the pixel size stays unknown.
@@ -94,7 +100,7 @@ public static class BannerSummaryBuilder
 
     static bool IsTiff(DatasetItem item) => ImageCodec.FormatFromExtension(item.FullPath) == ImageFileFormat.Tiff;
 
-    static string Thumbnail(GrayImage image)
+    internal static string Thumbnail(GrayImage image)
     {
         var width = Math.Min(ThumbnailWidth, image.Width);
         var height = Math.Max(1, (int)Math.Round((double)image.Height * width / image.Width));

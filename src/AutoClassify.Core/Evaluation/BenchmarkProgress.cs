@@ -11,6 +11,16 @@ public interface IBenchmarkObserver
 
     /// <summary>A line worth showing the user (warnings, chosen settings).</summary>
     void Message(string text);
+
+    /// <summary>
+    /// <paramref name="count"/> steps of the current stage were done by an earlier run and restored (see
+    /// <see cref="FoldCheckpoint"/>): they count as done, but took no time now, so an ETA must not average over them.
+    /// </summary>
+    void StepsResumed(string stage, int count)
+    {
+        for (var i = 0; i < count; i++)
+            StepCompleted(stage);
+    }
 }
 
 /// <summary>Counts steps of a stage and estimates the time left from the average step so far.</summary>
@@ -19,6 +29,7 @@ public sealed class EtaTracker
     readonly TimeProvider clock;
     readonly long started;
     int done;
+    int resumed;
 
     public EtaTracker(int totalSteps, TimeProvider? clock = null)
     {
@@ -35,17 +46,29 @@ public sealed class EtaTracker
     /// <summary>Records one finished step and returns the number done so far.</summary>
     public int Step() => Interlocked.Increment(ref done);
 
+    /// <summary>Records steps an earlier run finished: done, but left out of the pace.</summary>
+    public int Resume(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        Interlocked.Add(ref resumed, count);
+        return Interlocked.Add(ref done, count);
+    }
+
+    /// <summary>Steps restored from an earlier run.</summary>
+    public int Resumed => Volatile.Read(ref resumed);
+
     public TimeSpan Elapsed => clock.GetElapsedTime(started);
 
-    /// <summary>Remaining time at the average pace so far; null before the first step.</summary>
+    /// <summary>Remaining time at the average pace of the steps run so far; null before the first such step.</summary>
     public TimeSpan? Remaining
     {
         get
         {
             var n = Done;
-            if (n == 0)
+            var timed = n - Resumed;
+            if (timed <= 0)
                 return null;
-            var perStep = Elapsed.Ticks / (double)n;
+            var perStep = Elapsed.Ticks / (double)timed;
             return TimeSpan.FromTicks((long)(perStep * Math.Max(0, TotalSteps - n)));
         }
     }

@@ -22,6 +22,10 @@ public sealed class BenchmarkResult
     public List<ItemAssignment> Items { get; set; } = [];
 
     public List<ModelResult> Models { get; set; } = [];
+
+    /// <summary>How images were cut into tiles; null (and absent from results.json) when the run used whole images.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public TilingSummary? Tiling { get; set; }
 }
 
 /// <summary>What was found under the dataset root.</summary>
@@ -207,6 +211,10 @@ public sealed class ModelResult
 
     /// <summary>Out-of-fold predictions, one per item, ordered by item index.</summary>
     public List<Prediction> Predictions { get; set; } = [];
+
+    /// <summary>Tile-level figures and predictions of a tiled run (the figures above are then image-level); null otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public TileLevelResult? TileLevel { get; set; }
 }
 
 /// <summary>One fold of one model: its test-set figures and what the fit reported.</summary>

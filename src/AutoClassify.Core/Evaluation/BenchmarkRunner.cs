@@ -5,6 +5,7 @@ using AutoClassify.Features;
 using AutoClassify.Models;
 using AutoClassify.Native;
 using AutoClassify.Preprocessing;
+using AutoClassify.Tiling;
 
 namespace AutoClassify.Evaluation;
 
@@ -32,8 +33,26 @@ public sealed class BenchmarkOptions
 
     public ModelSettings ModelSettings { get; init; } = new();
 
+    /// <summary>Tiles cut from every prepared image, or null to use images whole (see <see cref="TiledData"/>).</summary>
+    public TileSpec? Tile { get; init; }
+
+    /// <summary>How the test tiles' probabilities become an image's probabilities when tiling is on.</summary>
+    public TileAggregation TileAggregation { get; init; } = TileAggregation.Mean;
+
+    /// <summary>Probability above which a prediction-map cell is tinted in its class's colour.</summary>
+    public double MapThreshold { get; init; } = 0.5;
+
     /// <summary>The command line as typed, recorded in the report.</summary>
     public string CommandLine { get; init; } = "";
+
+    /// <summary>Folder where every finished fold is saved (see <see cref="FoldCheckpoint"/>); null saves nothing.</summary>
+    public string? CheckpointDirectory { get; init; }
+
+    /// <summary>Reuse the folds saved in <see cref="CheckpointDirectory"/> by an interrupted run with the same fingerprint.</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>CSV of extra per-image features appended to the feature models' input (see <see cref="ExtraFeatureTable"/>); null for none.</summary>
+    public string? ExtraFeaturesPath { get; init; }
 
     public void Validate()
     {
@@ -48,8 +67,18 @@ public sealed class BenchmarkOptions
             throw new ArgumentException($"--banner value {Banner} is unknown.");
         if (NmPerPixel is { } nm && !(nm > 0 && double.IsFinite(nm)))
             throw new ArgumentException($"--nm-per-pixel must be a positive number, not {nm.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+        if (Tile is { Size: 0 })
+            throw new ArgumentException("--tile is empty; build it with new TileSpec(size, stride) or TileSpec.Parse.");
+        if (!Enum.IsDefined(TileAggregation))
+            throw new ArgumentException($"--tile-aggregate value {TileAggregation} is unknown.");
+        if (!(MapThreshold > 0 && MapThreshold < 1))
+            throw new ArgumentException($"--map-threshold must lie strictly between 0 and 1, not {MapThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
         foreach (var model in Models)
             ModelCatalog.InputOf(model);
+        if (ExtraFeaturesPath is not null && Tile is not null)
+            throw new ArgumentException("--features joins one row per image and cannot be combined with --tile yet; run the tiled benchmark without it.");
+        if (Resume && CheckpointDirectory is null)
+            throw new ArgumentException("--resume needs a checkpoint folder (BenchmarkOptions.CheckpointDirectory).");
     }
 }
 
@@ -59,7 +88,12 @@ public sealed class BenchmarkOptions
 /// </summary>
 public static class BenchmarkRunner
 {
-    public static BenchmarkResult Run(BenchmarkOptions options, IBenchmarkObserver? observer = null, CancellationToken cancellationToken = default)
+    public static BenchmarkResult Run(BenchmarkOptions options, IBenchmarkObserver? observer = null, CancellationToken cancellationToken = default) =>
+        Run(options, observer, ModelCatalog.Create, cancellationToken);
+
+    /// <summary>Runs with trainers made by <paramref name="createTrainer"/>; tests wrap real trainers to see what they are given.</summary>
+    internal static BenchmarkResult Run(BenchmarkOptions options, IBenchmarkObserver? observer, Func<string, ModelSettings, IModelTrainer> createTrainer,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -68,25 +102,35 @@ public static class BenchmarkRunner
         var clock = Stopwatch.StartNew();
         var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
 
-        var trainers = options.Models.Select(m => ModelCatalog.Create(m, options.ModelSettings)).ToList();
+        var trainers = options.Models.Select(m => createTrainer(m, options.ModelSettings)).ToList();
         var dataset = DatasetLoader.Load(options.DatasetPath, new DatasetOptions { Folds = options.Folds, Crop = options.Crop, Threads = threads });
         foreach (var warning in dataset.Warnings)
             observer.Message(warning.ToString());
         if (dataset.Skipped.Count > 0)
             observer.Message($"{dataset.Skipped.Count} file(s) skipped; the report lists each with its reason.");
 
-        var needsImages = options.Models.Any(m => ModelCatalog.InputOf(m) == ModelInput.Images);
-        var needsFeatures = options.Models.Any(m => ModelCatalog.InputOf(m) == ModelInput.Features);
-        var data = Prepare(dataset, options, needsImages, needsFeatures, threads, observer, out var banners, cancellationToken);
+        var extra = ExtraFeatureStep.Load(options, dataset, observer);
+        var checkpoint = options.CheckpointDirectory is { } checkpointDir
+            ? FoldCheckpoint.Open(checkpointDir, RunFingerprint.Compute(options, dataset, threads, cancellationToken), options.Resume, observer.Message)
+            : null;
+
+        var inputs = options.Models.Select(ModelCatalog.InputOf).ToHashSet();
+        var data = Prepare(dataset, options, inputs, threads, observer, out var banners, out var tiled, cancellationToken);
+        data = extra?.AppendTo(data) ?? data;
 
         var labels = dataset.Labels;
         var assignment = StratifiedKFold.Assign(labels, options.Folds, options.Seed);
+        // Tiles take their image's fold, so tiling never splits an image across training and test.
+        var fitAssignment = tiled?.TileFolds(assignment) ?? assignment;
 
         var modelResults = new List<ModelResult>();
         foreach (var trainer in trainers)
-            modelResults.Add(CrossValidate(trainer, data, assignment, options, observer, cancellationToken));
+        {
+            var result = CrossValidate(extra?.Wrap(trainer) ?? trainer, data, fitAssignment, options, observer, checkpoint, cancellationToken);
+            modelResults.Add(tiled is null ? result : TiledEvaluation.ToImageLevel(result, tiled, options.TileAggregation));
+        }
 
-        return new BenchmarkResult
+        var run = new BenchmarkResult
         {
             Dataset = Summarise(dataset, banners),
             Settings = new RunSettings
@@ -117,15 +161,21 @@ public static class BenchmarkRunner
                 Fold = assignment[i],
             }).ToList(),
             Models = modelResults,
+            Tiling = tiled is null ? null : TiledEvaluation.Summarise(tiled, options.TileAggregation, options.MapThreshold, options.Folds, options.Seed, modelResults),
         };
+        if (data.FieldFeatures is not null)
+            run.Settings.Extra["field_features"] = FeatureSet.Field(data.FieldNmPerPixel).Describe();
+        extra?.Record(run);
+        checkpoint?.Record(run);
+        return run;
     }
 
     /// <summary>The tool's informational version.</summary>
     public static string ToolVersion =>
         typeof(BenchmarkRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
-    static TrainingData Prepare(LabeledDataset dataset, BenchmarkOptions options, bool keepImages, bool extractFeatures,
-        int threads, IBenchmarkObserver observer, out BannerSummary banners, CancellationToken cancellationToken)
+    static TrainingData Prepare(LabeledDataset dataset, BenchmarkOptions options, HashSet<ModelInput> inputs,
+        int threads, IBenchmarkObserver observer, out BannerSummary banners, out TiledData? tiled, CancellationToken cancellationToken)
     {
         const string stage = "Preparing images";
         observer.StageStarted(stage, dataset.Items.Count);
@@ -134,23 +184,34 @@ public static class BenchmarkRunner
         observer.Message($"Data banners: {banners.BannersFound} of {banners.ImagesChecked} images, {banners.BannersRemoved} removed (--banner {banners.Mode}).");
         if (options.Banner == BannerMode.Keep && banners.BannersFound > 0)
             observer.Message("Warning: data banners were kept; their text (dates, sample names) can leak the labels.");
+        tiled = options.Tile is { } spec ? TiledData.Expand(dataset, prepared, spec) : null;
+        if (tiled is not null)
+            observer.Message($"Tiling: {tiled.TileCount} tiles of {tiled.Spec.Size} px (stride {tiled.Spec.Stride}) from {tiled.ImageCount} images; models learn from tiles, folds are grouped by image.");
         const string featureStage = "Extracting features";
+        var extractFeatures = inputs.Contains(ModelInput.Features) || inputs.Contains(ModelInput.FieldFeatures);
         if (extractFeatures)
             observer.StageStarted(featureStage, 1);
-        var data = TrainingData.FromPrepared(dataset, prepared, keepImages, extractFeatures, threads, cancellationToken);
+        if (inputs.Contains(ModelInput.FieldFeatures))
+            observer.Message($"Whole-field features: {FeatureSet.Field(banners.NmPerPixel).Describe()}.");
+        var data = TrainingData.FromPrepared(tiled?.Tiles ?? dataset, tiled?.Prepared ?? prepared, inputs, threads, banners.NmPerPixel, cancellationToken);
+        data.Groups = tiled?.SourceImage;
         if (extractFeatures)
             observer.StepCompleted(featureStage);
         return data;
     }
 
     static ModelResult CrossValidate(IModelTrainer trainer, TrainingData data, int[] assignment, BenchmarkOptions options,
-        IBenchmarkObserver observer, CancellationToken cancellationToken)
+        IBenchmarkObserver observer, FoldCheckpoint? checkpoint, CancellationToken cancellationToken)
     {
         var stage = $"{trainer.Name}: {options.Folds}-fold cross-validation";
         observer.StageStarted(stage, options.Folds);
         var builder = new ModelResultBuilder(trainer.Name, data.Labels, data.ClassCount);
+        var restored = checkpoint?.Restore(trainer.Name, assignment, options.Folds, builder, observer.Message) ?? new HashSet<int>();
+        observer.StepsResumed(stage, restored.Count);
         for (var fold = 0; fold < options.Folds; fold++)
         {
+            if (restored.Contains(fold))
+                continue;
             cancellationToken.ThrowIfCancellationRequested();
             var (train, test) = StratifiedKFold.Split(assignment, fold);
             var context = new TrainingContext
@@ -165,6 +226,7 @@ public static class BenchmarkRunner
             model.Summary.TrainingTime = clock.Elapsed;
             var probabilities = model.PredictProbabilities(data, test);
             builder.AddFold(fold, test, probabilities, model.Summary);
+            checkpoint?.Save(trainer.Name, fold, test, probabilities, model.Summary);
             observer.StepCompleted(stage);
         }
         return builder.Build();

@@ -15,14 +15,43 @@ public sealed class TrainingData
     /// <summary>Class index of every item.</summary>
     public required int[] Labels { get; init; }
 
+    /// <summary>The handcrafted object features (<see cref="FeatureSet.Handcrafted"/>), for <see cref="ModelInput.Features"/> models.</summary>
     public FeatureMatrix? Features { get; init; }
+
+    /// <summary>
+    /// The whole-field particle and texture features (<see cref="ParticleFeatures"/>), for <see cref="ModelInput.FieldFeatures"/>
+    /// models; measured at <see cref="FieldNmPerPixel"/>.
+    /// </summary>
+    public FeatureMatrix? FieldFeatures { get; init; }
+
+    /// <summary>The pixel size <see cref="FieldFeatures"/> were measured at; null when in pixels.</summary>
+    public double? FieldNmPerPixel { get; init; }
 
     public IReadOnlyList<GrayImage>? Images { get; init; }
 
     /// <summary>Object masks aligned with <see cref="Images"/>; null entries where none is known.</summary>
     public IReadOnlyList<BinaryMask?>? Masks { get; init; }
 
+    /// <summary>
+    /// Source group of every item (e.g. the image a tile was cut from), or null when each item stands alone.
+    /// Trainers keep a group on one side of their inner splits (grid-search folds, validation), as the outer folds do.
+    /// </summary>
+    public IReadOnlyList<int>? Groups { get; set; }
+
     public int ClassCount => ClassNames.Count;
+
+    /// <summary>A copy of this data with another handcrafted feature matrix and everything else shared.</summary>
+    public TrainingData WithFeatures(FeatureMatrix features) => new()
+    {
+        ClassNames = ClassNames,
+        Labels = Labels,
+        Features = features,
+        FieldFeatures = FieldFeatures,
+        FieldNmPerPixel = FieldNmPerPixel,
+        Images = Images,
+        Masks = Masks,
+        Groups = Groups,
+    };
 
     /// <summary>
     /// Builds the training data of a prepared data set: the images and masks when an image model needs them,
@@ -31,19 +60,63 @@ public sealed class TrainingData
     public static TrainingData FromPrepared(LabeledDataset dataset, IReadOnlyList<PreparedImage> prepared, bool withImages,
         bool withFeatures, int threads, CancellationToken cancellationToken = default)
     {
+        var inputs = new List<ModelInput>();
+        if (withImages)
+            inputs.Add(ModelInput.Images);
+        if (withFeatures)
+            inputs.Add(ModelInput.Features);
+        return FromPrepared(dataset, prepared, inputs, threads, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Builds the training data of a prepared data set with every representation that <paramref name="inputs"/> name,
+    /// and no other: images and masks, handcrafted features, whole-field features (at <paramref name="nmPerPixel"/>,
+    /// null = in pixels). Features are extracted in parallel on <paramref name="threads"/> threads (0 = all cores).
+    /// </summary>
+    public static TrainingData FromPrepared(LabeledDataset dataset, IReadOnlyList<PreparedImage> prepared, IEnumerable<ModelInput> inputs,
+        int threads, double? nmPerPixel = null, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(dataset);
+        return FromPrepared(dataset.ClassNames, dataset.Labels, prepared, inputs, threads, nmPerPixel, cancellationToken);
+    }
+
+    /// <summary>
+    /// As the data set overload, for items that are not a data set's images (e.g. the tiles of whole fields): one
+    /// label per prepared image.
+    /// </summary>
+    public static TrainingData FromPrepared(IReadOnlyList<string> classNames, int[] labels, IReadOnlyList<PreparedImage> prepared,
+        IEnumerable<ModelInput> inputs, int threads, double? nmPerPixel = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(classNames);
+        ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(prepared);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        if (labels.Length != prepared.Count)
+            throw new ArgumentException($"{labels.Length} labels for {prepared.Count} prepared images.", nameof(labels));
+        var needs = inputs.ToHashSet();
         var images = prepared.Select(p => p.Image).ToArray();
         var masks = prepared.Select(p => p.Mask).ToArray();
+        var withImages = needs.Contains(ModelInput.Images);
         return new TrainingData
         {
-            ClassNames = dataset.ClassNames,
-            Labels = dataset.Labels,
-            Features = withFeatures ? HandcraftedFeatures.ExtractAll(images, masks, threads, cancellationToken) : null,
+            ClassNames = classNames,
+            Labels = labels,
+            Features = needs.Contains(ModelInput.Features) ? FeatureSet.Handcrafted.ExtractAll(images, masks, threads, cancellationToken) : null,
+            FieldFeatures = needs.Contains(ModelInput.FieldFeatures) ? FeatureSet.Field(nmPerPixel).ExtractAll(images, masks, threads, cancellationToken) : null,
+            FieldNmPerPixel = needs.Contains(ModelInput.FieldFeatures) ? nmPerPixel : null,
             Images = withImages ? images : null,
             Masks = withImages ? masks : null,
         };
     }
+
+    /// <summary>The feature matrix a feature model with input <paramref name="input"/> reads, or null when it was not built.</summary>
+    public FeatureMatrix? FeaturesFor(ModelInput input) => input switch
+    {
+        ModelInput.Features => Features,
+        ModelInput.FieldFeatures => FieldFeatures,
+        _ => throw new ArgumentOutOfRangeException(nameof(input), input, "Only feature inputs have a feature matrix."),
+    };
 }
 
 /// <summary>The run-wide settings a trainer receives for one fit.</summary>

@@ -12,6 +12,9 @@ public enum ModelInput
 
     /// <summary>The prepared images (and masks).</summary>
     Images,
+
+    /// <summary>The whole-field particle and texture features (<see cref="TrainingData.FieldFeatures"/>).</summary>
+    FieldFeatures,
 }
 
 /// <summary>Settings a user can give on the command line that shape the trainers.</summary>
@@ -22,6 +25,9 @@ public sealed class ModelSettings
 
     /// <summary><c>full</c> (C = 2^-5..2^15, γ = 2^-15..2^3, step 2) or <c>coarse</c> (step 4).</summary>
     public string Grid { get; init; } = "full";
+
+    /// <summary>Largest training fold the SVM's grid search scores in full (0 = no cap); see <see cref="SvmOptions.MaxTuningItems"/>.</summary>
+    public int SvmTuneMax { get; init; } = SvmOptions.Defaults.MaxTuningItems;
 
     /// <summary>Training regime of every CNN in the run; the model name is set per entry.</summary>
     public CnnOptions Cnn { get; init; } = new();
@@ -37,7 +43,9 @@ public static class ModelCatalog
 
     static readonly Entry[] Entries =
     [
-        new("svm", "C-SVC, RBF kernel, on the handcrafted features (LIBSVM)", ModelInput.Features, CreateSvm),
+        new("svm", "C-SVC, RBF kernel, on the handcrafted features (LIBSVM)", ModelInput.Features, s => CreateSvm(s, ModelInput.Features)),
+        new("svm-field", "C-SVC, RBF kernel, on whole-field particle statistics and GLCM/LBP texture (LIBSVM)", ModelInput.FieldFeatures,
+            s => CreateSvm(s, ModelInput.FieldFeatures)),
         .. LipNet.Specs.Select(spec => new Entry(spec.Name, spec.Description, ModelInput.Images,
             settings => CnnTrainer.Create(spec.Name, settings.Cnn))),
         .. TransferCatalog.Entries.Select(e => new Entry(e.Name, e.Description, ModelInput.Images, e.Create)),
@@ -70,7 +78,7 @@ public static class ModelCatalog
         Entries.FirstOrDefault(e => e.Name == name)
         ?? throw new ArgumentException($"Unknown model '{name}'; known models: {string.Join(", ", Names)}.");
 
-    internal static SvmTrainer CreateSvm(ModelSettings settings)
+    internal static SvmTrainer CreateSvm(ModelSettings settings, ModelInput input)
     {
         var step = settings.Grid switch
         {
@@ -80,7 +88,9 @@ public static class ModelCatalog
         };
         return new SvmTrainer(new SvmOptions
         {
+            Input = input,
             InnerFolds = settings.InnerFolds,
+            MaxTuningItems = settings.SvmTuneMax,
             Log2CGrid = SvmOptions.Log2Range(-5, 15, step),
             Log2GammaGrid = SvmOptions.Log2Range(-15, 3, step),
         });

@@ -46,6 +46,7 @@ public static class PackagedModelKinds
     static PackagedModelKinds()
     {
         Register(SvmPackagedModel.Registration);
+        Register(SvmPackagedModel.FieldRegistration);
         foreach (var cnn in CnnPackagedModel.Registrations)
             Register(cnn);
         foreach (var transfer in TransferPackagedModel.Registrations)

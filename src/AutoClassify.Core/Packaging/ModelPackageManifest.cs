@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using AutoClassify.Preprocessing;
+using AutoClassify.Tiling;
 
 namespace AutoClassify.Packaging;
 
@@ -78,6 +79,15 @@ public sealed record ModelPackageManifest
             return "the manifest has no preprocessing section";
         if (Preprocessing.Crop is null || Preprocessing.Crop.Top < 0 || Preprocessing.Crop.Bottom < 0 || Preprocessing.Crop.Left < 0 || Preprocessing.Crop.Right < 0)
             return "the manifest's crop margins are missing or negative";
+        if (Preprocessing.Tiling is { } tiling)
+        {
+            if (tiling.Size < 8 || tiling.Stride < 1 || tiling.Stride > tiling.Size)
+                return string.Create(CultureInfo.InvariantCulture, $"the tiling ({tiling.Size} px every {tiling.Stride} px) is not a valid tile layout");
+            if (tiling.Aggregation is not ("mean" or "vote"))
+                return $"the tile aggregation '{tiling.Aggregation}' is unknown (expected mean or vote)";
+            if (!(tiling.MapThreshold > 0 && tiling.MapThreshold < 1))
+                return string.Create(CultureInfo.InvariantCulture, $"the map threshold {tiling.MapThreshold} is not strictly between 0 and 1");
+        }
         if (Payload is null || Payload.Count == 0)
             return "the manifest lists no payload files";
         foreach (var file in Payload)
@@ -126,11 +136,64 @@ public sealed record PackagePreprocessing
     /// <summary>Reserved for banner detection settings; null until that stage exists.</summary>
     public JsonObject? Banner { get; init; }
 
-    /// <summary>Reserved for tiling settings; null until that stage exists.</summary>
-    public JsonObject? Tiling { get; init; }
+    /// <summary>How a feature model computes its rows from an image; null for image models.</summary>
+    public PackageFeatureSet? FeatureSet { get; init; }
+
+    /// <summary>The tile layout and aggregation of a model trained on tiles; null when it reads whole images.</summary>
+    public PackageTiling? Tiling { get; init; }
 
     /// <summary>The mask rule of <see cref="Dataset.DatasetLoader"/>, used at prediction time too.</summary>
     public const string MaskSource = "sibling <name>.mask.png when present, else segmented";
+}
+
+/// <summary>
+/// A feature model's feature set: <c>handcrafted</c> or <c>field</c> (see <see cref="Features.FeatureSet"/>), how many
+/// features, and the pixel size its lengths are measured at (null: in pixels).
+/// </summary>
+public sealed record PackageFeatureSet
+{
+    public string Name { get; init; } = Features.FeatureSet.HandcraftedName;
+
+    public int Count { get; init; }
+
+    public double? NmPerPixel { get; init; }
+
+    /// <summary><c>nm</c> or <c>px</c>.</summary>
+    public string LengthUnit { get; init; } = "px";
+
+    public static PackageFeatureSet From(Features.FeatureSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        return new() { Name = set.Name, Count = set.Names.Count, NmPerPixel = set.NmPerPixel, LengthUnit = set.LengthUnit };
+    }
+}
+
+/// <summary>
+/// Tiling of a model trained on tiles: square tiles of <see cref="Size"/> pixels every <see cref="Stride"/> pixels,
+/// whose probabilities become an image's by <see cref="Aggregation"/> (<c>mean</c> or <c>vote</c>).
+/// </summary>
+public sealed record PackageTiling
+{
+    public int Size { get; init; }
+
+    public int Stride { get; init; }
+
+    public string Aggregation { get; init; } = "mean";
+
+    /// <summary>Probability above which the package's maps tint a position, unless prediction sets another.</summary>
+    public double MapThreshold { get; init; } = DefaultMapThreshold;
+
+    /// <summary>The map threshold when none is given.</summary>
+    public const double DefaultMapThreshold = 0.5;
+
+    public static PackageTiling From(TileSpec spec, TileAggregation aggregation, double mapThreshold = DefaultMapThreshold) =>
+        new() { Size = spec.Size, Stride = spec.Stride, Aggregation = aggregation.ToName(), MapThreshold = mapThreshold };
+
+    /// <summary>The tile layout; throws naming the bad value.</summary>
+    public TileSpec ToSpec() => new(Size, Stride);
+
+    /// <summary>The aggregation; throws naming an unknown one.</summary>
+    public TileAggregation ToAggregation() => TileAggregations.Parse(Aggregation);
 }
 
 /// <summary>Crop margins in pixels.</summary>

@@ -3,6 +3,7 @@ using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
 using AutoClassify.Preprocessing;
 using AutoClassify.Reporting;
+using AutoClassify.Tiling;
 using CsvHelper;
 
 namespace AutoClassify.Packaging;
@@ -13,7 +14,8 @@ namespace AutoClassify.Packaging;
 /// <param name="Probabilities">Class probabilities, indexed like the manifest's class names; empty on error.</param>
 /// <param name="Abstained">True when the top probability is below the predicted class's threshold.</param>
 /// <param name="Error">Why the image could not be read, or null.</param>
-public sealed record ImagePrediction(string Path, int PredictedClass, double[] Probabilities, bool Abstained, string? Error);
+/// <param name="Map">The per-tile probabilities of a tiled package, or null.</param>
+public sealed record ImagePrediction(string Path, int PredictedClass, double[] Probabilities, bool Abstained, string? Error, PredictionMap? Map = null);
 
 /// <summary>Settings of a prediction run.</summary>
 public sealed class PredictionOptions
@@ -24,8 +26,24 @@ public sealed class PredictionOptions
     /// <summary>Images decoded and predicted together; memory stays proportional to this, not to the input count.</summary>
     public int BatchSize { get; init; } = 256;
 
+    /// <summary>
+    /// Folder for the per-image maps of a tiled package (<c>&lt;name&gt;.heatmap.png</c>, <c>&lt;name&gt;.overlay.png</c>,
+    /// <c>&lt;name&gt;.tiles.csv</c>; see <see cref="PredictionMapRenderer"/>); null writes none.
+    /// </summary>
+    public string? MapsDirectory { get; init; }
+
+    /// <summary>Class whose probability the heat map shows and the overlay tints; null: the image's predicted class, and every class in the overlay.</summary>
+    public string? MapClass { get; init; }
+
+    /// <summary>Probability above which the overlay tints a position; null: the package's (<see cref="PackageTiling.MapThreshold"/>).</summary>
+    public double? MapThreshold { get; init; }
+
     public void Validate()
     {
+        if (MapThreshold is { } t && !(t > 0 && t < 1))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--map-threshold must lie strictly between 0 and 1, not {t}."));
+        if (MapsDirectory is not null && string.IsNullOrWhiteSpace(MapsDirectory))
+            throw new ArgumentException("--maps names no folder.");
         if (Threads < 0)
             throw new ArgumentException($"--threads must be zero or more, not {Threads}.");
         if (BatchSize < 1)
@@ -38,8 +56,10 @@ public sealed record PredictionRunSummary(long Total, long Failed);
 
 /// <summary>
 /// Applies a loaded package to image files in batches: decode and crop as the manifest says (with a
-/// sibling <c>&lt;name&gt;.mask.png</c> when present, as in training), predict, flag abstentions. An image
-/// that cannot be read yields a row with its error; the run goes on.
+/// sibling <c>&lt;name&gt;.mask.png</c> when present, as in training), predict, flag abstentions. A tiled package
+/// cuts each image into its tiles, predicts every tile and aggregates them into the image's probabilities (and
+/// writes the image's maps when asked). An image that cannot be read, or is smaller than a tile, yields a row
+/// with its error; the run goes on.
 /// </summary>
 public static class PackagePredictor
 {
@@ -83,6 +103,10 @@ public static class PackagePredictor
         ArgumentNullException.ThrowIfNull(files);
         options ??= new PredictionOptions();
         options.Validate();
+        if (options.MapsDirectory is not null && package.Manifest.Preprocessing.Tiling is null)
+            throw new ArgumentException($"--maps needs a package trained on tiles (train --tile); '{package.Path}' reads whole images.");
+        if (options.MapClass is { } name && !package.Manifest.ClassNames.Contains(name, StringComparer.Ordinal))
+            throw new ArgumentException($"--map-class '{name}' is not a class of the model; its classes are {string.Join(", ", package.Manifest.ClassNames)}.");
         return PredictBatches(package, files, options, cancellationToken);
     }
 
@@ -133,8 +157,10 @@ public static class PackagePredictor
         PredictionOptions options, CancellationToken cancellationToken)
     {
         var crop = package.Manifest.Preprocessing.Crop.ToMargins();
+        var tiling = package.Manifest.Preprocessing.Tiling;
         var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
+        var maps = options.MapsDirectory is null ? null : new MapWriter(options, package.Manifest.ClassNames, tiling!.MapThreshold);
         foreach (var batch in files.Chunk(options.BatchSize))
         {
             var prepared = new PreparedImage?[batch.Length];
@@ -142,7 +168,19 @@ public static class PackagePredictor
             Parallel.For(0, batch.Length, parallel, i => (prepared[i], errors[i]) = TryPrepare(batch[i], crop));
 
             var ok = Enumerable.Range(0, batch.Length).Where(i => prepared[i] is not null).ToArray();
-            var probabilities = ok.Length == 0 ? [] : package.Model.PredictProbabilities(ok.Select(i => prepared[i]!).ToArray(), threads);
+            PredictionMap?[] tileMaps;
+            double[][] probabilities;
+            if (tiling is null)
+            {
+                probabilities = ok.Length == 0 ? [] : package.Model.PredictProbabilities(ok.Select(i => prepared[i]!).ToArray(), threads);
+                tileMaps = new PredictionMap?[ok.Length];
+            }
+            else
+            {
+                (probabilities, tileMaps) = PredictTiled(package, tiling, batch, prepared, errors, threads);
+                ok = Enumerable.Range(0, batch.Length).Where(i => errors[i] is null).ToArray();
+                maps?.Write(batch, prepared, ok, tileMaps!, probabilities, parallel);
+            }
             Array.Clear(prepared);
             var next = 0;
             for (var i = 0; i < batch.Length; i++)
@@ -152,11 +190,54 @@ public static class PackagePredictor
                     yield return new ImagePrediction(batch[i], -1, [], false, error);
                     continue;
                 }
+                var map = tileMaps[next];
                 var p = probabilities[next++];
                 var top = ModelResultBuilder.Decide(p);
-                yield return new ImagePrediction(batch[i], top, p, p[top] < package.Manifest.ThresholdOf(top), null);
+                yield return new ImagePrediction(batch[i], top, p, p[top] < package.Manifest.ThresholdOf(top), null, map);
             }
         }
+    }
+
+    /// <summary>
+    /// Cuts every readable image of a batch into the package's tiles, predicts all tiles at once and aggregates
+    /// each image's; an image smaller than a tile gets an error. Returns rows for the images without error, in order.
+    /// </summary>
+    static (double[][] Probabilities, PredictionMap?[] Maps) PredictTiled(LoadedModelPackage package, PackageTiling tiling, string[] batch,
+        PreparedImage?[] prepared, string?[] errors, int threads)
+    {
+        var spec = tiling.ToSpec();
+        var aggregation = tiling.ToAggregation();
+        var rects = new List<IReadOnlyList<TileRect>>();
+        var tiles = new List<PreparedImage>();
+        for (var i = 0; i < batch.Length; i++)
+        {
+            if (prepared[i] is not { } image)
+                continue;
+            if (image.Image.Width < spec.Size || image.Image.Height < spec.Size)
+            {
+                errors[i] = string.Create(CultureInfo.InvariantCulture,
+                    $"Image '{batch[i]}' is {image.Image.Width}x{image.Image.Height} after preprocessing, smaller than the model's {spec.Size}-pixel tiles.");
+                continue;
+            }
+            var cut = PreparedTiles.Cut(image, spec);
+            rects.Add(cut.Rects);
+            tiles.AddRange(cut.Tiles);
+        }
+        if (rects.Count == 0)
+            return ([], []);
+        var tileProbabilities = package.Model.PredictProbabilities(tiles, threads);
+        var maps = new PredictionMap?[rects.Count];
+        var probabilities = new double[rects.Count][];
+        var next = 0;
+        for (var n = 0; n < rects.Count; n++)
+        {
+            var own = rects[n];
+            var map = new PredictionMap(own.Max(r => r.X + r.Size), own.Max(r => r.Y + r.Size), own, tileProbabilities[next..(next + own.Count)]);
+            next += own.Count;
+            maps[n] = map;
+            probabilities[n] = map.Aggregate(aggregation);
+        }
+        return (probabilities, maps);
     }
 
     static (PreparedImage?, string?) TryPrepare(string path, CropMargins crop)
@@ -177,6 +258,53 @@ public static class PackagePredictor
         catch (ArgumentException ex)
         {
             return (null, $"Cannot prepare image '{path}': {ex.Message}");
+        }
+    }
+
+    /// <summary>Writes each tiled image's heat map, overlay and tile CSV, under a file name unique within the run.</summary>
+    sealed class MapWriter
+    {
+        readonly string directory;
+        readonly IReadOnlyList<string> classNames;
+        readonly int? mapClass;
+        readonly double threshold;
+        readonly HashSet<string> used = new(StringComparer.OrdinalIgnoreCase);
+
+        public MapWriter(PredictionOptions options, IReadOnlyList<string> classNames, double packageThreshold)
+        {
+            directory = Path.GetFullPath(options.MapsDirectory!);
+            Directory.CreateDirectory(directory);
+            this.classNames = classNames;
+            mapClass = options.MapClass is { } name ? classNames.ToList().IndexOf(name) : null;
+            threshold = options.MapThreshold ?? packageThreshold;
+        }
+
+        public void Write(string[] batch, PreparedImage?[] prepared, int[] ok, PredictionMap?[] maps, double[][] probabilities, ParallelOptions parallel)
+        {
+            // Names are handed out in input order, so a rerun gives every image the same files.
+            var stems = ok.Select(i => Path.Combine(directory, Unique(Path.GetFileNameWithoutExtension(batch[i])))).ToArray();
+            try
+            {
+                Parallel.For(0, ok.Length, parallel, n =>
+                {
+                    var map = maps[n]!;
+                    PredictionMapRenderer.WriteHeatMap(stems[n] + ".heatmap.png", map, mapClass ?? ModelResultBuilder.Decide(probabilities[n]));
+                    PredictionMapRenderer.WriteOverlay(stems[n] + ".overlay.png", prepared[ok[n]]!.Image, map, threshold, mapClass);
+                    PredictionMapRenderer.WriteTileCsv(stems[n] + ".tiles.csv", map, classNames);
+                });
+            }
+            catch (AggregateException ex) when (ex.InnerExceptions.Count == 1)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]);
+            }
+        }
+
+        string Unique(string stem)
+        {
+            var name = stem.Length == 0 ? "image" : stem;
+            for (var n = 2; !used.Add(name); n++)
+                name = string.Create(CultureInfo.InvariantCulture, $"{stem}_{n}");
+            return name;
         }
     }
 }

@@ -6,6 +6,7 @@ using AutoClassify.Evaluation;
 using AutoClassify.Features;
 using AutoClassify.Models;
 using AutoClassify.Preprocessing;
+using AutoClassify.Tiling;
 
 namespace AutoClassify.Packaging;
 
@@ -38,6 +39,21 @@ public sealed class PackageTrainingOptions
     /// <summary>Threshold of every class not in <see cref="Thresholds"/> (0 = never abstain).</summary>
     public double DefaultThreshold { get; init; }
 
+    /// <summary>
+    /// Pixel size for whole-field features (<c>svm-field</c>); null reads the TIFF resolution tags, else the features
+    /// stay in pixels. Recorded in the manifest; prediction measures new images at the same scale.
+    /// </summary>
+    public double? NmPerPixel { get; init; }
+
+    /// <summary>Train on tiles of this layout (tiles inherit their image's label), or null to use images whole.</summary>
+    public TileSpec? Tile { get; init; }
+
+    /// <summary>How a tiled model's tile probabilities become an image's, at validation and at prediction time.</summary>
+    public TileAggregation TileAggregation { get; init; } = TileAggregation.Mean;
+
+    /// <summary>The default map threshold recorded for a tiled package (prediction may set another).</summary>
+    public double MapThreshold { get; init; } = PackageTiling.DefaultMapThreshold;
+
     /// <summary>The command line as typed, recorded in the manifest.</summary>
     public string CommandLine { get; init; } = "";
 
@@ -55,6 +71,14 @@ public sealed class PackageTrainingOptions
             throw new ArgumentException($"--threads must be zero or more, not {Threads}.");
         if (!double.IsFinite(ValidationShare) || ValidationShare < 0 || ValidationShare > 0.5)
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--validation must be in [0, 0.5], not {ValidationShare}."));
+        if (NmPerPixel is { } nm && !(nm > 0 && double.IsFinite(nm)))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--nm-per-pixel must be a positive number, not {nm}."));
+        if (Tile is { Size: 0 })
+            throw new ArgumentException("--tile is empty; build it with new TileSpec(size, stride) or TileSpec.Parse.");
+        if (!Enum.IsDefined(TileAggregation))
+            throw new ArgumentException($"--tile-aggregate value {TileAggregation} is unknown.");
+        if (!(MapThreshold > 0 && MapThreshold < 1))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--map-threshold must lie strictly between 0 and 1, not {MapThreshold}."));
         CheckThreshold(DefaultThreshold, "the default threshold");
         foreach (var (name, value) in Thresholds)
             CheckThreshold(value, $"the threshold of '{name}'");
@@ -120,20 +144,30 @@ public static class PackageTrainer
         }
 
         var files = HashTrainingFiles(dataset, threads, log, cancellationToken);
-        var data = Prepare(dataset, options, ModelCatalog.InputOf(options.Model), threads, log, cancellationToken);
-        var all = Enumerable.Range(0, dataset.Items.Count).ToArray();
+        var input = ModelCatalog.InputOf(options.Model);
+        var (nmPerPixel, scaleSource) = BannerSummaryBuilder.ResolvePixelSize(dataset, options.NmPerPixel);
+        if (input == ModelInput.FieldFeatures)
+            log.Message($"Whole-field features: {FeatureSet.Field(nmPerPixel).Describe()}{(scaleSource is null ? "" : $", pixel size from {scaleSource}")}.");
+        var (data, tiled) = Prepare(dataset, options, input, nmPerPixel, threads, log, cancellationToken);
+        var all = Enumerable.Range(0, data.Labels.Length).ToArray();
+        var unit = tiled is null ? "images" : "tiles";
 
         var metrics = new Dictionary<string, MetricSummary>(StringComparer.Ordinal);
         var facts = new Dictionary<string, string>(StringComparer.Ordinal);
         if (validationFolds > 0)
         {
-            var assignment = StratifiedKFold.Assign(data.Labels, validationFolds, Seeds.Derive(options.Seed, "validation-split"));
-            var (train, test) = StratifiedKFold.Split(assignment, 0);
+            // Split images, not tiles: no image lends tiles to both sides.
+            var assignment = StratifiedKFold.Assign(dataset.Labels, validationFolds, Seeds.Derive(options.Seed, "validation-split"));
+            var (trainImages, testImages) = StratifiedKFold.Split(assignment, 0);
+            var train = tiled is null ? trainImages : TilesOf(tiled, trainImages);
             log.StageStarted($"{trainer.Name}: validation fit", 1);
             using (var model = trainer.Train(data, train, Context(options, Seeds.Derive(options.Seed, trainer.Name, 1), log, cancellationToken)))
             {
-                var probabilities = model.PredictProbabilities(data, test);
-                var truth = test.Select(i => data.Labels[i]).ToArray();
+                var test = testImages;
+                var probabilities = tiled is null
+                    ? model.PredictProbabilities(data, test)
+                    : Aggregate(tiled, testImages, model.PredictProbabilities(data, TilesOf(tiled, testImages)), options.TileAggregation);
+                var truth = test.Select(i => dataset.Labels[i]).ToArray();
                 var predicted = probabilities.Select(p => ModelResultBuilder.Decide(p)).ToArray();
                 var m = ClassificationMetrics.Compute(truth, predicted, probabilities, data.ClassCount);
                 metrics["accuracy"] = new MetricSummary(m.Accuracy, null, 1);
@@ -142,14 +176,15 @@ public static class PackageTrainer
                 if (double.IsFinite(m.LogLoss))
                     metrics["log_loss"] = new MetricSummary(m.LogLoss, null, 1);
                 facts["validation_items"] = test.Length.ToString(CultureInfo.InvariantCulture);
-                facts["validation_split"] = string.Create(CultureInfo.InvariantCulture, $"stratified, fold 1 of {validationFolds}");
+                facts["validation_split"] = string.Create(CultureInfo.InvariantCulture, $"stratified, fold 1 of {validationFolds}")
+                    + (tiled is null ? "" : $", by image; tiles aggregated by {options.TileAggregation.ToName()}");
                 log.Message(string.Create(CultureInfo.InvariantCulture,
                     $"validation on {test.Length} held-out images: accuracy {m.Accuracy:F3}, macro-F1 {m.MacroF1:F3}, balanced accuracy {m.BalancedAccuracy:F3}"));
             }
             log.StepCompleted($"{trainer.Name}: validation fit");
         }
 
-        log.StageStarted($"{trainer.Name}: final fit on all {all.Length} images", 1);
+        log.StageStarted($"{trainer.Name}: final fit on all {all.Length} {unit}", 1);
         var final = trainer.Train(data, all, Context(options, Seeds.Derive(options.Seed, trainer.Name, 0), log, cancellationToken));
         IPackagedModel packaged;
         try
@@ -164,7 +199,12 @@ public static class PackageTrainer
             final.Dispose();
             throw;
         }
-        log.StepCompleted($"{trainer.Name}: final fit on all {all.Length} images");
+        log.StepCompleted($"{trainer.Name}: final fit on all {all.Length} {unit}");
+        if (tiled is not null)
+        {
+            facts["training_tiles"] = all.Length.ToString(CultureInfo.InvariantCulture);
+            facts["tile_layout"] = $"{options.Tile} px ({options.TileAggregation.ToName()} aggregation)";
+        }
 
         var thresholds = dataset.ClassNames
             .Select(c => (c, options.Thresholds.TryGetValue(c, out var t) ? t : options.DefaultThreshold))
@@ -174,7 +214,11 @@ public static class PackageTrainer
         {
             ModelKind = packaged.Kind,
             ClassNames = [.. dataset.ClassNames],
-            Preprocessing = packaged.Preprocessing with { Crop = PackageCrop.From(options.Crop) },
+            Preprocessing = packaged.Preprocessing with
+            {
+                Crop = PackageCrop.From(options.Crop),
+                Tiling = options.Tile is { } tile ? PackageTiling.From(tile, options.TileAggregation, options.MapThreshold) : null,
+            },
             Metrics = metrics,
             Thresholds = thresholds,
             Provenance = new PackageProvenance
@@ -220,13 +264,39 @@ public static class PackageTrainer
         return files.OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
     }
 
-    static TrainingData Prepare(LabeledDataset dataset, PackageTrainingOptions options, ModelInput input, int threads,
-        IBenchmarkObserver log, CancellationToken cancellationToken)
+    static (TrainingData Data, TiledData? Tiled) Prepare(LabeledDataset dataset, PackageTrainingOptions options, ModelInput input,
+        double? nmPerPixel, int threads, IBenchmarkObserver log, CancellationToken cancellationToken)
     {
         const string stage = "Preparing images";
         log.StageStarted(stage, dataset.Items.Count);
         var prepared = ImagePreparation.PrepareAll(dataset, options.Crop, threads, () => log.StepCompleted(stage), cancellationToken);
-        return TrainingData.FromPrepared(dataset, prepared, input == ModelInput.Images, input == ModelInput.Features, threads, cancellationToken);
+        if (options.Tile is not { } spec)
+            return (TrainingData.FromPrepared(dataset, prepared, [input], threads, nmPerPixel, cancellationToken), null);
+
+        var tiled = TiledData.Expand(dataset, prepared, spec);
+        log.Message(string.Create(CultureInfo.InvariantCulture, $"Tiling: {tiled.TileCount} tiles of {spec} px from {tiled.ImageCount} images."));
+        var data = TrainingData.FromPrepared(tiled.Tiles, tiled.Prepared, [input], threads, nmPerPixel, cancellationToken);
+        data.Groups = tiled.SourceImage;
+        return (data, tiled);
+    }
+
+    static int[] TilesOf(TiledData tiled, IEnumerable<int> images) =>
+        [.. images.SelectMany(i => Enumerable.Range(tiled.TilesOf(i).First, tiled.TilesOf(i).Count))];
+
+    /// <summary>Each image's probabilities from its tiles' (given in <see cref="TilesOf"/> order).</summary>
+    static double[][] Aggregate(TiledData tiled, int[] images, double[][] tileProbabilities, TileAggregation mode)
+    {
+        var result = new double[images.Length][];
+        var next = 0;
+        for (var n = 0; n < images.Length; n++)
+        {
+            var (first, count) = tiled.TilesOf(images[n]);
+            var (width, height) = tiled.ImageSizes[images[n]];
+            var rects = tiled.Rects.Skip(first).Take(count).ToList();
+            result[n] = new PredictionMap(width, height, rects, tileProbabilities[next..(next + count)]).Aggregate(mode);
+            next += count;
+        }
+        return result;
     }
 
     static TrainingContext Context(PackageTrainingOptions options, int seed, IBenchmarkObserver log, CancellationToken cancellationToken) => new()

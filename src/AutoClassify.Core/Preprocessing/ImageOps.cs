@@ -256,6 +256,9 @@ public static unsafe class ImageOps
             NativeShim.CheckForErrors();
             var count = NativeMethods.ContoursCount(handle);
             NativeShim.CheckForErrors();
+            // An empty array pins to a null pointer, which the copy rightly refuses: an empty set has nothing to copy.
+            if (count == 0)
+                return [];
             var total = NativeMethods.ContoursPointTotal(handle);
             NativeShim.CheckForErrors();
             var stats = new double[count * NativeMethods.ContourStatCount];

@@ -22,7 +22,7 @@ public static class HtmlReport
     }
 }
 
-internal sealed class HtmlReportRenderer(BenchmarkResult result)
+internal sealed partial class HtmlReportRenderer(BenchmarkResult result)
 {
     static readonly string[] SeriesColors = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000"];
     static readonly string[] ComparedFigures = ["F1", "TPR", "PPV", "NPV"];
@@ -40,6 +40,7 @@ internal sealed class HtmlReportRenderer(BenchmarkResult result)
         Settings();
         Data();
         Banners();
+        Tiling();
         if (_r.Models.Count > 1)
             Comparison();
         for (var i = 0; i < _r.Models.Count; i++)
@@ -57,7 +58,7 @@ internal sealed class HtmlReportRenderer(BenchmarkResult result)
         // The page must never fetch or run anything: a report is evidence, and it must render offline.
         _sb.Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n");
         _sb.Append(Inv, $"<title>AutoClassify report: {E(DatasetName())}</title>\n");
-        _sb.Append("<style>\n").Append(ReportCss.Text).Append("</style>\n</head>\n");
+        _sb.Append("<style>\n").Append(ReportCss.Text).Append(_r.Tiling is null ? "" : TilingCss).Append("</style>\n</head>\n");
     }
 
     void Title()
@@ -75,6 +76,8 @@ internal sealed class HtmlReportRenderer(BenchmarkResult result)
         _sb.Append("<li><a href=\"#settings\">Run settings</a></li><li><a href=\"#data\">Data</a></li>");
         if (_r.Dataset.Banners is not null)
             _sb.Append("<li><a href=\"#banners\">Data banners</a></li>");
+        if (_r.Tiling is not null)
+            _sb.Append("<li><a href=\"#tiling\">Tiling</a></li>");
         if (_r.Models.Count > 1)
             _sb.Append("<li><a href=\"#comparison\">Model comparison</a></li>");
         for (var i = 0; i < _r.Models.Count; i++)
@@ -282,6 +285,7 @@ internal sealed class HtmlReportRenderer(BenchmarkResult result)
         var a = model.Aggregate;
         var id = $"m{Int(index)}";
         _sb.Append(Inv, $"<section id=\"model-{Int(index)}\" class=\"model\">\n<h2>Model: {E(model.Name)}</h2>\n");
+        ImageLevelNote(model);
 
         _sb.Append(Inv, $"<h3>Overall</h3>\n<table id=\"{id}-overall\" class=\"num\"><thead><tr><th scope=\"col\" class=\"text\">Figure</th><th scope=\"col\">Mean ± SD<sup><a href=\"#note-sd\">2</a></sup></th>");
         foreach (var f in model.Folds)
@@ -293,7 +297,32 @@ internal sealed class HtmlReportRenderer(BenchmarkResult result)
         OverallRow("Log loss", "note-logloss", a.LogLoss, f => f.LogLoss);
         _sb.Append("</tbody></table>\n");
 
-        _sb.Append(Inv, $"<h3>Per class</h3>\n<table id=\"{id}-per-class\" class=\"num\"><thead><tr><th scope=\"col\" class=\"text\">Class</th><th scope=\"col\">Images</th><th scope=\"col\">Support per fold</th>");
+        _sb.Append("<h3>Per class</h3>\n");
+        PerClassTable($"{id}-per-class", a, "Images");
+
+        _sb.Append("<h3>Confusion matrices<sup><a href=\"#note-cm\">5</a></sup></h3>\n<div class=\"row\">\n");
+        ConfusionTable($"{id}-confusion-raw", "Counts summed over folds", a, normalized: false);
+        ConfusionTable($"{id}-confusion-norm", "Row-normalised, mean over folds", a, normalized: true);
+        _sb.Append("</div>\n");
+        Legend();
+
+        TileLevel(id, model);
+        Training(id, model);
+        Curves(id, model);
+        _sb.Append("</section>\n");
+
+        void OverallRow(string name, string note, MeanSd value, Func<ClassificationMetrics, double> perFold)
+        {
+            _sb.Append(Inv, $"<tr><th scope=\"row\" class=\"text\">{name}{NoteRef(note)}</th><td>{MeanSdHtml(value)}</td>");
+            foreach (var f in model.Folds)
+                _sb.Append(Inv, $"<td class=\"fold\">{Num(perFold(f.Metrics))}</td>");
+            _sb.Append("</tr>\n");
+        }
+    }
+
+    void PerClassTable(string tableId, AggregatedMetrics a, string unit)
+    {
+        _sb.Append(Inv, $"<table id=\"{tableId}\" class=\"num\"><thead><tr><th scope=\"col\" class=\"text\">Class</th><th scope=\"col\">{unit}</th><th scope=\"col\">Support per fold</th>");
         foreach (var (name, title) in new[] { ("TPR", "sensitivity, recall"), ("TNR", "specificity"), ("PPV", "precision"), ("NPV", "negative predictive value"), ("F1", "harmonic mean of PPV and TPR") })
             _sb.Append(Inv, $"<th scope=\"col\"><abbr title=\"{title}\">{name}</abbr><sup><a href=\"#note-ovr\">1</a></sup></th>");
         _sb.Append("</tr></thead><tbody>\n");
@@ -309,24 +338,6 @@ internal sealed class HtmlReportRenderer(BenchmarkResult result)
             _sb.Append("</tr>\n");
         }
         _sb.Append("</tbody></table>\n");
-
-        _sb.Append("<h3>Confusion matrices<sup><a href=\"#note-cm\">5</a></sup></h3>\n<div class=\"row\">\n");
-        ConfusionTable($"{id}-confusion-raw", "Counts summed over folds", a, normalized: false);
-        ConfusionTable($"{id}-confusion-norm", "Row-normalised, mean over folds", a, normalized: true);
-        _sb.Append("</div>\n");
-        Legend();
-
-        Training(id, model);
-        Curves(id, model);
-        _sb.Append("</section>\n");
-
-        void OverallRow(string name, string note, MeanSd value, Func<ClassificationMetrics, double> perFold)
-        {
-            _sb.Append(Inv, $"<tr><th scope=\"row\" class=\"text\">{name}{NoteRef(note)}</th><td>{MeanSdHtml(value)}</td>");
-            foreach (var f in model.Folds)
-                _sb.Append(Inv, $"<td class=\"fold\">{Num(perFold(f.Metrics))}</td>");
-            _sb.Append("</tr>\n");
-        }
     }
 
     void Training(string id, ModelResult model)
@@ -423,11 +434,11 @@ internal sealed class HtmlReportRenderer(BenchmarkResult result)
         _sb.Append("</tbody></table></figure>\n");
     }
 
-    void Legend()
+    void Legend(string label = "Cell colour: share of the true class's images (row share)")
     {
         const int steps = 10;
         const double w = 24, h = 12;
-        _sb.Append("<div class=\"legend\"><span class=\"label\">Cell colour: share of the true class's images (row share)</span>");
+        _sb.Append(Inv, $"<div class=\"legend\"><span class=\"label\">{E(label)}</span>");
         _sb.Append(Inv, $"<svg width=\"{Coord(steps * w + 20)}\" height=\"30\" viewBox=\"0 0 {Coord(steps * w + 20)} 30\" role=\"img\" aria-label=\"colour scale from 0 to 1\" xmlns=\"http://www.w3.org/2000/svg\">");
         for (var i = 0; i < steps; i++)
         {

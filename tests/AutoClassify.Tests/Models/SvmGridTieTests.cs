@@ -40,4 +40,34 @@ public class SvmGridTieTests
 
         Assert.Equal((9.0, -9.0), (best.Log2C, best.Log2Gamma));
     }
+
+    [Fact]
+    public void Should_search_large_folds_on_a_stratified_sample_that_keeps_rare_classes()
+    {
+        // Given a 5,000-item training fold at 90/9.6/0.4% and a cap of 1,000 items
+        int[] labels = [.. Enumerable.Repeat(0, 4500), .. Enumerable.Repeat(1, 480), .. Enumerable.Repeat(2, 20)];
+        var train = Enumerable.Range(0, labels.Length).Where(i => i % 7 != 0).ToArray();
+
+        var sample = SvmTrainer.TuningSample(labels, train, 1000, seed: 9, out var note);
+
+        // Then about 1,000 distinct training items are kept, each class near its share, the rare one at least 10
+        Assert.InRange(sample.Count, 995, 1010);
+        Assert.Equal(sample.Count, sample.Distinct().Count());
+        Assert.All(sample, i => Assert.Contains(i, train));
+        var perClass = Enumerable.Range(0, 3).Select(k => sample.Count(i => labels[i] == k)).ToArray();
+        Assert.InRange(perClass[0], 895, 905);
+        Assert.InRange(perClass[1], 93, 99);
+        Assert.Equal(10, perClass[2]);
+        Assert.Contains("sample of", note, StringComparison.Ordinal);
+        Assert.Equal(sample, SvmTrainer.TuningSample(labels, train, 1000, seed: 9, out _));
+    }
+
+    [Fact]
+    public void Should_search_small_folds_in_full()
+    {
+        int[] labels = [0, 0, 1, 1];
+        var train = new[] { 0, 1, 2, 3 };
+        Assert.Same(train, SvmTrainer.TuningSample(labels, train, 3000, seed: 1, out var note));
+        Assert.Null(note);
+    }
 }

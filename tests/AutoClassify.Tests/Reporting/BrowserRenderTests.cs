@@ -65,6 +65,43 @@ public class BrowserRenderTests
         Assert.True(navy > 5000, $"Expected dark blue confusion-matrix cells, found {navy} navy pixels.");
     }
 
+    [Fact]
+    public void Should_render_the_tiling_section_and_paint_the_prediction_maps_of_a_tiled_report()
+    {
+        // Given the report of a real tiled benchmark on generated fields
+        RequireChromium();
+        using var dir = new TempDirectory();
+        var result = Tiling.TiledFields.Run.Result;
+        new HtmlReportExporter().Export(result, dir.Path);
+        var uri = new Uri(dir.File(HtmlReportExporter.FileName)).AbsoluteUri;
+
+        // When Chromium builds the page and paints it
+        var dom = RunChromium(dir, "--dump-dom", uri);
+        var png = dir.File("tiled.png");
+        RunChromium(dir, $"--screenshot={png}", "--window-size=1280,9000", "--hide-scrollbars", uri);
+
+        // Then the tiling tables and one overlay and one heat map per mapped image are in the DOM
+        foreach (var id in new[] { "tiling-settings", "tiling-levels", "m0-tile-overall", "m0-tile-per-class", "m0-tile-confusion-raw" })
+            Assert.Contains($"<table id=\"{id}\"", dom, StringComparison.Ordinal);
+        var maps = result.Models[0].TileLevel!.MapItems.Count;
+        Assert.Contains("id=\"m0-maps\"", dom, StringComparison.Ordinal);
+        Assert.Equal(maps, Regex.Count(dom, "<svg class=\"map overlay\""));
+        Assert.Equal(maps, Regex.Count(dom, "<svg class=\"map heat\""));
+        // and the class tints (orange, green) cover the overlays: far more warm or green pixels than text and swatches give
+        var image = PngImage.Read(png);
+        var tinted = 0;
+        for (var y = 0; y < image.Height; y++)
+        {
+            for (var x = 0; x < image.Width; x++)
+            {
+                var (r, g, b) = image[x, y];
+                if (Math.Max(r, g) - b > 60 && g > 60)
+                    tinted++;
+            }
+        }
+        Assert.True(tinted > 50_000, $"Expected tinted prediction-map cells, found {tinted} warm or green pixels.");
+    }
+
     static void RequireChromium()
     {
         if (!File.Exists(ChromiumPath))

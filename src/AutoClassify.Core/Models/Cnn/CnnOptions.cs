@@ -68,6 +68,13 @@ public sealed record CnnOptions
 
     public int MaxEpochs { get; init; } = Defaults.MaxEpochs;
 
+    /// <summary>
+    /// Items drawn per epoch, keeping the sampler's class shares; null takes the sampler's natural size (every item
+    /// once, or with oversampling the class count times the largest class). On large, skewed sets this bounds the
+    /// cost of an epoch: early stopping then checks the validation loss more often.
+    /// </summary>
+    public int? EpochSize { get; init; }
+
     /// <summary>Epochs without a lower validation loss before training stops.</summary>
     public int Patience { get; init; } = Defaults.Patience;
 
@@ -136,6 +143,8 @@ public sealed record CnnOptions
             problems.Add($"{nameof(PredictionBatchSize)} must be at least 1, got {PredictionBatchSize}.");
         if (MaxEpochs < 1)
             problems.Add($"{nameof(MaxEpochs)} must be at least 1, got {MaxEpochs}.");
+        if (EpochSize is { } epochSize && epochSize < 1)
+            problems.Add($"{nameof(EpochSize)} must be at least 1 when given, got {epochSize}.");
         if (Patience < 1)
             problems.Add($"{nameof(Patience)} must be at least 1, got {Patience}.");
         if (Threads < 0)

@@ -86,12 +86,15 @@ public sealed class CnnTrainer : IModelTrainer
         CnnModelInfo info, Device device, int threads)
     {
         var size = info.InputSize;
-        var (fit, validation) = ValidationSplit.Carve(data.Labels, trainIndices, Options.ValidationFraction, Seeds.Derive(context.Seed, "cnn-validation"));
+        var validationSeed = Seeds.Derive(context.Seed, "cnn-validation");
+        var (fit, validation) = data.Groups is null
+            ? ValidationSplit.Carve(data.Labels, trainIndices, Options.ValidationFraction, validationSeed)
+            : GroupedFolds.Carve(data.Labels, data.Groups, trainIndices, Options.ValidationFraction, validationSeed);
         var preparer = new CnnInputPreparer(Options.InputMode, size, Options.CropMargin);
         using var fitSet = PreparedSet.Create(preparer, data, fit, device);
         using var validationSet = PreparedSet.Create(preparer, data, validation, device);
 
-        var sampler = new EpochSampler(fit, data.Labels, data.ClassCount, Options.Sampler, Options.UndersampleFraction, Seeds.Derive(context.Seed, "cnn-sampler"));
+        var sampler = new EpochSampler(fit, data.Labels, data.ClassCount, Options.Sampler, Options.UndersampleFraction, Seeds.Derive(context.Seed, "cnn-sampler"), Options.EpochSize);
         var augmenter = Options.Augmentation.IsNone ? null : new AffineAugmenter(Options.Augmentation, Seeds.Derive(context.Seed, "cnn-augmentation"));
         var weights = Options.ClassWeightedLoss ? ClassWeights.InverseFrequency(data.Labels, fit, data.ClassCount) : null;
         using var weightTensor = weights is null ? null : ToDevice(Tensor.FromArray(weights.Select(w => (float)w).ToArray(), [weights.Length]), device);
@@ -169,6 +172,8 @@ public sealed class CnnTrainer : IModelTrainer
         facts["normalisation"] = CnnModelInfo.PerImageNormalisation;
         facts["mask_fallbacks"] = Format(fitSet.MaskFallbacks + validationSet.MaskFallbacks);
         facts["sampler"] = Options.Sampler.ToString().ToLowerInvariant();
+        if (Options.EpochSize is { } epochSize)
+            facts["epoch_size"] = Format(epochSize);
         if (Options.Sampler == SamplerKind.Undersample)
             facts["undersample_fraction"] = Format(Options.UndersampleFraction);
         facts["class_weighted_loss"] = Options.ClassWeightedLoss ? "true" : "false";

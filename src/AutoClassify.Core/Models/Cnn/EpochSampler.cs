@@ -22,6 +22,7 @@ public enum SamplerKind
 public sealed class EpochSampler
 {
     readonly int[][] byClass;
+    readonly Dictionary<int, int> classOf = [];
     readonly int seed;
 
     /// <param name="indices">Dataset indices the sampler may draw from (the fitting part of the training fold).</param>
@@ -30,8 +31,12 @@ public sealed class EpochSampler
     /// <param name="kind">The resampling rule.</param>
     /// <param name="undersampleFraction">Fraction of the largest class dropped per epoch by <see cref="SamplerKind.Undersample"/>.</param>
     /// <param name="seed">Seed of the whole fit; each epoch derives its own from it.</param>
-    public EpochSampler(IReadOnlyList<int> indices, IReadOnlyList<int> labels, int classCount, SamplerKind kind, double undersampleFraction, int seed)
+    /// <param name="epochSize">Items per epoch, keeping the rule's class shares; null for the rule's natural size.</param>
+    public EpochSampler(IReadOnlyList<int> indices, IReadOnlyList<int> labels, int classCount, SamplerKind kind, double undersampleFraction, int seed,
+        int? epochSize = null)
     {
+        if (epochSize is < 1)
+            throw new ArgumentOutOfRangeException(nameof(epochSize), epochSize, "An epoch needs at least one item.");
         ArgumentNullException.ThrowIfNull(indices);
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentOutOfRangeException.ThrowIfLessThan(classCount, 1);
@@ -49,16 +54,21 @@ public sealed class EpochSampler
             if (label < 0 || label >= classCount)
                 throw new ArgumentException($"Item {index} has label {label}, outside 0..{classCount - 1}.", nameof(labels));
             groups[label].Add(index);
+            classOf[index] = label;
         }
         byClass = [.. groups.Select(g => g.ToArray())];
         Kind = kind;
         UndersampleFraction = undersampleFraction;
+        EpochSize = epochSize;
         this.seed = seed;
     }
 
     public SamplerKind Kind { get; }
 
     public double UndersampleFraction { get; }
+
+    /// <summary>Items per epoch when fixed; null when the rule decides.</summary>
+    public int? EpochSize { get; }
 
     /// <summary>Items per class in the pool the sampler draws from.</summary>
     public IReadOnlyList<int> ClassCounts => [.. byClass.Select(c => c.Length)];
@@ -112,9 +122,27 @@ public sealed class EpochSampler
             default:
                 throw new InvalidOperationException($"Unknown sampler {Kind}.");
         }
-        var result = order.ToArray();
+        var result = EpochSize is { } size && size != order.Count ? Resize(order, size, random) : order.ToArray();
         random.Shuffle(result);
         return result;
+    }
+
+    // Scales every class's share of the natural epoch to the fixed size (largest remainders get the leftover
+    // places), then draws each class's quota evenly from that class's members.
+    int[] Resize(List<int> natural, int size, Random random)
+    {
+        var classCount = byClass.Length;
+        var shares = new int[classCount];
+        foreach (var item in natural)
+            shares[classOf[item]]++;
+        var exact = shares.Select(s => (double)s * size / natural.Count).ToArray();
+        var quota = exact.Select(e => (int)Math.Floor(e)).ToArray();
+        foreach (var k in Enumerable.Range(0, classCount).OrderByDescending(k => exact[k] - quota[k]).ThenBy(k => k).Take(size - quota.Sum()))
+            quota[k]++;
+        var result = new List<int>(size);
+        for (var k = 0; k < classCount; k++)
+            result.AddRange(Oversample(byClass[k], quota[k], random));
+        return [.. result];
     }
 
     // Whole copies first and a random remainder without replacement: every item appears as evenly as the counts allow.

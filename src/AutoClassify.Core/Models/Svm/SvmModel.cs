@@ -33,10 +33,11 @@ public sealed class SvmModel : ITrainedModel
     readonly int[] positionOfClass;
 
     internal SvmModel(LibSvmModel native, Standardizer standardizer, IReadOnlyList<string> classNames,
-        IReadOnlyList<string> featureNames, double c, double gamma, TrainingSummary summary)
+        IReadOnlyList<string> featureNames, double c, double gamma, TrainingSummary summary, FeatureSet? featureSet = null)
     {
         if (standardizer.Dimension != featureNames.Count)
             throw new ArgumentException($"The standardizer has {standardizer.Dimension} features but {featureNames.Count} feature names are given.");
+        FeatureSet = featureSet ?? FeatureSet.Handcrafted;
         this.native = native;
         Standardizer = standardizer;
         ClassNames = classNames.ToArray();
@@ -55,6 +56,12 @@ public sealed class SvmModel : ITrainedModel
     }
 
     public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>How the model's feature rows are computed from an image (handcrafted or whole-field, and at which scale).</summary>
+    public FeatureSet FeatureSet { get; }
+
+    /// <summary>The <see cref="TrainingData"/> matrix the model reads: <see cref="ModelInput.Features"/> or <see cref="ModelInput.FieldFeatures"/>.</summary>
+    public ModelInput Input => FeatureSet.Name == FeatureSet.FieldName ? ModelInput.FieldFeatures : ModelInput.Features;
 
     /// <summary>Names of the features the model expects, in order.</summary>
     public IReadOnlyList<string> FeatureNames { get; }
@@ -142,6 +149,8 @@ public sealed class SvmModel : ITrainedModel
             Format = FormatVersion,
             ClassNames = ClassNames,
             FeatureNames = FeatureNames,
+            FeatureSet = FeatureSet.Name,
+            NmPerPixel = FeatureSet.NmPerPixel,
             Standardizer = Standardizer,
             C = C,
             Gamma = Gamma,
@@ -187,7 +196,9 @@ public sealed class SvmModel : ITrainedModel
             var summary = new TrainingSummary();
             foreach (var (key, value) in metadata.Facts ?? new Dictionary<string, string>())
                 summary.Facts[key] = value;
-            return new SvmModel(native, metadata.Standardizer, metadata.ClassNames, metadata.FeatureNames, metadata.C, metadata.Gamma, summary);
+            // Models saved before whole-field features existed name no set: they are handcrafted.
+            var featureSet = FeatureSet.Parse(metadata.FeatureSet ?? FeatureSet.HandcraftedName, metadata.NmPerPixel);
+            return new SvmModel(native, metadata.Standardizer, metadata.ClassNames, metadata.FeatureNames, metadata.C, metadata.Gamma, summary, featureSet);
         }
         catch (Exception ex) when (ex is ArgumentException)
         {
@@ -205,7 +216,8 @@ public sealed class SvmModel : ITrainedModel
 
     FeatureMatrix CheckFeatures(TrainingData data)
     {
-        var features = data.Features ?? throw new ArgumentException("The SVM needs a feature matrix, but TrainingData.Features is null.", nameof(data));
+        var features = data.FeaturesFor(Input)
+            ?? throw new ArgumentException($"The SVM reads TrainingData.{Input}, which is null.", nameof(data));
         if (!features.Names.SequenceEqual(FeatureNames, StringComparer.Ordinal))
         {
             throw new ArgumentException(
@@ -232,6 +244,8 @@ public sealed class SvmModel : ITrainedModel
         public int Format { get; init; }
         public IReadOnlyList<string>? ClassNames { get; init; }
         public IReadOnlyList<string>? FeatureNames { get; init; }
+        public string? FeatureSet { get; init; }
+        public double? NmPerPixel { get; init; }
         public Standardizer? Standardizer { get; init; }
         public double C { get; init; }
         public double Gamma { get; init; }

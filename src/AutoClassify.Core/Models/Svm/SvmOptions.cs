@@ -17,6 +17,7 @@ public sealed class SvmOptions
         public const double Epsilon = 1e-3;
         public const bool BalanceClassWeights = true;
         public const bool LogSolverOutput = false;
+        public const int MaxTuningItems = 3000;
 
         /// <summary>log2 C = -5, -3, ..., 15.</summary>
         public static IReadOnlyList<double> Log2CGrid { get; } = Log2Range(-5, 15, 2);
@@ -25,8 +26,20 @@ public sealed class SvmOptions
         public static IReadOnlyList<double> Log2GammaGrid { get; } = Log2Range(-15, 3, 2);
     }
 
+    /// <summary>
+    /// The feature matrix the SVM reads: <see cref="ModelInput.Features"/> (the handcrafted object features, model
+    /// <c>svm</c>) or <see cref="ModelInput.FieldFeatures"/> (whole-field particle and texture features, <c>svm-field</c>).
+    /// </summary>
+    public ModelInput Input { get; init; } = ModelInput.Features;
+
     /// <summary>Folds of the inner cross-validation that scores each (C, gamma) cell.</summary>
     public int InnerFolds { get; init; } = Defaults.InnerFolds;
+
+    /// <summary>
+    /// Largest training fold the grid search scores on in full; bigger folds are searched on a stratified sample
+    /// of this size (0 = never sample). The final fit always uses the whole fold.
+    /// </summary>
+    public int MaxTuningItems { get; init; } = Defaults.MaxTuningItems;
 
     /// <summary>Exponents e of the C values 2^e tried.</summary>
     public IReadOnlyList<double> Log2CGrid { get; init; } = Defaults.Log2CGrid;
@@ -65,8 +78,12 @@ public sealed class SvmOptions
     /// <summary>Throws an exception naming the first bad setting.</summary>
     public void Validate()
     {
+        if (Input is not (ModelInput.Features or ModelInput.FieldFeatures))
+            throw new ArgumentOutOfRangeException(nameof(Input), Input, "The SVM reads a feature matrix: Features or FieldFeatures.");
         if (InnerFolds < 2)
             throw new ArgumentOutOfRangeException(nameof(InnerFolds), InnerFolds, "The inner cross-validation needs at least 2 folds.");
+        if (MaxTuningItems < 0)
+            throw new ArgumentOutOfRangeException(nameof(MaxTuningItems), MaxTuningItems, "The tuning sample size must be zero (no cap) or positive.");
         CheckGrid(Log2CGrid, nameof(Log2CGrid));
         CheckGrid(Log2GammaGrid, nameof(Log2GammaGrid));
         if (!double.IsFinite(CacheSizeMb) || CacheSizeMb <= 0)

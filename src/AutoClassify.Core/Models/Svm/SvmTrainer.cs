@@ -30,7 +30,8 @@ public sealed class SvmTrainer : IModelTrainer
         log2Gamma = Options.Log2GammaGrid.ToArray();
     }
 
-    public string Name => "svm";
+    /// <summary><c>svm</c> on the handcrafted features, <c>svm-field</c> on the whole-field features.</summary>
+    public string Name => Options.Input == ModelInput.FieldFeatures ? "svm-field" : "svm";
 
     public SvmOptions Options { get; }
 
@@ -55,7 +56,7 @@ public sealed class SvmTrainer : IModelTrainer
             facts["inner_cv_note"] = grid.Note;
         model.Summary.TrainingTime = clock.Elapsed;
         context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
-            $"svm: C = 2^{grid.Best.Log2C}, gamma = 2^{grid.Best.Log2Gamma:G6}, inner macro-F1 {facts["inner_cv_macro_f1"]} " +
+            $"{Name}: C = 2^{grid.Best.Log2C}, gamma = 2^{grid.Best.Log2Gamma:G6}, inner macro-F1 {facts["inner_cv_macro_f1"]} " +
             $"({grid.Cells.Count} cells, {grid.InnerFolds} inner folds), {model.SupportVectorCount} support vectors, {clock.Elapsed.TotalSeconds:F1} s"));
         return model;
     }
@@ -88,7 +89,7 @@ public sealed class SvmTrainer : IModelTrainer
                     .Select(w => $"{data.ClassNames[w.Key]}={SvmModel.Invariant(w.Value, "F3")}"));
             }
             summary.Facts["libsvm"] = FormatVersion(LibSvm.Version);
-            var model = new SvmModel(native, standardizer, data.ClassNames, features.Names, c, gamma, summary);
+            var model = new SvmModel(native, standardizer, data.ClassNames, features.Names, c, gamma, summary, FeatureSetOf(data));
             summary.TrainingTime = clock.Elapsed;
             context.Progress?.Report(1);
             return model;
@@ -126,8 +127,13 @@ public sealed class SvmTrainer : IModelTrainer
     SvmGridResult SearchGrid(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context, double progressShare)
     {
         ArgumentNullException.ThrowIfNull(context);
+        CheckData(data, trainIndices);
+        trainIndices = TuningSample(data.Labels, trainIndices, Options.MaxTuningItems, context.Seed, out var sampleNote);
         var (features, labels) = CheckData(data, trainIndices);
-        var (folds, note) = InnerFoldCount(labels, data.ClassNames);
+        var groups = data.Groups is null ? null : trainIndices.Select(i => data.Groups[i]).ToArray();
+        var (folds, note) = InnerFoldCount(groups is null ? labels : GroupedFolds.GroupLabels(labels, groups), data.ClassNames);
+        if (sampleNote is not null)
+            note = note is null ? sampleNote : sampleNote + "; " + note;
         if (folds < 2)
         {
             // LIBSVM's own defaults: C = 1, gamma = 1 / number of features.
@@ -135,7 +141,8 @@ public sealed class SvmTrainer : IModelTrainer
             return new SvmGridResult([], fallback, 0, note);
         }
 
-        var assignment = StratifiedKFold.Assign(labels, folds, Seeds.Derive(context.Seed, "svm-inner-cv"));
+        var innerSeed = Seeds.Derive(context.Seed, "svm-inner-cv");
+        var assignment = groups is null ? StratifiedKFold.Assign(labels, folds, innerSeed) : GroupedFolds.Assign(labels, groups, folds, innerSeed);
         var splits = new InnerSplit[folds];
         try
         {
@@ -192,6 +199,33 @@ public sealed class SvmTrainer : IModelTrainer
     }
 
     /// <summary>
+    /// The training items the grid search scores on: all of them up to <paramref name="maxItems"/> (0 = no cap),
+    /// otherwise a stratified random sample of that size, drawn from the training fold only. Every class keeps its
+    /// share, but at least ten items (or all it has), so rare classes still reach every inner fold. The final model
+    /// is always refitted on the whole fold; the cap only bounds the search, whose cost grows with the square of the
+    /// training-set size.
+    /// </summary>
+    internal static IReadOnlyList<int> TuningSample(IReadOnlyList<int> allLabels, IReadOnlyList<int> trainIndices, int maxItems, int seed, out string? note)
+    {
+        note = null;
+        if (maxItems <= 0 || trainIndices.Count <= maxItems)
+            return trainIndices;
+        var ratio = (double)maxItems / trainIndices.Count;
+        var random = new Random(Seeds.Derive(seed, "svm-tuning-sample"));
+        var sample = new List<int>(maxItems);
+        foreach (var group in trainIndices.GroupBy(i => allLabels[i]).OrderBy(g => g.Key))
+        {
+            var members = group.ToArray();
+            random.Shuffle(members);
+            var take = Math.Min(members.Length, Math.Max(10, (int)Math.Round(members.Length * ratio, MidpointRounding.AwayFromZero)));
+            sample.AddRange(members.Take(take));
+        }
+        sample.Sort();
+        note = string.Create(CultureInfo.InvariantCulture, $"grid searched on a stratified sample of {sample.Count} of the {trainIndices.Count} training items");
+        return sample;
+    }
+
+    /// <summary>
     /// The cell with the best inner macro-F1. Among cells tied at the best score, the one nearest the centre of
     /// the tied region (in log2 C, log2 γ) wins, then the smaller C and γ: on a plateau, an edge cell such as
     /// the smallest C and γ can score as well yet give flat, useless probabilities.
@@ -235,11 +269,15 @@ public sealed class SvmTrainer : IModelTrainer
         ClassWeights = Options.BalanceClassWeights ? InverseFrequencyWeights(labels) : null,
     };
 
-    static (FeatureMatrix Features, int[] Labels) CheckData(TrainingData data, IReadOnlyList<int> trainIndices)
+    FeatureSet FeatureSetOf(TrainingData data) =>
+        Options.Input == ModelInput.FieldFeatures ? FeatureSet.Field(data.FieldNmPerPixel) : FeatureSet.Handcrafted;
+
+    (FeatureMatrix Features, int[] Labels) CheckData(TrainingData data, IReadOnlyList<int> trainIndices)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(trainIndices);
-        var features = data.Features ?? throw new ArgumentException("The SVM needs a feature matrix, but TrainingData.Features is null.", nameof(data));
+        var features = data.FeaturesFor(Options.Input)
+            ?? throw new ArgumentException($"{Name} reads TrainingData.{Options.Input}, which is null: build the data with that input.", nameof(data));
         if (features.Count != data.Labels.Length)
             throw new ArgumentException($"{features.Count} feature rows but {data.Labels.Length} labels.", nameof(data));
         if (trainIndices.Count == 0)

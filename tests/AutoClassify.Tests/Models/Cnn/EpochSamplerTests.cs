@@ -108,4 +108,32 @@ public class EpochSamplerTests
         // Weighted counts are equal across classes.
         Assert.Equal(weights[0] * 20, weights[2] * 3, 12);
     }
+
+    [Theory]
+    [InlineData(SamplerKind.Oversample, 31, new[] { 11, 10, 10 })]
+    [InlineData(SamplerKind.None, 14, new[] { 10, 3, 1 })]
+    public void Should_keep_the_rule_s_class_shares_at_a_fixed_epoch_size(SamplerKind kind, int size, int[] expected)
+    {
+        // Given 20/6/3 training items per class and a fixed epoch size
+        var sampler = new EpochSampler(TrainIndices, Labels, 3, kind, 0.2, seed: 3, epochSize: size);
+
+        for (var epoch = 0; epoch < 3; epoch++)
+        {
+            var order = sampler.Epoch(epoch);
+
+            // Then the epoch has that size, split by the rule's shares, and never leaves the training fold
+            Assert.Equal(size, order.Length);
+            Assert.Equal(expected, CountPerClass(order));
+            Assert.All(order, i => Assert.Contains(i, TrainIndices));
+        }
+    }
+
+    [Fact]
+    public void Should_draw_a_smaller_epoch_without_repeating_items()
+    {
+        var sampler = new EpochSampler(TrainIndices, Labels, 3, SamplerKind.None, 0.2, seed: 5, epochSize: 10);
+        var order = sampler.Epoch(0);
+        Assert.Equal(order.Length, order.Distinct().Count());
+        Assert.NotEqual(order.Order(), sampler.Epoch(1).Order());
+    }
 }

@@ -1,0 +1,222 @@
+using System.Globalization;
+using AutoClassify.Preprocessing;
+using AutoClassify.Reporting;
+using AutoClassify.Segmentation;
+using CsvHelper;
+
+namespace AutoClassify.Tiling;
+
+/// <summary>
+/// Pictures of a <see cref="PredictionMap"/>, each the map's size plus a <see cref="LegendHeight"/>-pixel legend strip
+/// at the bottom:
+/// <list type="bullet">
+/// <item>heat map: one class's probability per position (overlapping tiles averaged) in the viridis colour map,
+/// dark purple = 0 through teal = 0.5 to yellow = 1. The legend is that scale from 0 (left) to 1 (right), with tick
+/// marks every 0.25.</item>
+/// <item>overlay: the micrograph in grey, tinted in a class's colour (<see cref="ClassColour"/>) wherever that
+/// class's probability exceeds the threshold. The legend shows one swatch per class, in class order.</item>
+/// </list>
+/// Also the per-tile CSV. Every file is written atomically.
+/// </summary>
+public static class PredictionMapRenderer
+{
+    /// <summary>Height in pixels of the legend strip under each picture.</summary>
+    public const int LegendHeight = 20;
+
+    /// <summary>Side in pixels of the cells the class fields are sampled on (see <see cref="PredictionMap.ClassField"/>).</summary>
+    public const int Cell = 4;
+
+    const float TintAlpha = 0.45f;
+
+    // Okabe & Ito's colour-blind-safe palette, without its black (a tint must show on grey).
+    static readonly (byte R, byte G, byte B)[] Palette =
+    [
+        (230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66), (0, 114, 178), (213, 94, 0), (204, 121, 167),
+    ];
+
+    // Viridis sampled at 0, 1/8, ..., 1; interpolated linearly between samples.
+    static readonly (byte R, byte G, byte B)[] Viridis =
+    [
+        (68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141), (39, 173, 129), (92, 200, 99), (170, 220, 50), (253, 231, 37),
+    ];
+
+    /// <summary>The tint of class <paramref name="classIndex"/> (the palette repeats after seven classes).</summary>
+    public static (byte R, byte G, byte B) ClassColour(int classIndex)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(classIndex);
+        return Palette[classIndex % Palette.Length];
+    }
+
+    /// <summary>The heat-map colour of a probability in [0, 1] (clamped; NaN, where no tile covers, is mid grey).</summary>
+    public static (byte R, byte G, byte B) HeatColour(double p)
+    {
+        if (double.IsNaN(p))
+            return (128, 128, 128);
+        var position = Math.Clamp(p, 0, 1) * (Viridis.Length - 1);
+        var low = Math.Min((int)position, Viridis.Length - 2);
+        var f = position - low;
+        var (a, b) = (Viridis[low], Viridis[low + 1]);
+        return (Mix(a.R, b.R, f), Mix(a.G, b.G, f), Mix(a.B, b.B, f));
+    }
+
+    /// <summary>Interleaved RGB (<c>Width × (Height + LegendHeight)</c> pixels) of class <paramref name="classIndex"/>'s heat map.</summary>
+    public static byte[] HeatMapRgb(PredictionMap map, int classIndex)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        var field = map.ClassField(classIndex, Cell, out var columns, out _);
+        int width = map.Width, height = map.Height;
+        var rgb = new byte[3 * width * (height + LegendHeight)];
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+                Put(rgb, width, x, y, HeatColour(field[((y / Cell) * columns) + (x / Cell)]));
+        }
+        DrawScaleLegend(rgb, width, height);
+        return rgb;
+    }
+
+    /// <summary>
+    /// Interleaved RGB (<c>Width × (Height + LegendHeight)</c> pixels) of the overlay: <paramref name="image"/> in grey,
+    /// tinted where a class's probability exceeds <paramref name="threshold"/>: the most probable such class, or only
+    /// <paramref name="onlyClass"/> when given.
+    /// </summary>
+    public static byte[] OverlayRgb(GrayImage image, PredictionMap map, double threshold, int? onlyClass = null)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(map);
+        CheckThreshold(threshold);
+        if (image.Width != map.Width || image.Height != map.Height)
+            throw new ArgumentException($"The image is {image.Width}x{image.Height} but the map is {map.Width}x{map.Height}.", nameof(image));
+        var classes = onlyClass is { } only ? [only] : Enumerable.Range(0, map.ClassCount).ToArray();
+        var columns = 0;
+        var fields = classes.Select(k => map.ClassField(k, Cell, out columns, out _)).ToArray();
+        int width = map.Width, height = map.Height;
+        var rgb = new byte[3 * width * (height + LegendHeight)];
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                var cell = ((y / Cell) * columns) + (x / Cell);
+                var tint = -1;
+                var best = threshold;
+                for (var c = 0; c < classes.Length; c++)
+                {
+                    var p = fields[c][cell];
+                    if (p > best)
+                        (tint, best) = (classes[c], p);
+                }
+                var grey = (float)Math.Clamp(image.Pixels[(y * width) + x], 0f, 1f) * 255f;
+                if (tint < 0 || float.IsNaN(grey))
+                {
+                    var g = float.IsNaN(grey) ? (byte)0 : (byte)MathF.Round(grey);
+                    Put(rgb, width, x, y, (g, g, g));
+                    continue;
+                }
+                var colour = ClassColour(tint);
+                Put(rgb, width, x, y, (Blend(grey, colour.R), Blend(grey, colour.G), Blend(grey, colour.B)));
+            }
+        }
+        DrawClassLegend(rgb, width, height, map.ClassCount);
+        return rgb;
+    }
+
+    /// <summary>Writes the heat map of class <paramref name="classIndex"/> as a PNG, atomically.</summary>
+    public static void WriteHeatMap(string path, PredictionMap map, int classIndex)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(map);
+        AtomicFile.WriteAllBytes(path, SegmentationOps.EncodeRgbPng(HeatMapRgb(map, classIndex), map.Width, map.Height + LegendHeight));
+    }
+
+    /// <summary>Writes the overlay (see <see cref="OverlayRgb"/>) as a PNG, atomically.</summary>
+    public static void WriteOverlay(string path, GrayImage image, PredictionMap map, double threshold, int? onlyClass = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(map);
+        AtomicFile.WriteAllBytes(path, SegmentationOps.EncodeRgbPng(OverlayRgb(image, map, threshold, onlyClass), map.Width, map.Height + LegendHeight));
+    }
+
+    /// <summary>Writes one CSV row per tile: <c>tile, x, y, size, predicted_class, p_&lt;class&gt;...</c>, atomically.</summary>
+    public static void WriteTileCsv(string path, PredictionMap map, IReadOnlyList<string> classNames)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(map);
+        ArgumentNullException.ThrowIfNull(classNames);
+        if (classNames.Count != map.ClassCount)
+            throw new ArgumentException($"{classNames.Count} class names for a map of {map.ClassCount} classes.", nameof(classNames));
+        AtomicFile.Write(path, stream =>
+        {
+            using var csv = CsvWriter.Create(stream, new CsvWriterOptions { FormatProvider = CultureInfo.InvariantCulture }, leaveOpen: true);
+            csv.WriteHeader(["tile", "x", "y", "size", "predicted_class", .. classNames.Select(c => "p_" + c)]);
+            for (var t = 0; t < map.Tiles.Count; t++)
+            {
+                var (tile, p) = (map.Tiles[t], map.Probabilities[t]);
+                csv.WriteField(t, default);
+                csv.WriteField(tile.X, default);
+                csv.WriteField(tile.Y, default);
+                csv.WriteField(tile.Size, default);
+                csv.WriteField(classNames[Evaluation.ModelResultBuilder.Decide(p)]);
+                foreach (var v in p)
+                    csv.WriteField(v, default);
+                csv.EndRecord();
+            }
+        });
+    }
+
+    static void DrawScaleLegend(byte[] rgb, int width, int height)
+    {
+        FillLegend(rgb, width, height);
+        const int margin = 4;
+        var span = Math.Max(1, width - (2 * margin) - 1);
+        for (var x = margin; x < width - margin; x++)
+        {
+            var colour = HeatColour((double)(x - margin) / span);
+            for (var y = height + 3; y < height + 13; y++)
+                Put(rgb, width, x, y, colour);
+        }
+        for (var tick = 0; tick <= 4; tick++)
+        {
+            var x = Math.Min(width - 1, margin + (int)Math.Round(tick / 4.0 * span));
+            for (var y = height + 13; y < height + LegendHeight - 1; y++)
+                Put(rgb, width, x, y, (255, 255, 255));
+        }
+    }
+
+    static void DrawClassLegend(byte[] rgb, int width, int height, int classCount)
+    {
+        FillLegend(rgb, width, height);
+        var swatch = Math.Max(1, width / classCount);
+        for (var k = 0; k < classCount; k++)
+        {
+            var colour = ClassColour(k);
+            var left = k * swatch;
+            var right = k == classCount - 1 ? width : Math.Min(width, left + swatch);
+            for (var x = left + 1; x < right - 1; x++)
+            {
+                for (var y = height + 3; y < height + LegendHeight - 3; y++)
+                    Put(rgb, width, x, y, colour);
+            }
+        }
+    }
+
+    static void FillLegend(byte[] rgb, int width, int height) =>
+        rgb.AsSpan(3 * width * height).Fill(32);
+
+    static void CheckThreshold(double threshold)
+    {
+        if (!(threshold > 0 && threshold < 1))
+            throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "The map threshold must lie strictly between 0 and 1.");
+    }
+
+    static void Put(byte[] rgb, int width, int x, int y, (byte R, byte G, byte B) colour)
+    {
+        var i = 3 * ((y * width) + x);
+        rgb[i] = colour.R;
+        rgb[i + 1] = colour.G;
+        rgb[i + 2] = colour.B;
+    }
+
+    static byte Mix(byte a, byte b, double f) => (byte)Math.Round(a + ((b - a) * f));
+
+    static byte Blend(float grey, byte tint) => (byte)MathF.Round(grey + (TintAlpha * (tint - grey)));
+}
