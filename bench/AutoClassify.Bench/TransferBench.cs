@@ -64,7 +64,7 @@ internal sealed class TransferBench : IBenchSuite
 
     static FrozenTrainer Trainer(string model, BackboneSource source, FrozenHead head, TransferOptions transfer)
     {
-        var svm = head == FrozenHead.Svm ? ModelCatalog.CreateSvm(new ModelSettings { Grid = "coarse" }).Options : null;
+        var svm = head == FrozenHead.Svm ? ModelCatalog.CreateSvm(new ModelSettings { Grid = "coarse" }, ModelInput.Features).Options : null;
         return new FrozenTrainer(model, source, head, transfer, new CnnOptions { Threads = Threads }, svm);
     }
 

@@ -73,7 +73,7 @@ public sealed class FineTuneTrainer : IModelTrainer
             var input = BackboneInputSpec.For(backbone, Transfer, Cnn);
             var preparer = new BackboneInputPreparer(input);
             var train = trainIndices as int[] ?? [.. trainIndices];
-            var (fit, validation) = ValidationSplit.Carve(data.Labels, train, Cnn.ValidationFraction, Seeds.Derive(context.Seed, "transfer-validation"));
+            var (fit, validation) = TransferFit.CarveValidation(data, train, Cnn.ValidationFraction, Seeds.Derive(context.Seed, "transfer-validation"));
 
             var stageCount = backbone.StageNames.Count;
             var unfreeze = Math.Min(Transfer.UnfreezeStages ?? stageCount, stageCount);
@@ -158,6 +158,8 @@ public sealed class FineTuneTrainer : IModelTrainer
                 facts["warmup_epochs"] = TransferFit.Format(Transfer.WarmupEpochs);
                 facts["backbone_lr_factor"] = TransferFit.Format(Transfer.BackboneLearningRateFactor);
                 facts["sampler"] = Cnn.Sampler.ToString().ToLowerInvariant();
+                if (Cnn.EpochSize is { } epochSize)
+                    facts["epoch_size"] = TransferFit.Format(epochSize);
                 facts["class_weighted_loss"] = Cnn.ClassWeightedLoss ? "true" : "false";
                 facts["augmentation"] = Cnn.Augmentation.ToString();
                 facts["optimizer"] = Cnn.Optimizer.ToString().ToLowerInvariant();

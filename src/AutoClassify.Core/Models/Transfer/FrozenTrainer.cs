@@ -150,7 +150,7 @@ public sealed class FrozenTrainer : IModelTrainer
     TransferModel FitSoftmax(IFeatureBackbone backbone, FeatureExtractor extractor, BackboneInputSpec input, TrainingData data, int[] train,
         float[][] plain, float[][][] augmented, TrainingContext context, Device device, int threads)
     {
-        var (fit, validation) = ValidationSplit.Carve(data.Labels, train, Cnn.ValidationFraction, Seeds.Derive(context.Seed, "transfer-validation"));
+        var (fit, validation) = TransferFit.CarveValidation(data, train, Cnn.ValidationFraction, Seeds.Derive(context.Seed, "transfer-validation"));
         var rowOf = new Dictionary<int, int>(train.Length);
         for (var row = 0; row < train.Length; row++)
             rowOf[train[row]] = row;
@@ -223,6 +223,8 @@ public sealed class FrozenTrainer : IModelTrainer
     {
         facts["head_parameters"] = TransferFit.Format(head.ParameterCount());
         facts["sampler"] = Cnn.Sampler.ToString().ToLowerInvariant();
+        if (Cnn.EpochSize is { } epochSize)
+            facts["epoch_size"] = TransferFit.Format(epochSize);
         facts["class_weighted_loss"] = Cnn.ClassWeightedLoss ? "true" : "false";
         facts["optimizer"] = Cnn.Optimizer.ToString().ToLowerInvariant();
         facts["learning_rate"] = TransferFit.Format(Cnn.EffectiveLearningRate);

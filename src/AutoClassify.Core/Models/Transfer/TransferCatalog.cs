@@ -16,7 +16,7 @@ public static class TransferCatalog
                 ($"{b.Name}-frozen", $"{b.Description}: frozen, cached features, softmax head",
                     s => new FrozenTrainer($"{b.Name}-frozen", BackboneSource.For(b.Name, s.Transfer), FrozenHead.Softmax, s.Transfer, s.Cnn)),
                 ($"{b.Name}-frozen-svm", $"{b.Description}: frozen, cached features, RBF SVM",
-                    s => new FrozenTrainer($"{b.Name}-frozen-svm", BackboneSource.For(b.Name, s.Transfer), FrozenHead.Svm, s.Transfer, s.Cnn, ModelCatalog.CreateSvm(s).Options)),
+                    s => new FrozenTrainer($"{b.Name}-frozen-svm", BackboneSource.For(b.Name, s.Transfer), FrozenHead.Svm, s.Transfer, s.Cnn, ModelCatalog.CreateSvm(s, ModelInput.Features).Options)),
                 ($"{b.Name}-finetune", $"{b.Description}: fine-tuned, new softmax head",
                     s => new FineTuneTrainer($"{b.Name}-finetune", BackboneSource.For(b.Name, s.Transfer), s.Transfer, s.Cnn)),
             }),

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AutoClassify.Evaluation;
 using AutoClassify.Features;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Tensors;
@@ -10,6 +11,15 @@ internal static class TransferFit
 {
     /// <summary>libtorch's seed while a backbone is built: fixed, not per fold.</summary>
     public const int BackboneInitSeed = 20_240_601;
+
+    /// <summary>
+    /// The CNN arm's validation split of a training fold: stratified, and with whole groups (the tiles of one image)
+    /// on one side when the data has groups.
+    /// </summary>
+    public static (int[] Fit, int[] Validation) CarveValidation(TrainingData data, int[] train, double fraction, int seed) =>
+        data.Groups is null
+            ? ValidationSplit.Carve(data.Labels, train, fraction, seed)
+            : GroupedFolds.Carve(data.Labels, data.Groups, train, fraction, seed);
 
     /// <summary>Rows of equal length as an N × dimension float tensor on <paramref name="device"/>.</summary>
     public static Tensor ToTensor(IReadOnlyList<float[]> rows, int dimension, Device device)
@@ -37,6 +47,7 @@ internal static class TransferFit
             ClassNames = data.ClassNames,
             Labels = [.. indices.Select(i => data.Labels[i])],
             Features = new FeatureMatrix(names, [.. rows.Select(r => Array.ConvertAll(r, v => (double)v))]),
+            Groups = data.Groups is { } groups ? [.. indices.Select(i => groups[i])] : null,
         };
     }
 
