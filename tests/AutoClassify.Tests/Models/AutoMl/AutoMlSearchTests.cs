@@ -42,6 +42,29 @@ public class AutoMlSearchTests
     }
 
     [Fact]
+    public void Should_keep_the_tiles_of_one_image_on_one_side_of_every_inner_split()
+    {
+        // Given items grouped in threes of one class, as the tiles of an image are
+        var data = SvmTestData.Blobs(count: 90, dimension: 5, shares: [0.5, 0.5], seed: 17);
+        var groups = new int[data.Labels.Length];
+        var seen = new int[2];
+        for (var i = 0; i < groups.Length; i++)
+            groups[i] = data.Labels[i] * 1000 + seen[data.Labels[i]]++ / 3;
+        data.Groups = groups;
+        var accesses = new List<AutoMlDataAccess>();
+        var options = new AutoMlOptions { TimeBudget = null, MaxTrials = 3, Space = AutoMlSearchSpace.Default.WithoutImageModels(), Audit = accesses.Add };
+
+        // When
+        using var model = new AutoMlTrainer(new ModelSettings { AutoMl = options }).Train(data, SvmTestData.All(data), AutoMlTestData.Context());
+
+        // Then no group lends items to both the fit and the validation of an inner fold
+        var inner = accesses.Where(a => a.Trial > 0).ToList();
+        Assert.Equal(3 * 3 * 2, inner.Count);
+        for (var i = 0; i < inner.Count; i += 2)
+            Assert.Empty(inner[i].Items.Select(x => groups[x]).Intersect(inner[i + 1].Items.Select(x => groups[x])));
+    }
+
+    [Fact]
     public void Should_repeat_the_same_leaderboard_from_the_same_seed_and_trial_cap()
     {
         // Given a feature-only search capped at 12 trials and no clock limit
