@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AutoClassify.Evaluation;
 using AutoClassify.Models;
+using AutoClassify.Models.AutoMl;
 using AutoClassify.Reporting;
 
 namespace AutoClassify.Cli;
@@ -32,6 +33,7 @@ internal static class BenchmarkCommand
         var extraFeatures = new Option<FileInfo>("--features") { Description = "CSV of extra per-image features (a path or file-name column, then numeric columns) added to the SVM's features; images without a row get their training fold's mean." };
         var modelOptions = new ModelCommandOptions();
         var tileOptions = new TileOptions();
+        var autoOptions = new AutoMlCommandOptions();
 
         var command = new Command("benchmark", "Cross-validate every model on the same stratified folds and write an HTML report, results.json and predictions.csv.")
         {
@@ -39,22 +41,36 @@ internal static class BenchmarkCommand
         };
         modelOptions.AddTo(command);
         tileOptions.AddTo(command);
+        autoOptions.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             var datasetDir = parse.GetRequiredValue(dataset);
+            var modelNames = ModelCatalog.ParseList(parse.GetValue(models)!).ToList();
+            if (autoOptions.IsAuto(parse))
+            {
+                // --auto alone means the search only; with an explicit --models list it joins those models.
+                if (parse.GetResult(models) is null or { Implicit: true })
+                    modelNames.Clear();
+                if (!modelNames.Contains(AutoMlTrainer.ModelName))
+                    modelNames.Add(AutoMlTrainer.ModelName);
+            }
+            var outerFolds = parse.GetValue(folds);
             var outDir = parse.GetValue(output)?.FullName ?? Path.Combine("reports", datasetDir.Name);
             var tiling = tileOptions.Read(parse);
             var options = new BenchmarkOptions
             {
                 DatasetPath = datasetDir.FullName,
-                Folds = parse.GetValue(folds),
+                Folds = outerFolds,
                 Seed = parse.GetValue(seed),
-                Models = ModelCatalog.ParseList(parse.GetValue(models)!),
+                Models = modelNames,
                 Crop = parse.GetValue(crop),
                 Banner = parse.GetValue(banner),
                 NmPerPixel = parse.GetValue(nmPerPixel),
                 Threads = parse.GetValue(threads),
-                ModelSettings = modelOptions.Read(parse, parse.GetValue(threads)),
+                ModelSettings = modelOptions.Read(parse, parse.GetValue(threads)) with
+                {
+                    AutoMl = autoOptions.Read(parse, fits: outerFolds, autoRuns: modelNames.Contains(AutoMlTrainer.ModelName)),
+                },
                 Tile = tiling.Tile,
                 TileAggregation = tiling.Aggregation,
                 MapThreshold = tiling.MapThreshold,

@@ -12,6 +12,9 @@ internal static class ExitCodes
     public const int Failure = 1;
     public const int BadInput = 2;
     public const int MissingNativeLibrary = 3;
+
+    /// <summary><c>retrain</c> stored the challenger but did not promote it (it scored worse on the reference set).</summary>
+    public const int NotPromoted = 4;
 }
 
 /// <summary>The command tree of <c>autoclassify</c>.</summary>
@@ -27,6 +30,7 @@ internal static class CliApp
         PredictCommand.Create(),
         PredictCommand.CreateMap(),
         ModelsCommand.Create(),
+        RetrainCommand.Create(),
     ];
 
     internal static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
@@ -57,6 +61,7 @@ internal static class CliApp
     {
         DatasetValidationException e => (ExitCodes.BadInput, e.Message),
         Evaluation.CheckpointMismatchException e => (ExitCodes.BadInput, "error: " + e.Message),
+        Retraining.BatchCheckException e => (ExitCodes.BadInput, e.Message),
         ImageDecodeException e => (ExitCodes.BadInput, "error: " + e.Message),
         Packaging.InvalidModelPackageException or Packaging.ModelRegistryException => (ExitCodes.BadInput, "error: " + ex.Message),
         ArgumentException or FormatException or FileNotFoundException or DirectoryNotFoundException => (ExitCodes.BadInput, "error: " + ex.Message),

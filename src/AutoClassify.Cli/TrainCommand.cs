@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using AutoClassify.Models;
+using AutoClassify.Models.AutoMl;
 using AutoClassify.Packaging;
 
 namespace AutoClassify.Cli;
@@ -27,45 +28,81 @@ internal static class TrainCommand
         };
         var nmPerPixel = CommonOptions.NmPerPixel(
             "Pixel size in nm for whole-field features (svm-field): sizes in nm, density per µm². Absent: TIFF resolution tags, else pixels. Prediction reuses it.");
+        var reference = new Option<double>("--reference")
+        {
+            Description = "Share of each class held out as the model's frozen reference set when the name is new (retrain compares models on it; 0 = none).",
+            DefaultValueFactory = _ => ReferenceSet.DefaultShare,
+        };
         var modelOptions = new ModelCommandOptions();
         var tileOptions = new TileOptions();
+        var autoOptions = new AutoMlCommandOptions();
 
         var command = new Command("train", "Train a production model on all the data and store it in the model registry as the next version (the first version becomes champion).")
         {
-            dataset, model, name, registry, crop, seed, threads, validation, threshold, nmPerPixel,
+            dataset, model, name, registry, crop, seed, threads, validation, threshold, nmPerPixel, reference,
         };
         modelOptions.AddTo(command);
         tileOptions.AddTo(command);
+        autoOptions.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             var modelName = parse.GetRequiredValue(name);
             ModelRegistry.CheckName(modelName);
             var (defaultThreshold, thresholds) = ParseThresholds(parse.GetValue(threshold));
             var tiling = tileOptions.Read(parse);
+            var models = new ModelRegistry(parse.GetValue(registry)!.FullName);
+            // The reference set is drawn once, when a name is first trained; later versions leave the same images out.
+            var existingReference = ReferenceSet.TryRead(models, modelName);
+            var isNew = !models.List().Any(m => m.Name == modelName && m.Versions.Count > 0);
+            var kind = parse.GetValue(model)!.ToLowerInvariant();
+            if (autoOptions.IsAuto(parse))
+            {
+                if (parse.GetResult(model) is { Implicit: false } && kind != AutoMlTrainer.ModelName)
+                    throw new ArgumentException($"--auto chooses the model itself; drop --model {kind}.");
+                kind = AutoMlTrainer.ModelName;
+            }
+            var validationShare = parse.GetValue(validation);
+            // The validation fit searches too, so a validated run shares its budget between two searches.
+            var fits = validationShare > 0 ? 2 : 1;
             var options = new PackageTrainingOptions
             {
                 DatasetPath = parse.GetRequiredValue(dataset).FullName,
-                Model = parse.GetValue(model)!.ToLowerInvariant(),
+                Model = kind,
                 Seed = parse.GetValue(seed),
                 Threads = parse.GetValue(threads),
                 Crop = parse.GetValue(crop),
-                ValidationShare = parse.GetValue(validation),
-                ModelSettings = modelOptions.Read(parse, parse.GetValue(threads)),
+                ValidationShare = validationShare,
+                ModelSettings = modelOptions.Read(parse, parse.GetValue(threads)) with
+                {
+                    AutoMl = autoOptions.Read(parse, fits, autoRuns: kind == AutoMlTrainer.ModelName),
+                },
                 DefaultThreshold = defaultThreshold,
                 Thresholds = thresholds,
                 NmPerPixel = parse.GetValue(nmPerPixel),
                 Tile = tiling.Tile,
                 TileAggregation = tiling.Aggregation,
                 MapThreshold = tiling.MapThreshold,
+                Reference = existingReference,
+                ReferenceShare = existingReference is null && isNew ? parse.GetValue(reference) : 0,
                 CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
             var stdout = parse.InvocationConfiguration.Output;
             var observer = new ConsoleObserver(stdout);
             using var trained = observer.Run(() => PackageTrainer.Train(options, observer, cancellationToken));
-            var models = new ModelRegistry(parse.GetValue(registry)!.FullName);
+            if (trained.CarvedReference is { } carved)
+            {
+                carved.WriteTo(models, modelName);
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Reference set: {carved.Items.Count} images held out of training for later comparisons ({ReferenceSet.PathIn(models, modelName)})."));
+            }
             var version = models.Add(modelName, stream => trained.WriteTo(stream));
             var champion = models.PromoteIfNoChampion(modelName, version);
             var inv = CultureInfo.InvariantCulture;
+            if (trained.Manifest.AutoMl is { } search)
+            {
+                stdout.WriteLine(string.Create(inv,
+                    $"AutoML chose {search.Winner} ({search.WinnerSettings}) out of {search.Trials.Count} trials, inner-validation macro-F1 {search.ValidationMacroF1:F3}, stopped by {search.StoppedBy}."));
+            }
             var metrics = trained.Manifest.Metrics;
             if (metrics.Count > 0)
             {

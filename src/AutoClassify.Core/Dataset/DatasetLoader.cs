@@ -17,6 +17,9 @@ public sealed class DatasetOptions
     /// <summary>Decodes a mask file, throwing when unreadable.</summary>
     public Func<string, BinaryMask> MaskReader { get; init; } = ImageCodec.DecodeMask;
 
+    /// <summary>Class folders required; a new labeled batch for <c>retrain</c> may hold a single class.</summary>
+    public int MinClasses { get; init; } = 2;
+
     /// <summary>Images decoded at once while validating.</summary>
     public int Threads { get; init; }
 
@@ -86,7 +89,7 @@ public static class DatasetLoader
 
         if (classNames.Count == 0)
             problems.Add(new(ProblemSeverity.Error, root, "no class folders found; expected one subfolder per class, each holding images"));
-        else if (classNames.Count == 1)
+        else if (classNames.Count == 1 && options.MinClasses > 1)
             problems.Add(new(ProblemSeverity.Error, root, $"only one class folder ('{classNames[0]}'); classification needs at least two"));
 
         var counts = new int[classNames.Count];

@@ -114,7 +114,7 @@ public static class BenchmarkRunner
             ? FoldCheckpoint.Open(checkpointDir, RunFingerprint.Compute(options, dataset, threads, cancellationToken), options.Resume, observer.Message)
             : null;
 
-        var inputs = options.Models.Select(ModelCatalog.InputOf).ToHashSet();
+        var inputs = options.Models.SelectMany(ModelCatalog.InputsOf).ToHashSet();
         var data = Prepare(dataset, options, inputs, threads, observer, out var banners, out var tiled, cancellationToken);
         data = extra?.AppendTo(data) ?? data;
 

@@ -26,7 +26,7 @@ internal sealed class ExtraFeatureStep
     {
         if (options.ExtraFeaturesPath is not { } path)
             return null;
-        if (!options.Models.Any(m => ModelCatalog.InputOf(m) == ModelInput.Features))
+        if (!options.Models.Any(m => ModelCatalog.InputsOf(m).Contains(ModelInput.Features)))
         {
             observer.Message($"Warning: --features {Path.GetFileName(path)} is not used: no model of this run learns from features.");
             return null;
@@ -49,7 +49,7 @@ internal sealed class ExtraFeatureStep
 
     /// <summary>Feature models impute images without a row; image models are returned as they are.</summary>
     public IModelTrainer Wrap(IModelTrainer trainer) =>
-        join.ImagesWithoutRow.Count > 0 && ModelCatalog.InputOf(trainer.Name) == ModelInput.Features ? new MeanImputingTrainer(trainer) : trainer;
+        join.ImagesWithoutRow.Count > 0 && ModelCatalog.InputsOf(trainer.Name).Contains(ModelInput.Features) ? new MeanImputingTrainer(trainer) : trainer;
 
     /// <summary>Writes the file, its columns and the match counts into the settings, and the warnings into the data summary.</summary>
     public void Record(BenchmarkResult result)

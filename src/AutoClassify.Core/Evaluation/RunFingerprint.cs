@@ -86,7 +86,7 @@ public sealed class RunFingerprint
         }
         // The CNN's thread count is kept apart: it matters only when a CNN runs (below), never to the SVM.
         settings.Remove("modelSettings.cnn.threads");
-        if (options.Models.Any(m => ModelCatalog.InputOf(m) == ModelInput.Images))
+        if (options.Models.Any(m => ModelCatalog.InputsOf(m).Contains(ModelInput.Images)))
         {
             // libtorch splits its reductions by thread, so a CNN's floats can differ in the last bits between thread counts.
             var cnnThreads = options.ModelSettings.Cnn.Threads > 0 ? options.ModelSettings.Cnn.Threads

@@ -166,4 +166,7 @@ public sealed class TrainingSummary
     public Dictionary<string, double[]> Curves { get; } = [];
 
     public TimeSpan TrainingTime { get; set; }
+
+    /// <summary>Every trial of a model search (AutoML's leaderboard), in the order run; empty for models that search nothing.</summary>
+    public List<TrialRecord> Trials { get; } = [];
 }

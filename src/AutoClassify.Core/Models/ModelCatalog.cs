@@ -1,6 +1,8 @@
+using AutoClassify.Models.AutoMl;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Svm;
 using AutoClassify.Models.Transfer;
+using AutoClassify.Native;
 
 namespace AutoClassify.Models;
 
@@ -15,10 +17,13 @@ public enum ModelInput
 
     /// <summary>The whole-field particle and texture features (<see cref="TrainingData.FieldFeatures"/>).</summary>
     FieldFeatures,
+
+    /// <summary>The handcrafted features and the images (a model search that tries feature and image models).</summary>
+    FeaturesAndImages,
 }
 
 /// <summary>Settings a user can give on the command line that shape the trainers.</summary>
-public sealed class ModelSettings
+public sealed record ModelSettings
 {
     /// <summary>Inner CV folds for the SVM's C/γ search.</summary>
     public int InnerFolds { get; init; } = SvmOptions.Defaults.InnerFolds;
@@ -32,6 +37,9 @@ public sealed class ModelSettings
     /// <summary>Training regime of every CNN in the run; the model name is set per entry.</summary>
     public CnnOptions Cnn { get; init; } = new();
 
+    /// <summary>The model search of <c>auto</c>: its time budget per fit, trial cap and search space.</summary>
+    public AutoMlOptions AutoMl { get; init; } = new();
+
     /// <summary>Settings of the transfer models (backbone, weights, unfreezing, feature cache).</summary>
     public TransferOptions Transfer { get; init; } = new();
 }
@@ -44,11 +52,15 @@ public static class ModelCatalog
     static readonly Entry[] Entries =
     [
         new("svm", "C-SVC, RBF kernel, on the handcrafted features (LIBSVM)", ModelInput.Features, s => CreateSvm(s, ModelInput.Features)),
+        new("svm-linear", "C-SVC, linear kernel, on the handcrafted features (LIBSVM)", ModelInput.Features,
+            s => CreateSvm(s, ModelInput.Features, LibSvmKernel.Linear)),
         new("svm-field", "C-SVC, RBF kernel, on whole-field particle statistics and GLCM/LBP texture (LIBSVM)", ModelInput.FieldFeatures,
             s => CreateSvm(s, ModelInput.FieldFeatures)),
         .. LipNet.Specs.Select(spec => new Entry(spec.Name, spec.Description, ModelInput.Images,
             settings => CnnTrainer.Create(spec.Name, settings.Cnn))),
         .. TransferCatalog.Entries.Select(e => new Entry(e.Name, e.Description, ModelInput.Images, e.Create)),
+        new(AutoMlTrainer.ModelName, "AutoML: a time-budgeted search over the SVMs and CNNs above, nested inside each training fold",
+            ModelInput.FeaturesAndImages, settings => new AutoMlTrainer(settings)),
     ];
 
     public static IReadOnlyList<string> Names { get; } = Entries.Select(e => e.Name).ToArray();
@@ -56,6 +68,15 @@ public static class ModelCatalog
     public static string Describe(string name) => Find(name).Description;
 
     public static ModelInput InputOf(string name) => Find(name).Input;
+
+    /// <summary>The representations a run must prepare for the model: its input, or the features and the images for <c>auto</c>.</summary>
+    public static IReadOnlySet<ModelInput> InputsOf(string name)
+    {
+        var input = Find(name).Input;
+        return input == ModelInput.FeaturesAndImages
+            ? new HashSet<ModelInput> { ModelInput.Features, ModelInput.Images }
+            : new HashSet<ModelInput> { input };
+    }
 
     public static IModelTrainer Create(string name, ModelSettings? settings = null) => Find(name).Create(settings ?? new ModelSettings());
 
@@ -78,7 +99,7 @@ public static class ModelCatalog
         Entries.FirstOrDefault(e => e.Name == name)
         ?? throw new ArgumentException($"Unknown model '{name}'; known models: {string.Join(", ", Names)}.");
 
-    internal static SvmTrainer CreateSvm(ModelSettings settings, ModelInput input)
+    internal static SvmTrainer CreateSvm(ModelSettings settings, ModelInput input = ModelInput.Features, LibSvmKernel kernel = LibSvmKernel.Rbf)
     {
         var step = settings.Grid switch
         {
@@ -89,9 +110,11 @@ public static class ModelCatalog
         return new SvmTrainer(new SvmOptions
         {
             Input = input,
+            Kernel = kernel,
             InnerFolds = settings.InnerFolds,
             MaxTuningItems = settings.SvmTuneMax,
-            Log2CGrid = SvmOptions.Log2Range(-5, 15, step),
+            // A linear SVM with a huge C on overlapping classes runs to LIBSVM's iteration cap, so its C stops at 2^7.
+            Log2CGrid = SvmOptions.Log2Range(-5, kernel == LibSvmKernel.Linear ? 7 : 15, step),
             Log2GammaGrid = SvmOptions.Log2Range(-15, 3, step),
         });
     }

@@ -47,10 +47,13 @@ public static class PackagedModelKinds
     {
         Register(SvmPackagedModel.Registration);
         Register(SvmPackagedModel.FieldRegistration);
+        // A linear SVM is an SvmModel too; its package says svm and LIBSVM's file records the kernel.
+        Register(SvmPackagedModel.Registration with { Kind = "svm-linear" });
         foreach (var cnn in CnnPackagedModel.Registrations)
             Register(cnn);
         foreach (var transfer in TransferPackagedModel.Registrations)
             Register(transfer);
+        Register(AutoMlPackaging.Registration);
     }
 
     /// <summary>Adds or replaces a kind.</summary>

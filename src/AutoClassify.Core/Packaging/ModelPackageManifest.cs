@@ -58,6 +58,11 @@ public sealed record ModelPackageManifest
 
     public required PackageProvenance Provenance { get; init; }
 
+    /// <summary>The AutoML search that chose the model (<c>train --auto</c>); absent otherwise.</summary>
+    [JsonPropertyName("automl")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public PackageSearchSummary? AutoMl { get; init; }
+
     /// <summary>The threshold of class <paramref name="classIndex"/> (0 when none is set).</summary>
     public double ThresholdOf(int classIndex) =>
         Thresholds.TryGetValue(ClassNames[classIndex], out var t) ? t : 0;
@@ -88,6 +93,8 @@ public sealed record ModelPackageManifest
             if (!(tiling.MapThreshold > 0 && tiling.MapThreshold < 1))
                 return string.Create(CultureInfo.InvariantCulture, $"the map threshold {tiling.MapThreshold} is not strictly between 0 and 1");
         }
+        if (Preprocessing.BannerMode is not ("crop" or "reflect" or "keep"))
+            return $"the manifest's banner mode '{Preprocessing.BannerMode}' is not crop, reflect or keep";
         if (Payload is null || Payload.Count == 0)
             return "the manifest lists no payload files";
         foreach (var file in Payload)
@@ -132,6 +139,15 @@ public sealed record PackagePreprocessing
 
     /// <summary>Where object masks come from at prediction time.</summary>
     public string Masks { get; init; } = MaskSource;
+
+    /// <summary>
+    /// What is done with a detected data banner: <c>crop</c>, <c>reflect</c> or <c>keep</c> (<see cref="AutoClassify.Preprocessing.BannerMode"/>);
+    /// packages written before this field existed were prepared with <c>crop</c>.
+    /// </summary>
+    public string BannerMode { get; init; } = "crop";
+
+    /// <summary><see cref="BannerMode"/> as the enum <see cref="ImagePreparation"/> takes.</summary>
+    public AutoClassify.Preprocessing.BannerMode BannerTreatment() => BannerDetector.ParseMode(BannerMode);
 
     /// <summary>Reserved for banner detection settings; null until that stage exists.</summary>
     public JsonObject? Banner { get; init; }
@@ -221,8 +237,14 @@ public sealed record PackageProvenance
     /// <summary>SHA-256 over the sorted training file list (one <c>sha256  path</c> line per file).</summary>
     public string TrainingSetSha256 { get; init; } = "";
 
-    /// <summary>Every training file (images and masks), relative to the data set root, sorted ordinally.</summary>
+    /// <summary>Every training file (images and masks), relative to its data root, sorted ordinally.</summary>
     public IReadOnlyList<TrainingFile> TrainingFiles { get; init; } = [];
+
+    /// <summary>Absolute data set folders the training files came from; <see cref="TrainingFile.Root"/> indexes them (empty in older packages).</summary>
+    public IReadOnlyList<string> DataRoots { get; init; } = [];
+
+    /// <summary>The registry's reference set that was held out of training, or null when there was none.</summary>
+    public PackageReference? Reference { get; init; }
 
     public int Seed { get; init; }
 
@@ -240,5 +262,8 @@ public sealed record PackageProvenance
     public IReadOnlyDictionary<string, string> Facts { get; init; } = new Dictionary<string, string>();
 }
 
-/// <summary>One training file and its SHA-256 (hex).</summary>
-public sealed record TrainingFile(string Path, string Sha256);
+/// <summary>One training file, its SHA-256 (hex) and the index of its folder in <see cref="PackageProvenance.DataRoots"/>.</summary>
+public sealed record TrainingFile(string Path, string Sha256, int Root = 0);
+
+/// <summary>A reference set held out of training: how many images, and the SHA-256 of its item list (<see cref="ReferenceSet.ItemsSha256"/>).</summary>
+public sealed record PackageReference(int Items, string Sha256);

@@ -158,6 +158,7 @@ public static class PackagePredictor
     {
         var crop = package.Manifest.Preprocessing.Crop.ToMargins();
         var tiling = package.Manifest.Preprocessing.Tiling;
+        var banner = package.Manifest.Preprocessing.BannerTreatment();
         var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
         var maps = options.MapsDirectory is null ? null : new MapWriter(options, package.Manifest.ClassNames, tiling!.MapThreshold);
@@ -165,7 +166,7 @@ public static class PackagePredictor
         {
             var prepared = new PreparedImage?[batch.Length];
             var errors = new string?[batch.Length];
-            Parallel.For(0, batch.Length, parallel, i => (prepared[i], errors[i]) = TryPrepare(batch[i], crop));
+            Parallel.For(0, batch.Length, parallel, i => (prepared[i], errors[i]) = TryPrepare(batch[i], crop, banner));
 
             var ok = Enumerable.Range(0, batch.Length).Where(i => prepared[i] is not null).ToArray();
             PredictionMap?[] tileMaps;
@@ -240,12 +241,12 @@ public static class PackagePredictor
         return (probabilities, maps);
     }
 
-    static (PreparedImage?, string?) TryPrepare(string path, CropMargins crop)
+    static (PreparedImage?, string?) TryPrepare(string path, CropMargins crop, BannerMode banner)
     {
         try
         {
             var mask = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + DatasetLoader.MaskSuffix);
-            return (ImagePreparation.Prepare(path, File.Exists(mask) ? mask : null, crop), null);
+            return (ImagePreparation.Prepare(path, File.Exists(mask) ? mask : null, crop, banner), null);
         }
         catch (ImageDecodeException ex)
         {

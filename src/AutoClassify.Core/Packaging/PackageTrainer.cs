@@ -57,6 +57,15 @@ public sealed class PackageTrainingOptions
     /// <summary>The command line as typed, recorded in the manifest.</summary>
     public string CommandLine { get; init; } = "";
 
+    /// <summary>
+    /// Share of each class to hold out as the registry's reference set (<see cref="ReferenceSet"/>) when
+    /// <see cref="Reference"/> is null; 0 holds out nothing. <c>train</c> sets it when it creates a new name.
+    /// </summary>
+    public double ReferenceShare { get; init; }
+
+    /// <summary>An existing reference set: every image whose content it holds is left out of training.</summary>
+    public ReferenceSet? Reference { get; init; }
+
     /// <summary>Validation folds implied by <see cref="ValidationShare"/> (0 when validation is off).</summary>
     public int ValidationFolds => ValidationShare == 0 ? 0 : Math.Max(2, (int)Math.Round(1 / ValidationShare));
 
@@ -79,6 +88,8 @@ public sealed class PackageTrainingOptions
             throw new ArgumentException($"--tile-aggregate value {TileAggregation} is unknown.");
         if (!(MapThreshold > 0 && MapThreshold < 1))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--map-threshold must lie strictly between 0 and 1, not {MapThreshold}."));
+        if (!double.IsFinite(ReferenceShare) || ReferenceShare < 0 || ReferenceShare > 0.5)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--reference must be in [0, 0.5], not {ReferenceShare}."));
         CheckThreshold(DefaultThreshold, "the default threshold");
         foreach (var (name, value) in Thresholds)
             CheckThreshold(value, $"the threshold of '{name}'");
@@ -94,16 +105,20 @@ public sealed class PackageTrainingOptions
 /// <summary>A model fitted on all the data, with the manifest to package it under. Dispose it to free the model.</summary>
 public sealed class TrainedPackage : IDisposable
 {
-    internal TrainedPackage(ModelPackageManifest manifest, IPackagedModel model)
+    internal TrainedPackage(ModelPackageManifest manifest, IPackagedModel model, ReferenceSet? carvedReference = null)
     {
         Manifest = manifest;
         Model = model;
+        CarvedReference = carvedReference;
     }
 
     /// <summary>The manifest without its payload list (filled in when written).</summary>
     public ModelPackageManifest Manifest { get; }
 
     public IPackagedModel Model { get; }
+
+    /// <summary>The reference set this training drew (<see cref="PackageTrainingOptions.ReferenceShare"/>), to be stored with the registry; null when none was drawn.</summary>
+    public ReferenceSet? CarvedReference { get; }
 
     /// <summary>Writes the package to a stream (e.g. <see cref="ModelRegistry.Add(string, Action{Stream})"/>).</summary>
     public ModelPackageManifest WriteTo(Stream stream) => ModelPackage.Write(stream, Manifest, Model);
@@ -115,9 +130,9 @@ public sealed class TrainedPackage : IDisposable
 }
 
 /// <summary>
-/// Trains a production model: validates the data set, optionally scores a stratified hold-out for the
-/// manifest's metrics, refits on all the data, and records provenance (training file hashes, seed,
-/// versions, command line).
+/// Trains a production model: validates the data set, leaves out the registry's reference images, optionally
+/// scores a stratified hold-out for the manifest's metrics, refits on the rest, and records provenance
+/// (training file hashes, data folder, seed, versions, command line).
 /// </summary>
 public static class PackageTrainer
 {
@@ -144,11 +159,19 @@ public static class PackageTrainer
         }
 
         var files = HashTrainingFiles(dataset, threads, log, cancellationToken);
+        var (kept, reference, carved) = HoldOutReference(dataset, files, options, log);
+        if (kept.Items.Count != dataset.Items.Count)
+        {
+            var used = kept.Items.SelectMany(i => i.MaskPath is null ? [i.RelativePath] : new[] { i.RelativePath, Relative(dataset.Root, i.MaskPath) })
+                .ToHashSet(StringComparer.Ordinal);
+            files = files.Where(f => used.Contains(f.Path)).ToList();
+            dataset = kept;
+        }
         var input = ModelCatalog.InputOf(options.Model);
         var (nmPerPixel, scaleSource) = BannerSummaryBuilder.ResolvePixelSize(dataset, options.NmPerPixel);
         if (input == ModelInput.FieldFeatures)
             log.Message($"Whole-field features: {FeatureSet.Field(nmPerPixel).Describe()}{(scaleSource is null ? "" : $", pixel size from {scaleSource}")}.");
-        var (data, tiled) = Prepare(dataset, options, input, nmPerPixel, threads, log, cancellationToken);
+        var (data, tiled) = Prepare(dataset, options, ModelCatalog.InputsOf(options.Model), nmPerPixel, threads, log, cancellationToken);
         var all = Enumerable.Range(0, data.Labels.Length).ToArray();
         var unit = tiled is null ? "images" : "tiles";
 
@@ -187,10 +210,16 @@ public static class PackageTrainer
         log.StageStarted($"{trainer.Name}: final fit on all {all.Length} {unit}", 1);
         var final = trainer.Train(data, all, Context(options, Seeds.Derive(options.Seed, trainer.Name, 0), log, cancellationToken));
         IPackagedModel packaged;
+        var search = PackageSearchSummary.From(final.Summary);
         try
         {
             foreach (var (key, value) in final.Summary.Facts)
                 facts[key] = value;
+            if (ModelCatalog.InputOf(options.Model) == ModelInput.Features)
+            {
+                facts["grid"] = options.ModelSettings.Grid;
+                facts["svm_tune_max"] = options.ModelSettings.SvmTuneMax.ToString(CultureInfo.InvariantCulture);
+            }
             facts["training_seconds"] = final.Summary.TrainingTime.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
             packaged = kind.Wrap(final);
         }
@@ -217,6 +246,7 @@ public static class PackageTrainer
             Preprocessing = packaged.Preprocessing with
             {
                 Crop = PackageCrop.From(options.Crop),
+                BannerMode = BannerDetector.ModeName(BannerMode.Crop),
                 Tiling = options.Tile is { } tile ? PackageTiling.From(tile, options.TileAggregation, options.MapThreshold) : null,
             },
             Metrics = metrics,
@@ -225,6 +255,8 @@ public static class PackageTrainer
             {
                 TrainingSetSha256 = TrainingSetHash(files),
                 TrainingFiles = files,
+                DataRoots = [dataset.Root],
+                Reference = reference?.ToPackageReference(),
                 Seed = options.Seed,
                 AutoClassifyVersion = BenchmarkRunner.ToolVersion,
                 NativeVersions = BenchmarkRunner.NativeVersions(),
@@ -232,8 +264,9 @@ public static class PackageTrainer
                 CreatedUtc = started,
                 Facts = facts,
             },
+            AutoMl = search,
         };
-        return new TrainedPackage(manifest, packaged);
+        return new TrainedPackage(manifest, packaged, carved);
     }
 
     /// <summary>SHA-256 (hex) over <c>sha256  path\n</c> lines of the files sorted ordinally by path.</summary>
@@ -246,6 +279,54 @@ public static class PackageTrainer
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
+    // The data set without the reference images, the reference set in effect, and the one drawn here (if any).
+    static (LabeledDataset Kept, ReferenceSet? Reference, ReferenceSet? Carved) HoldOutReference(LabeledDataset dataset, List<TrainingFile> files,
+        PackageTrainingOptions options, IBenchmarkObserver log)
+    {
+        var sha = files.ToDictionary(f => f.Path, f => f.Sha256, StringComparer.Ordinal);
+        bool[] held;
+        ReferenceSet? carved = null;
+        var reference = options.Reference;
+        if (reference is not null)
+        {
+            var referenceShas = reference.Items.Select(i => i.Sha256).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            held = dataset.Items.Select(i => referenceShas.Contains(sha[i.RelativePath])).ToArray();
+            if (held.Any(h => h))
+                log.Message($"reference set: {held.Count(h => h)} image(s) of this data set belong to the registry's reference set and are left out of training");
+        }
+        else if (options.ReferenceShare > 0)
+        {
+            held = ReferenceSplit.Carve(dataset.Labels, options.ReferenceShare, Seeds.Derive(options.Seed, "reference-split"), Math.Max(2, options.ValidationFolds));
+            reference = carved = new ReferenceSet
+            {
+                Seed = options.Seed,
+                Share = options.ReferenceShare,
+                CreatedUtc = DateTimeOffset.UtcNow,
+                Items = [.. dataset.Items.Where((_, i) => held[i]).Select(i => new ReferenceItem(dataset.Root, i.RelativePath, sha[i.RelativePath], dataset.ClassNames[i.Label]))],
+            };
+            var perClass = dataset.ClassNames.Select((c, k) => $"{c} {dataset.Items.Where((item, i) => held[i] && item.Label == k).Count()}");
+            log.Message($"reference set: {carved.Items.Count} image(s) held out of training for later comparisons ({string.Join(", ", perClass)})");
+        }
+        else
+        {
+            return (dataset, null, null);
+        }
+        var kept = new LabeledDataset
+        {
+            Root = dataset.Root,
+            ClassNames = dataset.ClassNames,
+            Items = [.. dataset.Items.Where((_, i) => !held[i])],
+            Skipped = dataset.Skipped,
+            Warnings = dataset.Warnings,
+        };
+        var empty = dataset.ClassNames.Where((_, k) => !kept.Items.Any(i => i.Label == k)).ToList();
+        if (empty.Count > 0)
+            throw new ArgumentException($"Every image of class(es) {string.Join(", ", empty)} belongs to the reference set; add new images to train on.");
+        return (kept, reference, carved);
+    }
+
+    static string Relative(string root, string path) => Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
+
     static List<TrainingFile> HashTrainingFiles(LabeledDataset dataset, int threads, IBenchmarkObserver log, CancellationToken cancellationToken)
     {
         var paths = dataset.Items
@@ -257,25 +338,25 @@ public static class PackageTrainer
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
         Parallel.For(0, paths.Length, parallel, i =>
         {
-            var relative = Path.GetRelativePath(dataset.Root, paths[i]).Replace(Path.DirectorySeparatorChar, '/');
+            var relative = Relative(dataset.Root, paths[i]);
             files[i] = new TrainingFile(relative, ModelPackage.Sha256Hex(paths[i]));
             log.StepCompleted(stage);
         });
         return files.OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
     }
 
-    static (TrainingData Data, TiledData? Tiled) Prepare(LabeledDataset dataset, PackageTrainingOptions options, ModelInput input,
+    static (TrainingData Data, TiledData? Tiled) Prepare(LabeledDataset dataset, PackageTrainingOptions options, IReadOnlySet<ModelInput> inputs,
         double? nmPerPixel, int threads, IBenchmarkObserver log, CancellationToken cancellationToken)
     {
         const string stage = "Preparing images";
         log.StageStarted(stage, dataset.Items.Count);
         var prepared = ImagePreparation.PrepareAll(dataset, options.Crop, threads, () => log.StepCompleted(stage), cancellationToken);
         if (options.Tile is not { } spec)
-            return (TrainingData.FromPrepared(dataset, prepared, [input], threads, nmPerPixel, cancellationToken), null);
+            return (TrainingData.FromPrepared(dataset, prepared, inputs, threads, nmPerPixel, cancellationToken), null);
 
         var tiled = TiledData.Expand(dataset, prepared, spec);
         log.Message(string.Create(CultureInfo.InvariantCulture, $"Tiling: {tiled.TileCount} tiles of {spec} px from {tiled.ImageCount} images."));
-        var data = TrainingData.FromPrepared(tiled.Tiles, tiled.Prepared, [input], threads, nmPerPixel, cancellationToken);
+        var data = TrainingData.FromPrepared(tiled.Tiles, tiled.Prepared, inputs, threads, nmPerPixel, cancellationToken);
         data.Groups = tiled.SourceImage;
         return (data, tiled);
     }
@@ -307,7 +388,7 @@ public static class PackageTrainer
         CancellationToken = cancellationToken,
     };
 
-    sealed class SilentObserver : IBenchmarkObserver
+    internal sealed class SilentObserver : IBenchmarkObserver
     {
         public static readonly SilentObserver Instance = new();
 

@@ -308,6 +308,7 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result)
 
         TileLevel(id, model);
         Training(id, model);
+        AutoMlLeaderboardHtml.Append(_sb, id, model);
         Curves(id, model);
         _sb.Append("</section>\n");
 
@@ -407,49 +408,18 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result)
         _sb.Append("</div>\n");
     }
 
-    void ConfusionTable(string id, string captionHtml, AggregatedMetrics a, bool normalized)
-    {
-        var n = _classes.Count;
-        _sb.Append(Inv, $"<figure class=\"confusion\"><figcaption>{captionHtml}</figcaption>\n<table id=\"{id}\" class=\"cm\"><thead><tr><th class=\"corner\" scope=\"col\" rowspan=\"2\">True ↓</th><th scope=\"colgroup\" colspan=\"{Int(n)}\" class=\"axis\">Predicted →</th></tr><tr>");
-        for (var p = 0; p < n; p++)
-            _sb.Append(Inv, $"<th scope=\"col\" class=\"cls\">{E(_classes[p])}</th>");
-        _sb.Append("</tr></thead><tbody>\n");
-        for (var t = 0; t < n; t++)
+    void ConfusionTable(string id, string captionHtml, AggregatedMetrics a, bool normalized) =>
+        HtmlConfusion.AppendTable(_sb, id, captionHtml, _classes, (t, p) =>
         {
-            _sb.Append(Inv, $"<tr><th scope=\"row\" class=\"cls\">{E(_classes[t])}</th>");
-            var counts = t < a.ConfusionSum.Length ? a.ConfusionSum[t] : new long[n];
+            var counts = t < a.ConfusionSum.Length ? a.ConfusionSum[t] : new long[_classes.Count];
             var rowSum = counts.Sum();
-            for (var p = 0; p < n; p++)
-            {
-                var share = normalized
-                    ? (t < a.ConfusionRowNormalizedMean.Length ? a.ConfusionRowNormalizedMean[t][p] : double.NaN)
-                    : rowSum == 0 ? 0 : (double)counts[p] / rowSum;
-                var (bg, fg) = Heat(share);
-                var text = normalized ? Num(share, 2) : Int(p < counts.Length ? counts[p] : 0);
-                var diagonal = t == p ? " diag" : "";
-                _sb.Append(Inv, $"<td class=\"v{diagonal}\" style=\"background:{bg};color:{fg}\">{text}</td>");
-            }
-            _sb.Append("</tr>\n");
-        }
-        _sb.Append("</tbody></table></figure>\n");
-    }
+            var share = normalized
+                ? (t < a.ConfusionRowNormalizedMean.Length ? a.ConfusionRowNormalizedMean[t][p] : double.NaN)
+                : rowSum == 0 ? 0 : (double)counts[p] / rowSum;
+            return (normalized ? Num(share, 2) : Int(p < counts.Length ? counts[p] : 0), share);
+        });
 
-    void Legend(string label = "Cell colour: share of the true class's images (row share)")
-    {
-        const int steps = 10;
-        const double w = 24, h = 12;
-        _sb.Append(Inv, $"<div class=\"legend\"><span class=\"label\">{E(label)}</span>");
-        _sb.Append(Inv, $"<svg width=\"{Coord(steps * w + 20)}\" height=\"30\" viewBox=\"0 0 {Coord(steps * w + 20)} 30\" role=\"img\" aria-label=\"colour scale from 0 to 1\" xmlns=\"http://www.w3.org/2000/svg\">");
-        for (var i = 0; i < steps; i++)
-        {
-            var (bg, _) = Heat((i + 0.5) / steps);
-            _sb.Append(Inv, $"<rect x=\"{Coord(10 + i * w)}\" y=\"0\" width=\"{Coord(w)}\" height=\"{Coord(h)}\" fill=\"{bg}\"/>");
-        }
-        _sb.Append(Inv, $"<rect x=\"10\" y=\"0\" width=\"{Coord(steps * w)}\" height=\"{Coord(h)}\" fill=\"none\" stroke=\"#999\" stroke-width=\"0.5\"/>");
-        foreach (var v in new[] { 0.0, 0.25, 0.5, 0.75, 1.0 })
-            _sb.Append(Inv, $"<text x=\"{Coord(10 + v * steps * w)}\" y=\"26\" text-anchor=\"middle\" class=\"tick\">{Num(v, 2)}</text>");
-        _sb.Append("</svg></div>\n");
-    }
+    void Legend(string label = HtmlConfusion.DefaultLegendLabel) => HtmlConfusion.AppendLegend(_sb, label);
 
     void Notes()
     {

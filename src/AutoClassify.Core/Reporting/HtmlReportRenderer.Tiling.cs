@@ -26,7 +26,7 @@ internal sealed partial class HtmlReportRenderer
         _sb.Append(Inv, $"<p class=\"lead\">Every prepared image (after the crop and banner handling) was cut into square tiles. Tiles inherit their image's label; the models were trained and tested on tiles, and each test image's class comes from its tiles' probabilities ({E(AggregationText(t.Aggregation))}). <strong>Image-level figures are the headline</strong>: the comparison and model sections report images, with the tile-level figures beside them.</p>\n");
         _sb.Append("<table id=\"tiling-settings\" class=\"kv\"><tbody>\n");
         Row("Tile size", $"{Int(t.Size)} px");
-        Row("Stride", t.Stride == t.Size ? $"{Int(t.Stride)} px (no overlap; the last tile of a row or column sits flush with the edge)" : $"{Int(t.Stride)} px (tiles overlap by {Int(t.Size - t.Stride)} px)");
+        Row("Stride", t.Stride == t.Size ? $"{Int(t.Stride)} px (tiles abut; the last tile of a row or column sits flush with the edge, overlapping its neighbour where the size does not divide evenly)" : $"{Int(t.Stride)} px (tiles overlap by {Int(t.Size - t.Stride)} px)");
         Row("Tiles", Int(t.TileCount));
         Row("Tiles per image", t.TilesPerImageMin == t.TilesPerImageMax ? Int(t.TilesPerImageMin) : $"{Int(t.TilesPerImageMin)}–{Int(t.TilesPerImageMax)} (median {Num(t.TilesPerImageMedian, t.TilesPerImageMedian % 1 == 0 ? 0 : 1)})");
         Row("Image decision", E(AggregationText(t.Aggregation)));

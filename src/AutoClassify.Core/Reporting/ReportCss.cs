@@ -91,6 +91,10 @@ ul.warnings li::marker { content: "⚠ "; color: #b3261e; }
 ol.notes { font-size: 13.5px; color: #3c4043; padding-left: 22px; max-width: 90ch; }
 ol.notes li { margin: 4px 0; }
 ol.notes li:target { background: #fff8d6; }
+details.leaderboard { margin: 6px 0; }
+table.leaderboard td.settings { white-space: normal; min-width: 22em; }
+.setting { white-space: nowrap; }
+table.leaderboard tbody tr.winner th, table.leaderboard tbody tr.winner td { background: #fff3c4; font-weight: 600; }
 footer { margin-top: 36px; padding-top: 8px; border-top: 1px solid var(--hair); font-size: 12.5px; color: var(--muted); }
 @media print {
   main { max-width: none; padding: 0; }

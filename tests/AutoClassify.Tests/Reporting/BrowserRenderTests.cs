@@ -102,6 +102,25 @@ public class BrowserRenderTests
         Assert.True(tinted > 50_000, $"Expected tinted prediction-map cells, found {tinted} warm or green pixels.");
     }
 
+    [Fact]
+    public void Should_show_each_folds_automl_leaderboard_with_its_winner_highlighted()
+    {
+        // Given a report with an AutoML model
+        RequireChromium();
+        using var dir = new TempDirectory();
+        new HtmlReportExporter().Export(AutoMlReportFixture.Create(), dir.Path);
+
+        // When the browser builds the page
+        var dom = RunChromium(dir, "--dump-dom", new Uri(dir.File(HtmlReportExporter.FileName)).AbsoluteUri);
+
+        // Then the winners table and the three leaderboards are real tables, each with one highlighted winner row
+        Assert.Contains("<table id=\"m1-automl-winners\"", dom, StringComparison.Ordinal);
+        Assert.Equal(3, Regex.Count(dom, "<table id=\"m1-automl-fold-[123]\""));
+        Assert.Equal(3, Regex.Count(dom, "<tr class=\"winner\">"));
+        Assert.Contains("The honest figure to quote is the outer-fold score of the chosen pipeline", dom, StringComparison.Ordinal);
+        Assert.Contains("&lt;b&gt;bold&lt;/b&gt;", dom, StringComparison.Ordinal);
+    }
+
     static void RequireChromium()
     {
         if (!File.Exists(ChromiumPath))

@@ -114,6 +114,39 @@ public class PthFileTests
     }
 
     [Fact]
+    public void Should_read_a_legacy_storage_view_at_its_offset_inside_the_root_storage()
+    {
+        // Given a hand-made legacy stream (as PyTorch < 1.6 wrote shared storages): tensor 'v' is elements 1..2 of
+        // a view that starts at element 4 of a 10-element root storage holding 0..9
+        using var temp = new TempDirectory("pth");
+        var path = temp.File("view.pt");
+        byte[] magic = [0x8a, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+        var data = new byte[8 + 40];
+        BitConverter.TryWriteBytes(data.AsSpan(0, 8), 10L);
+        for (var i = 0; i < 10; i++)
+            BitConverter.TryWriteBytes(data.AsSpan(8 + (4 * i), 4), (float)i);
+        File.WriteAllBytes(path, Pickle(
+            Proto, (byte)2, magic, Stop,
+            Proto, (byte)2, (byte)'M', (byte)0xe9, (byte)0x03, Stop,
+            Proto, (byte)2, EmptyDict, (byte)'(', ShortString("little_endian"), (byte)0x88, (byte)'u', Stop,
+            Proto, (byte)2, EmptyDict, ShortString("v"), 'c', "torch._utils\n_rebuild_tensor_v2\n", (byte)'(',
+            (byte)'(', ShortString("storage"), 'c', "torch\nFloatStorage\n", ShortString("root"), ShortString("cpu"), (byte)'K', (byte)10,
+            (byte)'(', ShortString("view"), (byte)'K', (byte)4, (byte)'K', (byte)3, (byte)'t', (byte)'t', (byte)'Q',
+            (byte)'K', (byte)1, (byte)'K', (byte)2, Tuple1, (byte)'K', (byte)1, Tuple1, (byte)0x89,
+            'c', "collections\nOrderedDict\n", EmptyTuple, Reduce, (byte)'t', Reduce, (byte)'s', Stop,
+            Proto, (byte)2, (byte)']', (byte)'(', ShortString("root"), (byte)'e', Stop,
+            data));
+
+        // When
+        var state = StateDictFile.Load(path);
+
+        // Then
+        Assert.Equal(StateDictFormat.TorchLegacy, StateDictFile.DetectFormat(path));
+        Assert.Equal([5f, 6f], state["v"].ToArray<float>());
+        Dispose(state);
+    }
+
+    [Fact]
     public void Should_refuse_a_pickle_that_calls_os_system_and_name_file_global_and_offset()
     {
         // Given a zip .pth whose pickle is os.system("touch pwned")
@@ -244,6 +277,30 @@ public class PthFileTests
 
         // Then
         Assert.Contains("storage '0' holds", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_refuse_a_tensor_reaching_past_its_storage_without_leaking_the_tensors_already_built()
+    {
+        // Given 'good' (2 elements) followed by 'bad' (3 elements) over the same 2-element storage
+        using var temp = new TempDirectory("pth");
+        var path = temp.File("past.pth");
+        byte[] Tensor(string name, byte size) => Pickle(
+            ShortString(name), 'c', "torch._utils\n_rebuild_tensor_v2\n", (byte)'(',
+            (byte)'(', ShortString("storage"), 'c', "torch\nFloatStorage\n", ShortString("0"), ShortString("cpu"), (byte)'K', (byte)2, (byte)'t', (byte)'Q',
+            (byte)'K', (byte)0, (byte)'K', size, Tuple1, (byte)'K', (byte)1, Tuple1, (byte)0x89,
+            'c', "collections\nOrderedDict\n", EmptyTuple, Reduce, (byte)'t', Reduce, (byte)'s');
+        WriteZip(path,
+            ("past/data.pkl", Pickle(Proto, (byte)2, EmptyDict, Tensor("good", 2), Tensor("bad", 3), Stop)),
+            ("past/data/0", new byte[8]));
+        var live = AutoClassify.Tensors.Tensor.LiveCount;
+
+        // When
+        var error = Assert.Throws<InvalidDataException>(() => PthFile.Load(path));
+
+        // Then
+        Assert.Contains("tensor 'bad' reaches element 2 of a storage of 2", error.Message, StringComparison.Ordinal);
+        Assert.Equal(live, AutoClassify.Tensors.Tensor.LiveCount);
     }
 
     [Fact]

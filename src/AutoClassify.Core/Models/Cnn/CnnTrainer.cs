@@ -42,7 +42,15 @@ public sealed class CnnTrainer : IModelTrainer
         Train(data, trainIndices, context);
 
     /// <summary>Fits a fresh network on <paramref name="trainIndices"/>; nothing else in <paramref name="data"/> is read.</summary>
-    public CnnModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context)
+    public CnnModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context) =>
+        Train(data, trainIndices, context, initialWeights: null);
+
+    /// <summary>
+    /// Fits a network that starts from <paramref name="initialWeights"/> (a state dict of the same architecture and
+    /// class count, e.g. a champion's <see cref="CnnModel.Network"/>) instead of a fresh initialisation (warm start);
+    /// null starts fresh. The weights are copied; the caller keeps ownership of its tensors.
+    /// </summary>
+    public CnnModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context, IReadOnlyDictionary<string, Tensor>? initialWeights)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(trainIndices);
@@ -68,9 +76,13 @@ public sealed class CnnTrainer : IModelTrainer
         var model = LipNet.Build(Spec, data.ClassCount, info.InputSize, Options.Dropout, Options.HiddenDropout);
         try
         {
+            if (initialWeights is not null)
+                model.LoadStateDict(initialWeights);
             model.To(device);
             model.UseChannelsLast();
             var summary = Fit(model, data, trainIndices, context, info, device, threads);
+            if (initialWeights is not null)
+                summary.Facts["warm_start"] = "true";
             summary.TrainingTime = clock.Elapsed;
             context.Progress?.Report(1);
             return new CnnModel(model, info, Options, device, threads, summary);

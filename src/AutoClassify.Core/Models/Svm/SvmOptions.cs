@@ -1,10 +1,11 @@
 using System.Globalization;
+using AutoClassify.Native;
 
 namespace AutoClassify.Models.Svm;
 
 /// <summary>
-/// Settings of the SVM arm: an RBF C-SVC whose C and gamma are searched on log2 grids by an inner
-/// stratified cross-validation on the training fold. Checked once, by <see cref="Validate"/>, when a
+/// Settings of the SVM arm: an RBF (or linear) C-SVC whose C and gamma are searched on log2 grids by an inner
+/// stratified cross-validation on the training fold (a linear kernel has no gamma, so only C is searched). Checked once, by <see cref="Validate"/>, when a
 /// <see cref="SvmTrainer"/> is built.
 /// </summary>
 public sealed class SvmOptions
@@ -31,6 +32,9 @@ public sealed class SvmOptions
     /// <c>svm</c>) or <see cref="ModelInput.FieldFeatures"/> (whole-field particle and texture features, <c>svm-field</c>).
     /// </summary>
     public ModelInput Input { get; init; } = ModelInput.Features;
+
+    /// <summary><see cref="LibSvmKernel.Rbf"/> (the thesis's) or <see cref="LibSvmKernel.Linear"/>.</summary>
+    public LibSvmKernel Kernel { get; init; } = LibSvmKernel.Rbf;
 
     /// <summary>Folds of the inner cross-validation that scores each (C, gamma) cell.</summary>
     public int InnerFolds { get; init; } = Defaults.InnerFolds;
@@ -78,6 +82,8 @@ public sealed class SvmOptions
     /// <summary>Throws an exception naming the first bad setting.</summary>
     public void Validate()
     {
+        if (Kernel is not (LibSvmKernel.Rbf or LibSvmKernel.Linear))
+            throw new ArgumentOutOfRangeException(nameof(Kernel), Kernel, "The SVM arm supports the RBF and linear kernels.");
         if (Input is not (ModelInput.Features or ModelInput.FieldFeatures))
             throw new ArgumentOutOfRangeException(nameof(Input), Input, "The SVM reads a feature matrix: Features or FieldFeatures.");
         if (InnerFolds < 2)

@@ -27,11 +27,17 @@ public sealed class SvmTrainer : IModelTrainer
         Options.Validate();
         // Snapshots, so a caller mutating the lists later cannot bypass validation.
         log2C = Options.Log2CGrid.ToArray();
-        log2Gamma = Options.Log2GammaGrid.ToArray();
+        // A linear kernel ignores gamma: one placeholder cell per C instead of a useless second axis.
+        log2Gamma = IsLinear ? [0] : Options.Log2GammaGrid.ToArray();
     }
 
-    /// <summary><c>svm</c> on the handcrafted features, <c>svm-field</c> on the whole-field features.</summary>
-    public string Name => Options.Input == ModelInput.FieldFeatures ? "svm-field" : "svm";
+    /// <summary>
+    /// <c>svm</c> on the handcrafted features, <c>svm-field</c> on the whole-field features; <c>-linear</c> is appended
+    /// for the linear kernel.
+    /// </summary>
+    public string Name => (Options.Input == ModelInput.FieldFeatures ? "svm-field" : "svm") + (IsLinear ? "-linear" : "");
+
+    bool IsLinear => Options.Kernel == LibSvmKernel.Linear;
 
     public SvmOptions Options { get; }
 
@@ -48,7 +54,8 @@ public sealed class SvmTrainer : IModelTrainer
         var model = Fit(data, trainIndices, grid.Best.C, grid.Best.Gamma, context);
         var facts = model.Summary.Facts;
         facts["log2_C"] = SvmModel.Invariant(grid.Best.Log2C);
-        facts["log2_gamma"] = SvmModel.Invariant(grid.Best.Log2Gamma);
+        if (!IsLinear)
+            facts["log2_gamma"] = SvmModel.Invariant(grid.Best.Log2Gamma);
         facts["inner_cv_macro_f1"] = double.IsNaN(grid.Best.MacroF1) ? "n/a" : SvmModel.Invariant(grid.Best.MacroF1, "F4");
         facts["inner_folds"] = grid.InnerFolds.ToString(CultureInfo.InvariantCulture);
         facts["grid_cells"] = grid.Cells.Count.ToString(CultureInfo.InvariantCulture);
@@ -56,7 +63,7 @@ public sealed class SvmTrainer : IModelTrainer
             facts["inner_cv_note"] = grid.Note;
         model.Summary.TrainingTime = clock.Elapsed;
         context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
-            $"{Name}: C = 2^{grid.Best.Log2C}, gamma = 2^{grid.Best.Log2Gamma:G6}, inner macro-F1 {facts["inner_cv_macro_f1"]} " +
+            $"{Name}: C = 2^{grid.Best.Log2C}{(IsLinear ? "" : $", gamma = 2^{grid.Best.Log2Gamma:G6}")}, inner macro-F1 {facts["inner_cv_macro_f1"]} " +
             $"({grid.Cells.Count} cells, {grid.InnerFolds} inner folds), {model.SupportVectorCount} support vectors, {clock.Elapsed.TotalSeconds:F1} s"));
         return model;
     }
@@ -79,8 +86,10 @@ public sealed class SvmTrainer : IModelTrainer
         var summary = new TrainingSummary();
         try
         {
+            summary.Facts["kernel"] = IsLinear ? "linear" : "rbf";
             summary.Facts["C"] = SvmModel.Invariant(c);
-            summary.Facts["gamma"] = SvmModel.Invariant(gamma);
+            if (!IsLinear)
+                summary.Facts["gamma"] = SvmModel.Invariant(gamma);
             summary.Facts["support_vectors"] = native.SupportVectorCount.ToString(CultureInfo.InvariantCulture);
             if (parameters.ClassWeights is not null)
             {
@@ -260,7 +269,7 @@ public sealed class SvmTrainer : IModelTrainer
 
     LibSvmParameters Parameters(double c, double gamma, IReadOnlyList<int> labels, bool probability) => new()
     {
-        Kernel = LibSvmKernel.Rbf,
+        Kernel = Options.Kernel,
         C = c,
         Gamma = gamma,
         CacheSizeMb = Options.CacheSizeMb,

@@ -107,13 +107,39 @@ public class BackboneTests
         // When
         using var features = backbone.Features(x);
         using var logits = backbone.Network.Forward(x);
-        using var single = backbone.Features(x.Narrow(0, 1, 1));
+        using var one = x.Narrow(0, 1, 1);
+        using var single = backbone.Features(one);
 
         // Then each image's features do not depend on the rest of the batch
         Assert.Equal([3L, 256L], features.Shape);
         Assert.Equal([3L, 5L], logits.Shape);
         using var second = features.Narrow(0, 1, 1);
         AssertClose(second, single);
+    }
+
+    [Theory]
+    [InlineData("resnet18")]
+    [InlineData("resnet50")]
+    [InlineData("mobilenet_v2")]
+    public void Should_release_every_intermediate_tensor_of_a_forward_pass(string name)
+    {
+        // Given a narrow network and an input, with autograd on (as fine-tuning runs it)
+        using var backbone = Backbones.Build(name, classCount: 3, widthMultiplier: 0.125);
+        using var x = Tensor.Randn([2, 3, 32, 32]);
+        var live = Tensor.LiveCount;
+
+        // When
+        using (var logits = backbone.Network.Forward(x))
+        using (var features = backbone.Features(x))
+        using (var logitSum = logits.Sum())
+        using (var featureSum = features.Sum())
+        using (var total = logitSum.Add(featureSum))
+            total.Backward();
+
+        // Then gradients reached every parameter and no managed handle is left behind
+        var gradients = backbone.Network.Parameters().Count(p => { using var g = p.Grad; return g is not null; });
+        Assert.Equal(backbone.Network.Parameters().Count(), gradients);
+        Assert.Equal(live, Tensor.LiveCount);
     }
 
     [Fact]
@@ -181,6 +207,33 @@ public class BackboneTests
         var error = Assert.Throws<ArgumentException>(() => Backbones.Find("vgg16"));
 
         Assert.Contains("resnet18, resnet50, mobilenet_v2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_replicate_grey_into_three_channels_with_imagenet_normalisation()
+    {
+        // Given two 1 x 2 grey images
+        using var grey = Tensor.FromArray([0f, 1f, 0.5f, 0.25f], [2, 1, 1, 2]);
+
+        // When
+        using var input = ImageNetInput.FromGray(grey);
+
+        // Then each channel holds the same pixels, normalised with that channel's mean and SD
+        Assert.Equal([2L, 3L, 1L, 2L], input.Shape);
+        var values = input.ToArray<float>();
+        float[] pixels = [0f, 1f, 0.5f, 0.25f];
+        for (var n = 0; n < 2; n++)
+        {
+            for (var c = 0; c < 3; c++)
+            {
+                for (var x = 0; x < 2; x++)
+                {
+                    var expected = (pixels[(n * 2) + x] - ImageNetInput.Mean[c]) / ImageNetInput.Std[c];
+                    Assert.Equal(expected, values[(n * 6) + (c * 2) + x], 5);
+                }
+            }
+        }
+        Assert.Throws<ArgumentException>(() => ImageNetInput.FromGray(input));
     }
 
     [Theory]

@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Globalization;
+using AutoClassify.Retraining;
+
+namespace AutoClassify.Cli;
+
+internal static class RetrainCommand
+{
+    internal static Command Create()
+    {
+        var name = new Argument<string>("name") { Description = "Registry name of the model to retrain; its champion is the baseline." };
+        var add = new Option<DirectoryInfo>("--add") { Description = "The new labeled batch: a folder with one subfolder per class.", Required = true };
+        var registry = ModelsCommand.RegistryOption();
+        var allowNew = new Option<bool>("--allow-new-classes") { Description = "Add classes the model does not know instead of stopping with an error." };
+        var fromScratch = new Option<bool>("--from-scratch") { Description = "Train a CNN challenger from fresh weights instead of the champion's." };
+        var force = new Option<bool>("--force") { Description = "Promote the challenger even when it scores worse on the reference set." };
+        var tolerance = new Option<double>("--tolerance")
+        {
+            Description = "How much lower the challenger's reference macro-F1 may be than the champion's and still be promoted.",
+            DefaultValueFactory = _ => RetrainOptions.DefaultTolerance,
+        };
+        var report = new Option<FileInfo?>("--report") { Description = "Comparison report (HTML) to write; default: retrain-report.html beside the challenger's package." };
+        var threads = CommonOptions.Threads();
+        var seed = CommonOptions.Seed(42);
+        var epochs = new Option<int?>("--epochs") { Description = "Maximum CNN epochs (default: the champion's)." };
+        var patience = new Option<int?>("--patience") { Description = "CNN early-stopping patience (default: the champion's)." };
+        var lr = new Option<double?>("--lr") { Description = "CNN learning rate (default: the champion's)." };
+        var grid = new Option<string?>("--grid") { Description = "SVM grid, full or coarse (default: the champion's)." };
+        grid.AcceptOnlyFromAmong("full", "coarse");
+        var nearDuplicate = new Option<int>("--near-duplicate-bits")
+        {
+            Description = "Images whose 64-bit perceptual hashes differ in at most this many bits (and whose thumbnails correlate at 0.95 or more) are near duplicates.",
+            DefaultValueFactory = _ => BatchCheckOptions.Defaults.NearDuplicateDistance,
+        };
+
+        var command = new Command("retrain", "Check a new labeled batch, train a challenger on the old data plus the batch, compare it with the champion on the frozen reference set and promote it only if it is not worse.")
+        {
+            name, add, registry, allowNew, fromScratch, force, tolerance, report, threads, seed, epochs, patience, lr, grid, nearDuplicate,
+        };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var options = new RetrainOptions
+            {
+                Name = parse.GetRequiredValue(name),
+                BatchPath = parse.GetRequiredValue(add).FullName,
+                Registry = parse.GetValue(registry)!.FullName,
+                AllowNewClasses = parse.GetValue(allowNew),
+                FromScratch = parse.GetValue(fromScratch),
+                Force = parse.GetValue(force),
+                Tolerance = parse.GetValue(tolerance),
+                ReportPath = parse.GetValue(report)?.FullName,
+                Threads = parse.GetValue(threads),
+                Seed = parse.GetValue(seed),
+                Epochs = parse.GetValue(epochs),
+                Patience = parse.GetValue(patience),
+                LearningRate = parse.GetValue(lr),
+                Grid = parse.GetValue(grid),
+                Check = new BatchCheckOptions { NearDuplicateDistance = parse.GetValue(nearDuplicate) },
+                CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+            };
+            var stdout = parse.InvocationConfiguration.Output;
+            var observer = new ConsoleObserver(stdout);
+            var result = observer.Run(() => Retrainer.Run(options, observer, cancellationToken));
+            var inv = CultureInfo.InvariantCulture;
+            if (result.Champion is { } champion && result.Challenger is { } challenger)
+            {
+                stdout.WriteLine(string.Create(inv, $"Reference set ({challenger.Images} images): champion v{result.ChampionVersion} macro-F1 {champion.MacroF1:F3}, accuracy {champion.Accuracy:F3}; challenger v{result.ChallengerVersion} macro-F1 {challenger.MacroF1:F3}, accuracy {challenger.Accuracy:F3}."));
+            }
+            stdout.WriteLine(result.Reason);
+            stdout.WriteLine(string.Create(inv,
+                $"Stored '{result.Name}' version {result.ChallengerVersion} at {result.ChallengerPackagePath}; the champion is version {(result.Promoted ? result.ChallengerVersion : result.ChampionVersion)}. Report: {result.ReportPath}"));
+            return Task.FromResult(result.Promoted ? ExitCodes.Success : ExitCodes.NotPromoted);
+        });
+        return command;
+    }
+}

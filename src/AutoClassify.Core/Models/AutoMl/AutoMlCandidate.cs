@@ -1,0 +1,186 @@
+using System.Globalization;
+using AutoClassify.Evaluation;
+using AutoClassify.Models.Cnn;
+using AutoClassify.Models.Svm;
+using AutoClassify.Native;
+
+namespace AutoClassify.Models.AutoMl;
+
+/// <summary>One configuration the search can fit: what it is (for the leaderboard) and how to train it.</summary>
+internal abstract class AutoMlCandidate
+{
+    protected AutoMlCandidate(int key, string family, string stage, ModelInput input, string packageKind)
+    {
+        Key = key;
+        Family = family;
+        Stage = stage;
+        Input = input;
+        PackageKind = packageKind;
+    }
+
+    /// <summary>Position in the plan; the trial's seeds derive from it, so they do not depend on timing.</summary>
+    public int Key { get; }
+
+    public string Family { get; }
+
+    public string Stage { get; }
+
+    public ModelInput Input { get; }
+
+    /// <summary>The package kind of the fitted model (<c>svm</c>, <c>lipnet4</c>, ...).</summary>
+    public string PackageKind { get; }
+
+    /// <summary>The settings, in display order.</summary>
+    public abstract IReadOnlyList<KeyValuePair<string, string>> Settings { get; }
+
+    /// <summary>
+    /// Fits on <paramref name="indices"/> of <paramref name="data"/> only; resampling (SMOTE included) draws from those
+    /// indices alone.
+    /// </summary>
+    public abstract ITrainedModel Fit(TrainingData data, IReadOnlyList<int> indices, TrainingContext context);
+
+    public string Describe() => string.Join(", ", Settings.Select(s => $"{s.Key}={s.Value}"));
+
+    protected static string Invariant(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
+
+    protected static string Power(double log2) => "2^" + log2.ToString("G6", CultureInfo.InvariantCulture);
+}
+
+/// <summary>An SVM with fixed kernel, C, γ and sampler.</summary>
+internal sealed class SvmCandidate : AutoMlCandidate
+{
+    readonly SvmTrainer trainer;
+
+    public SvmCandidate(int key, string stage, LibSvmKernel kernel, double log2C, double log2Gamma, AutoMlSampler sampler,
+        double undersampleFraction)
+        : base(key, kernel == LibSvmKernel.Linear ? "svm-linear" : "svm-rbf", stage, ModelInput.Features, "svm")
+    {
+        Kernel = kernel;
+        Log2C = log2C;
+        Log2Gamma = kernel == LibSvmKernel.Linear ? 0 : log2Gamma;
+        Sampler = sampler;
+        UndersampleFraction = undersampleFraction;
+        trainer = new SvmTrainer(new SvmOptions { Kernel = kernel, BalanceClassWeights = sampler == AutoMlSampler.ClassWeights });
+    }
+
+    public LibSvmKernel Kernel { get; }
+
+    public double Log2C { get; }
+
+    public double Log2Gamma { get; }
+
+    public AutoMlSampler Sampler { get; }
+
+    public double UndersampleFraction { get; }
+
+    public override IReadOnlyList<KeyValuePair<string, string>> Settings =>
+        Kernel == LibSvmKernel.Linear
+            ? [new("C", Power(Log2C)), new("sampler", Sampler.ToName())]
+            : [new("C", Power(Log2C)), new("gamma", Power(Log2Gamma)), new("sampler", Sampler.ToName())];
+
+    /// <summary>True when both would fit the same SVM.</summary>
+    public bool SameModel(SvmCandidate other) => Kernel == other.Kernel && Log2C == other.Log2C && Log2Gamma == other.Log2Gamma;
+
+    public override ITrainedModel Fit(TrainingData data, IReadOnlyList<int> indices, TrainingContext context)
+    {
+        var (c, gamma) = (Math.Pow(2, Log2C), Math.Pow(2, Log2Gamma));
+        var seed = Seeds.Derive(context.Seed, "automl-sampler");
+        switch (Sampler)
+        {
+            case AutoMlSampler.Smote:
+                var (augmented, rows, samples) = Smote.Augment(data, indices, seed);
+                var model = trainer.Fit(augmented, rows, c, gamma, context);
+                model.Summary.Facts["smote_rows"] = samples.Count.ToString(CultureInfo.InvariantCulture);
+                return model;
+            case AutoMlSampler.Oversample:
+            case AutoMlSampler.Undersample:
+                var kind = Sampler == AutoMlSampler.Oversample ? SamplerKind.Oversample : SamplerKind.Undersample;
+                // One epoch of the CNN arm's sampler is exactly a one-off resampling of the fold.
+                var drawn = new EpochSampler(indices, data.Labels, data.ClassCount, kind, kind == SamplerKind.Undersample ? UndersampleFraction : 0, seed).Epoch(0);
+                return trainer.Fit(data, drawn, c, gamma, context);
+            default:
+                return trainer.Fit(data, indices, c, gamma, context);
+        }
+    }
+}
+
+/// <summary>An image model (a catalog entry) with fixed hyper-parameters and a maximum number of epochs.</summary>
+internal sealed class ImageCandidate : AutoMlCandidate
+{
+    readonly ModelSettings settings;
+
+    public ImageCandidate(int key, string stage, ImageConfig config, int epochs, ModelSettings baseSettings)
+        : base(key, config.Model, stage, ModelInput.Images, config.Model)
+    {
+        Config = config;
+        Epochs = epochs;
+        settings = baseSettings with
+        {
+            Cnn = baseSettings.Cnn with
+            {
+                LearningRate = config.LearningRate,
+                WeightDecay = config.WeightDecay,
+                LabelSmoothing = config.LabelSmoothing,
+                Sampler = config.Sampler switch
+                {
+                    AutoMlSampler.Oversample => SamplerKind.Oversample,
+                    AutoMlSampler.Undersample => SamplerKind.Undersample,
+                    _ => SamplerKind.None,
+                },
+                ClassWeightedLoss = config.Sampler == AutoMlSampler.ClassWeights,
+                Augmentation = AugmentationOptions.Parse(config.Augmentation),
+                MaxEpochs = epochs,
+            },
+        };
+    }
+
+    public ImageConfig Config { get; }
+
+    public int Epochs { get; }
+
+    public override IReadOnlyList<KeyValuePair<string, string>> Settings =>
+    [
+        new("epochs", Epochs.ToString(CultureInfo.InvariantCulture)),
+        new("lr", Invariant(Config.LearningRate)),
+        new("weight_decay", Invariant(Config.WeightDecay)),
+        new("label_smoothing", Invariant(Config.LabelSmoothing)),
+        new("sampler", Config.Sampler.ToName()),
+        new("augment", Config.Augmentation),
+    ];
+
+    public override ITrainedModel Fit(TrainingData data, IReadOnlyList<int> indices, TrainingContext context) =>
+        ModelCatalog.Create(Config.Model, settings).Train(data, indices, context);
+}
+
+/// <summary>The hyper-parameters of one image-model configuration, fixed across successive-halving rungs.</summary>
+internal sealed record ImageConfig(string Model, double LearningRate, double WeightDecay, double LabelSmoothing, AutoMlSampler Sampler, string Augmentation)
+{
+    /// <summary>
+    /// Draw number <paramref name="draw"/> of the family: draw 0 is the thesis's regime (the CNN options' defaults), later
+    /// draws are random: a log-uniform learning rate (three significant digits) and uniform picks from the other lists.
+    /// </summary>
+    public static ImageConfig Draw(AutoMlImageFamily family, int draw, AutoMlSearchSpace space, CnnOptions defaults, int seed)
+    {
+        if (draw == 0)
+        {
+            var sampler = defaults.ClassWeightedLoss ? AutoMlSampler.ClassWeights : defaults.Sampler switch
+            {
+                SamplerKind.Oversample => AutoMlSampler.Oversample,
+                SamplerKind.Undersample => AutoMlSampler.Undersample,
+                _ => AutoMlSampler.None,
+            };
+            var rate = Math.Clamp(defaults.EffectiveLearningRate, family.MinLearningRate, family.MaxLearningRate);
+            return new ImageConfig(family.Model, rate, defaults.WeightDecay, defaults.LabelSmoothing, sampler, defaults.Augmentation.ToString());
+        }
+        var random = new Random(Seeds.Derive(seed, "automl-image-config:" + family.Model, draw));
+        var (low, high) = (Math.Log(family.MinLearningRate), Math.Log(family.MaxLearningRate));
+        var learningRate = double.Parse(Math.Exp(low + random.NextDouble() * (high - low)).ToString("G3", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        return new ImageConfig(
+            family.Model,
+            Math.Clamp(learningRate, family.MinLearningRate, family.MaxLearningRate),
+            space.WeightDecays[random.Next(space.WeightDecays.Count)],
+            space.LabelSmoothings[random.Next(space.LabelSmoothings.Count)],
+            space.ImageSamplers[random.Next(space.ImageSamplers.Count)],
+            space.Augmentations[random.Next(space.Augmentations.Count)]);
+    }
+}

@@ -1,0 +1,193 @@
+using System.Globalization;
+using AutoClassify.Models.Cnn;
+using AutoClassify.Models.Svm;
+
+namespace AutoClassify.Models.AutoMl;
+
+/// <summary>How a trial balances the classes of its training data.</summary>
+public enum AutoMlSampler
+{
+    /// <summary>Weight the loss (or the SVM's C) inversely to class frequency.</summary>
+    ClassWeights,
+
+    /// <summary>Train on the data as it is.</summary>
+    None,
+
+    /// <summary>Repeat minority items until every class matches the largest (once for a feature model, every epoch for a CNN).</summary>
+    Oversample,
+
+    /// <summary>Leave out a share of the largest class (once for a feature model, a fresh draw every epoch for a CNN).</summary>
+    Undersample,
+
+    /// <summary>Synthetic minority rows interpolated between same-class training neighbours (<see cref="Smote"/>); feature models only.</summary>
+    Smote,
+}
+
+/// <summary>An image model the search may train: a <see cref="ModelCatalog"/> name and its learning-rate range.</summary>
+/// <param name="Model">The catalog name, e.g. <c>lipnet4</c> (or a transfer model such as <c>resnet18-frozen</c>).</param>
+/// <param name="MinLearningRate">Lower end of the log-uniform learning-rate range.</param>
+/// <param name="MaxLearningRate">Upper end of that range.</param>
+/// <param name="Optional">Skipped quietly when this build's catalog lacks the model (families that join later).</param>
+public sealed record AutoMlImageFamily(string Model, double MinLearningRate = 1e-4, double MaxLearningRate = 3e-3, bool Optional = false);
+
+/// <summary>
+/// What the AutoML search tries. Feature models: an RBF SVM on a coarse log2 grid of C and γ (then the half-step
+/// neighbours of the best cell), a linear SVM over C, and the samplers. Image models: every family listed, with
+/// learning rate, weight decay, label smoothing, sampler and augmentation drawn at random (the first draw of each
+/// family is the thesis's regime), epochs set by successive halving with early stopping inside each fit.
+/// </summary>
+public sealed record AutoMlSearchSpace
+{
+    /// <summary>The full space: both SVM kernels, every LipNet, and the transfer models once the catalog has them.</summary>
+    public static AutoMlSearchSpace Default { get; } = new();
+
+    /// <summary>Exponents of C for the RBF SVM (empty: no RBF SVM).</summary>
+    public IReadOnlyList<double> RbfLog2C { get; init; } = SvmOptions.Log2Range(-5, 15, 4);
+
+    /// <summary>Exponents of γ for the RBF SVM.</summary>
+    public IReadOnlyList<double> RbfLog2Gamma { get; init; } = SvmOptions.Log2Range(-15, 3, 4);
+
+    /// <summary>Exponents of C for the linear SVM (empty: no linear SVM). Large C stalls LIBSVM's linear solver, so it stops at 2^7.</summary>
+    public IReadOnlyList<double> LinearLog2C { get; init; } = SvmOptions.Log2Range(-5, 7, 4);
+
+    /// <summary>Try the eight neighbours of the best RBF cell at half the grid step (±2 in log2 C and log2 γ).</summary>
+    public bool RefineRbf { get; init; } = true;
+
+    /// <summary>Samplers of the feature models; the first is used on the grid, the others on its best cells.</summary>
+    public IReadOnlyList<AutoMlSampler> FeatureSamplers { get; init; } =
+        [AutoMlSampler.ClassWeights, AutoMlSampler.Smote, AutoMlSampler.Oversample, AutoMlSampler.Undersample, AutoMlSampler.None];
+
+    /// <summary>Share of the largest class left out by <see cref="AutoMlSampler.Undersample"/>.</summary>
+    public double UndersampleFraction { get; init; } = 0.5;
+
+    /// <summary>
+    /// Image models in the order their first configurations are tried: frozen ImageNet features first (cheap once
+    /// cached), then the LipNets, fine-tuning last. A family joins the search with one more entry here;
+    /// <see cref="AutoMlImageFamily.Optional"/> ones are used when <see cref="ModelCatalog"/> knows them. A family whose
+    /// first trial fails (no pretrained weights on an offline machine, say) is listed with the error and dropped.
+    /// </summary>
+    public IReadOnlyList<AutoMlImageFamily> ImageFamilies { get; init; } =
+    [
+        new("resnet18-frozen", 1e-4, 1e-2, Optional: true),
+        .. LipNet.Names.Select(name => new AutoMlImageFamily(name)),
+        new("resnet18-finetune", 1e-5, 1e-3, Optional: true),
+    ];
+
+    public IReadOnlyList<double> WeightDecays { get; init; } = [0, 1e-5, 1e-4, 1e-3];
+
+    public IReadOnlyList<double> LabelSmoothings { get; init; } = [0, 0.05, 0.1, 0.2];
+
+    /// <summary>Samplers of the image models (not <see cref="AutoMlSampler.Smote"/>).</summary>
+    public IReadOnlyList<AutoMlSampler> ImageSamplers { get; init; } =
+        [AutoMlSampler.Oversample, AutoMlSampler.Undersample, AutoMlSampler.ClassWeights, AutoMlSampler.None];
+
+    /// <summary>Augmentation sets, as <see cref="AugmentationOptions.Parse"/> reads them.</summary>
+    public IReadOnlyList<string> Augmentations { get; init; } = ["all", "none", "hflip,vflip", "rotate,hflip,vflip"];
+
+    /// <summary>A space with only the feature models (no CNN is ever trained).</summary>
+    public AutoMlSearchSpace WithoutImageModels() => this with { ImageFamilies = [] };
+
+    /// <summary>A space with only the image models.</summary>
+    public AutoMlSearchSpace WithoutFeatureModels() => this with { RbfLog2C = [], LinearLog2C = [] };
+
+    /// <summary>The image families this build can train: every non-optional one, and the optional ones the catalog knows.</summary>
+    public IReadOnlyList<AutoMlImageFamily> AvailableImageFamilies() =>
+        [.. ImageFamilies.Where(f => !f.Optional || ModelCatalog.Names.Contains(f.Model))];
+
+    /// <summary>Every problem, each naming its setting.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        Grid(problems, nameof(RbfLog2C), RbfLog2C);
+        Grid(problems, nameof(RbfLog2Gamma), RbfLog2Gamma);
+        Grid(problems, nameof(LinearLog2C), LinearLog2C);
+        if (RbfLog2C is { Count: > 0 } && RbfLog2Gamma is not { Count: > 0 })
+            problems.Add($"{nameof(RbfLog2Gamma)} must list at least one exponent when {nameof(RbfLog2C)} does.");
+        if (FeatureSamplers is not { Count: > 0 })
+            problems.Add($"{nameof(FeatureSamplers)} must list at least one sampler.");
+        if (double.IsNaN(UndersampleFraction) || UndersampleFraction <= 0 || UndersampleFraction >= 1)
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(UndersampleFraction)} must lie in (0, 1), got {UndersampleFraction}."));
+        foreach (var family in ImageFamilies ?? [])
+        {
+            if (family is null || string.IsNullOrWhiteSpace(family.Model))
+            {
+                problems.Add($"{nameof(ImageFamilies)} has an entry without a model name.");
+                continue;
+            }
+            if (family.Model == AutoMlTrainer.ModelName)
+                problems.Add($"{nameof(ImageFamilies)} cannot hold '{AutoMlTrainer.ModelName}' itself.");
+            else if (!family.Optional && !ModelCatalog.Names.Contains(family.Model))
+                problems.Add($"{nameof(ImageFamilies)}: '{family.Model}' is not a model of this build ({string.Join(", ", ModelCatalog.Names)}).");
+            else if (!family.Optional && ModelCatalog.InputOf(family.Model) != ModelInput.Images)
+                problems.Add($"{nameof(ImageFamilies)}: '{family.Model}' does not train on images.");
+            if (!(family.MinLearningRate > 0 && family.MinLearningRate <= family.MaxLearningRate && family.MaxLearningRate < 10))
+            {
+                problems.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"{nameof(ImageFamilies)}: '{family.Model}' needs 0 < learning rates and min ≤ max < 10, got [{family.MinLearningRate}, {family.MaxLearningRate}]."));
+            }
+        }
+        if (ImageFamilies is { Count: > 0 })
+        {
+            NonEmpty(problems, nameof(WeightDecays), WeightDecays, v => v is >= 0 and <= 1);
+            NonEmpty(problems, nameof(LabelSmoothings), LabelSmoothings, v => v is >= 0 and < 1);
+            if (ImageSamplers is not { Count: > 0 })
+                problems.Add($"{nameof(ImageSamplers)} must list at least one sampler.");
+            else if (ImageSamplers.Contains(AutoMlSampler.Smote))
+                problems.Add($"{nameof(ImageSamplers)} cannot hold smote: SMOTE interpolates feature rows, not images.");
+            if (Augmentations is not { Count: > 0 })
+            {
+                problems.Add($"{nameof(Augmentations)} must list at least one set (\"none\" switches augmentation off).");
+            }
+            else
+            {
+                foreach (var set in Augmentations)
+                {
+                    try
+                    {
+                        AugmentationOptions.Parse(set);
+                    }
+                    catch (FormatException e)
+                    {
+                        problems.Add($"{nameof(Augmentations)}: {e.Message}");
+                    }
+                }
+            }
+        }
+        return problems;
+    }
+
+    static void Grid(List<string> problems, string name, IReadOnlyList<double>? grid)
+    {
+        if (grid is null)
+        {
+            problems.Add($"{name} must be set (empty switches the model off).");
+            return;
+        }
+        if (grid.Any(e => !double.IsFinite(e) || Math.Abs(e) > 60))
+            problems.Add($"{name} exponents must be finite and within [-60, 60].");
+        if (grid.Distinct().Count() != grid.Count)
+            problems.Add($"{name} lists an exponent twice.");
+    }
+
+    static void NonEmpty(List<string> problems, string name, IReadOnlyList<double>? values, Func<double, bool> valid)
+    {
+        if (values is not { Count: > 0 })
+            problems.Add($"{name} must list at least one value.");
+        else if (!values.All(v => !double.IsNaN(v) && valid(v)))
+            problems.Add($"{name} holds a value out of range: {string.Join(", ", values.Select(v => v.ToString(CultureInfo.InvariantCulture)))}.");
+    }
+}
+
+/// <summary>Names of <see cref="AutoMlSampler"/> values as the leaderboard writes them.</summary>
+public static class AutoMlSamplerNames
+{
+    public static string ToName(this AutoMlSampler sampler) => sampler switch
+    {
+        AutoMlSampler.ClassWeights => "class-weights",
+        AutoMlSampler.None => "none",
+        AutoMlSampler.Oversample => "oversample",
+        AutoMlSampler.Undersample => "undersample",
+        AutoMlSampler.Smote => "smote",
+        _ => throw new ArgumentOutOfRangeException(nameof(sampler), sampler, "Unknown sampler."),
+    };
+}

@@ -1,0 +1,65 @@
+using System.Text;
+using static AutoClassify.Reporting.HtmlFormat;
+
+namespace AutoClassify.Reporting;
+
+/// <summary>The confusion-matrix table and its colour legend, shared by every HTML page that shows one (styled by <see cref="ReportCss"/>).</summary>
+internal static class HtmlConfusion
+{
+    /// <summary>
+    /// Appends a table with true classes as rows and predicted classes as columns; <paramref name="cell"/> gives each
+    /// cell's text (already formatted) and its row share, which sets the colour.
+    /// </summary>
+    internal static void AppendTable(StringBuilder sb, string id, string captionHtml, IReadOnlyList<string> classes,
+        Func<int, int, (string Text, double Share)> cell)
+    {
+        var n = classes.Count;
+        sb.Append(Inv, $"<figure class=\"confusion\"><figcaption>{captionHtml}</figcaption>\n<table id=\"{id}\" class=\"cm\"><thead><tr><th class=\"corner\" scope=\"col\" rowspan=\"2\">True ↓</th><th scope=\"colgroup\" colspan=\"{Int(n)}\" class=\"axis\">Predicted →</th></tr><tr>");
+        for (var p = 0; p < n; p++)
+            sb.Append(Inv, $"<th scope=\"col\" class=\"cls\">{E(classes[p])}</th>");
+        sb.Append("</tr></thead><tbody>\n");
+        for (var t = 0; t < n; t++)
+        {
+            sb.Append(Inv, $"<tr><th scope=\"row\" class=\"cls\">{E(classes[t])}</th>");
+            for (var p = 0; p < n; p++)
+            {
+                var (text, share) = cell(t, p);
+                var (bg, fg) = Heat(share);
+                var diagonal = t == p ? " diag" : "";
+                sb.Append(Inv, $"<td class=\"v{diagonal}\" style=\"background:{bg};color:{fg}\">{E(text)}</td>");
+            }
+            sb.Append("</tr>\n");
+        }
+        sb.Append("</tbody></table></figure>\n");
+    }
+
+    /// <summary>Appends a table of raw counts (<c>counts[true][predicted]</c>), coloured by row share.</summary>
+    internal static void AppendCounts(StringBuilder sb, string id, string captionHtml, IReadOnlyList<string> classes, long[][] counts) =>
+        AppendTable(sb, id, captionHtml, classes, (t, p) =>
+        {
+            var row = t < counts.Length ? counts[t] : [];
+            var value = p < row.Length ? row[p] : 0;
+            var sum = row.Sum();
+            return (Int(value), sum == 0 ? 0 : (double)value / sum);
+        });
+
+    /// <summary>Appends the colour scale of the confusion tables.</summary>
+    internal const string DefaultLegendLabel = "Cell colour: share of the true class's images (row share)";
+
+    internal static void AppendLegend(StringBuilder sb, string label = DefaultLegendLabel)
+    {
+        const int steps = 10;
+        const double w = 24, h = 12;
+        sb.Append(Inv, $"<div class=\"legend\"><span class=\"label\">{E(label)}</span>");
+        sb.Append(Inv, $"<svg width=\"{Coord(steps * w + 20)}\" height=\"30\" viewBox=\"0 0 {Coord(steps * w + 20)} 30\" role=\"img\" aria-label=\"colour scale from 0 to 1\" xmlns=\"http://www.w3.org/2000/svg\">");
+        for (var i = 0; i < steps; i++)
+        {
+            var (bg, _) = Heat((i + 0.5) / steps);
+            sb.Append(Inv, $"<rect x=\"{Coord(10 + i * w)}\" y=\"0\" width=\"{Coord(w)}\" height=\"{Coord(h)}\" fill=\"{bg}\"/>");
+        }
+        sb.Append(Inv, $"<rect x=\"10\" y=\"0\" width=\"{Coord(steps * w)}\" height=\"{Coord(h)}\" fill=\"none\" stroke=\"#999\" stroke-width=\"0.5\"/>");
+        foreach (var v in new[] { 0.0, 0.25, 0.5, 0.75, 1.0 })
+            sb.Append(Inv, $"<text x=\"{Coord(10 + v * steps * w)}\" y=\"26\" text-anchor=\"middle\" class=\"tick\">{Num(v, 2)}</text>");
+        sb.Append("</svg></div>\n");
+    }
+}
