@@ -22,23 +22,18 @@ public enum PixelNormalisation
 /// <param name="CropMargin">Margin around the object box in the crop modes.</param>
 public sealed record BackboneInputSpec(int Channels, int Size, PixelNormalisation Normalisation, InputMode Mode, double CropMargin)
 {
-    /// <summary>ImageNet channel means (RGB), as torchvision's weights expect.</summary>
-    public static IReadOnlyList<float> ImageNetMean { get; } = [0.485f, 0.456f, 0.406f];
-
-    /// <summary>ImageNet channel SDs (RGB).</summary>
-    public static IReadOnlyList<float> ImageNetStd { get; } = [0.229f, 0.224f, 0.225f];
-
     /// <summary>
     /// The input a backbone gets: LipNet backbones (and any one-channel network) keep their package's size and
     /// per-image standardisation; ImageNet networks take <see cref="TransferOptions.InputSize"/> (224 by default)
-    /// and the ImageNet statistics. The region comes from <see cref="CnnOptions.InputMode"/>.
+    /// and the ImageNet statistics (other channel counts: per-image standardisation, replicated). The region comes from
+    /// <see cref="CnnOptions.InputMode"/>.
     /// </summary>
     public static BackboneInputSpec For(IFeatureBackbone backbone, TransferOptions transfer, CnnOptions cnn)
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(transfer);
         ArgumentNullException.ThrowIfNull(cnn);
-        if (backbone is LipNetBackbone || backbone.InputChannels == 1)
+        if (backbone is LipNetBackbone || backbone.InputChannels != 3)
             return new(backbone.InputChannels, backbone.DefaultInputSize, PixelNormalisation.PerImage, cnn.InputMode, cnn.CropMargin);
         return new(backbone.InputChannels, transfer.InputSize ?? backbone.DefaultInputSize, PixelNormalisation.ImageNet, cnn.InputMode, cnn.CropMargin);
     }
@@ -68,6 +63,8 @@ public sealed class BackboneInputPreparer
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentOutOfRangeException.ThrowIfLessThan(spec.Channels, 1);
+        if (spec.Normalisation == PixelNormalisation.ImageNet && spec.Channels != 3)
+            throw new ArgumentException($"ImageNet normalisation is for three-channel networks, not {spec.Channels} channel(s).", nameof(spec));
         Spec = spec;
         grey = new CnnInputPreparer(spec.Mode, spec.Size, spec.CropMargin) { StandardisePerImage = spec.Normalisation == PixelNormalisation.PerImage };
     }
@@ -85,21 +82,7 @@ public sealed class BackboneInputPreparer
     {
         ArgumentNullException.ThrowIfNull(greyBatch);
         if (Spec.Normalisation == PixelNormalisation.ImageNet)
-        {
-            // Broadcasting N×1×S×S against 1×C×1×1 replicates the grey channel and normalises it in one step.
-            var channels = Spec.Channels;
-            var means = new float[channels];
-            var scales = new float[channels];
-            for (var c = 0; c < channels; c++)
-            {
-                means[c] = BackboneInputSpec.ImageNetMean[c % 3];
-                scales[c] = 1 / BackboneInputSpec.ImageNetStd[c % 3];
-            }
-            using var mean = CnnTrainer.ToDevice(Tensor.FromArray(means, [1, channels, 1, 1]), greyBatch.Device);
-            using var scale = CnnTrainer.ToDevice(Tensor.FromArray(scales, [1, channels, 1, 1]), greyBatch.Device);
-            using var centred = greyBatch.Subtract(mean);
-            return centred.Multiply(scale);
-        }
+            return ImageNetInput.FromGray(greyBatch);
         if (Spec.Channels == 1)
             return greyBatch.Reshape(greyBatch.Shape);
         var shape = greyBatch.Shape;

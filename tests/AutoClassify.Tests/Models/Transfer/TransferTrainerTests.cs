@@ -179,7 +179,7 @@ public sealed class TransferTrainerTests : IDisposable
         Assert.Equal([1L, 3, 96, 96], input.Shape);
         for (var c = 0; c < 3; c++)
         {
-            var expected = (0.5f - BackboneInputSpec.ImageNetMean[c]) / BackboneInputSpec.ImageNetStd[c];
+            var expected = (0.5f - ImageNetInput.Mean[c]) / ImageNetInput.Std[c];
             Assert.Equal(expected, values[c * 96 * 96 + 1234], 4);
         }
     }
