@@ -83,6 +83,12 @@ struct ResNet18Impl : torch::nn::Module {
       layers[stage] = register_module("layer" + std::to_string(stage + 1), layer);
     }
     fc = register_module("fc", torch::nn::Linear(512, 1000));
+    // torchvision's initialisation, as AutoClassify's ResNet uses: the activations then have the same magnitudes
+    // on both sides (libtorch's default init shrinks them layer by layer, which changes the arithmetic's speed).
+    torch::NoGradGuard no_grad;
+    for (auto& module : modules(/*include_self=*/false))
+      if (auto* c = module->as<torch::nn::Conv2d>())
+        torch::nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
   }
 
   // Pooled 512-d features: everything but fc.
