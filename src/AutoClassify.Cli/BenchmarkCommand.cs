@@ -67,7 +67,7 @@ internal static class BenchmarkCommand
                 Banner = parse.GetValue(banner),
                 NmPerPixel = parse.GetValue(nmPerPixel),
                 Threads = parse.GetValue(threads),
-                ModelSettings = modelOptions.Read(parse, parse.GetValue(threads)) with
+                ModelSettings = modelOptions.Read(parse, parse.GetValue(threads), tiled: tiling.Tile is not null) with
                 {
                     AutoMl = autoOptions.Read(parse, fits: outerFolds, autoRuns: modelNames.Contains(AutoMlTrainer.ModelName)),
                 },

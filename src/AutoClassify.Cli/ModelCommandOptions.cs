@@ -25,7 +25,7 @@ internal sealed class ModelCommandOptions
     readonly Option<string> sampler = new("--sampler") { Description = "Class balancing per epoch: oversample, undersample or none.", DefaultValueFactory = _ => "oversample" };
     readonly Option<double> undersampleFraction = new("--undersample-fraction") { Description = "Share of the majority class dropped each epoch by --sampler undersample.", DefaultValueFactory = _ => CnnOptions.Defaults.UndersampleFraction };
     readonly Option<bool> classWeights = new("--class-weights") { Description = "Weight the loss inversely to class frequency." };
-    readonly Option<string> augment = new("--augment") { Description = "all, none, or a list of rotate,shear,shift,zoom,hflip,vflip.", DefaultValueFactory = _ => "all" };
+    readonly Option<string> augment = new("--augment") { Description = "all (the thesis's rotate,shear,shift,zoom,hflip,vflip), field (exact quarter turns and mirrors), none, or a list of rotate,rot90,shear,shift,zoom,hflip,vflip (default: all; field with --tile, as resampling blurs the texture and zoom changes the particle scale)." };
     readonly Option<string> inputMode = new("--input-mode") { Description = "surround (full crop), crop (object bounding box) or crop-mask.", DefaultValueFactory = _ => "surround" };
     readonly Option<int?> inputSize = new("--input-size") { Description = "Network input size in pixels (default: the model's: 28 or 32 for LipNets; 224 for ImageNet backbones, where 112 and 96 are also allowed; LipNet backbones keep their package's)." };
     readonly Option<string?> backbone = new("--backbone") { Description = "Backbone of the lipnet-backbone-* models (domain transfer): a CNN package file, a registry version (models/x/v3) or a registry model folder (its champion)." };
@@ -61,13 +61,17 @@ internal sealed class ModelCommandOptions
             command.Add(option);
     }
 
-    /// <summary>Builds the settings; <see cref="CnnOptions.Validate"/> names any bad value when a trainer is created.</summary>
-    public ModelSettings Read(ParseResult parse, int threads) => new()
+    /// <summary>
+    /// Builds the settings; <see cref="CnnOptions.Validate"/> names any bad value when a trainer is created.
+    /// <paramref name="tiled"/> runs learn from whole-field tiles, whose augmentation defaults to
+    /// <see cref="AugmentationOptions.Field"/> instead of the thesis's set.
+    /// </summary>
+    public ModelSettings Read(ParseResult parse, int threads, bool tiled = false) => new()
     {
         InnerFolds = parse.GetValue(innerFolds),
         Grid = parse.GetValue(grid)!,
         SvmTuneMax = parse.GetValue(svmTuneMax),
-        Cnn = ReadCnn(parse, threads),
+        Cnn = ReadCnn(parse, threads, tiled),
         Transfer = ReadTransfer(parse),
     };
 
@@ -89,7 +93,7 @@ internal sealed class ModelCommandOptions
         };
     }
 
-    CnnOptions ReadCnn(ParseResult parse, int threads) => new()
+    CnnOptions ReadCnn(ParseResult parse, int threads, bool tiled) => new()
     {
         MaxEpochs = parse.GetValue(epochs),
         EpochSize = parse.GetValue(epochSize),
@@ -107,7 +111,9 @@ internal sealed class ModelCommandOptions
         },
         UndersampleFraction = parse.GetValue(undersampleFraction),
         ClassWeightedLoss = parse.GetValue(classWeights),
-        Augmentation = AugmentationOptions.Parse(parse.GetValue(augment)!),
+        Augmentation = parse.GetValue(augment) is { } augmentation
+            ? AugmentationOptions.Parse(augmentation)
+            : tiled ? AugmentationOptions.Field : AugmentationOptions.Default,
         InputMode = InputModes.Parse(parse.GetValue(inputMode)!),
         InputSize = parse.GetValue(inputSize),
         Threads = threads,

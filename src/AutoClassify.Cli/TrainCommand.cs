@@ -72,7 +72,7 @@ internal static class TrainCommand
                 Threads = parse.GetValue(threads),
                 Crop = parse.GetValue(crop),
                 ValidationShare = validationShare,
-                ModelSettings = modelOptions.Read(parse, parse.GetValue(threads)) with
+                ModelSettings = modelOptions.Read(parse, parse.GetValue(threads), tiled: tiling.Tile is not null) with
                 {
                     AutoMl = autoOptions.Read(parse, fits, autoRuns: kind == AutoMlTrainer.ModelName),
                 },

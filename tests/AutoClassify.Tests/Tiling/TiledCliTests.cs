@@ -39,6 +39,24 @@ public class TiledCliTests
         Assert.All(result.Models[0].Predictions, p => Assert.All(p.Probabilities, v => Assert.Equal(0, v * 9 - Math.Round(v * 9), 9)));
         Assert.Equal(1 + 12 * 9, File.ReadAllLines(Path.Combine(outDir, TilePredictionsCsvExporter.FileName)).Length);
         Assert.Contains("tiles vote", File.ReadAllText(Path.Combine(outDir, HtmlReportExporter.FileName)), StringComparison.Ordinal);
+        // Tiles of a field train with its exact symmetries unless --augment says otherwise
+        Assert.All(result.Models[0].Folds, f => Assert.Equal("rot90,hflip,vflip", f.Training.Facts["augmentation"]));
+    }
+
+    [Fact]
+    public void Should_keep_an_explicit_augmentation_on_tiles()
+    {
+        using var dir = new TempDirectory("tiled-cli");
+        var data = dir.Combine("fields");
+        TiledFields.Write(data, perClass: 3);
+        var outDir = dir.Combine("report");
+
+        var (code, _, stderr) = Run("benchmark", data, "--models", "lipnet1", "--epochs", "1", "--folds", "2", "--threads", "2",
+            "--tile", "48", "--augment", "all", "--out", outDir);
+
+        Assert.True(code == 0, stderr);
+        var result = ResultsJson.Read(Path.Combine(outDir, ResultsJsonExporter.FileName));
+        Assert.All(result.Models[0].Folds, f => Assert.Equal("all", f.Training.Facts["augmentation"]));
     }
 
     [Fact]

@@ -82,7 +82,7 @@ public sealed record AutoMlSearchSpace
         [AutoMlSampler.Oversample, AutoMlSampler.Undersample, AutoMlSampler.ClassWeights, AutoMlSampler.None];
 
     /// <summary>Augmentation sets, as <see cref="AugmentationOptions.Parse"/> reads them.</summary>
-    public IReadOnlyList<string> Augmentations { get; init; } = ["all", "none", "hflip,vflip", "rotate,hflip,vflip"];
+    public IReadOnlyList<string> Augmentations { get; init; } = ["all", "none", "hflip,vflip", "rotate,hflip,vflip", "field"];
 
     /// <summary>A space with only the feature models (no CNN is ever trained).</summary>
     public AutoMlSearchSpace WithoutImageModels() => this with { ImageFamilies = [] };

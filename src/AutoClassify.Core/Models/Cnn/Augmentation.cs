@@ -6,12 +6,24 @@ namespace AutoClassify.Models.Cnn;
 /// Which random transforms training applies and how strong they are (the thesis's settings by default).
 /// Each transform switches on its own, because the thesis ablates them one by one.
 /// </summary>
+/// <remarks>
+/// The thesis's set suits particle crops. Whole-field tiles are textures whose scale is fixed by the magnification:
+/// an arbitrary angle, zoom or shear resamples them (bilinear interpolation blurs exactly the fine texture that tells
+/// the classes apart) and changes the apparent particle size. <see cref="Field"/> keeps to the exact symmetries of a
+/// square pixel grid, quarter turns and mirrors, which move pixels without interpolating them.
+/// </remarks>
 public sealed record AugmentationOptions
 {
     /// <summary>Rotate by an angle drawn uniformly from ±<see cref="MaxRotationDegrees"/>.</summary>
     public bool Rotate { get; init; } = true;
 
     public double MaxRotationDegrees { get; init; } = 180;
+
+    /// <summary>
+    /// Turn by 0, 90, 180 or 270 degrees, drawn uniformly. On a square input a quarter turn moves whole pixels, so
+    /// nothing is interpolated. With <see cref="Rotate"/> the two add up.
+    /// </summary>
+    public bool QuarterTurns { get; init; }
 
     /// <summary>
     /// Shear by a coefficient drawn uniformly from [0, <see cref="MaxShear"/>] (x moves by shear · y).
@@ -47,6 +59,21 @@ public sealed record AugmentationOptions
     /// <summary>The thesis's full augmentation.</summary>
     public static AugmentationOptions Default { get; } = new();
 
+    /// <summary>
+    /// Exact symmetries only, for whole-field tiles: quarter turns and both mirrors (the eight orientations of the
+    /// square), with no resampling and no change of scale.
+    /// </summary>
+    public static AugmentationOptions Field { get; } = new()
+    {
+        Rotate = false,
+        QuarterTurns = true,
+        Shear = false,
+        Shift = false,
+        Zoom = false,
+        FlipHorizontal = true,
+        FlipVertical = true,
+    };
+
     /// <summary>No augmentation at all.</summary>
     public static AugmentationOptions None { get; } = new()
     {
@@ -59,14 +86,17 @@ public sealed record AugmentationOptions
     };
 
     /// <summary>True when no transform is switched on.</summary>
-    public bool IsNone => !Rotate && !Shear && !Shift && !Zoom && !FlipHorizontal && !FlipVertical;
+    public bool IsNone => !Rotate && !QuarterTurns && !Shear && !Shift && !Zoom && !FlipHorizontal && !FlipVertical;
+
+    /// <summary>True when every transform moves whole pixels only (quarter turns and mirrors): nothing is interpolated.</summary>
+    public bool IsExact => !Rotate && !Shear && !Shift && !Zoom;
 
     /// <summary>Names accepted by <see cref="Parse"/>, in the order <see cref="ToString"/> writes them.</summary>
-    public static IReadOnlyList<string> TransformNames { get; } = ["rotate", "shear", "shift", "zoom", "hflip", "vflip"];
+    public static IReadOnlyList<string> TransformNames { get; } = ["rotate", "rot90", "shear", "shift", "zoom", "hflip", "vflip"];
 
     /// <summary>
-    /// Parses <c>all</c>, <c>none</c> or a comma-separated subset of <c>rotate,shear,shift,zoom,hflip,vflip</c>
-    /// (strengths stay at the thesis's values).
+    /// Parses <c>all</c> (the thesis's six transforms), <c>field</c> (<see cref="Field"/>), <c>none</c> or a
+    /// comma-separated subset of <c>rotate,rot90,shear,shift,zoom,hflip,vflip</c> (strengths stay at the thesis's values).
     /// </summary>
     public static AugmentationOptions Parse(string text)
     {
@@ -76,19 +106,22 @@ public sealed record AugmentationOptions
             return Default;
         if (trimmed.Equals("none", StringComparison.OrdinalIgnoreCase) || trimmed.Length == 0)
             return None;
+        if (trimmed.Equals("field", StringComparison.OrdinalIgnoreCase))
+            return Field;
         var result = None;
         foreach (var part in trimmed.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             result = part.ToLowerInvariant() switch
             {
                 "rotate" => result with { Rotate = true },
+                "rot90" => result with { QuarterTurns = true },
                 "shear" => result with { Shear = true },
                 "shift" => result with { Shift = true },
                 "zoom" => result with { Zoom = true },
                 "hflip" => result with { FlipHorizontal = true },
                 "vflip" => result with { FlipVertical = true },
                 _ => throw new FormatException(
-                    $"Unknown augmentation '{part}' in '{text}'. Use all, none or a list of {string.Join(",", TransformNames)}."),
+                    $"Unknown augmentation '{part}' in '{text}'. Use all, field, none or a list of {string.Join(",", TransformNames)}."),
             };
         }
         return result;
@@ -116,8 +149,10 @@ public sealed record AugmentationOptions
     {
         if (IsNone)
             return "none";
-        var on = new[] { Rotate, Shear, Shift, Zoom, FlipHorizontal, FlipVertical };
-        return on.All(x => x) ? "all" : string.Join(",", TransformNames.Where((_, i) => on[i]));
+        var on = new[] { Rotate, QuarterTurns, Shear, Shift, Zoom, FlipHorizontal, FlipVertical };
+        if (Rotate && !QuarterTurns && Shear && Shift && Zoom && FlipHorizontal && FlipVertical)
+            return "all";
+        return string.Join(",", TransformNames.Where((_, i) => on[i]));
     }
 }
 
@@ -129,7 +164,8 @@ public sealed record AugmentationOptions
 /// <param name="Zoom">Scale of the sampled field (below 1 magnifies).</param>
 /// <param name="FlipX">Mirror left-right.</param>
 /// <param name="FlipY">Mirror top-bottom.</param>
-public readonly record struct AffineDraw(double RotationDegrees, double Shear, double ShiftX, double ShiftY, double Zoom, bool FlipX, bool FlipY)
+/// <param name="QuarterTurns">Extra quarter turns (0 to 3), added to the rotation angle.</param>
+public readonly record struct AffineDraw(double RotationDegrees, double Shear, double ShiftX, double ShiftY, double Zoom, bool FlipX, bool FlipY, int QuarterTurns = 0)
 {
     public static AffineDraw Identity => new(0, 0, 0, 0, 1, false, false);
 
@@ -143,8 +179,7 @@ public readonly record struct AffineDraw(double RotationDegrees, double Shear, d
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
-        var angle = RotationDegrees * Math.PI / 180;
-        double cos = Math.Cos(angle), sin = Math.Sin(angle);
+        var (cos, sin) = CosSin(RotationDegrees + 90.0 * QuarterTurns);
         double fx = FlipX ? -Zoom : Zoom, fy = FlipY ? -Zoom : Zoom;
         // Rotation · [[1, shear], [0, 1]] · diag(fx, fy), in pixel units.
         var a00 = cos * fx;
@@ -157,6 +192,24 @@ public readonly record struct AffineDraw(double RotationDegrees, double Shear, d
             (float)a00, (float)(a01 * halfH / halfW), (float)(2 * ShiftX),
             (float)(a10 * halfW / halfH), (float)a11, (float)(2 * ShiftY),
         ];
+    }
+
+    // Whole multiples of 90 degrees get exact zeros and ones, so a quarter turn samples pixel centres exactly.
+    static (double Cos, double Sin) CosSin(double degrees)
+    {
+        var turns = degrees / 90;
+        if (turns == Math.Round(turns))
+        {
+            return ((int)(((long)turns % 4 + 4) % 4)) switch
+            {
+                0 => (1, 0),
+                1 => (0, 1),
+                2 => (-1, 0),
+                _ => (0, -1),
+            };
+        }
+        var angle = degrees * Math.PI / 180;
+        return (Math.Cos(angle), Math.Sin(angle));
     }
 }
 
@@ -185,6 +238,8 @@ public sealed class AffineAugmenter
         var zoom = Uniform(options.MinZoom, options.MaxZoom);
         var flipX = random.NextDouble() < options.FlipProbability;
         var flipY = random.NextDouble() < options.FlipProbability;
+        // Drawn last and only when switched on, so the thesis's transforms draw the same values as before it existed.
+        var quarterTurns = options.QuarterTurns ? random.Next(4) : 0;
         return new AffineDraw(
             options.Rotate ? rotation : 0,
             options.Shear ? shear : 0,
@@ -192,7 +247,8 @@ public sealed class AffineAugmenter
             options.Shift ? shiftY : 0,
             options.Zoom ? zoom : 1,
             options.FlipHorizontal && flipX,
-            options.FlipVertical && flipY);
+            options.FlipVertical && flipY,
+            quarterTurns);
     }
 
     /// <summary>Thetas for a batch, <c>count × 6</c> floats in the layout of an (N, 2, 3) tensor.</summary>

@@ -125,4 +125,48 @@ public class AugmentationTests
 
         Assert.Equal(nameof(AugmentationOptions.MaxShear), ex.ParamName);
     }
+
+    [Fact]
+    public void Should_turn_by_exact_quarter_turns_with_whole_matrix_entries()
+    {
+        var quarter = new AffineDraw(0, 0, 0, 0, 1, false, false, QuarterTurns: 1).ToTheta(16, 16);
+        var half = new AffineDraw(0, 0, 0, 0, 1, false, false, QuarterTurns: 2).ToTheta(16, 16);
+        var plusRotation = new AffineDraw(-90, 0, 0, 0, 1, false, false, QuarterTurns: 1).ToTheta(16, 16);
+
+        Assert.Equal(new float[] { 0, -1, 0, 1, 0, 0 }, quarter);
+        Assert.Equal(new float[] { -1, 0, 0, 0, -1, 0 }, half);
+        Assert.Equal(new float[] { 1, 0, 0, 0, 1, 0 }, plusRotation);
+    }
+
+    [Fact]
+    public void Should_draw_the_four_quarter_turns_evenly_and_leave_the_thesis_draws_unchanged()
+    {
+        var field = new AffineAugmenter(AugmentationOptions.Field, seed: 6);
+        var thesis = new AffineAugmenter(AugmentationOptions.Default, seed: 7);
+        var thesisWithTurns = new AffineAugmenter(AugmentationOptions.Default with { QuarterTurns = true }, seed: 7);
+
+        var turns = Enumerable.Range(0, 4000).Select(_ => field.Draw()).ToList();
+        var first = thesis.Draw();
+        var second = thesisWithTurns.Draw();
+
+        Assert.All(turns, d => Assert.True(d.RotationDegrees == 0 && d.Shear == 0 && d.ShiftX == 0 && d.ShiftY == 0 && d.Zoom == 1));
+        for (var t = 0; t < 4; t++)
+            Assert.InRange(turns.Count(d => d.QuarterTurns == t) / 4000.0, 0.22, 0.28);
+        Assert.Equal(0, first.QuarterTurns);
+        Assert.Equal(first with { QuarterTurns = second.QuarterTurns }, second);
+    }
+
+    [Fact]
+    public void Should_parse_the_field_preset_and_print_it_back_as_a_list()
+    {
+        var field = AugmentationOptions.Parse("field");
+
+        Assert.Equal(AugmentationOptions.Field, field);
+        Assert.True(field.IsExact);
+        Assert.False(AugmentationOptions.Default.IsExact);
+        Assert.Equal("rot90,hflip,vflip", field.ToString());
+        Assert.Equal(field, AugmentationOptions.Parse(field.ToString()));
+        Assert.Equal("rotate,rot90,shear,shift,zoom,hflip,vflip", (AugmentationOptions.Default with { QuarterTurns = true }).ToString());
+        Assert.True(AugmentationOptions.Parse("rot90").QuarterTurns);
+    }
 }

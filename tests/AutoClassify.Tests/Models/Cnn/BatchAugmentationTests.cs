@@ -67,4 +67,52 @@ public class BatchAugmentationTests
             Assert.Equal(pixels.Sum(), sample.Sum(), 0.05 * pixels.Sum());
         }
     }
+
+    [Fact]
+    public void Should_move_whole_pixels_without_interpolating_under_the_field_transforms()
+    {
+        // Given random texture: any interpolation would blend neighbours and change the values
+        const int size = 9;
+        using var scope = DisposeScope.Begin();
+        var one = Tensor.Randn([1, 1, size, size]);
+        var source = one.ToArray<float>();
+        var batch = one.Expand(16, 1, size, size).Contiguous();
+        var augmenter = new AffineAugmenter(AugmentationOptions.Field, seed: 5);
+        var draws = Enumerable.Range(0, 16).Select(_ => augmenter.Draw()).ToList();
+        var thetas = draws.SelectMany(d => d.ToTheta(size, size)).ToArray();
+
+        // When
+        var output = CnnTrainer.Augment(batch, thetas).ToArray<float>();
+
+        // Then every sample is the source turned and mirrored exactly, pixel for pixel
+        for (var i = 0; i < draws.Count; i++)
+        {
+            var expected = Orient(source, size, draws[i]);
+            var actual = output.AsSpan(i * size * size, size * size).ToArray();
+            Assert.All(expected.Zip(actual), p => Assert.Equal(p.First, p.Second, 1e-5f));
+        }
+        Assert.True(draws.Select(d => (d.QuarterTurns, d.FlipX, d.FlipY)).Distinct().Count() >= 6, "16 draws should cover most of the 16 turn and mirror combinations");
+    }
+
+    // The pixel grid mirrored as the draw says, then turned: output (x, y) reads the source where theta maps it.
+    static float[] Orient(float[] source, int size, AffineDraw draw)
+    {
+        var result = new float[source.Length];
+        for (var y = 0; y < size; y++)
+        {
+            for (var x = 0; x < size; x++)
+            {
+                // Centred coordinates, through the flips then the quarter turns (counter-clockwise in image axes).
+                int u = x - size / 2, v = y - size / 2;
+                if (draw.FlipX)
+                    u = -u;
+                if (draw.FlipY)
+                    v = -v;
+                for (var t = 0; t < draw.QuarterTurns; t++)
+                    (u, v) = (-v, u);
+                result[y * size + x] = source[(v + size / 2) * size + u + size / 2];
+            }
+        }
+        return result;
+    }
 }
