@@ -48,6 +48,23 @@ public class StateDictTests
     }
 
     [Fact]
+    public void Should_nest_a_sequential_passed_to_a_sequential_and_splice_only_through_Of()
+    {
+        // Given a stage of two layers
+        using var stage = new Sequential(new Conv2d(1, 2, 3), new ReLU());
+
+        // When it is passed as one layer, and when its layers are spliced on purpose
+        using var nested = new Sequential(stage, new Linear(2, 2));
+        using var spliced = Sequential.Of(new Sequential(new Conv2d(1, 2, 3), new ReLU()).Append(new Linear(2, 2)));
+
+        // Then nesting keeps the stage's prefix (torchvision's "layer1.0.conv1" style) and splicing numbers the layers anew
+        Assert.Equal(["0.0.weight", "0.0.bias", "1.weight", "1.bias"], nested.StateDict().Keys);
+        Assert.Equal(2, nested.Count);
+        Assert.Equal(["0.weight", "0.bias", "2.weight", "2.bias"], spliced.StateDict().Keys);
+        Assert.Equal(3, spliced.Count);
+    }
+
+    [Fact]
     public void Should_give_identical_logits_after_a_safetensors_round_trip()
     {
         // Given a net trained a little (so batch-norm statistics are non-trivial)

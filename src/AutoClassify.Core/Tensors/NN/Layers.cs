@@ -183,11 +183,23 @@ public sealed class Sequential : Module, IEnumerable<Module>
 {
     readonly List<Module> layers = [];
 
-    public Sequential(params IEnumerable<Module> modules)
+    /// <summary>
+    /// Layers run in the given order. A Sequential passed here is nested as one layer (its parameters keep their
+    /// prefix), never spliced: the parameter is an array, so a Sequential, itself a sequence of modules, cannot bind
+    /// as the whole list. Use <see cref="Of"/> to build one from a sequence.
+    /// </summary>
+    public Sequential(params Module[] modules)
     {
         ArgumentNullException.ThrowIfNull(modules);
         foreach (var module in modules)
             Add(module);
+    }
+
+    /// <summary>The layers of <paramref name="modules"/>, in order, as a new Sequential (a splice, by name).</summary>
+    public static Sequential Of(IEnumerable<Module> modules)
+    {
+        ArgumentNullException.ThrowIfNull(modules);
+        return new Sequential([.. modules]);
     }
 
     public int Count => layers.Count;
