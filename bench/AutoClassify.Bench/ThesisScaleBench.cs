@@ -60,8 +60,11 @@ internal sealed class ThesisScaleBench : IBenchSuite
             foreach (var model in result.Models)
             {
                 var m = model.Aggregate;
-                var minorityF1 = string.Join(" / ", m.PerClass.Skip(1).Select(c => c.F1.Mean.ToString("F2", CultureInfo.InvariantCulture)));
-                Console.WriteLine(Invariant($"  {model.Name,-8} accuracy {m.Accuracy.Mean:F3} ± {m.Accuracy.Sd:F3}, macro-F1 {m.MacroF1.Mean:F3} ± {m.MacroF1.Sd:F3}, minority F1 {minorityF1}"));
+                // Every class but the largest, by name: the class order is alphabetical, not by size.
+                var majority = m.PerClass.IndexOf(m.PerClass.MaxBy(c => c.TotalSupport)!);
+                var minorityF1 = string.Join(", ", m.PerClass.Select((c, k) => (c, k)).Where(x => x.k != majority)
+                    .Select(x => Invariant($"{result.Dataset.ClassNames[x.k]} {x.c.F1.Mean:F2}")));
+                Console.WriteLine(Invariant($"  {model.Name,-8} accuracy {m.Accuracy.Mean:F3} ± {m.Accuracy.Sd:F3}, macro-F1 {m.MacroF1.Mean:F3} ± {m.MacroF1.Sd:F3}, minority F1: {minorityF1}"));
                 if (model.Name == "lipnet4")
                 {
                     var epochs = model.Folds.Select(f => f.Training.Curves.TryGetValue("epoch_seconds", out var s) ? s : []).ToList();
