@@ -59,21 +59,6 @@ public sealed record AugmentationOptions
     /// <summary>The thesis's full augmentation.</summary>
     public static AugmentationOptions Default { get; } = new();
 
-    /// <summary>
-    /// Exact symmetries only, for whole-field tiles: quarter turns and both mirrors (the eight orientations of the
-    /// square), with no resampling and no change of scale.
-    /// </summary>
-    public static AugmentationOptions Field { get; } = new()
-    {
-        Rotate = false,
-        QuarterTurns = true,
-        Shear = false,
-        Shift = false,
-        Zoom = false,
-        FlipHorizontal = true,
-        FlipVertical = true,
-    };
-
     /// <summary>No augmentation at all.</summary>
     public static AugmentationOptions None { get; } = new()
     {
@@ -84,6 +69,12 @@ public sealed record AugmentationOptions
         FlipHorizontal = false,
         FlipVertical = false,
     };
+
+    /// <summary>
+    /// Exact symmetries only, for whole-field tiles: quarter turns and both mirrors (the eight orientations of the
+    /// square), with no resampling and no change of scale. Declared after <see cref="None"/>, which it starts from.
+    /// </summary>
+    public static AugmentationOptions Field { get; } = None with { QuarterTurns = true, FlipHorizontal = true, FlipVertical = true };
 
     /// <summary>True when no transform is switched on.</summary>
     public bool IsNone => !Rotate && !QuarterTurns && !Shear && !Shift && !Zoom && !FlipHorizontal && !FlipVertical;
