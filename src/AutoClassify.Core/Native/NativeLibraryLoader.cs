@@ -25,12 +25,20 @@ public static class NativeLibraryLoader
 
     static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath) => name switch
     {
-        ShimName => LoadFirst(ShimCandidates(), ShimName,
-            "Build it with scripts/build.sh (needs the Debian packages cmake, g++, libopencv-dev and libtorch-dev: run scripts/install-deps.sh)."),
+        ShimName => LoadShim(),
         LibSvmName => LoadFirst(["libsvm.so.3", "/usr/lib/x86_64-linux-gnu/libsvm.so.3", "libsvm.so"], "LIBSVM",
             "Install it with: apt-get install libsvm3 (or run scripts/install-deps.sh)."),
         _ => IntPtr.Zero,
     };
+
+    // The shim brings libtorch, whose batches allocate and free tens of megabytes each: tune the allocator first.
+    static IntPtr LoadShim()
+    {
+        var handle = LoadFirst(ShimCandidates(), ShimName,
+            "Build it with scripts/build.sh (needs the Debian packages cmake, g++, libopencv-dev and libtorch-dev: run scripts/install-deps.sh).");
+        HeapTuning.ApplyOnce();
+        return handle;
+    }
 
     static IEnumerable<string> ShimCandidates()
     {
