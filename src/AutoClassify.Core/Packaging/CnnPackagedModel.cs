@@ -1,6 +1,5 @@
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
-using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Packaging;
 
@@ -10,51 +9,29 @@ namespace AutoClassify.Packaging;
 /// (safetensors) and <see cref="CnnModel.InfoFile"/>. A weights file whose tensors do not fit the
 /// architecture is refused by the loader's state-dict check, whose message the package error carries.
 /// </summary>
-public sealed class CnnPackagedModel : IPackagedModel
+public sealed class CnnPackagedModel : ImagePackagedModel<CnnModel>
 {
     /// <summary>One registration per LipNet name (the manifest's model kind is the network's name).</summary>
     public static IReadOnlyList<PackagedModelKind> Registrations { get; } =
         [.. LipNet.Names.Select(name => new PackagedModelKind(name, Wrap, Load))];
 
     public CnnPackagedModel(CnnModel model)
+        : base(model)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        Model = model;
     }
 
-    /// <summary>The wrapped network (owned).</summary>
-    public CnnModel Model { get; }
+    public override string Kind => Model.Info.Model;
 
-    public string Kind => Model.Info.Model;
+    public override IReadOnlyList<string> ClassNames => Model.Info.ClassNames;
 
-    public IReadOnlyList<string> ClassNames => Model.Info.ClassNames;
-
-    public PackagePreprocessing Preprocessing => new()
+    public override PackagePreprocessing Preprocessing => new()
     {
         InputMode = Model.Info.InputMode,
         InputSize = Model.Info.InputSize,
         Normalisation = Model.Info.Normalisation,
     };
 
-    public void WritePayload(string directory) => Model.Save(directory);
-
-    /// <remarks>The thread count was fixed when the model was loaded; <paramref name="threads"/> is not used here.</remarks>
-    public double[][] PredictProbabilities(IReadOnlyList<PreparedImage> images, int threads)
-    {
-        ArgumentNullException.ThrowIfNull(images);
-        if (images.Count == 0)
-            return [];
-        var data = new TrainingData
-        {
-            ClassNames = ClassNames,
-            Labels = new int[images.Count],
-            Images = [.. images.Select(i => i.Image)],
-            Masks = [.. images.Select(i => i.Mask)],
-        };
-        return Model.PredictProbabilities(data, [.. Enumerable.Range(0, images.Count)]);
-    }
-
-    public void Dispose() => Model.Dispose();
+    public override void WritePayload(string directory) => Model.Save(directory);
 
     static CnnPackagedModel Wrap(ITrainedModel trained) => trained is CnnModel cnn
         ? new CnnPackagedModel(cnn)
@@ -63,18 +40,6 @@ public sealed class CnnPackagedModel : IPackagedModel
     static CnnPackagedModel Load(string directory, ModelPackageManifest manifest)
     {
         var model = CnnModel.Load(directory);
-        try
-        {
-            if (model.Info.Model != manifest.ModelKind)
-                throw new InvalidDataException($"the payload holds a {model.Info.Model} but the manifest says {manifest.ModelKind}");
-            if (!model.Info.ClassNames.SequenceEqual(manifest.ClassNames, StringComparer.Ordinal))
-                throw new InvalidDataException("the CNN payload's classes differ from the manifest's");
-            return new CnnPackagedModel(model);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return Checked(model, model.Info.Model, model.Info.ClassNames, manifest, "CNN", m => new CnnPackagedModel(m));
     }
 }
