@@ -31,7 +31,7 @@ public static class GroupedFolds
     public static int[] GroupLabels(IReadOnlyList<int> labels, IReadOnlyList<int> groups) => Index(labels, groups).GroupLabels;
 
     /// <summary>
-    /// <see cref="ValidationSplit.Carve"/> over whole groups: about <paramref name="fraction"/> of each class's
+    /// <see cref="ValidationSplit.Carve(IReadOnlyList{int}, IReadOnlyList{int}, double, int)"/> over whole groups: about <paramref name="fraction"/> of each class's
     /// groups among <paramref name="trainIndices"/> go to validation with all their items.
     /// </summary>
     /// <param name="labels">Class of every item of the data.</param>

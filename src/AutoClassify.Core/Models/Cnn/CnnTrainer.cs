@@ -52,10 +52,8 @@ public sealed class CnnTrainer : IModelTrainer
     /// </summary>
     public CnnModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context, IReadOnlyDictionary<string, Tensor>? initialWeights)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(trainIndices);
         ArgumentNullException.ThrowIfNull(context);
-        CheckData(data, trainIndices);
+        CheckImageData(Spec.Name, data, trainIndices);
         var clock = Stopwatch.StartNew();
         var threads = Options.Threads > 0 ? Options.Threads : context.EffectiveThreads;
         var device = CnnModel.ResolveDevice(Options.Device);
@@ -99,9 +97,7 @@ public sealed class CnnTrainer : IModelTrainer
     {
         var size = info.InputSize;
         var validationSeed = Seeds.Derive(context.Seed, "cnn-validation");
-        var (fit, validation) = data.Groups is null
-            ? ValidationSplit.Carve(data.Labels, trainIndices, Options.ValidationFraction, validationSeed)
-            : GroupedFolds.Carve(data.Labels, data.Groups, trainIndices, Options.ValidationFraction, validationSeed);
+        var (fit, validation) = ValidationSplit.Carve(data, trainIndices, Options.ValidationFraction, validationSeed);
         var preparer = new CnnInputPreparer(Options.InputMode, size, Options.CropMargin);
         using var fitSet = PreparedSet.Create(preparer, data, fit, device);
         using var validationSet = PreparedSet.Create(preparer, data, validation, device);
@@ -314,14 +310,17 @@ public sealed class CnnTrainer : IModelTrainer
             return tensor.To(device);
     }
 
-    void CheckData(TrainingData data, IReadOnlyList<int> trainIndices)
+    /// <summary>Throws naming the problem when <paramref name="data"/> cannot train the image model <paramref name="name"/>.</summary>
+    internal static void CheckImageData(string name, TrainingData data, IReadOnlyList<int> trainIndices)
     {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(trainIndices);
         if (data.Images is null)
-            throw new ArgumentException($"{Spec.Name} trains on images, but the training data holds none.", nameof(data));
+            throw new ArgumentException($"{name} trains on images, but the training data holds none.", nameof(data));
         if (data.Labels.Length != data.Images.Count)
             throw new ArgumentException($"The training data has {data.Labels.Length} labels for {data.Images.Count} images.", nameof(data));
         if (data.ClassCount < 2)
-            throw new ArgumentException($"{Spec.Name} needs at least two classes, got {data.ClassCount}.", nameof(data));
+            throw new ArgumentException($"{name} needs at least two classes, got {data.ClassCount}.", nameof(data));
         if (trainIndices.Count == 0)
             throw new ArgumentException("No training indices were given.", nameof(trainIndices));
         foreach (var index in trainIndices)

@@ -51,6 +51,18 @@ public sealed class EarlyStopping
 public static class ValidationSplit
 {
     /// <summary>
+    /// The CNN arms' validation split of a training fold: <see cref="Carve(IReadOnlyList{int}, IReadOnlyList{int}, double, int)"/>,
+    /// or <see cref="GroupedFolds.Carve"/> when the data has groups, so the tiles of one image stay on one side.
+    /// </summary>
+    public static (int[] Fit, int[] Validation) Carve(TrainingData data, IReadOnlyList<int> trainIndices, double fraction, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return data.Groups is null
+            ? Carve(data.Labels, trainIndices, fraction, seed)
+            : GroupedFolds.Carve(data.Labels, data.Groups, trainIndices, fraction, seed);
+    }
+
+    /// <summary>
     /// Splits <paramref name="trainIndices"/> into a fitting part and a validation part holding about
     /// <paramref name="fraction"/> of each class (largest remainder, so the total is the rounded fraction of the
     /// whole). Each class is shuffled with its own seed derived from <paramref name="seed"/>, as in

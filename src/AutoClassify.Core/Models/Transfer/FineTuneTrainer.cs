@@ -53,7 +53,7 @@ public sealed class FineTuneTrainer : IModelTrainer
     public TransferModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        TransferFit.CheckData(Name, data, trainIndices);
+        CnnTrainer.CheckImageData(Name, data, trainIndices);
         var clock = Stopwatch.StartNew();
         var threads = Cnn.Threads > 0 ? Cnn.Threads : context.EffectiveThreads;
         var device = CnnModel.ResolveDevice(Cnn.Device);
@@ -73,7 +73,7 @@ public sealed class FineTuneTrainer : IModelTrainer
             var input = BackboneInputSpec.For(backbone, Transfer, Cnn);
             var preparer = new BackboneInputPreparer(input);
             var train = trainIndices as int[] ?? [.. trainIndices];
-            var (fit, validation) = TransferFit.CarveValidation(data, train, Cnn.ValidationFraction, Seeds.Derive(context.Seed, "transfer-validation"));
+            var (fit, validation) = ValidationSplit.Carve(data, train, Cnn.ValidationFraction, Seeds.Derive(context.Seed, "transfer-validation"));
 
             var stageCount = backbone.StageNames.Count;
             var unfreeze = Math.Min(Transfer.UnfreezeStages ?? stageCount, stageCount);

@@ -78,7 +78,7 @@ public sealed class FrozenTrainer : IModelTrainer
     public ITrainedModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        TransferFit.CheckData(Name, data, trainIndices);
+        CnnTrainer.CheckImageData(Name, data, trainIndices);
         var clock = Stopwatch.StartNew();
         var threads = Cnn.Threads > 0 ? Cnn.Threads : context.EffectiveThreads;
         var device = CnnModel.ResolveDevice(Cnn.Device);
@@ -150,7 +150,7 @@ public sealed class FrozenTrainer : IModelTrainer
     TransferModel FitSoftmax(IFeatureBackbone backbone, FeatureExtractor extractor, BackboneInputSpec input, TrainingData data, int[] train,
         float[][] plain, float[][][] augmented, TrainingContext context, Device device, int threads)
     {
-        var (fit, validation) = TransferFit.CarveValidation(data, train, Cnn.ValidationFraction, Seeds.Derive(context.Seed, "transfer-validation"));
+        var (fit, validation) = ValidationSplit.Carve(data, train, Cnn.ValidationFraction, Seeds.Derive(context.Seed, "transfer-validation"));
         var rowOf = new Dictionary<int, int>(train.Length);
         for (var row = 0; row < train.Length; row++)
             rowOf[train[row]] = row;

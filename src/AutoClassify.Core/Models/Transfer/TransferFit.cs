@@ -1,5 +1,4 @@
 using System.Globalization;
-using AutoClassify.Evaluation;
 using AutoClassify.Features;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Tensors;
@@ -11,15 +10,6 @@ internal static class TransferFit
 {
     /// <summary>libtorch's seed while a backbone is built: fixed, not per fold.</summary>
     public const int BackboneInitSeed = 20_240_601;
-
-    /// <summary>
-    /// The CNN arm's validation split of a training fold: stratified, and with whole groups (the tiles of one image)
-    /// on one side when the data has groups.
-    /// </summary>
-    public static (int[] Fit, int[] Validation) CarveValidation(TrainingData data, int[] train, double fraction, int seed) =>
-        data.Groups is null
-            ? ValidationSplit.Carve(data.Labels, train, fraction, seed)
-            : GroupedFolds.Carve(data.Labels, data.Groups, train, fraction, seed);
 
     /// <summary>Rows of equal length as an N × dimension float tensor on <paramref name="device"/>.</summary>
     public static Tensor ToTensor(IReadOnlyList<float[]> rows, int dimension, Device device)
@@ -49,28 +39,6 @@ internal static class TransferFit
             Features = new FeatureMatrix(names, [.. rows.Select(r => Array.ConvertAll(r, v => (double)v))]),
             Groups = data.Groups is { } groups ? [.. indices.Select(i => groups[i])] : null,
         };
-    }
-
-    /// <summary>Throws naming the problem when the data cannot train a transfer model.</summary>
-    public static void CheckData(string name, TrainingData data, IReadOnlyList<int> trainIndices)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(trainIndices);
-        if (data.Images is null)
-            throw new ArgumentException($"{name} trains on images, but the training data holds none.", nameof(data));
-        if (data.Labels.Length != data.Images.Count)
-            throw new ArgumentException($"The training data has {data.Labels.Length} labels for {data.Images.Count} images.", nameof(data));
-        if (data.ClassCount < 2)
-            throw new ArgumentException($"{name} needs at least two classes, got {data.ClassCount}.", nameof(data));
-        if (trainIndices.Count == 0)
-            throw new ArgumentException("No training indices were given.", nameof(trainIndices));
-        foreach (var index in trainIndices)
-        {
-            if (index < 0 || index >= data.Labels.Length)
-                throw new ArgumentOutOfRangeException(nameof(trainIndices), index, $"Training index outside the {data.Labels.Length} items.");
-            if (data.Labels[index] < 0 || data.Labels[index] >= data.ClassCount)
-                throw new ArgumentException($"Item {index} has label {data.Labels[index]}, outside 0..{data.ClassCount - 1}.", nameof(data));
-        }
     }
 
     /// <summary>Fails before any work when the backbone cannot be opened or the input size does not suit it.</summary>
