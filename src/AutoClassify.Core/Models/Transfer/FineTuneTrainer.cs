@@ -60,16 +60,11 @@ public sealed class FineTuneTrainer : IModelTrainer
 
         using var gate = TorchThreads.Gate.EnterScope();
         using var threadScope = new TorchThreads(threads);
-        // A fixed seed, so a randomly initialised backbone (--weights none) is the same network in every fold and run.
-        Torch.ManualSeed(TransferFit.BackboneInitSeed);
-        var backbone = Source.Open(Transfer, context.Log);
+        var backbone = TransferFit.OpenBackbone(Source, Transfer, context, device);
         TransferHead? head = null;
         try
         {
-            Torch.ManualSeed(Seeds.Derive(context.Seed, "transfer-torch"));
-            backbone.Network.To(device);
             backbone.Network.SetRequiresGrad(false);
-            backbone.Network.Eval();
             var input = BackboneInputSpec.For(backbone, Transfer, Cnn);
             var preparer = new BackboneInputPreparer(input);
             var train = trainIndices as int[] ?? [.. trainIndices];

@@ -86,14 +86,9 @@ public sealed class FrozenTrainer : IModelTrainer
 
         using var gate = TorchThreads.Gate.EnterScope();
         using var threadScope = new TorchThreads(threads);
-        // A fixed seed, so a randomly initialised backbone (--weights none) is the same network in every fold and run.
-        Torch.ManualSeed(TransferFit.BackboneInitSeed);
-        var backbone = Source.Open(Transfer, context.Log);
+        var backbone = TransferFit.OpenBackbone(Source, Transfer, context, device);
         try
         {
-            Torch.ManualSeed(Seeds.Derive(context.Seed, "transfer-torch"));
-            backbone.Network.To(device);
-            backbone.Network.Eval();
             var input = BackboneInputSpec.For(backbone, Transfer, Cnn);
             var extractor = new FeatureExtractor(backbone, input, cache, Cnn.Augmentation, device, Transfer.ExtractionBatchSize);
 

@@ -1,3 +1,4 @@
+using AutoClassify.Evaluation;
 using System.Globalization;
 using AutoClassify.Features;
 using AutoClassify.Models.Cnn;
@@ -10,6 +11,30 @@ internal static class TransferFit
 {
     /// <summary>libtorch's seed while a backbone is built: fixed, not per fold.</summary>
     public const int BackboneInitSeed = 20_240_601;
+
+    /// <summary>
+    /// Opens the backbone a fit starts from: built while libtorch is seeded with <see cref="BackboneInitSeed"/> (so a
+    /// randomly initialised backbone, <c>--weights none</c>, is the same network in every fold and run), then libtorch
+    /// is reseeded for the fit from <paramref name="context"/>, and the backbone goes to <paramref name="device"/> in
+    /// evaluation mode. The caller owns the result.
+    /// </summary>
+    public static IFeatureBackbone OpenBackbone(BackboneSource source, TransferOptions options, TrainingContext context, Device device)
+    {
+        Torch.ManualSeed(BackboneInitSeed);
+        var backbone = source.Open(options, context.Log);
+        try
+        {
+            Torch.ManualSeed(Seeds.Derive(context.Seed, "transfer-torch"));
+            backbone.Network.To(device);
+            backbone.Network.Eval();
+            return backbone;
+        }
+        catch
+        {
+            backbone.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>Rows of equal length as an N × dimension float tensor on <paramref name="device"/>.</summary>
     public static Tensor ToTensor(IReadOnlyList<float[]> rows, int dimension, Device device)
