@@ -1,5 +1,5 @@
-using AutoClassify.Evaluation;
 using System.Globalization;
+using AutoClassify.Evaluation;
 using AutoClassify.Features;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Tensors;
