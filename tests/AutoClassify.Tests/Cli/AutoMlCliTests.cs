@@ -1,24 +1,15 @@
-using System.Globalization;
-using AutoClassify.Cli;
 using AutoClassify.Packaging;
 using AutoClassify.Reporting;
 using AutoClassify.Tests.Packaging;
 using AutoClassify.Tests.Support;
 using AutoClassify.Tests.Tensors;
+using static AutoClassify.Tests.Support.CliRunner;
 
 namespace AutoClassify.Tests.Cli;
 
 [Collection(TorchTests.Name)]
 public class AutoMlCliTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var output = new StringWriter(CultureInfo.InvariantCulture);
-        using var error = new StringWriter(CultureInfo.InvariantCulture);
-        var code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public void Should_benchmark_auto_with_a_leaderboard_per_fold_and_repeat_it_from_the_seed()
     {

@@ -1,22 +1,14 @@
 using System.Globalization;
-using AutoClassify.Cli;
 using AutoClassify.Evaluation;
 using AutoClassify.Models;
 using AutoClassify.Reporting;
 using AutoClassify.Tests.Support;
+using static AutoClassify.Tests.Support.CliRunner;
 
 namespace AutoClassify.Tests.Cli;
 
 public class BenchmarkResumeCliTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var output = new StringWriter(CultureInfo.InvariantCulture);
-        using var error = new StringWriter(CultureInfo.InvariantCulture);
-        var code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     static readonly string[] Settings = ["--folds", "4", "--grid", "coarse", "--inner-folds", "2", "--threads", "1"];
 
     // The options the CLI builds from Settings, with the checkpoint in <out>/.checkpoint.

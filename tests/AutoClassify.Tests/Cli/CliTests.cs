@@ -1,20 +1,11 @@
-using System.Globalization;
-using AutoClassify.Cli;
 using AutoClassify.Reporting;
 using AutoClassify.Tests.Support;
+using static AutoClassify.Tests.Support.CliRunner;
 
 namespace AutoClassify.Tests.Cli;
 
 public class CliTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var output = new StringWriter(CultureInfo.InvariantCulture);
-        using var error = new StringWriter(CultureInfo.InvariantCulture);
-        var code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public void Should_benchmark_a_folder_end_to_end_and_write_the_three_report_files()
     {

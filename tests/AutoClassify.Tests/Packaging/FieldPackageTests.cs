@@ -1,5 +1,4 @@
 using System.Globalization;
-using AutoClassify.Cli;
 using AutoClassify.Features;
 using AutoClassify.Models;
 using AutoClassify.Packaging;
@@ -9,6 +8,7 @@ using AutoClassify.Tests.Reporting;
 using AutoClassify.Tests.Support;
 using AutoClassify.Tiling;
 using CsvHelper;
+using static AutoClassify.Tests.Support.CliRunner;
 
 namespace AutoClassify.Tests.Packaging;
 
@@ -191,13 +191,5 @@ public sealed class FieldPackageTests : IDisposable
                 csv.GetString(4), [.. Enumerable.Range(5, 3).Select(k => double.Parse(csv.GetString(k), CultureInfo.InvariantCulture))]));
         }
         return rows;
-    }
-
-    static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        using var output = new StringWriter(CultureInfo.InvariantCulture);
-        using var error = new StringWriter(CultureInfo.InvariantCulture);
-        var code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
     }
 }

@@ -1,8 +1,8 @@
 using System.Globalization;
-using AutoClassify.Cli;
 using AutoClassify.Packaging;
 using AutoClassify.Tests.Support;
 using CsvHelper;
+using static AutoClassify.Tests.Support.CliRunner;
 
 namespace AutoClassify.Tests.Packaging;
 
@@ -120,14 +120,6 @@ public sealed class PredictionTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("--threshold value '1.5' is not a probability", error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(temp.Combine("models", "m")));
-    }
-
-    static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        using var output = new StringWriter(CultureInfo.InvariantCulture);
-        using var error = new StringWriter(CultureInfo.InvariantCulture);
-        var code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
     }
 
     sealed record Row(string Path, string Predicted, double[] Probabilities, bool Abstained, string Error);

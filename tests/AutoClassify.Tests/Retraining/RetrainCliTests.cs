@@ -1,8 +1,7 @@
-using System.Globalization;
-using AutoClassify.Cli;
 using AutoClassify.Packaging;
 using AutoClassify.Tests.Packaging;
 using AutoClassify.Tests.Support;
+using static AutoClassify.Tests.Support.CliRunner;
 
 namespace AutoClassify.Tests.Retraining;
 
@@ -12,14 +11,6 @@ public sealed class RetrainCliTests : IDisposable
     readonly TempDirectory temp = new("retrain-cli");
 
     public void Dispose() => temp.Dispose();
-
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var output = new StringWriter(CultureInfo.InvariantCulture);
-        using var error = new StringWriter(CultureInfo.InvariantCulture);
-        var code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     static string[] Train(string data, string registry) =>
         ["train", data, "--name", "disks", "--registry", registry, "--grid", "coarse", "--validation", "0", "--threads", "2", "--seed", "4"];

@@ -1,20 +1,11 @@
-using System.Globalization;
-using AutoClassify.Cli;
 using AutoClassify.Reporting;
 using AutoClassify.Tests.Support;
+using static AutoClassify.Tests.Support.CliRunner;
 
 namespace AutoClassify.Tests.Tiling;
 
 public class TiledCliTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var output = new StringWriter(CultureInfo.InvariantCulture);
-        using var error = new StringWriter(CultureInfo.InvariantCulture);
-        var code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public void Should_benchmark_a_cnn_on_tiles_with_majority_vote_from_the_command_line()
     {

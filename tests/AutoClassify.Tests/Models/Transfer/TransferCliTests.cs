@@ -1,22 +1,13 @@
-using System.Globalization;
-using AutoClassify.Cli;
 using AutoClassify.Reporting;
 using AutoClassify.Tests.Support;
 using AutoClassify.Tests.Tensors;
+using static AutoClassify.Tests.Support.CliRunner;
 
 namespace AutoClassify.Tests.Models.Transfer;
 
 [Collection(TorchTests.Name)]
 public sealed class TransferCliTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var output = new StringWriter(CultureInfo.InvariantCulture);
-        using var error = new StringWriter(CultureInfo.InvariantCulture);
-        var code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public void Should_pretrain_benchmark_and_package_domain_transfer_from_the_command_line()
     {
