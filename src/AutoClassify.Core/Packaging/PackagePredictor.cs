@@ -200,34 +200,66 @@ public static class PackagePredictor
     }
 
     /// <summary>
+    /// Probabilities for prepared images as the package's model reads them: whole, or cut into the package's tiles and
+    /// aggregated per image (every image must then hold at least one tile). Retrain scores champion and challenger
+    /// with it.
+    /// </summary>
+    public static double[][] PredictPrepared(IPackagedModel model, PackageTiling? tiling, IReadOnlyList<PreparedImage> images, int threads)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(images);
+        if (images.Count == 0)
+            return [];
+        return tiling is null ? model.PredictProbabilities(images, threads) : PredictTiles(model, tiling, images, threads).Probabilities;
+    }
+
+    /// <summary>
     /// Cuts every readable image of a batch into the package's tiles, predicts all tiles at once and aggregates
     /// each image's; an image smaller than a tile gets an error. Returns rows for the images without error, in order.
     /// </summary>
     static (double[][] Probabilities, PredictionMap?[] Maps) PredictTiled(LoadedModelPackage package, PackageTiling tiling, string[] batch,
         PreparedImage?[] prepared, string?[] errors, int threads)
     {
-        var spec = tiling.ToSpec();
-        var aggregation = tiling.ToAggregation();
-        var rects = new List<IReadOnlyList<TileRect>>();
-        var tiles = new List<PreparedImage>();
+        var size = tiling.ToSpec().Size;
+        var usable = new List<PreparedImage>();
         for (var i = 0; i < batch.Length; i++)
         {
             if (prepared[i] is not { } image)
                 continue;
-            if (image.Image.Width < spec.Size || image.Image.Height < spec.Size)
+            if (image.Image.Width < size || image.Image.Height < size)
             {
                 errors[i] = string.Create(CultureInfo.InvariantCulture,
-                    $"Image '{batch[i]}' is {image.Image.Width}x{image.Image.Height} after preprocessing, smaller than the model's {spec.Size}-pixel tiles.");
+                    $"Image '{batch[i]}' is {image.Image.Width}x{image.Image.Height} after preprocessing, smaller than the model's {size}-pixel tiles.");
                 continue;
+            }
+            usable.Add(image);
+        }
+        if (usable.Count == 0)
+            return ([], []);
+        var (probabilities, maps) = PredictTiles(package.Model, tiling, usable, threads);
+        return (probabilities, [.. maps]);
+    }
+
+    /// <summary>Predicts all tiles of the images at once; each image's map and aggregated probabilities, in order.</summary>
+    static (double[][] Probabilities, PredictionMap[] Maps) PredictTiles(IPackagedModel model, PackageTiling tiling, IReadOnlyList<PreparedImage> images, int threads)
+    {
+        var spec = tiling.ToSpec();
+        var aggregation = tiling.ToAggregation();
+        var rects = new List<IReadOnlyList<TileRect>>(images.Count);
+        var tiles = new List<PreparedImage>();
+        foreach (var image in images)
+        {
+            if (image.Image.Width < spec.Size || image.Image.Height < spec.Size)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"An image of {image.Image.Width}x{image.Image.Height} pixels after preprocessing is smaller than the model's {spec.Size}-pixel tiles."), nameof(images));
             }
             var cut = PreparedTiles.Cut(image, spec);
             rects.Add(cut.Rects);
             tiles.AddRange(cut.Tiles);
         }
-        if (rects.Count == 0)
-            return ([], []);
-        var tileProbabilities = package.Model.PredictProbabilities(tiles, threads);
-        var maps = new PredictionMap?[rects.Count];
+        var tileProbabilities = model.PredictProbabilities(tiles, threads);
+        var maps = new PredictionMap[rects.Count];
         var probabilities = new double[rects.Count][];
         var next = 0;
         for (var n = 0; n < rects.Count; n++)

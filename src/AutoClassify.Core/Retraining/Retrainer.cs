@@ -7,6 +7,7 @@ using AutoClassify.Packaging;
 using AutoClassify.Preprocessing;
 using AutoClassify.Reporting;
 using AutoClassify.Tensors;
+using AutoClassify.Tiling;
 
 namespace AutoClassify.Retraining;
 
@@ -47,11 +48,7 @@ public static class Retrainer
         var manifest = champion.Manifest;
         var crop = manifest.Preprocessing.Crop.ToMargins();
         var banner = manifest.Preprocessing.BannerTreatment();
-        if (manifest.Preprocessing.Tiling is { } tiling)
-        {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"'{options.Name}' v{championVersion} was trained on {tiling.Size}-px tiles; retrain does not handle tiled models yet. Train the next version with 'train --tile {tiling.Size},{tiling.Stride}' on the combined data instead."));
-        }
+        var tiling = manifest.Preprocessing.Tiling;
         log.Message($"champion: '{options.Name}' version {championVersion} ({manifest.ModelKind}; classes {string.Join(", ", manifest.ClassNames)})");
 
         var (old, oldRecorded) = LocateOldImages(manifest, parallel, log, Warn);
@@ -63,6 +60,11 @@ public static class Retrainer
         old.RemoveAll(s => s.Prepared is null);
         referenceImages.RemoveAll(s => s.Prepared is null);
         batch.RemoveAll(s => s.Prepared is null);
+        if (tiling is not null)
+        {
+            foreach (var images in new[] { old, referenceImages, batch })
+                LeaveOutSmallerThanTile(images, tiling.Size, Warn);
+        }
 
         var check = CheckBatch(options, manifest, old, referenceImages, batch, batchRoot, threads, log);
         var classes = check.NewClasses.Count == 0
@@ -92,8 +94,10 @@ public static class Retrainer
         var (initialWeights, warmStart) = WarmStart(trainer, champion, classes, options, championVersion);
         log.Message($"warm start: {warmStart}");
 
-        var data = BuildTrainingData(training, classes, ModelCatalog.InputOf(manifest.ModelKind), manifest.Preprocessing.FeatureSet?.NmPerPixel, threads, cancellationToken);
-        var stage = $"{trainer.Name}: challenger fit on {training.Count} images";
+        var data = BuildTrainingData(training, classes, ModelCatalog.InputOf(manifest.ModelKind), manifest.Preprocessing.FeatureSet?.NmPerPixel, tiling, threads, cancellationToken);
+        var stage = tiling is null
+            ? $"{trainer.Name}: challenger fit on {training.Count} images"
+            : string.Create(CultureInfo.InvariantCulture, $"{trainer.Name}: challenger fit on {data.Labels.Length} tiles of {training.Count} images");
         log.StageStarted(stage, 1);
         var context = new TrainingContext
         {
@@ -102,7 +106,7 @@ public static class Retrainer
             Log = log.Message,
             CancellationToken = cancellationToken,
         };
-        var all = Enumerable.Range(0, training.Count).ToArray();
+        var all = Enumerable.Range(0, data.Labels.Length).ToArray();
         var trained = trainer is CnnTrainer cnn ? cnn.Train(data, all, context, initialWeights) : trainer.Train(data, all, context);
         IPackagedModel challenger;
         try
@@ -120,14 +124,14 @@ public static class Retrainer
         var scoring = referenceImages.Concat(carved.Select(i => batch[i])).ToList();
         var shared = scoring.Where(s => manifest.ClassNames.Contains(s.ClassName, StringComparer.Ordinal)).ToList();
         var fresh = scoring.Where(s => !manifest.ClassNames.Contains(s.ClassName, StringComparer.Ordinal) && classes.Contains(s.ClassName, StringComparer.Ordinal)).ToList();
-        var championScore = shared.Count == 0 ? null : Score(champion.Model, manifest.ClassNames, shared, classes, threads);
-        var challengerScore = shared.Count == 0 ? null : Score(challenger, classes, shared, classes, threads);
-        double? newClassAccuracy = fresh.Count == 0 ? null : Score(challenger, classes, fresh, classes, threads).Accuracy;
+        var championScore = shared.Count == 0 ? null : Score(champion.Model, tiling, manifest.ClassNames, shared, classes, threads);
+        var challengerScore = shared.Count == 0 ? null : Score(challenger, tiling, classes, shared, classes, threads);
+        double? newClassAccuracy = fresh.Count == 0 ? null : Score(challenger, tiling, classes, fresh, classes, threads).Accuracy;
         var (promoted, reason) = Decide(championScore, challengerScore, options);
         log.Message(reason);
 
         var challengerManifest = BuildManifest(challenger, manifest, classes, training, trained.Summary, challengerScore, updatedReference,
-            options, championVersion, warmStart, promoted, started, parallel, settings);
+            options, championVersion, warmStart, promoted, started, parallel, settings, data.Labels.Length);
         if (carved.Count > 0)
             updatedReference!.WriteTo(registry, options.Name);
         ModelPackageManifest? stored = null;
@@ -399,8 +403,20 @@ public static class Retrainer
         return (packaged.Model.Network.StateDict(), string.Create(CultureInfo.InvariantCulture, $"yes, from the weights of champion v{championVersion}"));
     }
 
-    static TrainingData BuildTrainingData(List<SourceImage> training, List<string> classes, ModelInput input, double? nmPerPixel, int threads,
-        CancellationToken cancellationToken)
+    // A tiled champion's images must hold at least one tile; smaller ones (a batch of another format) are left out by name.
+    static void LeaveOutSmallerThanTile(List<SourceImage> images, int size, Action<string> warn)
+    {
+        var small = images.Where(s => s.Prepared!.Image.Width < size || s.Prepared.Image.Height < size).ToList();
+        if (small.Count == 0)
+            return;
+        warn(string.Create(CultureInfo.InvariantCulture,
+            $"{small.Count} image(s) are smaller than the model's {size}-pixel tiles after preprocessing and are left out ({Sample([.. small.Select(s => $"{s.Location} is {s.Prepared!.Image.Width}x{s.Prepared.Image.Height}")])})"));
+        images.RemoveAll(small.Contains);
+    }
+
+    // Whole images, or for a tiled champion the tiles of every image, grouped by image so the validation split keeps images whole.
+    static TrainingData BuildTrainingData(List<SourceImage> training, List<string> classes, ModelInput input, double? nmPerPixel, PackageTiling? tiling,
+        int threads, CancellationToken cancellationToken)
     {
         var dataset = new LabeledDataset
         {
@@ -410,12 +426,18 @@ public static class Retrainer
             Skipped = [],
             Warnings = [],
         };
-        return TrainingData.FromPrepared(dataset, [.. training.Select(s => s.Prepared!)], [input], threads, nmPerPixel, cancellationToken);
+        PreparedImage[] prepared = [.. training.Select(s => s.Prepared!)];
+        if (tiling is null)
+            return TrainingData.FromPrepared(dataset, prepared, [input], threads, nmPerPixel, cancellationToken);
+        var tiled = TiledData.Expand(dataset, prepared, tiling.ToSpec());
+        var data = TrainingData.FromPrepared(tiled.Tiles, tiled.Prepared, [input], threads, nmPerPixel, cancellationToken);
+        data.Groups = tiled.SourceImage;
+        return data;
     }
 
-    static ReferenceScore Score(IPackagedModel model, IReadOnlyList<string> modelClasses, List<SourceImage> images, List<string> classes, int threads)
+    static ReferenceScore Score(IPackagedModel model, PackageTiling? tiling, IReadOnlyList<string> modelClasses, List<SourceImage> images, List<string> classes, int threads)
     {
-        var probabilities = model.PredictProbabilities([.. images.Select(s => s.Prepared!)], threads);
+        var probabilities = PackagePredictor.PredictPrepared(model, tiling, [.. images.Select(s => s.Prepared!)], threads);
         var predicted = probabilities.Select(p => classes.IndexOf(modelClasses[ModelResultBuilder.Decide(p)])).ToArray();
         var truth = images.Select(s => classes.IndexOf(s.ClassName)).ToArray();
         var metrics = ClassificationMetrics.Compute(truth, predicted, null, classes.Count);
@@ -442,7 +464,7 @@ public static class Retrainer
 
     static ModelPackageManifest BuildManifest(IPackagedModel challenger, ModelPackageManifest champion, IReadOnlyList<string> classes,
         List<SourceImage> training, TrainingSummary summary, ReferenceScore? score, ReferenceSet? reference, RetrainOptions options,
-        int championVersion, string warmStart, bool promoted, DateTimeOffset started, ParallelOptions parallel, ModelSettings settings)
+        int championVersion, string warmStart, bool promoted, DateTimeOffset started, ParallelOptions parallel, ModelSettings settings, int trainingItems)
     {
         var roots = training.Select(s => s.Root).Distinct(StringComparer.Ordinal).ToList();
         var maskSha = new string?[training.Count];
@@ -466,6 +488,11 @@ public static class Retrainer
             ["retrain_warm_start"] = warmStart,
             ["promotion"] = promoted ? "promoted" : "refused",
         };
+        if (champion.Preprocessing.Tiling is { } tiling)
+        {
+            facts["training_tiles"] = trainingItems.ToString(inv);
+            facts["tile_layout"] = $"{tiling.ToSpec()} px ({tiling.ToAggregation().ToName()} aggregation)";
+        }
         if (ModelCatalog.InputOf(champion.ModelKind) == ModelInput.Features)
         {
             facts["grid"] = settings.Grid;
@@ -484,7 +511,12 @@ public static class Retrainer
         {
             ModelKind = challenger.Kind,
             ClassNames = [.. classes],
-            Preprocessing = challenger.Preprocessing with { Crop = champion.Preprocessing.Crop, BannerMode = champion.Preprocessing.BannerMode },
+            Preprocessing = challenger.Preprocessing with
+            {
+                Crop = champion.Preprocessing.Crop,
+                BannerMode = champion.Preprocessing.BannerMode,
+                Tiling = champion.Preprocessing.Tiling,
+            },
             Metrics = metrics,
             Thresholds = champion.Thresholds.Where(t => classes.Contains(t.Key, StringComparer.Ordinal)).ToDictionary(StringComparer.Ordinal),
             Provenance = new PackageProvenance

@@ -31,8 +31,11 @@ internal static class TiledFields
         ("sparse", 4, 3),
     ];
 
-    /// <summary>Writes <paramref name="perClass"/> fields of every class into <c>root/class/field_NN.png</c>.</summary>
-    public static void Write(string root, int perClass)
+    /// <summary>
+    /// Writes <paramref name="perClass"/> fields of every class into <c>root/class/&lt;prefix&gt;_NN.png</c>; another
+    /// <paramref name="seedOffset"/> gives other fields of the same classes.
+    /// </summary>
+    public static void Write(string root, int perClass, int seedOffset = 0, string prefix = "field")
     {
         for (var c = 0; c < Classes.Length; c++)
         {
@@ -41,9 +44,9 @@ internal static class TiledFields
             Directory.CreateDirectory(dir);
             for (var i = 0; i < perClass; i++)
             {
-                var seed = 1000 * (c + 1) + i;
+                var seed = 1000 * (c + 1) + i + seedOffset;
                 var disks = ParticleFields.Scatter(FieldSize, FieldSize, Enumerable.Repeat(radius, particles).ToList(), seed, gap: 2);
-                PngWriter.Write(Path.Combine(dir, $"field_{i:00}.png"), ParticleFields.Render(FieldSize, FieldSize, disks, seed));
+                PngWriter.Write(Path.Combine(dir, $"{prefix}_{i:00}.png"), ParticleFields.Render(FieldSize, FieldSize, disks, seed));
             }
         }
     }
