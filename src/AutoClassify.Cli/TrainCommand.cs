@@ -15,6 +15,7 @@ internal static class TrainCommand
         var name = new Option<string>("--name") { Description = "Registry name of the model (letters, digits, '.', '_', '-').", Required = true };
         var registry = ModelsCommand.RegistryOption();
         var crop = CommonOptions.Crop();
+        var banner = CommonOptions.Banner();
         var seed = CommonOptions.Seed(42);
         var threads = CommonOptions.Threads();
         var validation = new Option<double>("--validation")
@@ -39,7 +40,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train a production model on all the data and store it in the model registry as the next version (the first version becomes champion).")
         {
-            dataset, model, name, registry, crop, seed, threads, validation, threshold, nmPerPixel, reference,
+            dataset, model, name, registry, crop, banner, seed, threads, validation, threshold, nmPerPixel, reference,
         };
         modelOptions.AddTo(command);
         tileOptions.AddTo(command);
@@ -71,6 +72,7 @@ internal static class TrainCommand
                 Seed = parse.GetValue(seed),
                 Threads = parse.GetValue(threads),
                 Crop = parse.GetValue(crop),
+                Banner = parse.GetValue(banner),
                 ValidationShare = validationShare,
                 ModelSettings = modelOptions.Read(parse, parse.GetValue(threads), tiled: tiling.Tile is not null) with
                 {

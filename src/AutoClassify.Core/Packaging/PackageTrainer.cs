@@ -45,6 +45,12 @@ public sealed class PackageTrainingOptions
     /// </summary>
     public double? NmPerPixel { get; init; }
 
+    /// <summary>
+    /// What to do with a burned-in data banner found after the crop: crop it (default), reflect the rows beside it, or
+    /// keep it. Recorded in the manifest; prediction and retraining treat new images the same way.
+    /// </summary>
+    public BannerMode Banner { get; init; } = BannerMode.Crop;
+
     /// <summary>Train on tiles of this layout (tiles inherit their image's label), or null to use images whole.</summary>
     public TileSpec? Tile { get; init; }
 
@@ -82,6 +88,8 @@ public sealed class PackageTrainingOptions
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--validation must be in [0, 0.5], not {ValidationShare}."));
         if (NmPerPixel is { } nm && !(nm > 0 && double.IsFinite(nm)))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--nm-per-pixel must be a positive number, not {nm}."));
+        if (!Enum.IsDefined(Banner))
+            throw new ArgumentException($"--banner value {Banner} is unknown.");
         if (Tile is { Size: 0 })
             throw new ArgumentException("--tile is empty; build it with new TileSpec(size, stride) or TileSpec.Parse.");
         if (!Enum.IsDefined(TileAggregation))
@@ -246,7 +254,7 @@ public static class PackageTrainer
             Preprocessing = packaged.Preprocessing with
             {
                 Crop = PackageCrop.From(options.Crop),
-                BannerMode = BannerDetector.ModeName(BannerMode.Crop),
+                BannerMode = BannerDetector.ModeName(options.Banner),
                 Tiling = options.Tile is { } tile ? PackageTiling.From(tile, options.TileAggregation, options.MapThreshold) : null,
             },
             Metrics = metrics,
@@ -350,7 +358,9 @@ public static class PackageTrainer
     {
         const string stage = "Preparing images";
         log.StageStarted(stage, dataset.Items.Count);
-        var prepared = ImagePreparation.PrepareAll(dataset, options.Crop, threads, () => log.StepCompleted(stage), cancellationToken);
+        if (options.Banner == BannerMode.Keep)
+            log.Message("Warning: data banners were kept; their text (dates, sample names) can leak the labels, and the model will expect them in new images.");
+        var prepared = ImagePreparation.PrepareAll(dataset, options.Crop, options.Banner, threads, () => log.StepCompleted(stage), cancellationToken);
         if (options.Tile is not { } spec)
             return (TrainingData.FromPrepared(dataset, prepared, inputs, threads, nmPerPixel, cancellationToken), null);
 
