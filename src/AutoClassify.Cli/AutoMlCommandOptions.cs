@@ -33,7 +33,7 @@ internal sealed class AutoMlCommandOptions
     readonly Option<int?> maxTrials = new("--max-trials")
     {
         Description = "At most N trials per search; without --time-budget the search then has no clock limit and repeats exactly from the seed.",
-        Validators = { r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--max-trials must be at least 1."); } },
+        Validators = { r => { if (CommonOptions.Value<int>(r) is < 1) r.AddError("--max-trials must be at least 1."); } },
     };
 
     public void AddTo(Command command)

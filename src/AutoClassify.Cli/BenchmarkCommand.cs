@@ -25,7 +25,7 @@ internal static class BenchmarkCommand
         var nmPerPixel = new Option<double?>("--nm-per-pixel") { Description = "Physical pixel size in nanometres, recorded in the report (TIFF resolution tags are used when this is absent)." };
         nmPerPixel.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<double?>() is { } v && !(v > 0 && double.IsFinite(v)))
+            if (CommonOptions.Value<double>(r) is { } v && !(v > 0 && double.IsFinite(v)))
                 r.AddError("--nm-per-pixel must be a positive number.");
         });
         var threads = CommonOptions.Threads();

@@ -18,7 +18,7 @@ internal static class ExitCodes
 }
 
 /// <summary>The command tree of <c>autoclassify</c>.</summary>
-internal static class CliApp
+internal static partial class CliApp
 {
     internal static RootCommand Build() =>
     [
@@ -43,7 +43,16 @@ internal static class CliApp
             Error = error ?? Console.Error,
             EnableDefaultExceptionHandler = false,
         };
-        var parsed = root.Parse(args);
+        var parsed = root.Parse(args.Length == 0 ? ["--help"] : args);
+        if (parsed.Errors.Count > 0)
+        {
+            // Bad arguments exit with 2, like every other kind of bad input, and print the problems rather than the whole help.
+            foreach (var problem in parsed.Errors.Select(e => e.Message).Distinct(StringComparer.Ordinal))
+                configuration.Error.WriteLine("error: " + Readable(problem));
+            var path = string.Join(' ', parsed.CommandResult.Command.Parents.OfType<Command>().Reverse().Skip(1).Select(c => c.Name).Append(parsed.CommandResult.Command.Name));
+            configuration.Error.WriteLine($"See 'autoclassify {(parsed.CommandResult.Command == root ? "" : path + " ")}--help'.");
+            return ExitCodes.BadInput;
+        }
         try
         {
             return parsed.Invoke(configuration);
@@ -55,6 +64,18 @@ internal static class CliApp
             return code;
         }
     }
+
+    // "Cannot parse argument 'x' for option '--folds' as expected type 'System.Nullable`1[System.Int32]'." names .NET
+    // types; a user wants to know that a whole number or a number was expected.
+    static string Readable(string problem) => TypeName().Replace(problem, m => m.Groups[1].Value switch
+    {
+        "Int32" or "Int64" => "as a whole number",
+        "Double" or "Single" => "as a number",
+        var other => $"as {other}",
+    });
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"as expected type 'System\.(?:Nullable`1\[System\.)?(\w+)\]?'")]
+    private static partial System.Text.RegularExpressions.Regex TypeName();
 
     /// <summary>Maps an exception to an exit code and a message for the user, without a stack trace.</summary>
     internal static (int Code, string Message) Describe(Exception ex) => ex switch

@@ -68,7 +68,7 @@ internal static class CommonOptions
         var option = new Option<double?>("--nm-per-pixel") { Description = description };
         option.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<double?>() is { } v && !(v > 0 && double.IsFinite(v)))
+            if (Value<double>(r) is { } v && !(v > 0 && double.IsFinite(v)))
                 r.AddError("--nm-per-pixel must be a positive number.");
         });
         return option;
@@ -90,13 +90,30 @@ internal static class CommonOptions
 
     internal static void NonNegative(OptionResult result, string name)
     {
-        if (result.GetValueOrDefault<int>() < 0)
+        if (Value<int>(result) < 0)
             result.AddError($"{name} must be zero or more.");
     }
 
     internal static void AtLeast(OptionResult result, string name, int minimum)
     {
-        if (result.GetValueOrDefault<int>() < minimum)
+        if (Value<int>(result) < minimum)
             result.AddError($"{name} must be at least {minimum}.");
+    }
+
+    /// <summary>
+    /// The option's value for a validator, or null when the text does not convert (for example <c>--folds five</c>):
+    /// the parser reports that error itself, and a validator must not throw over it.
+    /// </summary>
+    internal static T? Value<T>(OptionResult result)
+        where T : struct
+    {
+        try
+        {
+            return result.GetValueOrDefault<T?>();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 }

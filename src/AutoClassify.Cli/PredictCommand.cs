@@ -37,7 +37,7 @@ internal static class PredictCommand
         var mapThreshold = new Option<double?>("--map-threshold") { Description = "The overlay tints where a class's probability exceeds this (default: the package's, set by train --map-threshold)." };
         mapThreshold.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<double?>() is { } v && !(v > 0 && v < 1))
+            if (CommonOptions.Value<double>(r) is { } v && !(v > 0 && v < 1))
                 r.AddError($"--map-threshold must lie strictly between 0 and 1, not {v.ToString(CultureInfo.InvariantCulture)}.");
         });
 

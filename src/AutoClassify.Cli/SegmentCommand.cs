@@ -17,7 +17,7 @@ internal static class SegmentCommand
         var scale = new Option<double?>("--nm-per-pixel") { Description = "Image scale; sizes are then reported in nm, else in pixels." };
         scale.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<double?>() is { } v && (!(v > 0) || !double.IsFinite(v)))
+            if (CommonOptions.Value<double>(r) is { } v && (!(v > 0) || !double.IsFinite(v)))
                 r.AddError("--nm-per-pixel must be a positive number.");
         });
         var minArea = new Option<int>("--min-area")

@@ -68,8 +68,7 @@ internal sealed class TileOptions
     {
         mapThreshold.Validators.Add(r =>
         {
-            var v = r.GetValueOrDefault<double>();
-            if (!(v > 0 && v < 1))
+            if (CommonOptions.Value<double>(r) is { } v && !(v > 0 && v < 1))
                 r.AddError($"--map-threshold must lie strictly between 0 and 1, not {v.ToString(CultureInfo.InvariantCulture)}.");
         });
     }

@@ -64,7 +64,10 @@ public class CliTests
     [InlineData("--crop", "0,-4,0,0")]
     [InlineData("--models", "svm,resnet999")]
     [InlineData("--folds", "1")]
-    public void Should_reject_bad_arguments_with_a_message_and_a_non_zero_exit(string option, string value)
+    [InlineData("--folds", "five")]
+    [InlineData("--banner", "blur")]
+    [InlineData("--no-such-option", "1")]
+    public void Should_reject_bad_arguments_with_exit_2_and_a_message_naming_the_option_or_value(string option, string value)
     {
         using var dir = new TempDirectory("cli");
         TestImages.WriteClass(dir.Path, "a", 5);
@@ -72,8 +75,10 @@ public class CliTests
 
         var (code, _, stderr) = Run("benchmark", dir.Path, option, value, "--out", dir.Combine("out"));
 
-        Assert.NotEqual(0, code);
-        Assert.False(string.IsNullOrWhiteSpace(stderr));
+        Assert.Equal(2, code);
+        var bad = value.Split(',')[^1];
+        Assert.True(stderr.Contains(option, StringComparison.Ordinal) || stderr.Contains($"'{bad}'", StringComparison.Ordinal), stderr);
+        Assert.False(Directory.Exists(dir.Combine("out")));
     }
 
     [Fact]
