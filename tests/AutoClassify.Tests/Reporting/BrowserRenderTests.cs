@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.RegularExpressions;
 using AutoClassify.Reporting;
 using AutoClassify.Tests.Support;
@@ -9,20 +7,17 @@ namespace AutoClassify.Tests.Reporting;
 /// <summary>Opens the report in Debian's headless Chromium: the DOM a reader gets, and a screenshot.</summary>
 public class BrowserRenderTests
 {
-    const string ChromiumPath = "/usr/bin/chromium";
-    static readonly TimeSpan BrowserTimeout = TimeSpan.FromSeconds(120);
-
     [Fact]
     public void Should_build_a_dom_with_the_tables_and_escaped_names_as_text_and_no_script()
     {
         // Given a report whose class and file names look like markup
-        RequireChromium();
+        Chromium.Require();
         using var dir = new TempDirectory();
         var result = ReportFixtures.Create(ReportFixtures.EvilClasses, skippedFile: ReportFixtures.EvilFile);
         new HtmlReportExporter().Export(result, dir.Path);
 
         // When
-        var dom = RunChromium(dir, "--dump-dom", new Uri(dir.File(HtmlReportExporter.FileName)).AbsoluteUri);
+        var dom = Chromium.Run(dir, "--dump-dom", new Uri(dir.File(HtmlReportExporter.FileName)).AbsoluteUri);
 
         // Then
         Assert.Contains("</html>", dom, StringComparison.Ordinal);
@@ -38,12 +33,12 @@ public class BrowserRenderTests
     [Fact]
     public void Should_take_a_screenshot_showing_the_coloured_confusion_matrices()
     {
-        RequireChromium();
+        Chromium.Require();
         using var dir = new TempDirectory();
         new HtmlReportExporter().Export(ReportFixtures.Create(), dir.Path);
         var png = dir.File("report.png");
 
-        RunChromium(dir, $"--screenshot={png}", "--window-size=1280,3000", "--hide-scrollbars", new Uri(dir.File(HtmlReportExporter.FileName)).AbsoluteUri);
+        Chromium.Run(dir, $"--screenshot={png}", "--window-size=1280,3000", "--hide-scrollbars", new Uri(dir.File(HtmlReportExporter.FileName)).AbsoluteUri);
 
         Assert.True(File.Exists(png), "Chromium wrote no screenshot.");
         var image = PngImage.Read(png);
@@ -69,16 +64,16 @@ public class BrowserRenderTests
     public void Should_render_the_tiling_section_and_paint_the_prediction_maps_of_a_tiled_report()
     {
         // Given the report of a real tiled benchmark on generated fields
-        RequireChromium();
+        Chromium.Require();
         using var dir = new TempDirectory();
         var result = Tiling.TiledFields.Run.Result;
         new HtmlReportExporter().Export(result, dir.Path);
         var uri = new Uri(dir.File(HtmlReportExporter.FileName)).AbsoluteUri;
 
         // When Chromium builds the page and paints it
-        var dom = RunChromium(dir, "--dump-dom", uri);
+        var dom = Chromium.Run(dir, "--dump-dom", uri);
         var png = dir.File("tiled.png");
-        RunChromium(dir, $"--screenshot={png}", "--window-size=1280,9000", "--hide-scrollbars", uri);
+        Chromium.Run(dir, $"--screenshot={png}", "--window-size=1280,9000", "--hide-scrollbars", uri);
 
         // Then the tiling tables and one overlay and one heat map per mapped image are in the DOM
         foreach (var id in new[] { "tiling-settings", "tiling-levels", "m0-tile-overall", "m0-tile-per-class", "m0-tile-confusion-raw" })
@@ -106,12 +101,12 @@ public class BrowserRenderTests
     public void Should_show_each_folds_automl_leaderboard_with_its_winner_highlighted()
     {
         // Given a report with an AutoML model
-        RequireChromium();
+        Chromium.Require();
         using var dir = new TempDirectory();
         new HtmlReportExporter().Export(AutoMlReportFixture.Create(), dir.Path);
 
         // When the browser builds the page
-        var dom = RunChromium(dir, "--dump-dom", new Uri(dir.File(HtmlReportExporter.FileName)).AbsoluteUri);
+        var dom = Chromium.Run(dir, "--dump-dom", new Uri(dir.File(HtmlReportExporter.FileName)).AbsoluteUri);
 
         // Then the winners table and the three leaderboards are real tables, each with one highlighted winner row
         Assert.Contains("<table id=\"m1-automl-winners\"", dom, StringComparison.Ordinal);
@@ -119,44 +114,5 @@ public class BrowserRenderTests
         Assert.Equal(3, Regex.Count(dom, "<tr class=\"winner\">"));
         Assert.Contains("The honest figure to quote is the outer-fold score of the chosen pipeline", dom, StringComparison.Ordinal);
         Assert.Contains("&lt;b&gt;bold&lt;/b&gt;", dom, StringComparison.Ordinal);
-    }
-
-    static void RequireChromium()
-    {
-        if (!File.Exists(ChromiumPath))
-            Assert.Fail($"Chromium is needed to check the HTML report but {ChromiumPath} does not exist: run scripts/install-deps.sh --with-browser.");
-    }
-
-    /// <summary>Runs headless Chromium with a fresh profile and no network chatter; returns stdout.</summary>
-    static string RunChromium(TempDirectory dir, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(ChromiumPath)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync" })
-            start.ArgumentList.Add(a);
-        start.ArgumentList.Add($"--user-data-dir={Path.Combine(dir.Path, "chromium-profile-" + Guid.NewGuid().ToString("N"))}");
-        foreach (var a in arguments)
-            start.ArgumentList.Add(a);
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {ChromiumPath}.");
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(BrowserTimeout))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"Chromium did not finish within {BrowserTimeout.TotalSeconds} s. stderr:\n{stderr}");
-        }
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"Chromium exited with {process.ExitCode}. stderr:\n{stderr}");
-        lock (stdout)
-            return stdout.ToString();
     }
 }

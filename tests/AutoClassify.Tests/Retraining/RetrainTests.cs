@@ -69,11 +69,14 @@ public sealed class RetrainTests(RetrainFixture fixture) : IClassFixture<Retrain
         Assert.DoesNotContain(reference.Items, item => trained.Contains(item.Sha256));
         Assert.Equal(reference.ToPackageReference(), result.ChallengerManifest.Provenance.Reference);
 
-        // And the report names the decision and holds both confusion matrices
-        var html = File.ReadAllText(result.ReportPath);
-        Assert.Contains("not promoted", html, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("id=\"champion-confusion\"", html, StringComparison.Ordinal);
-        Assert.Contains("id=\"challenger-confusion\"", html, StringComparison.Ordinal);
+        // And the report, as the browser builds it, states the decision and shows the scores, both confusion
+        // matrices and the batch check as tables, with no script
+        var dom = Chromium.DumpDom(temp, result.ReportPath);
+        Assert.Contains("was stored but not promoted; the champion stays version 1.", dom, StringComparison.Ordinal);
+        foreach (var id in new[] { "score-table", "champion-confusion", "challenger-confusion" })
+            Assert.Matches($"<table[^>]* id=\"{id}\"", dom);
+        Assert.Contains("<section id=\"batch-check\">", dom, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", dom, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
