@@ -51,7 +51,10 @@ public sealed class BenchmarkOptions
     /// <summary>Reuse the folds saved in <see cref="CheckpointDirectory"/> by an interrupted run with the same fingerprint.</summary>
     public bool Resume { get; init; }
 
-    /// <summary>CSV of extra per-image features appended to the feature models' input (see <see cref="ExtraFeatureTable"/>); null for none.</summary>
+    /// <summary>
+    /// CSV of extra per-image features appended to the feature models' input (see <see cref="ExtraFeatureTable"/>); with
+    /// <see cref="Tile"/>, every tile gets its image's row. Null for none.
+    /// </summary>
     public string? ExtraFeaturesPath { get; init; }
 
     public void Validate()
@@ -75,8 +78,6 @@ public sealed class BenchmarkOptions
             throw new ArgumentException($"--map-threshold must lie strictly between 0 and 1, not {MapThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
         foreach (var model in Models)
             ModelCatalog.InputOf(model);
-        if (ExtraFeaturesPath is not null && Tile is not null)
-            throw new ArgumentException("--features joins one row per image and cannot be combined with --tile yet; run the tiled benchmark without it.");
         if (Resume && CheckpointDirectory is null)
             throw new ArgumentException("--resume needs a checkpoint folder (BenchmarkOptions.CheckpointDirectory).");
     }
@@ -116,7 +117,8 @@ public static class BenchmarkRunner
 
         var inputs = options.Models.SelectMany(ModelCatalog.InputsOf).ToHashSet();
         var data = Prepare(dataset, options, inputs, threads, observer, out var banners, out var tiled, cancellationToken);
-        data = extra?.AppendTo(data) ?? data;
+        // Every tile inherits its source image's row; the training fold's means (MeanImputingTrainer) then come from its training tiles.
+        data = extra?.AppendTo(data, tiled) ?? data;
 
         var labels = dataset.Labels;
         var assignment = StratifiedKFold.Assign(labels, options.Folds, options.Seed);

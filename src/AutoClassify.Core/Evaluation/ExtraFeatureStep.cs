@@ -2,13 +2,15 @@ using System.Globalization;
 using AutoClassify.Dataset;
 using AutoClassify.Features;
 using AutoClassify.Models;
+using AutoClassify.Tiling;
 
 namespace AutoClassify.Evaluation;
 
 /// <summary>
 /// The benchmark's <c>--features extra.csv</c>: reads and matches the file before any image is prepared, appends the
-/// columns to the handcrafted features, lets feature models impute images without a row from their training fold,
-/// and records the columns and every unmatched row or image in the result.
+/// columns to the handcrafted features (of every tile, from its source image, when tiling is on), lets feature models
+/// impute images without a row from their training fold, and records the columns and every unmatched row or image
+/// in the result. Matching and its warnings are per image, never per tile.
 /// </summary>
 internal sealed class ExtraFeatureStep
 {
@@ -39,12 +41,15 @@ internal sealed class ExtraFeatureStep
         return step;
     }
 
-    /// <summary>The data with the extra columns appended to its feature matrix.</summary>
-    public TrainingData AppendTo(TrainingData data)
+    /// <summary>
+    /// The data with the extra columns appended to its handcrafted feature matrix. When the items are tiles,
+    /// <paramref name="tiled"/> maps each to its source image, whose values every tile inherits.
+    /// </summary>
+    public TrainingData AppendTo(TrainingData data, TiledData? tiled = null)
     {
         if (data.Features is null)
             return data;
-        return data.WithFeatures(join.AppendTo(data.Features));
+        return data.WithFeatures(tiled is null ? join.AppendTo(data.Features) : join.AppendTo(data.Features, tiled.SourceImage));
     }
 
     /// <summary>Feature models impute images without a row; image models are returned as they are.</summary>

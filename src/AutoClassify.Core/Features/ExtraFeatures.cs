@@ -248,8 +248,8 @@ public sealed record AmbiguousRow(ExtraFeatureRow Row, IReadOnlyList<string> Can
 
 /// <summary>
 /// An <see cref="ExtraFeatureTable"/> matched to a dataset's images: the values per image (none for an image without a
-/// row), and what did not match. Images without a row get NaN in <see cref="AppendTo"/>, for a model to impute from
-/// its training fold (see <see cref="Models.MeanImputingTrainer"/>).
+/// row), and what did not match. Images without a row get NaN in <see cref="AppendTo(FeatureMatrix)"/>, for a model to
+/// impute from its training fold (see <see cref="Models.MeanImputingTrainer"/>).
 /// </summary>
 public sealed class ExtraFeatureJoin
 {
@@ -295,13 +295,29 @@ public sealed class ExtraFeatureJoin
     {
         ArgumentNullException.ThrowIfNull(features);
         if (features.Count != values.Length)
-            throw new ArgumentException($"The feature matrix has {features.Count} rows, the extra features were matched to {values.Length} images.", nameof(features));
+            throw new ArgumentException($"{Table.FileName}: the feature matrix has {features.Count} rows, but the file was matched to {values.Length} images.", nameof(features));
+        return AppendTo(features, Enumerable.Range(0, values.Length).ToArray());
+    }
+
+    /// <summary>
+    /// As <see cref="AppendTo(FeatureMatrix)"/> for a matrix with rows that are parts of the matched images (e.g. the tiles
+    /// cut from them): row <c>i</c> gets the values of image <c>imageOf[i]</c>, so every part inherits its image's row.
+    /// </summary>
+    public FeatureMatrix AppendTo(FeatureMatrix features, IReadOnlyList<int> imageOf)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(imageOf);
+        if (imageOf.Count != features.Count)
+            throw new ArgumentException($"{Table.FileName}: the feature matrix has {features.Count} rows, but {imageOf.Count} are mapped to an image.", nameof(imageOf));
         var names = features.Names.Concat(Table.Columns.Select(c => ColumnPrefix + c)).ToArray();
+        var missing = Enumerable.Repeat(double.NaN, Table.Columns.Count).ToArray();
         var rows = new double[features.Count][];
         for (var i = 0; i < rows.Length; i++)
         {
-            var extra = values[i] ?? Enumerable.Repeat(double.NaN, Table.Columns.Count).ToArray();
-            rows[i] = [.. features.Rows[i], .. extra];
+            var image = imageOf[i];
+            if (image < 0 || image >= values.Length)
+                throw new ArgumentOutOfRangeException(nameof(imageOf), image, $"{Table.FileName}: row {i} of the feature matrix names image {image}, but the file was matched to {values.Length} images.");
+            rows[i] = [.. features.Rows[i], .. values[image] ?? missing];
         }
         return new FeatureMatrix(names, rows);
     }

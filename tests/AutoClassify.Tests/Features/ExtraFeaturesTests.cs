@@ -104,6 +104,34 @@ public class ExtraFeaturesTests
     }
 
     [Fact]
+    public void Should_give_every_part_of_an_image_that_images_values_when_rows_are_mapped_to_images()
+    {
+        // Given a file with rows for two of the five images
+        using var dir = new TempDirectory("extra");
+        var path = dir.File("extra.csv");
+        File.WriteAllText(path, "path,area,depth\na/x_2.png,2,20\nb/y_3.png,3,30\n");
+        var join = ExtraFeatureTable.Read(path).Match(Images);
+
+        // When a matrix of tiles (two of image 1, one of image 2, three of image 3) gets the extra columns
+        int[] imageOf = [1, 1, 2, 3, 3, 3];
+        var tiles = new FeatureMatrix(["f"], imageOf.Select((_, t) => new[] { (double)t }).ToArray());
+        var joined = join.AppendTo(tiles, imageOf);
+
+        // Then every tile keeps its own features and carries its image's row, or NaN where its image has none
+        Assert.Equal(["f", "extra:area", "extra:depth"], joined.Names);
+        Assert.Equal([0.0, 2, 20], joined.Rows[0]);
+        Assert.Equal([1.0, 2, 20], joined.Rows[1]);
+        Assert.True(joined.Rows[2][1..].All(double.IsNaN));
+        Assert.All(Enumerable.Range(3, 3), t => Assert.Equal([t, 3, 30], joined.Rows[t]));
+
+        // And a mapping that does not fit the matrix or the images is refused, naming the file
+        var count = Assert.Throws<ArgumentException>(() => join.AppendTo(tiles, imageOf[..5]));
+        var range = Assert.Throws<ArgumentOutOfRangeException>(() => join.AppendTo(tiles, [1, 1, 2, 3, 3, 5]));
+        Assert.Contains("extra.csv: the feature matrix has 6 rows, but 5 are mapped to an image", count.Message, StringComparison.Ordinal);
+        Assert.Contains("extra.csv: row 5 of the feature matrix names image 5, but the file was matched to 5 images", range.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Should_refuse_two_rows_for_one_image_and_a_file_that_matches_nothing()
     {
         using var dir = new TempDirectory("extra");
