@@ -30,7 +30,7 @@ internal static class BenchmarkCommand
         });
         var threads = CommonOptions.Threads();
         var resume = new Option<bool>("--resume") { Description = $"Continue an interrupted run in the same --out folder: reuse the folds saved in {FoldCheckpoint.DefaultFolderName}/ (refused when settings, data or version changed) and train only the rest." };
-        var extraFeatures = new Option<FileInfo>("--features") { Description = "CSV of extra per-image features (a path or file-name column, then numeric columns) added to the SVM's features; images without a row get their training fold's mean." };
+        var extraFeatures = new Option<FileInfo>("--features") { Description = "CSV of extra per-image features (a path or file-name column, then numeric columns) added to the SVM's features; images without a row get their training fold's mean; with --tile, every tile takes its image's row." };
         var modelOptions = new ModelCommandOptions();
         var tileOptions = new TileOptions();
         var autoOptions = new AutoMlCommandOptions();
