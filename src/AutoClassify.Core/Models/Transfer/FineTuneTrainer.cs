@@ -35,6 +35,7 @@ public sealed class FineTuneTrainer : IModelTrainer
         Transfer.Validate();
         Cnn.Validate();
         TransferFit.CheckSource(name, source, Transfer);
+        Origin = BackboneOrigin.Of(source, Transfer);
         // The head's scaling comes from the pretrained features, which the frozen models cache too.
         scalingCache = new FeatureCache(Transfer.DisableDiskCache ? null : Transfer.FeatureCacheDirectory ?? FeatureCache.DefaultDirectory);
     }
@@ -42,6 +43,9 @@ public sealed class FineTuneTrainer : IModelTrainer
     public string Name { get; }
 
     public BackboneSource Source { get; }
+
+    /// <summary>Where the backbone's weights came from before any fine-tuning, as the model's facts record it; null when a reopened package does not say.</summary>
+    public BackboneOrigin? Origin { get; }
 
     public TransferOptions Transfer { get; }
 
@@ -145,25 +149,17 @@ public sealed class FineTuneTrainer : IModelTrainer
                 foreach (var (name, values) in result.Curves)
                     summary.Curves[name] = values;
                 var facts = summary.Facts;
-                TransferFit.AddBackboneFacts(facts, Name, Source, backbone, input);
+                TransferFit.AddBackboneFacts(facts, Name, Source, Origin, backbone, input);
                 facts["mode"] = "finetune";
                 facts["stages"] = string.Join(",", backbone.StageNames);
+                facts["unfreeze"] = Transfer.UnfreezeStages is { } stages ? TransferFit.Format(stages) : "all";
                 facts["unfrozen_stages"] = unfreeze == 0 ? "none" : string.Join(",", unfrozenStages);
                 facts["unfrozen_parameters"] = TransferFit.Format(unfrozen.Sum(p => p.Tensor.NumElements));
                 facts["warmup_epochs"] = TransferFit.Format(Transfer.WarmupEpochs);
                 facts["backbone_lr_factor"] = TransferFit.Format(Transfer.BackboneLearningRateFactor);
-                facts["sampler"] = Cnn.Sampler.ToString().ToLowerInvariant();
-                if (Cnn.EpochSize is { } epochSize)
-                    facts["epoch_size"] = TransferFit.Format(epochSize);
-                facts["class_weighted_loss"] = Cnn.ClassWeightedLoss ? "true" : "false";
                 facts["augmentation"] = Cnn.Augmentation.ToString();
-                facts["optimizer"] = Cnn.Optimizer.ToString().ToLowerInvariant();
-                facts["learning_rate"] = TransferFit.Format(Cnn.EffectiveLearningRate);
-                facts["weight_decay"] = TransferFit.Format(Cnn.WeightDecay);
-                facts["label_smoothing"] = TransferFit.Format(Cnn.LabelSmoothing);
-                facts["batch_size"] = TransferFit.Format(Cnn.BatchSize);
-                facts["max_epochs"] = TransferFit.Format(Cnn.MaxEpochs);
-                facts["patience"] = TransferFit.Format(Cnn.Patience);
+                TransferFit.AddRegimeFacts(facts, Cnn);
+                facts["feature_cache"] = scalingCache.Directory ?? "memory only";
                 facts["fit_items"] = TransferFit.Format(fit.Length);
                 facts["validation_items"] = TransferFit.Format(validation.Length);
                 facts["epochs_run"] = TransferFit.Format(result.EpochsRun);
