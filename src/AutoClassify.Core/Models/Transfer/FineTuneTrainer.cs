@@ -54,7 +54,15 @@ public sealed class FineTuneTrainer : IModelTrainer
     ITrainedModel IModelTrainer.Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context) => Train(data, trainIndices, context);
 
     /// <summary>Fine-tunes a fresh copy of the backbone and a new head on <paramref name="trainIndices"/>.</summary>
-    public TransferModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context)
+    public TransferModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context) =>
+        Train(data, trainIndices, context, initialHead: null);
+
+    /// <summary>
+    /// Fine-tunes a fresh copy of the backbone and a head that starts from <paramref name="initialHead"/> (the state
+    /// dict of a <see cref="TransferHead"/> for the same features and classes, scaling included, e.g. the head of the
+    /// model whose package is <see cref="TransferOptions.StartPackage"/>), or a new head fitted to the features when it is null.
+    /// </summary>
+    public TransferModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context, IReadOnlyDictionary<string, Tensor>? initialHead)
     {
         ArgumentNullException.ThrowIfNull(context);
         CnnTrainer.CheckImageData(Name, data, trainIndices);
@@ -80,8 +88,22 @@ public sealed class FineTuneTrainer : IModelTrainer
             var unfrozen = TransferFit.StageParameters(backbone, unfrozenStages);
 
             head = new TransferHead(backbone.FeatureDim, data.ClassCount);
-            var extractor = new FeatureExtractor(backbone, input, scalingCache, AugmentationOptions.None, device, Transfer.ExtractionBatchSize);
-            head.FitScaling(extractor.Extract(data, fit, 0, context.CancellationToken));
+            if (initialHead is not null)
+            {
+                try
+                {
+                    head.LoadStateDict(initialHead);
+                }
+                catch (InvalidOperationException e)
+                {
+                    throw new ArgumentException($"{Name}: the initial head does not fit {backbone.FeatureDim} features and {data.ClassCount} classes: {e.Message}", nameof(initialHead), e);
+                }
+            }
+            else
+            {
+                var extractor = new FeatureExtractor(backbone, input, scalingCache, AugmentationOptions.None, device, Transfer.ExtractionBatchSize);
+                head.FitScaling(extractor.Extract(data, fit, 0, context.CancellationToken));
+            }
             head.To(device);
 
             var (fitPixels, fitFallbacks) = preparer.PrepareGrey(data, fit);
@@ -151,6 +173,8 @@ public sealed class FineTuneTrainer : IModelTrainer
                 var facts = summary.Facts;
                 TransferFit.AddBackboneFacts(facts, Name, Source, Origin, backbone, input);
                 facts["mode"] = "finetune";
+                if (initialHead is not null)
+                    facts["warm_start"] = "head";
                 facts["stages"] = string.Join(",", backbone.StageNames);
                 facts["unfreeze"] = Transfer.UnfreezeStages is { } stages ? TransferFit.Format(stages) : "all";
                 facts["unfrozen_stages"] = unfreeze == 0 ? "none" : string.Join(",", unfrozenStages);
