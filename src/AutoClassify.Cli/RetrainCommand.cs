@@ -12,7 +12,7 @@ internal static class RetrainCommand
         var add = new Option<DirectoryInfo>("--add") { Description = "The new labeled batch: a folder with one subfolder per class.", Required = true };
         var registry = ModelsCommand.RegistryOption();
         var allowNew = new Option<bool>("--allow-new-classes") { Description = "Add classes the model does not know instead of stopping with an error." };
-        var fromScratch = new Option<bool>("--from-scratch") { Description = "Train a CNN challenger from fresh weights instead of the champion's." };
+        var fromScratch = new Option<bool>("--from-scratch") { Description = "Train a CNN challenger from fresh weights instead of the champion's; a -finetune challenger from its backbone's original source and a new head." };
         var force = new Option<bool>("--force") { Description = "Promote the challenger even when it scores worse on the reference set." };
         var tolerance = new Option<double>("--tolerance")
         {

@@ -21,7 +21,10 @@ public sealed class RetrainOptions
     /// <summary>Classes of the batch unknown to the model are added instead of being an error.</summary>
     public bool AllowNewClasses { get; init; }
 
-    /// <summary>A CNN challenger starts from fresh weights instead of the champion's.</summary>
+    /// <summary>
+    /// A CNN challenger starts from fresh weights instead of the champion's; a fine-tuned transfer challenger from its
+    /// backbone's recorded original source and a new head (an error when that is not recorded or has changed).
+    /// </summary>
     public bool FromScratch { get; init; }
 
     /// <summary>Promote the challenger whatever the comparison says.</summary>
@@ -138,7 +141,7 @@ public sealed class RetrainResult
     /// <summary>Training images per class of <see cref="ClassNames"/>.</summary>
     public required IReadOnlyList<int> TrainingCounts { get; init; }
 
-    /// <summary>Whether the CNN challenger started from the champion's weights, and why (not).</summary>
+    /// <summary>Whether the CNN or transfer challenger started from the champion's weights, and why (not).</summary>
     public required string WarmStart { get; init; }
 
     /// <summary>The challenger's manifest as stored.</summary>

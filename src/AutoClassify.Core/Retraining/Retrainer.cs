@@ -3,6 +3,7 @@ using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
+using AutoClassify.Models.Transfer;
 using AutoClassify.Packaging;
 using AutoClassify.Preprocessing;
 using AutoClassify.Reporting;
@@ -14,7 +15,7 @@ namespace AutoClassify.Retraining;
 /// <summary>
 /// Retrains a registry model on a new labeled batch: checks the batch against the old data before any training,
 /// trains a challenger on the champion's training images still on disk plus the batch (never on the reference set;
-/// a CNN warm-starts from the champion), scores champion and challenger on the same reference images, stores the
+/// a CNN or fine-tuned transfer model warm-starts from the champion, a frozen one reuses its backbone), scores champion and challenger on the same reference images, stores the
 /// challenger as a new version and promotes it only when its macro-F1 is not worse beyond the tolerance.
 /// </summary>
 public static class Retrainer
@@ -107,7 +108,12 @@ public static class Retrainer
             CancellationToken = cancellationToken,
         };
         var all = Enumerable.Range(0, data.Labels.Length).ToArray();
-        var trained = trainer is CnnTrainer cnn ? cnn.Train(data, all, context, initialWeights) : trainer.Train(data, all, context);
+        ITrainedModel trained = trainer switch
+        {
+            CnnTrainer cnn => cnn.Train(data, all, context, initialWeights),
+            FineTuneTrainer fineTune => fineTune.Train(data, all, context, initialWeights),
+            _ => trainer.Train(data, all, context),
+        };
         IPackagedModel challenger;
         try
         {
@@ -389,9 +395,28 @@ public static class Retrainer
         return (updated, carved);
     }
 
+    // The weights a challenger starts from: a CNN's whole network, a fine-tuned transfer model's head (its backbone
+    // comes from the champion's package through ChampionSettings, or from its original source with --from-scratch).
     static (IReadOnlyDictionary<string, Tensor>? Weights, string Description) WarmStart(IModelTrainer trainer, LoadedModelPackage champion,
         IReadOnlyList<string> classes, RetrainOptions options, int championVersion)
     {
+        var inv = CultureInfo.InvariantCulture;
+        if (trainer is FrozenTrainer frozen)
+        {
+            var head = frozen.Head == FrozenHead.Svm ? "SVM" : "softmax";
+            return (null, string.Create(inv,
+                $"frozen backbone: champion v{championVersion}'s own, reopened from its package with the weights it was trained on; the {head} head is refitted from scratch on the old and new data{(options.FromScratch ? " (--from-scratch changes nothing: a frozen backbone is its original)" : "")}"));
+        }
+        if (trainer is FineTuneTrainer fineTune)
+        {
+            if (fineTune.Source.TransferPackage is null)
+                return (null, string.Create(inv, $"no, --from-scratch: the backbone restarts from {fineTune.Origin?.ToString() ?? fineTune.Source.ToString()}, the source champion v{championVersion} was first trained from, under a new head"));
+            if (!classes.SequenceEqual(champion.Manifest.ClassNames, StringComparer.Ordinal))
+                return (null, string.Create(inv, $"partly: the backbone starts from champion v{championVersion}'s fine-tuned one; the head is new, as the class list changed"));
+            if (champion.Model is not TransferPackagedModel transfer)
+                return (null, string.Create(inv, $"partly: the backbone starts from champion v{championVersion}'s fine-tuned one; the head is new, as the champion's package holds no transfer head"));
+            return (transfer.Model.Head.StateDict(), string.Create(inv, $"yes, backbone and head from the weights of champion v{championVersion}"));
+        }
         if (trainer is not CnnTrainer cnn)
             return (null, "not applicable (an SVM is refitted from scratch)");
         if (options.FromScratch)

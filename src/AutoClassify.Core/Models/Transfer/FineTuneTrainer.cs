@@ -35,6 +35,7 @@ public sealed class FineTuneTrainer : IModelTrainer
         Transfer.Validate();
         Cnn.Validate();
         TransferFit.CheckSource(name, source, Transfer);
+        Origin = BackboneOrigin.Of(source, Transfer);
         // The head's scaling comes from the pretrained features, which the frozen models cache too.
         scalingCache = new FeatureCache(Transfer.DisableDiskCache ? null : Transfer.FeatureCacheDirectory ?? FeatureCache.DefaultDirectory);
     }
@@ -43,6 +44,9 @@ public sealed class FineTuneTrainer : IModelTrainer
 
     public BackboneSource Source { get; }
 
+    /// <summary>Where the backbone's weights came from before any fine-tuning, as the model's facts record it; null when a reopened package does not say.</summary>
+    public BackboneOrigin? Origin { get; }
+
     public TransferOptions Transfer { get; }
 
     public CnnOptions Cnn { get; }
@@ -50,7 +54,15 @@ public sealed class FineTuneTrainer : IModelTrainer
     ITrainedModel IModelTrainer.Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context) => Train(data, trainIndices, context);
 
     /// <summary>Fine-tunes a fresh copy of the backbone and a new head on <paramref name="trainIndices"/>.</summary>
-    public TransferModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context)
+    public TransferModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context) =>
+        Train(data, trainIndices, context, initialHead: null);
+
+    /// <summary>
+    /// Fine-tunes a fresh copy of the backbone and a head that starts from <paramref name="initialHead"/> (the state
+    /// dict of a <see cref="TransferHead"/> for the same features and classes, scaling included, e.g. the head of the
+    /// model whose package is <see cref="TransferOptions.StartPackage"/>), or a new head fitted to the features when it is null.
+    /// </summary>
+    public TransferModel Train(TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context, IReadOnlyDictionary<string, Tensor>? initialHead)
     {
         ArgumentNullException.ThrowIfNull(context);
         CnnTrainer.CheckImageData(Name, data, trainIndices);
@@ -76,8 +88,22 @@ public sealed class FineTuneTrainer : IModelTrainer
             var unfrozen = TransferFit.StageParameters(backbone, unfrozenStages);
 
             head = new TransferHead(backbone.FeatureDim, data.ClassCount);
-            var extractor = new FeatureExtractor(backbone, input, scalingCache, AugmentationOptions.None, device, Transfer.ExtractionBatchSize);
-            head.FitScaling(extractor.Extract(data, fit, 0, context.CancellationToken));
+            if (initialHead is not null)
+            {
+                try
+                {
+                    head.LoadStateDict(initialHead);
+                }
+                catch (InvalidOperationException e)
+                {
+                    throw new ArgumentException($"{Name}: the initial head does not fit {backbone.FeatureDim} features and {data.ClassCount} classes: {e.Message}", nameof(initialHead), e);
+                }
+            }
+            else
+            {
+                var extractor = new FeatureExtractor(backbone, input, scalingCache, AugmentationOptions.None, device, Transfer.ExtractionBatchSize);
+                head.FitScaling(extractor.Extract(data, fit, 0, context.CancellationToken));
+            }
             head.To(device);
 
             var (fitPixels, fitFallbacks) = preparer.PrepareGrey(data, fit);
@@ -145,25 +171,19 @@ public sealed class FineTuneTrainer : IModelTrainer
                 foreach (var (name, values) in result.Curves)
                     summary.Curves[name] = values;
                 var facts = summary.Facts;
-                TransferFit.AddBackboneFacts(facts, Name, Source, backbone, input);
+                TransferFit.AddBackboneFacts(facts, Name, Source, Origin, backbone, input);
                 facts["mode"] = "finetune";
+                if (initialHead is not null)
+                    facts["warm_start"] = "head";
                 facts["stages"] = string.Join(",", backbone.StageNames);
+                facts["unfreeze"] = Transfer.UnfreezeStages is { } stages ? TransferFit.Format(stages) : "all";
                 facts["unfrozen_stages"] = unfreeze == 0 ? "none" : string.Join(",", unfrozenStages);
                 facts["unfrozen_parameters"] = TransferFit.Format(unfrozen.Sum(p => p.Tensor.NumElements));
                 facts["warmup_epochs"] = TransferFit.Format(Transfer.WarmupEpochs);
                 facts["backbone_lr_factor"] = TransferFit.Format(Transfer.BackboneLearningRateFactor);
-                facts["sampler"] = Cnn.Sampler.ToString().ToLowerInvariant();
-                if (Cnn.EpochSize is { } epochSize)
-                    facts["epoch_size"] = TransferFit.Format(epochSize);
-                facts["class_weighted_loss"] = Cnn.ClassWeightedLoss ? "true" : "false";
                 facts["augmentation"] = Cnn.Augmentation.ToString();
-                facts["optimizer"] = Cnn.Optimizer.ToString().ToLowerInvariant();
-                facts["learning_rate"] = TransferFit.Format(Cnn.EffectiveLearningRate);
-                facts["weight_decay"] = TransferFit.Format(Cnn.WeightDecay);
-                facts["label_smoothing"] = TransferFit.Format(Cnn.LabelSmoothing);
-                facts["batch_size"] = TransferFit.Format(Cnn.BatchSize);
-                facts["max_epochs"] = TransferFit.Format(Cnn.MaxEpochs);
-                facts["patience"] = TransferFit.Format(Cnn.Patience);
+                TransferFit.AddRegimeFacts(facts, Cnn);
+                facts["feature_cache"] = scalingCache.Directory ?? "memory only";
                 facts["fit_items"] = TransferFit.Format(fit.Length);
                 facts["validation_items"] = TransferFit.Format(validation.Length);
                 facts["epochs_run"] = TransferFit.Format(result.EpochsRun);

@@ -52,6 +52,7 @@ public sealed class FrozenTrainer : IModelTrainer
         if (Transfer.FrozenAugmentDraws > 0 && Cnn.Augmentation.IsNone)
             throw new ArgumentException($"{name}: --frozen-augment-draws {Transfer.FrozenAugmentDraws} needs an augmentation, but --augment is none.");
         TransferFit.CheckSource(name, source, Transfer);
+        Origin = BackboneOrigin.Of(source, Transfer);
         cache = new FeatureCache(Transfer.DisableDiskCache ? null : Transfer.FeatureCacheDirectory ?? FeatureCache.DefaultDirectory,
             message => log?.Invoke(message));
     }
@@ -59,6 +60,9 @@ public sealed class FrozenTrainer : IModelTrainer
     public string Name { get; }
 
     public BackboneSource Source { get; }
+
+    /// <summary>Where the backbone's weights came from, as the model's facts record it; null when a reopened package does not say.</summary>
+    public BackboneOrigin? Origin { get; }
 
     public FrozenHead Head { get; }
 
@@ -108,10 +112,11 @@ public sealed class FrozenTrainer : IModelTrainer
                 ? FitSvm(backbone, extractor, data, train, plain, context, threads)
                 : FitSoftmax(backbone, extractor, input, data, train, plain, augmented, context, device, threads);
             var facts = model.Summary.Facts;
-            TransferFit.AddBackboneFacts(facts, Name, Source, backbone, input);
+            TransferFit.AddBackboneFacts(facts, Name, Source, Origin, backbone, input);
             facts["mode"] = "frozen";
             facts["head"] = Head == FrozenHead.Svm ? "svm" : "softmax";
             facts["frozen_augment_draws"] = TransferFit.Format(draws);
+            facts["augmentation"] = Cnn.Augmentation.ToString();
             facts["features_extracted"] = TransferFit.Format(extractor.Extracted);
             facts["feature_cache"] = cache.Directory ?? "memory only";
             facts["extraction_seconds"] = extractSeconds.ToString("F2", CultureInfo.InvariantCulture);
@@ -217,17 +222,7 @@ public sealed class FrozenTrainer : IModelTrainer
     void AddHeadFacts(Dictionary<string, string> facts, TransferHead head, int fitItems, int validationItems, TransferLoopResult result)
     {
         facts["head_parameters"] = TransferFit.Format(head.ParameterCount());
-        facts["sampler"] = Cnn.Sampler.ToString().ToLowerInvariant();
-        if (Cnn.EpochSize is { } epochSize)
-            facts["epoch_size"] = TransferFit.Format(epochSize);
-        facts["class_weighted_loss"] = Cnn.ClassWeightedLoss ? "true" : "false";
-        facts["optimizer"] = Cnn.Optimizer.ToString().ToLowerInvariant();
-        facts["learning_rate"] = TransferFit.Format(Cnn.EffectiveLearningRate);
-        facts["weight_decay"] = TransferFit.Format(Cnn.WeightDecay);
-        facts["label_smoothing"] = TransferFit.Format(Cnn.LabelSmoothing);
-        facts["batch_size"] = TransferFit.Format(Cnn.BatchSize);
-        facts["max_epochs"] = TransferFit.Format(Cnn.MaxEpochs);
-        facts["patience"] = TransferFit.Format(Cnn.Patience);
+        TransferFit.AddRegimeFacts(facts, Cnn);
         facts["fit_items"] = TransferFit.Format(fitItems);
         facts["validation_items"] = TransferFit.Format(validationItems);
         facts["epochs_run"] = TransferFit.Format(result.EpochsRun);

@@ -176,9 +176,7 @@ public sealed class TransferModel : ITrainedModel
             throw new InvalidDataException($"{infoPath}: format {info.Format} is not the supported {TransferModelInfo.CurrentFormat}.");
 
         var device = CnnModel.ResolveDevice(deviceName);
-        IFeatureBackbone backbone = info.LipNetSource is { } source
-            ? LipNetBackbone.Build(source)
-            : BackboneArchitectures.Require(info.Backbone).Create(new BackboneRequest { Pretrained = false });
+        var backbone = BuildBackbone(info);
         TransferHead? head = null;
         try
         {
@@ -202,6 +200,31 @@ public sealed class TransferModel : ITrainedModel
             throw;
         }
     }
+
+    /// <summary>
+    /// A copy of the backbone with its current weights (and batch-norm statistics), owned by the caller and independent
+    /// of this model: the start of a fit that continues from this model's backbone.
+    /// </summary>
+    public IFeatureBackbone CopyBackbone()
+    {
+        var copy = BuildBackbone(Info);
+        try
+        {
+            copy.Network.LoadStateDict(Backbone.Network.StateDict());
+            copy.Network.Eval();
+            return copy;
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+    }
+
+    // The backbone's architecture with fresh weights, for loading a saved state into.
+    static IFeatureBackbone BuildBackbone(TransferModelInfo info) => info.LipNetSource is { } source
+        ? LipNetBackbone.Build(source)
+        : BackboneArchitectures.Require(info.Backbone).Create(new BackboneRequest { Pretrained = false });
 
     public void Dispose()
     {

@@ -38,6 +38,13 @@ public sealed record TransferOptions
     public string? Backbone { get; init; }
 
     /// <summary>
+    /// A transfer model's package (<c>*-frozen</c> or <c>*-finetune</c> with the same backbone prefix) whose trained
+    /// backbone the fit starts from, instead of the one <see cref="Backbone"/> or the architecture's weights give:
+    /// <c>retrain</c> sets its champion's package (see <see cref="BackboneSource.FromTransferPackage"/>).
+    /// </summary>
+    public string? StartPackage { get; init; }
+
+    /// <summary>
     /// Weights of an ImageNet backbone: a <c>.pth</c> or <c>.safetensors</c> file, or <c>none</c> for random initialisation;
     /// null looks in the torch hub cache and AutoClassify's cache, then downloads (see <see cref="PretrainedWeights"/>).
     /// </summary>
@@ -88,6 +95,10 @@ public sealed record TransferOptions
             problems.Add($"{nameof(Backbone)} is blank; give a package file or a registry path, or leave it out.");
         if (WeightsPath is not null && string.IsNullOrWhiteSpace(WeightsPath))
             problems.Add($"{nameof(WeightsPath)} is blank; give a weights file or leave it out.");
+        if (StartPackage is not null && string.IsNullOrWhiteSpace(StartPackage))
+            problems.Add($"{nameof(StartPackage)} is blank; give a transfer model's package file or leave it out.");
+        if (StartPackage is not null && (Backbone is not null || WeightsPath is not null))
+            problems.Add($"{nameof(StartPackage)} takes the backbone and its weights from a package; leave {nameof(Backbone)} and {nameof(WeightsPath)} out.");
         return problems;
     }
 
