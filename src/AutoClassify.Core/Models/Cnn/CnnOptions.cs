@@ -195,4 +195,32 @@ public sealed record CnnOptions
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"{name} must lie in {interval}, got {value}."));
         }
     }
+
+    /// <summary>
+    /// Facts of the training regime a network learns under (a LipNet, a softmax head, a fine-tuned backbone): sampler, loss, optimiser,
+    /// batches and stopping, so a retrain can train the same way.
+    /// </summary>
+    public void AddRegimeFacts(IDictionary<string, string> facts)
+    {
+        facts["sampler"] = Sampler.ToString().ToLowerInvariant();
+        if (Sampler == SamplerKind.Undersample)
+            facts["undersample_fraction"] = FormatFact(UndersampleFraction);
+        if (EpochSize is { } epochSize)
+            facts["epoch_size"] = FormatFact(epochSize);
+        facts["class_weighted_loss"] = ClassWeightedLoss ? "true" : "false";
+        facts["optimizer"] = Optimizer.ToString().ToLowerInvariant();
+        facts["learning_rate"] = FormatFact(EffectiveLearningRate);
+        if (Optimizer == CnnOptimizer.Sgd)
+            facts["momentum"] = FormatFact(Momentum);
+        facts["weight_decay"] = FormatFact(WeightDecay);
+        facts["label_smoothing"] = FormatFact(LabelSmoothing);
+        facts["batch_size"] = FormatFact(BatchSize);
+        facts["max_epochs"] = FormatFact(MaxEpochs);
+        facts["patience"] = FormatFact(Patience);
+        facts["validation_fraction"] = FormatFact(ValidationFraction);
+    }
+
+    static string FormatFact(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    static string FormatFact(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

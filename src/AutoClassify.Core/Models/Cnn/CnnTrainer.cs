@@ -179,25 +179,11 @@ public sealed class CnnTrainer : IModelTrainer
         facts["input_size"] = Format(size);
         facts["normalisation"] = CnnModelInfo.PerImageNormalisation;
         facts["mask_fallbacks"] = Format(fitSet.MaskFallbacks + validationSet.MaskFallbacks);
-        facts["sampler"] = Options.Sampler.ToString().ToLowerInvariant();
-        if (Options.EpochSize is { } epochSize)
-            facts["epoch_size"] = Format(epochSize);
-        if (Options.Sampler == SamplerKind.Undersample)
-            facts["undersample_fraction"] = Format(Options.UndersampleFraction);
-        facts["class_weighted_loss"] = Options.ClassWeightedLoss ? "true" : "false";
+        Options.AddRegimeFacts(facts);
         facts["augmentation"] = Options.Augmentation.ToString();
-        facts["optimizer"] = Options.Optimizer.ToString().ToLowerInvariant();
-        facts["learning_rate"] = Format(Options.EffectiveLearningRate);
-        if (Options.Optimizer == CnnOptimizer.Sgd)
-            facts["momentum"] = Format(Options.Momentum);
-        facts["weight_decay"] = Format(Options.WeightDecay);
         facts["dropout"] = Format(Options.Dropout);
         if (Spec.HiddenUnits > 0)
             facts["hidden_dropout"] = Format(Options.HiddenDropout);
-        facts["label_smoothing"] = Format(Options.LabelSmoothing);
-        facts["batch_size"] = Format(Options.BatchSize);
-        facts["max_epochs"] = Format(Options.MaxEpochs);
-        facts["patience"] = Format(Options.Patience);
         facts["fit_items"] = Format(fit.Length);
         facts["validation_items"] = Format(validation.Length);
         facts["epochs_run"] = Format(epochsRun);

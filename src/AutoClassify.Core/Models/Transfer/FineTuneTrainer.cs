@@ -182,7 +182,7 @@ public sealed class FineTuneTrainer : IModelTrainer
                 facts["warmup_epochs"] = TransferFit.Format(Transfer.WarmupEpochs);
                 facts["backbone_lr_factor"] = TransferFit.Format(Transfer.BackboneLearningRateFactor);
                 facts["augmentation"] = Cnn.Augmentation.ToString();
-                TransferFit.AddRegimeFacts(facts, Cnn);
+                Cnn.AddRegimeFacts(facts);
                 facts["feature_cache"] = scalingCache.Directory ?? "memory only";
                 facts["fit_items"] = TransferFit.Format(fit.Length);
                 facts["validation_items"] = TransferFit.Format(validation.Length);

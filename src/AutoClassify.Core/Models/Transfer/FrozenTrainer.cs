@@ -222,7 +222,7 @@ public sealed class FrozenTrainer : IModelTrainer
     void AddHeadFacts(Dictionary<string, string> facts, TransferHead head, int fitItems, int validationItems, TransferLoopResult result)
     {
         facts["head_parameters"] = TransferFit.Format(head.ParameterCount());
-        TransferFit.AddRegimeFacts(facts, Cnn);
+        Cnn.AddRegimeFacts(facts);
         facts["fit_items"] = TransferFit.Format(fitItems);
         facts["validation_items"] = TransferFit.Format(validationItems);
         facts["epochs_run"] = TransferFit.Format(result.EpochsRun);

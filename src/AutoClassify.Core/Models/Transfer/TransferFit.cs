@@ -104,30 +104,6 @@ internal static class TransferFit
         facts["normalisation"] = input.NormalisationName;
     }
 
-    /// <summary>
-    /// Facts of the training regime a softmax head (and a fine-tuned backbone) learns under: sampler, loss, optimiser,
-    /// batches and stopping, so a retrain can train the same way.
-    /// </summary>
-    public static void AddRegimeFacts(Dictionary<string, string> facts, CnnOptions cnn)
-    {
-        facts["sampler"] = cnn.Sampler.ToString().ToLowerInvariant();
-        if (cnn.Sampler == SamplerKind.Undersample)
-            facts["undersample_fraction"] = Format(cnn.UndersampleFraction);
-        if (cnn.EpochSize is { } epochSize)
-            facts["epoch_size"] = Format(epochSize);
-        facts["class_weighted_loss"] = cnn.ClassWeightedLoss ? "true" : "false";
-        facts["optimizer"] = cnn.Optimizer.ToString().ToLowerInvariant();
-        facts["learning_rate"] = Format(cnn.EffectiveLearningRate);
-        if (cnn.Optimizer == CnnOptimizer.Sgd)
-            facts["momentum"] = Format(cnn.Momentum);
-        facts["weight_decay"] = Format(cnn.WeightDecay);
-        facts["label_smoothing"] = Format(cnn.LabelSmoothing);
-        facts["batch_size"] = Format(cnn.BatchSize);
-        facts["max_epochs"] = Format(cnn.MaxEpochs);
-        facts["patience"] = Format(cnn.Patience);
-        facts["validation_fraction"] = Format(cnn.ValidationFraction);
-    }
-
     /// <summary>Parameters of the named stages (a stage owns every parameter whose dotted name starts with it).</summary>
     public static List<(string Name, Tensor Tensor)> StageParameters(IFeatureBackbone backbone, IEnumerable<string> stages)
     {
