@@ -69,6 +69,9 @@ public static class ModelCatalog
 
     public static ModelInput InputOf(string name) => Find(name).Input;
 
+    /// <summary>True for the SVMs on a feature matrix (the handcrafted or the whole-field features): their settings are the grid's, not a CNN's.</summary>
+    public static bool IsFeatureSvm(string name) => InputOf(name) is ModelInput.Features or ModelInput.FieldFeatures;
+
     /// <summary>The representations a run must prepare for the model: its input, or the features and the images for <c>auto</c>.</summary>
     public static IReadOnlySet<ModelInput> InputsOf(string name)
     {

@@ -223,7 +223,7 @@ public static class PackageTrainer
         {
             foreach (var (key, value) in final.Summary.Facts)
                 facts[key] = value;
-            if (ModelCatalog.InputOf(options.Model) == ModelInput.Features)
+            if (ModelCatalog.IsFeatureSvm(options.Model))
             {
                 facts["grid"] = options.ModelSettings.Grid;
                 facts["svm_tune_max"] = options.ModelSettings.SvmTuneMax.ToString(CultureInfo.InvariantCulture);

@@ -28,7 +28,7 @@ internal static class ChampionSettings
     {
         var facts = champion.Manifest.Provenance.Facts;
         var kind = champion.Manifest.ModelKind;
-        if (ModelCatalog.InputOf(kind) == ModelInput.Features)
+        if (ModelCatalog.IsFeatureSvm(kind))
             return new ModelSettings { InnerFolds = InnerFolds(facts), Grid = Grid(facts, options), SvmTuneMax = SvmTuneMax(facts) };
 
         var regime = Regime(facts, options);

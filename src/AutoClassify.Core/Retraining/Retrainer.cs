@@ -518,7 +518,7 @@ public static class Retrainer
             facts["training_tiles"] = trainingItems.ToString(inv);
             facts["tile_layout"] = $"{tiling.ToSpec()} px ({tiling.ToAggregation().ToName()} aggregation)";
         }
-        if (ModelCatalog.InputOf(champion.ModelKind) == ModelInput.Features)
+        if (ModelCatalog.IsFeatureSvm(champion.ModelKind))
         {
             facts["grid"] = settings.Grid;
             facts["svm_tune_max"] = settings.SvmTuneMax.ToString(inv);

@@ -61,14 +61,16 @@ public sealed class RetrainTiledTests : IDisposable
             null,
             classes.Count).MacroF1;
 
-    [Fact]
-    public void Should_retrain_a_tiled_svm_on_the_tiles_of_old_and_new_fields_and_compare_by_image()
+    [Theory]
+    [InlineData("svm")]
+    [InlineData("svm-field")]
+    public void Should_retrain_a_tiled_svm_on_the_tiles_of_old_and_new_fields_and_compare_by_image(string model)
     {
-        // Given an SVM champion trained on 32-px tiles of generated fields, and a batch of new fields, one of them smaller than a tile
+        // Given an SVM champion (object or whole-field features) trained on 32-px tiles of generated fields, and a batch of new fields, one of them smaller than a tile
         var data = temp.Combine("data");
         TiledFields.Write(data, perClass: 6);
         var registry = new ModelRegistry(temp.Combine("models"));
-        RetrainTestData.TrainFirstVersion(registry, "fields", Options(data, "svm", new ModelSettings { Grid = "coarse" }));
+        RetrainTestData.TrainFirstVersion(registry, "fields", Options(data, model, new ModelSettings { Grid = "coarse" }));
         var batch = temp.Combine("batch");
         TiledFields.Write(batch, perClass: 3, seedOffset: 500, prefix: "new");
         var tiny = Path.Combine(batch, "dense", "tiny.png");
@@ -85,6 +87,10 @@ public sealed class RetrainTiledTests : IDisposable
         Assert.Equal(result.OldImagesFound + 9, trainedImages);
         Assert.Equal((trainedImages * TilesPerField).ToString(System.Globalization.CultureInfo.InvariantCulture), manifest.Provenance.Facts["training_tiles"]);
         Assert.Equal(champion.Manifest.Provenance.Facts["tile_layout"], manifest.Provenance.Facts["tile_layout"]);
+        Assert.Equal(model, manifest.ModelKind);
+        Assert.Equal("coarse", champion.Manifest.Provenance.Facts["grid"]);
+        Assert.Equal("coarse", manifest.Provenance.Facts["grid"]);
+        Assert.Equal(champion.Manifest.Preprocessing.FeatureSet, manifest.Preprocessing.FeatureSet);
 
         // And the field smaller than a tile was named and left out, not fatal
         Assert.Contains(result.DataWarnings, w => w.Contains("tiny.png is 20x20", StringComparison.Ordinal) && w.Contains("32-pixel tiles", StringComparison.Ordinal));
