@@ -67,21 +67,4 @@ public class BenchmarkExtraFeaturesTests
         Assert.Contains(with.Dataset.Warnings, w => w.Contains(left[0], StringComparison.Ordinal) && w.Contains(left[1], StringComparison.Ordinal));
         Assert.Contains(messages, m => m.Contains("'ghost_00099.png'", StringComparison.Ordinal));
     }
-
-    sealed class MessageObserver(List<string> messages) : IBenchmarkObserver
-    {
-        public void StageStarted(string stage, int totalSteps)
-        {
-        }
-
-        public void StepCompleted(string stage)
-        {
-        }
-
-        public void Message(string text)
-        {
-            lock (messages)
-                messages.Add(text);
-        }
-    }
 }

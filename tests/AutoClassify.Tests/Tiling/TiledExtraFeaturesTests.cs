@@ -290,21 +290,4 @@ public class TiledExtraFeaturesTests
             public void Dispose() => model.Dispose();
         }
     }
-
-    sealed class MessageObserver(List<string> messages) : IBenchmarkObserver
-    {
-        public void StageStarted(string stage, int totalSteps)
-        {
-        }
-
-        public void StepCompleted(string stage)
-        {
-        }
-
-        public void Message(string text)
-        {
-            lock (messages)
-                messages.Add(text);
-        }
-    }
 }
