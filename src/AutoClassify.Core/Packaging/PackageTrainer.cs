@@ -223,12 +223,6 @@ public static class PackageTrainer
         {
             foreach (var (key, value) in final.Summary.Facts)
                 facts[key] = value;
-            if (ModelCatalog.IsFeatureSvm(options.Model))
-            {
-                facts["grid"] = options.ModelSettings.Grid;
-                facts["svm_tune_max"] = options.ModelSettings.SvmTuneMax.ToString(CultureInfo.InvariantCulture);
-            }
-            facts["training_seconds"] = final.Summary.TrainingTime.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
             packaged = kind.Wrap(final);
         }
         catch
@@ -237,11 +231,8 @@ public static class PackageTrainer
             throw;
         }
         log.StepCompleted($"{trainer.Name}: final fit on all {all.Length} {unit}");
-        if (tiled is not null)
-        {
-            facts["training_tiles"] = all.Length.ToString(CultureInfo.InvariantCulture);
-            facts["tile_layout"] = $"{options.Tile} px ({options.TileAggregation.ToName()} aggregation)";
-        }
+        var tiling = options.Tile is { } tile ? PackageTiling.From(tile, options.TileAggregation, options.MapThreshold) : null;
+        AddTrainingFacts(facts, options.Model, options.ModelSettings, final.Summary, tiling, all.Length);
 
         var thresholds = dataset.ClassNames
             .Select(c => (c, options.Thresholds.TryGetValue(c, out var t) ? t : options.DefaultThreshold))
@@ -255,27 +246,52 @@ public static class PackageTrainer
             {
                 Crop = PackageCrop.From(options.Crop),
                 BannerMode = BannerDetector.ModeName(options.Banner),
-                Tiling = options.Tile is { } tile ? PackageTiling.From(tile, options.TileAggregation, options.MapThreshold) : null,
+                Tiling = tiling,
             },
             Metrics = metrics,
             Thresholds = thresholds,
-            Provenance = new PackageProvenance
-            {
-                TrainingSetSha256 = TrainingSetHash(files),
-                TrainingFiles = files,
-                DataRoots = [dataset.Root],
-                Reference = reference?.ToPackageReference(),
-                Seed = options.Seed,
-                AutoClassifyVersion = BenchmarkRunner.ToolVersion,
-                NativeVersions = BenchmarkRunner.NativeVersions(),
-                CommandLine = options.CommandLine,
-                CreatedUtc = started,
-                Facts = facts,
-            },
+            Provenance = Provenance(files, [dataset.Root], reference, options.Seed, options.CommandLine, started, facts),
             AutoMl = search,
         };
         return new TrainedPackage(manifest, packaged, carved);
     }
+
+    /// <summary>
+    /// The facts every package records about its final fit, beside the trainer's own: the SVM grid settings of a
+    /// feature SVM, the training time and, for a tiled model, the tiles it learned from and their layout.
+    /// </summary>
+    internal static void AddTrainingFacts(IDictionary<string, string> facts, string model, ModelSettings settings, TrainingSummary summary,
+        PackageTiling? tiling, int trainingItems)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        if (ModelCatalog.IsFeatureSvm(model))
+        {
+            facts["grid"] = settings.Grid;
+            facts["svm_tune_max"] = settings.SvmTuneMax.ToString(inv);
+        }
+        facts["training_seconds"] = summary.TrainingTime.TotalSeconds.ToString("F1", inv);
+        if (tiling is not null)
+        {
+            facts["training_tiles"] = trainingItems.ToString(inv);
+            facts["tile_layout"] = $"{tiling.ToSpec()} px ({tiling.ToAggregation().ToName()} aggregation)";
+        }
+    }
+
+    /// <summary>The provenance of a package trained now on <paramref name="files"/>: their hash, this build's versions, the seed and command line.</summary>
+    internal static PackageProvenance Provenance(IReadOnlyList<TrainingFile> files, IReadOnlyList<string> roots, ReferenceSet? reference, int seed,
+        string commandLine, DateTimeOffset started, IReadOnlyDictionary<string, string> facts) => new()
+        {
+            TrainingSetSha256 = TrainingSetHash(files),
+            TrainingFiles = files,
+            DataRoots = roots,
+            Reference = reference?.ToPackageReference(),
+            Seed = seed,
+            AutoClassifyVersion = BenchmarkRunner.ToolVersion,
+            NativeVersions = BenchmarkRunner.NativeVersions(),
+            CommandLine = commandLine,
+            CreatedUtc = started,
+            Facts = facts,
+        };
 
     /// <summary>SHA-256 (hex) over <c>sha256  path\n</c> lines of the files sorted ordinally by path.</summary>
     public static string TrainingSetHash(IEnumerable<TrainingFile> files)

@@ -508,21 +508,11 @@ public static class Retrainer
         var inv = CultureInfo.InvariantCulture;
         var facts = new Dictionary<string, string>(summary.Facts, StringComparer.Ordinal)
         {
-            ["training_seconds"] = summary.TrainingTime.TotalSeconds.ToString("F1", inv),
             ["retrained_from"] = "v" + championVersion.ToString(inv),
             ["retrain_warm_start"] = warmStart,
             ["promotion"] = promoted ? "promoted" : "refused",
         };
-        if (champion.Preprocessing.Tiling is { } tiling)
-        {
-            facts["training_tiles"] = trainingItems.ToString(inv);
-            facts["tile_layout"] = $"{tiling.ToSpec()} px ({tiling.ToAggregation().ToName()} aggregation)";
-        }
-        if (ModelCatalog.IsFeatureSvm(champion.ModelKind))
-        {
-            facts["grid"] = settings.Grid;
-            facts["svm_tune_max"] = settings.SvmTuneMax.ToString(inv);
-        }
+        PackageTrainer.AddTrainingFacts(facts, champion.ModelKind, settings, summary, champion.Preprocessing.Tiling, trainingItems);
         var metrics = new Dictionary<string, MetricSummary>(StringComparer.Ordinal);
         if (score is not null)
         {
@@ -544,19 +534,7 @@ public static class Retrainer
             },
             Metrics = metrics,
             Thresholds = champion.Thresholds.Where(t => classes.Contains(t.Key, StringComparer.Ordinal)).ToDictionary(StringComparer.Ordinal),
-            Provenance = new PackageProvenance
-            {
-                TrainingSetSha256 = PackageTrainer.TrainingSetHash(files),
-                TrainingFiles = files,
-                DataRoots = roots,
-                Reference = reference?.ToPackageReference(),
-                Seed = options.Seed,
-                AutoClassifyVersion = BenchmarkRunner.ToolVersion,
-                NativeVersions = BenchmarkRunner.NativeVersions(),
-                CommandLine = options.CommandLine,
-                CreatedUtc = started,
-                Facts = facts,
-            },
+            Provenance = PackageTrainer.Provenance(files, roots, reference, options.Seed, options.CommandLine, started, facts),
         };
     }
 
