@@ -210,7 +210,14 @@ public static class PackagePredictor
         ArgumentNullException.ThrowIfNull(images);
         if (images.Count == 0)
             return [];
-        return tiling is null ? model.PredictProbabilities(images, threads) : PredictTiles(model, tiling, images, threads).Probabilities;
+        if (tiling is null)
+            return model.PredictProbabilities(images, threads);
+        if (images.FirstOrDefault(i => i.Image.Width < tiling.Size || i.Image.Height < tiling.Size) is { } small)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"An image of {small.Image.Width}x{small.Image.Height} pixels after preprocessing is smaller than the model's {tiling.Size}-pixel tiles."), nameof(images));
+        }
+        return PredictTiles(model, tiling, images, threads).Probabilities;
     }
 
     /// <summary>
@@ -240,7 +247,7 @@ public static class PackagePredictor
         return (probabilities, [.. maps]);
     }
 
-    /// <summary>Predicts all tiles of the images at once; each image's map and aggregated probabilities, in order.</summary>
+    /// <summary>Predicts all tiles of the images (each at least one tile large) at once; each image's map and aggregated probabilities, in order.</summary>
     static (double[][] Probabilities, PredictionMap[] Maps) PredictTiles(IPackagedModel model, PackageTiling tiling, IReadOnlyList<PreparedImage> images, int threads)
     {
         var spec = tiling.ToSpec();
@@ -249,11 +256,6 @@ public static class PackagePredictor
         var tiles = new List<PreparedImage>();
         foreach (var image in images)
         {
-            if (image.Image.Width < spec.Size || image.Image.Height < spec.Size)
-            {
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                    $"An image of {image.Image.Width}x{image.Image.Height} pixels after preprocessing is smaller than the model's {spec.Size}-pixel tiles."), nameof(images));
-            }
             var cut = PreparedTiles.Cut(image, spec);
             rects.Add(cut.Rects);
             tiles.AddRange(cut.Tiles);
