@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using AutoClassify.Native;
+using AutoClassify.Preprocessing.Formats;
 
 namespace AutoClassify.Preprocessing;
 
@@ -14,8 +15,12 @@ public static class ImageCodec
 
     internal const string UnsupportedReason = "not a supported image (PNG, JPEG, TIFF, BMP)";
 
-    /// <summary>Decodes an image file to grey. Throws <see cref="ImageDecodeException"/> naming the file on any problem.</summary>
-    public static GrayImage Decode(string path) => Decode(ReadAll(path), path);
+    /// <summary>
+    /// Decodes an image file to grey. Throws <see cref="ImageDecodeException"/> naming the file on any problem.
+    /// Microscope formats (MRC, DM3/DM4, TIA SER; a stack's section as <c>file.mrcs#k</c>) go to <see cref="EmFormats"/>.
+    /// </summary>
+    public static GrayImage Decode(string path) =>
+        path is not null && EmFormats.Handles(path) ? EmFormats.Decode(path) : Decode(ReadAll(path!), path!);
 
     /// <summary>Decodes encoded bytes to grey; <paramref name="sourceName"/> names the data in error messages.</summary>
     public static GrayImage Decode(ReadOnlySpan<byte> data, string sourceName) => Decode(data, sourceName, out _);

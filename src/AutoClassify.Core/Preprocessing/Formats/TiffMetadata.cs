@@ -1,0 +1,188 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using BitMiracle.LibTiff.Classic;
+
+namespace AutoClassify.Preprocessing.Formats;
+
+/// <summary>
+/// The pixel size SEM and TEM vendors write into TIFF files, read with LibTiff.NET: FEI/Thermo Fisher tag 34682
+/// (<c>[Scan] PixelWidth</c>, metres), Zeiss tag 34118 (<c>Image Pixel Size</c>, else <c>Pixel Size</c>),
+/// DigitalMicrograph's export tags 65009/65010 with units in 65003/65004, and ImageJ's <c>unit=</c> in the
+/// description beside unitless resolution tags. The standard resolution tags are <see cref="TiffResolution"/>'s.
+/// </summary>
+public static class TiffMetadata
+{
+    const int FeiTag = 34682, ZeissTag = 34118, DmScaleX = 65009, DmScaleY = 65010, DmUnitX = 65003, DmUnitY = 65004;
+
+    static TiffMetadata() => Tiff.SetErrorHandler(new QuietHandler());
+
+    /// <summary>
+    /// The vendor pixel size of a TIFF's first image, or null when it carries none. Never throws for a TIFF
+    /// LibTiff cannot open: the pixels are OpenCV's business, and a missing scale is not an error.
+    /// </summary>
+    public static ImageScale? ReadVendorScale(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var tiff = Open(path);
+        if (tiff is null)
+            return null;
+        if (Text(tiff, FeiTag) is { } fei && Fei(fei) is { } feiSize)
+            return new ImageScale(feiSize, "FEI/Thermo tag 34682 PixelWidth");
+        if (Text(tiff, ZeissTag) is { } zeiss && Zeiss(zeiss) is { } zeissScale)
+            return zeissScale;
+        if (Number(tiff, DmScaleX) is { } dx && Text(tiff, DmUnitX) is { } ux && LengthUnits.NanometresPer(ux) is { } nx)
+        {
+            var dy = Number(tiff, DmScaleY) ?? dx;
+            var ny = Text(tiff, DmUnitY) is { } uy && LengthUnits.NanometresPer(uy) is { } n ? n : nx;
+            return new ImageScale(new PixelSize(Math.Abs(dx) * nx, Math.Abs(dy) * ny), "DigitalMicrograph TIFF tags 65009/65010");
+        }
+        if (Text(tiff, (int)TiffTag.IMAGEDESCRIPTION) is { } description && description.StartsWith("ImageJ=", StringComparison.Ordinal)
+            && ImageJ(tiff, description) is { } imageJ)
+            return new ImageScale(imageJ, "ImageJ resolution tags and unit");
+        return null;
+    }
+
+    /// <summary>The pixel size in the FEI/Thermo INI text: <c>PixelWidth</c>/<c>PixelHeight</c> of <c>[Scan]</c> (else of any section), in metres.</summary>
+    public static PixelSize? Fei(string ini)
+    {
+        ArgumentNullException.ThrowIfNull(ini);
+        string? section = null;
+        double? width = null, height = null, anyWidth = null, anyHeight = null;
+        foreach (var raw in ini.Split('\n'))
+        {
+            var line = raw.Trim().TrimEnd('\0');
+            if (line.StartsWith('[') && line.EndsWith(']'))
+            {
+                section = line[1..^1];
+                continue;
+            }
+            var eq = line.IndexOf('=');
+            if (eq <= 0 || !double.TryParse(line[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !(value > 0))
+                continue;
+            var key = line[..eq].Trim();
+            if (key == "PixelWidth")
+            {
+                anyWidth ??= value;
+                if (section == "Scan")
+                    width = value;
+            }
+            else if (key == "PixelHeight")
+            {
+                anyHeight ??= value;
+                if (section == "Scan")
+                    height = value;
+            }
+        }
+        width ??= anyWidth;
+        height ??= width == anyWidth ? anyHeight : null;
+        return width is { } w ? new PixelSize(w * 1e9, (height ?? w) * 1e9) : null;
+    }
+
+    /// <summary>The pixel size in Zeiss SmartSEM text: the <c>Image Pixel Size</c> line, else the <c>Pixel Size</c> line (e.g. "Pixel Size = 5.825 nm").</summary>
+    public static ImageScale? Zeiss(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        PixelSize? image = null, plain = null;
+        foreach (var raw in text.Split('\n', '\r'))
+        {
+            var line = raw.Trim().TrimEnd('\0');
+            var eq = line.IndexOf('=');
+            if (eq <= 0)
+                continue;
+            var key = line[..eq].Trim();
+            if (key is not ("Image Pixel Size" or "Pixel Size"))
+                continue;
+            var parts = line[(eq + 1)..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length != 2 || !double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+                || !(value > 0) || LengthUnits.NanometresPer(parts[1]) is not { } nm)
+                continue;
+            var size = new PixelSize(value * nm, value * nm);
+            if (key == "Image Pixel Size")
+                image ??= size;
+            else
+                plain ??= size;
+        }
+        return image is { } i ? new ImageScale(i, "Zeiss tag 34118 Image Pixel Size")
+            : plain is { } p ? new ImageScale(p, "Zeiss tag 34118 Pixel Size")
+            : null;
+    }
+
+    static PixelSize? ImageJ(Tiff tiff, string description)
+    {
+        string? unit = null;
+        foreach (var line in description.Split('\n'))
+        {
+            if (line.StartsWith("unit=", StringComparison.Ordinal))
+                unit = line[5..].Trim().Replace("\\u00B5", "\u00B5", StringComparison.Ordinal);
+        }
+        if (unit is null || LengthUnits.NanometresPer(unit) is not { } nm)
+            return null;
+        var x = Number(tiff, (int)TiffTag.XRESOLUTION);
+        var y = Number(tiff, (int)TiffTag.YRESOLUTION) ?? x;
+        return x is > 0 && y is > 0 ? new PixelSize(nm / x.Value, nm / y.Value) : null;
+    }
+
+    static Tiff? Open(string path)
+    {
+        try
+        {
+            return Tiff.Open(path, "r");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    static string? Text(Tiff tiff, int tag)
+    {
+        var field = tiff.GetField((TiffTag)tag);
+        if (field is null)
+            return null;
+        foreach (var value in field)
+        {
+            switch (value.Value)
+            {
+                case string s:
+                    return s;
+                case byte[] bytes:
+                    return Encoding.Latin1.GetString(bytes).TrimEnd('\0');
+            }
+        }
+        return null;
+    }
+
+    static double? Number(Tiff tiff, int tag)
+    {
+        var field = tiff.GetField((TiffTag)tag);
+        if (field is null || field.Length == 0)
+            return null;
+        var value = field[^1].Value;
+        return value switch
+        {
+            double d => d,
+            float f => f,
+            double[] { Length: > 0 } ds => ds[0],
+            float[] { Length: > 0 } fs => fs[0],
+            int i => i,
+            short s => s,
+            // LibTiff hands an unregistered DOUBLE or FLOAT tag over as its raw bytes, in the file's byte order.
+            byte[] { Length: 8 } b => tiff.IsBigEndian() ? BinaryPrimitives.ReadDoubleBigEndian(b) : BinaryPrimitives.ReadDoubleLittleEndian(b),
+            byte[] { Length: 4 } b => tiff.IsBigEndian() ? BinaryPrimitives.ReadSingleBigEndian(b) : BinaryPrimitives.ReadSingleLittleEndian(b),
+            _ => null,
+        };
+    }
+
+    // LibTiff reports unknown vendor tags as warnings on stderr; they are exactly the tags read here.
+    sealed class QuietHandler : TiffErrorHandler
+    {
+        public override void WarningHandler(Tiff tif, string method, string format, params object[] args) { }
+
+        public override void WarningHandlerExt(Tiff tif, object clientData, string method, string format, params object[] args) { }
+
+        public override void ErrorHandler(Tiff tif, string method, string format, params object[] args) { }
+
+        public override void ErrorHandlerExt(Tiff tif, object clientData, string method, string format, params object[] args) { }
+    }
+}
