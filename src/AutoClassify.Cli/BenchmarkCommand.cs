@@ -22,12 +22,13 @@ internal static class BenchmarkCommand
         };
         var crop = CommonOptions.Crop();
         var banner = CommonOptions.Banner();
-        var nmPerPixel = new Option<double?>("--nm-per-pixel") { Description = "Physical pixel size in nanometres, recorded in the report (TIFF resolution tags are used when this is absent)." };
+        var nmPerPixel = new Option<double?>("--nm-per-pixel") { Description = "Physical pixel size in nanometres for every image, overriding the files' own metadata (MRC/DM/SER headers, TIFF vendor and resolution tags)." };
         nmPerPixel.Validators.Add(r =>
         {
             if (CommonOptions.Value<double>(r) is { } v && !(v > 0 && double.IsFinite(v)))
                 r.AddError("--nm-per-pixel must be a positive number.");
         });
+        var resampleNm = CommonOptions.ResampleNm();
         var threads = CommonOptions.Threads();
         var resume = new Option<bool>("--resume") { Description = $"Continue an interrupted run in the same --out folder: reuse the folds saved in {FoldCheckpoint.DefaultFolderName}/ (refused when settings, data or version changed) and train only the rest." };
         var extraFeatures = new Option<FileInfo>("--features") { Description = "CSV of extra per-image features (a path or file-name column, then numeric columns) added to the SVM's features; images without a row get their training fold's mean; with --tile, every tile takes its image's row." };
@@ -37,7 +38,7 @@ internal static class BenchmarkCommand
 
         var command = new Command("benchmark", "Cross-validate every model on the same stratified folds and write an HTML report, results.json and predictions.csv.")
         {
-            dataset, folds, seed, output, models, crop, banner, nmPerPixel, threads, resume, extraFeatures,
+            dataset, folds, seed, output, models, crop, banner, nmPerPixel, resampleNm, threads, resume, extraFeatures,
         };
         modelOptions.AddTo(command);
         tileOptions.AddTo(command);
@@ -66,6 +67,7 @@ internal static class BenchmarkCommand
                 Crop = parse.GetValue(crop),
                 Banner = parse.GetValue(banner),
                 NmPerPixel = parse.GetValue(nmPerPixel),
+                ResampleNm = parse.GetValue(resampleNm),
                 Threads = parse.GetValue(threads),
                 ModelSettings = modelOptions.Read(parse, parse.GetValue(threads), tiled: tiling.Tile is not null) with
                 {

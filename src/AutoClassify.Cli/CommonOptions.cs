@@ -74,6 +74,20 @@ internal static class CommonOptions
         return option;
     }
 
+    internal static Option<double?> ResampleNm()
+    {
+        var option = new Option<double?>("--resample-nm")
+        {
+            Description = "Rescale every image to this many nm per pixel (from --nm-per-pixel or each file's own pixel size) before features and networks, so magnification cannot stand in for the specimen.",
+        };
+        option.Validators.Add(r =>
+        {
+            if (Value<double>(r) is { } v && !(v > 0 && double.IsFinite(v)))
+                r.AddError("--resample-nm must be a positive number.");
+        });
+        return option;
+    }
+
     internal static Option<int> InnerFolds()
     {
         var option = new Option<int>("--inner-folds") { Description = "Inner CV folds for the SVM's C/gamma search.", DefaultValueFactory = _ => 3 };

@@ -1,4 +1,5 @@
 using AutoClassify.Preprocessing;
+using AutoClassify.Preprocessing.Formats;
 
 namespace AutoClassify.Dataset;
 
@@ -35,15 +36,16 @@ public sealed class DatasetOptions
 /// collected at once, unusable files are skipped with a reason, and fatal problems throw together.
 /// </summary>
 /// <remarks>
-/// Layout: <c>root/&lt;class&gt;/**/&lt;image&gt;</c>, images being PNG, JPEG, TIFF or BMP. An optional mask
+/// Layout: <c>root/&lt;class&gt;/**/&lt;image&gt;</c>, images being PNG, JPEG, TIFF, BMP, MRC, DM3/DM4 or TIA SER;
+/// every section of an MRC stack is an item <c>file.mrcs#k</c>. An optional mask
 /// sits beside its image as <c>&lt;name&gt;.mask.png</c> (for <c>cell_01.tif</c>: <c>cell_01.mask.png</c>),
 /// the same size as the image, any non-zero pixel marking the object.
 /// </remarks>
 public static class DatasetLoader
 {
-    /// <summary>File extensions read as images (case-insensitive).</summary>
+    /// <summary>File extensions read as images (case-insensitive), the microscope formats included.</summary>
     public static readonly IReadOnlySet<string> ImageExtensions =
-        new HashSet<string>([".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"], StringComparer.OrdinalIgnoreCase);
+        new HashSet<string>([".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", .. EmFormats.Extensions], StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Suffix of a mask file; the rest of its name is the image's name without extension.</summary>
     public const string MaskSuffix = ".mask.png";
@@ -92,9 +94,10 @@ public static class DatasetLoader
         else if (classNames.Count == 1 && options.MinClasses > 1)
             problems.Add(new(ProblemSeverity.Error, root, $"only one class folder ('{classNames[0]}'); classification needs at least two"));
 
+        // Sections of one stack count once: they share a fold.
         var counts = new int[classNames.Count];
-        foreach (var item in probed)
-            counts[item.Label]++;
+        foreach (var group in probed.GroupBy(i => i.Label))
+            counts[group.Key] = StackGroups.FileCount(group);
         for (var k = 0; k < classNames.Count; k++)
         {
             if (counts[k] == 0)
@@ -133,7 +136,12 @@ public static class DatasetLoader
             var extension = Path.GetExtension(file);
             if (!ImageExtensions.Contains(extension))
             {
-                skipped.Add(new(relative, $"not an image file (extension '{extension}'; expected PNG, JPEG, TIFF or BMP)"));
+                skipped.Add(new(relative, $"not an image file (extension '{extension}'; expected PNG, JPEG, TIFF, BMP, {EmFormats.Names})"));
+                continue;
+            }
+            if (EmFormats.Expand(file) is { Count: > 1 } sections)
+            {
+                candidates.AddRange(sections.Select(section => (section, Relative(root, section), label, (string?)null)));
                 continue;
             }
             var maskPath = Path.Combine(Path.GetDirectoryName(file)!, Path.GetFileNameWithoutExtension(file) + MaskSuffix);
@@ -172,7 +180,7 @@ public static class DatasetLoader
     {
         try
         {
-            if (new FileInfo(c.Full).Length == 0)
+            if (new FileInfo(EmPath.FileOf(c.Full)).Length == 0)
                 return (null, "empty file (0 bytes)");
             var (width, height) = options.Probe(c.Full);
             var crop = options.Crop;

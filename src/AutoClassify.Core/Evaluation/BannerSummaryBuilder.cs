@@ -15,8 +15,9 @@ public static class BannerSummaryBuilder
     /// <param name="crop">The manual crop applied before detection (the example's "before" shows it applied).</param>
     /// <param name="mode">What was done with each banner.</param>
     /// <param name="nmPerPixel">A pixel size given by the user, or null to look for TIFF resolution tags.</param>
+    /// <param name="scales">The run's scale survey, when it already has one.</param>
     public static BannerSummary Build(LabeledDataset dataset, IReadOnlyList<PreparedImage> prepared, CropMargins crop,
-        BannerMode mode, double? nmPerPixel)
+        BannerMode mode, double? nmPerPixel, ScaleSummary? scales = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(prepared);
@@ -55,7 +56,7 @@ public static class BannerSummaryBuilder
             summary.ScaleBarPixelsMedian = scaleBars.Count % 2 == 1 ? scaleBars[mid] : (scaleBars[mid - 1] + scaleBars[mid]) / 2.0;
         }
 
-        (summary.NmPerPixel, summary.PixelSizeSource) = ResolvePixelSize(dataset, nmPerPixel);
+        (summary.NmPerPixel, summary.PixelSizeSource) = scales is null ? ResolvePixelSize(dataset, nmPerPixel) : (scales.NmPerPixel, scales.Source);
 
         if (example is { } e)
         {
@@ -72,33 +73,14 @@ public static class BannerSummaryBuilder
 
     /// <summary>
     /// The data set's pixel size in nm and where it came from: <paramref name="nmPerPixel"/> when given
-    /// (<c>--nm-per-pixel</c>), else the resolution tags of its first TIFF, else (null, null). The banner's scale-bar
-    /// label is not read, so a banner alone never gives a pixel size.
+    /// (<c>--nm-per-pixel</c>), else the images' own metadata when every image declares one and they agree (see
+    /// <see cref="ScaleSurvey"/>), else (null, null).
     /// </summary>
     public static (double? NmPerPixel, string? Source) ResolvePixelSize(LabeledDataset dataset, double? nmPerPixel)
     {
-        ArgumentNullException.ThrowIfNull(dataset);
-        if (nmPerPixel is { } given)
-            return (given, "--nm-per-pixel");
-        if (dataset.Items.FirstOrDefault(IsTiff) is { } tiff && ReadPixelSize(tiff.FullPath) is { } size)
-            return (size.NanometresX, $"TIFF resolution tags of {tiff.RelativePath}");
-        return (null, null);
+        var survey = ScaleSurvey.Build(dataset, nmPerPixel);
+        return (survey.NmPerPixel, survey.Source);
     }
-
-    // The pixels decoded fine, so a damaged tag directory only means the pixel size stays unknown.
-    static PixelSize? ReadPixelSize(string path)
-    {
-        try
-        {
-            return TiffResolution.Read(path);
-        }
-        catch (InvalidDataException)
-        {
-            return null;
-        }
-    }
-
-    static bool IsTiff(DatasetItem item) => ImageCodec.FormatFromExtension(item.FullPath) == ImageFileFormat.Tiff;
 
     internal static string Thumbnail(GrayImage image)
     {

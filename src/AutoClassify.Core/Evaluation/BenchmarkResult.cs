@@ -50,6 +50,10 @@ public sealed class DatasetSummary
 
     /// <summary>Data banners found and removed; null in results written before banner detection existed.</summary>
     public BannerSummary? Banners { get; set; }
+
+    /// <summary>Every image's pixel size and its source; null in results written before the survey existed.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public ScaleSummary? Scales { get; set; }
 }
 
 /// <summary>What banner detection found (after the manual crop) and what was done with it.</summary>

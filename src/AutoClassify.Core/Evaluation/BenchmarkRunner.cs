@@ -28,6 +28,12 @@ public sealed class BenchmarkOptions
     /// <summary>Physical pixel size given by the user, recorded in the report; null when unknown.</summary>
     public double? NmPerPixel { get; init; }
 
+    /// <summary>
+    /// Rescale every prepared image to this many nm per pixel (<c>--resample-nm</c>), from its own scale (see
+    /// <see cref="ScaleSurvey"/>); null keeps the images' pixels.
+    /// </summary>
+    public double? ResampleNm { get; init; }
+
     /// <summary>Worker threads; 0 means all cores.</summary>
     public int Threads { get; init; }
 
@@ -70,6 +76,8 @@ public sealed class BenchmarkOptions
             throw new ArgumentException($"--banner value {Banner} is unknown.");
         if (NmPerPixel is { } nm && !(nm > 0 && double.IsFinite(nm)))
             throw new ArgumentException($"--nm-per-pixel must be a positive number, not {nm.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+        if (ResampleNm is { } target && !(target > 0 && double.IsFinite(target)))
+            throw new ArgumentException($"--resample-nm must be a positive number, not {target.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
         if (Tile is { Size: 0 })
             throw new ArgumentException("--tile is empty; build it with new TileSpec(size, stride) or TileSpec.Parse.");
         if (!Enum.IsDefined(TileAggregation))
@@ -116,12 +124,15 @@ public static class BenchmarkRunner
             : null;
 
         var inputs = options.Models.SelectMany(ModelCatalog.InputsOf).ToHashSet();
-        var data = Prepare(dataset, options, inputs, threads, observer, out var banners, out var tiled, cancellationToken);
+        var data = Prepare(dataset, options, inputs, threads, observer, out var banners, out var scales, out var tiled, cancellationToken);
         // Every tile inherits its source image's row; the training fold's means (MeanImputingTrainer) then come from its training tiles.
         data = extra?.AppendTo(data, tiled) ?? data;
 
         var labels = dataset.Labels;
-        var assignment = StratifiedKFold.Assign(labels, options.Folds, options.Seed);
+        // Sections of one stack file share a fold; without stacks this is the plain stratified assignment.
+        var assignment = StackGroups.Of(dataset.Items) is { } stacks
+            ? GroupedFolds.Assign(labels, stacks, options.Folds, options.Seed)
+            : StratifiedKFold.Assign(labels, options.Folds, options.Seed);
         // Tiles take their image's fold, so tiling never splits an image across training and test.
         var fitAssignment = tiled?.TileFolds(assignment) ?? assignment;
 
@@ -134,7 +145,7 @@ public static class BenchmarkRunner
 
         var run = new BenchmarkResult
         {
-            Dataset = Summarise(dataset, banners),
+            Dataset = Summarise(dataset, banners, scales),
             Settings = new RunSettings
             {
                 Folds = options.Folds,
@@ -153,6 +164,8 @@ public static class BenchmarkRunner
                     ["svm_grid"] = options.ModelSettings.Grid,
                     ["banner"] = BannerDetector.ModeName(options.Banner),
                     ["nm_per_pixel"] = options.NmPerPixel?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "not given",
+                    ["resample_nm"] = options.ResampleNm?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "off",
+                    ["intensity_mapping"] = Preprocessing.Formats.IntensityMapping.Name,
                 },
             },
             Items = dataset.Items.Select((item, i) => new ItemAssignment
@@ -177,12 +190,20 @@ public static class BenchmarkRunner
         typeof(BenchmarkRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     static TrainingData Prepare(LabeledDataset dataset, BenchmarkOptions options, HashSet<ModelInput> inputs,
-        int threads, IBenchmarkObserver observer, out BannerSummary banners, out TiledData? tiled, CancellationToken cancellationToken)
+        int threads, IBenchmarkObserver observer, out BannerSummary banners, out ScaleSummary scales, out TiledData? tiled, CancellationToken cancellationToken)
     {
         const string stage = "Preparing images";
+        scales = ScaleSurvey.Build(dataset, options.NmPerPixel, options.ResampleNm);
+        foreach (var warning in scales.Warnings)
+            observer.Message("Warning: " + warning);
         observer.StageStarted(stage, dataset.Items.Count);
         var prepared = ImagePreparation.PrepareAll(dataset, options.Crop, options.Banner, threads, () => observer.StepCompleted(stage), cancellationToken);
-        banners = BannerSummaryBuilder.Build(dataset, prepared, options.Crop, options.Banner, options.NmPerPixel);
+        if (options.ResampleNm is { } target)
+        {
+            prepared = ScaleSurvey.Resample(prepared, scales, target);
+            observer.Message(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Resampled every image to {target} nm per pixel (--resample-nm)."));
+        }
+        banners = BannerSummaryBuilder.Build(dataset, prepared, options.Crop, options.Banner, options.NmPerPixel, scales);
         observer.Message($"Data banners: {banners.BannersFound} of {banners.ImagesChecked} images, {banners.BannersRemoved} removed (--banner {banners.Mode}).");
         if (options.Banner == BannerMode.Keep && banners.BannersFound > 0)
             observer.Message("Warning: data banners were kept; their text (dates, sample names) can leak the labels.");
@@ -196,7 +217,7 @@ public static class BenchmarkRunner
         if (inputs.Contains(ModelInput.FieldFeatures))
             observer.Message($"Whole-field features: {FeatureSet.Field(banners.NmPerPixel).Describe()}.");
         var data = TrainingData.FromPrepared(tiled?.Tiles ?? dataset, tiled?.Prepared ?? prepared, inputs, threads, banners.NmPerPixel, cancellationToken);
-        data.Groups = tiled?.SourceImage;
+        data.Groups = StackGroups.ForTraining(dataset.Items, tiled?.SourceImage);
         if (extractFeatures)
             observer.StepCompleted(featureStage);
         return data;
@@ -234,7 +255,7 @@ public static class BenchmarkRunner
         return builder.Build();
     }
 
-    static DatasetSummary Summarise(LabeledDataset dataset, BannerSummary banners) => new()
+    static DatasetSummary Summarise(LabeledDataset dataset, BannerSummary banners, ScaleSummary scales) => new()
     {
         Root = dataset.Root,
         ClassNames = [.. dataset.ClassNames],
@@ -243,6 +264,7 @@ public static class BenchmarkRunner
         Skipped = dataset.Skipped.Select(s => new SkippedFile { Path = s.RelativePath, Reason = s.Reason }).ToList(),
         Warnings = dataset.Warnings.Select(w => w.ToString()).ToList(),
         Banners = banners,
+        Scales = scales,
     };
 
     internal static Dictionary<string, string> NativeVersions()

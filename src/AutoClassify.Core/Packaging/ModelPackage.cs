@@ -357,6 +357,8 @@ public static class ModelPackage
 
     internal static string Sha256Hex(string path)
     {
+        // A stack's section (file.mrcs#k) is fingerprinted by its file: changing the file changes every section.
+        path = Preprocessing.Formats.EmPath.FileOf(path);
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         return Convert.ToHexString(SHA256.HashData(stream));
     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
 using AutoClassify.Preprocessing;
+using AutoClassify.Preprocessing.Formats;
 using AutoClassify.Reporting;
 using AutoClassify.Tiling;
 using CsvHelper;
@@ -81,9 +82,14 @@ public static class PackagePredictor
                     .Where(f => DatasetLoader.ImageExtensions.Contains(Path.GetExtension(f))
                         && !f.EndsWith(DatasetLoader.MaskSuffix, StringComparison.OrdinalIgnoreCase)
                         && !Path.GetRelativePath(root, f).Split(Path.DirectorySeparatorChar).Any(p => p.StartsWith('.')))
-                    .Order(StringComparer.Ordinal));
+                    .Order(StringComparer.Ordinal)
+                    .SelectMany(EmFormats.Expand));
             }
             else if (File.Exists(input))
+            {
+                result.AddRange(EmFormats.Expand(input));
+            }
+            else if (EmPath.Split(input) is { Section: not null } section && File.Exists(section.File))
             {
                 result.Add(input);
             }

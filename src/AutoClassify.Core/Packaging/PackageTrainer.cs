@@ -188,7 +188,9 @@ public static class PackageTrainer
         if (validationFolds > 0)
         {
             // Split images, not tiles: no image lends tiles to both sides.
-            var assignment = StratifiedKFold.Assign(dataset.Labels, validationFolds, Seeds.Derive(options.Seed, "validation-split"));
+            var assignment = StackGroups.Of(dataset.Items) is { } stacks
+                ? GroupedFolds.Assign(dataset.Labels, stacks, validationFolds, Seeds.Derive(options.Seed, "validation-split"))
+                : StratifiedKFold.Assign(dataset.Labels, validationFolds, Seeds.Derive(options.Seed, "validation-split"));
             var (trainImages, testImages) = StratifiedKFold.Split(assignment, 0);
             var train = tiled is null ? trainImages : TilesOf(tiled, trainImages);
             log.StageStarted($"{trainer.Name}: validation fit", 1);
@@ -378,12 +380,16 @@ public static class PackageTrainer
             log.Message("Warning: data banners were kept; their text (dates, sample names) can leak the labels, and the model will expect them in new images.");
         var prepared = ImagePreparation.PrepareAll(dataset, options.Crop, options.Banner, threads, () => log.StepCompleted(stage), cancellationToken);
         if (options.Tile is not { } spec)
-            return (TrainingData.FromPrepared(dataset, prepared, inputs, threads, nmPerPixel, cancellationToken), null);
+        {
+            var whole = TrainingData.FromPrepared(dataset, prepared, inputs, threads, nmPerPixel, cancellationToken);
+            whole.Groups = StackGroups.Of(dataset.Items);
+            return (whole, null);
+        }
 
         var tiled = TiledData.Expand(dataset, prepared, spec);
         log.Message(string.Create(CultureInfo.InvariantCulture, $"Tiling: {tiled.TileCount} tiles of {spec} px from {tiled.ImageCount} images."));
         var data = TrainingData.FromPrepared(tiled.Tiles, tiled.Prepared, inputs, threads, nmPerPixel, cancellationToken);
-        data.Groups = tiled.SourceImage;
+        data.Groups = StackGroups.ForTraining(dataset.Items, tiled.SourceImage);
         return (data, tiled);
     }
 

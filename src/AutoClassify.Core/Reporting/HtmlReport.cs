@@ -40,6 +40,7 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result)
         Settings();
         Data();
         Banners();
+        Scales();
         Tiling();
         if (_r.Models.Count > 1)
             Comparison();
@@ -76,6 +77,8 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result)
         _sb.Append("<li><a href=\"#settings\">Run settings</a></li><li><a href=\"#data\">Data</a></li>");
         if (_r.Dataset.Banners is not null)
             _sb.Append("<li><a href=\"#banners\">Data banners</a></li>");
+        if (_r.Dataset.Scales is not null)
+            _sb.Append("<li><a href=\"#scales\">Pixel size</a></li>");
         if (_r.Tiling is not null)
             _sb.Append("<li><a href=\"#tiling\">Tiling</a></li>");
         if (_r.Models.Count > 1)

@@ -1,6 +1,7 @@
 using AutoClassify.Dataset;
 using AutoClassify.Native;
 using AutoClassify.Preprocessing;
+using AutoClassify.Preprocessing.Formats;
 using AutoClassify.Reporting;
 
 namespace AutoClassify.Segmentation;
@@ -15,6 +16,15 @@ public sealed class ParticleBatchOptions
     public int Threads { get; init; }
 
     public ParticleSegmentationOptions Segmentation { get; init; } = new();
+
+    /// <summary>
+    /// Where <see cref="ParticleSegmentationOptions.NmPerPixel"/> came from: "--nm-per-pixel" when given, else the
+    /// images' metadata that <see cref="ParticleBatch.Run"/> found (it fills this in).
+    /// </summary>
+    public string? ScaleSource { get; init; }
+
+    /// <summary>Why the images' own scales were not used (some lack one, or they disagree); null when nothing to say.</summary>
+    public string? ScaleWarning { get; init; }
 }
 
 /// <summary>An image the batch could not use, and why.</summary>
@@ -59,8 +69,10 @@ public static class ParticleBatch
 
         var files = FindImages(fullRoot, output);
         if (files.Count == 0)
-            throw new ArgumentException($"No images (PNG, JPEG, TIFF, BMP) under '{root}'.", nameof(root));
+            throw new ArgumentException($"No images (PNG, JPEG, TIFF, BMP, {EmFormats.Names}) under '{root}'.", nameof(root));
 
+        options = WithScale(options, files);
+        segmenter = new ParticleSegmenter(options.Segmentation);
         var images = new SegmentedImage?[files.Count];
         var errors = new ParticleBatchError?[files.Count];
         var parallel = new ParallelOptions
@@ -101,6 +113,33 @@ public static class ParticleBatch
         return result;
     }
 
+    // The flag wins; else every image's own metadata, used only when all declare one and they agree within 1 %.
+    static ParticleBatchOptions WithScale(ParticleBatchOptions options, List<string> files)
+    {
+        if (options.Segmentation.NmPerPixel is not null)
+            return new ParticleBatchOptions { Crop = options.Crop, Threads = options.Threads, Segmentation = options.Segmentation, ScaleSource = options.ScaleSource ?? "--nm-per-pixel" };
+        // Unreadable files become error rows later; they must not hide the others' scale.
+        var readings = files.Select(ImageScales.Read).Where(r => !r.Unreadable).Select(r => r.Scale).ToList();
+        var known = readings.OfType<ImageScale>().Select(s => s.Size.NanometresX).Order().ToList();
+        string? warning = null;
+        if (known.Count == 0)
+            return options;
+        if (known.Count < readings.Count)
+            warning = $"{known.Count} of {readings.Count} images declare a pixel size; sizes stay in pixels (give --nm-per-pixel)";
+        else if (known[^1] > known[0] * 1.01)
+            warning = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the images' pixel sizes disagree ({known[0]:G4} to {known[^1]:G4} nm); sizes stay in pixels (give --nm-per-pixel, or segment each magnification apart)");
+        if (warning is not null)
+            return new ParticleBatchOptions { Crop = options.Crop, Threads = options.Threads, Segmentation = options.Segmentation, ScaleWarning = warning };
+        var source = string.Join("; ", readings.Select(r => r!.Source).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
+        return new ParticleBatchOptions
+        {
+            Crop = options.Crop,
+            Threads = options.Threads,
+            Segmentation = options.Segmentation with { NmPerPixel = known[known.Count / 2] },
+            ScaleSource = source,
+        };
+    }
+
     /// <summary>Image files under <paramref name="root"/> in ordinal path order, skipping masks and the output folder.</summary>
     internal static List<string> FindImages(string root, string output)
     {
@@ -110,6 +149,7 @@ public static class ParticleBatch
             .Where(f => !f.EndsWith(DatasetLoader.MaskSuffix, StringComparison.OrdinalIgnoreCase))
             .Where(f => !f.StartsWith(outputPrefix, StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
+            .SelectMany(EmFormats.Expand)
             .ToList();
     }
 }

@@ -34,7 +34,8 @@ public static class ParticleReport
         Row("Folder", $"<code>{E(result.Root)}</code>");
         var c = result.Options.Crop;
         Row("Crop (top, bottom, left, right)", c.IsNone ? "none" : E($"{Int(c.Top)}, {Int(c.Bottom)}, {Int(c.Left)}, {Int(c.Right)} px"));
-        Row("Scale", o.NmPerPixel is { } s ? E(Num(s, 4) + " nm per pixel") : "unknown: sizes in pixels");
+        Row("Scale", o.NmPerPixel is { } s ? E(Num(s, 4) + " nm per pixel" + (result.Options.ScaleSource is { } from ? $" ({from})" : ""))
+            : E("unknown: sizes in pixels" + (result.Options.ScaleWarning is { } why ? $"; {why}" : "")));
         Row("Contrast normalisation", E(o.Normalization.ToString()));
         Row("Threshold, polarity", E($"{o.Threshold}, {o.Polarity}"));
         Row("Seeds", E(o.Markers == MarkerMethod.HMaxima ? $"h-maxima of the distance transform, h = {Num(o.PeakHeight, 1)} px" : $"distance ≥ {Num(o.PeakFraction, 2)} × blob maximum"));

@@ -41,7 +41,7 @@ public enum MarkerMethod
 }
 
 /// <summary>Settings of <see cref="ParticleSegmenter"/>; <see cref="Validate"/> names the first bad one.</summary>
-public sealed class ParticleSegmentationOptions
+public sealed record ParticleSegmentationOptions
 {
     /// <summary>The default values, in one place.</summary>
     public static class Defaults

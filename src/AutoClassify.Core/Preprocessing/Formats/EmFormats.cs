@@ -32,6 +32,26 @@ public static class EmFormats
         return IsStackExtension(Path.GetExtension(file)) ? MrcReader.ReadHeader(file, maxPixels).Sections : 1;
     }
 
+    /// <summary>
+    /// The images a file holds: its sections <c>file#1..file#n</c> for an MRC stack, else the file itself (also
+    /// when its header cannot be read: decoding it then reports the problem).
+    /// </summary>
+    public static IReadOnlyList<string> Expand(string file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (!IsStackExtension(Path.GetExtension(file)))
+            return [file];
+        try
+        {
+            var count = SectionCount(file, long.MaxValue);
+            return count > 1 ? [.. Enumerable.Range(0, count).Select(k => EmPath.Section(file, k))] : [file];
+        }
+        catch (ImageDecodeException)
+        {
+            return [file];
+        }
+    }
+
     /// <summary>Reads the stored values of a microscope image (a stack's section by its <c>#k</c> name).</summary>
     public static EmImage Read(string path, long maxPixels = EmImageLimits.DefaultMaxPixels)
     {

@@ -3,7 +3,8 @@ namespace AutoClassify.Preprocessing.Formats;
 /// <summary>What an image file says about its pixel size, and any warning about it.</summary>
 /// <param name="Scale">The pixel size and its source, or null when the file says nothing usable.</param>
 /// <param name="Warnings">e.g. a negative MRC cell, a reciprocal DM calibration, a print resolution ignored.</param>
-public sealed record ScaleReading(ImageScale? Scale, IReadOnlyList<string> Warnings);
+/// <param name="Unreadable">True when the file's header could not be read at all (decoding it will say why).</param>
+public sealed record ScaleReading(ImageScale? Scale, IReadOnlyList<string> Warnings, bool Unreadable = false);
 
 /// <summary>
 /// Reads the pixel size an image file declares, whatever its format: the microscope formats' headers, a TIFF's
@@ -40,7 +41,7 @@ public static class ImageScales
         }
         catch (Exception e) when (e is ImageDecodeException or InvalidDataException or IOException or UnauthorizedAccessException)
         {
-            return new ScaleReading(null, [$"'{path}': the pixel size could not be read ({e.Message})"]);
+            return new ScaleReading(null, [$"'{path}': the pixel size could not be read ({e.Message})"], Unreadable: true);
         }
     }
 }

@@ -1,0 +1,42 @@
+using AutoClassify.Preprocessing.Formats;
+
+namespace AutoClassify.Dataset;
+
+/// <summary>
+/// The sections of one stack file (<c>file.mrcs#k</c>) are one group: they are one acquisition, so they must never
+/// straddle a fold, the way the tiles of one image never do.
+/// </summary>
+public static class StackGroups
+{
+    /// <summary>The group of every item (the order in which its file first appears), or null when no two items share a file.</summary>
+    public static int[]? Of(IReadOnlyList<DatasetItem> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        var groups = new int[items.Count];
+        for (var i = 0; i < groups.Length; i++)
+        {
+            var file = EmPath.FileOf(items[i].FullPath);
+            if (!ids.TryGetValue(file, out var id))
+                ids[file] = id = ids.Count;
+            groups[i] = id;
+        }
+        return ids.Count == items.Count ? null : groups;
+    }
+
+    /// <summary>
+    /// The groups of the items models train on: each tile's source image (<paramref name="tileSource"/>), raised to
+    /// its stack file when images share one; null when neither tiles nor stacks group anything.
+    /// </summary>
+    public static int[]? ForTraining(IReadOnlyList<DatasetItem> images, IReadOnlyList<int>? tileSource)
+    {
+        var stacks = Of(images);
+        if (tileSource is null)
+            return stacks;
+        return [.. tileSource.Select(image => stacks is null ? image : stacks[image])];
+    }
+
+    /// <summary>The number of distinct files behind <paramref name="items"/>.</summary>
+    public static int FileCount(IEnumerable<DatasetItem> items) =>
+        items.Select(i => EmPath.FileOf(i.FullPath)).Distinct(StringComparer.Ordinal).Count();
+}
