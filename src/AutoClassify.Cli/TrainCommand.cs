@@ -28,7 +28,8 @@ internal static class TrainCommand
             Description = "Abstain below this top probability: one value for every class (e.g. 0.6) or class=value pairs (e.g. uncertain=0.8,unilamellar=0.5).",
         };
         var nmPerPixel = CommonOptions.NmPerPixel(
-            "Pixel size in nm for whole-field features (svm-field): sizes in nm, density per µm². Absent: TIFF resolution tags, else pixels. Prediction reuses it.");
+            "Pixel size in nm for every image, overriding the files' metadata; whole-field features (svm-field) then measure sizes in nm and densities per µm². Absent: the files' own pixel size when every image declares one and they agree, else pixels. Prediction reuses it.");
+        var resampleNm = CommonOptions.ResampleNm();
         var reference = new Option<double>("--reference")
         {
             Description = "Share of each class held out as the model's frozen reference set when the name is new (retrain compares models on it; 0 = none).",
@@ -40,7 +41,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train a production model on all the data and store it in the model registry as the next version (the first version becomes champion).")
         {
-            dataset, model, name, registry, crop, banner, seed, threads, validation, threshold, nmPerPixel, reference,
+            dataset, model, name, registry, crop, banner, seed, threads, validation, threshold, nmPerPixel, resampleNm, reference,
         };
         modelOptions.AddTo(command);
         tileOptions.AddTo(command);
@@ -81,6 +82,7 @@ internal static class TrainCommand
                 DefaultThreshold = defaultThreshold,
                 Thresholds = thresholds,
                 NmPerPixel = parse.GetValue(nmPerPixel),
+                ResampleNm = parse.GetValue(resampleNm),
                 Tile = tiling.Tile,
                 TileAggregation = tiling.Aggregation,
                 MapThreshold = tiling.MapThreshold,

@@ -93,6 +93,10 @@ public sealed record ModelPackageManifest
             if (!(tiling.MapThreshold > 0 && tiling.MapThreshold < 1))
                 return string.Create(CultureInfo.InvariantCulture, $"the map threshold {tiling.MapThreshold} is not strictly between 0 and 1");
         }
+        if (Preprocessing.ResampleNm is { } resample && !(resample > 0 && double.IsFinite(resample)))
+            return "the manifest's resample_nm is not a positive number";
+        if (Preprocessing.IntensityMapping is { } mapping && mapping != AutoClassify.Preprocessing.Formats.IntensityMapping.Name)
+            return $"the package maps microscope intensities as '{mapping}', but this version maps them as '{AutoClassify.Preprocessing.Formats.IntensityMapping.Name}'; retrain it with this version";
         if (Preprocessing.BannerMode is not ("crop" or "reflect" or "keep"))
             return $"the manifest's banner mode '{Preprocessing.BannerMode}' is not crop, reflect or keep";
         if (Payload is null || Payload.Count == 0)
@@ -157,6 +161,18 @@ public sealed record PackagePreprocessing
 
     /// <summary>The tile layout and aggregation of a model trained on tiles; null when it reads whole images.</summary>
     public PackageTiling? Tiling { get; init; }
+
+    /// <summary>
+    /// Nanometres per pixel every image was resampled to before features and networks (<c>--resample-nm</c>);
+    /// prediction resamples new images from their own pixel size the same way. Null when not resampled.
+    /// </summary>
+    public double? ResampleNm { get; init; }
+
+    /// <summary>
+    /// How microscope data wider than 8 bits were mapped to [0, 1] (<see cref="AutoClassify.Preprocessing.Formats.IntensityMapping.Name"/>);
+    /// null in packages written before it was recorded.
+    /// </summary>
+    public string? IntensityMapping { get; init; }
 
     /// <summary>The mask rule of <see cref="Dataset.DatasetLoader"/>, used at prediction time too.</summary>
     public const string MaskSource = "sibling <name>.mask.png when present, else segmented";

@@ -172,7 +172,7 @@ public static class PackagePredictor
         {
             var prepared = new PreparedImage?[batch.Length];
             var errors = new string?[batch.Length];
-            Parallel.For(0, batch.Length, parallel, i => (prepared[i], errors[i]) = TryPrepare(batch[i], crop, banner));
+            Parallel.For(0, batch.Length, parallel, i => (prepared[i], errors[i]) = TryPrepare(batch[i], crop, banner, package.Manifest.Preprocessing.ResampleNm));
 
             var ok = Enumerable.Range(0, batch.Length).Where(i => prepared[i] is not null).ToArray();
             PredictionMap?[] tileMaps;
@@ -281,12 +281,18 @@ public static class PackagePredictor
         return (probabilities, maps);
     }
 
-    static (PreparedImage?, string?) TryPrepare(string path, CropMargins crop, BannerMode banner)
+    static (PreparedImage?, string?) TryPrepare(string path, CropMargins crop, BannerMode banner, double? resampleNm)
     {
         try
         {
             var mask = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + DatasetLoader.MaskSuffix);
-            return (ImagePreparation.Prepare(path, File.Exists(mask) ? mask : null, crop, banner), null);
+            var prepared = ImagePreparation.Prepare(path, File.Exists(mask) ? mask : null, crop, banner);
+            if (resampleNm is not { } target)
+                return (prepared, null);
+            // The model saw every image at one scale; an image that does not declare its own cannot be brought to it.
+            if (ImageScales.Read(path).Scale is not { } scale)
+                return (null, string.Create(CultureInfo.InvariantCulture, $"the file declares no pixel size, and the model resamples every image to {target} nm per pixel"));
+            return (ScaleResampling.Apply(prepared, scale.Size.NanometresX, target), null);
         }
         catch (ImageDecodeException ex)
         {

@@ -6,6 +6,7 @@ using AutoClassify.Evaluation;
 using AutoClassify.Features;
 using AutoClassify.Models;
 using AutoClassify.Preprocessing;
+using AutoClassify.Preprocessing.Formats;
 using AutoClassify.Tiling;
 
 namespace AutoClassify.Packaging;
@@ -44,6 +45,12 @@ public sealed class PackageTrainingOptions
     /// stay in pixels. Recorded in the manifest; prediction measures new images at the same scale.
     /// </summary>
     public double? NmPerPixel { get; init; }
+
+    /// <summary>
+    /// Rescale every image to this many nm per pixel (<c>--resample-nm</c>) from its own pixel size before the model
+    /// sees it; recorded in the manifest so prediction rescales new images the same way. Null keeps the pixels.
+    /// </summary>
+    public double? ResampleNm { get; init; }
 
     /// <summary>
     /// What to do with a burned-in data banner found after the crop: crop it (default), reflect the rows beside it, or
@@ -88,6 +95,8 @@ public sealed class PackageTrainingOptions
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--validation must be in [0, 0.5], not {ValidationShare}."));
         if (NmPerPixel is { } nm && !(nm > 0 && double.IsFinite(nm)))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--nm-per-pixel must be a positive number, not {nm}."));
+        if (ResampleNm is { } target && !(target > 0 && double.IsFinite(target)))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--resample-nm must be a positive number, not {target}."));
         if (!Enum.IsDefined(Banner))
             throw new ArgumentException($"--banner value {Banner} is unknown.");
         if (Tile is { Size: 0 })
@@ -176,10 +185,13 @@ public static class PackageTrainer
             dataset = kept;
         }
         var input = ModelCatalog.InputOf(options.Model);
-        var (nmPerPixel, scaleSource) = BannerSummaryBuilder.ResolvePixelSize(dataset, options.NmPerPixel);
+        var scales = ScaleSurvey.Build(dataset, options.NmPerPixel, options.ResampleNm);
+        foreach (var warning in scales.Warnings)
+            log.Message("Warning: " + warning);
+        var (nmPerPixel, scaleSource) = (scales.NmPerPixel, scales.Source);
         if (input == ModelInput.FieldFeatures)
             log.Message($"Whole-field features: {FeatureSet.Field(nmPerPixel).Describe()}{(scaleSource is null ? "" : $", pixel size from {scaleSource}")}.");
-        var (data, tiled) = Prepare(dataset, options, ModelCatalog.InputsOf(options.Model), nmPerPixel, threads, log, cancellationToken);
+        var (data, tiled) = Prepare(dataset, options, ModelCatalog.InputsOf(options.Model), scales, threads, log, cancellationToken);
         var all = Enumerable.Range(0, data.Labels.Length).ToArray();
         var unit = tiled is null ? "images" : "tiles";
 
@@ -249,6 +261,8 @@ public static class PackageTrainer
                 Crop = PackageCrop.From(options.Crop),
                 BannerMode = BannerDetector.ModeName(options.Banner),
                 Tiling = tiling,
+                ResampleNm = options.ResampleNm,
+                IntensityMapping = IntensityMapping.Name,
             },
             Metrics = metrics,
             Thresholds = thresholds,
@@ -372,13 +386,16 @@ public static class PackageTrainer
     }
 
     static (TrainingData Data, TiledData? Tiled) Prepare(LabeledDataset dataset, PackageTrainingOptions options, IReadOnlySet<ModelInput> inputs,
-        double? nmPerPixel, int threads, IBenchmarkObserver log, CancellationToken cancellationToken)
+        ScaleSummary scales, int threads, IBenchmarkObserver log, CancellationToken cancellationToken)
     {
+        var nmPerPixel = scales.NmPerPixel;
         const string stage = "Preparing images";
         log.StageStarted(stage, dataset.Items.Count);
         if (options.Banner == BannerMode.Keep)
             log.Message("Warning: data banners were kept; their text (dates, sample names) can leak the labels, and the model will expect them in new images.");
         var prepared = ImagePreparation.PrepareAll(dataset, options.Crop, options.Banner, threads, () => log.StepCompleted(stage), cancellationToken);
+        if (options.ResampleNm is { } target)
+            prepared = ScaleSurvey.Resample(prepared, scales, target);
         if (options.Tile is not { } spec)
         {
             var whole = TrainingData.FromPrepared(dataset, prepared, inputs, threads, nmPerPixel, cancellationToken);

@@ -6,6 +6,7 @@ using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Transfer;
 using AutoClassify.Packaging;
 using AutoClassify.Preprocessing;
+using AutoClassify.Preprocessing.Formats;
 using AutoClassify.Reporting;
 using AutoClassify.Tensors;
 using AutoClassify.Tiling;
@@ -57,7 +58,7 @@ public static class Retrainer
         var referenceImages = LocateReferenceImages(reference, parallel, Warn);
         var batch = LoadBatch(options.BatchPath, crop, threads, parallel, log, Warn, out var batchRoot);
 
-        PrepareAll([.. old, .. referenceImages, .. batch], crop, banner, parallel, log, Warn);
+        PrepareAll([.. old, .. referenceImages, .. batch], crop, banner, manifest.Preprocessing.ResampleNm, parallel, log, Warn);
         old.RemoveAll(s => s.Prepared is null);
         referenceImages.RemoveAll(s => s.Prepared is null);
         batch.RemoveAll(s => s.Prepared is null);
@@ -245,7 +246,7 @@ public static class Retrainer
         if (file.Root < 0 || file.Root >= roots.Count)
             return (null, file.Path, null);
         var image = new SourceImage(roots[file.Root], file.Path, file.Path.Split('/')[0], ImageOrigin.Training, SiblingMask(Path.Combine(roots[file.Root], file.Path)));
-        if (!File.Exists(image.FullPath))
+        if (!File.Exists(EmPath.FileOf(image.FullPath)))
             return (null, image.FullPath, null);
         if (!classes.Contains(image.ClassName, StringComparer.Ordinal))
             return (null, null, $"{image.FullPath} (not in a class folder of the model)");
@@ -278,7 +279,7 @@ public static class Retrainer
             var image = new SourceImage(item.Root, item.Path, item.ClassName, ImageOrigin.Reference, SiblingMask(item.FullPath));
             try
             {
-                if (File.Exists(image.FullPath))
+                if (File.Exists(EmPath.FileOf(image.FullPath)))
                 {
                     image.Sha256 = ModelPackage.Sha256Hex(image.FullPath);
                     if (image.Sha256.Equals(item.Sha256, StringComparison.OrdinalIgnoreCase))
@@ -319,7 +320,7 @@ public static class Retrainer
         return images;
     }
 
-    static void PrepareAll(List<SourceImage> images, CropMargins crop, BannerMode banner, ParallelOptions parallel, IBenchmarkObserver log, Action<string> warn)
+    static void PrepareAll(List<SourceImage> images, CropMargins crop, BannerMode banner, double? resampleNm, ParallelOptions parallel, IBenchmarkObserver log, Action<string> warn)
     {
         const string stage = "Preparing images";
         log.StageStarted(stage, images.Count);
@@ -329,7 +330,15 @@ public static class Retrainer
             var image = images[i];
             try
             {
-                image.Prepared = ImagePreparation.Prepare(image.FullPath, image.MaskPath, crop, banner);
+                var prepared = ImagePreparation.Prepare(image.FullPath, image.MaskPath, crop, banner);
+                // The champion's --resample-nm applies to old and new images alike, each from its own pixel size.
+                if (resampleNm is { } target)
+                {
+                    var scale = ImageScales.Read(image.FullPath).Scale
+                        ?? throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"the file declares no pixel size, and the model resamples every image to {target} nm per pixel"));
+                    prepared = ScaleResampling.Apply(prepared, scale.Size.NanometresX, target);
+                }
+                image.Prepared = prepared;
             }
             catch (Exception ex) when (ex is ImageDecodeException or IOException or UnauthorizedAccessException or ArgumentException)
             {
@@ -531,6 +540,8 @@ public static class Retrainer
                 Crop = champion.Preprocessing.Crop,
                 BannerMode = champion.Preprocessing.BannerMode,
                 Tiling = champion.Preprocessing.Tiling,
+                ResampleNm = champion.Preprocessing.ResampleNm,
+                IntensityMapping = IntensityMapping.Name,
             },
             Metrics = metrics,
             Thresholds = champion.Thresholds.Where(t => classes.Contains(t.Key, StringComparer.Ordinal)).ToDictionary(StringComparer.Ordinal),

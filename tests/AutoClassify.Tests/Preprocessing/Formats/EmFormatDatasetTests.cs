@@ -14,14 +14,14 @@ namespace AutoClassify.Tests.Preprocessing.Formats;
 public class EmFormatDatasetTests
 {
     // A float32 section of a disk of the given radius on a noisy background: the class is the disk's size.
-    static double Disk(int x, int y, int radius, int seed)
+    internal static double Disk(int x, int y, int radius, int seed)
     {
         var noise = ((x * 7919 + y * 104_729 + seed * 31) % 97) / 97.0;
         var inside = (x - 16) * (x - 16) + (y - 16) * (y - 16) <= radius * radius;
         return (inside ? 900.0 : 100.0) + 60 * noise;
     }
 
-    static void WriteStacks(string classDir, int stacks, int sections, int radius, float cellX, int size = 32)
+    internal static void WriteStacks(string classDir, int stacks, int sections, int radius, float cellX, int size = 32)
     {
         Directory.CreateDirectory(classDir);
         for (var s = 0; s < stacks; s++)
