@@ -17,10 +17,11 @@ public static class ImageCodec
 
     /// <summary>
     /// Decodes an image file to grey. Throws <see cref="ImageDecodeException"/> naming the file on any problem.
-    /// Microscope formats (MRC, DM3/DM4, TIA SER; a stack's section as <c>file.mrcs#k</c>) go to <see cref="EmFormats"/>.
+    /// Microscope formats (MRC, DM3/DM4, TIA SER; a stack's section as <c>file.mrcs#k</c>) and one-channel 32/64-bit
+    /// TIFFs go to <see cref="EmFormats"/>, which maps their values with <see cref="IntensityMapping"/>.
     /// </summary>
     public static GrayImage Decode(string path) =>
-        path is not null && EmFormats.Handles(path) ? EmFormats.Decode(path) : Decode(ReadAll(path!), path!);
+        path is not null && EmFormats.HandlesFile(path) ? EmFormats.Decode(path) : Decode(ReadAll(path!), path!);
 
     /// <summary>Decodes encoded bytes to grey; <paramref name="sourceName"/> names the data in error messages.</summary>
     public static GrayImage Decode(ReadOnlySpan<byte> data, string sourceName) => Decode(data, sourceName, out _);

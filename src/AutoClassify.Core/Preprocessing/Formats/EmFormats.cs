@@ -21,6 +21,16 @@ public static class EmFormats
         return Extensions.Contains(extension, StringComparer.OrdinalIgnoreCase);
     }
 
+    /// <summary>
+    /// True when <see cref="Decode"/> reads this file rather than OpenCV: a microscope format, or a TIFF of one
+    /// channel of 32/64-bit values (float or integer), whose values need <see cref="IntensityMapping"/>.
+    /// </summary>
+    public static bool HandlesFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return Handles(path) || (ImageCodec.FormatFromExtension(path) == ImageFileFormat.Tiff && File.Exists(path) && TiffMetadata.IsWide(path));
+    }
+
     /// <summary>True for the extensions whose files may hold several sections (<c>.mrc</c>, <c>.mrcs</c>).</summary>
     public static bool IsStackExtension(string extension) =>
         extension.Equals(".mrcs", StringComparison.OrdinalIgnoreCase) || extension.Equals(".mrc", StringComparison.OrdinalIgnoreCase);
@@ -61,6 +71,7 @@ public static class EmFormats
             ".MRC" or ".MRCS" or ".MAP" => ReadMrc(file, section, maxPixels),
             ".DM3" or ".DM4" => DmReader.Read(file, maxPixels),
             ".SER" => SerReader.Read(file, maxPixels),
+            ".TIF" or ".TIFF" => TiffMetadata.ReadWide(file, maxPixels),
             _ => throw new ImageDecodeException(path, $"not a microscope format ({Names})"),
         };
     }

@@ -43,6 +43,78 @@ public static class TiffMetadata
         return null;
     }
 
+    /// <summary>
+    /// True when the TIFF's first image is one grey channel of 32- or 64-bit values (float, or signed/unsigned
+    /// integers) that OpenCV would pass through unscaled or refuse: such files go to <see cref="ReadWide"/>.
+    /// </summary>
+    public static bool IsWide(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        try
+        {
+            using var tiff = Open(path);
+            return tiff is not null && IsWide(tiff);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            // A TIFF LibTiff cannot parse goes to OpenCV, whose error names the problem.
+            return false;
+        }
+    }
+
+    static bool IsWide(Tiff tiff)
+    {
+        var bits = tiff.GetField(TiffTag.BITSPERSAMPLE)?[0].ToInt() ?? 1;
+        var samples = tiff.GetField(TiffTag.SAMPLESPERPIXEL)?[0].ToInt() ?? 1;
+        var format = tiff.GetField(TiffTag.SAMPLEFORMAT)?[0].ToInt() ?? (int)SampleFormat.UINT;
+        return samples == 1 && (bits is 32 or 64 || format == (int)SampleFormat.IEEEFP);
+    }
+
+    /// <summary>Reads the first image of a one-channel TIFF of 32/64-bit integers or floats as stored values, scanline by scanline.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="maxPixels">The largest image accepted, in pixels; checked before the pixels are read.</param>
+    public static EmImage ReadWide(string path, long maxPixels = EmImageLimits.DefaultMaxPixels)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var tiff = Open(path) ?? throw new ImageDecodeException(path, "the TIFF structure cannot be read; the file is damaged");
+        long width = tiff.GetField(TiffTag.IMAGEWIDTH)?[0].ToInt() ?? 0, height = tiff.GetField(TiffTag.IMAGELENGTH)?[0].ToInt() ?? 0;
+        var bits = tiff.GetField(TiffTag.BITSPERSAMPLE)?[0].ToInt() ?? 1;
+        var format = (SampleFormat)(tiff.GetField(TiffTag.SAMPLEFORMAT)?[0].ToInt() ?? (int)SampleFormat.UINT);
+        EmImageLimits.Check(path, width, height, maxPixels);
+        var (name, size) = (format, bits) switch
+        {
+            (SampleFormat.IEEEFP, 16) => ("float16", 2),
+            (SampleFormat.IEEEFP, 32) => ("float32", 4),
+            (SampleFormat.IEEEFP, 64) => ("float64", 8),
+            (SampleFormat.INT, 32) => ("int32", 4),
+            (SampleFormat.UINT, 32) => ("uint32", 4),
+            _ => throw new ImageDecodeException(path, $"the TIFF stores {bits}-bit samples of format {format}, which AutoClassify does not read"),
+        };
+        if (tiff.IsTiled())
+            throw new ImageDecodeException(path, $"the {name} TIFF is tiled; AutoClassify reads {name} TIFFs stored in strips");
+        var values = new float[width * height];
+        var line = new byte[Math.Max(tiff.ScanlineSize(), (int)width * size)];
+        for (var y = 0; y < height; y++)
+        {
+            if (!tiff.ReadScanline(line, y))
+                throw new ImageDecodeException(path, $"row {y} of the TIFF cannot be read (truncated or damaged)");
+            for (var x = 0; x < width; x++)
+            {
+                // LibTiff hands rows over in the machine's byte order.
+                var v = line.AsSpan(x * size, size);
+                values[y * width + x] = name switch
+                {
+                    "float16" => (float)BitConverter.ToHalf(v),
+                    "float32" => BitConverter.ToSingle(v),
+                    "float64" => (float)BitConverter.ToDouble(v),
+                    "int32" => BitConverter.ToInt32(v),
+                    _ => BitConverter.ToUInt32(v),
+                };
+            }
+        }
+        return new EmImage(path, (int)width, (int)height, values, name, null, []);
+    }
+
     /// <summary>The pixel size in the FEI/Thermo INI text: <c>PixelWidth</c>/<c>PixelHeight</c> of <c>[Scan]</c> (else of any section), in metres.</summary>
     public static PixelSize? Fei(string ini)
     {

@@ -189,4 +189,25 @@ public class EmFormatSampleTests
         Assert.Equal(0f, grey.Pixels.Min());
         Assert.Equal(1f, grey.Pixels.Max());
     }
+
+    [Theory]
+    [InlineData("tif_imagej_float32_68x68_restags_micron.tif", "float32")]
+    [InlineData("tif_dm_export_int32_68x68_tags65009_um.tif", "int32")]
+    public void Should_map_32_bit_tiffs_through_the_intensity_mapping(string name, string type)
+    {
+        // Given 32-bit TIFFs that OpenCV passes through unscaled (float) or refuses (int32)
+        var path = EmSamples.File(name);
+
+        // When they are decoded
+        var raw = EmFormats.Read(path);
+        var grey = ImageCodec.Decode(path);
+
+        // Then LibTiff reads the stored values and the percentile mapping brings them to [0, 1]
+        Assert.Equal((68, 68, type), (raw.Width, raw.Height, raw.DataType));
+        Assert.True(raw.Values.Max() > 1, "the stored values are not already in [0, 1]");
+        Assert.Equal(0f, grey.Pixels.Min());
+        Assert.Equal(1f, grey.Pixels.Max());
+        Assert.Equal(IntensityMapping.ToGray(raw).Pixels, grey.Pixels);
+        Assert.False(EmFormats.HandlesFile(EmSamples.File("tif_fei_helios_sem_16bit_512x471_PixelWidth_3.37um.tif")));
+    }
 }
