@@ -81,9 +81,9 @@ public static class DmReader
             throw new ImageDecodeException(path, string.Create(CultureInfo.InvariantCulture, $"the image is {width}x{height} but its Data array holds {array.Info[2]} values; the file is damaged"));
         var warnings = new List<string>();
         var scale = Calibration(parser, path, data, warnings);
-        var values = pixels ? parser.ReadNumbers(array.Offset, (int)array.Info[1], count) : [];
-        if (pixels && Parser.Size((int)array.Info[1]) != Parser.Size(encoding))
+        if (Parser.Size((int)array.Info[1]) != Parser.Size(encoding))
             throw new ImageDecodeException(path, $"the image's data type {dataType} does not match its stored values; the file is damaged");
+        var values = pixels ? parser.ReadNumbers(array.Offset, (int)array.Info[1], count) : [];
         return new EmImage(path, (int)width, (int)height, values, typeName, scale, warnings);
     }
 

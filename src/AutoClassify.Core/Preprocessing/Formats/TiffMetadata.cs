@@ -24,9 +24,20 @@ public static class TiffMetadata
     public static ImageScale? ReadVendorScale(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var tiff = Open(path);
-        if (tiff is null)
+        try
+        {
+            using var tiff = Open(path);
+            return tiff is null ? null : VendorScale(tiff);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            // A tag directory LibTiff cannot parse only means the scale stays unknown; OpenCV judges the pixels.
             return null;
+        }
+    }
+
+    static ImageScale? VendorScale(Tiff tiff)
+    {
         if (Text(tiff, FeiTag) is { } fei && Fei(fei) is { } feiSize)
             return new ImageScale(feiSize, "FEI/Thermo tag 34682 PixelWidth");
         if (Text(tiff, ZeissTag) is { } zeiss && Zeiss(zeiss) is { } zeissScale)
