@@ -12,34 +12,22 @@ namespace AutoClassify.Cli;
 internal sealed class SlurmCommandOptions
 {
     readonly Option<bool> slurm = new("--slurm") { Description = "Run the benchmark on a Slurm cluster: a job array with one task per outer fold and model, then a dependent job that writes the report. Prints the job IDs and returns; see 'autoclassify status'. Repeating the command submits only missing and failed units." };
-    readonly Option<string> partition = new("--partition") { Description = "Slurm partition for every job (default: the cluster's)." };
-    readonly Option<string> time = new("--time") { Description = "Slurm time limit per task, e.g. 2:00:00." };
-    readonly Option<string> memory = new("--mem") { Description = "Slurm memory per task, e.g. 8G." };
-    readonly Option<int?> cpus = new("--cpus-per-task") { Description = "Cores per task (default: --threads, or 2); tasks train with as many threads, so results equal a local run with --threads of that number." };
-    readonly Option<int> gpus = new("--gpus") { Description = "GPUs per task (--gres=gpu:N); the report job asks for none.", DefaultValueFactory = _ => 0 };
-    readonly Option<string> account = new("--account") { Description = "Slurm account to charge." };
-    readonly Option<string> extra = new("--sbatch-extra") { Description = "Further sbatch options for every job, e.g. \"--qos=short --constraint=avx512\"." };
-    readonly Option<FileInfo> template = new("--slurm-template") { Description = "Your site's batch script with placeholders ({{job_name}}, {{log}}, {{workdir}}, {{partition}}, {{account}}, {{time}}, {{mem}}, {{cpus}}, {{gpus}}, {{directives}}, {{command}}); a line whose placeholders are all empty is dropped." };
-    readonly Option<bool> dryRun = new("--dry-run") { Description = "With --slurm: write the scripts under <out>/.slurm and print the sbatch commands without submitting." };
+    readonly SlurmResourceOptions resources = new();
     readonly Option<string> unit = new("--slurm-unit") { Hidden = true };
     readonly Option<bool> report = new("--slurm-report") { Hidden = true };
 
-    Option[] Submission => [slurm, partition, time, memory, cpus, gpus, account, extra, template, dryRun];
+    Option[] Submission => [slurm, .. resources.All];
 
     public void AddTo(Command command)
     {
-        cpus.Validators.Add(r => CommonOptions.AtLeast(r, "--cpus-per-task", 1));
-        gpus.Validators.Add(r => CommonOptions.AtLeast(r, "--gpus", 0));
+        resources.AddValidators();
         foreach (var option in Submission.Append(unit).Append(report))
             command.Options.Add(option);
         command.Validators.Add(r =>
         {
             var submitting = r.GetValue(slurm);
             if (!submitting)
-            {
-                foreach (var option in Submission.Skip(1).Where(o => r.GetResult(o) is { Implicit: false }))
-                    r.AddError($"{option.Name} works only with --slurm.");
-            }
+                resources.RefuseWithout(r, "--slurm");
             if (submitting && (r.GetResult(unit) is not null || r.GetValue(report)))
                 r.AddError("--slurm submits jobs; it cannot be combined with the options its jobs run with.");
         });
@@ -53,15 +41,79 @@ internal sealed class SlurmCommandOptions
         : SlurmRole.None;
 
     /// <summary>Threads a submission's tasks use: --cpus-per-task, else --threads, else 2.</summary>
-    public int TaskThreads(ParseResult parse, int threads) => parse.GetValue(cpus) ?? (threads > 0 ? threads : 2);
+    public int TaskThreads(ParseResult parse, int threads) => resources.TaskThreads(parse, threads);
 
     public BenchmarkUnit Unit(ParseResult parse) => BenchmarkUnit.Parse(parse.GetValue(unit)!);
 
     /// <summary>The request for <see cref="SlurmBenchmark.Submit"/>: this command line without its Slurm options, run by every job.</summary>
     public SlurmRunRequest Request(ParseResult parse, string outDir, int taskThreads, bool threadsGiven)
     {
+        var args = new List<string>(SlurmResourceOptions.Executable()) { "benchmark" };
+        args.AddRange(SlurmResourceOptions.TokensWithout(parse, Submission));
+        if (!threadsGiven)
+            args.AddRange(["--threads", taskThreads.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        return new SlurmRunRequest
+        {
+            OutputDirectory = outDir,
+            Command = args,
+            Resources = resources.Read(parse, taskThreads),
+            TemplatePath = resources.Template(parse),
+            DryRun = resources.DryRun(parse),
+            UnitOption = unit.Name,
+            ReportOption = report.Name,
+        };
+    }
+}
+
+/// <summary>What every Slurm job of a command asks for, shared by <c>benchmark --slurm</c> and <c>predict --slurm</c>.</summary>
+internal sealed class SlurmResourceOptions
+{
+    readonly Option<string> partition = new("--partition") { Description = "Slurm partition for every job (default: the cluster's)." };
+    readonly Option<string> time = new("--time") { Description = "Slurm time limit per task, e.g. 2:00:00." };
+    readonly Option<string> memory = new("--mem") { Description = "Slurm memory per task, e.g. 8G." };
+    readonly Option<int?> cpus = new("--cpus-per-task") { Description = "Cores per task (default: --threads, or 2); tasks run with as many threads, so results equal a local run with --threads of that number." };
+    readonly Option<int> gpus = new("--gpus") { Description = "GPUs per task (--gres=gpu:N); the report job asks for none.", DefaultValueFactory = _ => 0 };
+    readonly Option<string> account = new("--account") { Description = "Slurm account to charge." };
+    readonly Option<string> extra = new("--sbatch-extra") { Description = "Further sbatch options for every job, e.g. \"--qos=short --constraint=avx512\"." };
+    readonly Option<FileInfo> template = new("--slurm-template") { Description = "Your site's batch script with placeholders ({{job_name}}, {{log}}, {{workdir}}, {{partition}}, {{account}}, {{time}}, {{mem}}, {{cpus}}, {{gpus}}, {{directives}}, {{command}}); a line whose placeholders are all empty is dropped." };
+    readonly Option<bool> dryRun = new("--dry-run") { Description = "With --slurm: write the batch scripts (under <out>/.slurm) and print the sbatch commands without submitting." };
+    public Option[] All => [partition, time, memory, cpus, gpus, account, extra, template, dryRun];
+
+    public void AddValidators()
+    {
+        cpus.Validators.Add(r => CommonOptions.AtLeast(r, "--cpus-per-task", 1));
+        gpus.Validators.Add(r => CommonOptions.AtLeast(r, "--gpus", 0));
+    }
+
+    /// <summary>Adds an error for every resource option given without <paramref name="flag"/>.</summary>
+    public void RefuseWithout(CommandResult result, string flag)
+    {
+        foreach (var option in All.Where(o => result.GetResult(o) is { Implicit: false }))
+            result.AddError($"{option.Name} works only with {flag}.");
+    }
+
+    public int TaskThreads(ParseResult parse, int threads) => parse.GetValue(cpus) ?? (threads > 0 ? threads : 2);
+
+    public SlurmResources Read(ParseResult parse, int taskThreads) => new()
+    {
+        Partition = parse.GetValue(partition),
+        Time = parse.GetValue(time),
+        Memory = parse.GetValue(memory),
+        CpusPerTask = taskThreads,
+        Gpus = parse.GetValue(gpus),
+        Account = parse.GetValue(account),
+        Extra = parse.GetValue(extra),
+    };
+
+    public string? Template(ParseResult parse) => parse.GetValue(template)?.FullName;
+
+    public bool DryRun(ParseResult parse) => parse.GetValue(dryRun);
+
+    /// <summary>The command line's tokens without <paramref name="options"/> and their values, as the user typed them.</summary>
+    public static IEnumerable<string> TokensWithout(ParseResult parse, IEnumerable<Option> options)
+    {
         var drop = new HashSet<Token>(ReferenceEqualityComparer.Instance);
-        foreach (var option in Submission)
+        foreach (var option in options)
         {
             if (parse.GetResult(option) is { Implicit: false } result)
             {
@@ -71,33 +123,11 @@ internal sealed class SlurmCommandOptions
                     drop.Add(token);
             }
         }
-        var args = new List<string>(Executable()) { "benchmark" };
-        args.AddRange(parse.Tokens.Where(t => !drop.Contains(t) && t.Type != TokenType.Command).Select(t => t.Value));
-        if (!threadsGiven)
-            args.AddRange(["--threads", taskThreads.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        return new SlurmRunRequest
-        {
-            OutputDirectory = outDir,
-            Command = args,
-            Resources = new SlurmResources
-            {
-                Partition = parse.GetValue(partition),
-                Time = parse.GetValue(time),
-                Memory = parse.GetValue(memory),
-                CpusPerTask = taskThreads,
-                Gpus = parse.GetValue(gpus),
-                Account = parse.GetValue(account),
-                Extra = parse.GetValue(extra),
-            },
-            TemplatePath = parse.GetValue(template)?.FullName,
-            DryRun = parse.GetValue(dryRun),
-            UnitOption = unit.Name,
-            ReportOption = report.Name,
-        };
+        return parse.Tokens.Where(t => !drop.Contains(t) && t.Type != TokenType.Command).Select(t => t.Value);
     }
 
     // The program a job runs: AUTOCLASSIFY_EXE, else the apphost beside this assembly, else dotnet with the assembly.
-    static IReadOnlyList<string> Executable()
+    public static IReadOnlyList<string> Executable()
     {
         if (Environment.GetEnvironmentVariable("AUTOCLASSIFY_EXE") is { Length: > 0 } exe)
             return [Path.GetFullPath(exe)];

@@ -7,14 +7,16 @@ internal static class StatusCommand
 {
     internal static Command Create()
     {
-        var output = new Argument<DirectoryInfo>("out") { Description = "The --out folder of a benchmark run with --slurm." };
-        var command = new Command("status", "List every unit of a benchmark submitted with --slurm: done, running, pending, failed (with the end of its log) or not submitted, and the report job.")
+        var output = new Argument<FileSystemInfo>("out") { Description = "The --out folder of a benchmark run with --slurm, or the --out CSV of a predict run with --slurm." };
+        var command = new Command("status", "List every unit of a benchmark or shard of a prediction submitted with --slurm: done, running, pending, failed (with the end of its log) or not submitted, and the report or merge job.")
         {
             output,
         };
         command.SetAction(parse =>
         {
             var outDir = parse.GetRequiredValue(output).FullName;
+            if (ClusterPlan.Read(outDir) is null && ClusterPlan.Read(PredictionShards.Folder(outDir)) is not null)
+                outDir = PredictionShards.Folder(outDir);
             var stdout = parse.InvocationConfiguration.Output;
             if (ClusterPlan.Read(outDir) is null)
                 throw new ArgumentException($"No benchmark was submitted with --slurm to {outDir} (there is no {ClusterPlan.FolderName}/plan.json).");

@@ -21,6 +21,9 @@ public sealed class ClusterPlan
 
     public int FormatVersion { get; set; } = CurrentFormat;
 
+    /// <summary><c>benchmark</c> (units are outer folds × models) or <c>predict</c> (units are shards of the file list).</summary>
+    public string Kind { get; set; } = "benchmark";
+
     /// <summary>Every unit of the run, in the order of their array task IDs.</summary>
     public List<string> Units { get; set; } = [];
 

@@ -60,8 +60,6 @@ public sealed record UnitStatus(string Name, UnitState State, string? Job, strin
 /// </summary>
 public static class SlurmBenchmark
 {
-    const int LogTailLines = 12;
-
     /// <summary>
     /// Prepares the checkpoint (as a local run would: a checkpoint of an equal fingerprint is kept, another one is refused),
     /// writes the scripts and submits what is missing. Refuses while units of an earlier submission are still queued.
@@ -108,9 +106,9 @@ public static class SlurmBenchmark
         var unitCommand = "units=(" + string.Join(' ', plan.Units.Select(SlurmScript.Quote)) + ")\n" +
             $"exec {quoted} {request.UnitOption} \"${{units[$SLURM_ARRAY_TASK_ID]}}\"";
         var reportCommand = $"exec {quoted} {request.ReportOption}";
-        var name = "autoclassify-" + SafeName(Path.GetFileName(outDir.TrimEnd(Path.DirectorySeparatorChar)));
-        WriteScript(unitScript, SlurmScript.Render(template, templateName, Values(request.Resources, name + "-units", Path.Combine(logs, "%A_%a.log"), request.WorkingDirectory, unitCommand)));
-        WriteScript(reportScript, SlurmScript.Render(template, templateName, Values(request.Resources with { Gpus = 0 }, name + "-report", Path.Combine(logs, "report_%j.log"), request.WorkingDirectory, reportCommand)));
+        var name = "autoclassify-" + SlurmJobs.SafeName(Path.GetFileName(outDir.TrimEnd(Path.DirectorySeparatorChar)));
+        SlurmJobs.WriteScript(unitScript, SlurmScript.Render(template, templateName, SlurmJobs.Values(request.Resources, name + "-units", Path.Combine(logs, "%A_%a.log"), request.WorkingDirectory, unitCommand)));
+        SlurmJobs.WriteScript(reportScript, SlurmScript.Render(template, templateName, SlurmJobs.Values(request.Resources with { Gpus = 0 }, name + "-report", Path.Combine(logs, "report_%j.log"), request.WorkingDirectory, reportCommand)));
 
         var array = string.Join(',', tasks.Keys.Order().Select(k => k.ToString(CultureInfo.InvariantCulture)));
         var commands = new List<string>();
@@ -141,6 +139,8 @@ public static class SlurmBenchmark
         var plan = ClusterPlan.Read(outDir);
         if (plan is null)
             return [];
+        if (plan.Kind == PredictionShards.PlanKind)
+            return PredictionShards.Status(outDir, plan, client);
         var saved = FoldCheckpoint.SavedUnits(Path.Combine(outDir, FoldCheckpoint.DefaultFolderName));
         var submissions = plan.Submissions.Where(s => !s.DryRun).ToList();
         var jobs = submissions.SelectMany(s => new[] { s.ArrayJob, s.ReportJob }).OfType<string>().ToList();
@@ -163,59 +163,15 @@ public static class SlurmBenchmark
             }
             var task = last.Tasks.First(t => t.Value == name).Key;
             var job = string.Create(CultureInfo.InvariantCulture, $"{last.ArrayJob}_{task}");
-            lines.Add(Describe(name, job, queue, Path.Combine(logs, job + ".log")));
+            lines.Add(SlurmJobs.Describe(name, job, queue, Path.Combine(logs, job + ".log")));
         }
         if (submissions.LastOrDefault() is { ReportJob: { } reportJob } latest)
         {
             var results = Path.Combine(outDir, "results.json");
             var written = File.Exists(results) && File.GetLastWriteTimeUtc(results) >= latest.SubmittedUtc.UtcDateTime;
-            var report = Describe("report", reportJob, queue, Path.Combine(logs, $"report_{reportJob}.log"));
+            var report = SlurmJobs.Describe("report", reportJob, queue, Path.Combine(logs, $"report_{reportJob}.log"));
             lines.Add(written ? report with { State = UnitState.Done, LogTail = [] } : report);
         }
         return lines;
-    }
-
-    static UnitStatus Describe(string name, string job, IReadOnlyDictionary<string, SlurmJobState> queue, string log)
-    {
-        if (queue.TryGetValue(job, out var state))
-            return new UnitStatus(name, state == SlurmJobState.Pending ? UnitState.Pending : UnitState.Running, job, log, []);
-        // Neither saved nor queued: the job ended without saving its fold (an error, a time limit, scancel).
-        return new UnitStatus(name, UnitState.Failed, job, log, Tail(log));
-    }
-
-    static List<string> Tail(string path)
-    {
-        if (!File.Exists(path))
-            return [$"(no log at {path})"];
-        var lines = File.ReadAllLines(path);
-        return lines.Length == 0 ? ["(the log is empty)"] : lines.Skip(Math.Max(0, lines.Length - LogTailLines)).ToList();
-    }
-
-    static Dictionary<string, string> Values(SlurmResources resources, string jobName, string log, string workdir, string command) => new()
-    {
-        ["job_name"] = jobName,
-        ["log"] = log,
-        ["workdir"] = workdir,
-        ["partition"] = resources.Partition ?? "",
-        ["account"] = resources.Account ?? "",
-        ["time"] = resources.Time ?? "",
-        ["mem"] = resources.Memory ?? "",
-        ["cpus"] = resources.CpusPerTask.ToString(CultureInfo.InvariantCulture),
-        ["gpus"] = resources.Gpus > 0 ? resources.Gpus.ToString(CultureInfo.InvariantCulture) : "",
-        ["directives"] = string.Join('\n', resources.Directives().Select(d => "#SBATCH " + d)),
-        ["command"] = command,
-    };
-
-    static void WriteScript(string path, string text)
-    {
-        Reporting.AtomicFile.WriteAllText(path, text);
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead);
-    }
-
-    static string SafeName(string text)
-    {
-        var safe = string.Concat(text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
-        return safe.Length == 0 ? "run" : safe;
     }
 }

@@ -147,6 +147,34 @@ public sealed class SlurmBenchmarkTests : IClassFixture<LocalSlurmCluster>, IDis
         Assert.Contains("0 of 3 units done", status.Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Should_predict_a_folder_as_shards_and_merge_them_in_input_order_with_bad_images_as_rows()
+    {
+        // Given a trained package and a folder with one image that does not decode
+        var data = dir.Combine("lipo");
+        RepoPaths.CopyLiposomeSubset(data, perClass: 6);
+        var registry = dir.Combine("registry");
+        var trained = Run(["train", data, "--name", "lipo", "--registry", registry, "--grid", "coarse", "--threads", "1", "--validation", "0", "--reference", "0"]);
+        Assert.True(trained.Code == 0, trained.Err);
+        File.WriteAllText(Path.Combine(data, "uncertain", "broken.png"), "not an image");
+        var local = Run(["predict", "lipo", data, "--registry", registry, "--out", dir.File("local.csv"), "--threads", "1"]);
+        Assert.Equal(1, local.Code);
+
+        // When the same prediction runs as three shards on Slurm
+        var csv = dir.File("cluster.csv");
+        var (code, stdout, stderr) = Run(["predict", "lipo", data, "--registry", registry, "--out", csv, "--slurm", "--shards", "3", "--cpus-per-task", "1"]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("Submitted 3 shard(s) of 19 images", stdout, StringComparison.Ordinal);
+        var submission = ClusterPlan.Read(PredictionShards.Folder(csv))!.Submissions.Single();
+        cluster.WaitFor([submission.ArrayJob!, submission.ReportJob!], JobLimit);
+
+        // Then the merged CSV equals the local one byte for byte, and status shows every shard and the merge done
+        Assert.Equal(File.ReadAllBytes(dir.File("local.csv")), File.ReadAllBytes(csv));
+        var status = Run(["status", csv]);
+        Assert.Contains("3 of 3 units done.", status.Out, StringComparison.Ordinal);
+        Assert.Matches(@"report\s+done", status.Out);
+    }
+
     string Log(string outDir) =>
         string.Join('\n', Directory.EnumerateFiles(Path.Combine(outDir, ".slurm", "logs")).Select(f => f + ":\n" + File.ReadAllText(f))) +
         "\nsqueue:\n" + cluster.Client("squeue");
