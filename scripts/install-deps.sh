@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages AutoClassify binds to, only those that are missing. Safe to run again.
-# Usage: scripts/install-deps.sh [--with-browser] [--with-bench]
+# Usage: scripts/install-deps.sh [--with-browser] [--with-bench] [--with-slurm]
 set -euo pipefail
 
 packages=(cmake g++ libopencv-dev libtorch-dev libsvm-dev)
@@ -8,6 +8,7 @@ for arg in "$@"; do
   case "$arg" in
     --with-browser) packages+=(chromium) ;;
     --with-bench) packages+=(libsvm-tools python3-torch) ;;
+    --with-slurm) packages+=(slurmd slurmctld slurm-client munge) ;;
     *) echo "install-deps: unknown option '$arg'" >&2; exit 2 ;;
   esac
 done
@@ -29,4 +30,4 @@ sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+"${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"

@@ -5,7 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 results="$root/tests/TestResults"
 
-"$root/scripts/install-deps.sh" --with-browser
+"$root/scripts/install-deps.sh" --with-browser --with-slurm
 "$root/scripts/build.sh"
 dotnet format "$root/AutoClassify.sln" --verify-no-changes --no-restore
 rm -rf "$results"

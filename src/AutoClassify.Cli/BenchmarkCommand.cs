@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AutoClassify.Cluster;
 using AutoClassify.Evaluation;
 using AutoClassify.Models;
 using AutoClassify.Models.AutoMl;
@@ -35,6 +36,7 @@ internal static class BenchmarkCommand
         var modelOptions = new ModelCommandOptions();
         var tileOptions = new TileOptions();
         var autoOptions = new AutoMlCommandOptions();
+        var slurmOptions = new SlurmCommandOptions();
 
         var command = new Command("benchmark", "Cross-validate every model on the same stratified folds and write an HTML report, results.json and predictions.csv.")
         {
@@ -43,6 +45,7 @@ internal static class BenchmarkCommand
         modelOptions.AddTo(command);
         tileOptions.AddTo(command);
         autoOptions.AddTo(command);
+        slurmOptions.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             var datasetDir = parse.GetRequiredValue(dataset);
@@ -58,6 +61,10 @@ internal static class BenchmarkCommand
             var outerFolds = parse.GetValue(folds);
             var outDir = parse.GetValue(output)?.FullName ?? Path.Combine("reports", datasetDir.Name);
             var tiling = tileOptions.Read(parse);
+            var role = slurmOptions.Role(parse);
+            var threadsGiven = parse.GetResult(threads) is { Implicit: false };
+            // Cluster tasks train with --cpus-per-task threads; the submission's fingerprint must count the same.
+            var threadCount = role == SlurmRole.Submit ? slurmOptions.TaskThreads(parse, parse.GetValue(threads)) : parse.GetValue(threads);
             var options = new BenchmarkOptions
             {
                 DatasetPath = datasetDir.FullName,
@@ -68,8 +75,8 @@ internal static class BenchmarkCommand
                 Banner = parse.GetValue(banner),
                 NmPerPixel = parse.GetValue(nmPerPixel),
                 ResampleNm = parse.GetValue(resampleNm),
-                Threads = parse.GetValue(threads),
-                ModelSettings = modelOptions.Read(parse, parse.GetValue(threads), tiled: tiling.Tile is not null) with
+                Threads = threadCount,
+                ModelSettings = modelOptions.Read(parse, threadCount, tiled: tiling.Tile is not null) with
                 {
                     AutoMl = autoOptions.Read(parse, fits: outerFolds, autoRuns: modelNames.Contains(AutoMlTrainer.ModelName)),
                 },
@@ -78,11 +85,29 @@ internal static class BenchmarkCommand
                 MapThreshold = tiling.MapThreshold,
                 CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
                 CheckpointDirectory = Path.Combine(outDir, FoldCheckpoint.DefaultFolderName),
-                Resume = parse.GetValue(resume),
+                // A repeated submission keeps the folds already saved; one with other settings is refused, naming the change.
+                Resume = parse.GetValue(resume) || role == SlurmRole.Submit,
                 ExtraFeaturesPath = parse.GetValue(extraFeatures)?.FullName,
+                Scope = role switch
+                {
+                    SlurmRole.Unit => BenchmarkScope.Units,
+                    SlurmRole.Report => BenchmarkScope.CheckpointOnly,
+                    _ => BenchmarkScope.All,
+                },
+                Units = role == SlurmRole.Unit ? [slurmOptions.Unit(parse)] : [],
             };
             var stdout = parse.InvocationConfiguration.Output;
             var observer = new ConsoleObserver(stdout);
+            switch (role)
+            {
+                case SlurmRole.Submit:
+                    return Task.FromResult(Submit(options, slurmOptions.Request(parse, outDir, threadCount, threadsGiven), observer, stdout, cancellationToken));
+                case SlurmRole.Unit:
+                    RequireSharedPath(datasetDir.FullName, "data folder");
+                    var trained = observer.Run(() => BenchmarkRunner.RunUnits(options, observer, cancellationToken));
+                    stdout.WriteLine(trained.Count == 0 ? "Nothing to train: the unit is already saved." : $"Saved {string.Join(", ", trained)} in {options.CheckpointDirectory}.");
+                    return Task.FromResult(ExitCodes.Success);
+            }
             BenchmarkResult result;
             try
             {
@@ -93,12 +118,49 @@ internal static class BenchmarkCommand
                 parse.InvocationConfiguration.Error.WriteLine($"Interrupted. Finished folds are saved in {options.CheckpointDirectory}; repeat the command with --resume to continue.");
                 throw;
             }
+            if (role == SlurmRole.Report && ClusterPlan.Read(outDir) is { } plan)
+            {
+                var arrays = plan.Submissions.Select(p => p.ArrayJob).OfType<string>().ToList();
+                result.Settings.Extra["slurm"] = $"{plan.Units.Count} units trained as Slurm array tasks (job array {(arrays.Count == 0 ? "none" : string.Join(", ", arrays))}, " +
+                    $"{plan.Submissions.Count(p => !p.DryRun)} submission(s)); this report was built by job {Environment.GetEnvironmentVariable("SLURM_JOB_ID") ?? "(outside Slurm)"} from the checkpoint";
+            }
             ReportWriter.WriteAll(result, outDir);
-            // results.json now holds every fold; the checkpoint only served to survive an interruption.
-            FoldCheckpoint.Delete(options.CheckpointDirectory);
+            // results.json now holds every fold; the checkpoint only served to survive an interruption. A cluster run keeps
+            // it: 'status' and a repeated submission read it.
+            if (role != SlurmRole.Report)
+                FoldCheckpoint.Delete(options.CheckpointDirectory);
             Summary.Print(stdout, result, outDir);
             return Task.FromResult(ExitCodes.Success);
         });
         return command;
+    }
+
+    static int Submit(BenchmarkOptions options, SlurmRunRequest request, ConsoleObserver observer, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var submitted = SlurmBenchmark.Submit(options, request, new SlurmClient(), observer, cancellationToken);
+        if (submitted.AlreadyDone.Count > 0)
+            stdout.WriteLine($"{submitted.AlreadyDone.Count} unit(s) already done in the checkpoint: {string.Join(", ", submitted.AlreadyDone)}.");
+        if (request.DryRun)
+        {
+            stdout.WriteLine($"Dry run: nothing submitted. Scripts: {submitted.UnitScript}, {submitted.ReportScript}. To submit by hand:");
+            foreach (var line in submitted.Commands)
+                stdout.WriteLine("  " + line);
+            return ExitCodes.Success;
+        }
+        if (submitted.ArrayJob is { } array)
+            stdout.WriteLine($"Submitted {submitted.Submitted.Count} unit(s) as job array {array}: {string.Join(", ", submitted.Submitted)}.");
+        stdout.WriteLine($"Report job {submitted.ReportJob} writes {request.OutputDirectory} when they succeed.");
+        stdout.WriteLine($"Follow it with: autoclassify status {request.OutputDirectory}");
+        return ExitCodes.Success;
+    }
+
+    // A cluster node that does not see the submitting machine's paths would otherwise fail with a bare "not found".
+    static void RequireSharedPath(string path, string what)
+    {
+        if (!Directory.Exists(path))
+        {
+            throw new DirectoryNotFoundException($"The {what} {path} is not visible on node {Environment.MachineName}: Slurm tasks need the data and the " +
+                "--out folder on a file system that every node mounts at the same path.");
+        }
     }
 }

@@ -31,6 +31,7 @@ internal static partial class CliApp
         PredictCommand.CreateMap(),
         ModelsCommand.Create(),
         RetrainCommand.Create(),
+        StatusCommand.Create(),
     ];
 
     internal static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
@@ -82,6 +83,8 @@ internal static partial class CliApp
     {
         DatasetValidationException e => (ExitCodes.BadInput, e.Message),
         Evaluation.CheckpointMismatchException e => (ExitCodes.BadInput, "error: " + e.Message),
+        Evaluation.MissingUnitsException e => (ExitCodes.Failure, "error: " + e.Message),
+        Cluster.SlurmException e => (ExitCodes.Failure, "error: " + e.Message),
         Retraining.BatchCheckException e => (ExitCodes.BadInput, e.Message),
         ImageDecodeException e => (ExitCodes.BadInput, "error: " + e.Message),
         Packaging.InvalidModelPackageException or Packaging.ModelRegistryException => (ExitCodes.BadInput, "error: " + ex.Message),

@@ -63,6 +63,15 @@ public sealed class BenchmarkOptions
     /// </summary>
     public string? ExtraFeaturesPath { get; init; }
 
+    /// <summary>
+    /// Which folds this process trains. <see cref="BenchmarkScope.Units"/> and <see cref="BenchmarkScope.CheckpointOnly"/>
+    /// need a checkpoint that <see cref="BenchmarkRunner.OpenCheckpoint"/> wrote for the same fingerprint.
+    /// </summary>
+    public BenchmarkScope Scope { get; init; } = BenchmarkScope.All;
+
+    /// <summary>The units to train when <see cref="Scope"/> is <see cref="BenchmarkScope.Units"/>.</summary>
+    public IReadOnlyList<BenchmarkUnit> Units { get; init; } = [];
+
     public void Validate()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(DatasetPath);
@@ -88,6 +97,17 @@ public sealed class BenchmarkOptions
             ModelCatalog.InputOf(model);
         if (Resume && CheckpointDirectory is null)
             throw new ArgumentException("--resume needs a checkpoint folder (BenchmarkOptions.CheckpointDirectory).");
+        if (Scope != BenchmarkScope.All && CheckpointDirectory is null)
+            throw new ArgumentException($"Scope {Scope} needs a checkpoint folder (BenchmarkOptions.CheckpointDirectory).");
+        if (Scope == BenchmarkScope.Units && Units.Count == 0)
+            throw new ArgumentException("Scope Units names no unit.");
+        foreach (var unit in Units)
+        {
+            if (!Models.Contains(unit.Model, StringComparer.Ordinal))
+                throw new ArgumentException($"Unit {unit} names a model that --models does not list.");
+            if (unit.Fold < 0 || unit.Fold >= Folds)
+                throw new ArgumentException($"Unit {unit} lies outside the {Folds} folds.");
+        }
     }
 }
 
@@ -100,9 +120,47 @@ public static class BenchmarkRunner
     public static BenchmarkResult Run(BenchmarkOptions options, IBenchmarkObserver? observer = null, CancellationToken cancellationToken = default) =>
         Run(options, observer, ModelCatalog.Create, cancellationToken);
 
+    /// <summary>
+    /// Trains only <see cref="BenchmarkOptions.Units"/> and saves each to the checkpoint that <see cref="OpenCheckpoint"/>
+    /// wrote; returns the units trained (those already saved are skipped). Nothing else is written.
+    /// </summary>
+    public static IReadOnlyList<BenchmarkUnit> RunUnits(BenchmarkOptions options, IBenchmarkObserver? observer = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Scope != BenchmarkScope.Units)
+            throw new ArgumentException("RunUnits needs Scope = Units.", nameof(options));
+        var trained = new List<BenchmarkUnit>();
+        Run(options, observer, ModelCatalog.Create, trained, cancellationToken);
+        return trained;
+    }
+
+    /// <summary>
+    /// Loads the data set, computes the run's fingerprint and opens its checkpoint as a local run would (keeping folds of
+    /// an equal fingerprint when <see cref="BenchmarkOptions.Resume"/> is set); returns the units that still have no saved
+    /// fold. A scheduler calls this once before it hands units out, so concurrent tasks never create the checkpoint.
+    /// </summary>
+    public static IReadOnlyList<BenchmarkUnit> OpenCheckpoint(BenchmarkOptions options, IBenchmarkObserver? observer = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (options.CheckpointDirectory is null)
+            throw new ArgumentException("OpenCheckpoint needs a checkpoint folder (BenchmarkOptions.CheckpointDirectory).", nameof(options));
+        observer ??= NullObserver.Instance;
+        var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
+        var dataset = DatasetLoader.Load(options.DatasetPath, new DatasetOptions { Folds = options.Folds, Crop = options.Crop, Threads = threads });
+        foreach (var warning in dataset.Warnings)
+            observer.Message(warning.ToString());
+        var checkpoint = FoldCheckpoint.Open(options.CheckpointDirectory, RunFingerprint.Compute(options, dataset, threads, cancellationToken), options.Resume, observer.Message);
+        return BenchmarkUnit.All(options.Models, options.Folds).Where(u => !checkpoint.Has(u)).ToList();
+    }
+
     /// <summary>Runs with trainers made by <paramref name="createTrainer"/>; tests wrap real trainers to see what they are given.</summary>
     internal static BenchmarkResult Run(BenchmarkOptions options, IBenchmarkObserver? observer, Func<string, ModelSettings, IModelTrainer> createTrainer,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken) => Run(options, observer, createTrainer, trainedUnits: null, cancellationToken)!;
+
+    // With Scope = Units the trained units go into trainedUnits and the result is null.
+    static BenchmarkResult? Run(BenchmarkOptions options, IBenchmarkObserver? observer, Func<string, ModelSettings, IModelTrainer> createTrainer,
+        List<BenchmarkUnit>? trainedUnits, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -119,29 +177,55 @@ public static class BenchmarkRunner
             observer.Message($"{dataset.Skipped.Count} file(s) skipped; the report lists each with its reason.");
 
         var extra = ExtraFeatureStep.Load(options, dataset, observer);
-        var checkpoint = options.CheckpointDirectory is { } checkpointDir
-            ? FoldCheckpoint.Open(checkpointDir, RunFingerprint.Compute(options, dataset, threads, cancellationToken), options.Resume, observer.Message)
-            : null;
-
-        var inputs = options.Models.SelectMany(ModelCatalog.InputsOf).ToHashSet();
-        var data = Prepare(dataset, options, inputs, threads, observer, out var banners, out var scales, out var tiled, cancellationToken);
-        // Every tile inherits its source image's row; the training fold's means (MeanImputingTrainer) then come from its training tiles.
-        data = extra?.AppendTo(data, tiled) ?? data;
-
+        var checkpoint = options.CheckpointDirectory is not { } checkpointDir ? null
+            : options.Scope == BenchmarkScope.All
+                ? FoldCheckpoint.Open(checkpointDir, RunFingerprint.Compute(options, dataset, threads, cancellationToken), options.Resume, observer.Message)
+                : FoldCheckpoint.OpenExisting(checkpointDir, RunFingerprint.Compute(options, dataset, threads, cancellationToken), observer.Message);
         var labels = dataset.Labels;
         // Sections of one stack file share a fold; without stacks this is the plain stratified assignment.
         var assignment = StackGroups.Of(dataset.Items) is { } stacks
             ? GroupedFolds.Assign(labels, stacks, options.Folds, options.Seed)
             : StratifiedKFold.Assign(labels, options.Folds, options.Seed);
+        if (options.Scope == BenchmarkScope.CheckpointOnly)
+        {
+            // Refuse before any image is prepared: an aggregation job must never fall back to training.
+            var missing = BenchmarkUnit.All(options.Models, options.Folds).Where(u => !checkpoint!.Has(u)).ToList();
+            if (missing.Count > 0)
+                throw new MissingUnitsException(checkpoint!.Directory, missing);
+        }
+        HashSet<BenchmarkUnit>? pending = null;
+        if (options.Scope == BenchmarkScope.Units)
+        {
+            pending = options.Units.Where(u => !checkpoint!.Has(u)).ToHashSet();
+            foreach (var done in options.Units.Where(u => !pending.Contains(u)))
+                observer.Message($"{done} is already saved in the checkpoint; not trained again.");
+            if (pending.Count == 0)
+                return null;
+        }
+
+        // A cluster task prepares only its own models' inputs; the aggregation job needs none, as it trains nothing.
+        var inputs = (options.Scope switch
+        {
+            BenchmarkScope.Units => pending!.Select(u => u.Model).Distinct(),
+            BenchmarkScope.CheckpointOnly => [],
+            _ => options.Models,
+        }).SelectMany(ModelCatalog.InputsOf).ToHashSet();
+        var data = Prepare(dataset, options, inputs, threads, observer, out var banners, out var scales, out var tiled, cancellationToken);
+        // Every tile inherits its source image's row; the training fold's means (MeanImputingTrainer) then come from its training tiles.
+        data = extra?.AppendTo(data, tiled) ?? data;
+
         // Tiles take their image's fold, so tiling never splits an image across training and test.
         var fitAssignment = tiled?.TileFolds(assignment) ?? assignment;
 
         var modelResults = new List<ModelResult>();
         foreach (var trainer in trainers)
         {
-            var result = CrossValidate(extra?.Wrap(trainer) ?? trainer, data, fitAssignment, options, observer, checkpoint, cancellationToken);
-            modelResults.Add(tiled is null ? result : TiledEvaluation.ToImageLevel(result, tiled, options.TileAggregation));
+            var result = CrossValidate(extra?.Wrap(trainer) ?? trainer, data, fitAssignment, options, observer, checkpoint, pending, trainedUnits, cancellationToken);
+            if (result is not null)
+                modelResults.Add(tiled is null ? result : TiledEvaluation.ToImageLevel(result, tiled, options.TileAggregation));
         }
+        if (options.Scope == BenchmarkScope.Units)
+            return null;
 
         var run = new BenchmarkResult
         {
@@ -178,8 +262,8 @@ public static class BenchmarkRunner
             Models = modelResults,
             Tiling = tiled is null ? null : TiledEvaluation.Summarise(tiled, options.TileAggregation, options.MapThreshold, options.Folds, options.Seed, modelResults),
         };
-        if (data.FieldFeatures is not null)
-            run.Settings.Extra["field_features"] = FeatureSet.Field(data.FieldNmPerPixel).Describe();
+        if (options.Models.Any(m => ModelCatalog.InputsOf(m).Contains(ModelInput.FieldFeatures)))
+            run.Settings.Extra["field_features"] = FeatureSet.Field(banners.NmPerPixel).Describe();
         extra?.Record(run);
         checkpoint?.Record(run);
         return run;
@@ -223,18 +307,27 @@ public static class BenchmarkRunner
         return data;
     }
 
-    static ModelResult CrossValidate(IModelTrainer trainer, TrainingData data, int[] assignment, BenchmarkOptions options,
-        IBenchmarkObserver observer, FoldCheckpoint? checkpoint, CancellationToken cancellationToken)
+    static ModelResult? CrossValidate(IModelTrainer trainer, TrainingData data, int[] assignment, BenchmarkOptions options,
+        IBenchmarkObserver observer, FoldCheckpoint? checkpoint, IReadOnlySet<BenchmarkUnit>? pending, List<BenchmarkUnit>? trainedUnits,
+        CancellationToken cancellationToken)
     {
-        var stage = $"{trainer.Name}: {options.Folds}-fold cross-validation";
-        observer.StageStarted(stage, options.Folds);
+        // A cluster task trains its units only; a local run (pending null) every fold the checkpoint lacks.
+        var units = pending?.Where(u => u.Model == trainer.Name).Select(u => u.Fold).ToHashSet();
+        if (units is { Count: 0 })
+            return null;
+        var stage = $"{trainer.Name}: {(units is null ? $"{options.Folds}-fold cross-validation" : $"fold {string.Join(", ", units.Order().Select(f => f + 1))} of {options.Folds}")}";
+        observer.StageStarted(stage, units?.Count ?? options.Folds);
         var builder = new ModelResultBuilder(trainer.Name, data.Labels, data.ClassCount);
-        var restored = checkpoint?.Restore(trainer.Name, assignment, options.Folds, builder, observer.Message) ?? new HashSet<int>();
+        var restored = units is null
+            ? checkpoint?.Restore(trainer.Name, assignment, options.Folds, builder, observer.Message) ?? new HashSet<int>()
+            : new HashSet<int>();
         observer.StepsResumed(stage, restored.Count);
         for (var fold = 0; fold < options.Folds; fold++)
         {
-            if (restored.Contains(fold))
+            if (restored.Contains(fold) || (units is not null && !units.Contains(fold)))
                 continue;
+            if (options.Scope == BenchmarkScope.CheckpointOnly)
+                throw new MissingUnitsException(checkpoint!.Directory, [new BenchmarkUnit(trainer.Name, fold)]);
             cancellationToken.ThrowIfCancellationRequested();
             var (train, test) = StratifiedKFold.Split(assignment, fold);
             var context = new TrainingContext
@@ -250,9 +343,10 @@ public static class BenchmarkRunner
             var probabilities = model.PredictProbabilities(data, test);
             builder.AddFold(fold, test, probabilities, model.Summary);
             checkpoint?.Save(trainer.Name, fold, test, probabilities, model.Summary);
+            trainedUnits?.Add(new BenchmarkUnit(trainer.Name, fold));
             observer.StepCompleted(stage);
         }
-        return builder.Build();
+        return units is null ? builder.Build() : null;
     }
 
     static DatasetSummary Summarise(LabeledDataset dataset, BannerSummary banners, ScaleSummary scales) => new()

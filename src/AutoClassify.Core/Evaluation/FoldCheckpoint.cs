@@ -101,6 +101,68 @@ public sealed class FoldCheckpoint
     }
 
     /// <summary>
+    /// Opens a checkpoint that <see cref="Open"/> already wrote, for a task that adds folds to it beside others: it never
+    /// deletes or rewrites anything, and refuses when the folder holds no checkpoint or one of another fingerprint.
+    /// </summary>
+    public static FoldCheckpoint OpenExisting(string directory, RunFingerprint fingerprint, Action<string>? log = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentNullException.ThrowIfNull(fingerprint);
+        directory = Path.GetFullPath(directory);
+        var manifestPath = Path.Combine(directory, ManifestName);
+        if (!File.Exists(manifestPath))
+        {
+            throw new CheckpointMismatchException(directory, [$"{manifestPath} does not exist: the run was not prepared here, or this node does not " +
+                "see the folder (cluster tasks need the output folder on a file system shared by every node)"]);
+        }
+        var earlier = ReadManifest(manifestPath, log) ?? throw new CheckpointMismatchException(directory, [$"{manifestPath} cannot be read"]);
+        var differences = fingerprint.Differences(earlier);
+        if (differences.Count > 0)
+            throw new CheckpointMismatchException(directory, differences);
+        return new FoldCheckpoint(directory, fingerprint);
+    }
+
+    /// <summary>Whether <paramref name="unit"/> has a readable saved fold of this run (its test items are checked on <see cref="Restore"/>).</summary>
+    public bool Has(BenchmarkUnit unit)
+    {
+        var saved = ReadHeader(FoldPath(unit.Model, unit.Fold));
+        return saved is not null && saved.Fingerprint == fingerprint.Hash && saved.Model == unit.Model && saved.Fold == unit.Fold;
+    }
+
+    /// <summary>
+    /// The units saved in <paramref name="directory"/> under the fingerprint of its manifest, read without the data set
+    /// (for <c>status</c>); empty when there is no readable checkpoint.
+    /// </summary>
+    public static IReadOnlySet<BenchmarkUnit> SavedUnits(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var units = new HashSet<BenchmarkUnit>();
+        var manifestPath = Path.Combine(directory, ManifestName);
+        if (!File.Exists(manifestPath) || ReadManifest(manifestPath, null) is not { } manifest)
+            return units;
+        foreach (var path in System.IO.Directory.EnumerateFiles(directory, FoldPattern))
+        {
+            if (ReadHeader(path) is { } saved && saved.Fingerprint == manifest.Hash)
+                units.Add(new BenchmarkUnit(saved.Model, saved.Fold));
+        }
+        return units;
+    }
+
+    static SavedFold? ReadHeader(string path)
+    {
+        if (!File.Exists(path))
+            return null;
+        try
+        {
+            return JsonSerializer.Deserialize<SavedFold>(File.ReadAllText(path), ResultsJson.Options);
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// Adds the saved folds of <paramref name="model"/> to <paramref name="builder"/> and returns their numbers.
     /// A fold file that cannot be read is reported and left out, so that fold runs again.
     /// </summary>

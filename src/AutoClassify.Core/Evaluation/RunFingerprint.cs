@@ -40,6 +40,8 @@ public sealed class RunFingerprint
         nameof(BenchmarkOptions.Threads),
         nameof(BenchmarkOptions.Models),
         nameof(BenchmarkOptions.CheckpointDirectory),
+        nameof(BenchmarkOptions.Scope),
+        nameof(BenchmarkOptions.Units),
         nameof(BenchmarkOptions.Resume),
         nameof(BenchmarkOptions.ExtraFeaturesPath),
     };
