@@ -67,6 +67,7 @@ public sealed class UNetSegmenter : ISegmenter
         Info = info;
         this.threads = threads > 0 ? threads : Environment.ProcessorCount;
         Network.Eval();
+        Network.UseChannelsLast();
     }
 
     public string Name => Info.Model;

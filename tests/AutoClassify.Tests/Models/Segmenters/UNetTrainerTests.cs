@@ -18,11 +18,11 @@ public sealed class TrainedDiscsFixture : IDisposable
         {
             Depth = 2,
             BaseWidth = 8,
-            PatchSize = 64,
+            PatchSize = 48,
             BatchSize = 4,
             StepsPerEpoch = 25,
-            MaxEpochs = 12,
-            Patience = 12,
+            MaxEpochs = 8,
+            Patience = 8,
             LearningRate = 3e-3,
             Augmentation = new SegmentationAugmentation { RotationDegrees = 5, ElasticPixels = 1, Noise = 0.01, BlurProbability = 0.1 },
             TileSize = 64,
@@ -60,9 +60,9 @@ public class UNetTrainerTests(TrainedDiscsFixture trained, ITestOutputHelper out
 
         // Then
         var losses = trained.Summary.Curves["train_loss"];
-        output.WriteLine($"trained in {trained.Seconds:F1} s; loss {losses[0]:F3} -> {losses[^1]:F3}; " +
+        output.WriteLine($"trained in {trained.Seconds:F1} s (shared machine); losses {string.Join(" ", losses.Select(l => l.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)))}; " +
             string.Join("; ", scores.Select(s => $"F1 {s.F1:F3} ({s.Matched} of {s.Truth} true, {s.Predicted} predicted)")));
-        Assert.Equal(300, int.Parse(trained.Summary.Facts["steps_run"], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(200, int.Parse(trained.Summary.Facts["steps_run"], System.Globalization.CultureInfo.InvariantCulture));
         Assert.True(losses[^1] < 0.5 * losses[0], $"The training loss fell only from {losses[0]:F3} to {losses[^1]:F3}.");
         var pooled = 2.0 * scores.Sum(s => s.Matched) / scores.Sum(s => s.Truth + s.Predicted);
         Assert.True(pooled >= 0.9, $"Instance F1 at IoU 0.5 was {pooled:F3}.");
@@ -74,8 +74,8 @@ public class UNetTrainerTests(TrainedDiscsFixture trained, ITestOutputHelper out
     {
         var summary = trained.Summary;
 
-        Assert.Equal(12, summary.Curves["train_loss"].Length);
-        Assert.Equal(12, summary.Curves["val_loss"].Length);
+        Assert.Equal(8, summary.Curves["train_loss"].Length);
+        Assert.Equal(8, summary.Curves["val_loss"].Length);
         Assert.All(summary.Curves["val_dice"], d => Assert.InRange(d, 0, 1));
         Assert.Equal("instance", summary.Facts["scheme"]);
         Assert.Equal("5", summary.Facts["fit_images"]);
@@ -232,7 +232,7 @@ public class UNetTrainerSmallTests
         // When
         SegmentationPrediction prediction;
         var summary = new SegmenterTrainingSummary();
-        using (var segmenter = UNetTrainer.Create(name, Tiny).Train(data, new TrainingContext { Seed = 3, Threads = 1 }, summary))
+        using (var segmenter = UNetTrainer.Create(name, Tiny with { LocalContrastSigma = kind == MaskKind.Binary ? 6 : null }).Train(data, new TrainingContext { Seed = 3, Threads = 1 }, summary))
             prediction = segmenter.Predict(data.Samples[0].Image);
 
         // Then
@@ -244,6 +244,7 @@ public class UNetTrainerSmallTests
             Assert.Null(prediction.Instances);
             Assert.Equal(["background", "foreground"], prediction.ChannelNames);
             Assert.Equal("semantic", summary.Facts["scheme"]);
+            Assert.Equal("6", summary.Facts["local_contrast_sigma"]);
         }
         else
         {
