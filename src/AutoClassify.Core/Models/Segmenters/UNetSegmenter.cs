@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Preprocessing;
 using AutoClassify.Tensors;
@@ -7,6 +9,11 @@ namespace AutoClassify.Models.Segmenters;
 /// <summary>What a trained U-Net needs besides its weights to segment, and what a package records about it.</summary>
 public sealed record UNetSegmenterInfo
 {
+    /// <summary>Version of the saved description; a reader refuses any other.</summary>
+    public const int CurrentFormat = 1;
+
+    public int Format { get; init; } = CurrentFormat;
+
     /// <summary><c>unet</c> or <c>resunet</c>.</summary>
     public required string Model { get; init; }
 
@@ -38,7 +45,41 @@ public sealed record UNetSegmenterInfo
     public int BoundaryWidth { get; init; } = UNetOptions.Defaults.BoundaryWidth;
 
     /// <summary>Tile side actually used: <see cref="TileSize"/> rounded down to a multiple of 2^depth.</summary>
+    [JsonIgnore]
     public int EffectiveTileSize => Math.Max(1 << Depth, TileSize / (1 << Depth) * (1 << Depth));
+
+    /// <summary>What makes this description unusable, or null.</summary>
+    public string? FindProblem()
+    {
+        if (Format != CurrentFormat)
+            return $"format {Format} is not the supported {CurrentFormat}";
+        if (Model is not ("unet" or "resunet"))
+            return $"model '{Model}' is not unet or resunet";
+        if (Residual != (Model == "resunet"))
+            return $"model '{Model}' but residual blocks {(Residual ? "on" : "off")}";
+        if (Scheme is not (OutputScheme.Semantic or OutputScheme.Instance))
+            return $"scheme {Scheme} is not semantic or instance";
+        if (ChannelNames is null || ChannelNames.Count < 2 || ClassNames is null || ClassNames.Count < 2)
+            return "fewer than two channels or classes";
+        if (Scheme == OutputScheme.Instance && !ChannelNames.SequenceEqual(SegmentationTargets.InstanceChannels, StringComparer.Ordinal))
+            return "the instance scheme's channels are not background, interior, boundary";
+        if (Scheme == OutputScheme.Semantic && !ChannelNames.SequenceEqual(ClassNames, StringComparer.Ordinal))
+            return "the semantic scheme's channels are not the classes";
+        var options = new UNetOptions
+        {
+            Depth = Depth,
+            BaseWidth = BaseWidth,
+            LocalContrastSigma = LocalContrastSigma,
+            TileSize = TileSize,
+            TileOverlap = TileOverlap,
+            PredictionBatchSize = PredictionBatchSize,
+            MinObjectArea = MinObjectArea,
+            BoundaryWidth = BoundaryWidth,
+            PatchSize = Math.Max(8, 1 << Math.Clamp(Depth, 1, 6)),
+        };
+        var problems = options.Problems();
+        return problems.Count > 0 ? problems[0] : null;
+    }
 }
 
 /// <summary>
@@ -51,6 +92,20 @@ public sealed record UNetSegmenterInfo
 /// </summary>
 public sealed class UNetSegmenter : ISegmenter
 {
+    /// <summary>The weights' file in a saved segmenter's folder (safetensors).</summary>
+    public const string WeightsFile = "weights.safetensors";
+
+    /// <summary>The description's file in a saved segmenter's folder.</summary>
+    public const string InfoFile = "segmenter.json";
+
+    static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.Strict,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
     readonly int threads;
     bool disposed;
 
@@ -221,6 +276,55 @@ public sealed class UNetSegmenter : ISegmenter
         for (var i = 0; i < tile; i++)
             window[i] = (float)(1e-3 + (0.5 - (0.5 * Math.Cos(2 * Math.PI * (i + 0.5) / tile))));
         return window;
+    }
+
+    /// <summary>Writes <see cref="WeightsFile"/> and <see cref="InfoFile"/> into <paramref name="directory"/> (created if needed).</summary>
+    public void Save(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        Directory.CreateDirectory(directory);
+        Network.Save(Path.Combine(directory, WeightsFile), new Dictionary<string, string> { ["model"] = Info.Model });
+        AutoClassify.Reporting.AtomicFile.WriteAllText(Path.Combine(directory, InfoFile), JsonSerializer.Serialize(Info, Json));
+    }
+
+    /// <summary>
+    /// Reads a segmenter written by <see cref="Save"/>; throws naming the file when either is missing, the description
+    /// is unusable, or the weights do not fit the architecture it describes.
+    /// </summary>
+    public static UNetSegmenter Load(string directory, int threads = 0)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var infoPath = Path.Combine(directory, InfoFile);
+        var weightsPath = Path.Combine(directory, WeightsFile);
+        foreach (var path in new[] { infoPath, weightsPath })
+        {
+            if (!File.Exists(path))
+                throw new FileNotFoundException($"{path}: a saved segmenter needs this file beside {(path == infoPath ? WeightsFile : InfoFile)}.", path);
+        }
+        UNetSegmenterInfo info;
+        try
+        {
+            info = JsonSerializer.Deserialize<UNetSegmenterInfo>(File.ReadAllText(infoPath), Json)
+                ?? throw new InvalidDataException($"{infoPath}: the file is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{infoPath}: not a segmenter description ({e.Message}).", e);
+        }
+        if (info.FindProblem() is { } problem)
+            throw new InvalidDataException($"{infoPath}: {problem.TrimEnd('.')}.");
+        var network = new UNet(1, info.ChannelNames.Count, info.Depth, info.BaseWidth, info.Residual);
+        try
+        {
+            network.Load(weightsPath);
+            return new UNetSegmenter(network, info, threads);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
     }
 
     public void Dispose()
