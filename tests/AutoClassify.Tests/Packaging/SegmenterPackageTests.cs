@@ -89,6 +89,27 @@ public sealed class SegmenterPackageTests : IDisposable
     }
 
     [Fact]
+    public void Should_refuse_a_segmenter_package_in_predict_with_exit_code_2_and_no_stack_trace()
+    {
+        // Given a packaged segmenter and an image folder
+        using (var model = TrainTiny("unet"))
+            ModelPackage.Write(temp.File("seg.acpkg"), Manifest(model), model);
+        var images = temp.Combine("images");
+        Directory.CreateDirectory(images);
+        File.WriteAllBytes(Path.Combine(images, "a.png"), AutoClassify.Segmentation.SegmentationOps.EncodeRgbPng(new byte[3 * 16 * 16], 16, 16));
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        // When
+        var code = AutoClassify.Cli.CliApp.Run(["predict", temp.File("seg.acpkg"), images, "--out", temp.File("p.csv")], stdout, stderr);
+
+        // Then
+        Assert.Equal(2, code);
+        Assert.Contains("holds a segmentation model (unet)", stderr.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(" at ", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Should_refuse_a_package_whose_description_is_unusable_naming_the_problem()
     {
         // Given a package whose segmenter.json (checksum updated) claims a depth the weights do not have
