@@ -135,6 +135,8 @@ internal static class PredictCommand
                 return Task.FromResult(ExitCodes.Success);
             }
             using var package = ModelPackage.Open(packagePath);
+            if (package.Model is SegmenterPackagedModel)
+                throw new ArgumentException($"{packagePath} holds a segmentation model ({package.Manifest.ModelKind}): it labels pixels, not whole images, so predict cannot use it.");
             var observer = new ConsoleObserver(stdout);
             var options = new PredictionOptions
             {

@@ -54,6 +54,8 @@ public static class PackagedModelKinds
         foreach (var transfer in TransferPackagedModel.Registrations)
             Register(transfer);
         Register(AutoMlPackaging.Registration);
+        foreach (var segmenter in SegmenterPackagedModel.Registrations)
+            Register(segmenter);
     }
 
     /// <summary>Adds or replaces a kind.</summary>

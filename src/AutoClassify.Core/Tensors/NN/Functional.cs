@@ -27,7 +27,7 @@ public enum GridSamplePadding
 }
 
 /// <summary>Stateless network operations (PyTorch's <c>torch.nn.functional</c>); layers are built on these.</summary>
-public static class Functional
+public static partial class Functional
 {
     /// <summary>2-D convolution of N x C x H x W input with an Out x C/groups x kH x kW weight.</summary>
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1, int groups = 1)

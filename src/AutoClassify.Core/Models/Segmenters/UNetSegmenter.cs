@@ -1,0 +1,337 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AutoClassify.Models.Cnn;
+using AutoClassify.Preprocessing;
+using AutoClassify.Tensors;
+
+namespace AutoClassify.Models.Segmenters;
+
+/// <summary>What a trained U-Net needs besides its weights to segment, and what a package records about it.</summary>
+public sealed record UNetSegmenterInfo
+{
+    /// <summary>Version of the saved description; a reader refuses any other.</summary>
+    public const int CurrentFormat = 1;
+
+    public int Format { get; init; } = CurrentFormat;
+
+    /// <summary><c>unet</c> or <c>resunet</c>.</summary>
+    public required string Model { get; init; }
+
+    public required OutputScheme Scheme { get; init; }
+
+    /// <summary>The network's output channels.</summary>
+    public required IReadOnlyList<string> ChannelNames { get; init; }
+
+    /// <summary>The data's semantic classes, background first; labels are indices into these.</summary>
+    public required IReadOnlyList<string> ClassNames { get; init; }
+
+    public required int Depth { get; init; }
+
+    public required int BaseWidth { get; init; }
+
+    public required bool Residual { get; init; }
+
+    public double? LocalContrastSigma { get; init; }
+
+    public int TileSize { get; init; } = UNetOptions.Defaults.TileSize;
+
+    public int TileOverlap { get; init; } = UNetOptions.Defaults.TileOverlap;
+
+    public int PredictionBatchSize { get; init; } = UNetOptions.Defaults.PredictionBatchSize;
+
+    public int MinObjectArea { get; init; } = UNetOptions.Defaults.MinObjectArea;
+
+    /// <summary>The instance scheme's boundary width the network was trained with (recorded, not used at prediction).</summary>
+    public int BoundaryWidth { get; init; } = UNetOptions.Defaults.BoundaryWidth;
+
+    /// <summary>Tile side actually used: <see cref="TileSize"/> rounded down to a multiple of 2^depth.</summary>
+    [JsonIgnore]
+    public int EffectiveTileSize => Math.Max(1 << Depth, TileSize / (1 << Depth) * (1 << Depth));
+
+    /// <summary>What makes this description unusable, or null.</summary>
+    public string? FindProblem()
+    {
+        if (Format != CurrentFormat)
+            return $"format {Format} is not the supported {CurrentFormat}";
+        if (Model is not ("unet" or "resunet"))
+            return $"model '{Model}' is not unet or resunet";
+        if (Residual != (Model == "resunet"))
+            return $"model '{Model}' but residual blocks {(Residual ? "on" : "off")}";
+        if (Scheme is not (OutputScheme.Semantic or OutputScheme.Instance))
+            return $"scheme {Scheme} is not semantic or instance";
+        if (ChannelNames is null || ChannelNames.Count < 2 || ClassNames is null || ClassNames.Count < 2)
+            return "fewer than two channels or classes";
+        if (Scheme == OutputScheme.Instance && !ChannelNames.SequenceEqual(SegmentationTargets.InstanceChannels, StringComparer.Ordinal))
+            return "the instance scheme's channels are not background, interior, boundary";
+        if (Scheme == OutputScheme.Semantic && !ChannelNames.SequenceEqual(ClassNames, StringComparer.Ordinal))
+            return "the semantic scheme's channels are not the classes";
+        var options = new UNetOptions
+        {
+            Depth = Depth,
+            BaseWidth = BaseWidth,
+            LocalContrastSigma = LocalContrastSigma,
+            TileSize = TileSize,
+            TileOverlap = TileOverlap,
+            PredictionBatchSize = PredictionBatchSize,
+            MinObjectArea = MinObjectArea,
+            BoundaryWidth = BoundaryWidth,
+            PatchSize = Math.Max(8, 1 << Math.Clamp(Depth, 1, 6)),
+        };
+        var problems = options.Problems();
+        return problems.Count > 0 ? problems[0] : null;
+    }
+}
+
+/// <summary>
+/// A trained U-Net that segments images of any size with an overlap-tile sliding window: the image is standardised
+/// as a whole, mirrored beyond its borders by half the overlap, cut into tiles that are run in batches under no_grad,
+/// and the tiles' softmax outputs are blended with a cosine (Hann) window, so tile edges, where the network sees
+/// least context, count least and no seams show. The label map is the arg-max class; the instance scheme's
+/// prediction is split into objects by <see cref="SegmentationTargets.SplitInstances"/>. Thread-safe: predictions
+/// take turns on libtorch.
+/// </summary>
+public sealed class UNetSegmenter : ISegmenter
+{
+    /// <summary>The weights' file in a saved segmenter's folder (safetensors).</summary>
+    public const string WeightsFile = "weights.safetensors";
+
+    /// <summary>The description's file in a saved segmenter's folder.</summary>
+    public const string InfoFile = "segmenter.json";
+
+    static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.Strict,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    readonly int threads;
+    bool disposed;
+
+    /// <summary>Wraps a network; the segmenter owns and disposes it.</summary>
+    public UNetSegmenter(UNet network, UNetSegmenterInfo info, int threads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(info);
+        if (network.OutChannels != info.ChannelNames.Count)
+            throw new ArgumentException($"The network has {network.OutChannels} output channels but the info names {info.ChannelNames.Count}.", nameof(info));
+        if (info.Scheme == OutputScheme.Auto)
+            throw new ArgumentException("A trained segmenter needs a concrete scheme, semantic or instance.", nameof(info));
+        Network = network;
+        Info = info;
+        this.threads = threads > 0 ? threads : Environment.ProcessorCount;
+        Network.Eval();
+        Network.UseChannelsLast();
+    }
+
+    public string Name => Info.Model;
+
+    public UNet Network { get; }
+
+    public UNetSegmenterInfo Info { get; }
+
+    /// <summary>Facts and curves of the fit that made this segmenter (empty when it was loaded).</summary>
+    public SegmenterTrainingSummary Summary { get; init; } = new();
+
+    public SegmentationPrediction Predict(GrayImage image, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        var probabilities = Probabilities(image, cancellationToken);
+        int width = image.Width, height = image.Height, n = width * height;
+        var channels = Info.ChannelNames.Count;
+        var labels = new int[n];
+        for (var i = 0; i < n; i++)
+        {
+            var best = 0;
+            var bestValue = probabilities[i];
+            for (var c = 1; c < channels; c++)
+            {
+                var value = probabilities[(c * n) + i];
+                if (value > bestValue)
+                    (best, bestValue) = (c, value);
+            }
+            labels[i] = best;
+        }
+
+        int[]? instances = null;
+        if (Info.Scheme == OutputScheme.Instance)
+        {
+            instances = SegmentationTargets.SplitInstances(probabilities, width, height, Info.MinObjectArea);
+            for (var i = 0; i < n; i++)
+                labels[i] = instances[i] > 0 ? 1 : 0;
+        }
+        return new SegmentationPrediction
+        {
+            Width = width,
+            Height = height,
+            ChannelNames = Info.ChannelNames,
+            Probabilities = probabilities,
+            Labels = labels,
+            Instances = instances,
+        };
+    }
+
+    /// <summary>Blended softmax probabilities, channel-major [channel × height × width], with the tiling of <see cref="Info"/>.</summary>
+    public float[] Probabilities(GrayImage image, CancellationToken cancellationToken = default) =>
+        Probabilities(image, Info.TileSize, Info.TileOverlap, cancellationToken);
+
+    /// <summary>
+    /// Blended softmax probabilities with tiles of <paramref name="tileSize"/> (rounded down to a multiple of 2^depth)
+    /// overlapping by <paramref name="tileOverlap"/> (at most half a tile).
+    /// </summary>
+    public float[] Probabilities(GrayImage image, int tileSize, int tileOverlap, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentOutOfRangeException.ThrowIfLessThan(tileSize, Network.SizeMultiple);
+        ArgumentOutOfRangeException.ThrowIfNegative(tileOverlap);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        var input = SegmenterInput.Prepare(image, Info.LocalContrastSigma);
+        var tile = tileSize / Network.SizeMultiple * Network.SizeMultiple;
+        var overlap = Math.Min(tileOverlap, tile / 2);
+        var xs = Starts(input.Width, tile, overlap);
+        var ys = Starts(input.Height, tile, overlap);
+        var window = Window(tile);
+        var channels = Info.ChannelNames.Count;
+        int width = input.Width, height = input.Height, n = width * height;
+        var sums = new float[channels * n];
+        var weights = new float[n];
+        var origins = ys.SelectMany(y => xs.Select(x => (X: x, Y: y))).ToArray();
+        var batchSize = Info.PredictionBatchSize;
+        var pixels = new float[batchSize * tile * tile];
+        var output = new float[batchSize * channels * tile * tile];
+
+        using var gate = TorchThreads.Gate.EnterScope();
+        using var threadScope = new TorchThreads(threads);
+        using var noGrad = Torch.NoGrad();
+        for (var start = 0; start < origins.Length; start += batchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var count = Math.Min(batchSize, origins.Length - start);
+            for (var b = 0; b < count; b++)
+                input.CopyWindow(origins[start + b].X, origins[start + b].Y, tile, pixels.AsSpan(b * tile * tile, tile * tile), standardise: true);
+            using (var scope = DisposeScope.Begin())
+            {
+                var batch = Tensor.From<float>(pixels.AsSpan(0, count * tile * tile), [count, 1, tile, tile]);
+                var softmax = Network.Forward(batch).Softmax(1).Contiguous();
+                softmax.CopyTo<float>(output.AsSpan(0, count * channels * tile * tile));
+            }
+            for (var b = 0; b < count; b++)
+                Accumulate(output.AsSpan(b * channels * tile * tile), origins[start + b], tile, channels, window, sums, weights, width, height);
+        }
+        for (var i = 0; i < n; i++)
+        {
+            var scale = 1 / weights[i];
+            for (var c = 0; c < channels; c++)
+                sums[(c * n) + i] *= scale;
+        }
+        return sums;
+    }
+
+    static void Accumulate(ReadOnlySpan<float> probabilities, (int X, int Y) origin, int tile, int channels, float[] window,
+        float[] sums, float[] weights, int width, int height)
+    {
+        var n = width * height;
+        int y0 = Math.Max(0, origin.Y), y1 = Math.Min(height, origin.Y + tile);
+        int x0 = Math.Max(0, origin.X), x1 = Math.Min(width, origin.X + tile);
+        for (var y = y0; y < y1; y++)
+        {
+            var ty = y - origin.Y;
+            for (var x = x0; x < x1; x++)
+            {
+                var tx = x - origin.X;
+                var w = window[ty] * window[tx];
+                var i = (y * width) + x;
+                weights[i] += w;
+                var t = (ty * tile) + tx;
+                for (var c = 0; c < channels; c++)
+                    sums[(c * n) + i] += w * probabilities[(c * tile * tile) + t];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Tile origins along one axis: the first tile starts half the overlap before the image, neighbours share
+    /// <paramref name="overlap"/> pixels, and the run is centred on the image so both borders get at least that margin.
+    /// </summary>
+    internal static int[] Starts(int length, int tile, int overlap)
+    {
+        var margin = overlap / 2;
+        var stride = tile - overlap;
+        var needed = length + (2 * margin);
+        var count = needed <= tile ? 1 : 1 + (int)Math.Ceiling((needed - tile) / (double)stride);
+        var covered = tile + ((count - 1) * stride);
+        var first = -((covered - length) / 2);
+        var starts = new int[count];
+        for (var i = 0; i < count; i++)
+            starts[i] = first + (i * stride);
+        return starts;
+    }
+
+    // A Hann window lifted off zero, so every pixel has weight even where only a tile edge covers it.
+    static float[] Window(int tile)
+    {
+        var window = new float[tile];
+        for (var i = 0; i < tile; i++)
+            window[i] = (float)(1e-3 + (0.5 - (0.5 * Math.Cos(2 * Math.PI * (i + 0.5) / tile))));
+        return window;
+    }
+
+    /// <summary>Writes <see cref="WeightsFile"/> and <see cref="InfoFile"/> into <paramref name="directory"/> (created if needed).</summary>
+    public void Save(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        Directory.CreateDirectory(directory);
+        Network.Save(Path.Combine(directory, WeightsFile), new Dictionary<string, string> { ["model"] = Info.Model });
+        AutoClassify.Reporting.AtomicFile.WriteAllText(Path.Combine(directory, InfoFile), JsonSerializer.Serialize(Info, Json));
+    }
+
+    /// <summary>
+    /// Reads a segmenter written by <see cref="Save"/>; throws naming the file when either is missing, the description
+    /// is unusable, or the weights do not fit the architecture it describes.
+    /// </summary>
+    public static UNetSegmenter Load(string directory, int threads = 0)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var infoPath = Path.Combine(directory, InfoFile);
+        var weightsPath = Path.Combine(directory, WeightsFile);
+        foreach (var path in new[] { infoPath, weightsPath })
+        {
+            if (!File.Exists(path))
+                throw new FileNotFoundException($"{path}: a saved segmenter needs this file beside {(path == infoPath ? WeightsFile : InfoFile)}.", path);
+        }
+        UNetSegmenterInfo info;
+        try
+        {
+            info = JsonSerializer.Deserialize<UNetSegmenterInfo>(File.ReadAllText(infoPath), Json)
+                ?? throw new InvalidDataException($"{infoPath}: the file is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{infoPath}: not a segmenter description ({e.Message}).", e);
+        }
+        if (info.FindProblem() is { } problem)
+            throw new InvalidDataException($"{infoPath}: {problem.TrimEnd('.')}.");
+        var network = new UNet(1, info.ChannelNames.Count, info.Depth, info.BaseWidth, info.Residual);
+        try
+        {
+            network.Load(weightsPath);
+            return new UNetSegmenter(network, info, threads);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (disposed)
+            return;
+        disposed = true;
+        Network.Dispose();
+    }
+}

@@ -1,0 +1,441 @@
+using System.Diagnostics;
+using System.Globalization;
+using AutoClassify.Evaluation;
+using AutoClassify.Models.Cnn;
+using AutoClassify.Tensors;
+using AutoClassify.Tensors.NN;
+using AutoClassify.Tensors.Optim;
+
+namespace AutoClassify.Models.Segmenters;
+
+/// <summary>
+/// Trains a U-Net (<c>unet</c>) or residual U-Net (<c>resunet</c>) on annotated micrographs: random square patches
+/// (mirrored where they leave a small image) drawn in proportion to image area, augmented as
+/// <see cref="UNetOptions.Augmentation"/> says, a loss of class-weighted cross-entropy plus soft Dice, Adam, and early
+/// stopping on a validation split of whole images (whole groups), keeping the weights of the epoch with the lowest
+/// validation loss. Repeatable: every random choice derives from <see cref="TrainingContext.Seed"/>.
+/// </summary>
+public sealed class UNetTrainer : ISegmenterTrainer
+{
+    /// <summary>The names <see cref="Create"/> accepts.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["unet", "resunet"];
+
+    /// <summary>A trainer with <paramref name="options"/> (defaults when null); its name follows <see cref="UNetOptions.Residual"/>.</summary>
+    public UNetTrainer(UNetOptions? options = null)
+    {
+        Options = options ?? new UNetOptions();
+        Options.Validate();
+    }
+
+    /// <summary><c>unet</c> or <c>resunet</c>, with otherwise the given options.</summary>
+    public static UNetTrainer Create(string name, UNetOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var residual = name.Trim().ToLowerInvariant() switch
+        {
+            "unet" => false,
+            "resunet" => true,
+            _ => throw new ArgumentException($"Unknown U-Net '{name}'; expected {string.Join(" or ", Names)}.", nameof(name)),
+        };
+        return new UNetTrainer((options ?? new UNetOptions()) with { Residual = residual });
+    }
+
+    public string Name => Options.Residual ? "resunet" : "unet";
+
+    public UNetOptions Options { get; }
+
+    ISegmenter ISegmenterTrainer.Train(SegmentationData training, TrainingContext context, SegmenterTrainingSummary summary) =>
+        Train(training, context, summary);
+
+    /// <summary>Fits a fresh network on <paramref name="training"/>; facts and curves go into <paramref name="summary"/>.</summary>
+    public UNetSegmenter Train(SegmentationData training, TrainingContext context, SegmenterTrainingSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(summary);
+        if (training.Samples.Count == 0)
+            throw new ArgumentException($"{Name} needs at least one annotated image.", nameof(training));
+        var clock = Stopwatch.StartNew();
+        var scheme = Options.SchemeFor(training.Kind);
+        var channels = SegmentationTargets.ChannelNames(scheme, training);
+        if (channels.Count < 2)
+            throw new ArgumentException($"{Name} needs at least two classes, got {channels.Count}.", nameof(training));
+        var threads = Options.Threads > 0 ? Options.Threads : context.EffectiveThreads;
+        var info = new UNetSegmenterInfo
+        {
+            Model = Name,
+            Scheme = scheme,
+            ChannelNames = [.. channels],
+            ClassNames = [.. training.ClassNames],
+            Depth = Options.Depth,
+            BaseWidth = Options.BaseWidth,
+            Residual = Options.Residual,
+            LocalContrastSigma = Options.LocalContrastSigma,
+            TileSize = Options.TileSize,
+            TileOverlap = Options.TileOverlap,
+            PredictionBatchSize = Options.PredictionBatchSize,
+            MinObjectArea = Options.MinObjectArea,
+            BoundaryWidth = Options.BoundaryWidth,
+        };
+
+        // Targets first: a bad mask fails before any training time is spent.
+        var images = training.Samples.Select(s => SegmenterInput.Prepare(s.Image, Options.LocalContrastSigma)).ToArray();
+        var targets = training.Samples.Select(s => SegmentationTargets.For(s, training.Kind, scheme, channels.Count, Options.BoundaryWidth)).ToArray();
+        var (fit, validation) = SplitByGroup(training, Options.ValidationFraction, Seeds.Derive(context.Seed, "unet-validation"));
+
+        using var gate = TorchThreads.Gate.EnterScope();
+        using var threadScope = new TorchThreads(threads);
+        Torch.ManualSeed(Seeds.Derive(context.Seed, "unet-torch"));
+        var network = new UNet(1, channels.Count, Options.Depth, Options.BaseWidth, Options.Residual);
+        try
+        {
+            network.UseChannelsLast();
+            var frequencies = Frequencies(targets, fit, channels.Count);
+            var classWeights = Options.ClassWeightedLoss ? Weights(frequencies) : null;
+            Fit(network, images, targets, fit, validation, channels.Count, classWeights, context, summary, threads);
+            var facts = summary.Facts;
+            facts["model"] = Name;
+            facts["architecture"] = network.Description;
+            facts["parameters"] = Format(network.ParameterCount());
+            facts["scheme"] = scheme.ToString().ToLowerInvariant();
+            facts["channels"] = string.Join(",", channels);
+            if (scheme == OutputScheme.Instance)
+                facts["boundary_width"] = Format(Options.BoundaryWidth);
+            facts["class_frequencies"] = string.Join(",", frequencies.Select(f => f.ToString("G4", CultureInfo.InvariantCulture)));
+            facts["class_weights"] = classWeights is null ? "none" : string.Join(",", classWeights.Select(w => w.ToString("G4", CultureInfo.InvariantCulture)));
+            facts["loss"] = Options.DiceWeight > 0
+                ? string.Create(CultureInfo.InvariantCulture, $"cross-entropy + {Options.DiceWeight} x soft Dice")
+                : "cross-entropy";
+            facts["optimizer"] = "adam";
+            facts["learning_rate"] = Format(Options.LearningRate);
+            facts["weight_decay"] = Format(Options.WeightDecay);
+            facts["patch_size"] = Format(Options.PatchSize);
+            facts["batch_size"] = Format(Options.BatchSize);
+            facts["steps_per_epoch"] = Format(Options.StepsPerEpoch);
+            facts["max_epochs"] = Format(Options.MaxEpochs);
+            facts["patience"] = Format(Options.Patience);
+            facts["augmentation"] = Options.Augmentation.ToString();
+            facts["local_contrast_sigma"] = Options.LocalContrastSigma is { } sigma ? Format(sigma) : "off";
+            facts["normalisation"] = "per-image mean and standard deviation";
+            facts["fit_images"] = Format(fit.Length);
+            facts["validation_images"] = Format(validation.Length);
+            facts["tile_size"] = Format(info.EffectiveTileSize);
+            facts["tile_overlap"] = Format(Options.TileOverlap);
+            facts["threads"] = Format(threads);
+            facts["seed"] = Format(context.Seed);
+            summary.TrainingTime = clock.Elapsed;
+            context.Progress?.Report(1);
+            return new UNetSegmenter(network, info, threads) { Summary = summary };
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    void Fit(UNet network, SegmenterInput[] images, byte[][] targets, int[] fit, int[] validation, int classes,
+        double[]? classWeights, TrainingContext context, SegmenterTrainingSummary summary, int threads)
+    {
+        var size = Options.PatchSize;
+        var random = new Random(Seeds.Derive(context.Seed, "unet-patches"));
+        var augmenter = Options.Augmentation.IsNone ? null : new PatchAugmenter(Options.Augmentation, new Random(Seeds.Derive(context.Seed, "unet-augmentation")));
+        using var weightTensor = classWeights is null ? null : Tensor.FromArray(classWeights.Select(w => (float)w).ToArray(), [classes]).DetachFromDisposeScope();
+        using var validationSet = ValidationPatches(images, targets, validation);
+        using var optimizer = new Adam(network.Parameters(), new AdamOptions { LearningRate = Options.LearningRate, WeightDecay = Options.WeightDecay });
+        var stopping = new EarlyStopping(Options.Patience);
+        var trainLoss = new List<double>();
+        var validationLoss = new List<double>();
+        var validationDice = new List<double>();
+        var cumulative = CumulativeAreas(images, fit);
+        var pixels = new float[Options.BatchSize * size * size];
+        var labels = new long[Options.BatchSize * size * size];
+        var means = new float[Options.BatchSize];
+        var deviations = new float[Options.BatchSize];
+        context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+            $"{Name}: {fit.Length} fitting and {validation.Length} validation image(s), {size} px patches, batch {Options.BatchSize}, {Options.StepsPerEpoch} steps per epoch, {threads} thread(s)"));
+
+        Dictionary<string, Tensor>? best = null;
+        var epochsRun = 0;
+        try
+        {
+            for (var epoch = 0; epoch < Options.MaxEpochs; epoch++)
+            {
+                var epochClock = Stopwatch.StartNew();
+                network.Train();
+                double lossSum = 0;
+                for (var step = 0; step < Options.StepsPerEpoch; step++)
+                {
+                    context.CancellationToken.ThrowIfCancellationRequested();
+                    for (var b = 0; b < Options.BatchSize; b++)
+                    {
+                        var index = Pick(cumulative, fit, random);
+                        var image = images[index];
+                        var left = Offset(image.Width, size, random);
+                        var top = Offset(image.Height, size, random);
+                        var augmented = augmenter is not null;
+                        image.CopyWindow(left, top, size, pixels.AsSpan(b * size * size, size * size), standardise: !augmented);
+                        image.CopyWindow(targets[index], left, top, size, labels.AsSpan(b * size * size, size * size));
+                        (means[b], deviations[b]) = (image.Mean, image.Deviation);
+                    }
+
+                    using var scope = DisposeScope.Begin();
+                    var x = Tensor.FromArray(pixels, [Options.BatchSize, 1, size, size]);
+                    var oneHot = Functional.OneHot(Tensor.FromArray(labels, [Options.BatchSize, size, size]), classes);
+                    if (augmenter is not null)
+                        (x, oneHot) = augmenter.Apply(x, oneHot, means, deviations);
+                    var y = oneHot.ArgMax(1);
+                    var logits = network.Forward(x);
+                    var loss = Loss(logits, y, oneHot, weightTensor);
+                    optimizer.ZeroGrad();
+                    loss.Backward();
+                    optimizer.Step();
+                    lossSum += loss.ToDouble();
+                }
+                epochsRun++;
+                trainLoss.Add(lossSum / Options.StepsPerEpoch);
+                var line = string.Create(CultureInfo.InvariantCulture, $"{Name} epoch {epoch + 1}/{Options.MaxEpochs}: train loss {trainLoss[^1]:F4}");
+                if (validationSet is not null)
+                {
+                    var (loss, dice) = Evaluate(network, validationSet, classes, weightTensor);
+                    validationLoss.Add(loss);
+                    validationDice.Add(dice);
+                    line += string.Create(CultureInfo.InvariantCulture, $", val loss {loss:F4}, val Dice {dice:F3}");
+                    if (stopping.Update(epoch, loss))
+                        best = Snapshot(network, best);
+                }
+                context.Log?.Invoke(line + string.Create(CultureInfo.InvariantCulture, $", {epochClock.Elapsed.TotalSeconds:F1} s"));
+                context.Progress?.Report((epoch + 1.0) / Options.MaxEpochs);
+                if (validationSet is not null && stopping.ShouldStop)
+                    break;
+            }
+            if (best is not null)
+                network.LoadStateDict(best);
+        }
+        finally
+        {
+            if (best is not null)
+            {
+                foreach (var tensor in best.Values)
+                    tensor.Dispose();
+            }
+        }
+        network.Eval();
+
+        summary.Curves["train_loss"] = [.. trainLoss];
+        if (validationLoss.Count > 0)
+        {
+            summary.Curves["val_loss"] = [.. validationLoss];
+            summary.Curves["val_dice"] = [.. validationDice];
+        }
+        summary.Facts["epochs_run"] = Format(epochsRun);
+        summary.Facts["steps_run"] = Format(epochsRun * Options.StepsPerEpoch);
+        summary.Facts["best_epoch"] = Format((validationSet is not null ? stopping.BestEpoch : epochsRun - 1) + 1);
+        if (validationSet is not null)
+        {
+            summary.Facts["best_val_loss"] = Format(stopping.BestLoss);
+            summary.Facts["best_val_dice"] = Format(validationDice[stopping.BestEpoch]);
+        }
+        summary.Facts["stopped_early"] = epochsRun < Options.MaxEpochs ? "true" : "false";
+    }
+
+    /// <summary>
+    /// Class-weighted cross-entropy plus <see cref="UNetOptions.DiceWeight"/> times the soft Dice loss (1 − the mean
+    /// over classes of 2·Σ p·g / (Σ p + Σ g), pooled over the batch; a class absent from both scores 1).
+    /// </summary>
+    internal Tensor Loss(Tensor logits, Tensor targets, Tensor oneHot, Tensor? classWeights)
+    {
+        var crossEntropy = Functional.CrossEntropy(logits, targets, classWeights);
+        if (Options.DiceWeight <= 0)
+            return crossEntropy;
+        var probabilities = logits.Softmax(1);
+        var intersection = (probabilities * oneHot).Sum([0, 2, 3]);
+        var total = probabilities.Sum([0, 2, 3]) + oneHot.Sum([0, 2, 3]);
+        const double smooth = 1;
+        var dice = ((intersection * 2) + smooth) / (total + smooth);
+        return crossEntropy + ((1 - dice.Mean()) * Options.DiceWeight);
+    }
+
+    (double Loss, double Dice) Evaluate(UNet network, ValidationSet set, int classes, Tensor? classWeights)
+    {
+        network.Eval();
+        using var noGrad = Torch.NoGrad();
+        double lossSum = 0;
+        var intersections = new long[classes];
+        var predicted = new long[classes];
+        var actual = new long[classes];
+        var batches = 0;
+        for (var start = 0; start < set.Count; start += Options.BatchSize)
+        {
+            var count = Math.Min(Options.BatchSize, set.Count - start);
+            using var scope = DisposeScope.Begin();
+            var x = set.Images.Narrow(0, start, count);
+            var y = set.Targets.Narrow(0, start, count);
+            var logits = network.Forward(x);
+            lossSum += Loss(logits, y, Functional.OneHot(y, classes), classWeights).ToDouble();
+            batches++;
+            var guess = logits.ArgMax(1).ToArray<long>();
+            var truth = y.ToArray<long>();
+            for (var i = 0; i < guess.Length; i++)
+            {
+                predicted[guess[i]]++;
+                actual[truth[i]]++;
+                if (guess[i] == truth[i])
+                    intersections[truth[i]]++;
+            }
+        }
+        network.Train();
+        // Hard Dice of the non-background classes present in truth or prediction.
+        var scores = Enumerable.Range(1, classes - 1)
+            .Where(c => predicted[c] + actual[c] > 0)
+            .Select(c => 2.0 * intersections[c] / (predicted[c] + actual[c]))
+            .ToArray();
+        return (lossSum / batches, scores.Length > 0 ? scores.Average() : 1);
+    }
+
+    ValidationSet? ValidationPatches(SegmenterInput[] images, byte[][] targets, int[] validation)
+    {
+        if (validation.Length == 0)
+            return null;
+        var size = Options.PatchSize;
+        // Every validation image tiled without overlap; the tiles taken round-robin across images up to the cap.
+        var perImage = validation.Select(i => Tiles(images[i], size).Select(t => (Image: i, t.Left, t.Top)).ToList()).ToList();
+        var chosen = new List<(int Image, int Left, int Top)>();
+        for (var round = 0; chosen.Count < Options.ValidationPatches && perImage.Any(p => p.Count > round); round++)
+        {
+            foreach (var tiles in perImage)
+            {
+                if (round < tiles.Count && chosen.Count < Options.ValidationPatches)
+                    chosen.Add(tiles[round]);
+            }
+        }
+        var pixels = new float[chosen.Count * size * size];
+        var labels = new long[chosen.Count * size * size];
+        for (var k = 0; k < chosen.Count; k++)
+        {
+            var (index, left, top) = chosen[k];
+            images[index].CopyWindow(left, top, size, pixels.AsSpan(k * size * size, size * size), standardise: true);
+            images[index].CopyWindow(targets[index], left, top, size, labels.AsSpan(k * size * size, size * size));
+        }
+        var x = Tensor.FromArray(pixels, [chosen.Count, 1, size, size]).DetachFromDisposeScope();
+        var y = Tensor.FromArray(labels, [chosen.Count, size, size]).DetachFromDisposeScope();
+        return new ValidationSet(x, y, chosen.Count);
+    }
+
+    static IEnumerable<(int Left, int Top)> Tiles(SegmenterInput image, int size)
+    {
+        foreach (var top in Positions(image.Height, size))
+        {
+            foreach (var left in Positions(image.Width, size))
+                yield return (left, top);
+        }
+    }
+
+    // Non-overlapping windows, the last one flush with the far edge; a side shorter than the window is centred (and mirrored).
+    static IEnumerable<int> Positions(int length, int size)
+    {
+        if (length <= size)
+        {
+            yield return -((size - length) / 2);
+            yield break;
+        }
+        for (var p = 0; p + size < length; p += size)
+            yield return p;
+        yield return length - size;
+    }
+
+    static int Offset(int length, int size, Random random) => length <= size ? -((size - length) / 2) : random.Next(length - size + 1);
+
+    static double[] CumulativeAreas(SegmenterInput[] images, int[] fit)
+    {
+        var cumulative = new double[fit.Length];
+        double total = 0;
+        for (var k = 0; k < fit.Length; k++)
+        {
+            total += (double)images[fit[k]].Width * images[fit[k]].Height;
+            cumulative[k] = total;
+        }
+        for (var k = 0; k < fit.Length; k++)
+            cumulative[k] /= total;
+        return cumulative;
+    }
+
+    static int Pick(double[] cumulative, int[] fit, Random random)
+    {
+        var u = random.NextDouble();
+        var k = Array.BinarySearch(cumulative, u);
+        k = k < 0 ? ~k : k;
+        return fit[Math.Min(k, fit.Length - 1)];
+    }
+
+    /// <summary>
+    /// Whole groups (images when every group differs) to validation, about <paramref name="fraction"/> of them and at
+    /// least one, keeping at least one group to fit on; none when there is only one group or the fraction is 0.
+    /// </summary>
+    internal static (int[] Fit, int[] Validation) SplitByGroup(SegmentationData data, double fraction, int seed)
+    {
+        var all = Enumerable.Range(0, data.Samples.Count).ToArray();
+        var groups = data.Samples.Select(s => s.Group).Distinct().Order().ToArray();
+        if (fraction <= 0 || groups.Length < 2)
+            return (all, []);
+        var take = Math.Clamp((int)Math.Round(fraction * groups.Length, MidpointRounding.AwayFromZero), 1, groups.Length - 1);
+        new Random(seed).Shuffle(groups);
+        var held = groups.Take(take).ToHashSet();
+        return (all.Where(i => !held.Contains(data.Samples[i].Group)).ToArray(), all.Where(i => held.Contains(data.Samples[i].Group)).ToArray());
+    }
+
+    static double[] Frequencies(byte[][] targets, int[] fit, int classes)
+    {
+        var counts = new long[classes];
+        long total = 0;
+        foreach (var index in fit)
+        {
+            foreach (var t in targets[index])
+                counts[t]++;
+            total += targets[index].Length;
+        }
+        return counts.Select(c => (double)c / total).ToArray();
+    }
+
+    // √(median frequency / frequency), clipped to [0.1, 10]; a class absent from the fitting images weighs 1.
+    static double[] Weights(double[] frequencies)
+    {
+        var present = frequencies.Where(f => f > 0).Order().ToArray();
+        var median = present.Length % 2 == 1 ? present[present.Length / 2] : (present[(present.Length / 2) - 1] + present[present.Length / 2]) / 2;
+        return frequencies.Select(f => f > 0 ? Math.Clamp(Math.Sqrt(median / f), 0.1, 10) : 1).ToArray();
+    }
+
+    static Dictionary<string, Tensor> Snapshot(UNet network, Dictionary<string, Tensor>? previous)
+    {
+        using var noGrad = Torch.NoGrad();
+        if (previous is null)
+        {
+            var copy = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            foreach (var (name, tensor) in network.StateDict())
+                copy[name] = tensor.Clone().DetachFromDisposeScope();
+            return copy;
+        }
+        foreach (var (name, tensor) in network.StateDict())
+            previous[name].CopyFrom(tensor);
+        return previous;
+    }
+
+    static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    sealed class ValidationSet(Tensor images, Tensor targets, int count) : IDisposable
+    {
+        public Tensor Images { get; } = images;
+
+        public Tensor Targets { get; } = targets;
+
+        public int Count { get; } = count;
+
+        public void Dispose()
+        {
+            Images.Dispose();
+            Targets.Dispose();
+        }
+    }
+}

@@ -1,0 +1,305 @@
+using System.Diagnostics;
+using AutoClassify.Models;
+using AutoClassify.Models.Segmenters;
+using AutoClassify.Preprocessing;
+using AutoClassify.Tensors;
+using AutoClassify.Tests.Tensors;
+using Xunit.Abstractions;
+
+namespace AutoClassify.Tests.Models.Segmenters;
+
+/// <summary>One small instance-scheme U-Net trained on touching discs, shared by the tests that only read it.</summary>
+public sealed class TrainedDiscsFixture : IDisposable
+{
+    public TrainedDiscsFixture()
+    {
+        var data = TouchingDiscs.Data(count: 6, width: 96, height: 96, pairs: 4, seed: 100);
+        Options = new UNetOptions
+        {
+            Depth = 2,
+            BaseWidth = 8,
+            PatchSize = 48,
+            BatchSize = 4,
+            StepsPerEpoch = 25,
+            MaxEpochs = 8,
+            Patience = 8,
+            LearningRate = 3e-3,
+            Augmentation = new SegmentationAugmentation { RotationDegrees = 5, ElasticPixels = 1, Noise = 0.01, BlurProbability = 0.1 },
+            TileSize = 64,
+            TileOverlap = 16,
+            Threads = 2,
+        };
+        Summary = new SegmenterTrainingSummary();
+        var clock = Stopwatch.StartNew();
+        Segmenter = new UNetTrainer(Options).Train(data, new TrainingContext { Seed = 7, Threads = 2 }, Summary);
+        Seconds = clock.Elapsed.TotalSeconds;
+    }
+
+    public UNetOptions Options { get; }
+
+    public UNetSegmenter Segmenter { get; }
+
+    public SegmenterTrainingSummary Summary { get; }
+
+    public double Seconds { get; }
+
+    public void Dispose() => Segmenter.Dispose();
+}
+
+[Collection(TorchTests.Name)]
+public class UNetTrainerTests(TrainedDiscsFixture trained, ITestOutputHelper output) : IClassFixture<TrainedDiscsFixture>
+{
+    [Fact]
+    public void Should_separate_touching_discs_after_a_few_hundred_steps_and_lower_the_loss()
+    {
+        // Given fields the network never saw
+        var fields = Enumerable.Range(0, 3).Select(i => TouchingDiscs.Generate(96, 96, pairs: 4, seed: 900 + i)).ToArray();
+
+        // When
+        var scores = fields.Select(f => TouchingDiscs.InstanceF1(f.Mask, trained.Segmenter.Predict(f.Image).Instances!)).ToArray();
+
+        // Then
+        var losses = trained.Summary.Curves["train_loss"];
+        output.WriteLine($"trained in {trained.Seconds:F1} s (shared machine); losses {string.Join(" ", losses.Select(l => l.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)))}; " +
+            string.Join("; ", scores.Select(s => $"F1 {s.F1:F3} ({s.Matched} of {s.Truth} true, {s.Predicted} predicted)")));
+        Assert.Equal(200, int.Parse(trained.Summary.Facts["steps_run"], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(losses[^1] < 0.5 * losses[0], $"The training loss fell only from {losses[0]:F3} to {losses[^1]:F3}.");
+        var pooled = 2.0 * scores.Sum(s => s.Matched) / scores.Sum(s => s.Truth + s.Predicted);
+        Assert.True(pooled >= 0.9, $"Instance F1 at IoU 0.5 was {pooled:F3}.");
+        Assert.Equal(8 * 3, scores.Sum(s => s.Truth));
+    }
+
+    [Fact]
+    public void Should_record_curves_and_facts_of_the_fit()
+    {
+        var summary = trained.Summary;
+
+        Assert.Equal(8, summary.Curves["train_loss"].Length);
+        Assert.Equal(8, summary.Curves["val_loss"].Length);
+        Assert.All(summary.Curves["val_dice"], d => Assert.InRange(d, 0, 1));
+        Assert.Equal("instance", summary.Facts["scheme"]);
+        Assert.Equal("5", summary.Facts["fit_images"]);
+        Assert.Equal("1", summary.Facts["validation_images"]);
+        Assert.Contains("U-Net, depth 2, widths 8-16-32", summary.Facts["architecture"], StringComparison.Ordinal);
+        Assert.True(summary.TrainingTime > TimeSpan.Zero);
+        Assert.Equal(["background", "interior", "boundary"], trained.Segmenter.Info.ChannelNames);
+    }
+
+    [Fact]
+    public void Should_give_the_same_probabilities_through_small_tiles_as_through_one_whole_image_pass()
+    {
+        // Given an odd-sized field larger than the tiles
+        var (image, _) = TouchingDiscs.Generate(150, 131, pairs: 6, seed: 950);
+
+        // When it is predicted in one pass and in 32-pixel tiles overlapping by 12
+        var whole = trained.Segmenter.Probabilities(image, tileSize: 256, tileOverlap: 64);
+        var tiled = trained.Segmenter.Probabilities(image, tileSize: 32, tileOverlap: 12);
+
+        // Then they agree away from the image border, and no tile seam stands out
+        const int border = 16;
+        int width = image.Width, height = image.Height, n = width * height;
+        double sum = 0, worst = 0;
+        var count = 0;
+        var disagreements = 0;
+        var columnDifference = new double[width];
+        for (var y = border; y < height - border; y++)
+        {
+            for (var x = border; x < width - border; x++)
+            {
+                var i = (y * width) + x;
+                var pixelDifference = 0.0;
+                for (var c = 0; c < 3; c++)
+                    pixelDifference += Math.Abs(whole[(c * n) + i] - tiled[(c * n) + i]);
+                sum += pixelDifference;
+                worst = Math.Max(worst, pixelDifference);
+                columnDifference[x] += pixelDifference / (height - (2 * border));
+                count++;
+                if (ArgMax(whole, i, n) != ArgMax(tiled, i, n))
+                    disagreements++;
+            }
+        }
+        var mean = sum / count;
+        var seams = UNetSegmenter.Starts(width, 32, 12).Select(s => s + 6).Where(s => s >= border && s < width - border).ToArray();
+        var seamMean = seams.Average(s => columnDifference[s]);
+        output.WriteLine($"mean |Δp| {mean:F4}, worst {worst:F3}, at seams {seamMean:F4}, label disagreement {disagreements} of {count}");
+        Assert.True(mean < 0.02, $"Mean probability difference {mean:F4}.");
+        Assert.True(disagreements < 0.01 * count, $"{disagreements} of {count} labels differ.");
+        Assert.True(seamMean < 3 * mean + 0.01, $"Seams differ by {seamMean:F4} against {mean:F4} overall.");
+    }
+
+    [Theory]
+    [InlineData(45, 71)]
+    [InlineData(5, 7)]
+    [InlineData(97, 33)]
+    public void Should_segment_images_of_any_size(int width, int height)
+    {
+        var (image, _) = TouchingDiscs.Generate(Math.Max(width, 40), Math.Max(height, 40), pairs: 1, seed: 3);
+        var cropped = image.Crop(0, Math.Max(height, 40) - height, 0, Math.Max(width, 40) - width);
+
+        var prediction = trained.Segmenter.Predict(cropped);
+
+        Assert.Equal(width, prediction.Width);
+        Assert.Equal(height, prediction.Height);
+        Assert.Equal(width * height, prediction.Labels.Length);
+        Assert.Equal(3 * width * height, prediction.Probabilities!.Length);
+        Assert.Equal(width * height, prediction.Instances!.Length);
+        for (var i = 0; i < width * height; i++)
+        {
+            var total = prediction.Probabilities[i] + prediction.Probabilities[(width * height) + i] + prediction.Probabilities[(2 * width * height) + i];
+            Assert.Equal(1, total, 4);
+            Assert.Equal(prediction.Instances[i] > 0 ? 1 : 0, prediction.Labels[i]);
+        }
+    }
+
+    [Fact]
+    public void Should_stop_predicting_when_cancelled()
+    {
+        using var cancellation = new CancellationTokenSource();
+        cancellation.Cancel();
+
+        Assert.ThrowsAny<OperationCanceledException>(() => trained.Segmenter.Predict(new GrayImage(64, 64), cancellation.Token));
+    }
+
+    static int ArgMax(float[] probabilities, int i, int n)
+    {
+        var best = 0;
+        for (var c = 1; c < 3; c++)
+        {
+            if (probabilities[(c * n) + i] > probabilities[(best * n) + i])
+                best = c;
+        }
+        return best;
+    }
+}
+
+[Collection(TorchTests.Name)]
+public class UNetTrainerSmallTests
+{
+    static readonly UNetOptions Tiny = new()
+    {
+        Depth = 2,
+        BaseWidth = 4,
+        PatchSize = 32,
+        BatchSize = 2,
+        StepsPerEpoch = 3,
+        MaxEpochs = 2,
+        Patience = 2,
+        TileSize = 32,
+        TileOverlap = 8,
+        Threads = 1,
+    };
+
+    [Fact]
+    public void Should_train_and_predict_identically_twice_from_one_seed_and_differently_from_another()
+    {
+        var data = TouchingDiscs.Data(count: 3, width: 48, height: 40, pairs: 1, seed: 10);
+        var (image, _) = TouchingDiscs.Generate(50, 37, pairs: 1, seed: 77);
+
+        var first = TrainAndPredict(data, image, seed: 1);
+        var second = TrainAndPredict(data, image, seed: 1);
+        var other = TrainAndPredict(data, image, seed: 2);
+
+        Assert.Equal(first.Probabilities, second.Probabilities);
+        Assert.Equal(first.Loss, second.Loss);
+        Assert.NotEqual(first.Probabilities, other.Probabilities);
+    }
+
+    static (float[] Probabilities, double[] Loss) TrainAndPredict(SegmentationData data, GrayImage image, int seed)
+    {
+        var summary = new SegmenterTrainingSummary();
+        using var segmenter = new UNetTrainer(Tiny).Train(data, new TrainingContext { Seed = seed, Threads = 1 }, summary);
+        return (segmenter.Predict(image).Probabilities!, summary.Curves["train_loss"]);
+    }
+
+    [Theory]
+    [InlineData("unet", MaskKind.Instances)]
+    [InlineData("resunet", MaskKind.Binary)]
+    public void Should_free_every_tensor_it_made_once_the_segmenter_is_disposed(string name, MaskKind kind)
+    {
+        // Given
+        var discs = TouchingDiscs.Data(count: 2, width: 40, height: 40, pairs: 1, seed: 20);
+        var data = kind == MaskKind.Binary
+            ? new SegmentationData
+            {
+                Samples = discs.Samples.Select(s => s with { Mask = s.Mask.Select(v => v > 0 ? 1 : 0).ToArray() }).ToArray(),
+                Kind = MaskKind.Binary,
+                ClassNames = ["background", "foreground"],
+            }
+            : discs;
+        var before = Tensor.LiveCount;
+        var nativeBefore = Tensor.NativeLiveCount;
+
+        // When
+        SegmentationPrediction prediction;
+        var summary = new SegmenterTrainingSummary();
+        using (var segmenter = UNetTrainer.Create(name, Tiny with { LocalContrastSigma = kind == MaskKind.Binary ? 6 : null }).Train(data, new TrainingContext { Seed = 3, Threads = 1 }, summary))
+            prediction = segmenter.Predict(data.Samples[0].Image);
+
+        // Then
+        Assert.Equal(before, Tensor.LiveCount);
+        Assert.Equal(nativeBefore, Tensor.NativeLiveCount);
+        Assert.Equal(name, summary.Facts["model"]);
+        if (kind == MaskKind.Binary)
+        {
+            Assert.Null(prediction.Instances);
+            Assert.Equal(["background", "foreground"], prediction.ChannelNames);
+            Assert.Equal("semantic", summary.Facts["scheme"]);
+            Assert.Equal("6", summary.Facts["local_contrast_sigma"]);
+        }
+        else
+        {
+            Assert.NotNull(prediction.Instances);
+        }
+    }
+
+    [Fact]
+    public void Should_stop_training_when_cancelled()
+    {
+        var data = TouchingDiscs.Data(count: 2, width: 40, height: 40, pairs: 1, seed: 30);
+        using var cancellation = new CancellationTokenSource();
+        cancellation.Cancel();
+        var before = Tensor.LiveCount;
+
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            new UNetTrainer(Tiny).Train(data, new TrainingContext { Seed = 1, CancellationToken = cancellation.Token }, new SegmenterTrainingSummary()));
+        Assert.Equal(before, Tensor.LiveCount);
+    }
+
+    [Fact]
+    public void Should_name_the_file_when_a_class_map_holds_a_value_outside_the_classes()
+    {
+        var sample = TouchingDiscs.Sample(40, 40, pairs: 1, seed: 5);
+        var data = new SegmentationData
+        {
+            Samples = [sample with { Mask = sample.Mask.Select(v => v > 0 ? 3 : 0).ToArray() }],
+            Kind = MaskKind.ClassMap,
+            ClassNames = ["background", "particle"],
+        };
+
+        var error = Assert.Throws<ArgumentException>(() =>
+            new UNetTrainer(Tiny).Train(data, new TrainingContext { Seed = 1 }, new SegmenterTrainingSummary()));
+
+        Assert.Contains("discs-5.png: mask value 3 is outside the 2 classes", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_list_every_bad_option_at_once()
+    {
+        var options = new UNetOptions { Depth = 3, PatchSize = 100, TileOverlap = 200, LearningRate = 0, BoundaryWidth = 0 };
+
+        var error = Assert.Throws<ArgumentException>(() => new UNetTrainer(options));
+
+        Assert.Contains("PatchSize must be a multiple of 2^Depth = 8, got 100", error.Message, StringComparison.Ordinal);
+        Assert.Contains("TileOverlap must be less than half the tile size (256), got 200", error.Message, StringComparison.Ordinal);
+        Assert.Contains("LearningRate must lie in (0, 10], got 0", error.Message, StringComparison.Ordinal);
+        Assert.Contains("BoundaryWidth must lie in [1, 32], got 0", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_refuse_an_unknown_model_name()
+    {
+        var error = Assert.Throws<ArgumentException>(() => UNetTrainer.Create("vnet"));
+
+        Assert.Contains("expected unet or resunet", error.Message, StringComparison.Ordinal);
+    }
+}
