@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
 using System.Runtime.ExceptionServices;
 using AutoClassify.Evaluation;
 using AutoClassify.Features;
@@ -97,7 +98,7 @@ public sealed class MLNetTrainer : IModelTrainer
             .Select((w, k) => (w, k))
             .Where(x => x.w > 0)
             .Select(x => $"{data.ClassNames[x.k]}={x.w.ToString("F3", CultureInfo.InvariantCulture)}"));
-        summary.Facts["mlnet"] = typeof(MLContext).Assembly.GetName().Version?.ToString(3) ?? "?";
+        summary.Facts["mlnet"] = MLNetVersion;
         summary.Facts["mlnet_threads"] = "1";
         return new MLNetModel(context, transformer, schema, Learner.Name, standardizer, data.ClassNames, trained, features.Names,
             FeatureSetOf(data), summary);
@@ -115,6 +116,10 @@ public sealed class MLNetTrainer : IModelTrainer
         var transformer = Learner.Pipeline(context, config, seed).Fit(view);
         return (context, transformer, view.Schema);
     }
+
+    /// <summary>ML.NET's package version (its assembly version stays 1.0.0).</summary>
+    public static string MLNetVersion { get; } =
+        typeof(MLContext).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown";
 
     sealed record SearchResult(MLNetConfig Best, double BestScore, int Folds, string? Note);
 
