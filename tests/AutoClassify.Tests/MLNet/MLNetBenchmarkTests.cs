@@ -39,6 +39,12 @@ public sealed class MLNetBenchmarkTests : IDisposable
             var accuracy = model.GetProperty("aggregate").ToString();
             Assert.Contains("accuracy", accuracy, StringComparison.OrdinalIgnoreCase);
         }
+        // and the report shows a feature-importance table for every feature model
+        var html = File.ReadAllText(Path.Combine(output, "index.html"));
+        foreach (var index in new[] { 0, 1, 2 })
+            Assert.Contains($"id=\"m{index}-importance\"", html, StringComparison.Ordinal);
+        Assert.All(models, m => Assert.All(m.GetProperty("folds").EnumerateArray(),
+            f => Assert.Equal(AutoClassify.Features.HandcraftedFeatures.Names.Count, f.GetProperty("training").GetProperty("permutationImportance").EnumerateObject().Count())));
         var rows = File.ReadAllLines(Path.Combine(output, "predictions.csv")).Skip(1).Select(l => l.Split(',')).ToList();
         var foldsByModel = rows.GroupBy(r => r[0]).ToDictionary(g => g.Key, g => g.OrderBy(r => r[1], StringComparer.Ordinal).Select(r => r[2]).ToArray());
         Assert.Equal(foldsByModel["svm"], foldsByModel["maxent"]);
