@@ -160,4 +160,42 @@ public sealed class MLNetTrainerTests : IDisposable
         var error = Assert.Throws<InvalidDataException>(() => MLNetModel.Load(dir));
         Assert.Contains(MLNetModel.ModelFileName, error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Should_refuse_a_model_zip_with_an_entry_that_leaves_the_archive()
+    {
+        // Given a saved model whose model.zip gains an entry named with '..'
+        var data = SvmTestData.Blobs(30, 3, [0.5, 0.5], seed: 1);
+        using var model = Trainer("maxent").Train(data, SvmTestData.All(data), new TrainingContext { Seed = 3, Threads = 1 });
+        var dir = temp.Combine("climb");
+        model.Save(dir);
+        using (var zip = System.IO.Compression.ZipFile.Open(Path.Combine(dir, MLNetModel.ModelFileName), System.IO.Compression.ZipArchiveMode.Update))
+        {
+            using var writer = new StreamWriter(zip.CreateEntry("../evil").Open());
+            writer.Write("x");
+        }
+
+        // When it is loaded, then it is refused before ML.NET reads it, naming the entry
+        var error = Assert.Throws<InvalidDataException>(() => MLNetModel.Load(dir));
+        Assert.Contains("'../evil'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_refuse_metadata_that_does_not_fit_the_model()
+    {
+        // Given a two-class model whose metadata claims three trained classes
+        var data = SvmTestData.Blobs(30, 3, [0.5, 0.5], seed: 1);
+        using var model = Trainer("maxent").Train(data, SvmTestData.All(data), new TrainingContext { Seed = 3, Threads = 1 });
+        var dir = temp.Combine("misfit");
+        model.Save(dir);
+        var metadata = Path.Combine(dir, MLNetModel.MetadataFileName);
+        var text = File.ReadAllText(metadata);
+        var edited = System.Text.RegularExpressions.Regex.Replace(text, @"""TrainedClasses"": \[[^\]]*\]", @"""TrainedClasses"": [0, 1, 2]");
+        Assert.NotEqual(text, edited);
+        File.WriteAllText(metadata, edited);
+
+        // When it is loaded, then the score width is checked
+        var error = Assert.Throws<InvalidDataException>(() => MLNetModel.Load(dir));
+        Assert.Contains("does not score the 3 classes", error.Message, StringComparison.Ordinal);
+    }
 }
