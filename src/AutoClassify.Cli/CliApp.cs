@@ -20,6 +20,9 @@ internal static class ExitCodes
 /// <summary>The command tree of <c>autoclassify</c>.</summary>
 internal static partial class CliApp
 {
+    // The ML.NET baselines join the model catalog before any command lists or parses model names.
+    static CliApp() => MLNet.MLNetModels.Register();
+
     internal static RootCommand Build() =>
     [
         BenchmarkCommand.Create(),

@@ -341,6 +341,12 @@ public static class BenchmarkRunner
             using var model = trainer.Train(data, train, context);
             model.Summary.TrainingTime = clock.Elapsed;
             var probabilities = model.PredictProbabilities(data, test);
+            if (ModelCatalog.Names.Contains(trainer.Name) && ModelCatalog.IsFeatureModel(trainer.Name))
+            {
+                foreach (var (feature, drop) in PermutationImportance.Compute(model, data, ModelCatalog.InputOf(trainer.Name), test,
+                    Seeds.Derive(options.Seed, trainer.Name + "-importance", fold), cancellationToken))
+                    model.Summary.PermutationImportance[feature] = drop;
+            }
             builder.AddFold(fold, test, probabilities, model.Summary);
             checkpoint?.Save(trainer.Name, fold, test, probabilities, model.Summary);
             trainedUnits?.Add(new BenchmarkUnit(trainer.Name, fold));

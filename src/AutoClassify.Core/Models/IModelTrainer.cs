@@ -167,6 +167,12 @@ public sealed class TrainingSummary
 
     public TimeSpan TrainingTime { get; set; }
 
+    /// <summary>
+    /// Macro-F1 drop on the test fold when each feature is shuffled (permutation importance), by feature name; filled
+    /// by the benchmark for models on a feature matrix, empty otherwise.
+    /// </summary>
+    public Dictionary<string, double> PermutationImportance { get; } = [];
+
     /// <summary>Every trial of a model search (AutoML's leaderboard), in the order run; empty for models that search nothing.</summary>
     public List<TrialRecord> Trials { get; } = [];
 }

@@ -44,33 +44,85 @@ public sealed record ModelSettings
     public TransferOptions Transfer { get; init; } = new();
 }
 
-/// <summary>The models a user can pick by name.</summary>
+/// <summary>A model family a user can pick by name: what it reads and how its trainer is made from the run's settings.</summary>
+/// <param name="Name">The name on the command line, in reports and as a package's <c>model_kind</c>.</param>
+/// <param name="Description">One line for <c>--help</c> and the README.</param>
+/// <param name="Input">What the model learns from.</param>
+/// <param name="Create">Makes the trainer from the run's settings; throws <see cref="ArgumentException"/> on a bad setting.</param>
+/// <param name="IsFeatureSvm">True for a LIBSVM model on a feature matrix: its settings are the SVM grid's.</param>
+public sealed record ModelFamily(string Name, string Description, ModelInput Input, Func<ModelSettings, IModelTrainer> Create, bool IsFeatureSvm = false);
+
+/// <summary>
+/// The models a user can pick by name: the built-in families, then any an edge assembly registers
+/// (<see cref="Register"/>, e.g. the ML.NET trainers the CLI adds at start-up), in the order registered.
+/// </summary>
 public static class ModelCatalog
 {
-    sealed record Entry(string Name, string Description, ModelInput Input, Func<ModelSettings, IModelTrainer> Create);
-
-    static readonly Entry[] Entries =
+    static readonly Lock Gate = new();
+    static readonly List<ModelFamily> Families =
     [
-        new("svm", "C-SVC, RBF kernel, on the handcrafted features (LIBSVM)", ModelInput.Features, s => CreateSvm(s, ModelInput.Features)),
+        new("svm", "C-SVC, RBF kernel, on the handcrafted features (LIBSVM)", ModelInput.Features, s => CreateSvm(s, ModelInput.Features), IsFeatureSvm: true),
         new("svm-linear", "C-SVC, linear kernel, on the handcrafted features (LIBSVM)", ModelInput.Features,
-            s => CreateSvm(s, ModelInput.Features, LibSvmKernel.Linear)),
+            s => CreateSvm(s, ModelInput.Features, LibSvmKernel.Linear), IsFeatureSvm: true),
         new("svm-field", "C-SVC, RBF kernel, on whole-field particle statistics and GLCM/LBP texture (LIBSVM)", ModelInput.FieldFeatures,
-            s => CreateSvm(s, ModelInput.FieldFeatures)),
-        .. LipNet.Specs.Select(spec => new Entry(spec.Name, spec.Description, ModelInput.Images,
+            s => CreateSvm(s, ModelInput.FieldFeatures), IsFeatureSvm: true),
+        .. LipNet.Specs.Select(spec => new ModelFamily(spec.Name, spec.Description, ModelInput.Images,
             settings => CnnTrainer.Create(spec.Name, settings.Cnn))),
-        .. TransferCatalog.Entries.Select(e => new Entry(e.Name, e.Description, ModelInput.Images, e.Create)),
+        .. TransferCatalog.Entries.Select(e => new ModelFamily(e.Name, e.Description, ModelInput.Images, e.Create)),
         new(AutoMlTrainer.ModelName, "AutoML: a time-budgeted search over the SVMs and CNNs above, nested inside each training fold",
             ModelInput.FeaturesAndImages, settings => new AutoMlTrainer(settings)),
     ];
 
-    public static IReadOnlyList<string> Names { get; } = Entries.Select(e => e.Name).ToArray();
+    /// <summary>Every model name, built-in families first, then registered ones in the order registered.</summary>
+    public static IReadOnlyList<string> Names
+    {
+        get
+        {
+            lock (Gate)
+                return Families.Select(e => e.Name).ToArray();
+        }
+    }
+
+    /// <summary>
+    /// Adds a model family, or replaces the registered family of the same name (so registering twice is harmless).
+    /// A built-in name cannot be replaced.
+    /// </summary>
+    public static void Register(ModelFamily family)
+    {
+        ArgumentNullException.ThrowIfNull(family);
+        ArgumentException.ThrowIfNullOrWhiteSpace(family.Name);
+        ArgumentException.ThrowIfNullOrWhiteSpace(family.Description);
+        ArgumentNullException.ThrowIfNull(family.Create);
+        if (family.Name.Any(char.IsUpper) || family.Name.Contains(',', StringComparison.Ordinal))
+            throw new ArgumentException($"Model name '{family.Name}' must be lower case without commas (--models splits on commas).", nameof(family));
+        if (!Enum.IsDefined(family.Input))
+            throw new ArgumentException($"Model '{family.Name}' has an unknown input {family.Input}.", nameof(family));
+        lock (Gate)
+        {
+            var at = Families.FindIndex(e => e.Name == family.Name);
+            if (at < 0)
+            {
+                Families.Add(family);
+                return;
+            }
+            if (at < BuiltInCount)
+                throw new ArgumentException($"'{family.Name}' is a built-in model and cannot be replaced.", nameof(family));
+            Families[at] = family;
+        }
+    }
+
+    /// <summary>The family named <paramref name="name"/>; throws naming the known models when there is none.</summary>
+    public static ModelFamily Family(string name) => Find(name);
 
     public static string Describe(string name) => Find(name).Description;
 
     public static ModelInput InputOf(string name) => Find(name).Input;
 
     /// <summary>True for the SVMs on a feature matrix (the handcrafted or the whole-field features): their settings are the grid's, not a CNN's.</summary>
-    public static bool IsFeatureSvm(string name) => InputOf(name) is ModelInput.Features or ModelInput.FieldFeatures;
+    public static bool IsFeatureSvm(string name) => Find(name).IsFeatureSvm;
+
+    /// <summary>True for any model on a feature matrix (the handcrafted or the whole-field features), SVM or not.</summary>
+    public static bool IsFeatureModel(string name) => InputOf(name) is ModelInput.Features or ModelInput.FieldFeatures;
 
     /// <summary>The representations a run must prepare for the model: its input, or the features and the images for <c>auto</c>.</summary>
     public static IReadOnlySet<ModelInput> InputsOf(string name)
@@ -98,9 +150,16 @@ public static class ModelCatalog
         return names;
     }
 
-    static Entry Find(string name) =>
-        Entries.FirstOrDefault(e => e.Name == name)
-        ?? throw new ArgumentException($"Unknown model '{name}'; known models: {string.Join(", ", Names)}.");
+    static readonly int BuiltInCount = Families.Count;
+
+    static ModelFamily Find(string name)
+    {
+        lock (Gate)
+        {
+            return Families.FirstOrDefault(e => e.Name == name)
+                ?? throw new ArgumentException($"Unknown model '{name}'; known models: {string.Join(", ", Families.Select(e => e.Name))}.");
+        }
+    }
 
     internal static SvmTrainer CreateSvm(ModelSettings settings, ModelInput input = ModelInput.Features, LibSvmKernel kernel = LibSvmKernel.Rbf)
     {

@@ -273,18 +273,17 @@ public static class PackageTrainer
     }
 
     /// <summary>
-    /// The facts every package records about its final fit, beside the trainer's own: the SVM grid settings of a
-    /// feature SVM, the training time and, for a tiled model, the tiles it learned from and their layout.
+    /// The facts every package records about its final fit, beside the trainer's own: the grid settings of a
+    /// feature model, the training time and, for a tiled model, the tiles it learned from and their layout.
     /// </summary>
     internal static void AddTrainingFacts(IDictionary<string, string> facts, string model, ModelSettings settings, TrainingSummary summary,
         PackageTiling? tiling, int trainingItems)
     {
         var inv = CultureInfo.InvariantCulture;
-        if (ModelCatalog.IsFeatureSvm(model))
-        {
+        if (ModelCatalog.IsFeatureModel(model))
             facts["grid"] = settings.Grid;
+        if (ModelCatalog.IsFeatureSvm(model))
             facts["svm_tune_max"] = settings.SvmTuneMax.ToString(inv);
-        }
         facts["training_seconds"] = summary.TrainingTime.TotalSeconds.ToString("F1", inv);
         if (tiling is not null)
         {

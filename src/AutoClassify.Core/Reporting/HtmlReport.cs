@@ -311,6 +311,7 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result)
 
         TileLevel(id, model);
         Training(id, model);
+        Importance(id, model);
         AutoMlLeaderboardHtml.Append(_sb, id, model);
         Curves(id, model);
         _sb.Append("</section>\n");

@@ -28,7 +28,7 @@ internal static class ChampionSettings
     {
         var facts = champion.Manifest.Provenance.Facts;
         var kind = champion.Manifest.ModelKind;
-        if (ModelCatalog.IsFeatureSvm(kind))
+        if (ModelCatalog.IsFeatureModel(kind))
             return new ModelSettings { InnerFolds = InnerFolds(facts), Grid = Grid(facts, options), SvmTuneMax = SvmTuneMax(facts) };
 
         var regime = Regime(facts, options);

@@ -427,7 +427,7 @@ public static class Retrainer
             return (transfer.Model.Head.StateDict(), string.Create(inv, $"yes, backbone and head from the weights of champion v{championVersion}"));
         }
         if (trainer is not CnnTrainer cnn)
-            return (null, "not applicable (an SVM is refitted from scratch)");
+            return (null, $"not applicable (a feature model such as {trainer.Name} is refitted from scratch)");
         if (options.FromScratch)
             return (null, "no, --from-scratch");
         if (!classes.SequenceEqual(champion.Manifest.ClassNames, StringComparer.Ordinal))
