@@ -169,6 +169,7 @@ public static class BenchmarkRunner
             run.Settings.Extra["field_features"] = FeatureSet.Field(data.FieldNmPerPixel).Describe();
         extra?.Record(run);
         checkpoint?.Record(run);
+        EvidenceBuilder.Attach(run);
         return run;
     }
 

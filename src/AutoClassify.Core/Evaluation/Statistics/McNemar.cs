@@ -8,6 +8,7 @@ namespace AutoClassify.Evaluation.Statistics;
 /// <param name="PValue">Two-sided exact p-value.</param>
 public readonly record struct McNemarResult(int OnlyFirstCorrect, int OnlySecondCorrect, double PValue)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public int Discordant => OnlyFirstCorrect + OnlySecondCorrect;
 }
 
