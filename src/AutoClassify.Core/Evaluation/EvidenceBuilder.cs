@@ -26,7 +26,7 @@ public static class EvidenceBuilder
     public const int FallingWindow = 5;
 
     /// <summary>The fact a trainer sets to the per-class image counts of its validation split (comma-separated, in class order).</summary>
-    public const string ValidationClassCountsFact = "validation_class_counts";
+    public const string ValidationClassCountsFact = Models.Cnn.ValidationSplit.ClassCountsFact;
 
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -279,7 +279,7 @@ public static class EvidenceBuilder
         var m = c.McNemar;
         var adjusted = holm ? ", Holm-adjusted" : "";
         var f1 = c.MacroF1;
-        var f1Text = string.Create(Inv, $"macro-F1 differs by {Signed(f1.MeanDifference)} ({Ci(f1.Interval)}, corrected t-test p {P(f1.AdjustedP)}{adjusted})");
+        var f1Text = string.Create(Inv, $"macro-F1 differs by {Signed(f1.MeanDifference)} ({(holm ? "unadjusted " : "")}{Ci(f1.Interval)}, corrected t-test p {P(f1.AdjustedP)}{adjusted})");
         var disagree = string.Create(Inv, $"where they disagree, {c.First} alone is right on {m.OnlyFirstCorrect} items and {c.Second} alone on {m.OnlySecondCorrect} (exact McNemar p {P(c.McNemarAdjustedP)}{adjusted})");
         if (c.McNemarAdjustedP < alpha && m.OnlyFirstCorrect != m.OnlySecondCorrect)
         {
@@ -424,7 +424,7 @@ public static class EvidenceBuilder
         var hits = new List<(int Fold, double From, double To, int Epochs)>();
         foreach (var f in model.Folds)
         {
-            if (!f.Training.Facts.TryGetValue("stopped_early", out var early) || early != "false")
+            if (!RanToCap(f.Training.Facts))
                 continue;
             if (!f.Training.Curves.TryGetValue("val_loss", out var loss) || loss.Length < 2)
                 continue;
@@ -442,6 +442,14 @@ public static class EvidenceBuilder
             Folds = hits.Select(h => h.Fold).ToList(),
             Message = string.Create(Inv, $"{model.Name}: training stopped at the epoch cap with the validation loss still falling in {FoldList(hits.Select(h => h.Fold))} ({detail}); the network may be under-trained, so allow more epochs (--epochs)."),
         });
+    }
+
+    /// <summary>Whether a fit used every epoch it was allowed: a LipNet says so; a transfer head's epochs run equal its cap.</summary>
+    static bool RanToCap(Dictionary<string, string> facts)
+    {
+        if (facts.TryGetValue("stopped_early", out var early))
+            return early == "false";
+        return facts.TryGetValue("epochs_run", out var run) && facts.TryGetValue("max_epochs", out var cap) && run == cap;
     }
 
     static void SmallValidation(ModelResult model, List<string> classes, List<ReviewWarning> warnings)

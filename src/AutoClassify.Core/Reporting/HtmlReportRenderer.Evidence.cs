@@ -102,13 +102,13 @@ internal sealed partial class HtmlReportRenderer
     {
         if (model.Evidence is not { } e)
             return;
-        _sb.Append(Inv, $"<h3>Per class, pooled, with 95 % intervals<sup><a href=\"#note-ci\">7</a></sup></h3>\n<table id=\"{id}-per-class-ci\" class=\"num\"><thead><tr><th scope=\"col\" class=\"text\">Class</th><th scope=\"col\">TPR (Wilson)</th><th scope=\"col\">TNR (Wilson)</th><th scope=\"col\">PPV (Wilson)</th><th scope=\"col\">NPV (Wilson)</th><th scope=\"col\">F1 (bootstrap)</th><th scope=\"col\">ROC AUC, mean ± SD over folds</th><th scope=\"col\">Average precision, mean ± SD over folds</th></tr></thead><tbody>\n");
+        _sb.Append(Inv, $"<h3>Per class, pooled, with 95 % intervals<sup><a href=\"#note-ci\">7</a></sup></h3>\n<div class=\"scroll\"><table id=\"{id}-per-class-ci\" class=\"num compact\"><thead><tr><th scope=\"col\" class=\"text\">Class</th><th scope=\"col\">TPR (Wilson)</th><th scope=\"col\">TNR (Wilson)</th><th scope=\"col\">PPV (Wilson)</th><th scope=\"col\">NPV (Wilson)</th><th scope=\"col\">F1 (bootstrap)</th><th scope=\"col\"><abbr title=\"one-vs-rest ROC AUC, mean ± SD over folds\">AUC</abbr></th><th scope=\"col\"><abbr title=\"average precision, mean ± SD over folds\">AP</abbr></th></tr></thead><tbody>\n");
         for (var k = 0; k < _classes.Count && k < e.PerClass.Count; k++)
         {
             var c = e.PerClass[k];
-            _sb.Append(Inv, $"<tr><th scope=\"row\" class=\"text cls\">{E(_classes[k])}</th><td>{Int(c.Tpr.Successes)}/{Int(c.Tpr.Trials)} = {RateHtml(c.Tpr)}</td><td>{RateHtml(c.Tnr)}</td><td>{RateHtml(c.Ppv)}</td><td>{RateHtml(c.Npv)}</td><td>{EstimateHtml(c.F1)}</td><td>{MeanSdHtml(c.Auc)}</td><td>{MeanSdHtml(c.AveragePrecision)}</td></tr>\n");
+            _sb.Append(Inv, $"<tr><th scope=\"row\" class=\"text cls\">{E(_classes[k])}</th><td><span class=\"ci\">{Int(c.Tpr.Successes)}/{Int(c.Tpr.Trials)}</span> {RateHtml(c.Tpr)}</td><td>{RateHtml(c.Tnr)}</td><td>{RateHtml(c.Ppv)}</td><td>{RateHtml(c.Npv)}</td><td>{EstimateHtml(c.F1)}</td><td>{MeanSdHtml(c.Auc)}</td><td>{MeanSdHtml(c.AveragePrecision)}</td></tr>\n");
         }
-        _sb.Append("</tbody></table>\n");
+        _sb.Append("</tbody></table></div>\n");
 
         _sb.Append(Inv, $"<h3>ROC and precision-recall, one-vs-rest</h3>\n<div id=\"{id}-ranking\" class=\"charts\">\n");
         var roc = e.PerClass.Select((c, k) => new XySeries($"{_classes[k]}: AUC {Num(c.Auc.Mean)} ± {Num(c.Auc.Sd)}", c.Roc.FalsePositiveRate, c.Roc.TruePositiveRate, SeriesColors[k % SeriesColors.Length])).ToList();
