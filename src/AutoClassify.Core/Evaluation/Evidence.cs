@@ -76,6 +76,9 @@ public sealed class ModelEvidence
 
     /// <summary>Accuracy and macro-F1 when answering only the most confident items.</summary>
     public List<CoveragePoint> Coverage { get; set; } = [];
+
+    /// <summary>Per class and target precision, a confidence threshold chosen on other folds and scored on the held-out one.</summary>
+    public List<ClassThreshold> Thresholds { get; set; } = [];
 }
 
 /// <summary>One class of one model: pooled one-vs-rest rates with Wilson intervals, F1 with a bootstrap interval, and ranking quality.</summary>

@@ -105,6 +105,14 @@ public static class EvidenceBuilder
             });
             Thin(evidence.PerClass[^1]);
         }
+
+        var confidences = rows.Select((r, i) => r[predicted[i]]).ToArray();
+        var itemFolds = predictions.Select(p => p.Fold).ToArray();
+        foreach (var target in PrecisionThresholds.DefaultTargets)
+        {
+            for (var k = 0; k < classCount; k++)
+                evidence.Thresholds.Add(PrecisionThresholds.CrossValidate(truth, predicted, confidences, itemFolds, k, target, confidence));
+        }
         return evidence;
     }
 

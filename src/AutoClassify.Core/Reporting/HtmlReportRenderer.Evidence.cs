@@ -151,6 +151,22 @@ internal sealed partial class HtmlReportRenderer
             _sb.Append(Inv, $"<td>{Num(p.MacroF1)}</td>");
         _sb.Append("</tr>\n</tbody></table>\n");
         _sb.Append("<p class=\"quiet\">Calibration uses each image's highest probability as its confidence, in 10 equal bins; ECE is the count-weighted mean gap between a bin's accuracy and its mean confidence, MCE the largest gap, and Brier the mean squared distance of the probability vector from the true class (0 is perfect). Coverage answers the most confident images first (ties together), pooled over the out-of-fold predictions; each threshold is read off the same predictions it scores, so the table describes this run rather than promising a coverage on new images.</p>\n");
+        Thresholds(id, e);
+    }
+
+    void Thresholds(string id, ModelEvidence e)
+    {
+        if (e.Thresholds.Count == 0)
+            return;
+        _sb.Append(Inv, $"<h3>Confidence thresholds for a target precision</h3>\n<div class=\"scroll\"><table id=\"{id}-thresholds\" class=\"num compact\"><thead><tr><th scope=\"col\" class=\"text\">Class</th><th scope=\"col\">Target precision</th><th scope=\"col\">Threshold (all folds)</th><th scope=\"col\">Thresholds chosen per fold</th><th scope=\"col\">Held-out precision [95 % CI]</th><th scope=\"col\">Held-out coverage</th></tr></thead><tbody>\n");
+        foreach (var t in e.Thresholds.OrderBy(t => t.Class).ThenBy(t => t.TargetPrecision))
+        {
+            var perFold = t.FoldThresholds.All(double.IsNaN) ? "unreachable" : string.Join(", ", t.FoldThresholds.Select(v => double.IsNaN(v) ? "—" : Num(v, 2)));
+            _sb.Append(Inv, $"<tr><th scope=\"row\" class=\"text cls\">{E(t.Class < _classes.Count ? _classes[t.Class] : "?")}</th><td>{Num(t.TargetPrecision, 2)}</td><td>{(double.IsNaN(t.Threshold) ? "unreachable" : Num(t.Threshold))}</td><td>{perFold}</td>");
+            _sb.Append(Inv, $"<td>{(t.Answered == 0 ? NotAvailable : $"{Num(t.Precision)} {CiHtml(t.PrecisionInterval)}")}</td><td>{Percent(t.Coverage)} <span class=\"ci\">({Int(t.Answered)} of {Int(t.Predicted)})</span></td></tr>\n");
+        }
+        _sb.Append("</tbody></table></div>\n");
+        _sb.Append("<p class=\"quiet\">A threshold is the lowest probability of the predicted class at which that class's predictions reach the target precision; below it the model abstains. For each fold the threshold was chosen on the other folds' out-of-fold predictions and applied to the held-out fold, so the held-out precision and coverage (the share of the class's predictions still answered) are not tuned on the images they score. <code>train --threshold class=value</code> stores such thresholds in a package.</p>\n");
     }
 
     void ReviewWarnings()

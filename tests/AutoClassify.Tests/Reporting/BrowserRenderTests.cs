@@ -42,7 +42,7 @@ public class BrowserRenderTests
         var dom = Chromium.DumpDom(dir, dir.File(HtmlReportExporter.FileName));
 
         // Then the paired tests, intervals, baselines, curves and warnings are in the DOM as a reader gets it
-        foreach (var id in new[] { "comparison-pairs", "m0-per-class-ci", "m1-per-class-ci", "m0-coverage-table", "m1-coverage-table" })
+        foreach (var id in new[] { "comparison-pairs", "m0-per-class-ci", "m1-per-class-ci", "m0-coverage-table", "m1-coverage-table", "m0-thresholds", "m1-thresholds" })
             Assert.Contains($"<table id=\"{id}\"", dom, StringComparison.Ordinal);
         Assert.Matches(new Regex("<ul id=\"verdicts\" class=\"verdicts\">\\s*<li>The data cannot tell svm and lipnet4 apart: where they disagree, svm alone is right on 2 items and lipnet4 alone on 4 \\(exact McNemar p = 0\\.688\\)"), dom);
         Assert.Contains("<td>2</td><td>4</td><td>0.688</td>", dom, StringComparison.Ordinal);
