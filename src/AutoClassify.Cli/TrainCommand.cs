@@ -25,7 +25,7 @@ internal static class TrainCommand
         };
         var threshold = new Option<string?>("--threshold")
         {
-            Description = "Abstain below this top probability: one value for every class (e.g. 0.6) or class=value pairs (e.g. uncertain=0.8,unilamellar=0.5).",
+            Description = "Abstain below this top probability: one value for every class (e.g. 0.6), class=value pairs (e.g. uncertain=0.8,unilamellar=0.5), or auto:P to derive each class's threshold for precision P on the validation split (e.g. auto:0.95).",
         };
         var nmPerPixel = CommonOptions.NmPerPixel(
             "Pixel size in nm for every image, overriding the files' metadata; whole-field features (svm-field) then measure sizes in nm and densities per µm². Absent: the files' own pixel size when every image declares one and they agree, else pixels. Prediction reuses it.");
@@ -50,7 +50,9 @@ internal static class TrainCommand
         {
             var modelName = parse.GetRequiredValue(name);
             ModelRegistry.CheckName(modelName);
-            var (defaultThreshold, thresholds) = ParseThresholds(parse.GetValue(threshold));
+            var thresholdText = parse.GetValue(threshold);
+            var autoThreshold = ParseAutoThreshold(thresholdText);
+            var (defaultThreshold, thresholds) = autoThreshold is null ? ParseThresholds(thresholdText) : (0, new Dictionary<string, double>());
             var tiling = tileOptions.Read(parse);
             var models = new ModelRegistry(parse.GetValue(registry)!.FullName);
             // The reference set is drawn once, when a name is first trained; later versions leave the same images out.
@@ -81,6 +83,7 @@ internal static class TrainCommand
                 },
                 DefaultThreshold = defaultThreshold,
                 Thresholds = thresholds,
+                AutoThresholdPrecision = autoThreshold,
                 NmPerPixel = parse.GetValue(nmPerPixel),
                 ResampleNm = parse.GetValue(resampleNm),
                 Tile = tiling.Tile,
@@ -120,6 +123,17 @@ internal static class TrainCommand
             return Task.FromResult(ExitCodes.Success);
         });
         return command;
+    }
+
+    /// <summary>The target precision of <c>auto:P</c>, or null when the text is not of that form.</summary>
+    internal static double? ParseAutoThreshold(string? text)
+    {
+        if (text is null || !text.Trim().StartsWith("auto", StringComparison.OrdinalIgnoreCase))
+            return null;
+        var parts = text.Trim().Split(':', 2);
+        if (parts.Length != 2 || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var p) || !(p > 0 && p <= 1))
+            throw new FormatException($"--threshold '{text}' is not auto:P with a target precision P in (0, 1], e.g. auto:0.95.");
+        return p;
     }
 
     /// <summary>Parses <c>0.6</c> (every class) or <c>a=0.8,b=0.5</c> (per class).</summary>

@@ -26,6 +26,10 @@ public sealed class BenchmarkResult
     /// <summary>How images were cut into tiles; null (and absent from results.json) when the run used whole images.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public TilingSummary? Tiling { get; set; }
+
+    /// <summary>Intervals, baselines, paired tests and warnings (see <see cref="EvidenceBuilder"/>); null in results written before they existed.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public EvidenceSummary? Evidence { get; set; }
 }
 
 /// <summary>What was found under the dataset root.</summary>
@@ -219,6 +223,10 @@ public sealed class ModelResult
     /// <summary>Tile-level figures and predictions of a tiled run (the figures above are then image-level); null otherwise.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public TileLevelResult? TileLevel { get; set; }
+
+    /// <summary>Intervals, ROC/PR, calibration and coverage of the out-of-fold predictions; null until <see cref="EvidenceBuilder"/> ran.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public ModelEvidence? Evidence { get; set; }
 }
 
 /// <summary>One fold of one model: its test-set figures and what the fit reported.</summary>

@@ -266,6 +266,7 @@ public static class BenchmarkRunner
             run.Settings.Extra["field_features"] = FeatureSet.Field(banners.NmPerPixel).Describe();
         extra?.Record(run);
         checkpoint?.Record(run);
+        EvidenceBuilder.Attach(run);
         return run;
     }
 

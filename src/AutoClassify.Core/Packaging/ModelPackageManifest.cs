@@ -56,6 +56,10 @@ public sealed record ModelPackageManifest
     /// </summary>
     public IReadOnlyDictionary<string, double> Thresholds { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>How thresholds derived by <c>train --threshold auto:P</c> are expected to behave, per class name; absent otherwise.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, ThresholdEstimate>? ThresholdEstimates { get; init; }
+
     public required PackageProvenance Provenance { get; init; }
 
     /// <summary>The AutoML search that chose the model (<c>train --auto</c>); absent otherwise.</summary>

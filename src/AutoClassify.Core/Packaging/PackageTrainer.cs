@@ -41,6 +41,12 @@ public sealed class PackageTrainingOptions
     public double DefaultThreshold { get; init; }
 
     /// <summary>
+    /// Derive every class's threshold from the validation fit for this precision (<c>--threshold auto:P</c>), instead of
+    /// <see cref="Thresholds"/>; null for none. Needs a validation share.
+    /// </summary>
+    public double? AutoThresholdPrecision { get; init; }
+
+    /// <summary>
     /// Pixel size for whole-field features (<c>svm-field</c>); null reads the TIFF resolution tags, else the features
     /// stay in pixels. Recorded in the manifest; prediction measures new images at the same scale.
     /// </summary>
@@ -110,6 +116,15 @@ public sealed class PackageTrainingOptions
         CheckThreshold(DefaultThreshold, "the default threshold");
         foreach (var (name, value) in Thresholds)
             CheckThreshold(value, $"the threshold of '{name}'");
+        if (AutoThresholdPrecision is { } target)
+        {
+            if (!(target > 0 && target <= 1))
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--threshold auto:{target} needs a target precision in (0, 1]."));
+            if (ValidationShare <= 0)
+                throw new ArgumentException("--threshold auto needs held-out images to choose thresholds on: give --validation above 0.");
+            if (Thresholds.Count > 0 || DefaultThreshold > 0)
+                throw new ArgumentException("--threshold auto derives every class's threshold; it cannot be combined with given thresholds.");
+        }
     }
 
     static void CheckThreshold(double value, string what)
@@ -197,6 +212,7 @@ public static class PackageTrainer
 
         var metrics = new Dictionary<string, MetricSummary>(StringComparer.Ordinal);
         var facts = new Dictionary<string, string>(StringComparer.Ordinal);
+        Dictionary<string, ThresholdEstimate>? autoThresholds = null;
         if (validationFolds > 0)
         {
             // Split images, not tiles: no image lends tiles to both sides.
@@ -225,6 +241,8 @@ public static class PackageTrainer
                     + (tiled is null ? "" : $", by image; tiles aggregated by {options.TileAggregation.ToName()}");
                 log.Message(string.Create(CultureInfo.InvariantCulture,
                     $"validation on {test.Length} held-out images: accuracy {m.Accuracy:F3}, macro-F1 {m.MacroF1:F3}, balanced accuracy {m.BalancedAccuracy:F3}"));
+                if (options.AutoThresholdPrecision is { } target)
+                    autoThresholds = AutoThresholds.Choose(truth, predicted, probabilities, dataset.ClassNames, target, log.Message);
             }
             log.StepCompleted($"{trainer.Name}: validation fit");
         }
@@ -248,7 +266,8 @@ public static class PackageTrainer
         var tiling = options.Tile is { } tile ? PackageTiling.From(tile, options.TileAggregation, options.MapThreshold) : null;
         AddTrainingFacts(facts, options.Model, options.ModelSettings, final.Summary, tiling, all.Length);
 
-        var thresholds = dataset.ClassNames
+        var thresholds = autoThresholds?.Where(t => t.Value.Threshold > 0).ToDictionary(t => t.Key, t => t.Value.Threshold, StringComparer.Ordinal)
+            ?? dataset.ClassNames
             .Select(c => (c, options.Thresholds.TryGetValue(c, out var t) ? t : options.DefaultThreshold))
             .Where(x => x.Item2 > 0)
             .ToDictionary(x => x.c, x => x.Item2, StringComparer.Ordinal);
@@ -266,6 +285,7 @@ public static class PackageTrainer
             },
             Metrics = metrics,
             Thresholds = thresholds,
+            ThresholdEstimates = autoThresholds,
             Provenance = Provenance(files, [dataset.Root], reference, options.Seed, options.CommandLine, started, facts),
             AutoMl = search,
         };

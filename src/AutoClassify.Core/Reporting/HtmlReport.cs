@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using AutoClassify.Evaluation;
+using AutoClassify.Evaluation.Statistics;
 using static AutoClassify.Reporting.HtmlFormat;
 
 namespace AutoClassify.Reporting;
@@ -59,7 +60,7 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result)
         // The page must never fetch or run anything: a report is evidence, and it must render offline.
         _sb.Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n");
         _sb.Append(Inv, $"<title>AutoClassify report: {E(DatasetName())}</title>\n");
-        _sb.Append("<style>\n").Append(ReportCss.Text).Append(_r.Tiling is null ? "" : TilingCss).Append("</style>\n</head>\n");
+        _sb.Append("<style>\n").Append(ReportCss.Text).Append(EvidenceCss).Append(_r.Tiling is null ? "" : TilingCss).Append("</style>\n</head>\n");
     }
 
     void Title()
@@ -149,7 +150,7 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result)
         }
 
         _sb.Append("<h3>Warnings</h3>\n");
-        if (d.Warnings.Count == 0)
+        if (d.Warnings.Count == 0 && Evidence.Warnings.Count == 0)
         {
             _sb.Append("<p class=\"quiet\" id=\"warnings-none\">None.</p>\n");
         }
@@ -158,6 +159,7 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result)
             _sb.Append("<ul id=\"warnings\" class=\"warnings\">\n");
             foreach (var w in d.Warnings)
                 _sb.Append(Inv, $"<li>{E(w)}</li>\n");
+            ReviewWarnings();
             _sb.Append("</ul>\n");
         }
         _sb.Append("</section>\n");
@@ -226,14 +228,14 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result)
     void Comparison()
     {
         _sb.Append("<section id=\"comparison\">\n<h2>Model comparison</h2>\n");
-        _sb.Append("<p class=\"lead\">Every figure is the mean over test folds ± its standard deviation across folds<sup><a href=\"#note-sd\">2</a></sup>. The best mean in each column is in bold.</p>\n");
+        _sb.Append(Inv, $"<p class=\"lead\">Each headline figure is the mean over test folds ± its standard deviation across folds<sup><a href=\"#note-sd\">2</a></sup>, and below it the figure over all pooled out-of-fold predictions with its 95 % confidence interval<sup><a href=\"#note-ci\">7</a></sup> ({E(BootstrapText)}). A value is bold only when that model is significantly better than every other model<sup><a href=\"#note-tests\">8</a></sup>; the last row says which, or that there is no clear winner. Baseline rows show what needs no learning.</p>\n");
 
-        var headline = new (string Name, string Note, Func<AggregatedMetrics, MeanSd> Get, bool HigherIsBetter)[]
+        var headline = new (string Name, string Note, Func<AggregatedMetrics, MeanSd> Get, string Key)[]
         {
-            ("Accuracy", "", a => a.Accuracy, true),
-            ("Macro-F1", "note-macro", a => a.MacroF1, true),
-            ("Balanced accuracy", "note-macro", a => a.BalancedAccuracy, true),
-            ("Log loss", "note-logloss", a => a.LogLoss, false),
+            ("Accuracy", "", a => a.Accuracy, "accuracy"),
+            ("Macro-F1", "note-macro", a => a.MacroF1, "macro_f1"),
+            ("Balanced accuracy", "note-macro", a => a.BalancedAccuracy, "balanced_accuracy"),
+            ("Log loss", "note-logloss", a => a.LogLoss, "log_loss"),
         };
         _sb.Append("<table id=\"comparison-overall\" class=\"num\"><thead><tr><th scope=\"col\" class=\"text\">Model</th>");
         foreach (var h in headline)
@@ -244,12 +246,17 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result)
             _sb.Append(Inv, $"<tr><th scope=\"row\" class=\"text\">{E(model.Name)}</th>");
             foreach (var h in headline)
             {
-                var best = Best(_r.Models.Select(m => h.Get(m.Aggregate).Mean), h.HigherIsBetter);
-                _sb.Append(Inv, $"<td>{Bold(MeanSdHtml(h.Get(model.Aggregate)), h.Get(model.Aggregate).Mean == best)}</td>");
+                var pooled = Headline(model, h.Key) is { } estimate ? $"<br>{Num(estimate.Value)} {CiHtml(estimate.Interval)}" : "";
+                _sb.Append(Inv, $"<td>{Bold(MeanSdHtml(h.Get(model.Aggregate)), IsBest(h.Key, null, model.Name))}{pooled}</td>");
             }
             _sb.Append(Inv, $"<td>{E(Duration(TotalTraining(model)))}</td></tr>\n");
         }
-        _sb.Append("</tbody></table>\n");
+        BaselineRows(headline.Length + 1);
+        _sb.Append("</tbody><tfoot><tr class=\"significant\"><th scope=\"row\" class=\"text\">Significantly best</th>");
+        foreach (var h in headline)
+            _sb.Append(Inv, $"<td>{WinnerText(h.Key, null)}</td>");
+        _sb.Append("<td></td></tr></tfoot></table>\n");
+        PairwiseSection();
 
         _sb.Append("<h3>Per class</h3>\n<div class=\"scroll\"><table id=\"comparison-per-class\" class=\"num compact\"><thead><tr><th scope=\"col\" rowspan=\"2\" class=\"text\">Class</th>");
         foreach (var figure in ComparedFigures)
@@ -267,13 +274,13 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result)
             foreach (var figure in ComparedFigures)
             {
                 var values = _r.Models.Select(m => k < m.Aggregate.PerClass.Count ? Figure(m.Aggregate.PerClass[k], figure) : new MeanSd(double.NaN, double.NaN, 0)).ToList();
-                var best = Best(values.Select(v => v.Mean), true);
                 for (var m = 0; m < values.Count; m++)
-                    _sb.Append(Inv, $"<td{(m == 0 ? " class=\"group-start\"" : "")}>{Bold(MeanSdHtml(values[m]), values[m].Mean == best)}</td>");
+                    _sb.Append(Inv, $"<td{(m == 0 ? " class=\"group-start\"" : "")}>{Bold(MeanSdHtml(values[m]), IsBest(figure, k, _r.Models[m].Name))}</td>");
             }
             _sb.Append("</tr>\n");
         }
         _sb.Append("</tbody></table></div>\n");
+        PerClassWinners();
 
         _sb.Append("<h3>Confusion matrices, row-normalised</h3>\n<div class=\"row\" id=\"comparison-confusion\">\n");
         for (var m = 0; m < _r.Models.Count; m++)
@@ -290,18 +297,19 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result)
         _sb.Append(Inv, $"<section id=\"model-{Int(index)}\" class=\"model\">\n<h2>Model: {E(model.Name)}</h2>\n");
         ImageLevelNote(model);
 
-        _sb.Append(Inv, $"<h3>Overall</h3>\n<table id=\"{id}-overall\" class=\"num\"><thead><tr><th scope=\"col\" class=\"text\">Figure</th><th scope=\"col\">Mean ± SD<sup><a href=\"#note-sd\">2</a></sup></th>");
+        _sb.Append(Inv, $"<h3>Overall</h3>\n<table id=\"{id}-overall\" class=\"num\"><thead><tr><th scope=\"col\" class=\"text\">Figure</th><th scope=\"col\">Mean ± SD over folds<sup><a href=\"#note-sd\">2</a></sup></th><th scope=\"col\">Pooled [95 % CI]<sup><a href=\"#note-ci\">7</a></sup></th>");
         foreach (var f in model.Folds)
             _sb.Append(Inv, $"<th scope=\"col\" class=\"fold\">Fold {Int(f.Fold + 1)}</th>");
         _sb.Append("</tr></thead><tbody>\n");
-        OverallRow("Accuracy", "", a.Accuracy, f => f.Accuracy);
-        OverallRow("Macro-F1", "note-macro", a.MacroF1, f => f.MacroF1);
-        OverallRow("Balanced accuracy", "note-macro", a.BalancedAccuracy, f => f.BalancedAccuracy);
-        OverallRow("Log loss", "note-logloss", a.LogLoss, f => f.LogLoss);
+        OverallRow("Accuracy", "", a.Accuracy, model.Evidence?.Accuracy, f => f.Accuracy);
+        OverallRow("Macro-F1", "note-macro", a.MacroF1, model.Evidence?.MacroF1, f => f.MacroF1);
+        OverallRow("Balanced accuracy", "note-macro", a.BalancedAccuracy, model.Evidence?.BalancedAccuracy, f => f.BalancedAccuracy);
+        OverallRow("Log loss", "note-logloss", a.LogLoss, model.Evidence?.LogLoss, f => f.LogLoss);
         _sb.Append("</tbody></table>\n");
 
         _sb.Append("<h3>Per class</h3>\n");
         PerClassTable($"{id}-per-class", a, "Images");
+        ModelEvidence(id, model);
 
         _sb.Append("<h3>Confusion matrices<sup><a href=\"#note-cm\">5</a></sup></h3>\n<div class=\"row\">\n");
         ConfusionTable($"{id}-confusion-raw", "Counts summed over folds", a, normalized: false);
@@ -316,9 +324,9 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result)
         Curves(id, model);
         _sb.Append("</section>\n");
 
-        void OverallRow(string name, string note, MeanSd value, Func<ClassificationMetrics, double> perFold)
+        void OverallRow(string name, string note, MeanSd value, Estimate? pooled, Func<ClassificationMetrics, double> perFold)
         {
-            _sb.Append(Inv, $"<tr><th scope=\"row\" class=\"text\">{name}{NoteRef(note)}</th><td>{MeanSdHtml(value)}</td>");
+            _sb.Append(Inv, $"<tr><th scope=\"row\" class=\"text\">{name}{NoteRef(note)}</th><td>{MeanSdHtml(value)}</td><td>{(pooled is { } p ? EstimateHtml(p) : NotAvailable)}</td>");
             foreach (var f in model.Folds)
                 _sb.Append(Inv, $"<td class=\"fold\">{Num(perFold(f.Metrics))}</td>");
             _sb.Append("</tr>\n");
@@ -437,6 +445,8 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result)
         _sb.Append(Inv, $"<li id=\"note-logloss\">Log loss is the mean over test images of −ln p(true class), with p clipped to [10<sup>−15</sup>, 1]; lower is better. A uniform guess over {Int(k)} classes scores ln {Int(k)} = {Num(Math.Log(k))}.</li>\n");
         _sb.Append("<li id=\"note-cm\">Confusion matrices: rows are true classes, columns predicted classes. The summed matrix counts every image once, in the fold where it was tested. The row-normalised matrix divides each fold's rows by their totals and averages over folds; its diagonal is the mean TPR. Cell colour shows the row share in both.</li>\n");
         _sb.Append("<li id=\"note-rule\">The decision rule turns a model's class probabilities into one predicted class; all figures except log loss use it. Hyper-parameters listed per fold were chosen on that fold's training images only.</li>\n");
+        _sb.Append(Inv, $"<li id=\"note-ci\">Intervals are 95 % confidence intervals of a figure over all pooled out-of-fold predictions: for accuracy, macro-F1, balanced accuracy, log loss and per-class F1 a {E(BootstrapText)} (every class keeps its count in each resample; percentile interval); for per-class TPR, TNR, PPV and NPV the Wilson score interval of the pooled counts. Unlike the fold SD, they describe how far the figure could move with other images from the same source.</li>\n");
+        _sb.Append("<li id=\"note-tests\">Paired tests use the same folds and images for every model: McNemar's exact test (two-sided binomial on the images exactly one model gets right), and the Nadeau–Bengio corrected resampled t-test on per-fold differences, whose variance is inflated by n<sub>test</sub>/n<sub>train</sub> because the folds share training images. With more than two models, p-values are Holm-adjusted over the pairs. Significance is judged at 5 %.</li>\n");
         _sb.Append("<li id=\"note-zero\">† A ratio whose denominator was zero in at least one fold (e.g. PPV of a class that was never predicted) is counted as 0 in that fold, as scikit-learn's <code>zero_division=0</code>.</li>\n");
         _sb.Append("</ol>\n</section>\n");
     }

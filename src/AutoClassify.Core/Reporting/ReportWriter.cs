@@ -14,6 +14,9 @@ public static class ReportWriter
         ArgumentException.ThrowIfNullOrWhiteSpace(outDir);
         ArgumentNullException.ThrowIfNull(exporters);
         Directory.CreateDirectory(outDir);
+        // results.json and the HTML must carry the same evidence, including for results read from before it existed.
+        if (result.Evidence is null)
+            EvidenceBuilder.Attach(result);
         foreach (var exporter in exporters)
             exporter.Export(result, outDir);
     }

@@ -31,6 +31,37 @@ public class BrowserRenderTests
     }
 
     [Fact]
+    public void Should_render_the_evidence_the_reader_decides_with()
+    {
+        // Given the report of two models whose 2 against 4 discordant images cannot separate them
+        Chromium.Require();
+        using var dir = new TempDirectory();
+        new HtmlReportExporter().Export(ReportFixtures.Create(), dir.Path);
+
+        // When Chromium builds the page
+        var dom = Chromium.DumpDom(dir, dir.File(HtmlReportExporter.FileName));
+
+        // Then the paired tests, intervals, baselines, curves and warnings are in the DOM as a reader gets it
+        foreach (var id in new[] { "comparison-pairs", "m0-per-class-ci", "m1-per-class-ci", "m0-coverage-table", "m1-coverage-table", "m0-thresholds", "m1-thresholds" })
+            Assert.Contains($"<table id=\"{id}\"", dom, StringComparison.Ordinal);
+        Assert.Matches(new Regex("<ul id=\"verdicts\" class=\"verdicts\">\\s*<li>The data cannot tell svm and lipnet4 apart: where they disagree, svm alone is right on 2 items and lipnet4 alone on 4 \\(exact McNemar p = 0\\.688\\)"), dom);
+        Assert.Contains("<td>2</td><td>4</td><td>0.688</td>", dom, StringComparison.Ordinal);
+        Assert.Contains("Baseline: majority class</th>", dom, StringComparison.Ordinal);
+        Assert.Contains("Baseline: stratified random</th>", dom, StringComparison.Ordinal);
+        Assert.Equal(4, Regex.Count(dom, "<span class=\"quiet\">no clear winner</span>"));
+        Assert.DoesNotMatch(new Regex("<table id=\"comparison-overall\".*?<strong>", RegexOptions.Singleline), dom.Split("<tfoot>")[0]);
+        foreach (var figure in new[] { "roc", "pr", "reliability", "coverage" })
+        {
+            for (var m = 0; m < 2; m++)
+                Assert.Matches(new Regex($"<figure class=\"plot\" id=\"m{m}-{figure}\"><svg class=\"plot\"[^>]*>.*?<path class=\"series\"", RegexOptions.Singleline), dom);
+        }
+        Assert.Matches(new Regex("Reliability: ECE 0\\.\\d{3}, MCE 0\\.\\d{3}, Brier 0\\.\\d{3}"), dom);
+        Assert.Matches(new Regex("<li class=\"review\" data-kind=\"wide-class-interval\">svm: class 'mitochondrion' has so few test images in folds 1, 2, 3"), dom);
+        Assert.DoesNotContain("id=\"warnings-none\"", dom, StringComparison.Ordinal);
+        Assert.Equal(6, Regex.Count(dom, "<svg class=\"chart\""));
+    }
+
+    [Fact]
     public void Should_take_a_screenshot_showing_the_coloured_confusion_matrices()
     {
         Chromium.Require();

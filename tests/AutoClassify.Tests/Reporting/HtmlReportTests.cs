@@ -62,7 +62,8 @@ public partial class HtmlReportTests
         Assert.Contains("table comparison-per-class: 24 cells", shape); // 3 classes x 4 figures x 2 models
         foreach (var m in new[] { "m0", "m1" })
         {
-            Assert.Contains($"table {m}-overall: 16 cells", shape);    // 4 figures x (mean, 3 folds)
+            Assert.Contains($"table {m}-overall: 20 cells", shape);    // 4 figures x (mean, pooled with CI, 3 folds)
+            Assert.Contains($"table {m}-per-class-ci: 21 cells", shape); // 3 classes x (4 Wilson rates, F1, AUC, AP)
             Assert.Contains($"table {m}-per-class: 21 cells", shape);  // 3 classes x 7 columns
             Assert.Contains($"table {m}-confusion-raw: 9 cells", shape);
             Assert.Contains($"table {m}-confusion-norm: 9 cells", shape);
@@ -82,7 +83,8 @@ public partial class HtmlReportTests
         Assert.Equal([5, 1, 0, 1, 4, 1, 0, 2, 4], cells);
         // Accuracy per fold: fold 1 5/6, fold 2 4/6 and fold 3 4/6 -> mean 0.722, SD 0.096
         var overall = Table().Matches(html).Single(m => m.Groups[1].Value == "m0-overall").Groups[2].Value;
-        Assert.Contains("<td>0.722<span class=\"sd\"> ± 0.096</span></td><td class=\"fold\">0.833</td><td class=\"fold\">0.667</td><td class=\"fold\">0.667</td>", overall, StringComparison.Ordinal);
+        // and pooled 13/18 = 0.722 with its bootstrap interval between them
+        Assert.Matches(@"<td>0\.722<span class=""sd""> ± 0\.096</span></td><td>0\.722 <span class=""ci"">\[0\.\d{3}, 0\.\d{3}\]</span></td><td class=""fold"">0\.833</td><td class=""fold"">0\.667</td><td class=""fold"">0\.667</td>", overall);
     }
 
     [Fact]

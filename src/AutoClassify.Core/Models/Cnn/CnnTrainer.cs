@@ -186,6 +186,7 @@ public sealed class CnnTrainer : IModelTrainer
             facts["hidden_dropout"] = Format(Options.HiddenDropout);
         facts["fit_items"] = Format(fit.Length);
         facts["validation_items"] = Format(validation.Length);
+        facts[ValidationSplit.ClassCountsFact] = ValidationSplit.ClassCounts(data, validation);
         facts["epochs_run"] = Format(epochsRun);
         facts["best_epoch"] = Format(bestEpoch + 1);
         if (validationSet.Count > 0)

@@ -50,6 +50,20 @@ public sealed class EarlyStopping
 /// <summary>Carves a stratified validation set out of a training fold.</summary>
 public static class ValidationSplit
 {
+    /// <summary>The training fact holding <see cref="ClassCounts"/>, which the report warns about when a class is nearly absent.</summary>
+    public const string ClassCountsFact = "validation_class_counts";
+
+    /// <summary>Images of each class in a validation split, comma-separated in class order; tiles of one image count once.</summary>
+    public static string ClassCounts(TrainingData data, IReadOnlyList<int> validation)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(validation);
+        var counts = new int[data.ClassCount];
+        foreach (var g in validation.GroupBy(i => data.Groups is { } groups ? groups[i] : i))
+            counts[data.Labels[g.First()]]++;
+        return string.Join(",", counts.Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
     /// <summary>
     /// The CNN arms' validation split of a training fold: <see cref="Carve(IReadOnlyList{int}, IReadOnlyList{int}, double, int)"/>,
     /// or <see cref="GroupedFolds.Carve"/> when the data has groups, so the tiles of one image stay on one side.

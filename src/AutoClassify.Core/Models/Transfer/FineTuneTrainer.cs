@@ -186,6 +186,7 @@ public sealed class FineTuneTrainer : IModelTrainer
                 facts["feature_cache"] = scalingCache.Directory ?? "memory only";
                 facts["fit_items"] = TransferFit.Format(fit.Length);
                 facts["validation_items"] = TransferFit.Format(validation.Length);
+                facts[ValidationSplit.ClassCountsFact] = ValidationSplit.ClassCounts(data, validation);
                 facts["epochs_run"] = TransferFit.Format(result.EpochsRun);
                 facts["best_epoch"] = TransferFit.Format(result.BestEpoch + 1);
                 if (result.HadValidation)

@@ -203,6 +203,7 @@ public sealed class FrozenTrainer : IModelTrainer
             foreach (var (name, values) in result.Curves)
                 summary.Curves[name] = values;
             AddHeadFacts(summary.Facts, head, fit.Length, validation.Length, result);
+            summary.Facts[ValidationSplit.ClassCountsFact] = ValidationSplit.ClassCounts(data, validation);
             var info = TransferFit.Info(Name, backbone, input, data.ClassNames);
             return new TransferModel(backbone, head, info, device, threads, Cnn.PredictionBatchSize, extractor, summary);
         }
