@@ -11,6 +11,9 @@ public sealed class ParticleBatchOptions
     /// <summary>Margins cut from every image before segmentation (e.g. an SEM data banner).</summary>
     public CropMargins Crop { get; init; }
 
+    /// <summary>What to do with a data banner found after the crop: cut it off (default), mirror the rows beside it, or keep it.</summary>
+    public BannerMode Banner { get; init; } = BannerMode.Crop;
+
     /// <summary>Images segmented at once; 0 = all cores.</summary>
     public int Threads { get; init; }
 
@@ -31,6 +34,9 @@ public sealed record ParticleBatchResult(
 {
     /// <summary>Path (relative to <see cref="OutputDirectory"/>) of an image's overlay PNG.</summary>
     public static string OverlayPath(string imagePath) => "overlays/" + imagePath + ".overlay.png";
+
+    /// <summary>Images in which a data banner was found (and treated as <see cref="ParticleBatchOptions.Banner"/> says).</summary>
+    public int BannersFound => Images.Count(i => i.BannerRows > 0);
 
     /// <summary>Path (relative to <see cref="OutputDirectory"/>) of an image's 16-bit label PNG.</summary>
     public static string LabelPath(string imagePath) => "labels/" + imagePath + ".labels.png";
@@ -76,10 +82,19 @@ public static class ParticleBatch
                 var image = ImageCodec.Decode(files[i]);
                 if (!options.Crop.IsNone)
                     image = image.Crop(options.Crop.Top, options.Crop.Bottom, options.Crop.Left, options.Crop.Right);
+                // The banner's text and scale bar would otherwise be measured as particles.
+                var banner = BannerDetector.Detect(image);
+                if (banner is not null)
+                    image = BannerDetector.Remove(image, banner, options.Banner);
                 var segmentation = segmenter.Segment(image);
                 ParticleOutput.SaveLabels(segmentation, Path.Combine(output, ParticleBatchResult.LabelPath(relative)));
-                ParticleOutput.SaveOverlay(image, segmentation, Path.Combine(output, ParticleBatchResult.OverlayPath(relative)));
-                images[i] = SegmentedImage.From(relative, segmentation);
+                var overlay = ParticleOutput.RenderOverlay(image, segmentation);
+                AtomicFile.WriteAllBytes(Path.Combine(output, ParticleBatchResult.OverlayPath(relative)), overlay);
+                images[i] = SegmentedImage.From(relative, segmentation) with
+                {
+                    BannerRows = banner?.Rows ?? 0,
+                    Preview = ParticleOutput.Preview(image, segmentation),
+                };
             }
             catch (ImageDecodeException e)
             {
@@ -101,7 +116,7 @@ public static class ParticleBatch
         return result;
     }
 
-    /// <summary>Image files under <paramref name="root"/> in ordinal path order, skipping masks and the output folder.</summary>
+    /// <summary>Image files under <paramref name="root"/> in natural path order (2 before 10), skipping masks and the output folder.</summary>
     internal static List<string> FindImages(string root, string output)
     {
         var outputPrefix = output.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
@@ -109,7 +124,7 @@ public static class ParticleBatch
             .Where(f => DatasetLoader.ImageExtensions.Contains(Path.GetExtension(f)))
             .Where(f => !f.EndsWith(DatasetLoader.MaskSuffix, StringComparison.OrdinalIgnoreCase))
             .Where(f => !f.StartsWith(outputPrefix, StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
+            .OrderBy(f => Path.GetRelativePath(root, f).Replace('\\', '/'), NaturalOrder.Instance)
             .ToList();
     }
 }
