@@ -43,7 +43,7 @@ internal static class SegmentBenchmarkCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for results.json, per_image.csv, folds.csv and index.html.", Required = true };
         var banner = CommonOptions.Banner();
         var scale = CommonOptions.NmPerPixel("Pixel size; particle sizes are then in nm, else in pixels.");
-        var overlays = new Option<int>("--overlay-images") { Description = "Images (the first in order) shown with overlays in the report.", DefaultValueFactory = _ => 12 };
+        var overlays = new Option<int>("--overlay-images") { Description = "Images (the first in order) shown with overlays in the report.", DefaultValueFactory = _ => 8 };
         overlays.Validators.Add(r => CommonOptions.NonNegative(r, "--overlay-images"));
         var threads = CommonOptions.Threads();
 

@@ -16,10 +16,10 @@ public sealed class SegmentBenchmarkOptions
     public int Threads { get; init; }
 
     /// <summary>Images (the first ones in order) whose overlays are kept for the report.</summary>
-    public int OverlayImages { get; init; } = 12;
+    public int OverlayImages { get; init; } = 8;
 
     /// <summary>Longer side of an overlay in the report, in pixels.</summary>
-    public int OverlayMaxSide { get; init; } = 320;
+    public int OverlayMaxSide { get; init; } = 256;
 
     public Action<string>? Log { get; init; }
     public CancellationToken CancellationToken { get; init; }
