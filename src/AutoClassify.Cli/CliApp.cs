@@ -28,6 +28,7 @@ internal static partial class CliApp
         BenchmarkCommand.Create(),
         FeaturesCommand.Create(),
         SegmentCommand.Create(),
+        SegmentBenchmarkCommand.Create(),
         SynthCommand.Create(),
         TrainCommand.Create(),
         PredictCommand.Create(),

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AutoClassify.Preprocessing;
 using AutoClassify.Segmentation;
 
 namespace AutoClassify.Cli;
@@ -27,17 +28,19 @@ internal static class SegmentCommand
             Validators = { r => CommonOptions.AtLeast(r, "--min-area", 1) },
         };
         var crop = CommonOptions.Crop();
+        var banner = CommonOptions.Banner();
         var threads = CommonOptions.Threads();
 
         var command = new Command("segment", "Segment the particles of whole-field micrographs; write label masks, overlays, particle CSV and an HTML report.")
         {
-            folder, output, scale, minArea, crop, threads,
+            folder, output, scale, minArea, crop, banner, threads,
         };
         command.SetAction(parse =>
         {
             var options = new ParticleBatchOptions
             {
                 Crop = parse.GetValue(crop),
+                Banner = parse.GetValue(banner),
                 Threads = parse.GetValue(threads),
                 Segmentation = new ParticleSegmentationOptions { NmPerPixel = parse.GetValue(scale), MinArea = parse.GetValue(minArea) },
             };
@@ -48,6 +51,7 @@ internal static class SegmentCommand
             var particles = result.Images.Sum(i => i.Summary.Count);
             var border = result.Images.Sum(i => i.Summary.BorderCount);
             o.WriteLine(string.Create(inv, $"Segmented {result.Images.Count} images: {particles} particles ({border} cut by the border, left out of the sizes) in {result.WallTime.TotalSeconds:F1} s."));
+            o.WriteLine(string.Create(inv, $"Data banners: {result.BannersFound} of {result.Images.Count} images (--banner {BannerDetector.ModeName(result.Options.Banner)})."));
             o.WriteLine($"Report: {Path.Combine(outDir, "index.html")}");
             var e = parse.InvocationConfiguration.Error;
             foreach (var error in result.Errors)

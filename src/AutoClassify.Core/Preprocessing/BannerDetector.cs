@@ -163,6 +163,24 @@ public static class BannerDetector
         };
     }
 
+    /// <summary>Applies <paramref name="mode"/> to a label map (row-major, <paramref name="width"/> wide) so it stays aligned with the image.</summary>
+    public static int[] Remove(int[] labels, int width, BannerDetection banner, BannerMode mode)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        if (labels.Length % width != 0)
+            throw new ArgumentException($"{labels.Length} labels do not fill rows of {width}.", nameof(labels));
+        var height = labels.Length / width;
+        CheckFits(height, banner);
+        return mode switch
+        {
+            BannerMode.Keep => labels,
+            BannerMode.Crop => banner.Edge == BannerEdge.Top ? labels[(banner.Rows * width)..] : labels[..((height - banner.Rows) * width)],
+            BannerMode.Reflect => ReflectRows(labels, width, height, banner),
+            _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown banner mode."),
+        };
+    }
+
     /// <summary>Parses <c>crop</c>, <c>reflect</c> or <c>keep</c> (any case).</summary>
     public static BannerMode ParseMode(string text)
     {

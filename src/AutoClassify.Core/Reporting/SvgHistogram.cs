@@ -9,9 +9,17 @@ internal static class SvgHistogram
     const double Left = 42, Right = 10, Top = 8, Bottom = 34;
 
     /// <summary>Renders the histogram of <paramref name="values"/> (NaN ignored) in about <paramref name="bins"/> bins.</summary>
-    internal static string Render(IReadOnlyList<double> values, string xLabel, string title, int bins = 20, double width = 520)
+    internal static string Render(IReadOnlyList<double> values, string xLabel, string title, int bins = 20, double width = 520) =>
+        Render([(title, values, "#4292c6")], xLabel, title, bins, width);
+
+    /// <summary>
+    /// Histograms of several samples on shared bins, their bars side by side within each bin (e.g. true against
+    /// predicted particle sizes); each bar's tooltip names its sample.
+    /// </summary>
+    internal static string Render(IReadOnlyList<(string Name, IReadOnlyList<double> Values, string Color)> series, string xLabel, string title, int bins = 20, double width = 520)
     {
-        var finite = values.Where(double.IsFinite).ToList();
+        var samples = series.Select(s => s.Values.Where(double.IsFinite).ToList()).ToList();
+        var finite = samples.SelectMany(s => s).ToList();
         var height = Math.Round(width * 0.45 + 15);
         var plotW = width - Left - Right;
         var plotH = height - Top - Bottom;
@@ -23,10 +31,14 @@ internal static class SvgHistogram
         var binWidth = NiceWidth((x1 - x0) / Math.Max(1, bins));
         var binCount = Math.Max(1, (int)Math.Ceiling((x1 - x0) / binWidth - 1e-9));
         x1 = x0 + (binCount * binWidth);
-        var counts = new int[binCount];
-        foreach (var v in finite)
-            counts[Math.Clamp((int)Math.Floor((v - x0) / binWidth), 0, binCount - 1)]++;
-        var (_, y1, yStep) = SvgLineChart.NiceRange(0, Math.Max(1, counts.Max()));
+        var counts = samples.Select(sample =>
+        {
+            var c = new int[binCount];
+            foreach (var v in sample)
+                c[Math.Clamp((int)Math.Floor((v - x0) / binWidth), 0, binCount - 1)]++;
+            return c;
+        }).ToList();
+        var (_, y1, yStep) = SvgLineChart.NiceRange(0, Math.Max(1, counts.Max(c => c.Max())));
         yStep = Math.Max(1, Math.Round(yStep));
         y1 = Math.Max(yStep, Math.Ceiling(y1 / yStep) * yStep);
         double X(double v) => Left + ((v - x0) / (x1 - x0) * plotW);
@@ -38,12 +50,18 @@ internal static class SvgHistogram
             sb.Append(Inv, $"<line class=\"grid\" x1=\"{Coord(Left)}\" x2=\"{Coord(width - Right)}\" y1=\"{y}\" y2=\"{y}\"/>");
             sb.Append(Inv, $"<text class=\"tick\" x=\"{Coord(Left - 5)}\" y=\"{y}\" text-anchor=\"end\" dominant-baseline=\"middle\">{Int((long)c)}</text>");
         }
-        for (var i = 0; i < binCount; i++)
+        for (var k = 0; k < series.Count; k++)
         {
-            if (counts[i] == 0)
-                continue;
-            double a = x0 + (i * binWidth), b = a + binWidth;
-            sb.Append(Inv, $"<rect class=\"bar\" x=\"{Coord(X(a) + 0.5)}\" y=\"{Coord(Y(counts[i]))}\" width=\"{Coord(Math.Max(0.5, X(b) - X(a) - 1))}\" height=\"{Coord(Y(0) - Y(counts[i]))}\" fill=\"#4292c6\"><title>{Num(a, Decimals(binWidth))}–{Num(b, Decimals(binWidth))}: {Int(counts[i])}</title></rect>");
+            var prefix = series.Count > 1 ? E(series[k].Name) + ", " : "";
+            for (var i = 0; i < binCount; i++)
+            {
+                var n = counts[k][i];
+                if (n == 0)
+                    continue;
+                double a = x0 + (i * binWidth), b = a + binWidth;
+                var slot = Math.Max(0.5, X(b) - X(a) - 1) / series.Count;
+                sb.Append(Inv, $"<rect class=\"bar\" x=\"{Coord(X(a) + 0.5 + (k * slot))}\" y=\"{Coord(Y(n))}\" width=\"{Coord(slot)}\" height=\"{Coord(Y(0) - Y(n))}\" fill=\"{E(series[k].Color)}\"><title>{prefix}{Num(a, Decimals(binWidth))}–{Num(b, Decimals(binWidth))}: {Int(n)}</title></rect>");
+            }
         }
         var tickEvery = Math.Max(1, (int)Math.Ceiling(binCount / 8.0));
         for (var i = 0; i <= binCount; i += tickEvery)

@@ -7,10 +7,13 @@ using AutoClassify.Reporting;
 namespace AutoClassify.Segmentation;
 
 /// <summary>Settings of <see cref="ParticleBatch.Run"/>.</summary>
-public sealed class ParticleBatchOptions
+public sealed record ParticleBatchOptions
 {
     /// <summary>Margins cut from every image before segmentation (e.g. an SEM data banner).</summary>
     public CropMargins Crop { get; init; }
+
+    /// <summary>What to do with a data banner found after the crop: cut it off (default), mirror the rows beside it, or keep it.</summary>
+    public BannerMode Banner { get; init; } = BannerMode.Crop;
 
     /// <summary>Images segmented at once; 0 = all cores.</summary>
     public int Threads { get; init; }
@@ -41,6 +44,9 @@ public sealed record ParticleBatchResult(
 {
     /// <summary>Path (relative to <see cref="OutputDirectory"/>) of an image's overlay PNG.</summary>
     public static string OverlayPath(string imagePath) => "overlays/" + imagePath + ".overlay.png";
+
+    /// <summary>Images in which a data banner was found (and treated as <see cref="ParticleBatchOptions.Banner"/> says).</summary>
+    public int BannersFound => Images.Count(i => i.BannerRows > 0);
 
     /// <summary>Path (relative to <see cref="OutputDirectory"/>) of an image's 16-bit label PNG.</summary>
     public static string LabelPath(string imagePath) => "labels/" + imagePath + ".labels.png";
@@ -88,10 +94,19 @@ public static class ParticleBatch
                 var image = ImageCodec.Decode(files[i]);
                 if (!options.Crop.IsNone)
                     image = image.Crop(options.Crop.Top, options.Crop.Bottom, options.Crop.Left, options.Crop.Right);
+                // The banner's text and scale bar would otherwise be measured as particles.
+                var banner = BannerDetector.Detect(image);
+                if (banner is not null)
+                    image = BannerDetector.Remove(image, banner, options.Banner);
                 var segmentation = segmenter.Segment(image);
                 ParticleOutput.SaveLabels(segmentation, Path.Combine(output, ParticleBatchResult.LabelPath(relative)));
-                ParticleOutput.SaveOverlay(image, segmentation, Path.Combine(output, ParticleBatchResult.OverlayPath(relative)));
-                images[i] = SegmentedImage.From(relative, segmentation);
+                var overlay = ParticleOutput.RenderOverlay(image, segmentation);
+                AtomicFile.WriteAllBytes(Path.Combine(output, ParticleBatchResult.OverlayPath(relative)), overlay);
+                images[i] = SegmentedImage.From(relative, segmentation) with
+                {
+                    BannerRows = banner?.Rows ?? 0,
+                    Preview = ParticleOutput.Preview(image, segmentation),
+                };
             }
             catch (ImageDecodeException e)
             {
@@ -117,7 +132,7 @@ public static class ParticleBatch
     static ParticleBatchOptions WithScale(ParticleBatchOptions options, List<string> files)
     {
         if (options.Segmentation.NmPerPixel is not null)
-            return new ParticleBatchOptions { Crop = options.Crop, Threads = options.Threads, Segmentation = options.Segmentation, ScaleSource = options.ScaleSource ?? "--nm-per-pixel" };
+            return options with { ScaleSource = options.ScaleSource ?? "--nm-per-pixel" };
         // Unreadable files become error rows later; they must not hide the others' scale.
         var readings = files.Select(ImageScales.Read).Where(r => !r.Unreadable).Select(r => r.Scale).ToList();
         var known = readings.OfType<ImageScale>().Select(s => s.Size.NanometresX).Order().ToList();
@@ -129,18 +144,16 @@ public static class ParticleBatch
         else if (known[^1] > known[0] * 1.01)
             warning = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the images' pixel sizes disagree ({known[0]:G4} to {known[^1]:G4} nm); sizes stay in pixels (give --nm-per-pixel, or segment each magnification apart)");
         if (warning is not null)
-            return new ParticleBatchOptions { Crop = options.Crop, Threads = options.Threads, Segmentation = options.Segmentation, ScaleWarning = warning };
+            return options with { ScaleWarning = warning };
         var source = string.Join("; ", readings.Select(r => r!.Source).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
-        return new ParticleBatchOptions
+        return options with
         {
-            Crop = options.Crop,
-            Threads = options.Threads,
             Segmentation = options.Segmentation with { NmPerPixel = known[known.Count / 2] },
             ScaleSource = source,
         };
     }
 
-    /// <summary>Image files under <paramref name="root"/> in ordinal path order, skipping masks and the output folder.</summary>
+    /// <summary>Image files under <paramref name="root"/> in natural path order (2 before 10), skipping masks and the output folder.</summary>
     internal static List<string> FindImages(string root, string output)
     {
         var outputPrefix = output.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
@@ -148,7 +161,7 @@ public static class ParticleBatch
             .Where(f => DatasetLoader.ImageExtensions.Contains(Path.GetExtension(f)))
             .Where(f => !f.EndsWith(DatasetLoader.MaskSuffix, StringComparison.OrdinalIgnoreCase))
             .Where(f => !f.StartsWith(outputPrefix, StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
+            .OrderBy(f => Path.GetRelativePath(root, f).Replace('\\', '/'), NaturalOrder.Instance)
             .SelectMany(EmFormats.Expand)
             .ToList();
     }

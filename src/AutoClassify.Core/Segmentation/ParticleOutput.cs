@@ -19,6 +19,12 @@ public sealed record SegmentedImage(string Path, int Width, int Height, IReadOnl
         return new SegmentedImage(path, segmentation.Width, segmentation.Height, segmentation.Particles, segmentation.Scale, segmentation.Summary);
     }
 
+    /// <summary>Rows of the data banner found in the image and treated as asked (0 when none).</summary>
+    public int BannerRows { get; init; }
+
+    /// <summary>A small overlay PNG for the report, or null.</summary>
+    public byte[]? Preview { get; init; }
+
     /// <summary>Equivalent diameters (in <see cref="Scale"/> units) of the particles not touching the border, ascending.</summary>
     public double[] MeasuredDiameters() =>
         [.. Particles.Where(p => !p.TouchesBorder).Select(p => Scale.Length(p.EquivalentDiameter)).Order()];
@@ -60,7 +66,31 @@ public static class ParticleOutput
     /// The image in grey with each measured particle tinted and outlined in its own colour, and particles cut by
     /// the border outlined in magenta without a tint; PNG bytes.
     /// </summary>
-    public static byte[] RenderOverlay(GrayImage image, ParticleSegmentation segmentation)
+    public static byte[] RenderOverlay(GrayImage image, ParticleSegmentation segmentation) =>
+        SegmentationOps.EncodeRgbPng(OverlayRgb(image, segmentation), image.Width, image.Height);
+
+    /// <summary>The overlay shrunk (nearest pixel) so its longer side is at most <paramref name="maxSide"/> pixels; PNG bytes.</summary>
+    public static byte[] Preview(GrayImage image, ParticleSegmentation segmentation, int maxSide = 240)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSide, 8);
+        var rgb = OverlayRgb(image, segmentation);
+        int w = image.Width, h = image.Height;
+        var scale = Math.Min(1.0, (double)maxSide / Math.Max(w, h));
+        int ow = Math.Max(1, (int)Math.Round(w * scale)), oh = Math.Max(1, (int)Math.Round(h * scale));
+        var small = new byte[3 * ow * oh];
+        for (var y = 0; y < oh; y++)
+        {
+            var sy = Math.Min(h - 1, (int)((y + 0.5) / scale));
+            for (var x = 0; x < ow; x++)
+            {
+                var sx = Math.Min(w - 1, (int)((x + 0.5) / scale));
+                Array.Copy(rgb, 3 * ((sy * w) + sx), small, 3 * ((y * ow) + x), 3);
+            }
+        }
+        return SegmentationOps.EncodeRgbPng(small, ow, oh);
+    }
+
+    static byte[] OverlayRgb(GrayImage image, ParticleSegmentation segmentation)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(segmentation);
@@ -96,7 +126,7 @@ public static class ParticleOutput
                 rgb[(3 * i) + 2] = (byte)MathF.Round(b);
             }
         }
-        return SegmentationOps.EncodeRgbPng(rgb, width, height);
+        return rgb;
     }
 
     /// <summary>Writes <see cref="RenderOverlay"/> to <paramref name="path"/>.</summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using AutoClassify.Preprocessing;
 using AutoClassify.Reporting;
 using static AutoClassify.Reporting.HtmlFormat;
 
@@ -11,6 +12,9 @@ namespace AutoClassify.Segmentation;
 /// </summary>
 public static class ParticleReport
 {
+    /// <summary>Overlay previews embedded in the page at most; a larger batch links the rest.</summary>
+    public const int MaxPreviews = 60;
+
     /// <summary>The whole page as an HTML document.</summary>
     public static string Render(ParticleBatchResult result)
     {
@@ -26,7 +30,9 @@ public static class ParticleReport
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
         sb.Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
         sb.Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n");
-        sb.Append(Inv, $"<title>AutoClassify particles: {E(folder)}</title>\n<style>\n").Append(ReportCss.Text).Append("</style>\n</head>\n<body>\n<main>\n");
+        sb.Append(Inv, $"<title>AutoClassify particles: {E(folder)}</title>\n<style>\n").Append(ReportCss.Text)
+            .Append(".previews { gap: 12px; }\n.previews figure { margin: 0; max-width: 260px; }\n.previews img { max-width: 100%; border: 1px solid #ddd; }\n")
+            .Append("</style>\n</head>\n<body>\n<main>\n");
         sb.Append(Inv, $"<header>\n<h1>Particle segmentation: {E(folder)}</h1>\n");
         sb.Append(Inv, $"<p class=\"subtitle\">{Int(result.Images.Count)} images segmented · {Int(result.Errors.Count)} unreadable · {Int(total)} particles, {Int(border)} cut by the border and left out of the sizes · wall time {E(Duration(result.WallTime))}</p>\n</header>\n");
 
@@ -34,6 +40,7 @@ public static class ParticleReport
         Row("Folder", $"<code>{E(result.Root)}</code>");
         var c = result.Options.Crop;
         Row("Crop (top, bottom, left, right)", c.IsNone ? "none" : E($"{Int(c.Top)}, {Int(c.Bottom)}, {Int(c.Left)}, {Int(c.Right)} px"));
+        Row("Data banners", E($"{BannerDetector.ModeName(result.Options.Banner)}; found in {result.BannersFound} of {result.Images.Count} images"));
         Row("Scale", o.NmPerPixel is { } s ? E(Num(s, 4) + " nm per pixel" + (result.Options.ScaleSource is { } from ? $" ({from})" : ""))
             : E("unknown: sizes in pixels" + (result.Options.ScaleWarning is { } why ? $"; {why}" : "")));
         Row("Contrast normalisation", E(o.Normalization.ToString()));
@@ -67,6 +74,20 @@ public static class ParticleReport
             sb.Append(Inv, $"<td class=\"text\"><a href=\"{E(Href(ParticleBatchResult.OverlayPath(image.Path)))}\">overlay</a> · <a href=\"{E(Href(ParticleBatchResult.LabelPath(image.Path)))}\">labels</a></td></tr>\n");
         }
         sb.Append("</tbody></table></div>\n<p class=\"quiet\">Per-particle measurements: particles.csv; per-image summaries: summary.csv.</p>\n</section>\n");
+
+        var previews = result.Images.Where(i => i.Preview is not null).Take(MaxPreviews).ToList();
+        if (previews.Count > 0)
+        {
+            sb.Append("<section id=\"overlays\">\n<h2>Overlays</h2>\n");
+            sb.Append(Inv, $"<p class=\"quiet\">Each measured particle tinted and outlined in its own colour; particles cut by the border outlined in magenta.{(result.Images.Count > previews.Count ? $" The first {Int(previews.Count)} images; the rest are linked in the table." : "")}</p>\n");
+            sb.Append("<div class=\"row previews\">\n");
+            foreach (var image in previews)
+            {
+                sb.Append(Inv, $"<figure><a href=\"{E(Href(ParticleBatchResult.OverlayPath(image.Path)))}\"><img src=\"data:image/png;base64,{Convert.ToBase64String(image.Preview!)}\" alt=\"particles found in {E(image.Path)}\"></a>");
+                sb.Append(Inv, $"<figcaption><code>{E(image.Path)}</code> · {Int(image.Summary.Count)} particles</figcaption></figure>\n");
+            }
+            sb.Append("</div>\n</section>\n");
+        }
 
         sb.Append("<section id=\"errors\">\n<h2>Unreadable images</h2>\n");
         if (result.Errors.Count == 0)

@@ -62,3 +62,37 @@ public class SegmentCommandTests
         Assert.True(File.Exists(temp.Combine("out", "index.html")));
     }
 }
+
+public class SegmentCommandBannerTests
+{
+    [Fact]
+    public void Should_CropTheDataBanner_SortNaturally_AndShowOverlayPreviews()
+    {
+        // Given fields named 1, 2 and 10 with a 24-row data banner at the bottom
+        using var temp = new TempDirectory("seg-banner");
+        var input = temp.Combine("in");
+        Directory.CreateDirectory(input);
+        foreach (var name in new[] { "10", "2", "1" })
+            PngWriter.Write(Path.Combine(input, name + ".png"), Tests.Preprocessing.BannerImages.WithBanner(200, 150, 24, BannerEdge.Bottom, bright: false, seed: 8, scaleBar: 60));
+        using var stdout = new StringWriter(CultureInfo.InvariantCulture);
+        using var stderr = new StringWriter(CultureInfo.InvariantCulture);
+
+        // When segmented with the default banner handling, and again keeping the banner
+        var code = CliApp.Run(["segment", input, "--out", temp.Combine("crop"), "--threads", "2"], stdout, stderr);
+        var kept = CliApp.Run(["segment", input, "--out", temp.Combine("keep"), "--banner", "keep", "--threads", "2"], stdout, stderr);
+
+        // Then the banner is cut off before measuring: no particle lies in its rows, as some do when it is kept
+        Assert.Equal(ExitCodes.Success, code);
+        Assert.Equal(ExitCodes.Success, kept);
+        Assert.Contains("Data banners: 3 of 3 images (--banner crop)", stdout.ToString(), StringComparison.Ordinal);
+        static double[] CentroidRows(string csv) => [.. File.ReadAllLines(csv).Skip(1).Select(l => double.Parse(l.Split(',')[13], CultureInfo.InvariantCulture))];
+        Assert.All(CentroidRows(temp.Combine("crop", "particles.csv")), y => Assert.True(y < 150 - 24, $"particle centre in row {y}"));
+        Assert.Contains(CentroidRows(temp.Combine("keep", "particles.csv")), y => y >= 150 - 24);
+        // And the report lists 1, 2, 10 in that order, with embedded overlay previews
+        var dom = Chromium.DumpDom(temp, temp.Combine("crop", "index.html"));
+        int At(string name) => dom.IndexOf($"<code>{name}</code>", StringComparison.Ordinal);
+        Assert.True(At("1.png") >= 0 && At("1.png") < At("2.png") && At("2.png") < At("10.png"), "images are not in natural order");
+        Assert.Contains("<img src=\"data:image/png;base64,", dom, StringComparison.Ordinal);
+        Assert.Contains("id=\"overlays\"", dom, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,87 @@
+using AutoClassify.Native;
+
+namespace AutoClassify.Models.Segmenters;
+
+/// <summary>Settings of <see cref="RandomForest"/>; <see cref="Validate"/> names the first bad one.</summary>
+public sealed class RandomForestOptions
+{
+    public int Trees { get; init; } = 64;
+    public int MaxDepth { get; init; } = 16;
+
+    /// <summary>A node with fewer samples is not split.</summary>
+    public int MinSamples { get; init; } = 5;
+
+    /// <summary>Features tried per split; 0 = √(features), OpenCV's default.</summary>
+    public int ActiveVariables { get; init; }
+
+    public void Validate()
+    {
+        if (Trees is < 1 or > 10_000)
+            throw new ArgumentOutOfRangeException(nameof(Trees), Trees, "Trees must be in 1..10000.");
+        if (MaxDepth is < 1 or > 64)
+            throw new ArgumentOutOfRangeException(nameof(MaxDepth), MaxDepth, "Maximum depth must be in 1..64.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(MinSamples, 1, nameof(MinSamples));
+        ArgumentOutOfRangeException.ThrowIfNegative(ActiveVariables, nameof(ActiveVariables));
+    }
+}
+
+/// <summary>OpenCV's random forest (<c>cv::ml::RTrees</c>) on float feature rows; thread-safe for prediction.</summary>
+public sealed class RandomForest : IDisposable
+{
+    readonly ForestHandle handle;
+
+    RandomForest(ForestHandle handle, int classes, int features)
+    {
+        this.handle = handle;
+        Classes = classes;
+        Features = features;
+    }
+
+    public int Classes { get; }
+    public int Features { get; }
+
+    /// <summary>Fits on rows of <paramref name="features"/> values each (row-major) with labels 0..classes−1; the same seed gives the same forest.</summary>
+    public static unsafe RandomForest Train(float[] samples, int features, int[] labels, int classes, RandomForestOptions options, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(features);
+        if (samples.Length != (long)labels.Length * features)
+            throw new ArgumentException($"{samples.Length} values are not {labels.Length} rows of {features} features.", nameof(samples));
+        ForestHandle handle;
+        fixed (float* x = samples)
+        fixed (int* y = labels)
+            handle = NativeMethods.ForestTrain(x, labels.Length, features, y, classes, options.Trees, options.MaxDepth,
+                options.MinSamples, options.ActiveVariables, unchecked((ulong)(uint)seed) + 1);
+        try
+        {
+            NativeShim.CheckForErrors();
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+        return new RandomForest(handle, classes, features);
+    }
+
+    /// <summary>Class probabilities (share of trees voting) of every row: rows × <see cref="Classes"/>, row-major.</summary>
+    public unsafe float[] PredictProbabilities(ReadOnlySpan<float> samples)
+    {
+        if (samples.Length % Features != 0)
+            throw new ArgumentException($"{samples.Length} values are not rows of {Features} features.", nameof(samples));
+        var rows = samples.Length / Features;
+        var result = new float[(long)rows * Classes];
+        if (rows == 0)
+            return result;
+        fixed (float* x = samples)
+        fixed (float* p = result)
+            NativeMethods.ForestPredict(handle, x, rows, Features, p);
+        NativeShim.CheckForErrors();
+        return result;
+    }
+
+    public void Dispose() => handle.Dispose();
+}
