@@ -116,10 +116,10 @@ public sealed class PackageTrainingOptions
         CheckThreshold(DefaultThreshold, "the default threshold");
         foreach (var (name, value) in Thresholds)
             CheckThreshold(value, $"the threshold of '{name}'");
-        if (AutoThresholdPrecision is { } target)
+        if (AutoThresholdPrecision is { } precision)
         {
-            if (!(target > 0 && target <= 1))
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--threshold auto:{target} needs a target precision in (0, 1]."));
+            if (!(precision > 0 && precision <= 1))
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--threshold auto:{precision} needs a target precision in (0, 1]."));
             if (ValidationShare <= 0)
                 throw new ArgumentException("--threshold auto needs held-out images to choose thresholds on: give --validation above 0.");
             if (Thresholds.Count > 0 || DefaultThreshold > 0)
