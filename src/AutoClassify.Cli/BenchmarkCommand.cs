@@ -37,7 +37,7 @@ internal static class BenchmarkCommand
 
         var command = new Command("benchmark", "Cross-validate every model on the same stratified folds and write an HTML report, results.json and predictions.csv.")
         {
-            dataset, folds, seed, output, models, crop, banner, nmPerPixel, threads, resume, extraFeatures,
+            dataset, folds, seed, output, models, crop, banner, nmPerPixel, threads, resume, extraFeatures, CommonOptions.MaxImagePixels(),
         };
         modelOptions.AddTo(command);
         tileOptions.AddTo(command);
@@ -79,6 +79,8 @@ internal static class BenchmarkCommand
                 Resume = parse.GetValue(resume),
                 ExtraFeaturesPath = parse.GetValue(extraFeatures)?.FullName,
             };
+            // Checked once every argument is known to be valid, and before any work.
+            OutputGuard.Folder(outDir, "--out", [datasetDir.FullName]);
             var stdout = parse.InvocationConfiguration.Output;
             var observer = new ConsoleObserver(stdout);
             BenchmarkResult result;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Globalization;
 using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Cli;
@@ -70,6 +71,25 @@ internal static class CommonOptions
         {
             if (Value<double>(r) is { } v && !(v > 0 && double.IsFinite(v)))
                 r.AddError("--nm-per-pixel must be a positive number.");
+        });
+        return option;
+    }
+
+    /// <summary>The option's name; <see cref="CliApp"/> applies it around any command that declares it.</summary>
+    internal const string MaxImagePixelsName = "--max-image-pixels";
+
+    internal static Option<long> MaxImagePixels()
+    {
+        var option = new Option<long>(MaxImagePixelsName)
+        {
+            Description = string.Create(CultureInfo.InvariantCulture,
+                $"Largest image decoded, in pixels (width x height from the file's header); larger files are refused by name. Default {ImageLimits.DefaultMaxPixels} (2^28), at most {ImageLimits.DecoderMaxPixels} (2^30)."),
+            DefaultValueFactory = _ => ImageLimits.DefaultMaxPixels,
+        };
+        option.Validators.Add(r =>
+        {
+            if (Value<long>(r) is { } v && (v < 1 || v > ImageLimits.DecoderMaxPixels))
+                r.AddError(string.Create(CultureInfo.InvariantCulture, $"{MaxImagePixelsName} must lie between 1 and {ImageLimits.DecoderMaxPixels} (2^30, the most the image decoder reads), not {v}."));
         });
         return option;
     }

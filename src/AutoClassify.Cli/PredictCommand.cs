@@ -43,14 +43,17 @@ internal static class PredictCommand
 
         var command = new Command(name, description)
         {
-            model, inputs, output, registry, threads, batch, maps, mapClass, mapThreshold,
+            model, inputs, output, registry, threads, batch, maps, mapClass, mapThreshold, CommonOptions.MaxImagePixels(),
         };
         command.SetAction((parse, cancellationToken) =>
         {
             var packagePath = ResolvePackage(parse.GetRequiredValue(model), parse.GetValue(registry)!.FullName);
-            var files = PackagePredictor.CollectInputs(parse.GetRequiredValue(inputs));
-            var mapsDir = parse.GetValue(maps)?.FullName;
-            var outPath = parse.GetValue(output)?.FullName ?? Path.Combine(mapsDir!, "predictions.csv");
+            var given = parse.GetRequiredValue(inputs);
+            var stderr = parse.InvocationConfiguration.Error;
+            var files = PackagePredictor.CollectInputs(given, (path, reason) => stderr.WriteLine($"skipped {path}: {reason}"));
+            var folders = given.Where(Directory.Exists).ToList();
+            var mapsDir = parse.GetValue(maps) is { } m ? OutputGuard.Folder(m.ToString(), "--maps", folders) : null;
+            var outPath = OutputGuard.File(parse.GetValue(output)?.ToString() ?? Path.Combine(mapsDir!, "predictions.csv"), "--out", [.. files, packagePath], folders);
             var stdout = parse.InvocationConfiguration.Output;
             using var package = ModelPackage.Open(packagePath);
             var observer = new ConsoleObserver(stdout);

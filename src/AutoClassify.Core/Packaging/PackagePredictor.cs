@@ -65,9 +65,11 @@ public static class PackagePredictor
 {
     /// <summary>
     /// Expands the command line's inputs: a folder gives its image files (recursively, masks and hidden
-    /// entries excluded, sorted ordinally); a file is taken as is, whatever it holds.
+    /// entries excluded, sorted ordinally); a file is taken as is, whatever it holds. Symbolic links inside a folder
+    /// are never followed (their targets inside it are found under their own path); each is passed to
+    /// <paramref name="onSkipped"/> with the reason, as are folders that cannot be read.
     /// </summary>
-    public static IReadOnlyList<string> CollectInputs(IEnumerable<string> pathsOrFolders)
+    public static IReadOnlyList<string> CollectInputs(IEnumerable<string> pathsOrFolders, Action<string, string>? onSkipped = null)
     {
         ArgumentNullException.ThrowIfNull(pathsOrFolders);
         var result = new List<string>();
@@ -77,11 +79,22 @@ public static class PackagePredictor
             {
                 // Paths keep the form the user typed (relative stays relative), so the CSV reads like the command line.
                 var root = input;
-                result.AddRange(Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+                var full = Path.GetFullPath(root);
+                string AsTyped(string path) => Path.Combine(root, Path.GetRelativePath(full, path));
+                var scan = DataTree.Scan(root, name => name.StartsWith('.'));
+                result.AddRange(scan.Files
                     .Where(f => DatasetLoader.ImageExtensions.Contains(Path.GetExtension(f))
-                        && !f.EndsWith(DatasetLoader.MaskSuffix, StringComparison.OrdinalIgnoreCase)
-                        && !Path.GetRelativePath(root, f).Split(Path.DirectorySeparatorChar).Any(p => p.StartsWith('.')))
-                    .Order(StringComparer.Ordinal));
+                        && !f.EndsWith(DatasetLoader.MaskSuffix, StringComparison.OrdinalIgnoreCase))
+                    .Select(AsTyped));
+                var realRoot = DataTree.RealPath(full) ?? full;
+                foreach (var link in scan.Links.Where(l => l.IsFolder || DatasetLoader.ImageExtensions.Contains(Path.GetExtension(l.Path))))
+                {
+                    var reason = DataTree.Classify(link, realRoot, out var target)
+                        ?? $"symbolic link to '{target}' in the same folder; predicted once, there";
+                    onSkipped?.Invoke(AsTyped(link.Path), reason);
+                }
+                foreach (var (folder, reason) in scan.Unreadable)
+                    onSkipped?.Invoke(AsTyped(folder), reason);
             }
             else if (File.Exists(input))
             {

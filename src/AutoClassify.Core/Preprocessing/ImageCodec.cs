@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using AutoClassify.Native;
 
@@ -27,9 +28,14 @@ public static class ImageCodec
         if (data.IsEmpty)
             throw new ImageDecodeException(sourceName, "file is empty");
         var format = Sniff(data) ?? throw new ImageDecodeException(sourceName, UnsupportedReason + DescribeUnknown(data));
+        // The declared size is checked before decoding: a small file can claim billions of pixels.
+        var declared = ImageHeader.ReadSize(data);
+        if (declared is var (declaredWidth, declaredHeight) && ImageLimits.Refusal(declaredWidth, declaredHeight, ImageLimits.MaxPixels) is { } refusal)
+            throw new ImageDecodeException(sourceName, refusal);
 
         DecodedImageHandle handle;
         int width, height;
+        using var reservation = ImageLimits.Reserve(declared is var (w, h) ? w * h : 0);
         fixed (byte* bytes = data)
             handle = NativeMethods.ImageDecode(bytes, data.Length, out width, out height, out bitDepth);
         using (handle)
@@ -40,8 +46,13 @@ public static class ImageCodec
             }
             catch (NativeException e)
             {
+                // Without a readable header the decoder's own cap is the first to trip; say so rather than "corrupt".
+                if (e.Message.Contains("refused", StringComparison.Ordinal) && declared is null)
+                    throw new ImageDecodeException(sourceName, string.Create(CultureInfo.InvariantCulture, $"the {FormatName(format)} data is corrupt, or declares more pixels than the decoder reads ({ImageLimits.DecoderMaxPixels:N0})"), e);
                 throw new ImageDecodeException(sourceName, $"the {FormatName(format)} data is corrupt, truncated or of an unsupported kind ({e.Message})", e);
             }
+            if (declared is null && ImageLimits.Refusal(width, height, ImageLimits.MaxPixels) is { } late)
+                throw new ImageDecodeException(sourceName, late);
             var pixels = new float[checked(width * height)];
             fixed (float* destination = pixels)
                 NativeMethods.ImageCopyPixels(handle, destination, pixels.Length);
