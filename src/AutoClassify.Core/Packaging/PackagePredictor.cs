@@ -136,15 +136,15 @@ public static class PackagePredictor
         var classes = package.Manifest.ClassNames;
         AtomicFile.Write(csvPath, stream =>
         {
-            using var csv = CsvWriter.Create(stream, new CsvWriterOptions { FormatProvider = CultureInfo.InvariantCulture }, leaveOpen: true);
+            using var csv = CsvWriter.Create(stream, CsvCells.WriterOptions, leaveOpen: true);
             csv.WriteHeader(["path", "predicted_class", .. classes.Select(c => "p_" + c), "abstained", "error"]);
             foreach (var row in Predict(package, files, options, cancellationToken))
             {
                 total++;
-                csv.WriteField(row.Path);
+                csv.WriteField(CsvCells.Protect(row.Path));
                 if (row.Error is null)
                 {
-                    csv.WriteField(classes[row.PredictedClass]);
+                    csv.WriteField(CsvCells.Protect(classes[row.PredictedClass]));
                     foreach (var p in row.Probabilities)
                         csv.WriteField(p, default);
                     csv.WriteField(row.Abstained ? "true" : "false");
@@ -157,7 +157,7 @@ public static class PackagePredictor
                     for (var k = 0; k < classes.Count; k++)
                         csv.WriteField("");
                     csv.WriteField("");
-                    csv.WriteField(row.Error);
+                    csv.WriteField(CsvCells.Protect(row.Error));
                 }
                 csv.EndRecord();
                 onPredicted?.Invoke(row);
