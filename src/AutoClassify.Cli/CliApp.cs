@@ -55,8 +55,20 @@ internal static partial class CliApp
         }
         try
         {
-            var limit = parsed.CommandResult.Command.Options.OfType<Option<long>>().FirstOrDefault(o => o.Name == CommonOptions.MaxImagePixelsName);
+            var options = parsed.CommandResult.Command.Options;
+            var limit = options.OfType<Option<long>>().FirstOrDefault(o => o.Name == CommonOptions.MaxImagePixelsName);
             using var pixels = ImageLimits.Use(limit is null ? ImageLimits.DefaultMaxPixels : parsed.GetValue(limit));
+            var keep = options.OfType<Option<bool>>().FirstOrDefault(o => o.Name == CommonOptions.KeepDamagedJpegName);
+            using var damaged = ImageLimits.KeepDamaged(keep is not null && parsed.GetValue(keep));
+            var warned = new HashSet<string>(StringComparer.Ordinal);
+            using var sink = ImageLimits.OnKeptDamage((path, reason) =>
+            {
+                lock (warned)
+                {
+                    if (warned.Add(path))
+                        configuration.Error.WriteLine($"warning: {path}: {reason}; kept (--keep-damaged-jpeg)");
+                }
+            });
             return parsed.Invoke(configuration);
         }
         catch (Exception ex)
@@ -118,17 +130,8 @@ internal static partial class CliApp
         return path is null ? IoCause(ex) : $"'{path}': {IoCause(ex)}";
     }
 
-    /// <summary>
-    /// Removes what only a developer can read from a message: .NET's "(Parameter 'x')" and "Actual value was N." tails
-    /// and OpenCV's source location and assertion code, and joins its lines.
-    /// </summary>
-    internal static string Plain(string message)
-    {
-        var text = ParameterTail().Replace(message, "");
-        text = ActualValue().Replace(text, m => $" (got {m.Groups[1].Value})");
-        text = NativeShim.Readable(text);
-        return string.Join(' ', text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-    }
+    /// <summary>A message in the user's words (see <see cref="Messages.Plain"/>).</summary>
+    internal static string Plain(string message) => Messages.Plain(message);
 
     static string Debug(Exception ex) =>
         Environment.GetEnvironmentVariable("AUTOCLASSIFY_DEBUG") is "1" ? Environment.NewLine + ex : " (set AUTOCLASSIFY_DEBUG=1 to see the details)";
@@ -138,10 +141,4 @@ internal static partial class CliApp
 
     [System.Text.RegularExpressions.GeneratedRegex(@"'([^']+)'")]
     private static partial System.Text.RegularExpressions.Regex QuotedPath();
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"\s*\(Parameter '[^']*'\)")]
-    private static partial System.Text.RegularExpressions.Regex ParameterTail();
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"\s*Actual value was ([^\r\n]*?)\.?(?=\r?\n|$)")]
-    private static partial System.Text.RegularExpressions.Regex ActualValue();
 }

@@ -94,6 +94,14 @@ internal static class CommonOptions
         return option;
     }
 
+    /// <summary>The option's name; <see cref="CliApp"/> applies it around any command that declares it.</summary>
+    internal const string KeepDamagedJpegName = "--keep-damaged-jpeg";
+
+    internal static Option<bool> KeepDamagedJpeg() => new(KeepDamagedJpegName)
+    {
+        Description = "Keep JPEGs whose compressed data is damaged (the decoder fills in what it cannot read), with a warning each, instead of skipping them.",
+    };
+
     internal static Option<int> InnerFolds()
     {
         var option = new Option<int>("--inner-folds") { Description = "Inner CV folds for the SVM's C/gamma search.", DefaultValueFactory = _ => 3 };

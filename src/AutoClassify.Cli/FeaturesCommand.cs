@@ -17,7 +17,7 @@ internal static class FeaturesCommand
 
         var command = new Command("features", "Export the handcrafted features of every image to CSV, with stable column names.")
         {
-            dataset, output, crop, banner, threads, CommonOptions.MaxImagePixels(),
+            dataset, output, crop, banner, threads, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         command.SetAction(parse =>
         {

@@ -35,7 +35,7 @@ internal static class RetrainCommand
 
         var command = new Command("retrain", "Check a new labeled batch, train a challenger on the old data plus the batch, compare it with the champion on the frozen reference set and promote it only if it is not worse.")
         {
-            name, add, registry, allowNew, fromScratch, force, tolerance, report, threads, seed, epochs, patience, lr, grid, nearDuplicate, CommonOptions.MaxImagePixels(),
+            name, add, registry, allowNew, fromScratch, force, tolerance, report, threads, seed, epochs, patience, lr, grid, nearDuplicate, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         command.SetAction((parse, cancellationToken) =>
         {

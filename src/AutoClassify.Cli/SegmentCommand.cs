@@ -31,7 +31,7 @@ internal static class SegmentCommand
 
         var command = new Command("segment", "Segment the particles of whole-field micrographs; write label masks, overlays, particle CSV and an HTML report.")
         {
-            folder, output, scale, minArea, crop, threads, CommonOptions.MaxImagePixels(),
+            folder, output, scale, minArea, crop, threads, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         command.SetAction(parse =>
         {

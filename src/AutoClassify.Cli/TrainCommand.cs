@@ -40,7 +40,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train a production model on all the data and store it in the model registry as the next version (the first version becomes champion).")
         {
-            dataset, model, name, registry, crop, banner, seed, threads, validation, threshold, nmPerPixel, reference, CommonOptions.MaxImagePixels(),
+            dataset, model, name, registry, crop, banner, seed, threads, validation, threshold, nmPerPixel, reference, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         modelOptions.AddTo(command);
         tileOptions.AddTo(command);

@@ -102,7 +102,13 @@ public static class DatasetLoader
         for (var label = 0; label < classDirs.Count; label++)
             CollectClass(root, realRoot, classDirs[label], label, classNames, candidates, skipped, problems);
 
-        var probed = ProbeAll(candidates, options, skipped);
+        // Damaged JPEGs kept on request (--keep-damaged-jpeg) are reported as warnings, like every other finding.
+        var damaged = new System.Collections.Concurrent.ConcurrentBag<(string Path, string Reason)>();
+        List<DatasetItem> probed;
+        using (ImageLimits.OnKeptDamage((path, reason) => damaged.Add((path, reason))))
+            probed = ProbeAll(candidates, options, skipped);
+        foreach (var (path, reason) in damaged.OrderBy(d => d.Path, StringComparer.Ordinal))
+            problems.Add(new(ProblemSeverity.Warning, Relative(root, path), reason + "; kept (--keep-damaged-jpeg)"));
 
         if (classNames.Count == 0)
             problems.Add(new(ProblemSeverity.Error, root, "no class folders found; expected one subfolder per class, each holding images"));

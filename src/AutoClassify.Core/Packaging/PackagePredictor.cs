@@ -305,7 +305,7 @@ public static class PackagePredictor
         }
         catch (ArgumentException ex)
         {
-            return (null, $"Cannot prepare image '{path}': {ex.Message}");
+            return (null, $"Cannot prepare image '{path}': {Messages.Plain(ex.Message)}");
         }
     }
 

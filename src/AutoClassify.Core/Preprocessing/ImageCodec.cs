@@ -36,6 +36,11 @@ public static class ImageCodec
         DecodedImageHandle handle;
         int width, height;
         using var reservation = ImageLimits.Reserve(declared is var (w, h) ? w * h : 0);
+        if (format == ImageFileFormat.Jpeg && DecodeDamagedJpeg(data, sourceName) is { } kept)
+        {
+            bitDepth = 8;
+            return kept;
+        }
         fixed (byte* bytes = data)
             handle = NativeMethods.ImageDecode(bytes, data.Length, out width, out height, out bitDepth);
         using (handle)
@@ -58,6 +63,53 @@ public static class ImageCodec
                 NativeMethods.ImageCopyPixels(handle, destination, pixels.Length);
             NativeShim.CheckForErrors();
             return new GrayImage(width, height, pixels);
+        }
+    }
+
+    // libjpeg repairs damaged entropy data with a warning that OpenCV prints to stderr without the file's name; a silent
+    // check pass (at 1/8 scale, which still reads every coded bit) finds it per file. Returns the image only when it is
+    // damaged and kept; null when it is sound, or when libjpeg cannot read it at all and OpenCV should try.
+    static unsafe GrayImage? DecodeDamagedJpeg(ReadOnlySpan<byte> data, string sourceName)
+    {
+        int warnings, width, height;
+        IntPtr message;
+        fixed (byte* bytes = data)
+            NativeMethods.JpegDecodeChecked(bytes, data.Length, 0, out warnings, out message, out width, out height).Dispose();
+        NativeShim.CheckForErrors();
+        var text = TakeString(message);
+        if (warnings <= 0)
+            return null;
+        var reason = $"the JPEG data is damaged ({text.TrimEnd('.')}); the decoder would fill in what it cannot read";
+        if (!ImageLimits.KeepsDamaged)
+            throw new ImageDecodeException(sourceName, reason + " (--keep-damaged-jpeg keeps such images, with a warning)");
+
+        DecodedImageHandle handle;
+        fixed (byte* bytes = data)
+            handle = NativeMethods.JpegDecodeChecked(bytes, data.Length, 1, out _, out message, out width, out height);
+        using (handle)
+        {
+            TakeString(message);
+            NativeShim.CheckForErrors();
+            var pixels = new float[checked(width * height)];
+            fixed (float* destination = pixels)
+                NativeMethods.ImageCopyPixels(handle, destination, pixels.Length);
+            NativeShim.CheckForErrors();
+            ImageLimits.ReportKept(sourceName, reason);
+            return new GrayImage(width, height, pixels);
+        }
+    }
+
+    static string TakeString(IntPtr text)
+    {
+        if (text == IntPtr.Zero)
+            return "";
+        try
+        {
+            return Marshal.PtrToStringUTF8(text) ?? "";
+        }
+        finally
+        {
+            NativeMethods.Free(text);
         }
     }
 

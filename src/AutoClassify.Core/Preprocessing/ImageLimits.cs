@@ -16,6 +16,8 @@ public static class ImageLimits
     public const long DecoderMaxPixels = 1L << 30;
 
     static readonly AsyncLocal<long?> Scoped = new();
+    static readonly AsyncLocal<bool> ScopedKeepDamaged = new();
+    static readonly AsyncLocal<Action<string, string>?> ScopedDamageSink = new();
     static readonly object Gate = new();
     static long inFlight;
 
@@ -31,6 +33,31 @@ public static class ImageLimits
         Scoped.Value = maxPixels;
         return new Restore(previous);
     }
+
+    /// <summary>
+    /// Whether a JPEG whose entropy data is damaged (the decoder warns and fills in what it cannot read) is kept, with
+    /// a warning to the sink of <see cref="OnKeptDamage"/>, instead of being refused. Off unless <see cref="KeepDamaged"/> says so.
+    /// </summary>
+    public static bool KeepsDamaged => ScopedKeepDamaged.Value;
+
+    /// <summary>Keeps damaged JPEGs (see <see cref="KeepsDamaged"/>) for the calling flow until the result is disposed.</summary>
+    public static IDisposable KeepDamaged(bool keep)
+    {
+        var previous = ScopedKeepDamaged.Value;
+        ScopedKeepDamaged.Value = keep;
+        return new Undo(() => ScopedKeepDamaged.Value = previous);
+    }
+
+    /// <summary>Sends every damaged image that is kept (its name and what is wrong) to <paramref name="sink"/>, for the calling flow.</summary>
+    public static IDisposable OnKeptDamage(Action<string, string> sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        var previous = ScopedDamageSink.Value;
+        ScopedDamageSink.Value = sink;
+        return new Undo(() => ScopedDamageSink.Value = previous);
+    }
+
+    internal static void ReportKept(string source, string reason) => ScopedDamageSink.Value?.Invoke(source, reason);
 
     /// <summary>Why an image of the declared size is refused under <paramref name="limit"/>, or null when it may be decoded.</summary>
     public static string? Refusal(long width, long height, long limit)
@@ -67,6 +94,11 @@ public static class ImageLimits
     sealed class Restore(long? previous) : IDisposable
     {
         public void Dispose() => Scoped.Value = previous;
+    }
+
+    sealed class Undo(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
     }
 
     sealed class Release(long pixels) : IDisposable
