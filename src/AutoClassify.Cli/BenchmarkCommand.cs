@@ -40,7 +40,7 @@ internal static class BenchmarkCommand
 
         var command = new Command("benchmark", "Cross-validate every model on the same stratified folds and write an HTML report, results.json and predictions.csv.")
         {
-            dataset, folds, seed, output, models, crop, banner, nmPerPixel, resampleNm, threads, resume, extraFeatures,
+            dataset, folds, seed, output, models, crop, banner, nmPerPixel, resampleNm, threads, resume, extraFeatures, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         modelOptions.AddTo(command);
         tileOptions.AddTo(command);
@@ -96,6 +96,8 @@ internal static class BenchmarkCommand
                 },
                 Units = role == SlurmRole.Unit ? [slurmOptions.Unit(parse)] : [],
             };
+            // Checked once every argument is known to be valid, and before any work.
+            OutputGuard.Folder(outDir, "--out", [datasetDir.FullName]);
             var stdout = parse.InvocationConfiguration.Output;
             var observer = new ConsoleObserver(stdout);
             switch (role)

@@ -60,6 +60,20 @@ internal static partial class CliApp
         }
         try
         {
+            var options = parsed.CommandResult.Command.Options;
+            var limit = options.OfType<Option<long>>().FirstOrDefault(o => o.Name == CommonOptions.MaxImagePixelsName);
+            using var pixels = ImageLimits.Use(limit is null ? ImageLimits.DefaultMaxPixels : parsed.GetValue(limit));
+            var keep = options.OfType<Option<bool>>().FirstOrDefault(o => o.Name == CommonOptions.KeepDamagedJpegName);
+            using var damaged = ImageLimits.KeepDamaged(keep is not null && parsed.GetValue(keep));
+            var warned = new HashSet<string>(StringComparer.Ordinal);
+            using var sink = ImageLimits.OnKeptDamage((path, reason) =>
+            {
+                lock (warned)
+                {
+                    if (warned.Add(path))
+                        configuration.Error.WriteLine($"warning: {path}: {reason}; kept (--keep-damaged-jpeg)");
+                }
+            });
             return parsed.Invoke(configuration);
         }
         catch (Exception ex)
@@ -82,7 +96,7 @@ internal static partial class CliApp
     [System.Text.RegularExpressions.GeneratedRegex(@"as expected type 'System\.(?:Nullable`1\[System\.)?(\w+)\]?'")]
     private static partial System.Text.RegularExpressions.Regex TypeName();
 
-    /// <summary>Maps an exception to an exit code and a message for the user, without a stack trace.</summary>
+    /// <summary>Maps an exception to an exit code and a one-line message for the user, without a stack trace or .NET type names.</summary>
     internal static (int Code, string Message) Describe(Exception ex) => ex switch
     {
         DatasetValidationException e => (ExitCodes.BadInput, e.Message),
@@ -91,12 +105,47 @@ internal static partial class CliApp
         Cluster.SlurmException e => (ExitCodes.Failure, "error: " + e.Message),
         Retraining.BatchCheckException e => (ExitCodes.BadInput, e.Message),
         ImageDecodeException e => (ExitCodes.BadInput, "error: " + e.Message),
-        Packaging.InvalidModelPackageException or Packaging.ModelRegistryException => (ExitCodes.BadInput, "error: " + ex.Message),
-        ArgumentException or FormatException or FileNotFoundException or DirectoryNotFoundException => (ExitCodes.BadInput, "error: " + ex.Message),
+        UnusableOutputException e => (ExitCodes.BadInput, e.Message),
+        Packaging.InvalidModelPackageException or Packaging.ModelRegistryException => (ExitCodes.BadInput, "error: " + Plain(ex.Message)),
+        ArgumentException or FormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException
+            => (ExitCodes.BadInput, "error: " + Plain(ex.Message)),
         DllNotFoundException or EntryPointNotFoundException => (ExitCodes.MissingNativeLibrary, "error: " + ex.Message),
         TypeInitializationException { InnerException: { } inner } => Describe(inner),
-        NativeException => (ExitCodes.Failure, "native error: " + ex.Message),
+        AggregateException { InnerExceptions: [var single] } => Describe(single),
+        NativeException => (ExitCodes.Failure, "native error: " + Plain(ex.Message)),
         OperationCanceledException => (ExitCodes.Failure, "cancelled"),
-        _ => (ExitCodes.Failure, "error: " + ex),
+        UnauthorizedAccessException or IOException => (ExitCodes.Failure, "error: " + IoMessage(ex)),
+        OutOfMemoryException or InsufficientExecutionStackException => (ExitCodes.Failure, "error: out of memory; use fewer --threads, a smaller --batch-size or smaller images."),
+        _ => (ExitCodes.Failure, "error: " + Plain(ex.Message) + Debug(ex)),
     };
+
+    /// <summary>The cause of an I/O failure in a few words, e.g. "permission denied" or "no space left on device".</summary>
+    internal static string IoCause(Exception ex)
+    {
+        if (ex is UnauthorizedAccessException)
+            return "permission denied";
+        var match = IoPath().Match(ex.Message);
+        var cause = match.Success ? match.Groups["cause"].Value : ex.Message.TrimEnd('.');
+        return cause.Length > 0 ? char.ToLowerInvariant(cause[0]) + cause[1..] : "input/output error";
+    }
+
+    // .NET's "No space left on device : '/x'" or "Access to the path '/x' is denied." becomes "/x: no space left on device".
+    static string IoMessage(Exception ex)
+    {
+        var path = IoPath().Match(ex.Message) is { Success: true } m ? m.Groups["path"].Value
+            : QuotedPath().Match(ex.Message) is { Success: true } q ? q.Groups[1].Value : null;
+        return path is null ? IoCause(ex) : $"'{path}': {IoCause(ex)}";
+    }
+
+    /// <summary>A message in the user's words (see <see cref="Messages.Plain"/>).</summary>
+    internal static string Plain(string message) => Messages.Plain(message);
+
+    static string Debug(Exception ex) =>
+        Environment.GetEnvironmentVariable("AUTOCLASSIFY_DEBUG") is "1" ? Environment.NewLine + ex : " (set AUTOCLASSIFY_DEBUG=1 to see the details)";
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?<cause>.+?) : '(?<path>.+)'$")]
+    private static partial System.Text.RegularExpressions.Regex IoPath();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"'([^']+)'")]
+    private static partial System.Text.RegularExpressions.Regex QuotedPath();
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Globalization;
 using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Cli;
@@ -87,6 +88,33 @@ internal static class CommonOptions
         });
         return option;
     }
+
+    /// <summary>The option's name; <see cref="CliApp"/> applies it around any command that declares it.</summary>
+    internal const string MaxImagePixelsName = "--max-image-pixels";
+
+    internal static Option<long> MaxImagePixels()
+    {
+        var option = new Option<long>(MaxImagePixelsName)
+        {
+            Description = string.Create(CultureInfo.InvariantCulture,
+                $"Largest image decoded, in pixels (width x height from the file's header); larger files are refused by name. Default {ImageLimits.DefaultMaxPixels} (2^28), at most {ImageLimits.DecoderMaxPixels} (2^30)."),
+            DefaultValueFactory = _ => ImageLimits.DefaultMaxPixels,
+        };
+        option.Validators.Add(r =>
+        {
+            if (Value<long>(r) is { } v && (v < 1 || v > ImageLimits.DecoderMaxPixels))
+                r.AddError(string.Create(CultureInfo.InvariantCulture, $"{MaxImagePixelsName} must lie between 1 and {ImageLimits.DecoderMaxPixels} (2^30, the most the image decoder reads), not {v}."));
+        });
+        return option;
+    }
+
+    /// <summary>The option's name; <see cref="CliApp"/> applies it around any command that declares it.</summary>
+    internal const string KeepDamagedJpegName = "--keep-damaged-jpeg";
+
+    internal static Option<bool> KeepDamagedJpeg() => new(KeepDamagedJpegName)
+    {
+        Description = "Keep JPEGs whose compressed data is damaged (the decoder fills in what it cannot read), with a warning each, instead of skipping them.",
+    };
 
     internal static Option<int> InnerFolds()
     {

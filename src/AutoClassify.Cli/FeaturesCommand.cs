@@ -17,10 +17,11 @@ internal static class FeaturesCommand
 
         var command = new Command("features", "Export the handcrafted features of every image to CSV, with stable column names.")
         {
-            dataset, output, crop, banner, threads,
+            dataset, output, crop, banner, threads, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         command.SetAction(parse =>
         {
+            var path = OutputGuard.File(parse.GetRequiredValue(output).ToString(), "--out", [], [parse.GetRequiredValue(dataset).FullName]);
             var cropMargins = parse.GetValue(crop);
             var workers = parse.GetValue(threads) is > 0 and var t ? t : Environment.ProcessorCount;
             // Export needs only one image per class; fold counts do not apply here.
@@ -28,7 +29,6 @@ internal static class FeaturesCommand
             var bannerMode = parse.GetValue(banner);
             var prepared = ImagePreparation.PrepareAll(data, cropMargins, bannerMode, workers);
             var matrix = HandcraftedFeatures.ExtractAll(prepared.Select(p => p.Image).ToList(), prepared.Select(p => p.Mask).ToList(), workers);
-            var path = parse.GetRequiredValue(output).FullName;
             FeatureCsv.Write(path, matrix, data.Items.Select(i => i.RelativePath).ToList(), data.Items.Select(i => data.ClassNames[i.Label]).ToList());
             parse.InvocationConfiguration.Output.WriteLine($"Wrote {matrix.Count} rows × {matrix.Dimension} features to {path}");
             var found = prepared.Count(p => p.Banner is not null);

@@ -11,6 +11,14 @@ internal static class ModelsCommand
     {
         Description = "Model registry folder.",
         DefaultValueFactory = _ => new DirectoryInfo(ModelRegistry.DefaultFolder),
+        Validators =
+        {
+            r =>
+            {
+                if (r.Tokens.Count == 1 && File.Exists(r.Tokens[0].Value))
+                    r.AddError($"--registry '{r.Tokens[0].Value}' is a file; give the registry folder.");
+            },
+        },
     };
 
     internal static Command Create()

@@ -53,7 +53,7 @@ internal static class PredictCommand
 
         var command = new Command(name, description)
         {
-            model, inputs, output, registry, threads, batch, maps, mapClass, mapThreshold,
+            model, inputs, output, registry, threads, batch, maps, mapClass, mapThreshold, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         if (!mapCommand)
         {
@@ -91,12 +91,15 @@ internal static class PredictCommand
                 return Task.FromResult(failedRows > 0 ? ExitCodes.Failure : ExitCodes.Success);
             }
             var packagePath = ResolvePackage(parse.GetRequiredValue(model), parse.GetValue(registry)!.FullName);
-            var mapsDir = parse.GetValue(maps)?.FullName;
-            var outPath = parse.GetValue(output)?.FullName ?? Path.Combine(mapsDir!, "predictions.csv");
             var shardOf = !mapCommand && parse.GetValue(shard) is { } shardText ? ParseShard(shardText) : default((int, int)?);
+            var given = shardOf is null ? parse.GetRequiredValue(inputs) : [];
+            var stderr = parse.InvocationConfiguration.Error;
             var files = shardOf is var (k, n)
                 ? PredictionShards.ShardFiles(parse.GetRequiredValue(fileList).FullName, k, n)
-                : PackagePredictor.CollectInputs(parse.GetRequiredValue(inputs));
+                : PackagePredictor.CollectInputs(given, (path, reason) => stderr.WriteLine($"skipped {path}: {reason}"));
+            var folders = given.Where(Directory.Exists).ToList();
+            var mapsDir = parse.GetValue(maps) is { } m ? OutputGuard.Folder(m.ToString(), "--maps", folders) : null;
+            var outPath = OutputGuard.File(parse.GetValue(output)?.ToString() ?? Path.Combine(mapsDir!, "predictions.csv"), "--out", [.. files, packagePath], folders);
             if (!mapCommand && parse.GetValue(slurm))
             {
                 var taskThreads = resources.TaskThreads(parse, parse.GetValue(threads));
@@ -104,7 +107,10 @@ internal static class PredictCommand
                 {
                     "predict", packagePath, "--threads", taskThreads.ToString(CultureInfo.InvariantCulture),
                     "--batch-size", parse.GetValue(batch).ToString(CultureInfo.InvariantCulture),
+                    CommonOptions.MaxImagePixelsName, parse.GetValue<long>(CommonOptions.MaxImagePixelsName).ToString(CultureInfo.InvariantCulture),
                 };
+                if (parse.GetValue<bool>(CommonOptions.KeepDamagedJpegName))
+                    taskCommand.Add(CommonOptions.KeepDamagedJpegName);
                 if (mapsDir is not null)
                     taskCommand.AddRange(["--maps", mapsDir]);
                 if (parse.GetValue(mapClass) is { } cls)

@@ -35,20 +35,23 @@ internal static class RetrainCommand
 
         var command = new Command("retrain", "Check a new labeled batch, train a challenger on the old data plus the batch, compare it with the champion on the frozen reference set and promote it only if it is not worse.")
         {
-            name, add, registry, allowNew, fromScratch, force, tolerance, report, threads, seed, epochs, patience, lr, grid, nearDuplicate,
+            name, add, registry, allowNew, fromScratch, force, tolerance, report, threads, seed, epochs, patience, lr, grid, nearDuplicate, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         command.SetAction((parse, cancellationToken) =>
         {
+            var batchPath = parse.GetRequiredValue(add).FullName;
+            var registryPath = OutputGuard.Folder(parse.GetValue(registry)!.ToString(), "--registry", [batchPath]);
+            var reportPath = parse.GetValue(report) is { } given ? OutputGuard.File(given.ToString(), "--report", [], [batchPath, registryPath]) : null;
             var options = new RetrainOptions
             {
                 Name = parse.GetRequiredValue(name),
-                BatchPath = parse.GetRequiredValue(add).FullName,
-                Registry = parse.GetValue(registry)!.FullName,
+                BatchPath = batchPath,
+                Registry = registryPath,
                 AllowNewClasses = parse.GetValue(allowNew),
                 FromScratch = parse.GetValue(fromScratch),
                 Force = parse.GetValue(force),
                 Tolerance = parse.GetValue(tolerance),
-                ReportPath = parse.GetValue(report)?.FullName,
+                ReportPath = reportPath,
                 Threads = parse.GetValue(threads),
                 Seed = parse.GetValue(seed),
                 Epochs = parse.GetValue(epochs),

@@ -33,7 +33,7 @@ internal static class SegmentCommand
 
         var command = new Command("segment", "Segment the particles of whole-field micrographs; write label masks, overlays, particle CSV and an HTML report.")
         {
-            folder, output, scale, minArea, crop, banner, threads,
+            folder, output, scale, minArea, crop, banner, threads, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         command.SetAction(parse =>
         {
@@ -44,7 +44,7 @@ internal static class SegmentCommand
                 Threads = parse.GetValue(threads),
                 Segmentation = new ParticleSegmentationOptions { NmPerPixel = parse.GetValue(scale), MinArea = parse.GetValue(minArea) },
             };
-            var outDir = parse.GetRequiredValue(output).FullName;
+            var outDir = OutputGuard.Folder(parse.GetRequiredValue(output).ToString(), "--out", [parse.GetRequiredValue(folder).FullName]);
             var result = ParticleBatch.Run(parse.GetRequiredValue(folder).FullName, outDir, options);
             var o = parse.InvocationConfiguration.Output;
             var inv = CultureInfo.InvariantCulture;

@@ -28,7 +28,7 @@ internal static class SynthCommand
                 Seed = parse.GetValue(seed),
                 Overwrite = parse.GetValue(overwrite),
             };
-            var dir = parse.GetRequiredValue(output).FullName;
+            var dir = OutputGuard.Folder(parse.GetRequiredValue(output).ToString(), "out", []);
             var summary = LiposomeSynthesizer.Generate(dir, options);
             parse.InvocationConfiguration.Output.WriteLine($"Wrote {summary.Total} images with masks to {dir}: " +
                 string.Join(", ", summary.Classes.Select(c => $"{c.ClassName} {c.Count}")));

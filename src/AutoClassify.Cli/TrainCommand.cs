@@ -41,7 +41,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train a production model on all the data and store it in the model registry as the next version (the first version becomes champion).")
         {
-            dataset, model, name, registry, crop, banner, seed, threads, validation, threshold, nmPerPixel, resampleNm, reference,
+            dataset, model, name, registry, crop, banner, seed, threads, validation, threshold, nmPerPixel, resampleNm, reference, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         modelOptions.AddTo(command);
         tileOptions.AddTo(command);
@@ -54,7 +54,12 @@ internal static class TrainCommand
             var autoThreshold = ParseAutoThreshold(thresholdText);
             var (defaultThreshold, thresholds) = autoThreshold is null ? ParseThresholds(thresholdText) : (0, new Dictionary<string, double>());
             var tiling = tileOptions.Read(parse);
-            var models = new ModelRegistry(parse.GetValue(registry)!.FullName);
+            // A read-only or misplaced registry must fail now, not after training.
+            var datasetPath = parse.GetRequiredValue(dataset).FullName;
+            var registryPath = OutputGuard.Folder(parse.GetValue(registry)!.ToString(), "--registry", [datasetPath]);
+            if (Directory.Exists(Path.Combine(registryPath, modelName)))
+                OutputGuard.Folder(Path.Combine(registryPath, modelName), "--registry", [datasetPath]);
+            var models = new ModelRegistry(registryPath);
             // The reference set is drawn once, when a name is first trained; later versions leave the same images out.
             var existingReference = ReferenceSet.TryRead(models, modelName);
             var isNew = !models.List().Any(m => m.Name == modelName && m.Versions.Count > 0);

@@ -65,29 +65,52 @@ public static class DatasetLoader
             throw new DatasetValidationException(root, problems);
         }
         root = Path.GetFullPath(root);
+        var realRoot = DataTree.RealPath(root) ?? root;
 
-        foreach (var stray in Directory.EnumerateFiles(root).Order(StringComparer.Ordinal))
+        List<FileSystemInfo> entries;
+        try
         {
-            var name = Path.GetFileName(stray);
-            if (!IsIgnorable(name) && !name.Equals("README.md", StringComparison.OrdinalIgnoreCase))
-                problems.Add(new(ProblemSeverity.Warning, name, "file at the top level is not in a class folder; ignored"));
+            entries = new DirectoryInfo(root).EnumerateFileSystemInfos().Where(e => !IsIgnorable(e.Name)).OrderBy(e => e.Name, StringComparer.Ordinal).ToList();
+        }
+        catch (UnauthorizedAccessException)
+        {
+            problems.Add(new(ProblemSeverity.Error, root, "folder cannot be read (permission denied)"));
+            throw new DatasetValidationException(root, problems);
         }
 
-        var classDirs = Directory.EnumerateDirectories(root)
-            .Where(d => !IsIgnorable(Path.GetFileName(d)))
-            .Order(StringComparer.Ordinal)
-            .ToList();
+        var classDirs = new List<string>();
+        foreach (var entry in entries)
+        {
+            if (entry.LinkTarget is not null)
+            {
+                var link = new TreeLink(entry.FullName, DataTree.RealPath(entry.FullName), Directory.Exists(entry.FullName));
+                if (link.IsFolder)
+                    problems.Add(new(ProblemSeverity.Error, entry.Name + "/", ClassLinkProblem(link, realRoot)));
+                else
+                    problems.Add(new(ProblemSeverity.Warning, entry.Name, "symbolic link at the top level is not in a class folder; ignored"));
+            }
+            else if (entry is DirectoryInfo)
+            {
+                classDirs.Add(entry.FullName);
+            }
+            else if (!entry.Name.Equals("README.md", StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Add(new(ProblemSeverity.Warning, entry.Name, "file at the top level is not in a class folder; ignored"));
+            }
+        }
 
         var candidates = new List<(string Full, string Relative, int Label, string? Mask)>();
-        var classNames = new List<string>();
-        foreach (var dir in classDirs)
-        {
-            var label = classNames.Count;
-            classNames.Add(Path.GetFileName(dir));
-            CollectClass(root, dir, label, candidates, skipped, problems);
-        }
+        var classNames = classDirs.Select(d => Path.GetFileName(d)).ToList();
+        for (var label = 0; label < classDirs.Count; label++)
+            CollectClass(root, realRoot, classDirs[label], label, classNames, candidates, skipped, problems);
 
-        var probed = ProbeAll(candidates, options, skipped);
+        // Damaged JPEGs kept on request (--keep-damaged-jpeg) are reported as warnings, like every other finding.
+        var damaged = new System.Collections.Concurrent.ConcurrentBag<(string Path, string Reason)>();
+        List<DatasetItem> probed;
+        using (ImageLimits.OnKeptDamage((path, reason) => damaged.Add((path, reason))))
+            probed = ProbeAll(candidates, options, skipped);
+        foreach (var (path, reason) in damaged.OrderBy(d => d.Path, StringComparer.Ordinal))
+            problems.Add(new(ProblemSeverity.Warning, Relative(root, path), reason + "; kept (--keep-damaged-jpeg)"));
 
         if (classNames.Count == 0)
             problems.Add(new(ProblemSeverity.Error, root, "no class folders found; expected one subfolder per class, each holding images"));
@@ -120,13 +143,32 @@ public static class DatasetLoader
         };
     }
 
-    static void CollectClass(string root, string dir, int label,
+    static void CollectClass(string root, string realRoot, string dir, int label, List<string> classNames,
         List<(string, string, int, string?)> candidates, List<SkippedFile> skipped, List<DatasetProblem> problems)
     {
-        var files = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
-            .Where(f => !IsIgnorable(Path.GetFileName(f)) && !HasIgnorableFolder(dir, f))
-            .Order(StringComparer.Ordinal)
-            .ToList();
+        var scan = DataTree.Scan(dir, IsIgnorable);
+        foreach (var (folder, reason) in scan.Unreadable)
+            skipped.Add(new(Relative(root, folder) + "/", reason));
+        foreach (var link in scan.Links)
+        {
+            var relative = Relative(root, link.Path);
+            var reason = DataTree.Classify(link, realRoot, out var target);
+            if (reason is not null)
+            {
+                skipped.Add(new(relative, reason));
+                continue;
+            }
+            var targetClass = target!.Split('/')[0];
+            var what = link.IsFolder ? "folder" : "file";
+            if (target.Contains('/') && targetClass == classNames[label])
+                skipped.Add(new(relative, $"symbolic link to the {what} '{target}' in the same class; counted once, there"));
+            else if (classNames.Contains(targetClass, StringComparer.Ordinal) && target.Split('/').All(p => !IsIgnorable(p)))
+                problems.Add(new(ProblemSeverity.Error, relative,
+                    $"label conflict: symbolic link from class '{classNames[label]}' to the {what} '{target}' of class '{targetClass}'; one image cannot carry two labels (remove the link or move the image)"));
+            else
+                skipped.Add(new(relative, $"symbolic link to '{target}', which is not in a class folder; not followed"));
+        }
+        var files = scan.Files.ToList();
         var masks = files.Where(IsMask).ToHashSet(StringComparer.Ordinal);
         var usedMasks = new HashSet<string>(StringComparer.Ordinal);
 
@@ -214,10 +256,14 @@ public static class DatasetLoader
 
     static bool IsIgnorable(string name) => name.StartsWith('.');
 
-    static bool HasIgnorableFolder(string classDir, string file)
+    static string ClassLinkProblem(TreeLink link, string realRoot)
     {
-        var relative = Path.GetRelativePath(classDir, Path.GetDirectoryName(file)!);
-        return relative != "." && relative.Split(Path.DirectorySeparatorChar).Any(IsIgnorable);
+        if (DataTree.Classify(link, realRoot, out var target) is { } reason)
+            return "class folder is a " + reason + "; copy the images in, or point AutoClassify at the tree they live in";
+        var top = target!.Split('/')[0];
+        if (target == "." || IsIgnorable(top) || !Directory.Exists(Path.Combine(realRoot, top)))
+            return $"class folder is a symbolic link to '{target}', which is not a class folder; not followed";
+        return $"label conflict: class folder is a symbolic link to '{target}/', whose images already have the label '{top}'; remove the link";
     }
 
     static string Relative(string root, string path) => Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');

@@ -33,7 +33,13 @@ public sealed class DatasetValidationException : Exception
     static string FormatMessage(string root, IReadOnlyList<DatasetProblem> problems)
     {
         var errors = problems.Where(p => p.Severity == ProblemSeverity.Error).ToList();
+        // Skipped files often explain an error ("class has no usable images"), so the first few are shown with it.
+        const int shown = 10;
+        var skipped = problems.Where(p => p.Severity == ProblemSeverity.Warning && p.Message.StartsWith("skipped: ", StringComparison.Ordinal)).ToList();
+        var lines = errors.Select(p => "  " + p).Concat(skipped.Take(shown).Select(p => "  " + p));
+        if (skipped.Count > shown)
+            lines = lines.Append($"  ... and {skipped.Count - shown} more skipped file(s)");
         return $"The dataset at '{root}' cannot be used ({errors.Count} error(s)):" + Environment.NewLine +
-            string.Join(Environment.NewLine, errors.Select(p => "  " + p));
+            string.Join(Environment.NewLine, lines);
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AutoClassify.Reporting;
 using CsvHelper;
 
 namespace AutoClassify.Features;
@@ -98,7 +99,7 @@ public sealed class ExtraFeatureTable
             var line = (int)csv.LineNumber;
             if (csv.FieldCount > headers.Length)
                 problems.Add(string.Create(CultureInfo.InvariantCulture, $"line {line}: {csv.FieldCount} fields, but the header names {headers.Length} columns"));
-            var key = (csv.GetString(keyIndex) ?? "").Trim();
+            var key = CsvCells.Unprotect((csv.GetString(keyIndex) ?? "").Trim());
             if (key.Length == 0)
                 problems.Add(string.Create(CultureInfo.InvariantCulture, $"line {line}, column '{headers[keyIndex]}': no image path or file name"));
             var values = new double[featureIndices.Length];

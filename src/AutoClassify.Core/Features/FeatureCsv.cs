@@ -36,8 +36,7 @@ public static class FeatureCsv
         if (classNames.Count != features.Count)
             throw new ArgumentException($"Got {classNames.Count} class names for {features.Count} feature rows.", nameof(classNames));
 
-        var options = CsvWriterOptions.Default with { FormatProvider = CultureInfo.InvariantCulture };
-        using var csv = CsvWriter.Create(writer, options, leaveOpen: true);
+        using var csv = CsvWriter.Create(writer, CsvCells.WriterOptions, leaveOpen: true);
         csv.WriteField("path");
         csv.WriteField("class");
         foreach (var name in features.Names)
@@ -45,8 +44,8 @@ public static class FeatureCsv
         csv.EndRecord();
         for (var i = 0; i < features.Count; i++)
         {
-            csv.WriteField(relativePaths[i]);
-            csv.WriteField(classNames[i]);
+            csv.WriteField(CsvCells.Protect(relativePaths[i]));
+            csv.WriteField(CsvCells.Protect(classNames[i]));
             foreach (var value in features.Rows[i])
                 csv.WriteField(value, "R");
             csv.EndRecord();

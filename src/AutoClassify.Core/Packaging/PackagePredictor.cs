@@ -66,9 +66,11 @@ public static class PackagePredictor
 {
     /// <summary>
     /// Expands the command line's inputs: a folder gives its image files (recursively, masks and hidden
-    /// entries excluded, sorted ordinally); a file is taken as is, whatever it holds.
+    /// entries excluded, sorted ordinally); a file is taken as is, whatever it holds. Symbolic links inside a folder
+    /// are never followed (their targets inside it are found under their own path); each is passed to
+    /// <paramref name="onSkipped"/> with the reason, as are folders that cannot be read.
     /// </summary>
-    public static IReadOnlyList<string> CollectInputs(IEnumerable<string> pathsOrFolders)
+    public static IReadOnlyList<string> CollectInputs(IEnumerable<string> pathsOrFolders, Action<string, string>? onSkipped = null)
     {
         ArgumentNullException.ThrowIfNull(pathsOrFolders);
         var result = new List<string>();
@@ -78,12 +80,24 @@ public static class PackagePredictor
             {
                 // Paths keep the form the user typed (relative stays relative), so the CSV reads like the command line.
                 var root = input;
-                result.AddRange(Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+                var full = Path.GetFullPath(root);
+                string AsTyped(string path) => Path.Combine(root, Path.GetRelativePath(full, path));
+                var scan = DataTree.Scan(root, name => name.StartsWith('.'));
+                result.AddRange(scan.Files
                     .Where(f => DatasetLoader.ImageExtensions.Contains(Path.GetExtension(f))
-                        && !f.EndsWith(DatasetLoader.MaskSuffix, StringComparison.OrdinalIgnoreCase)
-                        && !Path.GetRelativePath(root, f).Split(Path.DirectorySeparatorChar).Any(p => p.StartsWith('.')))
+                        && !f.EndsWith(DatasetLoader.MaskSuffix, StringComparison.OrdinalIgnoreCase))
+                    .Select(AsTyped)
                     .Order(StringComparer.Ordinal)
                     .SelectMany(EmFormats.Expand));
+                var realRoot = DataTree.RealPath(full) ?? full;
+                foreach (var link in scan.Links.Where(l => l.IsFolder || DatasetLoader.ImageExtensions.Contains(Path.GetExtension(l.Path))))
+                {
+                    var reason = DataTree.Classify(link, realRoot, out var target)
+                        ?? $"symbolic link to '{target}' in the same folder; predicted once, there";
+                    onSkipped?.Invoke(AsTyped(link.Path), reason);
+                }
+                foreach (var (folder, reason) in scan.Unreadable)
+                    onSkipped?.Invoke(AsTyped(folder), reason);
             }
             else if (File.Exists(input))
             {
@@ -129,15 +143,15 @@ public static class PackagePredictor
         var classes = package.Manifest.ClassNames;
         AtomicFile.Write(csvPath, stream =>
         {
-            using var csv = CsvWriter.Create(stream, new CsvWriterOptions { FormatProvider = CultureInfo.InvariantCulture }, leaveOpen: true);
+            using var csv = CsvWriter.Create(stream, CsvCells.WriterOptions, leaveOpen: true);
             csv.WriteHeader(["path", "predicted_class", .. classes.Select(c => "p_" + c), "abstained", "error"]);
             foreach (var row in Predict(package, files, options, cancellationToken))
             {
                 total++;
-                csv.WriteField(row.Path);
+                csv.WriteField(CsvCells.Protect(row.Path));
                 if (row.Error is null)
                 {
-                    csv.WriteField(classes[row.PredictedClass]);
+                    csv.WriteField(CsvCells.Protect(classes[row.PredictedClass]));
                     foreach (var p in row.Probabilities)
                         csv.WriteField(p, default);
                     csv.WriteField(row.Abstained ? "true" : "false");
@@ -150,7 +164,7 @@ public static class PackagePredictor
                     for (var k = 0; k < classes.Count; k++)
                         csv.WriteField("");
                     csv.WriteField("");
-                    csv.WriteField(row.Error);
+                    csv.WriteField(CsvCells.Protect(row.Error));
                 }
                 csv.EndRecord();
                 onPredicted?.Invoke(row);
@@ -304,7 +318,7 @@ public static class PackagePredictor
         }
         catch (ArgumentException ex)
         {
-            return (null, $"Cannot prepare image '{path}': {ex.Message}");
+            return (null, $"Cannot prepare image '{path}': {Messages.Plain(ex.Message)}");
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using AutoClassify.Native;
 using AutoClassify.Preprocessing.Formats;
@@ -15,13 +16,15 @@ public static class ImageCodec
 
     internal const string UnsupportedReason = "not a supported image (PNG, JPEG, TIFF, BMP)";
 
+    static volatile bool jpegCheckMissing;
+
     /// <summary>
     /// Decodes an image file to grey. Throws <see cref="ImageDecodeException"/> naming the file on any problem.
     /// Microscope formats (MRC, DM3/DM4, TIA SER; a stack's section as <c>file.mrcs#k</c>) and one-channel 32/64-bit
     /// TIFFs go to <see cref="EmFormats"/>, which maps their values with <see cref="IntensityMapping"/>.
     /// </summary>
     public static GrayImage Decode(string path) =>
-        path is not null && EmFormats.HandlesFile(path) ? EmFormats.Decode(path) : Decode(ReadAll(path!), path!);
+        path is not null && EmFormats.HandlesFile(path) ? EmFormats.Decode(path, ImageLimits.MaxPixels) : Decode(ReadAll(path!), path!);
 
     /// <summary>Decodes encoded bytes to grey; <paramref name="sourceName"/> names the data in error messages.</summary>
     public static GrayImage Decode(ReadOnlySpan<byte> data, string sourceName) => Decode(data, sourceName, out _);
@@ -33,9 +36,19 @@ public static class ImageCodec
         if (data.IsEmpty)
             throw new ImageDecodeException(sourceName, "file is empty");
         var format = Sniff(data) ?? throw new ImageDecodeException(sourceName, UnsupportedReason + DescribeUnknown(data));
+        // The declared size is checked before decoding: a small file can claim billions of pixels.
+        var declared = ImageHeader.ReadSize(data);
+        if (declared is var (declaredWidth, declaredHeight) && ImageLimits.Refusal(declaredWidth, declaredHeight, ImageLimits.MaxPixels) is { } refusal)
+            throw new ImageDecodeException(sourceName, refusal);
 
         DecodedImageHandle handle;
         int width, height;
+        using var reservation = ImageLimits.Reserve(declared is var (w, h) ? w * h : 0);
+        if (format == ImageFileFormat.Jpeg && DecodeDamagedJpeg(data, sourceName) is { } kept)
+        {
+            bitDepth = 8;
+            return kept;
+        }
         fixed (byte* bytes = data)
             handle = NativeMethods.ImageDecode(bytes, data.Length, out width, out height, out bitDepth);
         using (handle)
@@ -46,13 +59,76 @@ public static class ImageCodec
             }
             catch (NativeException e)
             {
+                // Without a readable header the decoder's own cap is the first to trip; say so rather than "corrupt".
+                if (e.Message.Contains("refused", StringComparison.Ordinal) && declared is null)
+                    throw new ImageDecodeException(sourceName, string.Create(CultureInfo.InvariantCulture, $"the {FormatName(format)} data is corrupt, or declares more pixels than the decoder reads ({ImageLimits.DecoderMaxPixels:N0})"), e);
                 throw new ImageDecodeException(sourceName, $"the {FormatName(format)} data is corrupt, truncated or of an unsupported kind ({e.Message})", e);
             }
+            if (declared is null && ImageLimits.Refusal(width, height, ImageLimits.MaxPixels) is { } late)
+                throw new ImageDecodeException(sourceName, late);
             var pixels = new float[checked(width * height)];
             fixed (float* destination = pixels)
                 NativeMethods.ImageCopyPixels(handle, destination, pixels.Length);
             NativeShim.CheckForErrors();
             return new GrayImage(width, height, pixels);
+        }
+    }
+
+    // libjpeg repairs damaged entropy data with a warning that OpenCV prints to stderr without the file's name; a silent
+    // check pass (at 1/8 scale, which still reads every coded bit) finds it per file. Returns the image only when it is
+    // damaged and kept; null when it is sound, or when libjpeg cannot read it at all and OpenCV should try.
+    static unsafe GrayImage? DecodeDamagedJpeg(ReadOnlySpan<byte> data, string sourceName)
+    {
+        if (jpegCheckMissing)
+            return null;
+        int warnings, width, height;
+        IntPtr message;
+        try
+        {
+            fixed (byte* bytes = data)
+                NativeMethods.JpegDecodeChecked(bytes, data.Length, 0, out warnings, out message, out width, out height).Dispose();
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // A shim built before jpeg_check.cpp: decode as before rather than fail every JPEG (scripts/build.sh adds it).
+            jpegCheckMissing = true;
+            return null;
+        }
+        NativeShim.CheckForErrors();
+        var text = TakeString(message);
+        if (warnings <= 0)
+            return null;
+        var reason = $"the JPEG data is damaged ({text.TrimEnd('.')}); the decoder would fill in what it cannot read";
+        if (!ImageLimits.KeepsDamaged)
+            throw new ImageDecodeException(sourceName, reason + " (--keep-damaged-jpeg keeps such images, with a warning)");
+
+        DecodedImageHandle handle;
+        fixed (byte* bytes = data)
+            handle = NativeMethods.JpegDecodeChecked(bytes, data.Length, 1, out _, out message, out width, out height);
+        using (handle)
+        {
+            TakeString(message);
+            NativeShim.CheckForErrors();
+            var pixels = new float[checked(width * height)];
+            fixed (float* destination = pixels)
+                NativeMethods.ImageCopyPixels(handle, destination, pixels.Length);
+            NativeShim.CheckForErrors();
+            ImageLimits.ReportKept(sourceName, reason);
+            return new GrayImage(width, height, pixels);
+        }
+    }
+
+    static string TakeString(IntPtr text)
+    {
+        if (text == IntPtr.Zero)
+            return "";
+        try
+        {
+            return Marshal.PtrToStringUTF8(text) ?? "";
+        }
+        finally
+        {
+            NativeMethods.Free(text);
         }
     }
 

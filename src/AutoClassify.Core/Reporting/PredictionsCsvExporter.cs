@@ -12,8 +12,8 @@ public sealed class PredictionsCsvExporter : IReportExporter
 {
     public const string FileName = "predictions.csv";
 
-    // RFC 4180 with the invariant culture; doubles as the shortest text that round-trips.
-    static readonly CsvWriterOptions Options = new() { FormatProvider = CultureInfo.InvariantCulture };
+    // RFC 4180 with the invariant culture (doubles as the shortest text that round-trips), formulas neutralised.
+    static readonly CsvWriterOptions Options = CsvCells.WriterOptions;
 
     public string Name => "csv";
 
@@ -43,11 +43,11 @@ public sealed class PredictionsCsvExporter : IReportExporter
                     throw new InvalidOperationException($"Model '{model.Name}' has a prediction for item {p.Item}, but the result lists {result.Items.Count} items.");
                 if (p.Probabilities.Length != classes.Count)
                     throw new InvalidOperationException($"Model '{model.Name}', item {p.Item}: {p.Probabilities.Length} probabilities for {classes.Count} classes.");
-                csv.WriteField(model.Name);
-                csv.WriteField(result.Items[p.Item].Path);
+                csv.WriteField(CsvCells.Protect(model.Name));
+                csv.WriteField(CsvCells.Protect(result.Items[p.Item].Path));
                 csv.WriteField(p.Fold + 1, default);
-                csv.WriteField(classes[p.TrueLabel]);
-                csv.WriteField(classes[p.PredictedLabel]);
+                csv.WriteField(CsvCells.Protect(classes[p.TrueLabel]));
+                csv.WriteField(CsvCells.Protect(classes[p.PredictedLabel]));
                 foreach (var probability in p.Probabilities)
                     csv.WriteField(probability, default);
                 csv.EndRecord();

@@ -12,7 +12,7 @@ public sealed class TilePredictionsCsvExporter : IReportExporter
 {
     public const string FileName = "tile_predictions.csv";
 
-    static readonly CsvWriterOptions Options = new() { FormatProvider = CultureInfo.InvariantCulture };
+    static readonly CsvWriterOptions Options = CsvCells.WriterOptions;
 
     public string Name => "tile-csv";
 
@@ -47,14 +47,14 @@ public sealed class TilePredictionsCsvExporter : IReportExporter
                     throw new InvalidOperationException($"Tile {p.Item} belongs to image {tile.Item}, but the result lists {result.Items.Count} images.");
                 if (p.Probabilities.Length != classes.Count)
                     throw new InvalidOperationException($"Model '{model.Name}', tile {p.Item}: {p.Probabilities.Length} probabilities for {classes.Count} classes.");
-                csv.WriteField(model.Name);
-                csv.WriteField(result.Items[tile.Item].Path);
+                csv.WriteField(CsvCells.Protect(model.Name));
+                csv.WriteField(CsvCells.Protect(result.Items[tile.Item].Path));
                 csv.WriteField(tile.X, default);
                 csv.WriteField(tile.Y, default);
                 csv.WriteField(tiling.Size, default);
                 csv.WriteField(p.Fold + 1, default);
-                csv.WriteField(classes[p.TrueLabel]);
-                csv.WriteField(classes[p.PredictedLabel]);
+                csv.WriteField(CsvCells.Protect(classes[p.TrueLabel]));
+                csv.WriteField(CsvCells.Protect(classes[p.PredictedLabel]));
                 foreach (var probability in p.Probabilities)
                     csv.WriteField(probability, default);
                 csv.EndRecord();

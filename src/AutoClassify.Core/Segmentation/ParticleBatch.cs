@@ -157,7 +157,8 @@ public static class ParticleBatch
     internal static List<string> FindImages(string root, string output)
     {
         var outputPrefix = output.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
-        return Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true })
+        // Links are never followed (no loops, nothing counted twice); unreadable folders are passed over.
+        return DataTree.Scan(root).Files
             .Where(f => DatasetLoader.ImageExtensions.Contains(Path.GetExtension(f)))
             .Where(f => !f.EndsWith(DatasetLoader.MaskSuffix, StringComparison.OrdinalIgnoreCase))
             .Where(f => !f.StartsWith(outputPrefix, StringComparison.Ordinal))

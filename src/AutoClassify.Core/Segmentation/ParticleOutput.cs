@@ -142,7 +142,7 @@ public static class ParticleOutput
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(images);
-        using var csv = CsvWriter.Create(writer, CsvWriterOptions.Default with { FormatProvider = CultureInfo.InvariantCulture }, leaveOpen: true);
+        using var csv = CsvWriter.Create(writer, CsvCells.WriterOptions, leaveOpen: true);
         foreach (var name in ParticleColumns)
             csv.WriteField(name);
         csv.EndRecord();
@@ -184,7 +184,7 @@ public static class ParticleOutput
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(images);
-        using var csv = CsvWriter.Create(writer, CsvWriterOptions.Default with { FormatProvider = CultureInfo.InvariantCulture }, leaveOpen: true);
+        using var csv = CsvWriter.Create(writer, CsvCells.WriterOptions, leaveOpen: true);
         foreach (var name in SummaryColumns)
             csv.WriteField(name);
         csv.EndRecord();

@@ -41,10 +41,17 @@ public static partial class PthFile
         int read;
         using (var probe = File.OpenRead(path))
             read = probe.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        if (read >= 4 && head[..4].SequenceEqual("PK\u0003\u0004"u8))
-            return LoadZip(path);
-        if (read >= 2 && head[0] == 0x80)
-            return LoadLegacy(path);
+        try
+        {
+            if (read >= 4 && head[..4].SequenceEqual("PK\u0003\u0004"u8))
+                return LoadZip(path);
+            if (read >= 2 && head[0] == 0x80)
+                return LoadLegacy(path);
+        }
+        catch (OverflowException)
+        {
+            throw Bad(path, "a size, stride or offset it declares is too large for any file");
+        }
         throw Bad(path, "it is neither a zip archive (PyTorch 1.6+) nor a legacy pickle stream; PyTorch's pre-0.1.10 tar format is not supported");
     }
 

@@ -167,7 +167,9 @@ public static class SafeTensorsFile
             if (size.ValueKind != JsonValueKind.Number || !size.TryGetInt64(out var dimension) || dimension < 0)
                 throw Bad(path, $"entry '{name}' has an invalid shape {shapeElement.GetRawText()}");
             shape[i++] = dimension;
-            count = checked(count * dimension);
+            if (dimension != 0 && count > long.MaxValue / dimension)
+                throw Bad(path, $"entry '{name}' has a shape {shapeElement.GetRawText()} too large for any file");
+            count *= dimension;
         }
 
         if (!value.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
@@ -176,7 +178,9 @@ public static class SafeTensorsFile
             throw Bad(path, $"entry '{name}' has invalid data_offsets {offsets.GetRawText()}");
         if (end > dataLength)
             throw Bad(path, $"entry '{name}' data_offsets [{begin}, {end}] run past the {dataLength} data bytes");
-        var expected = checked(count * dtype.ElementSize());
+        if (count > long.MaxValue / dtype.ElementSize())
+            throw Bad(path, $"entry '{name}' has a shape {shapeElement.GetRawText()} too large for any file");
+        var expected = count * dtype.ElementSize();
         if (end - begin != expected)
             throw Bad(path, $"entry '{name}' spans {end - begin} bytes but shape {Tensor.FormatShape(shape)} of {dtypeName} needs {expected}");
         return new Entry(name, dtype, shape, begin, end);

@@ -146,7 +146,7 @@ public static class PredictionMapRenderer
             throw new ArgumentException($"{classNames.Count} class names for a map of {map.ClassCount} classes.", nameof(classNames));
         AtomicFile.Write(path, stream =>
         {
-            using var csv = CsvWriter.Create(stream, new CsvWriterOptions { FormatProvider = CultureInfo.InvariantCulture }, leaveOpen: true);
+            using var csv = CsvWriter.Create(stream, CsvCells.WriterOptions, leaveOpen: true);
             csv.WriteHeader(["tile", "x", "y", "size", "predicted_class", .. classNames.Select(c => "p_" + c)]);
             for (var t = 0; t < map.Tiles.Count; t++)
             {
@@ -155,7 +155,7 @@ public static class PredictionMapRenderer
                 csv.WriteField(tile.X, default);
                 csv.WriteField(tile.Y, default);
                 csv.WriteField(tile.Size, default);
-                csv.WriteField(classNames[Evaluation.ModelResultBuilder.Decide(p)]);
+                csv.WriteField(CsvCells.Protect(classNames[Evaluation.ModelResultBuilder.Decide(p)]));
                 foreach (var v in p)
                     csv.WriteField(v, default);
                 csv.EndRecord();

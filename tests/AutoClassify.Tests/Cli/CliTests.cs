@@ -48,10 +48,10 @@ public class CliTests
     public void Should_exit_2_and_list_every_dataset_problem_before_any_work()
     {
         using var dir = new TempDirectory("cli");
-        TestImages.WriteClass(dir.Path, "a", 2);
-        TestImages.WriteClass(dir.Path, "b", 3);
+        TestImages.WriteClass(dir.Combine("data"), "a", 2);
+        TestImages.WriteClass(dir.Combine("data"), "b", 3);
 
-        var (code, _, stderr) = Run("benchmark", dir.Path, "--folds", "5", "--out", dir.Combine("out"));
+        var (code, _, stderr) = Run("benchmark", dir.Combine("data"), "--folds", "5", "--out", dir.Combine("out"));
 
         Assert.Equal(2, code);
         Assert.Contains("a/", stderr);

@@ -49,12 +49,13 @@ public class SegmentCommandTests
     {
         // Given a folder holding only a corrupt PNG
         using var temp = new TempDirectory("seg-cli-bad");
-        File.WriteAllBytes(temp.File("bad.png"), [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0]);
+        Directory.CreateDirectory(temp.Combine("in"));
+        File.WriteAllBytes(temp.Combine("in", "bad.png"), [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0]);
         using var stdout = new StringWriter(CultureInfo.InvariantCulture);
         using var stderr = new StringWriter(CultureInfo.InvariantCulture);
 
         // When segmented
-        var code = CliApp.Run(["segment", temp.Path, "--out", temp.Combine("out")], stdout, stderr);
+        var code = CliApp.Run(["segment", temp.Combine("in"), "--out", temp.Combine("out")], stdout, stderr);
 
         // Then the exit code is 1 and the file is named
         Assert.Equal(ExitCodes.Failure, code);
