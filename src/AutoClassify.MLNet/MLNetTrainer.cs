@@ -205,31 +205,7 @@ public sealed class MLNetTrainer : IModelTrainer
     (FeatureMatrix Features, int[] Labels) CheckData(TrainingData data, IReadOnlyList<int> trainIndices)
     {
         ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(trainIndices);
-        var features = data.FeaturesFor(Input)
-            ?? throw new ArgumentException($"{Name} reads TrainingData.{Input}, which is null: build the data with that input.", nameof(data));
-        if (features.Count != data.Labels.Length)
-            throw new ArgumentException($"{features.Count} feature rows but {data.Labels.Length} labels.", nameof(data));
-        if (trainIndices.Count == 0)
-            throw new ArgumentException("The training fold is empty.", nameof(trainIndices));
-        var labels = new int[trainIndices.Count];
-        for (var i = 0; i < labels.Length; i++)
-        {
-            var item = trainIndices[i];
-            if (item < 0 || item >= features.Count)
-                throw new ArgumentOutOfRangeException(nameof(trainIndices), item, $"Training index outside the {features.Count} items.");
-            labels[i] = data.Labels[item];
-            if (labels[i] < 0 || labels[i] >= data.ClassCount)
-                throw new ArgumentException($"Item {item} has class index {labels[i]}, but there are {data.ClassCount} classes.", nameof(data));
-            foreach (var (value, j) in features.Rows[item].Select((v, j) => (v, j)))
-            {
-                if (!double.IsFinite(value))
-                    throw new ArgumentException($"Feature '{features.Names[j]}' of item {item} is {value}; {Name} needs finite features.", nameof(data));
-            }
-        }
-        if (labels.Distinct().Count() < 2)
-            throw new ArgumentException($"The training fold holds only class '{data.ClassNames[labels[0]]}'; {Name} needs at least two classes.", nameof(trainIndices));
-        return (features, labels);
+        return data.CheckFeatureFold(Input, trainIndices, Name);
     }
 }
 

@@ -111,6 +111,41 @@ public sealed class TrainingData
     }
 
     /// <summary>The feature matrix a feature model with input <paramref name="input"/> reads, or null when it was not built.</summary>
+    /// <summary>
+    /// The feature matrix of <paramref name="input"/> and the training fold's labels, checked for what every feature
+    /// learner needs: rows for every label, indices in range, finite values and at least two classes. Each problem
+    /// throws naming the item and <paramref name="learner"/>.
+    /// </summary>
+    public (FeatureMatrix Features, int[] Labels) CheckFeatureFold(ModelInput input, IReadOnlyList<int> trainIndices, string learner)
+    {
+        ArgumentNullException.ThrowIfNull(trainIndices);
+        var features = FeaturesFor(input)
+            ?? throw new ArgumentException($"{learner} reads TrainingData.{input}, which is null: build the data with that input.");
+        if (features.Count != Labels.Length)
+            throw new ArgumentException($"{features.Count} feature rows but {Labels.Length} labels.");
+        if (trainIndices.Count == 0)
+            throw new ArgumentException("The training fold is empty.", nameof(trainIndices));
+        var labels = new int[trainIndices.Count];
+        for (var i = 0; i < labels.Length; i++)
+        {
+            var item = trainIndices[i];
+            if (item < 0 || item >= features.Count)
+                throw new ArgumentOutOfRangeException(nameof(trainIndices), item, $"Training index outside the {features.Count} items.");
+            labels[i] = Labels[item];
+            if (labels[i] < 0 || labels[i] >= ClassCount)
+                throw new ArgumentException($"Item {item} has class index {labels[i]}, but there are {ClassCount} classes.");
+            var row = features.Rows[item];
+            for (var j = 0; j < row.Length; j++)
+            {
+                if (!double.IsFinite(row[j]))
+                    throw new ArgumentException($"Feature '{features.Names[j]}' of item {item} is {row[j]}; {learner} needs finite features.");
+            }
+        }
+        if (labels.Distinct().Count() < 2)
+            throw new ArgumentException($"The training fold holds only class '{ClassNames[labels[0]]}'; {learner} needs at least two classes.", nameof(trainIndices));
+        return (features, labels);
+    }
+
     public FeatureMatrix? FeaturesFor(ModelInput input) => input switch
     {
         ModelInput.Features => Features,

@@ -137,20 +137,6 @@ public sealed class UNet : Module
         }
     }
 
-    /// <summary>Stores 4-D weights channels-last, so libtorch's CPU convolutions take their faster blocked path.</summary>
-    internal void UseChannelsLast()
-    {
-        using var noGrad = Torch.NoGrad();
-        foreach (var (_, parameter) in NamedParameters())
-        {
-            if (parameter.Dim != 4)
-                continue;
-            using var permuted = parameter.Permute(0, 2, 3, 1);
-            using var packed = permuted.Contiguous();
-            using var channelsLast = packed.Permute(0, 3, 1, 2);
-            parameter.SetData(channelsLast);
-        }
-    }
 }
 
 /// <summary>

@@ -284,33 +284,7 @@ public sealed class SvmTrainer : IModelTrainer
     (FeatureMatrix Features, int[] Labels) CheckData(TrainingData data, IReadOnlyList<int> trainIndices)
     {
         ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(trainIndices);
-        var features = data.FeaturesFor(Options.Input)
-            ?? throw new ArgumentException($"{Name} reads TrainingData.{Options.Input}, which is null: build the data with that input.", nameof(data));
-        if (features.Count != data.Labels.Length)
-            throw new ArgumentException($"{features.Count} feature rows but {data.Labels.Length} labels.", nameof(data));
-        if (trainIndices.Count == 0)
-            throw new ArgumentException("The training fold is empty.", nameof(trainIndices));
-        var labels = new int[trainIndices.Count];
-        for (var i = 0; i < labels.Length; i++)
-        {
-            var item = trainIndices[i];
-            if (item < 0 || item >= features.Count)
-                throw new ArgumentOutOfRangeException(nameof(trainIndices), item, $"Training index outside the {features.Count} items.");
-            labels[i] = data.Labels[item];
-            if (labels[i] < 0 || labels[i] >= data.ClassCount)
-                throw new ArgumentException($"Item {item} has class index {labels[i]}, but there are {data.ClassCount} classes.", nameof(data));
-            var row = features.Rows[item];
-            for (var j = 0; j < row.Length; j++)
-            {
-                if (!double.IsFinite(row[j]))
-                    throw new ArgumentException($"Feature '{features.Names[j]}' of item {item} is {row[j]}; the SVM needs finite features.", nameof(data));
-            }
-        }
-        var present = labels.Distinct().Count();
-        if (present < 2)
-            throw new ArgumentException($"The training fold holds only class '{data.ClassNames[labels[0]]}'; an SVM needs at least two classes.", nameof(trainIndices));
-        return (features, labels);
+        return data.CheckFeatureFold(Options.Input, trainIndices, "the SVM");
     }
 
     static string FormatVersion(int version) =>
