@@ -143,7 +143,7 @@ public static class SegmentBenchmarkFiles
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(result);
-        using var csv = CsvWriter.Create(writer, CsvWriterOptions.Default with { FormatProvider = CultureInfo.InvariantCulture }, leaveOpen: true);
+        using var csv = CsvWriter.Create(writer, CsvCells.WriterOptions, leaveOpen: true);
         foreach (var name in PerImageColumns.Concat(result.MetricKeys))
             csv.WriteField(name);
         csv.EndRecord();
@@ -151,9 +151,9 @@ public static class SegmentBenchmarkFiles
         {
             foreach (var r in m.Images)
             {
-                csv.WriteField(r.Model);
+                csv.WriteField(CsvCells.Protect(r.Model));
                 csv.WriteField(r.Fold + 1);
-                csv.WriteField(r.Path);
+                csv.WriteField(CsvCells.Protect(r.Path));
                 csv.WriteField(r.Width);
                 csv.WriteField(r.Height);
                 csv.WriteField(Math.Round(r.PredictTime.TotalSeconds, 4), "R");
@@ -171,7 +171,7 @@ public static class SegmentBenchmarkFiles
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(result);
-        using var csv = CsvWriter.Create(writer, CsvWriterOptions.Default with { FormatProvider = CultureInfo.InvariantCulture }, leaveOpen: true);
+        using var csv = CsvWriter.Create(writer, CsvCells.WriterOptions, leaveOpen: true);
         foreach (var name in FoldColumns.Concat(result.MetricKeys))
             csv.WriteField(name);
         csv.EndRecord();
@@ -179,7 +179,7 @@ public static class SegmentBenchmarkFiles
         {
             foreach (var f in m.Folds)
             {
-                csv.WriteField(f.Model);
+                csv.WriteField(CsvCells.Protect(f.Model));
                 csv.WriteField(f.Fold + 1);
                 csv.WriteField(f.TrainImages);
                 csv.WriteField(f.TestImages);

@@ -151,7 +151,7 @@ public static class ParticleOutput
             var s = image.Scale;
             foreach (var p in image.Particles)
             {
-                csv.WriteField(image.Path);
+                csv.WriteField(CsvCells.Protect(image.Path));
                 csv.WriteField(p.Label);
                 csv.WriteField(p.TouchesBorder ? "true" : "false");
                 csv.WriteField(s.LengthUnit);
@@ -191,7 +191,7 @@ public static class ParticleOutput
         foreach (var image in images)
         {
             var m = image.Summary;
-            csv.WriteField(image.Path);
+            csv.WriteField(CsvCells.Protect(image.Path));
             csv.WriteField(image.Width);
             csv.WriteField(image.Height);
             csv.WriteField(m.Unit);
