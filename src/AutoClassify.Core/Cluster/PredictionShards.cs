@@ -63,16 +63,15 @@ public static class PredictionShards
             throw new ArgumentException($"--shards must be at least 1, not {request.Shards.ToString(CultureInfo.InvariantCulture)}.");
         if (request.Files.FirstOrDefault(f => f.Contains('\n', StringComparison.Ordinal) || f.Contains('\r', StringComparison.Ordinal)) is { } odd)
             throw new ArgumentException($"The file name '{odd.ReplaceLineEndings(" ")}' holds a line break; a shard list cannot carry it. Rename the file.");
-        var template = request.TemplatePath is { } templatePath ? File.ReadAllText(templatePath) : SlurmScript.DefaultTemplate;
-        var templateName = request.TemplatePath ?? "(built in)";
+        var (template, templateName) = SlurmJobs.Template(request.TemplatePath);
         if (!request.DryRun)
             SlurmClient.EnsureAvailable();
 
         var folder = Folder(request.OutputCsv);
         var shards = Math.Min(request.Shards, request.Files.Count);
         var plan = ClusterPlan.Read(folder) ?? new ClusterPlan { Kind = PlanKind };
-        if (!request.DryRun && SlurmBenchmark.Status(folder, client).Where(s => s.State is UnitState.Pending or UnitState.Running).ToList() is { Count: > 0 } active)
-            throw new SlurmException($"{active.Count} job(s) of an earlier submission for {request.OutputCsv} are still queued or running; wait for them or scancel them, then repeat the command.");
+        if (!request.DryRun)
+            SlurmJobs.RefuseWhileQueued(SlurmBenchmark.Status(folder, client), request.OutputCsv);
         var planFolder = ClusterPlan.Folder(folder);
         var logs = Path.Combine(planFolder, "logs");
         Directory.CreateDirectory(logs);
@@ -99,21 +98,7 @@ public static class PredictionShards
         SlurmJobs.WriteScript(shardScript, SlurmScript.Render(template, templateName, SlurmJobs.Values(request.Resources, name, Path.Combine(logs, "%A_%a.log"), request.WorkingDirectory, shardCommand)));
         SlurmJobs.WriteScript(mergeScript, SlurmScript.Render(template, templateName, SlurmJobs.Values(request.Resources with { Gpus = 0, CpusPerTask = 1 }, name + "-merge", Path.Combine(logs, "report_%j.log"), request.WorkingDirectory, mergeCommand)));
 
-        var array = string.Join(',', missing.Select(k => k.ToString(CultureInfo.InvariantCulture)));
-        var submission = new ClusterSubmission { SubmittedUtc = DateTimeOffset.UtcNow, Tasks = missing.ToDictionary(k => k, ShardName), DryRun = request.DryRun };
-        plan.Submissions.Add(submission);
-        if (!request.DryRun)
-        {
-            if (missing.Count > 0)
-                submission.ArrayJob = client.Submit(shardScript, array);
-            plan.Write(folder);
-            submission.ReportJob = client.Submit(mergeScript, dependency: submission.ArrayJob is { } job ? "afterok:" + job : null);
-        }
-        plan.Write(folder);
-        var commands = new List<string>();
-        if (missing.Count > 0)
-            commands.Add($"sbatch --parsable --array={array} {shardScript}");
-        commands.Add(missing.Count > 0 ? $"sbatch --parsable --dependency=afterok:<array job> --kill-on-invalid-dep=yes {mergeScript}" : $"sbatch --parsable {mergeScript}");
+        var (submission, commands) = SlurmJobs.Submit(client, plan, folder, shardScript, mergeScript, missing.ToDictionary(k => k, ShardName), request.DryRun);
         return new SlurmSubmissionResult(
             missing.Select(k => new Evaluation.BenchmarkUnit(ShardName(k), 0)).ToList(),
             Enumerable.Range(0, shards).Except(missing).Select(k => new Evaluation.BenchmarkUnit(ShardName(k), 0)).ToList(),
@@ -186,37 +171,8 @@ public static class PredictionShards
         return (rows, failed);
     }
 
-    internal static IReadOnlyList<UnitStatus> Status(string folder, ClusterPlan plan, SlurmClient? client)
-    {
-        var submissions = plan.Submissions.Where(s => !s.DryRun).ToList();
-        var jobs = submissions.SelectMany(s => new[] { s.ArrayJob, s.ReportJob }).OfType<string>().ToList();
-        var queue = client is not null && jobs.Count > 0 ? client.Queue(jobs) : new Dictionary<string, SlurmJobState>();
-        var logs = Path.Combine(ClusterPlan.Folder(folder), "logs");
-        var lines = new List<UnitStatus>();
-        for (var k = 0; k < plan.Units.Count; k++)
-        {
-            var name = plan.Units[k];
-            if (ReadDone(folder, k) is not null)
-            {
-                lines.Add(new UnitStatus(name, UnitState.Done, null, null, []));
-                continue;
-            }
-            var last = submissions.LastOrDefault(s => s.ArrayJob is not null && s.Tasks.ContainsValue(name));
-            if (last is null)
-            {
-                lines.Add(new UnitStatus(name, UnitState.NotSubmitted, null, null, []));
-                continue;
-            }
-            var job = string.Create(CultureInfo.InvariantCulture, $"{last.ArrayJob}_{k}");
-            lines.Add(SlurmJobs.Describe(name, job, queue, Path.Combine(logs, job + ".log")));
-        }
-        if (submissions.LastOrDefault() is { ReportJob: { } mergeJob })
-        {
-            var merge = SlurmJobs.Describe("report", mergeJob, queue, Path.Combine(logs, $"report_{mergeJob}.log"));
-            lines.Add(queue.ContainsKey(mergeJob) || !File.Exists(Path.Combine(folder, "merged.json")) ? merge : merge with { State = UnitState.Done, LogTail = [] });
-        }
-        return lines;
-    }
+    internal static IReadOnlyList<UnitStatus> Status(string folder, ClusterPlan plan, SlurmClient? client) =>
+        SlurmJobs.Status(folder, plan, client, k => ReadDone(folder, k) is not null, _ => File.Exists(Path.Combine(folder, "merged.json")));
 
     /// <summary>Notes that the merge of <paramref name="folder"/> succeeded, for <c>status</c>.</summary>
     public static void MarkMerged(string folder, string outputCsv) =>

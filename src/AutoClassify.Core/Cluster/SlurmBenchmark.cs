@@ -71,24 +71,14 @@ public static class SlurmBenchmark
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
         request.Resources.Validate();
-        var template = request.TemplatePath is { } templatePath ? File.ReadAllText(templatePath) : SlurmScript.DefaultTemplate;
-        var templateName = request.TemplatePath ?? "(built in)";
-        SlurmScript.Render(template, templateName, new Dictionary<string, string>());
+        var (template, templateName) = SlurmJobs.Template(request.TemplatePath);
         if (!request.DryRun)
             SlurmClient.EnsureAvailable();
 
         var outDir = Path.GetFullPath(request.OutputDirectory);
         var plan = ClusterPlan.Read(outDir) ?? new ClusterPlan();
         if (!request.DryRun)
-        {
-            var active = Status(outDir, client).Where(s => s.State is UnitState.Pending or UnitState.Running).ToList();
-            if (active.Count > 0)
-            {
-                throw new SlurmException($"{active.Count} job(s) of an earlier submission for {outDir} are still queued or running ("
-                    + string.Join(", ", active.Select(a => $"{a.Name}: job {a.Job} {a.State.ToString().ToLowerInvariant()}"))
-                    + "). Wait for them (autoclassify status " + outDir + ") or cancel them with scancel, then repeat the command.");
-            }
-        }
+            SlurmJobs.RefuseWhileQueued(Status(outDir, client), outDir);
 
         var missing = BenchmarkRunner.OpenCheckpoint(options, observer, cancellationToken);
         var all = BenchmarkUnit.All(options.Models, options.Folds);
@@ -110,25 +100,7 @@ public static class SlurmBenchmark
         SlurmJobs.WriteScript(unitScript, SlurmScript.Render(template, templateName, SlurmJobs.Values(request.Resources, name + "-units", Path.Combine(logs, "%A_%a.log"), request.WorkingDirectory, unitCommand)));
         SlurmJobs.WriteScript(reportScript, SlurmScript.Render(template, templateName, SlurmJobs.Values(request.Resources with { Gpus = 0 }, name + "-report", Path.Combine(logs, "report_%j.log"), request.WorkingDirectory, reportCommand)));
 
-        var array = string.Join(',', tasks.Keys.Order().Select(k => k.ToString(CultureInfo.InvariantCulture)));
-        var commands = new List<string>();
-        if (tasks.Count > 0)
-            commands.Add($"sbatch --parsable --array={array} {unitScript}");
-        commands.Add(tasks.Count > 0 ? $"sbatch --parsable --dependency=afterok:<array job> --kill-on-invalid-dep=yes {reportScript}" : $"sbatch --parsable {reportScript}");
-
-        var submission = new ClusterSubmission { SubmittedUtc = DateTimeOffset.UtcNow, Tasks = tasks, DryRun = request.DryRun };
-        if (!request.DryRun)
-        {
-            if (tasks.Count > 0)
-                submission.ArrayJob = client.Submit(unitScript, array);
-            // Recorded before the report job, so status knows the array even if the second sbatch fails.
-            plan.Submissions.Add(submission);
-            plan.Write(outDir);
-            submission.ReportJob = client.Submit(reportScript, dependency: submission.ArrayJob is { } job ? "afterok:" + job : null);
-        }
-        else
-            plan.Submissions.Add(submission);
-        plan.Write(outDir);
+        var (submission, commands) = SlurmJobs.Submit(client, plan, outDir, unitScript, reportScript, tasks, request.DryRun);
         return new SlurmSubmissionResult(missing, done, submission.ArrayJob, submission.ReportJob, unitScript, reportScript, commands);
     }
 
@@ -142,36 +114,8 @@ public static class SlurmBenchmark
         if (plan.Kind == PredictionShards.PlanKind)
             return PredictionShards.Status(outDir, plan, client);
         var saved = FoldCheckpoint.SavedUnits(Path.Combine(outDir, FoldCheckpoint.DefaultFolderName));
-        var submissions = plan.Submissions.Where(s => !s.DryRun).ToList();
-        var jobs = submissions.SelectMany(s => new[] { s.ArrayJob, s.ReportJob }).OfType<string>().ToList();
-        var queue = client is not null && jobs.Count > 0 ? client.Queue(jobs) : new Dictionary<string, SlurmJobState>();
-        var logs = Path.Combine(ClusterPlan.Folder(outDir), "logs");
-
-        var lines = new List<UnitStatus>();
-        foreach (var name in plan.Units)
-        {
-            if (saved.Contains(BenchmarkUnit.Parse(name)))
-            {
-                lines.Add(new UnitStatus(name, UnitState.Done, null, null, []));
-                continue;
-            }
-            var last = submissions.LastOrDefault(s => s.ArrayJob is not null && s.Tasks.ContainsValue(name));
-            if (last is null)
-            {
-                lines.Add(new UnitStatus(name, UnitState.NotSubmitted, null, null, []));
-                continue;
-            }
-            var task = last.Tasks.First(t => t.Value == name).Key;
-            var job = string.Create(CultureInfo.InvariantCulture, $"{last.ArrayJob}_{task}");
-            lines.Add(SlurmJobs.Describe(name, job, queue, Path.Combine(logs, job + ".log")));
-        }
-        if (submissions.LastOrDefault() is { ReportJob: { } reportJob } latest)
-        {
-            var results = Path.Combine(outDir, "results.json");
-            var written = File.Exists(results) && File.GetLastWriteTimeUtc(results) >= latest.SubmittedUtc.UtcDateTime;
-            var report = SlurmJobs.Describe("report", reportJob, queue, Path.Combine(logs, $"report_{reportJob}.log"));
-            lines.Add(written ? report with { State = UnitState.Done, LogTail = [] } : report);
-        }
-        return lines;
+        var results = Path.Combine(outDir, "results.json");
+        return SlurmJobs.Status(outDir, plan, client, k => saved.Contains(BenchmarkUnit.Parse(plan.Units[k])),
+            latest => File.Exists(results) && File.GetLastWriteTimeUtc(results) >= latest.SubmittedUtc.UtcDateTime);
     }
 }
