@@ -63,6 +63,7 @@ internal sealed class AutoMlCommandOptions
         {
             TimeBudget = total is { } t ? AutoMlOptions.SplitBudget(t, fits) : null,
             MaxTrials = trials,
+            BudgetShares = fits,
         };
     }
 }

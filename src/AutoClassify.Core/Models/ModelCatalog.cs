@@ -69,7 +69,7 @@ public static class ModelCatalog
         .. LipNet.Specs.Select(spec => new ModelFamily(spec.Name, spec.Description, ModelInput.Images,
             settings => CnnTrainer.Create(spec.Name, settings.Cnn))),
         .. TransferCatalog.Entries.Select(e => new ModelFamily(e.Name, e.Description, ModelInput.Images, e.Create)),
-        new(AutoMlTrainer.ModelName, "AutoML: a time-budgeted search over the SVMs and CNNs above, nested inside each training fold",
+        new(AutoMlTrainer.ModelName, "AutoML: a time-budgeted search over representations (object, whole-field features, images) and learners (SVMs, the other feature models, CNNs), nested inside each training fold",
             ModelInput.FeaturesAndImages, settings => new AutoMlTrainer(settings)),
     ];
 
@@ -124,12 +124,12 @@ public static class ModelCatalog
     /// <summary>True for any model on a feature matrix (the handcrafted or the whole-field features), SVM or not.</summary>
     public static bool IsFeatureModel(string name) => InputOf(name) is ModelInput.Features or ModelInput.FieldFeatures;
 
-    /// <summary>The representations a run must prepare for the model: its input, or the features and the images for <c>auto</c>.</summary>
+    /// <summary>The representations a run must prepare for the model: its input, or every representation for <c>auto</c>.</summary>
     public static IReadOnlySet<ModelInput> InputsOf(string name)
     {
         var input = Find(name).Input;
         return input == ModelInput.FeaturesAndImages
-            ? new HashSet<ModelInput> { ModelInput.Features, ModelInput.Images }
+            ? new HashSet<ModelInput> { ModelInput.Features, ModelInput.FieldFeatures, ModelInput.Images }
             : new HashSet<ModelInput> { input };
     }
 

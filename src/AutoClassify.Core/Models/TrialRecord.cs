@@ -9,8 +9,11 @@ public sealed class TrialRecord
     /// <summary>1-based position in the order the trials ran.</summary>
     public int Trial { get; set; }
 
-    /// <summary>The candidate family, e.g. <c>svm-rbf</c>, <c>svm-linear</c>, <c>lipnet4</c>.</summary>
+    /// <summary>The learner, e.g. <c>svm-rbf</c>, <c>svm-linear</c>, <c>lightgbm</c>, <c>lipnet4</c>, or <c>ensemble</c>.</summary>
     public string Family { get; set; } = "";
+
+    /// <summary>What the learner read, e.g. <c>object features</c>, <c>field features</c>, <c>image 56 px</c>; empty in records written before it existed.</summary>
+    public string Representation { get; set; } = "";
 
     /// <summary>Which step of the search proposed it, e.g. <c>grid</c>, <c>refine</c>, <c>sampler</c>, <c>rung 1</c>.</summary>
     public string Stage { get; set; } = "";

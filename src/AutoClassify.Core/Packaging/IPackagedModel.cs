@@ -54,6 +54,7 @@ public static class PackagedModelKinds
         foreach (var transfer in TransferPackagedModel.Registrations)
             Register(transfer);
         Register(AutoMlPackaging.Registration);
+        Register(EnsemblePackagedModel.Registration);
         foreach (var segmenter in SegmenterPackagedModel.Registrations)
             Register(segmenter);
     }

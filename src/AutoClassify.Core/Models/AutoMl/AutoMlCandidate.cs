@@ -9,25 +9,30 @@ namespace AutoClassify.Models.AutoMl;
 /// <summary>One configuration the search can fit: what it is (for the leaderboard) and how to train it.</summary>
 internal abstract class AutoMlCandidate
 {
-    protected AutoMlCandidate(int key, string family, string stage, ModelInput input, string packageKind)
+    protected AutoMlCandidate(int key, string family, string stage, ModelInput input, string packageKind, string representation)
     {
         Key = key;
         Family = family;
         Stage = stage;
         Input = input;
         PackageKind = packageKind;
+        Representation = representation;
     }
 
     /// <summary>Position in the plan; the trial's seeds derive from it, so they do not depend on timing.</summary>
     public int Key { get; }
 
+    /// <summary>The learner, e.g. <c>svm-rbf</c>, <c>lightgbm</c>, <c>lipnet4</c>.</summary>
     public string Family { get; }
 
     public string Stage { get; }
 
     public ModelInput Input { get; }
 
-    /// <summary>The package kind of the fitted model (<c>svm</c>, <c>lipnet4</c>, ...).</summary>
+    /// <summary>What the learner reads, e.g. <c>object features</c>, <c>field features</c>, <c>image 56 px</c>.</summary>
+    public string Representation { get; }
+
+    /// <summary>The package kind of the fitted model (<c>svm</c>, <c>svm-field</c>, <c>lipnet4</c>, ...).</summary>
     public string PackageKind { get; }
 
     /// <summary>The settings, in display order.</summary>
@@ -41,6 +46,14 @@ internal abstract class AutoMlCandidate
 
     public string Describe() => string.Join(", ", Settings.Select(s => $"{s.Key}={s.Value}"));
 
+    /// <summary>The leaderboard name of a feature representation.</summary>
+    public static string RepresentationOf(ModelInput input) => input switch
+    {
+        ModelInput.Features => "object features",
+        ModelInput.FieldFeatures => "field features",
+        _ => throw new ArgumentOutOfRangeException(nameof(input), input, "Only feature inputs name a feature representation."),
+    };
+
     protected static string Invariant(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
 
     protected static string Power(double log2) => "2^" + log2.ToString("G6", CultureInfo.InvariantCulture);
@@ -51,16 +64,17 @@ internal sealed class SvmCandidate : AutoMlCandidate
 {
     readonly SvmTrainer trainer;
 
-    public SvmCandidate(int key, string stage, LibSvmKernel kernel, double log2C, double log2Gamma, AutoMlSampler sampler,
+    public SvmCandidate(int key, string stage, ModelInput input, LibSvmKernel kernel, double log2C, double log2Gamma, AutoMlSampler sampler,
         double undersampleFraction)
-        : base(key, kernel == LibSvmKernel.Linear ? "svm-linear" : "svm-rbf", stage, ModelInput.Features, "svm")
+        : base(key, kernel == LibSvmKernel.Linear ? "svm-linear" : "svm-rbf", stage, input, input == ModelInput.FieldFeatures ? "svm-field" : "svm",
+            RepresentationOf(input))
     {
         Kernel = kernel;
         Log2C = log2C;
         Log2Gamma = kernel == LibSvmKernel.Linear ? 0 : log2Gamma;
         Sampler = sampler;
         UndersampleFraction = undersampleFraction;
-        trainer = new SvmTrainer(new SvmOptions { Kernel = kernel, BalanceClassWeights = sampler == AutoMlSampler.ClassWeights });
+        trainer = new SvmTrainer(new SvmOptions { Input = input, Kernel = kernel, BalanceClassWeights = sampler == AutoMlSampler.ClassWeights });
     }
 
     public LibSvmKernel Kernel { get; }
@@ -78,8 +92,8 @@ internal sealed class SvmCandidate : AutoMlCandidate
             ? [new("C", Power(Log2C)), new("sampler", Sampler.ToName())]
             : [new("C", Power(Log2C)), new("gamma", Power(Log2Gamma)), new("sampler", Sampler.ToName())];
 
-    /// <summary>True when both would fit the same SVM.</summary>
-    public bool SameModel(SvmCandidate other) => Kernel == other.Kernel && Log2C == other.Log2C && Log2Gamma == other.Log2Gamma;
+    /// <summary>True when both would fit the same SVM on the same features.</summary>
+    public bool SameModel(SvmCandidate other) => Input == other.Input && Kernel == other.Kernel && Log2C == other.Log2C && Log2Gamma == other.Log2Gamma;
 
     public override ITrainedModel Fit(TrainingData data, IReadOnlyList<int> indices, TrainingContext context)
     {
@@ -88,7 +102,7 @@ internal sealed class SvmCandidate : AutoMlCandidate
         switch (Sampler)
         {
             case AutoMlSampler.Smote:
-                var (augmented, rows, samples) = Smote.Augment(data, indices, seed);
+                var (augmented, rows, samples) = Input == ModelInput.FieldFeatures ? SmoteOnField(data, indices, seed) : Smote.Augment(data, indices, seed);
                 var model = trainer.Fit(augmented, rows, c, gamma, context);
                 model.Summary.Facts["smote_rows"] = samples.Count.ToString(CultureInfo.InvariantCulture);
                 return model;
@@ -102,6 +116,20 @@ internal sealed class SvmCandidate : AutoMlCandidate
                 return trainer.Fit(data, indices, c, gamma, context);
         }
     }
+
+    // SMOTE interpolates the handcrafted matrix; the field rows go through it in that slot and come back in their own.
+    static (TrainingData Data, int[] Indices, SmoteSamples Samples) SmoteOnField(TrainingData data, IReadOnlyList<int> indices, int seed)
+    {
+        var field = data.FieldFeatures ?? throw new ArgumentException("SMOTE on the field features needs TrainingData.FieldFeatures.", nameof(data));
+        var (augmented, rows, samples) = Smote.Augment(new TrainingData { ClassNames = data.ClassNames, Labels = data.Labels, Features = field }, indices, seed);
+        return (new TrainingData
+        {
+            ClassNames = data.ClassNames,
+            Labels = augmented.Labels,
+            FieldFeatures = augmented.Features,
+            FieldNmPerPixel = data.FieldNmPerPixel,
+        }, rows, samples);
+    }
 }
 
 /// <summary>An image model (a catalog entry) with fixed hyper-parameters and a maximum number of epochs.</summary>
@@ -110,7 +138,7 @@ internal sealed class ImageCandidate : AutoMlCandidate
     readonly ModelSettings settings;
 
     public ImageCandidate(int key, string stage, ImageConfig config, int epochs, ModelSettings baseSettings)
-        : base(key, config.Model, stage, ModelInput.Images, config.Model)
+        : base(key, config.Model, stage, ModelInput.Images, config.Model, ImageRepresentation(config.InputSize))
     {
         Config = config;
         Epochs = epochs;
@@ -130,9 +158,13 @@ internal sealed class ImageCandidate : AutoMlCandidate
                 ClassWeightedLoss = config.Sampler == AutoMlSampler.ClassWeights,
                 Augmentation = AugmentationOptions.Parse(config.Augmentation),
                 MaxEpochs = epochs,
+                InputSize = config.InputSize,
             },
         };
     }
+
+    /// <summary>The leaderboard name of whole images fed to a network at <paramref name="size"/> px.</summary>
+    public static string ImageRepresentation(int size) => string.Create(CultureInfo.InvariantCulture, $"image {size} px");
 
     public ImageConfig Config { get; }
 
@@ -141,6 +173,7 @@ internal sealed class ImageCandidate : AutoMlCandidate
     public override IReadOnlyList<KeyValuePair<string, string>> Settings =>
     [
         new("epochs", Epochs.ToString(CultureInfo.InvariantCulture)),
+        new("size", Config.InputSize.ToString(CultureInfo.InvariantCulture)),
         new("lr", Invariant(Config.LearningRate)),
         new("weight_decay", Invariant(Config.WeightDecay)),
         new("label_smoothing", Invariant(Config.LabelSmoothing)),
@@ -153,15 +186,16 @@ internal sealed class ImageCandidate : AutoMlCandidate
 }
 
 /// <summary>The hyper-parameters of one image-model configuration, fixed across successive-halving rungs.</summary>
-internal sealed record ImageConfig(string Model, double LearningRate, double WeightDecay, double LabelSmoothing, AutoMlSampler Sampler, string Augmentation)
+internal sealed record ImageConfig(string Model, int InputSize, double LearningRate, double WeightDecay, double LabelSmoothing, AutoMlSampler Sampler, string Augmentation)
 {
     /// <summary>
-    /// Draw number <paramref name="draw"/> of the family: draw 0 is the thesis's regime (the CNN options' defaults), later
-    /// draws are random: a log-uniform learning rate (three significant digits) and uniform picks from the other lists.
+    /// Draw number <paramref name="draw"/> of the family: draw 0 is the thesis's regime (the CNN options' defaults) at the
+    /// first of <paramref name="sizes"/>, draw 1 the same regime at the next size, later draws are random: a size, a
+    /// log-uniform learning rate (three significant digits) and uniform picks from the other lists.
     /// </summary>
-    public static ImageConfig Draw(AutoMlImageFamily family, int draw, AutoMlSearchSpace space, CnnOptions defaults, int seed)
+    public static ImageConfig Draw(AutoMlImageFamily family, int draw, AutoMlSearchSpace space, CnnOptions defaults, IReadOnlyList<int> sizes, int seed)
     {
-        if (draw == 0)
+        if (draw < sizes.Count && draw < 2)
         {
             var sampler = defaults.ClassWeightedLoss ? AutoMlSampler.ClassWeights : defaults.Sampler switch
             {
@@ -170,17 +204,43 @@ internal sealed record ImageConfig(string Model, double LearningRate, double Wei
                 _ => AutoMlSampler.None,
             };
             var rate = Math.Clamp(defaults.EffectiveLearningRate, family.MinLearningRate, family.MaxLearningRate);
-            return new ImageConfig(family.Model, rate, defaults.WeightDecay, defaults.LabelSmoothing, sampler, defaults.Augmentation.ToString());
+            return new ImageConfig(family.Model, sizes[draw], rate, defaults.WeightDecay, defaults.LabelSmoothing, sampler, defaults.Augmentation.ToString());
         }
         var random = new Random(Seeds.Derive(seed, "automl-image-config:" + family.Model, draw));
         var (low, high) = (Math.Log(family.MinLearningRate), Math.Log(family.MaxLearningRate));
         var learningRate = double.Parse(Math.Exp(low + random.NextDouble() * (high - low)).ToString("G3", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        var size = sizes[random.Next(sizes.Count)];
         return new ImageConfig(
             family.Model,
+            size,
             Math.Clamp(learningRate, family.MinLearningRate, family.MaxLearningRate),
             space.WeightDecays[random.Next(space.WeightDecays.Count)],
             space.LabelSmoothings[random.Next(space.LabelSmoothings.Count)],
             space.ImageSamplers[random.Next(space.ImageSamplers.Count)],
             space.Augmentations[random.Next(space.Augmentations.Count)]);
     }
+}
+
+/// <summary>
+/// A feature learner another assembly registered in the <see cref="ModelCatalog"/> (the ML.NET baselines, say): it
+/// tunes its own hyper-parameters on the indices it is given, with the coarse grid, so its trial stays nested.
+/// </summary>
+internal sealed class CatalogCandidate : AutoMlCandidate
+{
+    readonly ModelSettings settings;
+
+    public CatalogCandidate(int key, string stage, string model, string learner, ModelSettings baseSettings)
+        : base(key, learner, stage, ModelCatalog.InputOf(model), model, RepresentationOf(ModelCatalog.InputOf(model)))
+    {
+        Model = model;
+        settings = baseSettings with { Grid = "coarse" };
+    }
+
+    /// <summary>The catalog name, e.g. <c>lightgbm-field</c>.</summary>
+    public string Model { get; }
+
+    public override IReadOnlyList<KeyValuePair<string, string>> Settings => [new("model", Model), new("tuning", "own coarse grid")];
+
+    public override ITrainedModel Fit(TrainingData data, IReadOnlyList<int> indices, TrainingContext context) =>
+        ModelCatalog.Create(Model, settings).Train(data, indices, context);
 }

@@ -24,6 +24,7 @@ public sealed record AutoMlOptions
         public const int ReductionFactor = 3;
         public const int MaxImageConfigs = 27;
         public const int SamplerCandidates = 3;
+        public const double FeatureShare = 0.5;
     }
 
     /// <summary>
@@ -52,6 +53,19 @@ public sealed record AutoMlOptions
 
     /// <summary>How many of the best feature-model configurations are retried with every other sampler.</summary>
     public int SamplerCandidates { get; init; } = Defaults.SamplerCandidates;
+
+    /// <summary>
+    /// Share of the time budget the feature models may take before the image models have had their turn; the feature
+    /// trials left then run after the image models, in the time they leave.
+    /// </summary>
+    public double FeatureShare { get; init; } = Defaults.FeatureShare;
+
+    /// <summary>
+    /// How many searches share the run's budget (<see cref="SplitBudget"/>), so a budget too small for an image model can
+    /// be stated as the <c>--time-budget</c> of the whole run. Not a setting of the results.
+    /// </summary>
+    [JsonIgnore]
+    public int BudgetShares { get; init; } = 1;
 
     /// <summary>What is searched.</summary>
     public AutoMlSearchSpace Space { get; init; } = AutoMlSearchSpace.Default;
@@ -90,6 +104,10 @@ public sealed record AutoMlOptions
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(MaxImageConfigs)} must be at least 1, got {MaxImageConfigs}."));
         if (SamplerCandidates < 0)
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(SamplerCandidates)} must be 0 or more, got {SamplerCandidates}."));
+        if (double.IsNaN(FeatureShare) || FeatureShare <= 0 || FeatureShare > 1)
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(FeatureShare)} must lie in (0, 1], got {FeatureShare}."));
+        if (BudgetShares < 1)
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(BudgetShares)} must be at least 1, got {BudgetShares}."));
         if (Clock is null)
             problems.Add($"{nameof(Clock)} must be set.");
         if (Space is null)

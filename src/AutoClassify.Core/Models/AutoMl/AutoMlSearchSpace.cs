@@ -57,6 +57,27 @@ public sealed record AutoMlSearchSpace
     public IReadOnlyList<AutoMlSampler> FeatureSamplers { get; init; } =
         [AutoMlSampler.ClassWeights, AutoMlSampler.Smote, AutoMlSampler.Oversample, AutoMlSampler.Undersample, AutoMlSampler.None];
 
+    /// <summary>
+    /// The feature representations searched when the data holds them: the object features (of the central particle)
+    /// and the whole-field features. A quick probe SVM on each decides which get the grid.
+    /// </summary>
+    public IReadOnlyList<ModelInput> FeatureInputs { get; init; } = [ModelInput.Features, ModelInput.FieldFeatures];
+
+    /// <summary>A representation whose probe scores more than this below the best probe (inner macro-F1) is not searched further.</summary>
+    public double ProbeMargin { get; init; } = 0.1;
+
+    /// <summary>
+    /// Feature learners besides the SVMs, by learner name (<c>lightgbm</c>, <c>maxent</c>, <c>forest</c>), each tried once
+    /// per kept representation with its own coarse tuning; null means every one the <see cref="ModelCatalog"/> holds.
+    /// </summary>
+    public IReadOnlyList<string>? FeatureLearners { get; init; }
+
+    /// <summary>Input sizes of the image models in px; null chooses them from the images (see the search).</summary>
+    public IReadOnlyList<int>? ImageSizes { get; init; }
+
+    /// <summary>At most this many pipelines are averaged into an ensemble (below 2: no ensemble).</summary>
+    public int EnsembleSize { get; init; } = 3;
+
     /// <summary>Share of the largest class left out by <see cref="AutoMlSampler.Undersample"/>.</summary>
     public double UndersampleFraction { get; init; } = 0.5;
 
@@ -88,7 +109,7 @@ public sealed record AutoMlSearchSpace
     public AutoMlSearchSpace WithoutImageModels() => this with { ImageFamilies = [] };
 
     /// <summary>A space with only the image models.</summary>
-    public AutoMlSearchSpace WithoutFeatureModels() => this with { RbfLog2C = [], LinearLog2C = [] };
+    public AutoMlSearchSpace WithoutFeatureModels() => this with { RbfLog2C = [], LinearLog2C = [], FeatureLearners = [] };
 
     /// <summary>The image families this build can train: every non-optional one, and the optional ones the catalog knows.</summary>
     public IReadOnlyList<AutoMlImageFamily> AvailableImageFamilies() =>
@@ -105,6 +126,14 @@ public sealed record AutoMlSearchSpace
             problems.Add($"{nameof(RbfLog2Gamma)} must list at least one exponent when {nameof(RbfLog2C)} does.");
         if (FeatureSamplers is not { Count: > 0 })
             problems.Add($"{nameof(FeatureSamplers)} must list at least one sampler.");
+        if (FeatureInputs is null || FeatureInputs.Any(i => i is not (ModelInput.Features or ModelInput.FieldFeatures)))
+            problems.Add($"{nameof(FeatureInputs)} may list only {ModelInput.Features} and {ModelInput.FieldFeatures}.");
+        if (double.IsNaN(ProbeMargin) || ProbeMargin < 0 || ProbeMargin > 1)
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(ProbeMargin)} must lie in [0, 1], got {ProbeMargin}."));
+        if (ImageSizes is not null && ImageSizes.Any(s => s is < 8 or > 1024))
+            problems.Add($"{nameof(ImageSizes)} must lie in [8, 1024] px.");
+        if (EnsembleSize < 0)
+            problems.Add($"{nameof(EnsembleSize)} must be 0 or more.");
         if (double.IsNaN(UndersampleFraction) || UndersampleFraction <= 0 || UndersampleFraction >= 1)
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(UndersampleFraction)} must lie in (0, 1), got {UndersampleFraction}."));
         foreach (var family in ImageFamilies ?? [])

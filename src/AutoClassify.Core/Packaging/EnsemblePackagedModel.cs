@@ -1,0 +1,180 @@
+using System.Text.Json;
+using AutoClassify.Models;
+using AutoClassify.Models.AutoMl;
+using AutoClassify.Preprocessing;
+
+namespace AutoClassify.Packaging;
+
+/// <summary>
+/// An <see cref="EnsembleModel"/> in a package (kind <c>ensemble</c>): every member is packaged by its own kind, its
+/// payload files stored flat with the prefix <c>m1-</c>, <c>m2-</c>, …, and <see cref="IndexFileName"/> lists each
+/// member's kind, preprocessing and files. Prediction averages the members' probabilities with equal weights.
+/// </summary>
+public sealed class EnsemblePackagedModel : IPackagedModel
+{
+    /// <summary>The payload file listing the members.</summary>
+    public const string IndexFileName = "ensemble.json";
+
+    readonly List<IPackagedModel> members;
+
+    /// <summary>The registration of the <c>ensemble</c> kind.</summary>
+    public static PackagedModelKind Registration { get; } = new(EnsembleModel.Kind, Wrap, Load);
+
+    /// <summary>An ensemble of packaged members (taking ownership); they must agree on the classes.</summary>
+    public EnsemblePackagedModel(IReadOnlyList<IPackagedModel> members)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        if (members.Count < 2)
+            throw new ArgumentException($"An ensemble needs at least 2 members, got {members.Count}.", nameof(members));
+        var classes = members[0].ClassNames;
+        foreach (var member in members.Skip(1))
+        {
+            if (!member.ClassNames.SequenceEqual(classes, StringComparer.Ordinal))
+                throw new InvalidDataException($"ensemble members disagree on the classes: {string.Join(", ", classes)} against {string.Join(", ", member.ClassNames)}");
+        }
+        this.members = [.. members];
+    }
+
+    public string Kind => EnsembleModel.Kind;
+
+    /// <summary>The packaged members (owned).</summary>
+    public IReadOnlyList<IPackagedModel> Members => members;
+
+    public IReadOnlyList<string> ClassNames => members[0].ClassNames;
+
+    public PackagePreprocessing Preprocessing => new()
+    {
+        InputMode = "ensemble",
+        Normalisation = $"each member its own: {string.Join("; ", members.Select(m => $"{m.Kind}: {m.Preprocessing.Normalisation}"))} (in {IndexFileName})",
+    };
+
+    public void WritePayload(string directory)
+    {
+        var index = new List<MemberEntry>();
+        for (var i = 0; i < members.Count; i++)
+        {
+            var staging = Directory.CreateTempSubdirectory("acpkg-member-");
+            try
+            {
+                members[i].WritePayload(staging.FullName);
+                var prefix = $"m{i + 1}-";
+                var files = new List<string>();
+                foreach (var file in Directory.EnumerateFiles(staging.FullName).Order(StringComparer.Ordinal))
+                {
+                    var name = prefix + Path.GetFileName(file);
+                    File.Move(file, Path.Combine(directory, name));
+                    files.Add(name);
+                }
+                if (Directory.EnumerateDirectories(staging.FullName).Any())
+                    throw new InvalidOperationException($"Ensemble member {i + 1} ({members[i].Kind}) wrote a subfolder into its payload; payloads are flat.");
+                index.Add(new MemberEntry(members[i].Kind, members[i].Preprocessing, files));
+            }
+            finally
+            {
+                staging.Delete(recursive: true);
+            }
+        }
+        File.WriteAllText(Path.Combine(directory, IndexFileName), JsonSerializer.Serialize(new EnsembleIndex(index), ModelPackageManifest.Json));
+    }
+
+    public double[][] PredictProbabilities(IReadOnlyList<PreparedImage> images, int threads)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        return EnsembleModel.Average(members.Select(m => m.PredictProbabilities(images, threads)).ToList(), images.Count, ClassNames.Count);
+    }
+
+    public void Dispose()
+    {
+        foreach (var member in members)
+            member.Dispose();
+    }
+
+    static EnsemblePackagedModel Wrap(ITrainedModel trained)
+    {
+        if (trained is not EnsembleModel ensemble)
+            throw new ArgumentException($"The ensemble kind packages an EnsembleModel, not a {trained.GetType().Name}.", nameof(trained));
+        var kinds = ensemble.MemberKinds.Select(k => PackagedModelKinds.Find(k)
+            ?? throw new InvalidOperationException($"An ensemble member is a '{k}', which this build cannot package.")).ToList();
+        var fitted = ensemble.DetachMembers();
+        var packaged = new List<IPackagedModel>();
+        try
+        {
+            for (var i = 0; i < fitted.Count; i++)
+                packaged.Add(kinds[i].Wrap(fitted[i]));
+            return new EnsemblePackagedModel(packaged);
+        }
+        catch
+        {
+            foreach (var model in packaged)
+                model.Dispose();
+            foreach (var model in fitted.Skip(packaged.Count))
+                model.Dispose();
+            throw;
+        }
+    }
+
+    static EnsemblePackagedModel Load(string directory, ModelPackageManifest manifest)
+    {
+        var indexPath = Path.Combine(directory, IndexFileName);
+        if (!File.Exists(indexPath))
+            throw new InvalidDataException($"the ensemble payload has no {IndexFileName}");
+        var index = JsonSerializer.Deserialize<EnsembleIndex>(File.ReadAllText(indexPath), ModelPackageManifest.Json)
+            ?? throw new InvalidDataException($"{IndexFileName} is empty");
+        if (index.Members is not { Count: >= 2 })
+            throw new InvalidDataException($"{IndexFileName} lists fewer than 2 members");
+        var loaded = new List<IPackagedModel>();
+        try
+        {
+            for (var i = 0; i < index.Members.Count; i++)
+            {
+                var entry = index.Members[i];
+                if (entry.Kind == EnsembleModel.Kind)
+                    throw new InvalidDataException($"ensemble member {i + 1} is itself an ensemble");
+                var kind = PackagedModelKinds.Find(entry.Kind)
+                    ?? throw new InvalidDataException($"ensemble member {i + 1} is a '{entry.Kind}', unknown to this build");
+                var prefix = $"m{i + 1}-";
+                var staging = Directory.CreateTempSubdirectory("acpkg-member-");
+                try
+                {
+                    foreach (var name in entry.Files)
+                    {
+                        if (!name.StartsWith(prefix, StringComparison.Ordinal) || ModelPackage.EntryNameProblem(name) is not null || name.Contains('/', StringComparison.Ordinal))
+                            throw new InvalidDataException($"ensemble member {i + 1} names the file '{name}', which is not one of its own");
+                        File.Copy(Path.Combine(directory, name), Path.Combine(staging.FullName, name[prefix.Length..]));
+                    }
+                    // The member sees the package's own preparation (crop, banner, pixel size) with its own model settings.
+                    var memberManifest = manifest with
+                    {
+                        ModelKind = entry.Kind,
+                        Preprocessing = entry.Preprocessing with
+                        {
+                            Crop = manifest.Preprocessing.Crop,
+                            BannerMode = manifest.Preprocessing.BannerMode,
+                            ResampleNm = manifest.Preprocessing.ResampleNm,
+                            Tiling = manifest.Preprocessing.Tiling,
+                        },
+                    };
+                    loaded.Add(kind.Load(staging.FullName, memberManifest));
+                }
+                finally
+                {
+                    staging.Delete(recursive: true);
+                }
+            }
+            var model = new EnsemblePackagedModel(loaded);
+            if (!model.ClassNames.SequenceEqual(manifest.ClassNames, StringComparer.Ordinal))
+                throw new InvalidDataException($"the ensemble's classes ({string.Join(", ", model.ClassNames)}) differ from the manifest's ({string.Join(", ", manifest.ClassNames)})");
+            return model;
+        }
+        catch
+        {
+            foreach (var model in loaded)
+                model.Dispose();
+            throw;
+        }
+    }
+
+    sealed record EnsembleIndex(IReadOnlyList<MemberEntry> Members);
+
+    sealed record MemberEntry(string Kind, PackagePreprocessing Preprocessing, IReadOnlyList<string> Files);
+}
