@@ -113,7 +113,11 @@ internal static class TrainCommand
             if (trained.Manifest.AutoMl is { } search)
             {
                 stdout.WriteLine(string.Create(inv,
-                    $"AutoML chose {search.Winner} ({search.WinnerSettings}) out of {search.Trials.Count} trials, inner-validation macro-F1 {search.ValidationMacroF1:F3}, stopped by {search.StoppedBy}."));
+                    $"AutoML chose {search.Winner}{(search.Representation.Length > 0 ? " on " + search.Representation : "")} ({search.WinnerSettings}) out of {search.Trials.Count} trials, inner-validation macro-F1 {search.ValidationMacroF1:F3}, stopped by {search.StoppedBy}."));
+                if (search.Choice.Length > 0)
+                    stdout.WriteLine(search.Choice);
+                if (search.Notes.Length > 0)
+                    stdout.WriteLine("AutoML notes: " + search.Notes.Replace(" | ", "; ", StringComparison.Ordinal));
             }
             var metrics = trained.Manifest.Metrics;
             if (metrics.Count > 0)

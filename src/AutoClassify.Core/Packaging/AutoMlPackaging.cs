@@ -45,6 +45,15 @@ public sealed record PackageSearchSummary
 
     public string WinnerSettings { get; init; } = "";
 
+    /// <summary>What the winner read, e.g. <c>field features</c>; empty in packages written before it was recorded.</summary>
+    public string Representation { get; init; } = "";
+
+    /// <summary>One sentence: what was chosen and how the best alternative compared on the inner folds.</summary>
+    public string Choice { get; init; } = "";
+
+    /// <summary>The search's remarks: the probes' verdict, trials that did not fit, a budget too small for image models.</summary>
+    public string Notes { get; init; } = "";
+
     /// <summary>The winner's pooled inner-validation macro-F1 (optimistic: it is the best of many).</summary>
     public double? ValidationMacroF1 { get; init; }
 
@@ -65,6 +74,9 @@ public sealed record PackageSearchSummary
         {
             Winner = facts.GetValueOrDefault("automl_winner", ""),
             WinnerSettings = facts.GetValueOrDefault("automl_winner_settings", ""),
+            Representation = facts.GetValueOrDefault("automl_winner_representation", ""),
+            Choice = facts.GetValueOrDefault("automl_choice", ""),
+            Notes = facts.GetValueOrDefault("automl_notes", ""),
             ValidationMacroF1 = double.TryParse(facts.GetValueOrDefault("automl_validation_macro_f1"), NumberStyles.Float, CultureInfo.InvariantCulture, out var f1) ? f1 : null,
             TimeBudget = facts.GetValueOrDefault("automl_time_budget", ""),
             StoppedBy = facts.GetValueOrDefault("automl_stopped_by", ""),

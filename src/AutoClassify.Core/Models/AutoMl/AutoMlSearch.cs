@@ -566,6 +566,9 @@ internal sealed class AutoMlSearch
                 if (model.Summary.Facts.TryGetValue("epochs_run", out var text) && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var epochs))
                     trial.EpochsRun += epochs;
                 trial.FoldsDone = f + 1;
+                // The budget's end, checked on the search's own clock too (the timer above may run on another).
+                if (deadline is { } end && f + 1 < K && options.Clock.GetElapsedTime(clock) >= end)
+                    throw new OperationCanceledException();
             }
             record.ValidationMacroF1 = Finite(confusion.MacroF1());
             record.ValidationAccuracy = Finite(confusion.Accuracy());

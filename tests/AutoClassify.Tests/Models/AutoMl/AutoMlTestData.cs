@@ -34,6 +34,8 @@ internal static class AutoMlTestData
         FeatureSamplers = [AutoMlSampler.ClassWeights, AutoMlSampler.Smote],
         ImageFamilies = [new AutoMlImageFamily("lipnet1")],
         Augmentations = ["none", "hflip,vflip"],
+        FeatureLearners = [],
+        EnsembleSize = 0,
     };
 
     /// <summary>Settings whose CNN trials are tiny: 16 px inputs, at most <paramref name="maxEpochs"/> epochs, two threads.</summary>

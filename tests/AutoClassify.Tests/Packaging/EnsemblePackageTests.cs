@@ -1,0 +1,73 @@
+using AutoClassify.Evaluation;
+using AutoClassify.Models;
+using AutoClassify.Models.AutoMl;
+using AutoClassify.Packaging;
+using AutoClassify.Preprocessing;
+using AutoClassify.Tests.Features;
+using AutoClassify.Tests.Support;
+using AutoClassify.Tests.Tiling;
+using static AutoClassify.Tests.Support.CliRunner;
+
+namespace AutoClassify.Tests.Packaging;
+
+[Collection(PackagingTests.Name)]
+public sealed class EnsemblePackageTests : IDisposable
+{
+    readonly TempDirectory temp = new("ensemblepkg");
+
+    public void Dispose() => temp.Dispose();
+
+    [Fact]
+    public void Should_predict_the_members_mean_after_packaging_an_ensemble_and_through_the_predict_command()
+    {
+        // Given an object-feature SVM and a whole-field SVM fitted on generated fields, averaged into an ensemble
+        var root = FieldImages.WriteDataset(temp.Combine("data"), perClass: 5);
+        var files = PackagePredictor.CollectInputs([root]);
+        var classes = TiledFields.Classes.Select(c => c.Name).ToArray();
+        var labels = files.Select(f => Array.IndexOf(classes, Path.GetFileName(Path.GetDirectoryName(f)))).ToArray();
+        var prepared = files.Select(f => ImagePreparation.Prepare(f, null, default)).ToList();
+        var data = TrainingData.FromPrepared(classes, labels, prepared, [ModelInput.Features, ModelInput.FieldFeatures], threads: 2);
+        var all = Enumerable.Range(0, labels.Length).ToArray();
+        var settings = new ModelSettings { Grid = "coarse" };
+        var members = new[] { "svm", "svm-field" }
+            .Select(m => ModelCatalog.Create(m, settings).Train(data, all, new TrainingContext { Seed = Seeds.Derive(3, m), Threads = 2 }))
+            .ToList();
+        using var ensemble = new EnsembleModel(members, ["svm", "svm-field"], classes.Length);
+        var expected = ensemble.PredictProbabilities(data, all);
+        var separate = members.Select(m => m.PredictProbabilities(data, all)).ToList();
+
+        // When it is packaged, written, opened, and the predict command runs it on the same files
+        using var packaged = PackagedModelKinds.Find(EnsembleModel.Kind)!.Wrap(ensemble);
+        var path = temp.File("ensemble.acpkg");
+        var manifest = ModelPackage.Write(path, new ModelPackageManifest
+        {
+            ModelKind = packaged.Kind,
+            ClassNames = packaged.ClassNames,
+            Preprocessing = packaged.Preprocessing,
+            Provenance = new PackageProvenance { Seed = 3, CreatedUtc = DateTimeOffset.UtcNow },
+        }, packaged);
+        using var package = ModelPackage.Open(path);
+        var loaded = package.Model.PredictProbabilities(prepared, 2);
+        var csv = temp.File("p.csv");
+        var (code, output, error) = Run("predict", path, root, "--out", csv);
+
+        // Then the payload holds both members' files and the index, and every prediction is the mean of the members'
+        Assert.Equal("ensemble", package.Manifest.ModelKind);
+        Assert.Contains("payload/ensemble.json", manifest.Payload.Select(p => p.Name));
+        Assert.Contains(manifest.Payload, p => p.Name.StartsWith("payload/m1-", StringComparison.Ordinal));
+        Assert.Contains(manifest.Payload, p => p.Name.StartsWith("payload/m2-", StringComparison.Ordinal));
+        var ensemblePackage = Assert.IsType<EnsemblePackagedModel>(package.Model);
+        Assert.Equal(["svm", "svm-field"], ensemblePackage.Members.Select(m => m.Kind));
+        for (var i = 0; i < all.Length; i++)
+        {
+            for (var k = 0; k < classes.Length; k++)
+            {
+                Assert.Equal((separate[0][i][k] + separate[1][i][k]) / 2, expected[i][k], 12);
+                Assert.Equal(expected[i][k], loaded[i][k], 9);
+            }
+        }
+        Assert.True(code == 0, output + error);
+        Assert.Contains($"{files.Count} images, 0 failed", output, StringComparison.Ordinal);
+        Assert.Equal(files.Count + 1, File.ReadAllLines(csv).Length);
+    }
+}
