@@ -38,6 +38,8 @@ internal static class AutoMlReportFixture
         summary.Facts["automl_winner"] = fold == 1 ? "lipnet4" : "svm-rbf";
         summary.Facts["automl_time_budget"] = "2m per fit";
         summary.Facts["automl_search_seconds"] = "38.5";
+        summary.Facts["automl_choice"] = fold == 1 ? "Chose lipnet4 on image 28 px (inner macro-F1 0.880); on the inner folds object features (svm-rbf) scored 0.160 lower." : "Chose svm-rbf on object features.";
+        summary.Facts["automl_time_by_pipeline"] = "lipnet4 on image 28 px: 21.3 s in 1; svm-rbf on object features: 1.3 s in 2";
         var trials = new[]
         {
             Trial(1, "svm-rbf", "grid", new() { ["C"] = "2^3", ["gamma"] = "2^-7", ["sampler"] = "class-weights" }, 0.71 + 0.01 * fold, 0.4),
@@ -58,6 +60,7 @@ internal static class AutoMlReportFixture
     {
         Trial = n,
         Family = family,
+        Representation = family.StartsWith("lipnet", StringComparison.Ordinal) ? "image 28 px" : "object features",
         Stage = stage,
         Settings = settings,
         ValidationMacroF1 = score,
@@ -84,7 +87,9 @@ public class AutoMlReportTests
         for (var fold = 1; fold <= 3; fold++)
             Assert.Contains($"<table id=\"m1-automl-fold-{fold}\"", html, StringComparison.Ordinal);
         Assert.Equal(3, html.Split("<tr class=\"winner\">").Length - 1);
-        Assert.Contains("<tr class=\"winner\"><th scope=\"row\">★ 1</th><td>4</td><td class=\"text\">lipnet4</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<tr class=\"winner\"><th scope=\"row\">★ 1</th><td>4</td><td class=\"text\">image 28 px</td><td class=\"text\">lipnet4</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<th scope=\"col\" class=\"text\">Representation</th><th scope=\"col\" class=\"text\">Learner</th>", html, StringComparison.Ordinal);
+        Assert.Contains("<strong>Fold 2.</strong> Chose lipnet4 on image 28 px (inner macro-F1 0.880); on the inner folds object features (svm-rbf) scored 0.160 lower. Time per representation and learner (seconds in trials): lipnet4 on image 28 px: 21.3 s in 1;", html, StringComparison.Ordinal);
         var outer = result.Models[1].Aggregate.MacroF1.Mean.ToString("F3", CultureInfo.InvariantCulture);
         Assert.Contains($"The honest figure to quote is the outer-fold score of the chosen pipeline: macro-F1 {outer}", html, StringComparison.Ordinal);
         Assert.Contains("stopped at the time budget", html, StringComparison.Ordinal);

@@ -38,6 +38,7 @@ internal sealed class AutoMlSearch
     readonly string? innerNote;
     int nextKey;
     bool budgetExhausted;
+    bool planBound;
     TimeSpan? phaseEnd;
     Trial? best;
 
@@ -350,8 +351,14 @@ internal sealed class AutoMlSearch
             {
                 planned = true;
                 (target, plannedRungs, var cost) = Plan(trial, rungs);
-                context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
-                    $"auto: a first {rungs[0]}-epoch CNN trial took {trial.Record.Seconds:F1} s; planning {target} configuration(s) (this one included) over {plannedRungs} rung(s), about {cost:F0} s of the {Remaining():F0} s left"));
+                planBound = target < options.MaxImageConfigs || plannedRungs < rungs.Count;
+                var inv = CultureInfo.InvariantCulture;
+                var message = target == 1 && plannedRungs == 1
+                    ? string.Create(inv, $"a first {rungs[0]}-epoch CNN trial took {trial.Record.Seconds:F1} s; no further image trial fits in the {Remaining():F0} s left")
+                    : string.Create(inv, $"a first {rungs[0]}-epoch CNN trial took {trial.Record.Seconds:F1} s; planning {target} configuration(s) (this one included) over {plannedRungs} rung(s), about {cost:F0} s of the {Remaining():F0} s left");
+                context.Log?.Invoke("auto: " + message);
+                if (planBound)
+                    notes.Add(message);
             }
         }
 
@@ -498,27 +505,27 @@ internal sealed class AutoMlSearch
         switch (candidate)
         {
             case SvmCandidate svm:
-            {
-                var svms = finished.Where(t => t.Candidate is SvmCandidate s && s.Input == svm.Input).ToList();
-                var alike = svms.Where(t => t.Candidate.Family == svm.Family && ((SvmCandidate)t.Candidate).Sampler == svm.Sampler).ToList();
-                var family = svms.Where(t => t.Candidate.Family == svm.Family).ToList();
-                var pool = alike.Count > 0 ? alike : family.Count > 0 ? family : svms;
-                return pool.Count > 0 ? pool.Average(t => t.Record.Seconds) : null;
-            }
-            case ImageCandidate image:
-            {
-                // Seconds per epoch and input pixel of one inner fit, per family; a trial's cost grows with both.
-                static double? Rate(IEnumerable<Trial> pool)
                 {
-                    var measured = pool.Where(t => t.EpochsRun > 0).ToList();
-                    return measured.Count == 0 ? null
-                        : measured.Sum(t => t.Record.Seconds) / measured.Sum(t => t.EpochsRun * Pixels(t.Candidate));
+                    var svms = finished.Where(t => t.Candidate is SvmCandidate s && s.Input == svm.Input).ToList();
+                    var alike = svms.Where(t => t.Candidate.Family == svm.Family && ((SvmCandidate)t.Candidate).Sampler == svm.Sampler).ToList();
+                    var family = svms.Where(t => t.Candidate.Family == svm.Family).ToList();
+                    var pool = alike.Count > 0 ? alike : family.Count > 0 ? family : svms;
+                    return pool.Count > 0 ? pool.Average(t => t.Record.Seconds) : null;
                 }
-                var images = finished.Where(t => t.Candidate is ImageCandidate).ToList();
-                var rate = Rate(images.Where(t => t.Candidate.Family == image.Family))
-                    ?? images.GroupBy(t => t.Candidate.Family).Select(g => Rate(g)).Max();
-                return rate * image.Epochs * K * Pixels(image);
-            }
+            case ImageCandidate image:
+                {
+                    // Seconds per epoch and input pixel of one inner fit, per family; a trial's cost grows with both.
+                    static double? Rate(IEnumerable<Trial> pool)
+                    {
+                        var measured = pool.Where(t => t.EpochsRun > 0).ToList();
+                        return measured.Count == 0 ? null
+                            : measured.Sum(t => t.Record.Seconds) / measured.Sum(t => t.EpochsRun * Pixels(t.Candidate));
+                    }
+                    var images = finished.Where(t => t.Candidate is ImageCandidate).ToList();
+                    var rate = Rate(images.Where(t => t.Candidate.Family == image.Family))
+                        ?? images.GroupBy(t => t.Candidate.Family).Select(g => Rate(g)).Max();
+                    return rate * image.Epochs * K * Pixels(image);
+                }
             default:
                 return null;
         }
@@ -751,7 +758,7 @@ internal sealed class AutoMlSearch
         facts["automl_refit_seconds"] = refitTime.TotalSeconds.ToString("F1", inv);
         facts["automl_stopped_by"] = TrialCapReached ? "max trials"
             : budgetExhausted ? "time budget"
-            : skipped.Count > 0 ? "time left too short for the next trial"
+            : skipped.Count > 0 || planBound ? "time left too short for the next trial"
             : "plan complete";
         facts["automl_time_by_pipeline"] = string.Join("; ", trials
             .GroupBy(t => (t.Candidate.Representation, t.Candidate.Family))
