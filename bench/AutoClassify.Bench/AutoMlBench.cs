@@ -69,7 +69,7 @@ internal sealed class AutoMlBench : IBenchSuite
 
     static string Format(MeanSd value) => Invariant($"{value.Mean:F3} ± {value.Sd:F3}");
 
-    /// <summary>The first <paramref name="perClass"/> images of every class, linked into class folders under <paramref name="work"/>.</summary>
+    /// <summary>The first <paramref name="perClass"/> images of every class, copied into class folders under <paramref name="work"/> (the loader refuses links that leave the data tree).</summary>
     static string Subset(string source, string work, int perClass)
     {
         var root = Path.Combine(work, "ncm-subset");
@@ -78,7 +78,7 @@ internal sealed class AutoMlBench : IBenchSuite
             var target = Path.Combine(root, Path.GetFileName(dir));
             Directory.CreateDirectory(target);
             foreach (var image in Directory.GetFiles(dir).Order(StringComparer.Ordinal).Take(perClass))
-                File.CreateSymbolicLink(Path.Combine(target, Path.GetFileName(image)), image);
+                File.Copy(image, Path.Combine(target, Path.GetFileName(image)));
         }
         return root;
     }

@@ -24,7 +24,7 @@ internal static class Summary
                 if (fold.Training.Trials.FirstOrDefault(trial => trial.Winner) is { } winner)
                 {
                     output.WriteLine(string.Create(inv,
-                        $"  fold {fold.Fold + 1}: {winner.Family} ({winner.FormatSettings()}) of {fold.Training.Trials.Count} trials, inner macro-F1 {winner.ValidationMacroF1:F3}, outer macro-F1 {fold.Metrics.MacroF1:F3}"));
+                        $"  fold {fold.Fold + 1}: {winner.Family}{(winner.Representation.Length > 0 ? " on " + winner.Representation : "")} ({winner.FormatSettings()}) of {fold.Training.Trials.Count} trials, inner macro-F1 {winner.ValidationMacroF1:F3}, outer macro-F1 {fold.Metrics.MacroF1:F3}"));
                 }
             }
         }

@@ -42,7 +42,7 @@ internal static class AutoMlLeaderboardHtml
                 .ToList();
             var winner = trials.FirstOrDefault(t => t.Winner);
             var scored = trials.Count(t => t.Rank is not null);
-            sb.Append(Inv, $"<details class=\"leaderboard\"{(fold == folds[0] ? " open" : "")}><summary>Fold {Int(fold.Fold + 1)}: {Int(trials.Count)} trials ({Int(scored)} scored), winner {E(winner?.Family ?? "none")}{(winner is null ? "" : $" ({E(winner.FormatSettings())})")}</summary>\n");
+            sb.Append(Inv, $"<details class=\"leaderboard\"{(fold == folds[0] ? " open" : "")}><summary>Fold {Int(fold.Fold + 1)}: {Int(trials.Count)} trials ({Int(scored)} scored), winner {E(winner?.Family ?? "none")}{(winner is { Representation.Length: > 0 } ? " on " + E(winner.Representation) : "")}{(winner is null ? "" : $" ({E(winner.FormatSettings())})")}</summary>\n");
             sb.Append(Inv, $"<div class=\"scroll\"><table id=\"{id}-automl-fold-{Int(fold.Fold + 1)}\" class=\"num compact leaderboard\"><thead><tr><th scope=\"col\">Rank</th><th scope=\"col\">Trial</th><th scope=\"col\" class=\"text\">Representation</th><th scope=\"col\" class=\"text\">Learner</th><th scope=\"col\" class=\"text\">Stage</th><th scope=\"col\" class=\"text\">Settings</th><th scope=\"col\">Inner macro-F1</th><th scope=\"col\">Inner accuracy</th><th scope=\"col\">Seconds</th><th scope=\"col\" class=\"text\">Note</th></tr></thead><tbody>\n");
             foreach (var t in trials)
             {
@@ -70,7 +70,7 @@ internal static class AutoMlLeaderboardHtml
             if (facts.TryGetValue("automl_stopped_by", out var stopped))
                 sb.Append(Inv, $" Search ended: {E(stopped)}.");
             if (facts.TryGetValue("automl_notes", out var notes))
-                sb.Append(Inv, $" {E(notes.Replace(" | ", " ", StringComparison.Ordinal))}");
+                sb.Append(Inv, $" Notes: {E(notes.Replace(" | ", "; ", StringComparison.Ordinal))}.");
             sb.Append("</li>\n");
         }
         sb.Append("</ul>\n");

@@ -305,7 +305,8 @@ internal sealed class AutoMlSearch
         if (options.Space.ImageSizes is { Count: > 0 } fixedSizes)
             return fixedSizes;
         var spec = LipNet.Names.Contains(family.Model) ? LipNet.Find(family.Model) : null;
-        var baseSize = settings.Cnn.InputSize ?? spec?.DefaultInputSize ?? 224;
+        // Transfer models read their own input size (ImageNet's 224 px unless set), not the CNN options'.
+        var baseSize = spec is null ? settings.Transfer.InputSize ?? 224 : settings.Cnn.InputSize ?? spec.DefaultInputSize;
         var sides = data.Images!.Where(i => i is not null).Select(i => Math.Min(i.Width, i.Height)).Order().ToList();
         var median = sides.Count == 0 ? 0 : sides[sides.Count / 2];
         var sizes = new List<int> { baseSize };
@@ -350,12 +351,14 @@ internal sealed class AutoMlSearch
             if (!planned && trial.Score is not null)
             {
                 planned = true;
-                (target, plannedRungs, var cost) = Plan(trial, rungs);
-                planBound = target < options.MaxImageConfigs || plannedRungs < rungs.Count;
+                (var configurations, plannedRungs, var cost) = Plan(trial, rungs);
+                planBound = configurations < options.MaxImageConfigs || plannedRungs < rungs.Count;
+                // The plan counts configurations from this one on; proposals before it (failed families) stay counted.
+                target = proposed - 1 + configurations;
                 var inv = CultureInfo.InvariantCulture;
-                var message = target == 1 && plannedRungs == 1
+                var message = configurations == 1 && plannedRungs == 1
                     ? string.Create(inv, $"a first {rungs[0]}-epoch CNN trial took {trial.Record.Seconds:F1} s; no further image trial fits in the {Remaining():F0} s left")
-                    : string.Create(inv, $"a first {rungs[0]}-epoch CNN trial took {trial.Record.Seconds:F1} s; planning {target} configuration(s) (this one included) over {plannedRungs} rung(s), about {cost:F0} s of the {Remaining():F0} s left");
+                    : string.Create(inv, $"a first {rungs[0]}-epoch CNN trial took {trial.Record.Seconds:F1} s; planning {configurations} configuration(s) (this one included) over {plannedRungs} rung(s), about {cost:F0} s of the {Remaining():F0} s left");
                 context.Log?.Invoke("auto: " + message);
                 if (planBound)
                     notes.Add(message);
