@@ -35,11 +35,15 @@ public static class BackboneArchitectures
     {
         foreach (var spec in Backbones.Specs)
             Register(new BackboneArchitecture(spec.Name, spec.Description, request => CreatePretrained(spec.Name, request)));
+        Register(MLNetResNet18.Architecture);
     }
 
-    /// <summary>Architectures that have model-catalog entries, with their descriptions.</summary>
-    public static IReadOnlyList<(string Name, string Description)> CatalogNames { get; } =
-        [.. Backbones.Specs.Select(s => (s.Name, s.Description))];
+    /// <summary>
+    /// Architectures that have model-catalog entries, with their descriptions and whether they can be fine-tuned
+    /// (<see cref="MLNetResNet18"/> runs on ONNX Runtime, so only frozen).
+    /// </summary>
+    public static IReadOnlyList<(string Name, string Description, bool FineTunes)> CatalogNames { get; } =
+        [.. Backbones.Specs.Select(s => (s.Name, s.Description, true)), (MLNetResNet18.Name, MLNetResNet18.Description, false)];
 
     /// <summary>Adds or replaces an architecture.</summary>
     public static void Register(BackboneArchitecture architecture)
@@ -82,6 +86,12 @@ public static class BackboneArchitectures
     public static void LocateWeights(string name, string? weightsPath, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(name);
+        if (name == MLNetResNet18.Name)
+        {
+            MLNetResNet18.CheckWeights(weightsPath);
+            MLNetResNet18.Locate();
+            return;
+        }
         var spec = Backbones.Specs.FirstOrDefault(s => s.Name == name);
         if (spec is null || string.Equals(weightsPath?.Trim(), NoWeights, StringComparison.OrdinalIgnoreCase))
             return;

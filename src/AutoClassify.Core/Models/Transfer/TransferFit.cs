@@ -102,6 +102,11 @@ internal static class TransferFit
         facts["input_size"] = Format(input.Size);
         facts["input_channels"] = Format(input.Channels);
         facts["normalisation"] = input.NormalisationName;
+        if (backbone is OnnxResNet18Backbone)
+        {
+            facts["backbone_onnx"] = $"{MLNetResNet18.NuGetId} {MLNetResNet18.NuGetVersion}, {MLNetResNet18.NetworkFile}";
+            facts["backbone_onnx_sha256"] = MLNetResNet18.NetworkSha256;
+        }
     }
 
     /// <summary>Parameters of the named stages (a stage owns every parameter whose dotted name starts with it).</summary>
