@@ -17,7 +17,7 @@ public sealed record StratifiedFoldResult(int Fold, MulticlassClassificationMetr
     /// <summary>Disposes the fitted model when it holds native resources (an AutoClassify model inside it).</summary>
     public void Dispose()
     {
-        if (Model is TransformerChain<ITransformer> chain)
+        if (Model is IEnumerable<ITransformer> chain)
         {
             foreach (var part in chain)
                 (part as IDisposable)?.Dispose();

@@ -4,6 +4,7 @@ using AutoClassify.Dataset;
 using AutoClassify.Features;
 using AutoClassify.MLNet;
 using AutoClassify.Models.Cnn;
+using AutoClassify.Models.Svm;
 using AutoClassify.Packaging;
 using AutoClassify.Preprocessing;
 using AutoClassify.Tests.Packaging;
@@ -106,7 +107,7 @@ public sealed class MLNetPipelineTests : IDisposable
         var data = ml.Data.LoadFromEnumerable(rows);
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
             .Append(ml.Transforms.HandcraftedFeatures())
-            .Append(ml.MulticlassClassification.Trainers.LibSvm(new AutoClassify.Models.Svm.SvmOptions { InnerFolds = 2 }, seed: 3, threads: 2));
+            .Append(ml.MulticlassClassification.Trainers.LibSvm(new SvmOptions { Log2CGrid = SvmOptions.Log2Range(1, 7, 2) }, seed: 3, threads: 2));
 
         // When it is cross-validated in three folds, twice with the same seed
         var results = ml.MulticlassClassification.StratifiedCrossValidate(data, pipeline, numberOfFolds: 3, samplingKeyColumnName: "Group", seed: 7);
@@ -120,7 +121,7 @@ public sealed class MLNetPipelineTests : IDisposable
                 var labels = result.TestRows.Select(i => rows[i].Label).ToList();
                 Assert.InRange(labels.Count(l => l == "large"), 2, 4);
                 Assert.Equal(3, labels.Count(l => l == "small"));
-                var facts = ((TransformerChain<ITransformer>)result.Model).OfType<AutoClassifyTransformer>().Single().Facts;
+                var facts = ((IEnumerable<ITransformer>)result.Model).OfType<AutoClassifyTransformer>().Single().Facts;
                 Assert.True(result.Metrics.MacroAccuracy >= 0.8,
                     $"fold {result.Fold}: macro accuracy {result.Metrics.MacroAccuracy}; {string.Join(", ", facts.Select(f => f.Key + "=" + f.Value))}; {string.Join(" ", result.ScoredTestData.GetColumn<float[]>("Score").Select(v => v[0].ToString("F2", CultureInfo.InvariantCulture)))}");
                 Assert.Equal(labels.Count, result.ScoredTestData.GetColumn<float[]>("Score").Count());

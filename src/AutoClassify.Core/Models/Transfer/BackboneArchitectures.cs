@@ -11,6 +11,9 @@ public sealed record BackboneRequest
 
     /// <summary>Where to report which weights were used (or downloaded).</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>The network will be trained (fine-tuning): an architecture that runs on an inference-only engine gives its trainable form.</summary>
+    public bool Trainable { get; init; }
 }
 
 /// <summary>A pretrained network that the transfer models can use by name.</summary>
@@ -40,10 +43,10 @@ public static class BackboneArchitectures
 
     /// <summary>
     /// Architectures that have model-catalog entries, with their descriptions and whether they can be fine-tuned
-    /// (<see cref="MLNetResNet18"/> runs on ONNX Runtime, so only frozen).
+    /// (all of them: <see cref="MLNetResNet18"/> runs on ONNX Runtime when frozen and as <see cref="MLNetResNet18Torch"/> when fine-tuned).
     /// </summary>
     public static IReadOnlyList<(string Name, string Description, bool FineTunes)> CatalogNames { get; } =
-        [.. Backbones.Specs.Select(s => (s.Name, s.Description, true)), (MLNetResNet18.Name, MLNetResNet18.Description, false)];
+        [.. Backbones.Specs.Select(s => (s.Name, s.Description, true)), (MLNetResNet18.Name, MLNetResNet18.Description, true)];
 
     /// <summary>Adds or replaces an architecture.</summary>
     public static void Register(BackboneArchitecture architecture)

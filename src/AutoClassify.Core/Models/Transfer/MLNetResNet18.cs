@@ -16,7 +16,7 @@ namespace AutoClassify.Models.Transfer;
 /// </summary>
 public static class MLNetResNet18
 {
-    /// <summary>The architecture name (<c>resnet18-mlnet-frozen</c>, <c>resnet18-mlnet-frozen-svm</c>).</summary>
+    /// <summary>The architecture name (<c>resnet18-mlnet-frozen</c>, <c>resnet18-mlnet-frozen-svm</c>, <c>resnet18-mlnet-finetune</c>).</summary>
     public const string Name = "resnet18-mlnet";
 
     /// <summary>The NuGet package that carries the graphs.</summary>
@@ -41,7 +41,7 @@ public static class MLNetResNet18
     public const int FeatureDim = 512;
 
     /// <summary>One line for the model list and the report.</summary>
-    public const string Description = "ResNet-18 (ML.NET's ImageNet ONNX, ships in NuGet, no download) via ONNX Runtime, 224 px, 512 features";
+    public const string Description = "ResNet-18 (ML.NET's ImageNet ONNX from NuGet, no download; frozen via ONNX Runtime), 224 px, 512 features";
 
     internal static readonly string NetworkFile = Path.Combine("ResNet18Onnx", "ResNet18.onnx");
     internal static readonly string PreprocessFile = Path.Combine("ResNetPrepOnnx", "ResNetPreprocess.onnx");
@@ -117,10 +117,15 @@ public static class MLNetResNet18
             throw new ArgumentException($"{Name} takes no --weights ('{weights}'): its weights are those of the ONNX graph in {NuGetId} {NuGetVersion}.");
     }
 
+    // Frozen models run the graph itself; fine-tuning gets the same weights in the C# ResNet.
     internal static BackboneArchitecture Architecture { get; } = new(Name, Description, request =>
     {
         CheckWeights(request.WeightsPath);
-        return Open();
+        if (!request.Trainable)
+            return Open();
+        var network = MLNetResNet18Torch.Create(request.Pretrained);
+        network.Network.Eval();
+        return network;
     });
 }
 

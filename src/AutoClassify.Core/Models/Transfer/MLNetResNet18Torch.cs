@@ -5,8 +5,9 @@ using AutoClassify.Tensors.NN;
 namespace AutoClassify.Models.Transfer;
 
 /// <summary>
-/// <see cref="MLNetResNet18"/>'s weights in the C# ResNet-18, so the network can be trained (fine-tuned) by libtorch:
-/// every convolution and batch norm of <c>ResNet18.onnx</c> is matched to the layer in torchvision's layout (main-path
+/// <see cref="MLNetResNet18"/>'s weights in the C# ResNet, so the network can be trained (fine-tuned) by libtorch. The
+/// graph is not quite torchvision's ResNet-18: its last stage has three basic blocks, not two (blocks 2, 2, 2, 3;
+/// 22 convolutions). Every convolution and batch norm of <c>ResNet18.onnx</c> is matched to the layer in torchvision's layout (main-path
 /// convolutions in graph order, the three 1 × 1 shortcut convolutions in graph order; shapes checked), and the
 /// preprocessing graph's mean image becomes a buffer. The graph pads its stride-2 layers asymmetrically (begin 3/1,
 /// end 2/0) where torchvision pads symmetrically; at the fixed 224 px input both give the same windows, so the
@@ -14,12 +15,15 @@ namespace AutoClassify.Models.Transfer;
 /// </summary>
 public sealed class MLNetResNet18Torch : Module, IFeatureBackbone
 {
+    /// <summary>Basic blocks per stage in the graph.</summary>
+    public static readonly IReadOnlyList<int> BlocksPerStage = [2, 2, 2, 3];
+
     readonly ResNet net;
     readonly Tensor meanImage;
 
     MLNetResNet18Torch()
     {
-        net = RegisterModule("resnet", ResNet.ResNet18());
+        net = RegisterModule("resnet", new ResNet("resnet18", ResNetBlockKind.Basic, BlocksPerStage));
         meanImage = RegisterBuffer("mean_image", Tensor.Zeros([1, 3, MLNetResNet18.InputSize, MLNetResNet18.InputSize]))!;
     }
 
@@ -102,19 +106,19 @@ public sealed class MLNetResNet18Torch : Module, IFeatureBackbone
         OnnxInitializers.Initializer Initializer(string name) => Get(graph.Initializers.GetValueOrDefault(name), name);
         bool IsShortcut(OnnxInitializers.Node conv) => Initializer(conv.Inputs[1]).Dims is [_, _, 1, 1];
 
-        string[] main = ["conv1", .. Enumerable.Range(1, 4).SelectMany(l => Enumerable.Range(0, 2).SelectMany(b => new[] { $"layer{l}.{b}.conv1", $"layer{l}.{b}.conv2" }))];
+        string[] main = ["conv1", .. Enumerable.Range(1, 4).SelectMany(l => Enumerable.Range(0, BlocksPerStage[l - 1]).SelectMany(b => new[] { $"layer{l}.{b}.conv1", $"layer{l}.{b}.conv2" }))];
         string[] shortcut = [.. Enumerable.Range(2, 3).Select(l => $"layer{l}.0.downsample.0")];
         var graphMain = convs.Where(c => !IsShortcut(c)).ToList();
         var graphShortcut = convs.Where(IsShortcut).ToList();
         if (graphMain.Count != main.Length || graphShortcut.Count != shortcut.Length)
         {
             throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
-                $"{networkPath}: {graphMain.Count} main and {graphShortcut.Count} shortcut convolutions, not ResNet-18's {main.Length} and {shortcut.Length}."));
+                $"{networkPath}: {graphMain.Count} main and {graphShortcut.Count} shortcut convolutions, not the {main.Length} and {shortcut.Length} of a ResNet with blocks {string.Join(", ", BlocksPerStage)}."));
         }
         foreach (var (conv, ours) in graphMain.Zip(main).Concat(graphShortcut.Zip(shortcut)))
         {
             if (conv.Inputs.Count != 2)
-                throw new InvalidDataException($"{networkPath}: convolution '{conv.Outputs[0]}' has a bias, which ResNet-18's convolutions do not.");
+                throw new InvalidDataException($"{networkPath}: convolution '{conv.Outputs[0]}' has a bias, which a ResNet's convolutions do not.");
             var weight = Initializer(conv.Inputs[1]);
             weights[$"resnet.{ours}.weight"] = (weight.Dims, weight.Values);
             if (!norms.TryGetValue(conv.Outputs[0], out var norm) || norm.Inputs.Count != 5)
@@ -140,13 +144,13 @@ public sealed class MLNetResNet18Torch : Module, IFeatureBackbone
                 if (weights.TryGetValue(name, out var value))
                 {
                     if (!value.Dims.SequenceEqual(own.Shape))
-                        throw new InvalidDataException($"{networkPath}: '{name}' has shape {Tensor.FormatShape(value.Dims)} in the graph, {Tensor.FormatShape(own.Shape)} in ResNet-18.");
+                        throw new InvalidDataException($"{networkPath}: '{name}' has shape {Tensor.FormatShape(value.Dims)} in the graph, {Tensor.FormatShape(own.Shape)} in the C# network.");
                     state[name] = Tensor.FromArray(value.Values, value.Dims);
                     weights.Remove(name);
                 }
             }
             if (weights.Count > 0)
-                throw new InvalidDataException($"{networkPath}: no ResNet-18 tensor for {string.Join(", ", weights.Keys)}.");
+                throw new InvalidDataException($"{networkPath}: no tensor of the C# network for {string.Join(", ", weights.Keys)}.");
             // fc and the batch counters are not in the graph: they keep their values.
             LoadStateDict(state, strict: false);
         }

@@ -18,10 +18,10 @@ internal static class TransferFit
     /// is reseeded for the fit from <paramref name="context"/>, and the backbone goes to <paramref name="device"/> in
     /// evaluation mode. The caller owns the result.
     /// </summary>
-    public static IFeatureBackbone OpenBackbone(BackboneSource source, TransferOptions options, TrainingContext context, Device device)
+    public static IFeatureBackbone OpenBackbone(BackboneSource source, TransferOptions options, TrainingContext context, Device device, bool trainable = false)
     {
         Torch.ManualSeed(BackboneInitSeed);
-        var backbone = source.Open(options, context.Log);
+        var backbone = source.Open(options, context.Log, trainable);
         try
         {
             Torch.ManualSeed(Seeds.Derive(context.Seed, "transfer-torch"));

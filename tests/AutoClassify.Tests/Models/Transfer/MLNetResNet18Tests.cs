@@ -30,11 +30,11 @@ public sealed class MLNetResNet18Tests : IDisposable
         // When the graphs are located
         var folder = MLNetResNet18.Locate();
 
-        // Then both files are there with their pinned hashes, and the catalog offers the frozen arms but no fine-tuning
+        // Then both files are there with their pinned hashes, and the catalog offers the frozen arms and fine-tuning
         Assert.True(File.Exists(Path.Combine(folder, "ResNet18Onnx", "ResNet18.onnx")));
         Assert.Contains("resnet18-mlnet-frozen", ModelCatalog.Names);
         Assert.Contains("resnet18-mlnet-frozen-svm", ModelCatalog.Names);
-        Assert.DoesNotContain("resnet18-mlnet-finetune", ModelCatalog.Names);
+        Assert.Contains("resnet18-mlnet-finetune", ModelCatalog.Names);
         Assert.Equal("resnet18-mlnet-frozen", new AutoMlSearchSpace().AvailableImageFamilies()[0].Model);
     }
 
@@ -69,9 +69,9 @@ public sealed class MLNetResNet18Tests : IDisposable
     }
 
     [Fact]
-    public void Should_import_the_graphs_weights_into_the_csharp_resnet18_and_give_onnx_runtimes_features()
+    public void Should_import_the_graphs_weights_into_the_csharp_resnet_and_give_onnx_runtimes_features()
     {
-        // Given a disk, a ring and a square at 224 px, ONNX Runtime's backbone and the C# ResNet-18 with the imported weights
+        // Given a disk, a ring and a square at 224 px, ONNX Runtime's backbone and the C# ResNet with the imported weights
         var data = ShapeImages.Create(perClass: 1, size: 224, seed: 9);
         using var onnx = MLNetResNet18.Open(threads: 2);
         using var torch = MLNetResNet18Torch.Create(pretrained: true);
@@ -96,7 +96,45 @@ public sealed class MLNetResNet18Tests : IDisposable
         var worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
         Assert.True(worst <= 1e-4 * scale, $"largest difference {worst} against a largest feature of {scale}");
         Assert.Equal(["resnet.conv1", "resnet.bn1", "resnet.layer1", "resnet.layer2", "resnet.layer3", "resnet.layer4"], torch.StageNames);
-        Assert.Equal(11_689_512, torch.Network.ParameterCount());
+        Assert.Contains(torch.Network.StateDict(), p => p.Key == "resnet.layer4.2.conv2.weight");
+    }
+
+    [Fact]
+    public void Should_fine_tune_the_imported_network_offline_and_package_it()
+    {
+        // Given eight images and fine-tuning of the last stage only
+        var data = RoundVersusSquare(perClass: 4, seed: 8);
+        var all = Enumerable.Range(0, data.Labels.Length).ToArray();
+        var options = Options with { UnfreezeStages = 1, WarmupEpochs = 1 };
+        Dictionary<string, float[]> before;
+        using (var start = MLNetResNet18Torch.Create(pretrained: true))
+            before = start.Network.StateDict().Where(p => p.Key.Contains("layer3.1.conv2", StringComparison.Ordinal) || p.Key.Contains("layer4.2.conv2", StringComparison.Ordinal))
+                .ToDictionary(p => p.Key, p => p.Value.ToFloatArray());
+
+        // When it is fine-tuned for two epochs, packaged and opened again
+        using var trained = (TransferModel)new FineTuneTrainer("resnet18-mlnet-finetune", Source, options, Fast(epochs: 2)).Train(data, all, Context());
+        var after = trained.Backbone.Network.StateDict().Where(p => before.ContainsKey(p.Key)).ToDictionary(p => p.Key, p => p.Value.ToFloatArray());
+        using var packaged = new TransferPackagedModel(trained);
+        var images = data.Images!.Select((image, i) => new PreparedImage(image, data.Masks?[i])).ToList();
+        var expected = packaged.PredictProbabilities(images, 2);
+        var path = temp.Combine("finetuned.acpkg");
+        ModelPackage.Write(path, new ModelPackageManifest
+        {
+            ModelKind = packaged.Kind,
+            ClassNames = packaged.ClassNames,
+            Preprocessing = packaged.Preprocessing,
+            Provenance = new PackageProvenance { Seed = 42, CreatedUtc = DateTimeOffset.UtcNow },
+        }, packaged);
+        using var opened = ModelPackage.Open(path);
+        var actual = opened.Model.PredictProbabilities(images, 2);
+
+        // Then the backbone is the C# network, only its last stage moved, and the package predicts the same
+        Assert.IsType<MLNetResNet18Torch>(trained.Backbone);
+        Assert.Equal(before["resnet.layer3.1.conv2.weight"], after["resnet.layer3.1.conv2.weight"]);
+        Assert.NotEqual(before["resnet.layer4.2.conv2.weight"], after["resnet.layer4.2.conv2.weight"]);
+        Assert.Equal("resnet.layer4", trained.Summary.Facts["unfrozen_stages"]);
+        for (var i = 0; i < images.Count; i++)
+            Assert.Equal(expected[i][1], actual[i][1], 5);
     }
 
     [Fact]
