@@ -89,6 +89,7 @@ public sealed record AutoMlSearchSpace
     /// </summary>
     public IReadOnlyList<AutoMlImageFamily> ImageFamilies { get; init; } =
     [
+        new("resnet18-mlnet-frozen", 1e-4, 1e-2, Optional: true),
         new("resnet18-frozen", 1e-4, 1e-2, Optional: true),
         .. LipNet.Names.Select(name => new AutoMlImageFamily(name)),
         new("resnet18-finetune", 1e-5, 1e-3, Optional: true),

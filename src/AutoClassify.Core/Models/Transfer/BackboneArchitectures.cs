@@ -11,6 +11,9 @@ public sealed record BackboneRequest
 
     /// <summary>Where to report which weights were used (or downloaded).</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>The network will be trained (fine-tuning): an architecture that runs on an inference-only engine gives its trainable form.</summary>
+    public bool Trainable { get; init; }
 }
 
 /// <summary>A pretrained network that the transfer models can use by name.</summary>
@@ -35,11 +38,15 @@ public static class BackboneArchitectures
     {
         foreach (var spec in Backbones.Specs)
             Register(new BackboneArchitecture(spec.Name, spec.Description, request => CreatePretrained(spec.Name, request)));
+        Register(MLNetResNet18.Architecture);
     }
 
-    /// <summary>Architectures that have model-catalog entries, with their descriptions.</summary>
-    public static IReadOnlyList<(string Name, string Description)> CatalogNames { get; } =
-        [.. Backbones.Specs.Select(s => (s.Name, s.Description))];
+    /// <summary>
+    /// Architectures that have model-catalog entries, with their descriptions and whether they can be fine-tuned
+    /// (all of them: <see cref="MLNetResNet18"/> runs on ONNX Runtime when frozen and as <see cref="MLNetResNet18Torch"/> when fine-tuned).
+    /// </summary>
+    public static IReadOnlyList<(string Name, string Description, bool FineTunes)> CatalogNames { get; } =
+        [.. Backbones.Specs.Select(s => (s.Name, s.Description, true)), (MLNetResNet18.Name, MLNetResNet18.Description, true)];
 
     /// <summary>Adds or replaces an architecture.</summary>
     public static void Register(BackboneArchitecture architecture)
@@ -82,6 +89,12 @@ public static class BackboneArchitectures
     public static void LocateWeights(string name, string? weightsPath, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(name);
+        if (name == MLNetResNet18.Name)
+        {
+            MLNetResNet18.CheckWeights(weightsPath);
+            MLNetResNet18.Locate();
+            return;
+        }
         var spec = Backbones.Specs.FirstOrDefault(s => s.Name == name);
         if (spec is null || string.Equals(weightsPath?.Trim(), NoWeights, StringComparison.OrdinalIgnoreCase))
             return;

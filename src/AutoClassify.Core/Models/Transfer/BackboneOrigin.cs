@@ -128,6 +128,7 @@ public sealed record BackboneOrigin
         ? $"the LipNet package {Package}"
         : Weights switch
         {
+            BackboneOptions.ImageNet when Architecture == MLNetResNet18.Name => $"{Architecture} with ML.NET's ImageNet weights ({MLNetResNet18.NuGetId} {MLNetResNet18.NuGetVersion})",
             BackboneOptions.ImageNet => $"{Architecture} with torchvision's ImageNet weights",
             BackboneArchitectures.NoWeights => $"{Architecture} with random weights (--weights none)",
             _ => $"{Architecture} with the weights file {Weights}",

@@ -114,12 +114,12 @@ public sealed record BackboneSource
         }
     }
 
-    /// <summary>Opens the backbone with its trained weights (the caller disposes it).</summary>
-    public IFeatureBackbone Open(TransferOptions options, Action<string>? log)
+    /// <summary>Opens the backbone with its trained weights (the caller disposes it); <paramref name="trainable"/> when it will be fine-tuned.</summary>
+    public IFeatureBackbone Open(TransferOptions options, Action<string>? log, bool trainable = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (Architecture is not null)
-            return BackboneArchitectures.Require(Architecture).Create(new BackboneRequest { WeightsPath = options.WeightsPath, Log = log });
+            return BackboneArchitectures.Require(Architecture).Create(new BackboneRequest { WeightsPath = options.WeightsPath, Log = log, Trainable = trainable });
         if (TransferPackage is not null)
         {
             using var package = ModelPackage.Open(TransferPackage);

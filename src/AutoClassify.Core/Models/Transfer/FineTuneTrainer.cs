@@ -72,7 +72,7 @@ public sealed class FineTuneTrainer : IModelTrainer
 
         using var gate = TorchThreads.Gate.EnterScope();
         using var threadScope = new TorchThreads(threads);
-        var backbone = TransferFit.OpenBackbone(Source, Transfer, context, device);
+        var backbone = TransferFit.OpenBackbone(Source, Transfer, context, device, trainable: true);
         TransferHead? head = null;
         try
         {

@@ -3,7 +3,7 @@ namespace AutoClassify.Models.Transfer;
 /// <summary>
 /// The transfer models of the model catalog: for every backbone (<see cref="BackboneArchitectures.CatalogNames"/> and
 /// <c>lipnet-backbone</c>), <c>-frozen</c> (softmax head on cached features), <c>-frozen-svm</c> (SVM on them) and
-/// <c>-finetune</c>.
+/// <c>-finetune</c> (where the backbone can be fine-tuned).
 /// </summary>
 public static class TransferCatalog
 {
@@ -19,8 +19,8 @@ public static class TransferCatalog
     /// <summary>Catalog entries: name, description and how to create the trainer from the run's settings.</summary>
     public static IReadOnlyList<(string Name, string Description, Func<ModelSettings, IModelTrainer> Create)> Entries { get; } =
     [
-        .. BackboneArchitectures.CatalogNames.Append((Name: BackboneSource.LipNetPrefix, Description: "a LipNet package (--backbone), domain transfer"))
-            .SelectMany(b => new (string, string, Func<ModelSettings, IModelTrainer>)[]
+        .. BackboneArchitectures.CatalogNames.Append((Name: BackboneSource.LipNetPrefix, Description: "a LipNet package (--backbone), domain transfer", FineTunes: true))
+            .SelectMany(b => new (string Name, string, Func<ModelSettings, IModelTrainer>)[]
             {
                 ($"{b.Name}{Frozen}", $"{b.Description}: frozen, cached features, softmax head",
                     s => new FrozenTrainer($"{b.Name}{Frozen}", BackboneSource.For(b.Name, s.Transfer), FrozenHead.Softmax, s.Transfer, s.Cnn)),
@@ -28,7 +28,7 @@ public static class TransferCatalog
                     s => new FrozenTrainer($"{b.Name}{FrozenSvm}", BackboneSource.For(b.Name, s.Transfer), FrozenHead.Svm, s.Transfer, s.Cnn, ModelCatalog.CreateSvm(s, ModelInput.Features).Options)),
                 ($"{b.Name}{FineTune}", $"{b.Description}: fine-tuned, new softmax head",
                     s => new FineTuneTrainer($"{b.Name}{FineTune}", BackboneSource.For(b.Name, s.Transfer), s.Transfer, s.Cnn)),
-            }),
+            }.Where(e => b.FineTunes || !e.Name.EndsWith(FineTune, StringComparison.Ordinal))),
     ];
 
     /// <summary>

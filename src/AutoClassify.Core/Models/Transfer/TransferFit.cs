@@ -18,10 +18,10 @@ internal static class TransferFit
     /// is reseeded for the fit from <paramref name="context"/>, and the backbone goes to <paramref name="device"/> in
     /// evaluation mode. The caller owns the result.
     /// </summary>
-    public static IFeatureBackbone OpenBackbone(BackboneSource source, TransferOptions options, TrainingContext context, Device device)
+    public static IFeatureBackbone OpenBackbone(BackboneSource source, TransferOptions options, TrainingContext context, Device device, bool trainable = false)
     {
         Torch.ManualSeed(BackboneInitSeed);
-        var backbone = source.Open(options, context.Log);
+        var backbone = source.Open(options, context.Log, trainable);
         try
         {
             Torch.ManualSeed(Seeds.Derive(context.Seed, "transfer-torch"));
@@ -102,6 +102,11 @@ internal static class TransferFit
         facts["input_size"] = Format(input.Size);
         facts["input_channels"] = Format(input.Channels);
         facts["normalisation"] = input.NormalisationName;
+        if (backbone is OnnxResNet18Backbone)
+        {
+            facts["backbone_onnx"] = $"{MLNetResNet18.NuGetId} {MLNetResNet18.NuGetVersion}, {MLNetResNet18.NetworkFile}";
+            facts["backbone_onnx_sha256"] = MLNetResNet18.NetworkSha256;
+        }
     }
 
     /// <summary>Parameters of the named stages (a stage owns every parameter whose dotted name starts with it).</summary>

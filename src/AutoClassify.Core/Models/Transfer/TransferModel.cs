@@ -224,7 +224,11 @@ public sealed class TransferModel : ITrainedModel
     // The backbone's architecture with fresh weights, for loading a saved state into.
     static IFeatureBackbone BuildBackbone(TransferModelInfo info) => info.LipNetSource is { } source
         ? LipNetBackbone.Build(source)
-        : BackboneArchitectures.Require(info.Backbone).Create(new BackboneRequest { Pretrained = false });
+        : BackboneArchitectures.Require(info.Backbone).Create(new BackboneRequest
+        {
+            Pretrained = false,
+            Trainable = info.Model.EndsWith(TransferCatalog.FineTune, StringComparison.Ordinal),
+        });
 
     public void Dispose()
     {
