@@ -117,7 +117,8 @@ internal static class PredictCommand
                 };
                 if (parse.GetValue<bool>(CommonOptions.KeepDamagedJpegName))
                     taskCommand.Add(CommonOptions.KeepDamagedJpegName);
-                taskCommand.AddRange(["--engine", parse.GetValue(engine)!]);
+                if (parse.GetValue(engine) == "onnx")
+                    taskCommand.AddRange(["--engine", "onnx"]);
                 if (mapsDir is not null)
                     taskCommand.AddRange(["--maps", mapsDir]);
                 if (parse.GetValue(mapClass) is { } cls)
