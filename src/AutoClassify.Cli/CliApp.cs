@@ -33,6 +33,7 @@ internal static partial class CliApp
         TrainCommand.Create(),
         PredictCommand.Create(),
         PredictCommand.CreateMap(),
+        ExportCommand.Create(),
         ModelsCommand.Create(),
         RetrainCommand.Create(),
         StatusCommand.Create(),

@@ -42,6 +42,12 @@ internal static class PredictCommand
                 r.AddError($"--map-threshold must lie strictly between 0 and 1, not {v.ToString(CultureInfo.InvariantCulture)}.");
         });
 
+        var engine = new Option<string>("--engine")
+        {
+            Description = "What runs the network: native (libtorch, LIBSVM) or onnx (the package exported on the fly and run by ONNX Runtime; CNN and transfer packages).",
+            DefaultValueFactory = _ => "native",
+        };
+        engine.AcceptOnlyFromAmong("native", "onnx");
         var slurm = new Option<bool>("--slurm") { Description = "Predict on a Slurm cluster: the file list is fixed now and cut into --shards slices, one array task each; a dependent job merges their CSVs into --out in input order. See 'autoclassify status <out>'." };
         var shards = new Option<int>("--shards") { Description = "With --slurm: number of array tasks (each predicts one contiguous slice of the files).", DefaultValueFactory = _ => 4 };
         shards.Validators.Add(r => CommonOptions.AtLeast(r, "--shards", 1));
@@ -53,7 +59,7 @@ internal static class PredictCommand
 
         var command = new Command(name, description)
         {
-            model, inputs, output, registry, threads, batch, maps, mapClass, mapThreshold, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
+            model, inputs, output, registry, threads, batch, maps, mapClass, mapThreshold, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(), engine,
         };
         if (!mapCommand)
         {
@@ -111,6 +117,8 @@ internal static class PredictCommand
                 };
                 if (parse.GetValue<bool>(CommonOptions.KeepDamagedJpegName))
                     taskCommand.Add(CommonOptions.KeepDamagedJpegName);
+                if (parse.GetValue(engine) == "onnx")
+                    taskCommand.AddRange(["--engine", "onnx"]);
                 if (mapsDir is not null)
                     taskCommand.AddRange(["--maps", mapsDir]);
                 if (parse.GetValue(mapClass) is { } cls)
@@ -140,7 +148,9 @@ internal static class PredictCommand
                 stdout.WriteLine($"Merge job {submitted.ReportJob} writes {outPath} when they succeed. Follow it with: autoclassify status {outPath}");
                 return Task.FromResult(ExitCodes.Success);
             }
-            using var package = ModelPackage.Open(packagePath);
+            using var package = parse.GetValue(engine) == "onnx"
+                ? Onnx.OnnxEngine.Open(packagePath, parse.GetValue(threads))
+                : ModelPackage.Open(packagePath);
             if (package.Model is SegmenterPackagedModel)
                 throw new ArgumentException($"{packagePath} holds a segmentation model ({package.Manifest.ModelKind}): it labels pixels, not whole images, so predict cannot use it.");
             var observer = new ConsoleObserver(stdout);

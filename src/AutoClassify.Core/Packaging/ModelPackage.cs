@@ -10,8 +10,12 @@ namespace AutoClassify.Packaging;
 /// <summary>A package opened for prediction: its manifest and the loaded model. Dispose it to free the model.</summary>
 public sealed class LoadedModelPackage : IDisposable
 {
-    internal LoadedModelPackage(string path, ModelPackageManifest manifest, IPackagedModel model)
+    /// <summary>A package's manifest with a model that serves it (the loader's own, or another engine's, such as ONNX Runtime); takes ownership of <paramref name="model"/>.</summary>
+    public LoadedModelPackage(string path, ModelPackageManifest manifest, IPackagedModel model)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(model);
         Path = path;
         Manifest = manifest;
         Model = model;

@@ -140,17 +140,43 @@ public sealed class Identity : Module
 
 public sealed class MaxPool2d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false) : Module
 {
+    public int KernelSize => kernelSize;
+
+    /// <summary>The step between windows (the kernel size unless given).</summary>
+    public int Stride => stride ?? kernelSize;
+
+    public int Padding => padding;
+
+    public int Dilation => dilation;
+
+    public bool CeilMode => ceilMode;
+
     public override Tensor Forward(Tensor input) => Functional.MaxPool2d(input, kernelSize, stride, padding, dilation, ceilMode);
 }
 
 public sealed class AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true) : Module
 {
+    public int KernelSize => kernelSize;
+
+    /// <summary>The step between windows (the kernel size unless given).</summary>
+    public int Stride => stride ?? kernelSize;
+
+    public int Padding => padding;
+
+    public bool CeilMode => ceilMode;
+
+    public bool CountIncludePad => countIncludePad;
+
     public override Tensor Forward(Tensor input) => Functional.AvgPool2d(input, kernelSize, stride, padding, ceilMode, countIncludePad);
 }
 
 /// <summary>Average pooling to a fixed output size (1 x 1 by default: global average pooling).</summary>
 public sealed class AdaptiveAvgPool2d(int outputHeight = 1, int outputWidth = 1) : Module
 {
+    public int OutputHeight => outputHeight;
+
+    public int OutputWidth => outputWidth;
+
     public override Tensor Forward(Tensor input) => Functional.AdaptiveAvgPool2d(input, outputHeight, outputWidth);
 }
 
@@ -172,6 +198,10 @@ public sealed class Dropout : Module
 /// <summary>Merges dimensions startDim..endDim (by default everything after the batch dimension).</summary>
 public sealed class Flatten(int startDim = 1, int endDim = -1) : Module
 {
+    public int StartDim => startDim;
+
+    public int EndDim => endDim;
+
     public override Tensor Forward(Tensor input) => Functional.Flatten(input, startDim, endDim);
 }
 
