@@ -165,7 +165,7 @@ internal sealed partial class SvmBench : IBenchSuite
     /// Rows shaped like handcrafted image features: a few latent factors (size, contrast, shape)
     /// shifted per class, mixed into 90 correlated columns, some log-normal like areas, one constant.
     /// </summary>
-    static TrainingData FeatureLikeData(int count, int seed)
+    internal static TrainingData FeatureLikeData(int count, int seed)
     {
         const int dimension = 90, factors = 8;
         var random = new Random(seed);

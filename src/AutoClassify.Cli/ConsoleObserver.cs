@@ -50,7 +50,7 @@ internal sealed class ConsoleObserver : IBenchmarkObserver
         if (tasks.TryGetValue(stage, out var task))
         {
             tracker.Step();
-            task.Increment(1);
+            task.Value = tracker.Done - tracker.Resumed;
             return;
         }
         // Plain mode: a line at every tenth of the stage, so logs stay short; the lock keeps lines in order.
@@ -64,6 +64,26 @@ internal sealed class ConsoleObserver : IBenchmarkObserver
                 var eta = tracker.Remaining is { } r ? r.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture) : "?";
                 Write($"{stage}: {done}/{total}, elapsed {tracker.Elapsed.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture)}, ETA {eta}");
             }
+        }
+    }
+
+    public void StepProgress(string stage, double fraction)
+    {
+        if (!trackers.TryGetValue(stage, out var tracker))
+            return;
+        var before = tracker.Partial;
+        tracker.Partial = fraction;
+        if (tasks.TryGetValue(stage, out var task))
+        {
+            task.Value = tracker.Done - tracker.Resumed + tracker.Partial;
+            return;
+        }
+        // Plain mode: a line each time the step in flight passes another tenth, with the ETA that includes it.
+        if (Math.Floor(tracker.Partial * 10) > Math.Floor(before * 10) && tracker.Partial < 1)
+        {
+            var eta = tracker.Remaining is { } r ? r.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture) : "?";
+            Write(string.Create(CultureInfo.InvariantCulture,
+                $"{stage}: step {tracker.Done + 1}/{tracker.TotalSteps} at {tracker.Partial:P0}, elapsed {tracker.Elapsed.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture)}, ETA {eta}"));
         }
     }
 

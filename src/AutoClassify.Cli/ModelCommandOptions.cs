@@ -14,7 +14,10 @@ internal sealed class ModelCommandOptions
     readonly Option<int> innerFolds = CommonOptions.InnerFolds();
     readonly Option<string> grid = CommonOptions.Grid();
     readonly Option<int> svmTuneMax = new("--svm-tune-max") { Description = "Largest training fold the SVM grid search scores in full; larger folds are searched on a stratified sample of this size (0 = no cap). The final fit uses the whole fold.", DefaultValueFactory = _ => Models.Svm.SvmOptions.Defaults.MaxTuningItems };
-    readonly Option<int?> epochSize = new("--epoch-size") { Description = "Items drawn per CNN epoch, keeping the sampler's class shares (default: the sampler's natural size; oversampling gives classes x the largest class)." };
+    readonly Option<int?> epochSize = new("--epoch-size") { Description = "Items drawn per CNN epoch, keeping the sampler's class shares (default: as many as the fitting set holds; 0: the sampler's natural size, which for oversampling is classes x the largest class)." };
+    readonly Option<string> svmSearch = new("--svm-search") { Description = "SVM grid search: coarse-to-fine (a coarse sub-grid, then the neighbourhood of its best cells) or exhaustive (every cell).", DefaultValueFactory = _ => "coarse-to-fine" };
+    readonly Option<string> lrSchedule = new("--lr-schedule") { Description = "LipNet learning rate after the warm-up: constant (the thesis's) or cosine (down to 1 % at the last epoch).", DefaultValueFactory = _ => "constant" };
+    readonly Option<double> lrWarmup = new("--lr-warmup") { Description = "LipNet epochs over which the learning rate rises linearly to its peak (0 = none).", DefaultValueFactory = _ => CnnOptions.Defaults.LearningRateWarmupEpochs };
     readonly Option<int> epochs = new("--epochs") { Description = "Maximum epochs per fit (early stopping usually ends sooner).", DefaultValueFactory = _ => CnnOptions.Defaults.MaxEpochs };
     readonly Option<int> patience = new("--patience") { Description = "Epochs without a better validation loss before stopping.", DefaultValueFactory = _ => CnnOptions.Defaults.Patience };
     readonly Option<string> optimizer = new("--optimizer") { Description = "adam or sgd (momentum 0.9).", DefaultValueFactory = _ => "adam" };
@@ -41,6 +44,8 @@ internal sealed class ModelCommandOptions
     {
         optimizer.AcceptOnlyFromAmong("adam", "sgd");
         sampler.AcceptOnlyFromAmong("oversample", "undersample", "none");
+        svmSearch.AcceptOnlyFromAmong("coarse-to-fine", "exhaustive");
+        lrSchedule.AcceptOnlyFromAmong("constant", "cosine");
         inputMode.AcceptOnlyFromAmong("surround", "crop", "crop-mask");
         unfreeze.Validators.Add(r =>
         {
@@ -57,7 +62,7 @@ internal sealed class ModelCommandOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { innerFolds, grid, svmTuneMax, epochSize, epochs, patience, optimizer, learningRate, weightDecay, labelSmoothing, batchSize, sampler, undersampleFraction, classWeights, augment, inputMode, inputSize, device, backbone, weights, unfreeze, backboneLrFactor, warmupEpochs, frozenAugmentDraws, featureCache })
+        foreach (var option in new Option[] { innerFolds, grid, svmSearch, svmTuneMax, epochSize, lrSchedule, lrWarmup, epochs, patience, optimizer, learningRate, weightDecay, labelSmoothing, batchSize, sampler, undersampleFraction, classWeights, augment, inputMode, inputSize, device, backbone, weights, unfreeze, backboneLrFactor, warmupEpochs, frozenAugmentDraws, featureCache })
             command.Add(option);
     }
 
@@ -71,6 +76,7 @@ internal sealed class ModelCommandOptions
         InnerFolds = parse.GetValue(innerFolds),
         Grid = parse.GetValue(grid)!,
         SvmTuneMax = parse.GetValue(svmTuneMax),
+        SvmSearch = parse.GetValue(svmSearch) == "exhaustive" ? Models.Svm.SvmSearch.Exhaustive : Models.Svm.SvmSearch.CoarseToFine,
         Cnn = ReadCnn(parse, threads, tiled),
         Transfer = ReadTransfer(parse),
     };
@@ -97,6 +103,8 @@ internal sealed class ModelCommandOptions
     {
         MaxEpochs = parse.GetValue(epochs),
         EpochSize = parse.GetValue(epochSize),
+        Schedule = parse.GetValue(lrSchedule) == "cosine" ? LearningRateSchedule.Cosine : LearningRateSchedule.Constant,
+        LearningRateWarmupEpochs = parse.GetValue(lrWarmup),
         Patience = parse.GetValue(patience),
         Optimizer = parse.GetValue(optimizer) == "sgd" ? CnnOptimizer.Sgd : CnnOptimizer.Adam,
         LearningRate = parse.GetValue(learningRate),

@@ -21,6 +21,24 @@ public interface IBenchmarkObserver
         for (var i = 0; i < count; i++)
             StepCompleted(stage);
     }
+
+    /// <summary>
+    /// The step of <paramref name="stage"/> now running is <paramref name="fraction"/> (0 to 1) done, as its trainer
+    /// reports it (grid cells scored, epochs run), so an ETA can start before the first fold ends. May be called from
+    /// worker threads; the default ignores it.
+    /// </summary>
+    void StepProgress(string stage, double fraction) { }
+}
+
+/// <summary>Forwards a trainer's <c>TrainingContext.Progress</c> to an observer as <see cref="IBenchmarkObserver.StepProgress"/>.</summary>
+public sealed class StepProgressReporter(IBenchmarkObserver observer, string stage) : IProgress<double>
+{
+    /// <summary>Passes the fraction on at once, on the caller's thread (unlike <see cref="Progress{T}"/>, which posts it).</summary>
+    public void Report(double value)
+    {
+        if (double.IsFinite(value))
+            observer.StepProgress(stage, Math.Clamp(value, 0, 1));
+    }
 }
 
 /// <summary>Counts steps of a stage and estimates the time left from the average step so far.</summary>
@@ -30,6 +48,7 @@ public sealed class EtaTracker
     readonly long started;
     int done;
     int resumed;
+    long partialBits;
 
     public EtaTracker(int totalSteps, TimeProvider? clock = null)
     {
@@ -44,7 +63,18 @@ public sealed class EtaTracker
     public int Done => Volatile.Read(ref done);
 
     /// <summary>Records one finished step and returns the number done so far.</summary>
-    public int Step() => Interlocked.Increment(ref done);
+    public int Step()
+    {
+        Interlocked.Exchange(ref partialBits, 0);
+        return Interlocked.Increment(ref done);
+    }
+
+    /// <summary>How far (0 to 1) the step in flight is; <see cref="Step"/> sets it back to 0.</summary>
+    public double Partial
+    {
+        get => BitConverter.Int64BitsToDouble(Interlocked.Read(ref partialBits));
+        set => Interlocked.Exchange(ref partialBits, BitConverter.DoubleToInt64Bits(double.IsFinite(value) ? Math.Clamp(value, 0, 1) : 0));
+    }
 
     /// <summary>Records steps an earlier run finished: done, but left out of the pace.</summary>
     public int Resume(int count)
@@ -59,17 +89,21 @@ public sealed class EtaTracker
 
     public TimeSpan Elapsed => clock.GetElapsedTime(started);
 
-    /// <summary>Remaining time at the average pace of the steps run so far; null before the first such step.</summary>
+    /// <summary>
+    /// Remaining time at the average pace of the steps run so far, counting the <see cref="Partial"/> share of the
+    /// step in flight; null before any timed progress.
+    /// </summary>
     public TimeSpan? Remaining
     {
         get
         {
             var n = Done;
-            var timed = n - Resumed;
+            var partial = n < TotalSteps ? Partial : 0;
+            var timed = n - Resumed + partial;
             if (timed <= 0)
                 return null;
-            var perStep = Elapsed.Ticks / (double)timed;
-            return TimeSpan.FromTicks((long)(perStep * Math.Max(0, TotalSteps - n)));
+            var perStep = Elapsed.Ticks / timed;
+            return TimeSpan.FromTicks((long)(perStep * Math.Max(0, TotalSteps - n - partial)));
         }
     }
 }

@@ -27,6 +27,10 @@ public sealed class BenchmarkResult
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public TilingSummary? Tiling { get; set; }
 
+    /// <summary>Where the run's wall time went, stage by stage (see <see cref="StageTime"/>); null in results written before it existed.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public List<StageTime>? Timing { get; set; }
+
     /// <summary>Intervals, baselines, paired tests and warnings (see <see cref="EvidenceBuilder"/>); null in results written before they existed.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public EvidenceSummary? Evidence { get; set; }

@@ -210,7 +210,8 @@ public static class BenchmarkRunner
             BenchmarkScope.CheckpointOnly => [],
             _ => options.Models,
         }).SelectMany(ModelCatalog.InputsOf).ToHashSet();
-        var data = Prepare(dataset, options, inputs, threads, observer, out var banners, out var scales, out var tiled, cancellationToken);
+        var timer = new StageTimer();
+        var data = Prepare(dataset, options, inputs, threads, observer, timer, out var banners, out var scales, out var tiled, cancellationToken);
         // Every tile inherits its source image's row; the training fold's means (MeanImputingTrainer) then come from its training tiles.
         data = extra?.AppendTo(data, tiled) ?? data;
 
@@ -220,7 +221,7 @@ public static class BenchmarkRunner
         var modelResults = new List<ModelResult>();
         foreach (var trainer in trainers)
         {
-            var result = CrossValidate(extra?.Wrap(trainer) ?? trainer, data, fitAssignment, options, observer, checkpoint, pending, trainedUnits, cancellationToken);
+            var result = CrossValidate(extra?.Wrap(trainer) ?? trainer, data, fitAssignment, options, observer, timer, checkpoint, pending, trainedUnits, cancellationToken);
             if (result is not null)
                 modelResults.Add(tiled is null ? result : TiledEvaluation.ToImageLevel(result, tiled, options.TileAggregation));
         }
@@ -260,6 +261,7 @@ public static class BenchmarkRunner
                 Fold = assignment[i],
             }).ToList(),
             Models = modelResults,
+            Timing = timer.Rows(),
             Tiling = tiled is null ? null : TiledEvaluation.Summarise(tiled, options.TileAggregation, options.MapThreshold, options.Folds, options.Seed, modelResults),
         };
         if (options.Models.Any(m => ModelCatalog.InputsOf(m).Contains(ModelInput.FieldFeatures)))
@@ -275,14 +277,14 @@ public static class BenchmarkRunner
         typeof(BenchmarkRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     static TrainingData Prepare(LabeledDataset dataset, BenchmarkOptions options, HashSet<ModelInput> inputs,
-        int threads, IBenchmarkObserver observer, out BannerSummary banners, out ScaleSummary scales, out TiledData? tiled, CancellationToken cancellationToken)
+        int threads, IBenchmarkObserver observer, StageTimer timer, out BannerSummary banners, out ScaleSummary scales, out TiledData? tiled, CancellationToken cancellationToken)
     {
         const string stage = "Preparing images";
         scales = ScaleSurvey.Build(dataset, options.NmPerPixel, options.ResampleNm);
         foreach (var warning in scales.Warnings)
             observer.Message("Warning: " + warning);
         observer.StageStarted(stage, dataset.Items.Count);
-        var prepared = ImagePreparation.PrepareAll(dataset, options.Crop, options.Banner, threads, () => observer.StepCompleted(stage), cancellationToken);
+        var prepared = timer.Time("prepare images", () => ImagePreparation.PrepareAll(dataset, options.Crop, options.Banner, threads, () => observer.StepCompleted(stage), cancellationToken));
         if (options.ResampleNm is { } target)
         {
             prepared = ScaleSurvey.Resample(prepared, scales, target);
@@ -301,7 +303,9 @@ public static class BenchmarkRunner
             observer.StageStarted(featureStage, 1);
         if (inputs.Contains(ModelInput.FieldFeatures))
             observer.Message($"Whole-field features: {FeatureSet.Field(banners.NmPerPixel).Describe()}.");
-        var data = TrainingData.FromPrepared(tiled?.Tiles ?? dataset, tiled?.Prepared ?? prepared, inputs, threads, banners.NmPerPixel, cancellationToken);
+        var (items, images, nmPerPixel) = (tiled?.Tiles ?? dataset, tiled?.Prepared ?? prepared, banners.NmPerPixel);
+        var data = timer.Time(extractFeatures ? "features" : "image data", () =>
+            TrainingData.FromPrepared(items, images, inputs, threads, nmPerPixel, cancellationToken));
         data.Groups = StackGroups.ForTraining(dataset.Items, tiled?.SourceImage);
         if (extractFeatures)
             observer.StepCompleted(featureStage);
@@ -309,7 +313,7 @@ public static class BenchmarkRunner
     }
 
     static ModelResult? CrossValidate(IModelTrainer trainer, TrainingData data, int[] assignment, BenchmarkOptions options,
-        IBenchmarkObserver observer, FoldCheckpoint? checkpoint, IReadOnlySet<BenchmarkUnit>? pending, List<BenchmarkUnit>? trainedUnits,
+        IBenchmarkObserver observer, StageTimer timer, FoldCheckpoint? checkpoint, IReadOnlySet<BenchmarkUnit>? pending, List<BenchmarkUnit>? trainedUnits,
         CancellationToken cancellationToken)
     {
         // A cluster task trains its units only; a local run (pending null) every fold the checkpoint lacks.
@@ -336,17 +340,23 @@ public static class BenchmarkRunner
                 Seed = Seeds.Derive(options.Seed, trainer.Name, fold),
                 Threads = options.Threads,
                 Log = observer.Message,
+                Progress = new StepProgressReporter(observer, stage),
                 CancellationToken = cancellationToken,
             };
             var clock = Stopwatch.StartNew();
             using var model = trainer.Train(data, train, context);
             model.Summary.TrainingTime = clock.Elapsed;
+            timer.AddTraining(trainer.Name, model.Summary, clock.Elapsed.TotalSeconds);
+            clock.Restart();
             var probabilities = model.PredictProbabilities(data, test);
+            timer.Add(trainer.Name, "prediction", clock.Elapsed.TotalSeconds);
             if (ModelCatalog.Names.Contains(trainer.Name) && ModelCatalog.IsFeatureModel(trainer.Name))
             {
+                clock.Restart();
                 foreach (var (feature, drop) in PermutationImportance.Compute(model, data, ModelCatalog.InputOf(trainer.Name), test,
                     Seeds.Derive(options.Seed, trainer.Name + "-importance", fold), cancellationToken))
                     model.Summary.PermutationImportance[feature] = drop;
+                timer.Add(trainer.Name, "permutation importance", clock.Elapsed.TotalSeconds);
             }
             builder.AddFold(fold, test, probabilities, model.Summary);
             checkpoint?.Save(trainer.Name, fold, test, probabilities, model.Summary);

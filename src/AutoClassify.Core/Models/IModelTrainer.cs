@@ -203,6 +203,12 @@ public sealed class TrainingSummary
     public TimeSpan TrainingTime { get; set; }
 
     /// <summary>
+    /// Wall seconds of the parts of the fit a trainer times (the SVM's <c>grid search</c> and <c>final fit</c>), by
+    /// part; empty when it times none. Kept out of <see cref="Facts"/>, which repeat exactly from the seed.
+    /// </summary>
+    public Dictionary<string, double> StageSeconds { get; } = [];
+
+    /// <summary>
     /// Macro-F1 drop on the test fold when each feature is shuffled (permutation importance), by feature name; filled
     /// by the benchmark for models on a feature matrix, empty otherwise.
     /// </summary>

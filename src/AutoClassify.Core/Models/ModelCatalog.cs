@@ -31,6 +31,9 @@ public sealed record ModelSettings
     /// <summary><c>full</c> (C = 2^-5..2^15, γ = 2^-15..2^3, step 2) or <c>coarse</c> (step 4).</summary>
     public string Grid { get; init; } = "full";
 
+    /// <summary>How the SVM's grid is searched: coarse-to-fine (the default) or every cell; see <see cref="SvmOptions.Search"/>.</summary>
+    public SvmSearch SvmSearch { get; init; } = SvmOptions.Defaults.Search;
+
     /// <summary>Largest training fold the SVM's grid search scores in full (0 = no cap); see <see cref="SvmOptions.MaxTuningItems"/>.</summary>
     public int SvmTuneMax { get; init; } = SvmOptions.Defaults.MaxTuningItems;
 
@@ -175,6 +178,7 @@ public static class ModelCatalog
             Kernel = kernel,
             InnerFolds = settings.InnerFolds,
             MaxTuningItems = settings.SvmTuneMax,
+            Search = settings.SvmSearch,
             // A linear SVM with a huge C on overlapping classes runs to LIBSVM's iteration cap, so its C stops at 2^7.
             Log2CGrid = SvmOptions.Log2Range(-5, kernel == LibSvmKernel.Linear ? 7 : 15, step),
             Log2GammaGrid = SvmOptions.Log2Range(-15, 3, step),

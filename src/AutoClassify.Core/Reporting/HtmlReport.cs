@@ -107,7 +107,9 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result)
         Row("Command line", $"<code>{E(s.CommandLine)}</code>");
         Row("Started", E(Timestamp(s.StartedUtc)));
         Row("Wall time", E(Duration(s.WallTime)));
-        _sb.Append("</tbody></table>\n</section>\n");
+        _sb.Append("</tbody></table>\n");
+        TimingTable();
+        _sb.Append("</section>\n");
 
         void Row(string header, string valueHtml) => _sb.Append(Inv, $"<tr><th scope=\"row\">{header}</th><td>{valueHtml}</td></tr>\n");
     }

@@ -38,6 +38,8 @@ public sealed record CnnOptions
         public const double CropMargin = 0.1;
         public const int PredictionBatchSize = 256;
         public const string Device = "cpu";
+        public const LearningRateSchedule Schedule = LearningRateSchedule.Constant;
+        public const double LearningRateWarmupEpochs = 1;
     }
 
     /// <summary>The LipNet to train: lipnet1, lipnet2, lipnet4, lipnet4c or lipnet6.</summary>
@@ -69,11 +71,25 @@ public sealed record CnnOptions
     public int MaxEpochs { get; init; } = Defaults.MaxEpochs;
 
     /// <summary>
-    /// Items drawn per epoch, keeping the sampler's class shares; null takes the sampler's natural size (every item
-    /// once, or with oversampling the class count times the largest class). On large, skewed sets this bounds the
-    /// cost of an epoch: early stopping then checks the validation loss more often.
+    /// Items drawn per epoch, keeping the sampler's class shares. Null (the default) draws as many items as the
+    /// fitting set holds, or the sampler's natural size when that is smaller (undersampling): with oversampling the
+    /// natural size is the class count times the largest class, three times the data at 87 % majority, so an epoch
+    /// would grow with the majority class. 0 takes the natural size anyway (the thesis's regime). On large, skewed
+    /// sets a fixed size bounds the cost of an epoch: early stopping then checks the validation loss more often.
     /// </summary>
     public int? EpochSize { get; init; }
+
+    /// <summary>The schedule after the warm-up (<see cref="LearningRatePlan"/>); LipNets only.</summary>
+    public LearningRateSchedule Schedule { get; init; } = Defaults.Schedule;
+
+    /// <summary>
+    /// Early stopping prefers epochs whose validation balanced accuracy beats chance (see
+    /// <see cref="EarlyStopping.ChanceBar"/>); off only to reproduce the plain validation-loss rule in a bench.
+    /// </summary>
+    internal bool GuardChance { get; init; } = true;
+
+    /// <summary>Epochs over which the learning rate rises linearly to its peak (0 = none); LipNets only.</summary>
+    public double LearningRateWarmupEpochs { get; init; } = Defaults.LearningRateWarmupEpochs;
 
     /// <summary>Epochs without a lower validation loss before training stops.</summary>
     public int Patience { get; init; } = Defaults.Patience;
@@ -112,6 +128,17 @@ public sealed record CnnOptions
     /// <summary>The learning rate in effect.</summary>
     public double EffectiveLearningRate => LearningRate ?? (Optimizer == CnnOptimizer.Adam ? Defaults.AdamLearningRate : Defaults.SgdLearningRate);
 
+    /// <summary>
+    /// Items per epoch in effect for a fitting set of <paramref name="fitCount"/> items whose sampler would
+    /// naturally draw <paramref name="naturalSize"/>: see <see cref="EpochSize"/>.
+    /// </summary>
+    public int EffectiveEpochSize(int naturalSize, int fitCount) => EpochSize switch
+    {
+        null => Math.Max(1, Math.Min(naturalSize, fitCount)),
+        0 => naturalSize,
+        { } size => size,
+    };
+
     /// <summary>The input size in effect.</summary>
     public int EffectiveInputSize => InputSize ?? LipNet.Find(Model).DefaultInputSize;
 
@@ -143,8 +170,11 @@ public sealed record CnnOptions
             problems.Add($"{nameof(PredictionBatchSize)} must be at least 1, got {PredictionBatchSize}.");
         if (MaxEpochs < 1)
             problems.Add($"{nameof(MaxEpochs)} must be at least 1, got {MaxEpochs}.");
-        if (EpochSize is { } epochSize && epochSize < 1)
-            problems.Add($"{nameof(EpochSize)} must be at least 1 when given, got {epochSize}.");
+        if (EpochSize is { } epochSize && epochSize < 0)
+            problems.Add($"{nameof(EpochSize)} must be 0 (the sampler's natural size) or more when given, got {epochSize}.");
+        if (!Enum.IsDefined(Schedule))
+            problems.Add($"{nameof(Schedule)} {Schedule} is not constant or cosine.");
+        Range(problems, nameof(LearningRateWarmupEpochs), LearningRateWarmupEpochs, 0, 1000);
         if (Patience < 1)
             problems.Add($"{nameof(Patience)} must be at least 1, got {Patience}.");
         if (Threads < 0)

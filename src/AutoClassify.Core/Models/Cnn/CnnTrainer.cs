@@ -102,7 +102,12 @@ public sealed class CnnTrainer : IModelTrainer
         using var fitSet = PreparedSet.Create(preparer, data, fit, device);
         using var validationSet = PreparedSet.Create(preparer, data, validation, device);
 
-        var sampler = new EpochSampler(fit, data.Labels, data.ClassCount, Options.Sampler, Options.UndersampleFraction, Seeds.Derive(context.Seed, "cnn-sampler"), Options.EpochSize);
+        var sampler = EpochSampler.Create(fit, data.Labels, data.ClassCount, Options, Seeds.Derive(context.Seed, "cnn-sampler"));
+        var epochItems = sampler.EpochSize ?? sampler.NaturalSize;
+        var stepsPerEpoch = (epochItems + Options.BatchSize - 1) / Options.BatchSize;
+        var plan = new LearningRatePlan(Options.EffectiveLearningRate, Options.Schedule,
+            (int)Math.Round(Options.LearningRateWarmupEpochs * stepsPerEpoch, MidpointRounding.AwayFromZero), Options.MaxEpochs * stepsPerEpoch);
+        var chanceBar = ChanceBar(data, validation);
         var augmenter = Options.Augmentation.IsNone ? null : new AffineAugmenter(Options.Augmentation, Seeds.Derive(context.Seed, "cnn-augmentation"));
         var weights = Options.ClassWeightedLoss ? ClassWeights.InverseFrequency(data.Labels, fit, data.ClassCount) : null;
         using var weightTensor = weights is null ? null : ToDevice(Tensor.FromArray(weights.Select(w => (float)w).ToArray(), [weights.Length]), device);
@@ -111,7 +116,7 @@ public sealed class CnnTrainer : IModelTrainer
             rowOf[fit[row]] = row;
 
         context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
-            $"{Spec.Name}: {fit.Length} fitting and {validation.Length} validation items, {info.InputMode} input at {size} px, sampler {Options.Sampler.ToString().ToLowerInvariant()}, augmentation {Options.Augmentation}, {threads} thread(s) on {device}"));
+            $"{Spec.Name}: {fit.Length} fitting and {validation.Length} validation items, {info.InputMode} input at {size} px, sampler {Options.Sampler.ToString().ToLowerInvariant()} drawing {epochItems} per epoch, augmentation {Options.Augmentation}, {threads} thread(s) on {device}"));
         var fallbacks = fitSet.MaskFallbacks + validationSet.MaskFallbacks;
         if (fallbacks > 0)
             context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{Spec.Name}: {fallbacks} item(s) had no usable mask, so {info.InputMode} mode used the whole image for them."));
@@ -123,10 +128,13 @@ public sealed class CnnTrainer : IModelTrainer
             ["train_acc"] = [],
             ["val_loss"] = [],
             ["val_acc"] = [],
+            ["val_balanced_acc"] = [],
+            ["learning_rate"] = [],
             ["epoch_seconds"] = [],
         };
         Dictionary<string, Tensor>? best = null;
         var epochsRun = 0;
+        var step = 0;
         try
         {
             for (var epoch = 0; epoch < Options.MaxEpochs; epoch++)
@@ -134,16 +142,18 @@ public sealed class CnnTrainer : IModelTrainer
                 context.CancellationToken.ThrowIfCancellationRequested();
                 var epochClock = Stopwatch.StartNew();
                 var order = sampler.Epoch(epoch);
-                var (trainLoss, trainAccuracy) = TrainEpoch(model, optimizer, fitSet, order, rowOf, data.Labels, weights, weightTensor, augmenter, size, context.CancellationToken);
+                curves["learning_rate"].Add(plan.At(step));
+                var (trainLoss, trainAccuracy) = TrainEpoch(model, optimizer, plan, ref step, fitSet, order, rowOf, data.Labels, weights, weightTensor, augmenter, size, context.CancellationToken);
                 epochsRun++;
                 curves["train_loss"].Add(trainLoss);
                 curves["train_acc"].Add(trainAccuracy);
                 if (validationSet.Count > 0)
                 {
-                    var (validationLoss, validationAccuracy) = Evaluate(model, validationSet, weights, weightTensor);
+                    var (validationLoss, validationAccuracy, balancedAccuracy) = Evaluate(model, validationSet, weights, weightTensor);
                     curves["val_loss"].Add(validationLoss);
                     curves["val_acc"].Add(validationAccuracy);
-                    if (stopping.Update(epoch, validationLoss))
+                    curves["val_balanced_acc"].Add(balancedAccuracy);
+                    if (stopping.Update(epoch, validationLoss, beatsChance: !Options.GuardChance || balancedAccuracy > chanceBar))
                         best = Snapshot(model, best);
                 }
                 curves["epoch_seconds"].Add(epochClock.Elapsed.TotalSeconds);
@@ -190,15 +200,24 @@ public sealed class CnnTrainer : IModelTrainer
         facts["epochs_run"] = Format(epochsRun);
         facts["best_epoch"] = Format(bestEpoch + 1);
         if (validationSet.Count > 0)
+        {
             facts["best_val_loss"] = Format(stopping.BestLoss);
+            facts["chance_bar"] = double.IsFinite(chanceBar) ? chanceBar.ToString("F4", CultureInfo.InvariantCulture) : "none";
+            facts["best_epoch_beats_chance"] = stopping.BestBeatsChance ? "true" : "false";
+            if (!stopping.BestBeatsChance)
+                context.Log?.Invoke($"{Spec.Name}: warning: the validation balanced accuracy never rose above the chance bar of {facts["chance_bar"]}; this fit is at chance level.");
+        }
+        facts["epoch_items"] = Format(epochItems);
+        facts["lr_schedule"] = Options.Schedule.ToString().ToLowerInvariant();
+        facts["lr_warmup_epochs"] = Format(Options.LearningRateWarmupEpochs);
         facts["stopped_early"] = epochsRun < Options.MaxEpochs ? "true" : "false";
         facts["threads"] = Format(threads);
         facts["device"] = device.ToString();
         return summary;
     }
 
-    (double Loss, double Accuracy) TrainEpoch(LipNetModule model, Optimizer optimizer, PreparedSet set, int[] order, Dictionary<int, int> rowOf,
-        int[] labels, double[]? weights, Tensor? weightTensor, AffineAugmenter? augmenter, int size, CancellationToken cancellation)
+    (double Loss, double Accuracy) TrainEpoch(LipNetModule model, Optimizer optimizer, LearningRatePlan plan, ref int step, PreparedSet set, int[] order,
+        Dictionary<int, int> rowOf, int[] labels, double[]? weights, Tensor? weightTensor, AffineAugmenter? augmenter, int size, CancellationToken cancellation)
     {
         model.Train();
         double lossSum = 0, weightSum = 0;
@@ -225,6 +244,7 @@ public sealed class CnnTrainer : IModelTrainer
             var loss = Functional.CrossEntropy(logits, y, weightTensor, Options.LabelSmoothing);
             optimizer.ZeroGrad();
             loss.Backward();
+            optimizer.LearningRate = plan.At(step++);
             optimizer.Step();
             lossSum += loss.ToDouble() * batchWeight;
             weightSum += batchWeight;
@@ -233,8 +253,10 @@ public sealed class CnnTrainer : IModelTrainer
         return (lossSum / weightSum, (double)correct / order.Length);
     }
 
-    (double Loss, double Accuracy) Evaluate(LipNetModule model, PreparedSet set, double[]? weights, Tensor? weightTensor)
+    (double Loss, double Accuracy, double BalancedAccuracy) Evaluate(LipNetModule model, PreparedSet set, double[]? weights, Tensor? weightTensor)
     {
+        var hits = new long[model.ClassCount];
+        var counts = new long[model.ClassCount];
         model.Eval();
         using var noGrad = Torch.NoGrad();
         double lossSum = 0, weightSum = 0;
@@ -247,11 +269,30 @@ public sealed class CnnTrainer : IModelTrainer
             var y = set.Labels.Narrow(0, start, count);
             var logits = model.Forward(x);
             lossSum += Functional.CrossEntropy(logits, y, weightTensor, Options.LabelSmoothing, Reduction.Sum).ToDouble();
-            correct += logits.ArgMax(1).Eq(y).Sum().ToInt64();
+            var predicted = logits.ArgMax(1).ToArray<long>();
             for (var i = start; i < start + count; i++)
-                weightSum += weights is null ? 1 : weights[set.LabelValues[i]];
+            {
+                var label = set.LabelValues[i];
+                weightSum += weights is null ? 1 : weights[label];
+                counts[label]++;
+                if (predicted[i - start] == label)
+                    hits[label]++;
+            }
         }
-        return (lossSum / weightSum, (double)correct / set.Count);
+        correct = hits.Sum();
+        var balanced = Enumerable.Range(0, counts.Length).Where(k => counts[k] > 0).Average(k => (double)hits[k] / counts[k]);
+        return (lossSum / weightSum, (double)correct / set.Count, balanced);
+    }
+
+    // From the classes and independent items (images, when tiles are grouped) of the validation split; with fewer
+    // than two classes there is no chance level to beat, so every epoch counts.
+    static double ChanceBar(TrainingData data, int[] validation)
+    {
+        var classes = validation.Select(i => data.Labels[i]).Distinct().Count();
+        if (classes < 2)
+            return double.NegativeInfinity;
+        var independent = data.Groups is { } groups ? validation.Select(i => groups[i]).Distinct().Count() : validation.Length;
+        return EarlyStopping.ChanceBar(classes, independent);
     }
 
     /// <summary>

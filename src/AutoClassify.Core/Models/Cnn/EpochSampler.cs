@@ -63,9 +63,30 @@ public sealed class EpochSampler
         this.seed = seed;
     }
 
+    /// <summary>
+    /// The sampler of a CNN fit: <paramref name="options"/>' rule, at the epoch size
+    /// <see cref="CnnOptions.EffectiveEpochSize"/> gives for these fitting items.
+    /// </summary>
+    public static EpochSampler Create(IReadOnlyList<int> fit, IReadOnlyList<int> labels, int classCount, CnnOptions options, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var natural = new EpochSampler(fit, labels, classCount, options.Sampler, options.UndersampleFraction, seed);
+        var size = options.EffectiveEpochSize(natural.NaturalSize, fit.Count);
+        return size == natural.NaturalSize ? natural : new EpochSampler(fit, labels, classCount, options.Sampler, options.UndersampleFraction, seed, size);
+    }
+
     public SamplerKind Kind { get; }
 
     public double UndersampleFraction { get; }
+
+    /// <summary>Items an epoch holds under the rule alone, before any fixed <see cref="EpochSize"/>.</summary>
+    public int NaturalSize => Kind switch
+    {
+        SamplerKind.Oversample => byClass.Count(c => c.Length > 0) * byClass.Max(c => c.Length),
+        SamplerKind.Undersample => byClass.Sum(c => c.Length) - byClass[MajorityClass].Length
+            + Math.Max(1, byClass[MajorityClass].Length - (int)Math.Round(UndersampleFraction * byClass[MajorityClass].Length, MidpointRounding.AwayFromZero)),
+        _ => byClass.Sum(c => c.Length),
+    };
 
     /// <summary>Items per epoch when fixed; null when the rule decides.</summary>
     public int? EpochSize { get; }

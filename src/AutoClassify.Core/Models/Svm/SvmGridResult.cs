@@ -36,4 +36,19 @@ public sealed class SvmGridResult
 
     /// <summary>Why the inner folds were reduced or the search skipped; null when it ran as configured.</summary>
     public string? Note { get; }
+
+    /// <summary>Cells of the whole grid; <see cref="Cells"/> holds fewer when the search was coarse-to-fine.</summary>
+    public int GridSize { get; init; }
+
+    /// <summary>How the grid was searched (exhaustive for grids too small to refine).</summary>
+    public SvmSearch Search { get; init; }
+
+    /// <summary>Wall time of the search.</summary>
+    public TimeSpan Elapsed { get; init; }
+
+    /// <summary>Summed duration of the inner fits, in seconds; above <see cref="Elapsed"/> when they ran in parallel.</summary>
+    public double FitSeconds { get; init; }
+
+    /// <summary>Wall seconds per scored cell (all its inner folds); NaN when none was scored.</summary>
+    public double SecondsPerCell => Cells.Count == 0 ? double.NaN : Elapsed.TotalSeconds / Cells.Count;
 }

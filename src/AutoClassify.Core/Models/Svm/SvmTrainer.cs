@@ -20,6 +20,12 @@ public sealed class SvmTrainer : IModelTrainer
     readonly double[] log2C;
     readonly double[] log2Gamma;
 
+    /// <summary>The part of <see cref="TrainingSummary.StageSeconds"/> the grid search took.</summary>
+    public const string GridSearchStage = "grid search";
+
+    /// <summary>The part of <see cref="TrainingSummary.StageSeconds"/> the final fit took (probability estimates included).</summary>
+    public const string FinalFitStage = "final fit";
+
     /// <summary>Creates the trainer; <paramref name="options"/> are validated here, once.</summary>
     public SvmTrainer(SvmOptions? options = null)
     {
@@ -51,8 +57,13 @@ public sealed class SvmTrainer : IModelTrainer
         var clock = Stopwatch.StartNew();
         var grid = SearchGrid(data, trainIndices, context, progressShare: 0.9);
         context.CancellationToken.ThrowIfCancellationRequested();
+        var fitClock = Stopwatch.StartNew();
         var model = Fit(data, trainIndices, grid.Best.C, grid.Best.Gamma, context);
         var facts = model.Summary.Facts;
+        facts["grid_search"] = grid.Search == SvmSearch.CoarseToFine ? "coarse-to-fine" : "exhaustive";
+        facts["grid_cells_total"] = grid.GridSize.ToString(CultureInfo.InvariantCulture);
+        model.Summary.StageSeconds[GridSearchStage] = grid.Elapsed.TotalSeconds;
+        model.Summary.StageSeconds[FinalFitStage] = fitClock.Elapsed.TotalSeconds;
         facts["log2_C"] = SvmModel.Invariant(grid.Best.Log2C);
         if (!IsLinear)
             facts["log2_gamma"] = SvmModel.Invariant(grid.Best.Log2Gamma);
@@ -64,7 +75,8 @@ public sealed class SvmTrainer : IModelTrainer
         model.Summary.TrainingTime = clock.Elapsed;
         context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
             $"{Name}: C = 2^{grid.Best.Log2C}{(IsLinear ? "" : $", gamma = 2^{grid.Best.Log2Gamma:G6}")}, inner macro-F1 {facts["inner_cv_macro_f1"]} " +
-            $"({grid.Cells.Count} cells, {grid.InnerFolds} inner folds), {model.SupportVectorCount} support vectors, {clock.Elapsed.TotalSeconds:F1} s"));
+            $"({grid.Cells.Count} of {grid.GridSize} cells {facts["grid_search"]}, {grid.InnerFolds} inner folds, {grid.SecondsPerCell:F2} s per cell), " +
+            $"{model.SupportVectorCount} support vectors, grid {grid.Elapsed.TotalSeconds:F1} s + final fit {fitClock.Elapsed.TotalSeconds:F1} s"));
         return model;
     }
 
@@ -147,7 +159,7 @@ public sealed class SvmTrainer : IModelTrainer
         {
             // LIBSVM's own defaults: C = 1, gamma = 1 / number of features.
             var fallback = new SvmGridCell(0, -Math.Log2(features.Dimension), double.NaN);
-            return new SvmGridResult([], fallback, 0, note);
+            return new SvmGridResult([], fallback, 0, note) { GridSize = log2C.Length * log2Gamma.Length };
         }
 
         var innerSeed = Seeds.Derive(context.Seed, "svm-inner-cv");
@@ -158,53 +170,48 @@ public sealed class SvmTrainer : IModelTrainer
             for (var f = 0; f < folds; f++)
                 splits[f] = InnerSplit.Create(features, trainIndices, labels, assignment, f);
 
-            var cells = log2C.SelectMany(c => log2Gamma.Select(g => (Log2C: c, Log2Gamma: g))).ToArray();
-            var predictions = new int[cells.Length, folds][];
-            // Large C converges slowest: start those first so no worker is left with a long tail.
-            var jobs = Enumerable.Range(0, cells.Length * folds)
-                .OrderByDescending(j => cells[j / folds].Log2C)
-                .ThenBy(j => j)
-                .ToArray();
-            var done = 0;
-            var parallel = new ParallelOptions
+            var clock = Stopwatch.StartNew();
+            var runner = new CellRunner(this, splits, data.ClassCount, context, progressShare);
+            var full = log2C.Length * log2Gamma.Length;
+            var search = Options.Search == SvmSearch.Exhaustive ? SvmSearch.Exhaustive
+                : SvmGridPlan.CoarseStride(log2C.Length, log2Gamma.Length) > 1 ? SvmSearch.CoarseToFine : SvmSearch.Exhaustive;
+            runner.ExpectedCells = search == SvmSearch.Exhaustive ? full : ExpectedCoarseToFineCells(full);
+            Dictionary<(int Row, int Column), double> scores;
+            if (search == SvmSearch.Exhaustive)
             {
-                MaxDegreeOfParallelism = context.EffectiveThreads,
-                CancellationToken = context.CancellationToken,
+                var all = Enumerable.Range(0, log2C.Length).SelectMany(r => Enumerable.Range(0, log2Gamma.Length).Select(c => (r, c))).ToList();
+                var values = runner.Score(all.Select(Cell).ToList());
+                scores = all.Select((cell, i) => (cell, values[i])).ToDictionary(p => p.cell, p => p.Item2);
+            }
+            else
+            {
+                scores = SvmGridPlan.Search(log2C.Length, log2Gamma.Length, cells => runner.Score(cells.Select(Cell).ToList()));
+            }
+            var scored = scores.OrderBy(p => p.Key).Select(p => new SvmGridCell(log2C[p.Key.Row], log2Gamma[p.Key.Column], p.Value)).ToArray();
+            return new SvmGridResult(scored, PickBest(scored), folds, note)
+            {
+                GridSize = full,
+                Search = search,
+                Elapsed = clock.Elapsed,
+                FitSeconds = runner.FitSeconds,
             };
-            try
-            {
-                Parallel.ForEach(Partitioner.Create(jobs, EnumerablePartitionerOptions.NoBuffering), parallel, job =>
-                {
-                    var (cell, split) = (cells[job / folds], splits[job % folds]);
-                    var parameters = Parameters(Math.Pow(2, cell.Log2C), Math.Pow(2, cell.Log2Gamma), split.TrainLabels, probability: false);
-                    predictions[job / folds, job % folds] = split.Evaluate(parameters);
-                    context.Progress?.Report(progressShare * Interlocked.Increment(ref done) / jobs.Length);
-                });
-            }
-            catch (AggregateException ex) when (ex.InnerExceptions.Count == 1)
-            {
-                ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]);
-            }
-
-            var scored = new SvmGridCell[cells.Length];
-            for (var i = 0; i < cells.Length; i++)
-            {
-                var confusion = new ConfusionMatrix(data.ClassCount);
-                for (var f = 0; f < folds; f++)
-                {
-                    var truth = splits[f].TestLabels;
-                    for (var r = 0; r < truth.Length; r++)
-                        confusion.Counts[truth[r], predictions[i, f][r]]++;
-                }
-                scored[i] = new SvmGridCell(cells[i].Log2C, cells[i].Log2Gamma, confusion.MacroF1());
-            }
-            return new SvmGridResult(scored, PickBest(scored), folds, note);
         }
         finally
         {
             foreach (var split in splits)
                 split?.Dispose();
         }
+    }
+
+    (double Log2C, double Log2Gamma) Cell((int Row, int Column) cell) => (log2C[cell.Row], log2Gamma[cell.Column]);
+
+    // For the progress bar only: the coarse sub-grid plus, per finer step, about one leader neighbourhood per leader.
+    int ExpectedCoarseToFineCells(int full)
+    {
+        var stride = SvmGridPlan.CoarseStride(log2C.Length, log2Gamma.Length);
+        var coarse = (int)(Math.Ceiling((log2C.Length - 1) / (double)stride + 1) * Math.Ceiling((log2Gamma.Length - 1) / (double)stride + 1));
+        var rounds = (int)Math.Log2(stride);
+        return Math.Min(full, coarse + rounds * SvmGridPlan.Leaders * 5);
     }
 
     /// <summary>
@@ -289,6 +296,85 @@ public sealed class SvmTrainer : IModelTrainer
 
     static string FormatVersion(int version) =>
         string.Create(CultureInfo.InvariantCulture, $"{version / 100}.{version % 100:D2}");
+
+    /// <summary>
+    /// Scores a round of cells: every (cell, inner fold) fit runs in parallel on the context's workers, largest C
+    /// first; each cell's macro-F1 pools its inner folds' out-of-fold decision labels (no probability estimates:
+    /// the ranking needs labels only, and Platt's internal 5-fold CV would cost several fits per cell).
+    /// </summary>
+    sealed class CellRunner(SvmTrainer trainer, InnerSplit[] splits, int classCount, TrainingContext context, double progressShare)
+    {
+        long fitTicks;
+        int done;
+        double reported;
+
+        /// <summary>Cells the whole search is expected to score; the progress bar's denominator.</summary>
+        public int ExpectedCells { get; set; }
+
+        /// <summary>Summed duration of every inner fit, in seconds (CPU-like: parallel fits add up).</summary>
+        public double FitSeconds => TimeSpan.FromTicks(Interlocked.Read(ref fitTicks)).TotalSeconds;
+
+        public double[] Score(List<(double Log2C, double Log2Gamma)> cells)
+        {
+            var folds = splits.Length;
+            var predictions = new int[cells.Count, folds][];
+            // Large C converges slowest: start those first so no worker is left with a long tail.
+            var jobs = Enumerable.Range(0, cells.Count * folds)
+                .OrderByDescending(j => cells[j / folds].Log2C)
+                .ThenBy(j => j)
+                .ToArray();
+            var parallel = new ParallelOptions
+            {
+                MaxDegreeOfParallelism = context.EffectiveThreads,
+                CancellationToken = context.CancellationToken,
+            };
+            try
+            {
+                Parallel.ForEach(Partitioner.Create(jobs, EnumerablePartitionerOptions.NoBuffering), parallel, job =>
+                {
+                    var (cell, split) = (cells[job / folds], splits[job % folds]);
+                    var parameters = trainer.Parameters(Math.Pow(2, cell.Log2C), Math.Pow(2, cell.Log2Gamma), split.TrainLabels, probability: false);
+                    var started = Stopwatch.GetTimestamp();
+                    predictions[job / folds, job % folds] = split.Evaluate(parameters);
+                    Interlocked.Add(ref fitTicks, Stopwatch.GetElapsedTime(started).Ticks);
+                    ReportProgress(Interlocked.Increment(ref done), folds);
+                });
+            }
+            catch (AggregateException ex) when (ex.InnerExceptions.Count == 1)
+            {
+                ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]);
+            }
+
+            var scores = new double[cells.Count];
+            for (var i = 0; i < cells.Count; i++)
+            {
+                var confusion = new ConfusionMatrix(classCount);
+                for (var f = 0; f < folds; f++)
+                {
+                    var truth = splits[f].TestLabels;
+                    for (var r = 0; r < truth.Length; r++)
+                        confusion.Counts[truth[r], predictions[i, f][r]]++;
+                }
+                scores[i] = confusion.MacroF1();
+            }
+            return scores;
+        }
+
+        void ReportProgress(int fits, int folds)
+        {
+            if (context.Progress is null)
+                return;
+            // Never backwards: a search that scores more cells than expected holds just below its share until it ends.
+            var fraction = Math.Min(0.99, fits / (double)(Math.Max(ExpectedCells, 1) * folds));
+            lock (this)
+            {
+                if (fraction <= reported)
+                    return;
+                reported = fraction;
+            }
+            context.Progress.Report(progressShare * fraction);
+        }
+    }
 
     /// <summary>One inner fold, converted once and shared read-only by every grid cell.</summary>
     sealed class InnerSplit : IDisposable

@@ -55,7 +55,7 @@ internal sealed class TransferTrainingLoop
 
     public TransferLoopResult Run(TrainingContext context, Device device)
     {
-        var sampler = new EpochSampler(Fit, Labels, ClassCount, Options.Sampler, Options.UndersampleFraction, Seeds.Derive(context.Seed, "transfer-sampler"), Options.EpochSize);
+        var sampler = EpochSampler.Create(Fit, Labels, ClassCount, Options, Seeds.Derive(context.Seed, "transfer-sampler"));
         var weights = Options.ClassWeightedLoss ? ClassWeights.InverseFrequency(Labels, Fit, ClassCount) : null;
         using var weightTensor = weights is null ? null : CnnTrainer.ToDevice(Tensor.FromArray(weights.Select(w => (float)w).ToArray(), [weights.Length]), device);
         var stopping = new EarlyStopping(Options.Patience);
