@@ -71,11 +71,10 @@ public sealed record CnnOptions
     public int MaxEpochs { get; init; } = Defaults.MaxEpochs;
 
     /// <summary>
-    /// Items drawn per epoch, keeping the sampler's class shares. Null (the default) draws as many items as the
-    /// fitting set holds, or the sampler's natural size when that is smaller (undersampling): with oversampling the
-    /// natural size is the class count times the largest class, three times the data at 87 % majority, so an epoch
-    /// would grow with the majority class. 0 takes the natural size anyway (the thesis's regime). On large, skewed
-    /// sets a fixed size bounds the cost of an epoch: early stopping then checks the validation loss more often.
+    /// Items drawn per epoch, keeping the sampler's class shares. Null or 0 (the default) takes the sampler's natural
+    /// size, the thesis's regime: with oversampling the class count times the largest class, three times the data at
+    /// 87 % majority. A fixed size bounds the cost of an epoch on large, skewed sets; it is not the default because
+    /// on one skewed run it stopped LipNet-4 before the rare class was learnt (issue 19's note).
     /// </summary>
     public int? EpochSize { get; init; }
 
@@ -134,8 +133,7 @@ public sealed record CnnOptions
     /// </summary>
     public int EffectiveEpochSize(int naturalSize, int fitCount) => EpochSize switch
     {
-        null => Math.Max(1, Math.Min(naturalSize, fitCount)),
-        0 => naturalSize,
+        null or 0 => naturalSize,
         { } size => size,
     };
 
