@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [--with-browser] [--with-bench] [--with-slurm]
 set -euo pipefail
 
-packages=(cmake g++ libopencv-dev libjpeg-dev libtorch-dev libsvm-dev)
+packages=(cmake g++ libopencv-dev libjpeg-dev libtorch-dev libsvm-dev libtesseract5 tesseract-ocr-eng)
 for arg in "$@"; do
   case "$arg" in
     --with-browser) packages+=(chromium) ;;

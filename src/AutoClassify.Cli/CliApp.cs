@@ -48,6 +48,8 @@ internal static partial class CliApp
             Output = output ?? Console.Out,
             Error = error ?? Console.Error,
             EnableDefaultExceptionHandler = false,
+            // Termination handles the signals: System.CommandLine's handler cannot end a synchronous native call.
+            ProcessTerminationTimeout = null,
         };
         var parsed = root.Parse(args.Length == 0 ? ["--help"] : args);
         if (parsed.Errors.Count > 0)
@@ -59,6 +61,7 @@ internal static partial class CliApp
             configuration.Error.WriteLine($"See 'autoclassify {(parsed.CommandResult.Command == root ? "" : path + " ")}--help'.");
             return ExitCodes.BadInput;
         }
+        using var termination = Termination.Listen(configuration.Error);
         try
         {
             var options = parsed.CommandResult.Command.Options;
@@ -75,13 +78,14 @@ internal static partial class CliApp
                         configuration.Error.WriteLine($"warning: {path}: {reason}; kept (--keep-damaged-jpeg)");
                 }
             });
-            return parsed.Invoke(configuration);
+            var code = parsed.InvokeAsync(configuration, termination.Token).GetAwaiter().GetResult();
+            return termination.ExitCode ?? code;
         }
         catch (Exception ex)
         {
             var (code, message) = Describe(ex);
             configuration.Error.WriteLine(message);
-            return code;
+            return ex is OperationCanceledException && termination.ExitCode is { } signalled ? signalled : code;
         }
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AutoClassify.Dataset;
+using AutoClassify.Evaluation;
 using AutoClassify.Features;
 using AutoClassify.Preprocessing;
 
@@ -14,10 +15,12 @@ internal static class FeaturesCommand
         var crop = CommonOptions.Crop();
         var banner = CommonOptions.Banner();
         var threads = CommonOptions.Threads();
+        var nmPerPixel = CommonOptions.NmPerPixel("Physical pixel size in nanometres for every image, overriding the files' own (metadata, banner scale bar); used by --resample-nm.");
+        var resampleNm = CommonOptions.ResampleNm();
 
         var command = new Command("features", "Export the handcrafted features of every image to CSV, with stable column names.")
         {
-            dataset, output, crop, banner, threads, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
+            dataset, output, crop, banner, threads, nmPerPixel, resampleNm, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         command.SetAction(parse =>
         {
@@ -28,6 +31,13 @@ internal static class FeaturesCommand
             var data = DatasetLoader.Load(parse.GetRequiredValue(dataset).FullName, new DatasetOptions { Folds = 1, Crop = cropMargins, Threads = workers });
             var bannerMode = parse.GetValue(banner);
             var prepared = ImagePreparation.PrepareAll(data, cropMargins, bannerMode, workers);
+            if (parse.GetValue(resampleNm) is { } target)
+            {
+                var scales = ScaleSurvey.Build(data, parse.GetValue(nmPerPixel), target);
+                foreach (var warning in scales.Warnings)
+                    parse.InvocationConfiguration.Error.WriteLine("warning: " + warning);
+                prepared = ScaleSurvey.Resample(prepared, scales, target);
+            }
             var matrix = HandcraftedFeatures.ExtractAll(prepared.Select(p => p.Image).ToList(), prepared.Select(p => p.Mask).ToList(), workers);
             FeatureCsv.Write(path, matrix, data.Items.Select(i => i.RelativePath).ToList(), data.Items.Select(i => data.ClassNames[i.Label]).ToList());
             parse.InvocationConfiguration.Output.WriteLine($"Wrote {matrix.Count} rows × {matrix.Dimension} features to {path}");

@@ -30,10 +30,11 @@ internal static class SegmentCommand
         var crop = CommonOptions.Crop();
         var banner = CommonOptions.Banner();
         var threads = CommonOptions.Threads();
+        var resampleNm = CommonOptions.ResampleNm();
 
         var command = new Command("segment", "Segment the particles of whole-field micrographs; write label masks, overlays, particle CSV and an HTML report.")
         {
-            folder, output, scale, minArea, crop, banner, threads, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
+            folder, output, scale, minArea, crop, banner, threads, resampleNm, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         command.SetAction(parse =>
         {
@@ -42,6 +43,7 @@ internal static class SegmentCommand
                 Crop = parse.GetValue(crop),
                 Banner = parse.GetValue(banner),
                 Threads = parse.GetValue(threads),
+                ResampleNm = parse.GetValue(resampleNm),
                 Segmentation = new ParticleSegmentationOptions { NmPerPixel = parse.GetValue(scale), MinArea = parse.GetValue(minArea) },
             };
             var outDir = OutputGuard.Folder(parse.GetRequiredValue(output).ToString(), "--out", [parse.GetRequiredValue(folder).FullName]);

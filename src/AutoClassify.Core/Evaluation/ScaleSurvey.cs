@@ -65,7 +65,8 @@ public sealed class ScaleSummary
 
 /// <summary>
 /// Reads every image's pixel size (the flag, else the file's own metadata: microscope headers, TIFF vendor tags,
-/// TIFF resolution tags) and decides the run's scale. Precedence: <c>--nm-per-pixel</c>, then metadata.
+/// TIFF resolution tags, else the data banner's scale bar read by OCR) and decides the run's scale. Precedence:
+/// <c>--nm-per-pixel</c>, then metadata, then the banner.
 /// </summary>
 public static class ScaleSurvey
 {
@@ -81,6 +82,16 @@ public static class ScaleSurvey
         ArgumentNullException.ThrowIfNull(dataset);
         var summary = new ScaleSummary { ResampledToNm = resampleNm };
         var byFile = new Dictionary<string, ScaleReading>(StringComparer.Ordinal);
+        if (nmPerPixel is null)
+        {
+            // Files without metadata are decoded for their banner's scale bar: read them in parallel, once per file.
+            var files = dataset.Items.Select(i => (File: EmPath.FileOf(i.FullPath), i.FullPath)).DistinctBy(f => f.File, StringComparer.Ordinal).ToArray();
+            var readings = new ScaleReading[files.Length];
+            Parallel.For(0, files.Length, i => readings[i] = ImageScales.ReadOrBanner(files[i].FullPath));
+            for (var i = 0; i < files.Length; i++)
+                byFile[files[i].File] = readings[i];
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var item in dataset.Items)
         {
             if (nmPerPixel is { } flag)
@@ -89,10 +100,14 @@ public static class ScaleSurvey
                 continue;
             }
             var file = EmPath.FileOf(item.FullPath);
-            if (!byFile.TryGetValue(file, out var reading))
+            var reading = byFile[file];
+            if (seen.Add(file))
             {
-                byFile[file] = reading = ImageScales.Read(item.FullPath);
-                summary.Warnings.AddRange(reading.Warnings.Select(w => w.Replace(dataset.Root + System.IO.Path.DirectorySeparatorChar, "", StringComparison.Ordinal)));
+                foreach (var warning in reading.Warnings.Select(w => w.Replace(dataset.Root + System.IO.Path.DirectorySeparatorChar, "", StringComparison.Ordinal)))
+                {
+                    if (!summary.Warnings.Contains(warning, StringComparer.Ordinal))
+                        summary.Warnings.Add(warning);
+                }
                 if (reading.Scale is { } s && Math.Abs(s.Size.NanometresX - s.Size.NanometresY) > Tolerance * s.Size.NanometresX)
                     summary.Warnings.Add(string.Create(CultureInfo.InvariantCulture,
                         $"'{item.RelativePath}': pixels are not square ({s.Size.NanometresX:G4} x {s.Size.NanometresY:G4} nm); the x size is used"));

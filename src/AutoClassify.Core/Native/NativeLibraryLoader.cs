@@ -5,13 +5,14 @@ using System.Runtime.InteropServices;
 namespace AutoClassify.Native;
 
 /// <summary>
-/// Finds the native engines: the project's own shim (OpenCV + libtorch) and Debian's LIBSVM.
+/// Finds the native engines: the project's own shim (OpenCV + libtorch), Debian's LIBSVM and Tesseract (banner OCR).
 /// When one cannot load, the exception lists every path tried and the apt package that fixes it.
 /// </summary>
 public static class NativeLibraryLoader
 {
     internal const string ShimName = "AutoClassifyNative";
     internal const string LibSvmName = "svm";
+    internal const string TesseractName = "tesseract";
     const string ShimFile = "libAutoClassifyNative.so";
 
     /// <summary>Environment variable that points at a specific build of the shim.</summary>
@@ -28,6 +29,8 @@ public static class NativeLibraryLoader
         ShimName => LoadShim(),
         LibSvmName => LoadFirst(["libsvm.so.3", "/usr/lib/x86_64-linux-gnu/libsvm.so.3", "libsvm.so"], "LIBSVM",
             "Install it with: apt-get install libsvm3 (or run scripts/install-deps.sh)."),
+        TesseractName => LoadFirst(["libtesseract.so.5", "/usr/lib/x86_64-linux-gnu/libtesseract.so.5", "libtesseract.so"], "Tesseract OCR",
+            "Install it with: apt-get install libtesseract5 tesseract-ocr-eng (or run scripts/install-deps.sh)."),
         _ => IntPtr.Zero,
     };
 

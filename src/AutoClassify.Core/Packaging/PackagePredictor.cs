@@ -267,30 +267,52 @@ public static class PackagePredictor
         return (probabilities, [.. maps]);
     }
 
-    /// <summary>Predicts all tiles of the images (each at least one tile large) at once; each image's map and aggregated probabilities, in order.</summary>
+    /// <summary>Tiles cut and predicted at once, in pixels: a huge field's tiles never exist all together.</summary>
+    const long TilePixelBudget = 1L << 24;
+
+    /// <summary>
+    /// Predicts all tiles of the images (each at least one tile large), cut and predicted at most
+    /// <see cref="TilePixelBudget"/> pixels of tiles at a time; each image's map and aggregated probabilities, in order.
+    /// </summary>
     static (double[][] Probabilities, PredictionMap[] Maps) PredictTiles(IPackagedModel model, PackageTiling tiling, IReadOnlyList<PreparedImage> images, int threads)
     {
         var spec = tiling.ToSpec();
         var aggregation = tiling.ToAggregation();
-        var rects = new List<IReadOnlyList<TileRect>>(images.Count);
-        var tiles = new List<PreparedImage>();
-        foreach (var image in images)
+        var rects = images.Select(i => Tiler.Layout(i.Image.Width, i.Image.Height, spec)).ToArray();
+        var tileProbabilities = rects.Select(r => new double[r.Count][]).ToArray();
+        var perChunk = (int)Math.Max(1, TilePixelBudget / ((long)spec.Size * spec.Size));
+        var chunk = new List<PreparedImage>(Math.Min(perChunk, rects.Sum(r => r.Count)));
+        var owners = new List<(int Image, int Tile)>(chunk.Capacity);
+        void Flush()
         {
-            var cut = PreparedTiles.Cut(image, spec);
-            rects.Add(cut.Rects);
-            tiles.AddRange(cut.Tiles);
+            if (chunk.Count == 0)
+                return;
+            var predicted = model.PredictProbabilities(chunk, threads);
+            for (var k = 0; k < owners.Count; k++)
+                tileProbabilities[owners[k].Image][owners[k].Tile] = predicted[k];
+            chunk.Clear();
+            owners.Clear();
         }
-        var tileProbabilities = model.PredictProbabilities(tiles, threads);
-        var maps = new PredictionMap[rects.Count];
-        var probabilities = new double[rects.Count][];
-        var next = 0;
-        for (var n = 0; n < rects.Count; n++)
+        for (var n = 0; n < images.Count; n++)
+        {
+            var image = images[n];
+            for (var t = 0; t < rects[n].Count; t++)
+            {
+                var rect = rects[n][t];
+                chunk.Add(new PreparedImage(Tiler.Cut(image.Image, rect), image.Mask is null ? null : Tiler.Cut(image.Mask, rect)));
+                owners.Add((n, t));
+                if (chunk.Count == perChunk)
+                    Flush();
+            }
+        }
+        Flush();
+        var maps = new PredictionMap[images.Count];
+        var probabilities = new double[images.Count][];
+        for (var n = 0; n < images.Count; n++)
         {
             var own = rects[n];
-            var map = new PredictionMap(own.Max(r => r.X + r.Size), own.Max(r => r.Y + r.Size), own, tileProbabilities[next..(next + own.Count)]);
-            next += own.Count;
-            maps[n] = map;
-            probabilities[n] = map.Aggregate(aggregation);
+            maps[n] = new PredictionMap(own.Max(r => r.X + r.Size), own.Max(r => r.Y + r.Size), own, tileProbabilities[n]);
+            probabilities[n] = maps[n].Aggregate(aggregation);
         }
         return (probabilities, maps);
     }
@@ -304,7 +326,7 @@ public static class PackagePredictor
             if (resampleNm is not { } target)
                 return (prepared, null);
             // The model saw every image at one scale; an image that does not declare its own cannot be brought to it.
-            if (ImageScales.Read(path).Scale is not { } scale)
+            if (ImageScales.ReadOrBanner(path).Scale is not { } scale)
                 return (null, string.Create(CultureInfo.InvariantCulture, $"the file declares no pixel size, and the model resamples every image to {target} nm per pixel"));
             return (ScaleResampling.Apply(prepared, scale.Size.NanometresX, target), null);
         }

@@ -7,7 +7,9 @@ namespace AutoClassify.Preprocessing;
 
 /// <summary>
 /// Reads and writes PNG, JPEG, TIFF and BMP files through OpenCV. Decoding always yields float32 grey in
-/// [0, 1] (colour is converted to grey; 8-bit values are divided by 255, 16-bit by 65535).
+/// [0, 1] (colour is converted to grey). Images as the pipeline reads them (<see cref="Decode(string)"/>) map 8-bit
+/// values by 255 and wider ones by <see cref="IntensityMapping"/> (each image's own percentile range);
+/// <see cref="Decode(ReadOnlySpan{byte}, string, out int)"/> and masks keep the fixed scaling (÷255, ÷65535).
 /// </summary>
 public static class ImageCodec
 {
@@ -26,10 +28,23 @@ public static class ImageCodec
     public static GrayImage Decode(string path) =>
         path is not null && EmFormats.HandlesFile(path) ? EmFormats.Decode(path, ImageLimits.MaxPixels) : Decode(ReadAll(path!), path!);
 
-    /// <summary>Decodes encoded bytes to grey; <paramref name="sourceName"/> names the data in error messages.</summary>
-    public static GrayImage Decode(ReadOnlySpan<byte> data, string sourceName) => Decode(data, sourceName, out _);
+    /// <summary>
+    /// Decodes encoded bytes to grey as the pipeline sees them: 8-bit data ÷255, wider data stretched by
+    /// <see cref="IntensityMapping.Stretch"/>, so a 10-bit camera's 16-bit file is not almost black.
+    /// <paramref name="sourceName"/> names the data in error messages.
+    /// </summary>
+    public static GrayImage Decode(ReadOnlySpan<byte> data, string sourceName)
+    {
+        var image = Decode(data, sourceName, out var bitDepth);
+        if (bitDepth > 8)
+            IntensityMapping.Stretch(image.Pixels);
+        return image;
+    }
 
-    /// <summary>Decodes encoded bytes to grey and reports the bit depth the file stored (8, 16 or 32).</summary>
+    /// <summary>
+    /// Decodes encoded bytes to grey at the codec's fixed scaling (8-bit ÷255, 16-bit ÷65535, so stored values
+    /// survive exactly) and reports the bit depth the file stored (8, 16 or 32).
+    /// </summary>
     public static unsafe GrayImage Decode(ReadOnlySpan<byte> data, string sourceName, out int bitDepth)
     {
         ArgumentNullException.ThrowIfNull(sourceName);
@@ -138,7 +153,8 @@ public static class ImageCodec
     /// <summary>Decodes mask bytes: every non-zero pixel is inside the object.</summary>
     public static BinaryMask DecodeMask(ReadOnlySpan<byte> data, string sourceName)
     {
-        var image = Decode(data, sourceName);
+        // The fixed scaling: a stretch could turn a mask's low non-zero values into 0.
+        var image = Decode(data, sourceName, out _);
         var values = new byte[image.Pixels.Length];
         for (var i = 0; i < values.Length; i++)
             values[i] = image.Pixels[i] > 0f ? (byte)1 : (byte)0;

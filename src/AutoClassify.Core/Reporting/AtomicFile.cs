@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 
 namespace AutoClassify.Reporting;
@@ -9,6 +10,7 @@ namespace AutoClassify.Reporting;
 public static class AtomicFile
 {
     static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
+    static readonly ConcurrentDictionary<string, byte> Pending = new(StringComparer.Ordinal);
 
     /// <summary>Writes <paramref name="contents"/> as UTF-8 without a byte-order mark.</summary>
     public static void WriteAllText(string path, string contents)
@@ -50,6 +52,7 @@ public static class AtomicFile
 
         // Same directory, so the rename stays on one file system and is atomic.
         var temp = Path.Combine(directory, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
+        Pending.TryAdd(temp, 0);
         try
         {
             writeTemporary(temp);
@@ -60,6 +63,29 @@ public static class AtomicFile
             TryDelete(temp);
             throw;
         }
+        finally
+        {
+            Pending.TryRemove(temp, out _);
+        }
+    }
+
+    /// <summary>
+    /// Deletes the temporary files of writes still under way, for a process about to end before they finish (a
+    /// signal during a long native call); returns how many it removed. Their targets keep their old content.
+    /// </summary>
+    public static int DeletePending()
+    {
+        var removed = 0;
+        foreach (var temp in Pending.Keys)
+        {
+            if (File.Exists(temp))
+            {
+                TryDelete(temp);
+                removed++;
+            }
+            Pending.TryRemove(temp, out _);
+        }
+        return removed;
     }
 
     static void TryDelete(string path)

@@ -334,7 +334,7 @@ public static class Retrainer
                 // The champion's --resample-nm applies to old and new images alike, each from its own pixel size.
                 if (resampleNm is { } target)
                 {
-                    var scale = ImageScales.Read(image.FullPath).Scale
+                    var scale = ImageScales.ReadOrBanner(image.FullPath).Scale
                         ?? throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"the file declares no pixel size, and the model resamples every image to {target} nm per pixel"));
                     prepared = ScaleResampling.Apply(prepared, scale.Size.NanometresX, target);
                 }

@@ -28,6 +28,12 @@ public sealed record ParticleBatchOptions
 
     /// <summary>Why the images' own scales were not used (some lack one, or they disagree); null when nothing to say.</summary>
     public string? ScaleWarning { get; init; }
+
+    /// <summary>
+    /// Nanometres per pixel every image is rescaled to after the banner (<c>--resample-nm</c>), from its own pixel size
+    /// (the flag, its metadata or its banner's scale bar); an image without one is an error row. Null: not resampled.
+    /// </summary>
+    public double? ResampleNm { get; init; }
 }
 
 /// <summary>An image the batch could not use, and why.</summary>
@@ -77,7 +83,8 @@ public static class ParticleBatch
         if (files.Count == 0)
             throw new ArgumentException($"No images (PNG, JPEG, TIFF, BMP, {EmFormats.Names}) under '{root}'.", nameof(root));
 
-        options = WithScale(options, files);
+        var own = ImageScalesOf(options, files);
+        options = WithScale(options, own);
         segmenter = new ParticleSegmenter(options.Segmentation);
         var images = new SegmentedImage?[files.Count];
         var errors = new ParticleBatchError?[files.Count];
@@ -98,6 +105,13 @@ public static class ParticleBatch
                 var banner = BannerDetector.Detect(image);
                 if (banner is not null)
                     image = BannerDetector.Remove(image, banner, options.Banner);
+                if (options.ResampleNm is { } target)
+                {
+                    var nm = own[i].Scale?.Size.NanometresX
+                        ?? throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                            $"the image states no pixel size (no metadata, no readable scale bar), so it cannot be rescaled to {target:G4} nm per pixel; give --nm-per-pixel"));
+                    image = ScaleResampling.Apply(new PreparedImage(image, null), nm, target).Image;
+                }
                 var segmentation = segmenter.Segment(image);
                 ParticleOutput.SaveLabels(segmentation, Path.Combine(output, ParticleBatchResult.LabelPath(relative)));
                 var overlay = ParticleOutput.RenderOverlay(image, segmentation);
@@ -128,13 +142,29 @@ public static class ParticleBatch
         return result;
     }
 
-    // The flag wins; else every image's own metadata, used only when all declare one and they agree within 1 %.
-    static ParticleBatchOptions WithScale(ParticleBatchOptions options, List<string> files)
+    // Each file's own scale: the flag, else its metadata, else its banner's scale bar (read in parallel: OCR is slow).
+    static ScaleReading[] ImageScalesOf(ParticleBatchOptions options, List<string> files)
     {
+        if (options.Segmentation.NmPerPixel is { } flag)
+            return [.. files.Select(_ => new ScaleReading(new ImageScale(new PixelSize(flag, flag), "--nm-per-pixel"), []))];
+        var readings = new ScaleReading[files.Count];
+        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Threads > 0 ? options.Threads : Environment.ProcessorCount },
+            i => readings[i] = ImageScales.ReadOrBanner(files[i]));
+        return readings;
+    }
+
+    // The flag wins; else every image's own scale, used only when all have one and they agree within 1 %.
+    static ParticleBatchOptions WithScale(ParticleBatchOptions options, ScaleReading[] own)
+    {
+        if (options.ResampleNm is { } target)
+        {
+            var from = Sources(own.Where(r => !r.Unreadable).Select(r => r.Scale));
+            return options with { Segmentation = options.Segmentation with { NmPerPixel = target }, ScaleSource = from.Length == 0 ? "--resample-nm" : "--resample-nm, from " + from };
+        }
         if (options.Segmentation.NmPerPixel is not null)
             return options with { ScaleSource = options.ScaleSource ?? "--nm-per-pixel" };
         // Unreadable files become error rows later; they must not hide the others' scale.
-        var readings = files.Select(ImageScales.Read).Where(r => !r.Unreadable).Select(r => r.Scale).ToList();
+        var readings = own.Where(r => !r.Unreadable).Select(r => r.Scale).ToList();
         var known = readings.OfType<ImageScale>().Select(s => s.Size.NanometresX).Order().ToList();
         string? warning = null;
         if (known.Count == 0)
@@ -145,13 +175,16 @@ public static class ParticleBatch
             warning = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the images' pixel sizes disagree ({known[0]:G4} to {known[^1]:G4} nm); sizes stay in pixels (give --nm-per-pixel, or segment each magnification apart)");
         if (warning is not null)
             return options with { ScaleWarning = warning };
-        var source = string.Join("; ", readings.Select(r => r!.Source).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
+        var source = Sources(readings);
         return options with
         {
             Segmentation = options.Segmentation with { NmPerPixel = known[known.Count / 2] },
             ScaleSource = source,
         };
     }
+
+    static string Sources(IEnumerable<ImageScale?> scales) =>
+        string.Join("; ", scales.OfType<ImageScale>().Select(s => s.Source).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
 
     /// <summary>Image files under <paramref name="root"/> in natural path order (2 before 10), skipping masks and the output folder.</summary>
     internal static List<string> FindImages(string root, string output)

@@ -17,6 +17,19 @@ public static class ImageScales
     /// <summary>The largest whole dpi taken for a print resolution rather than a physical scale.</summary>
     public const double MaxPrintDpi = 1200;
 
+    /// <summary>
+    /// Reads the scale as <see cref="Read"/> does and, when the file declares none, from its data banner: the scale
+    /// bar's label read by OCR (<see cref="BannerScale"/>). Precedence: metadata, then the banner.
+    /// </summary>
+    public static ScaleReading ReadOrBanner(string path)
+    {
+        var reading = Read(path);
+        if (reading.Scale is not null || reading.Unreadable || EmFormats.Handles(path))
+            return reading;
+        var banner = BannerScale.Read(path);
+        return banner with { Warnings = [.. reading.Warnings, .. banner.Warnings] };
+    }
+
     /// <summary>Reads the scale of one image file (a <c>#k</c> section reads its stack's header). Never throws for metadata problems: the scale is then unknown.</summary>
     public static ScaleReading Read(string path)
     {
