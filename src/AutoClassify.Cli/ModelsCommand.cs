@@ -93,7 +93,22 @@ internal static class ModelsCommand
             return ExitCodes.Success;
         });
 
-        return new Command("models", "Inspect and manage the model registry.") { list, show, promote };
+        var growName = new Argument<string>("name") { Description = "Model name." };
+        var growAdd = new Option<DirectoryInfo>("--add") { Description = "Labelled images to add: a folder with one subfolder per class; images any stored version trained on are refused.", Required = true };
+        var grow = new Command("grow-reference", "Add new labelled images to a model's frozen reference set, so that retrain compares champion and challenger on more images.") { growName, growAdd, RegistryOption(), CommonOptions.Threads() };
+        grow.SetAction(parse =>
+        {
+            var registry = new ModelRegistry(parse.GetValue<DirectoryInfo>("--registry")!.FullName);
+            var name = parse.GetRequiredValue(growName);
+            var result = ReferenceGrowth.Add(registry, name, parse.GetRequiredValue(growAdd).FullName, parse.GetValue<int>("--threads"));
+            var output = parse.InvocationConfiguration.Output;
+            foreach (var refused in result.Refused)
+                output.WriteLine("refused " + refused);
+            output.WriteLine($"Reference set of '{name}' ({result.Path}): {ReferenceGrowth.Describe(result)}.");
+            return ExitCodes.Success;
+        });
+
+        return new Command("models", "Inspect and manage the model registry.") { list, show, promote, grow };
     }
 
     static IAnsiConsole Console(TextWriter output)
