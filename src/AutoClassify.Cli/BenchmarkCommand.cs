@@ -3,6 +3,7 @@ using AutoClassify.Cluster;
 using AutoClassify.Evaluation;
 using AutoClassify.Models;
 using AutoClassify.Models.AutoMl;
+using AutoClassify.Preprocessing;
 using AutoClassify.Reporting;
 
 namespace AutoClassify.Cli;
@@ -31,6 +32,12 @@ internal static class BenchmarkCommand
         });
         var resampleNm = CommonOptions.ResampleNm();
         var threads = CommonOptions.Threads();
+        var nearDuplicates = new Option<string>("--near-duplicates")
+        {
+            Description = "Exact and near copies among the images (same pixels, or perceptual hash within 4 bits confirmed by correlation), found before the folds are drawn: group (default; each set of copies stays in one fold), drop (keep the first of each set) or keep (no check). Copies under two labels stop the run.",
+            DefaultValueFactory = _ => "group",
+        };
+        nearDuplicates.AcceptOnlyFromAmong("group", "drop", "keep");
         var resume = new Option<bool>("--resume") { Description = $"Continue an interrupted run in the same --out folder: reuse the folds saved in {FoldCheckpoint.DefaultFolderName}/ (refused when settings, data or version changed) and train only the rest." };
         var extraFeatures = new Option<FileInfo>("--features") { Description = "CSV of extra per-image features (a path or file-name column, then numeric columns) added to the SVM's features; images without a row get their training fold's mean; with --tile, every tile takes its image's row." };
         var modelOptions = new ModelCommandOptions();
@@ -40,7 +47,7 @@ internal static class BenchmarkCommand
 
         var command = new Command("benchmark", "Cross-validate every model on the same stratified folds and write an HTML report, results.json and predictions.csv.")
         {
-            dataset, folds, seed, output, models, crop, banner, nmPerPixel, resampleNm, threads, resume, extraFeatures, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
+            dataset, folds, seed, output, models, crop, banner, nmPerPixel, resampleNm, threads, nearDuplicates, resume, extraFeatures, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         modelOptions.AddTo(command);
         tileOptions.AddTo(command);
@@ -73,6 +80,7 @@ internal static class BenchmarkCommand
                 Models = modelNames,
                 Crop = parse.GetValue(crop),
                 Banner = parse.GetValue(banner),
+                NearDuplicates = Enum.Parse<NearDuplicateMode>(parse.GetValue(nearDuplicates)!, ignoreCase: true),
                 NmPerPixel = parse.GetValue(nmPerPixel),
                 ResampleNm = parse.GetValue(resampleNm),
                 Threads = threadCount,

@@ -38,6 +38,7 @@ internal sealed class ModelCommandOptions
     readonly Option<int> warmupEpochs = new("--warmup-epochs") { Description = "Fine-tuning: epochs in which the head trains alone first.", DefaultValueFactory = _ => TransferOptions.Defaults.WarmupEpochs };
     readonly Option<int> frozenAugmentDraws = new("--frozen-augment-draws") { Description = "Frozen models: augmented variants per image extracted and cached besides the plain one (0 = none).", DefaultValueFactory = _ => TransferOptions.Defaults.FrozenAugmentDraws };
     readonly Option<string?> featureCache = new("--feature-cache") { Description = "Frozen-feature cache folder (default: ~/.cache/autoclassify/features), or 'none' to keep features in memory only." };
+    readonly Option<string> calibrate = new("--calibrate") { Description = "Post-hoc calibration of CNN probabilities: none, or temperature (one temperature fitted on the validation split inside each training fold; packages keep it and predict applies it).", DefaultValueFactory = _ => "none" };
     readonly Option<string> device = new("--device") { Description = "cpu, or cuda when the shim is built against a CUDA libtorch.", DefaultValueFactory = _ => CnnOptions.Defaults.Device };
 
     public ModelCommandOptions()
@@ -47,6 +48,7 @@ internal sealed class ModelCommandOptions
         svmSearch.AcceptOnlyFromAmong("coarse-to-fine", "exhaustive");
         lrSchedule.AcceptOnlyFromAmong("constant", "cosine");
         inputMode.AcceptOnlyFromAmong("surround", "crop", "crop-mask");
+        calibrate.AcceptOnlyFromAmong("none", "temperature");
         unfreeze.Validators.Add(r =>
         {
             try
@@ -62,7 +64,7 @@ internal sealed class ModelCommandOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { innerFolds, grid, svmSearch, svmTuneMax, epochSize, lrSchedule, lrWarmup, epochs, patience, optimizer, learningRate, weightDecay, labelSmoothing, batchSize, sampler, undersampleFraction, classWeights, augment, inputMode, inputSize, device, backbone, weights, unfreeze, backboneLrFactor, warmupEpochs, frozenAugmentDraws, featureCache })
+        foreach (var option in new Option[] { innerFolds, grid, svmSearch, svmTuneMax, epochSize, lrSchedule, lrWarmup, epochs, patience, optimizer, learningRate, weightDecay, labelSmoothing, batchSize, sampler, undersampleFraction, classWeights, augment, inputMode, inputSize, calibrate, device, backbone, weights, unfreeze, backboneLrFactor, warmupEpochs, frozenAugmentDraws, featureCache })
             command.Add(option);
     }
 
@@ -124,6 +126,7 @@ internal sealed class ModelCommandOptions
             : tiled ? AugmentationOptions.Field : AugmentationOptions.Default,
         InputMode = InputModes.Parse(parse.GetValue(inputMode)!),
         InputSize = parse.GetValue(inputSize),
+        Calibration = parse.GetValue(calibrate) == "temperature" ? CalibrationMethod.Temperature : CalibrationMethod.None,
         Threads = threads,
         Device = parse.GetValue(device)!,
     };

@@ -77,6 +77,7 @@ internal static class ModelsCommand
                     string.Create(CultureInfo.InvariantCulture, $"{v.SizeBytes / 1024.0:F1} KiB"));
             }
             console.Write(table);
+            WriteThresholds(console, model);
             return ExitCodes.Success;
         });
 
@@ -93,7 +94,22 @@ internal static class ModelsCommand
             return ExitCodes.Success;
         });
 
-        return new Command("models", "Inspect and manage the model registry.") { list, show, promote };
+        var growName = new Argument<string>("name") { Description = "Model name." };
+        var growAdd = new Option<DirectoryInfo>("--add") { Description = "Labelled images to add: a folder with one subfolder per class; images any stored version trained on are refused.", Required = true };
+        var grow = new Command("grow-reference", "Add new labelled images to a model's frozen reference set, so that retrain compares champion and challenger on more images.") { growName, growAdd, RegistryOption(), CommonOptions.Threads() };
+        grow.SetAction(parse =>
+        {
+            var registry = new ModelRegistry(parse.GetValue<DirectoryInfo>("--registry")!.FullName);
+            var name = parse.GetRequiredValue(growName);
+            var result = ReferenceGrowth.Add(registry, name, parse.GetRequiredValue(growAdd).FullName, parse.GetValue<int>("--threads"));
+            var output = parse.InvocationConfiguration.Output;
+            foreach (var refused in result.Refused)
+                output.WriteLine("refused " + refused);
+            output.WriteLine($"Reference set of '{name}' ({result.Path}): {ReferenceGrowth.Describe(result)}.");
+            return ExitCodes.Success;
+        });
+
+        return new Command("models", "Inspect and manage the model registry.") { list, show, promote, grow };
     }
 
     static IAnsiConsole Console(TextWriter output)
@@ -102,6 +118,31 @@ internal static class ModelsCommand
         if (System.Console.IsOutputRedirected || output != System.Console.Out)
             console.Profile.Width = 200;
         return console;
+    }
+
+    // Per class of every version that abstains: the stored threshold and, for auto:P thresholds, the cross-fitted expectation.
+    static void WriteThresholds(IAnsiConsole console, RegisteredModel model)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        foreach (var v in model.Versions)
+        {
+            if (v.Manifest is not { } m || (m.Thresholds.Count == 0 && m.ThresholdEstimates is not { Count: > 0 }))
+                continue;
+            console.WriteLine($"Thresholds of v{v.Version.ToString(inv)} (a prediction below its class's threshold is answered 'uncertain'):");
+            var table = new Table().AddColumns("class", "threshold", "target precision", "expected coverage", "expected precision", "validation predictions");
+            foreach (var name in m.ClassNames)
+            {
+                var estimate = m.ThresholdEstimates?.GetValueOrDefault(name);
+                table.AddRow(
+                    Markup.Escape(name),
+                    m.Thresholds.TryGetValue(name, out var t) ? t.ToString("F3", inv) : "none",
+                    estimate is null ? "-" : estimate.TargetPrecision.ToString("F2", inv),
+                    estimate is null ? "-" : estimate.ExpectedCoverage.ToString("P1", inv),
+                    estimate is null ? "-" : estimate.ExpectedPrecision.ToString("F3", inv),
+                    estimate is null ? "-" : estimate.Predictions.ToString(inv));
+            }
+            console.Write(table);
+        }
     }
 
     static string Date(ModelPackageManifest manifest) =>

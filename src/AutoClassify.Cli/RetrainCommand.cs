@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AutoClassify.Reporting;
 using AutoClassify.Retraining;
 
 namespace AutoClassify.Cli;
@@ -19,6 +20,12 @@ internal static class RetrainCommand
             Description = "How much lower the challenger's reference macro-F1 may be than the champion's and still be promoted.",
             DefaultValueFactory = _ => RetrainOptions.DefaultTolerance,
         };
+        var promoteIf = new Option<string>("--promote-if")
+        {
+            Description = "Promotion rule: tolerance (macro-F1 at most --tolerance below the champion's), not-worse (unless statistically worse: exact McNemar or the bootstrap interval of the macro-F1 difference, at 5 %) or better (only when statistically better).",
+            DefaultValueFactory = _ => "tolerance",
+        };
+        promoteIf.AcceptOnlyFromAmong("tolerance", "not-worse", "better");
         var report = new Option<FileInfo?>("--report") { Description = "Comparison report (HTML) to write; default: retrain-report.html beside the challenger's package." };
         var threads = CommonOptions.Threads();
         var seed = CommonOptions.Seed(42);
@@ -35,7 +42,7 @@ internal static class RetrainCommand
 
         var command = new Command("retrain", "Check a new labeled batch, train a challenger on the old data plus the batch, compare it with the champion on the frozen reference set and promote it only if it is not worse.")
         {
-            name, add, registry, allowNew, fromScratch, force, tolerance, report, threads, seed, epochs, patience, lr, grid, nearDuplicate, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
+            name, add, registry, allowNew, fromScratch, force, tolerance, promoteIf, report, threads, seed, epochs, patience, lr, grid, nearDuplicate, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -51,6 +58,12 @@ internal static class RetrainCommand
                 FromScratch = parse.GetValue(fromScratch),
                 Force = parse.GetValue(force),
                 Tolerance = parse.GetValue(tolerance),
+                PromoteIf = parse.GetValue(promoteIf) switch
+                {
+                    "not-worse" => PromotionRule.NotWorse,
+                    "better" => PromotionRule.Better,
+                    _ => PromotionRule.Tolerance,
+                },
                 ReportPath = reportPath,
                 Threads = parse.GetValue(threads),
                 Seed = parse.GetValue(seed),
@@ -69,6 +82,10 @@ internal static class RetrainCommand
             {
                 stdout.WriteLine(string.Create(inv, $"Reference set ({challenger.Images} images): champion v{result.ChampionVersion} macro-F1 {champion.MacroF1:F3}, accuracy {champion.Accuracy:F3}; challenger v{result.ChallengerVersion} macro-F1 {challenger.MacroF1:F3}, accuracy {challenger.Accuracy:F3}."));
             }
+            if (result.Paired is { } paired && result.PromoteIf == PromotionRule.Tolerance)
+                stdout.WriteLine(paired.Verdict());
+            if (result.Paired is { Changed.Count: > 0 } changed)
+                stdout.WriteLine(string.Create(inv, $"{changed.Changed.Count} reference image(s) changed prediction: {RetrainReport.ChangedPredictionsPath(result.ReportPath)}"));
             stdout.WriteLine(result.Reason);
             stdout.WriteLine(string.Create(inv,
                 $"Stored '{result.Name}' version {result.ChallengerVersion} at {result.ChallengerPackagePath}; the champion is version {(result.Promoted ? result.ChallengerVersion : result.ChampionVersion)}. Report: {result.ReportPath}"));

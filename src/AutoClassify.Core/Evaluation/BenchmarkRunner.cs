@@ -25,6 +25,9 @@ public sealed class BenchmarkOptions
     /// <summary>What to do with detected data banners (searched after <see cref="Crop"/>).</summary>
     public BannerMode Banner { get; init; } = BannerMode.Crop;
 
+    /// <summary>What to do with exact and near copies among the images, found before the folds are drawn.</summary>
+    public NearDuplicateMode NearDuplicates { get; init; } = NearDuplicateMode.Group;
+
     /// <summary>Physical pixel size given by the user, recorded in the report; null when unknown.</summary>
     public double? NmPerPixel { get; init; }
 
@@ -147,7 +150,7 @@ public static class BenchmarkRunner
             throw new ArgumentException("OpenCheckpoint needs a checkpoint folder (BenchmarkOptions.CheckpointDirectory).", nameof(options));
         observer ??= NullObserver.Instance;
         var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
-        var dataset = DatasetLoader.Load(options.DatasetPath, new DatasetOptions { Folds = options.Folds, Crop = options.Crop, Threads = threads });
+        var (dataset, _, _) = LoadChecked(options, threads, observer, cancellationToken);
         foreach (var warning in dataset.Warnings)
             observer.Message(warning.ToString());
         var checkpoint = FoldCheckpoint.Open(options.CheckpointDirectory, RunFingerprint.Compute(options, dataset, threads, cancellationToken), options.Resume, observer.Message);
@@ -170,7 +173,7 @@ public static class BenchmarkRunner
         var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
 
         var trainers = options.Models.Select(m => createTrainer(m, options.ModelSettings)).ToList();
-        var dataset = DatasetLoader.Load(options.DatasetPath, new DatasetOptions { Folds = options.Folds, Crop = options.Crop, Threads = threads });
+        var (dataset, copies, copiesSummary) = LoadChecked(options, threads, observer, cancellationToken);
         foreach (var warning in dataset.Warnings)
             observer.Message(warning.ToString());
         if (dataset.Skipped.Count > 0)
@@ -182,9 +185,12 @@ public static class BenchmarkRunner
                 ? FoldCheckpoint.Open(checkpointDir, RunFingerprint.Compute(options, dataset, threads, cancellationToken), options.Resume, observer.Message)
                 : FoldCheckpoint.OpenExisting(checkpointDir, RunFingerprint.Compute(options, dataset, threads, cancellationToken), observer.Message);
         var labels = dataset.Labels;
-        // Sections of one stack file share a fold; without stacks this is the plain stratified assignment.
-        var assignment = StackGroups.Of(dataset.Items) is { } stacks
-            ? GroupedFolds.Assign(labels, stacks, options.Folds, options.Seed)
+        // Sections of one stack file, and copies of one picture, share a fold; without either this is the plain stratified assignment.
+        var imageGroups = MergeGroups(StackGroups.Of(dataset.Items), copies);
+        if (imageGroups is not null)
+            CheckGroupsPerClass(dataset, imageGroups, options.Folds);
+        var assignment = imageGroups is not null
+            ? GroupedFolds.Assign(labels, imageGroups, options.Folds, options.Seed)
             : StratifiedKFold.Assign(labels, options.Folds, options.Seed);
         if (options.Scope == BenchmarkScope.CheckpointOnly)
         {
@@ -211,7 +217,7 @@ public static class BenchmarkRunner
             _ => options.Models,
         }).SelectMany(ModelCatalog.InputsOf).ToHashSet();
         var timer = new StageTimer();
-        var data = Prepare(dataset, options, inputs, threads, observer, timer, out var banners, out var scales, out var tiled, cancellationToken);
+        var data = Prepare(dataset, options, inputs, imageGroups, threads, observer, timer, out var banners, out var scales, out var tiled, cancellationToken);
         // Every tile inherits its source image's row; the training fold's means (MeanImputingTrainer) then come from its training tiles.
         data = extra?.AppendTo(data, tiled) ?? data;
 
@@ -251,6 +257,7 @@ public static class BenchmarkRunner
                     ["nm_per_pixel"] = options.NmPerPixel?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "not given",
                     ["resample_nm"] = options.ResampleNm?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "off",
                     ["intensity_mapping"] = Preprocessing.Formats.IntensityMapping.Name,
+                    ["near_duplicates"] = copiesSummary,
                 },
             },
             Items = dataset.Items.Select((item, i) => new ItemAssignment
@@ -276,7 +283,7 @@ public static class BenchmarkRunner
     public static string ToolVersion =>
         typeof(BenchmarkRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
-    static TrainingData Prepare(LabeledDataset dataset, BenchmarkOptions options, HashSet<ModelInput> inputs,
+    static TrainingData Prepare(LabeledDataset dataset, BenchmarkOptions options, HashSet<ModelInput> inputs, int[]? imageGroups,
         int threads, IBenchmarkObserver observer, StageTimer timer, out BannerSummary banners, out ScaleSummary scales, out TiledData? tiled, CancellationToken cancellationToken)
     {
         const string stage = "Preparing images";
@@ -306,7 +313,7 @@ public static class BenchmarkRunner
         var (items, images, nmPerPixel) = (tiled?.Tiles ?? dataset, tiled?.Prepared ?? prepared, banners.NmPerPixel);
         var data = timer.Time(extractFeatures ? "features" : "image data", () =>
             TrainingData.FromPrepared(items, images, inputs, threads, nmPerPixel, cancellationToken));
-        data.Groups = StackGroups.ForTraining(dataset.Items, tiled?.SourceImage);
+        data.Groups = tiled is null ? imageGroups : [.. tiled.SourceImage.Select(image => imageGroups is null ? image : imageGroups[image])];
         if (extractFeatures)
             observer.StepCompleted(featureStage);
         return data;
@@ -364,6 +371,78 @@ public static class BenchmarkRunner
             observer.StepCompleted(stage);
         }
         return units is null ? builder.Build() : null;
+    }
+
+    /// <summary>The reason a dropped copy is listed among the skipped files.</summary>
+    public const string DroppedCopyReason = "copy of ";
+
+    // The data set as the run uses it: copies checked (and with Drop, left out) before anything else sees it, so the
+    // checkpoint's fingerprint, the folds and the report all describe the same images. Also the copy groups to keep whole.
+    static (LabeledDataset Dataset, int[]? Copies, string Summary) LoadChecked(BenchmarkOptions options, int threads, IBenchmarkObserver observer, CancellationToken cancellationToken)
+    {
+        var dataset = DatasetLoader.Load(options.DatasetPath, new DatasetOptions { Folds = options.Folds, Crop = options.Crop, Threads = threads });
+        if (options.NearDuplicates == NearDuplicateMode.Keep)
+            return (dataset, null, "keep: not checked");
+        var scan = DuplicateScan.Run(dataset, options.Crop, options.Banner, new DuplicateScanOptions(), threads, cancellationToken);
+        var conflicts = scan.LabelConflicts(dataset);
+        if (conflicts.Count > 0)
+            throw new DatasetValidationException(dataset.Root, conflicts);
+        var summary = $"{options.NearDuplicates.ToString().ToLowerInvariant()}: {scan.Describe(options.NearDuplicates)}";
+        observer.Message($"Near duplicates (--near-duplicates {summary}).");
+        if (scan.Groups.Count == 0)
+            return (dataset, null, summary);
+        if (options.NearDuplicates == NearDuplicateMode.Group)
+            return (dataset, scan.GroupOf, summary);
+        var keptOf = scan.Groups.SelectMany(g => g.Members.Skip(1).Select(i => (Copy: i, Kept: g.Members[0]))).ToDictionary(x => x.Copy, x => x.Kept);
+        var dropped = new LabeledDataset
+        {
+            Root = dataset.Root,
+            ClassNames = dataset.ClassNames,
+            Items = [.. dataset.Items.Where((_, i) => !keptOf.ContainsKey(i))],
+            Skipped = [.. dataset.Skipped, .. keptOf.OrderBy(x => x.Key).Select(x => new Dataset.SkippedFile(dataset.Items[x.Key].RelativePath,
+                DroppedCopyReason + dataset.Items[x.Value].RelativePath + " (--near-duplicates drop)"))],
+            Warnings = dataset.Warnings,
+        };
+        CheckGroupsPerClass(dropped, [.. Enumerable.Range(0, dropped.Items.Count)], options.Folds);
+        return (dropped, null, summary);
+    }
+
+    // Copies and stacks shrink the units folds are dealt from; a class with fewer units than folds is named here.
+    static void CheckGroupsPerClass(LabeledDataset dataset, int[] groups, int folds)
+    {
+        var units = GroupedFolds.GroupLabels(dataset.Labels, groups);
+        var tooFew = dataset.ClassNames.Select((c, k) => (Class: c, Units: units.Count(l => l == k))).Where(x => x.Units < folds).ToList();
+        if (tooFew.Count == 0)
+            return;
+        throw new DatasetValidationException(dataset.Root, [.. tooFew.Select(x => new DatasetProblem(ProblemSeverity.Error, x.Class + "/",
+            string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"only {x.Units} distinct image(s) once copies and stack sections are counted as one, fewer than the {folds} folds; use fewer --folds, or --near-duplicates keep to ignore copies")))]);
+    }
+
+    // Items in one group when they share a stack file or are copies of one picture.
+    static int[]? MergeGroups(int[]? stacks, int[]? copies)
+    {
+        if (stacks is null || copies is null)
+            return stacks ?? copies;
+        var parent = Enumerable.Range(0, stacks.Length).ToArray();
+        int Root(int i)
+        {
+            while (parent[i] != i)
+                i = parent[i] = parent[parent[i]];
+            return i;
+        }
+        foreach (var key in new[] { stacks, copies })
+        {
+            var first = new Dictionary<int, int>();
+            for (var i = 0; i < key.Length; i++)
+            {
+                if (first.TryGetValue(key[i], out var f))
+                    parent[Math.Max(Root(f), Root(i))] = Math.Min(Root(f), Root(i));
+                else
+                    first[key[i]] = i;
+            }
+        }
+        return [.. Enumerable.Range(0, stacks.Length).Select(Root)];
     }
 
     static DatasetSummary Summarise(LabeledDataset dataset, BannerSummary banners, ScaleSummary scales) => new()

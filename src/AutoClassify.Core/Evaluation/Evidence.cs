@@ -74,6 +74,10 @@ public sealed class ModelEvidence
 
     public CalibrationSummary Calibration { get; set; } = new();
 
+    /// <summary>With <c>--calibrate temperature</c>: calibration of the same predictions before their fold's temperature was applied; null otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public CalibrationSummary? BeforeTemperature { get; set; }
+
     /// <summary>Accuracy and macro-F1 when answering only the most confident items.</summary>
     public List<CoveragePoint> Coverage { get; set; } = [];
 

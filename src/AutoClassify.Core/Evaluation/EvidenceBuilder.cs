@@ -52,6 +52,23 @@ public static class EvidenceBuilder
         return summary;
     }
 
+    // Temperature-scaled probabilities give back the network's own ones exactly (TemperatureScaling.Unscale), so the
+    // report can show calibration before and after without storing both. Tiled runs average tiles, which does not invert.
+    static CalibrationSummary? BeforeTemperature(ModelResult model, int[] truth)
+    {
+        var temperatures = new Dictionary<int, double>();
+        foreach (var fold in model.Folds)
+        {
+            if (fold.Training.Facts.TryGetValue(Models.Cnn.CnnTrainer.TemperatureFact, out var text)
+                && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var t))
+                temperatures[fold.Fold] = t;
+        }
+        if (temperatures.Count == 0 || model.TileLevel is not null)
+            return null;
+        var rows = model.Predictions.Select(p => temperatures.TryGetValue(p.Fold, out var t) ? Models.TemperatureScaling.Unscale(p.Probabilities, t) : p.Probabilities).ToArray();
+        return Calibration.Summarise(truth, rows);
+    }
+
     /// <summary>One model's intervals, curves, calibration and coverage.</summary>
     public static ModelEvidence ForModel(ModelResult model, int classCount, int replicates, int seed, double confidence = DefaultConfidence)
     {
@@ -73,6 +90,7 @@ public static class EvidenceBuilder
             LogLoss = new Estimate(point[3], intervals[3]),
             Calibration = Calibration.Summarise(truth, rows),
             Coverage = Coverage.Curve(truth, rows, classCount),
+            BeforeTemperature = BeforeTemperature(model, truth),
         };
 
         var cm = ConfusionMatrix.FromPredictions(truth, predicted, classCount);

@@ -370,6 +370,7 @@ public static class PackageTrainer
         {
             return (dataset, null, null);
         }
+        WarnSmallReferenceClasses(reference, dataset.ClassNames, log);
         var kept = new LabeledDataset
         {
             Root = dataset.Root,
@@ -382,6 +383,20 @@ public static class PackageTrainer
         if (empty.Count > 0)
             throw new ArgumentException($"Every image of class(es) {string.Join(", ", empty)} belongs to the reference set; add new images to train on.");
         return (kept, reference, carved);
+    }
+
+    /// <summary>Reference images per class below which one changed prediction swings the retrain comparison.</summary>
+    public const int MinimumReferencePerClass = 5;
+
+    // A class with a handful of reference images lets one image decide a later retrain; say so while it can still be fixed.
+    static void WarnSmallReferenceClasses(ReferenceSet reference, IReadOnlyList<string> classes, IBenchmarkObserver log)
+    {
+        var small = classes.Select(c => (Class: c, Count: reference.Items.Count(i => i.ClassName == c)))
+            .Where(x => x.Count < MinimumReferencePerClass).ToList();
+        if (small.Count == 0)
+            return;
+        log.Message(string.Create(CultureInfo.InvariantCulture,
+            $"Warning: the reference set holds fewer than {MinimumReferencePerClass} images of {string.Join(", ", small.Select(x => $"{x.Class} ({x.Count})"))}: one changed prediction of such a class moves a retrain's macro-F1 by a tenth or more. Grow it with new labelled images no version trained on: 'autoclassify models grow-reference NAME --add FOLDER', or train a new name with a larger --reference share."));
     }
 
     static string Relative(string root, string path) => Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');

@@ -136,6 +136,8 @@ internal sealed partial class HtmlReportRenderer
         var low = Math.Min(0.5, Math.Floor(10 * e.Coverage.SelectMany(p => new[] { p.Accuracy, p.MacroF1 }).Where(double.IsFinite).DefaultIfEmpty(0).Min()) / 10);
         _sb.Append(Inv, $"<figure class=\"plot\" id=\"{id}-coverage\">{SvgXyChart.Render(coverage, (0, 1), (low, 1), "coverage (share answered)", "score on answered", $"{model.Name}: accuracy and macro-F1 against coverage", diagonal: false)}<figcaption>Accuracy (solid) and macro-F1 (dashed) against coverage</figcaption></figure>\n");
         _sb.Append("</div>\n");
+        if (e.BeforeTemperature is { } before)
+            _sb.Append(Inv, $"<p id=\"{id}-temperature\">Temperature scaling (one temperature per fold, fitted on the fold's validation split): ECE {Num(before.Ece)} before, {Num(cal.Ece)} after; MCE {Num(before.Mce)} before, {Num(cal.Mce)} after; Brier {Num(before.Brier)} before, {Num(cal.Brier)} after. The predicted classes are unchanged.</p>\n");
         _sb.Append(Inv, $"<table id=\"{id}-coverage-table\" class=\"num compact\"><thead><tr><th scope=\"col\" class=\"text\">Coverage</th>");
         var shown = e.Coverage.Where(p => p.Answered == e.Coverage[0].Answered || Math.Abs(p.Coverage * 20 - Math.Round(p.Coverage * 20)) < 1e-9 && p.Coverage >= 0.5).Take(6).ToList();
         foreach (var p in shown)

@@ -73,6 +73,7 @@ internal static class ChampionSettings
             },
             UndersampleFraction = Double(facts, "undersample_fraction") ?? defaults.UndersampleFraction,
             ClassWeightedLoss = facts.GetValueOrDefault("class_weighted_loss") == "true",
+            Calibration = facts.GetValueOrDefault("calibration") == "temperature" ? CalibrationMethod.Temperature : CalibrationMethod.None,
             Augmentation = facts.TryGetValue("augmentation", out var augmentation) ? AugmentationOptions.Parse(augmentation) : defaults.Augmentation,
             Threads = options.Threads,
         };

@@ -33,6 +33,9 @@ public sealed class RetrainOptions
     /// <summary>How much lower the challenger's reference macro-F1 may be than the champion's and still be promoted.</summary>
     public double Tolerance { get; init; } = DefaultTolerance;
 
+    /// <summary>The promotion rule: the tolerance on macro-F1 (default), or a paired test (<see cref="PairedComparison"/>).</summary>
+    public PromotionRule PromoteIf { get; init; } = PromotionRule.Tolerance;
+
     public int Seed { get; init; } = 42;
 
     /// <summary>Worker threads; 0 means all cores.</summary>
@@ -122,6 +125,12 @@ public sealed class RetrainResult
     public double? NewClassAccuracy { get; init; }
 
     public required double Tolerance { get; init; }
+
+    /// <summary>The promotion rule that decided.</summary>
+    public PromotionRule PromoteIf { get; init; }
+
+    /// <summary>The paired comparison of champion and challenger on the reference images; null when none could be read.</summary>
+    public PairedComparison? Paired { get; init; }
 
     public required BatchCheckReport Check { get; init; }
 

@@ -131,10 +131,18 @@ public static class Retrainer
         var scoring = referenceImages.Concat(carved.Select(i => batch[i])).ToList();
         var shared = scoring.Where(s => manifest.ClassNames.Contains(s.ClassName, StringComparer.Ordinal)).ToList();
         var fresh = scoring.Where(s => !manifest.ClassNames.Contains(s.ClassName, StringComparer.Ordinal) && classes.Contains(s.ClassName, StringComparer.Ordinal)).ToList();
-        var championScore = shared.Count == 0 ? null : Score(champion.Model, tiling, manifest.ClassNames, shared, classes, threads);
-        var challengerScore = shared.Count == 0 ? null : Score(challenger, tiling, classes, shared, classes, threads);
-        double? newClassAccuracy = fresh.Count == 0 ? null : Score(challenger, tiling, classes, fresh, classes, threads).Accuracy;
-        var (promoted, reason) = Decide(championScore, challengerScore, options);
+        var (championScore, championPredicted) = shared.Count == 0 ? (null, []) : Score(champion.Model, tiling, manifest.ClassNames, shared, classes, threads);
+        var (challengerScore, challengerPredicted) = shared.Count == 0 ? (null, []) : Score(challenger, tiling, classes, shared, classes, threads);
+        double? newClassAccuracy = fresh.Count == 0 ? null : Score(challenger, tiling, classes, fresh, classes, threads).Score.Accuracy;
+        var paired = shared.Count == 0 ? null : PairedComparison.Compute([.. shared.Select(s => s.Location)], [.. shared.Select(s => classes.IndexOf(s.ClassName))],
+            championPredicted, challengerPredicted, classes, Seeds.Derive(options.Seed, "retrain-bootstrap"));
+        if (paired is not null)
+        {
+            log.Message(paired.Verdict());
+            if (paired.CannotResolve(options.Tolerance))
+                Warn(Resolution(paired, options.Tolerance));
+        }
+        var (promoted, reason) = Decide(championScore, challengerScore, paired, options);
         log.Message(reason);
 
         var challengerManifest = BuildManifest(challenger, manifest, classes, training, trained.Summary, challengerScore, updatedReference,
@@ -161,6 +169,8 @@ public static class Retrainer
             Challenger = challengerScore,
             NewClassAccuracy = newClassAccuracy,
             Tolerance = options.Tolerance,
+            PromoteIf = options.PromoteIf,
+            Paired = paired,
             Check = check,
             DataWarnings = warnings,
             OldImagesRecorded = oldRecorded,
@@ -176,6 +186,8 @@ public static class Retrainer
             StartedUtc = started,
         };
         AtomicFile.WriteAllText(reportPath, RetrainReport.Render(result));
+        if (paired is not null)
+            AtomicFile.Write(RetrainReport.ChangedPredictionsPath(reportPath), stream => RetrainReport.WriteChangedPredictions(paired, stream));
         return result;
     }
 
@@ -469,16 +481,24 @@ public static class Retrainer
         return data;
     }
 
-    static ReferenceScore Score(IPackagedModel model, PackageTiling? tiling, IReadOnlyList<string> modelClasses, List<SourceImage> images, List<string> classes, int threads)
+    static (ReferenceScore Score, int[] Predicted) Score(IPackagedModel model, PackageTiling? tiling, IReadOnlyList<string> modelClasses, List<SourceImage> images, List<string> classes, int threads)
     {
         var probabilities = PackagePredictor.PredictPrepared(model, tiling, [.. images.Select(s => s.Prepared!)], threads);
         var predicted = probabilities.Select(p => classes.IndexOf(modelClasses[ModelResultBuilder.Decide(p)])).ToArray();
         var truth = images.Select(s => classes.IndexOf(s.ClassName)).ToArray();
         var metrics = ClassificationMetrics.Compute(truth, predicted, null, classes.Count);
-        return new ReferenceScore(images.Count, metrics.Accuracy, metrics.MacroF1, metrics.BalancedAccuracy, metrics.Confusion);
+        return (new ReferenceScore(images.Count, metrics.Accuracy, metrics.MacroF1, metrics.BalancedAccuracy, metrics.Confusion), predicted);
     }
 
-    static (bool Promoted, string Reason) Decide(ReferenceScore? champion, ReferenceScore? challenger, RetrainOptions options)
+    /// <summary>The warning when one image's prediction can move macro-F1 by more than the tolerance.</summary>
+    public static string Resolution(PairedComparison paired, double tolerance)
+    {
+        ArgumentNullException.ThrowIfNull(paired);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"the reference set cannot resolve the tolerance {tolerance:0.###}: one changed prediction moves macro-F1 by up to {paired.OneFlip:0.000} (its smallest class, {paired.SmallestClass}, has {paired.SmallestClassCount} image(s)); grow the reference set with 'autoclassify models grow-reference', or decide with --promote-if not-worse");
+    }
+
+    static (bool Promoted, string Reason) Decide(ReferenceScore? champion, ReferenceScore? challenger, PairedComparison? paired, RetrainOptions options)
     {
         var inv = CultureInfo.InvariantCulture;
         if (champion is null || challenger is null)
@@ -488,6 +508,17 @@ public static class Retrainer
                 : (false, "Not promoted: no reference image of the champion's classes is available (the reference set is empty, or its files are gone), so the challenger cannot be compared with the champion; promote it with --force or 'autoclassify models promote'.");
         }
         var delta = challenger.MacroF1 - champion.MacroF1;
+        if (options.PromoteIf != PromotionRule.Tolerance && paired is not null)
+        {
+            var rule = options.PromoteIf == PromotionRule.Better ? "better" : "not-worse";
+            var wins = options.PromoteIf == PromotionRule.Better ? paired.Better : !paired.Worse;
+            var test = paired.Verdict();
+            if (wins)
+                return (true, $"Promoted (--promote-if {rule}): {test}");
+            return options.Force
+                ? (true, $"Promoted by --force although --promote-if {rule} refuses it: {test}")
+                : (false, $"Not promoted (--promote-if {rule}): {test} It is kept as a non-champion version.");
+        }
         var figures = string.Create(inv, $"reference macro-F1 {challenger.MacroF1:F3} against the champion's {champion.MacroF1:F3} (change {delta:+0.000;-0.000;0.000}, tolerance {options.Tolerance:0.###}) on {challenger.Images} image(s)");
         if (delta >= -options.Tolerance - Epsilon)
             return (true, $"Promoted: {figures}.");

@@ -79,8 +79,10 @@ public class BenchmarkResumeTests
         Interrupt(Options(data, checkpoint, "svm", seed: 5));
 
         // When one image is replaced by another and the run is resumed with another seed
-        var changed = Directory.GetFiles(Path.Combine(data, "multilamellar"), "*.png").Where(f => !f.EndsWith(".mask.png", StringComparison.Ordinal)).Order(StringComparer.Ordinal).First();
-        File.Copy(Directory.GetFiles(Path.Combine(data, "unilamellar"), "*_00000.png")[0], changed, overwrite: true);
+        var images = Directory.GetFiles(Path.Combine(data, "multilamellar"), "*.png").Where(f => !f.EndsWith(".mask.png", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        var changed = images[0];
+        // Another image of the same class: one of another class would be a label conflict, which stops the run before the checkpoint is read.
+        File.Copy(images[^1], changed, overwrite: true);
         var error = Assert.Throws<CheckpointMismatchException>(() => BenchmarkRunner.Run(Options(data, checkpoint, "svm", seed: 6, resume: true)));
 
         // Then the error lists both the seed and the changed image, and nothing was discarded

@@ -31,6 +31,9 @@ public sealed record CnnModelInfo
     public double Dropout { get; init; } = CnnOptions.Defaults.Dropout;
 
     public double HiddenDropout { get; init; } = CnnOptions.Defaults.HiddenDropout;
+
+    /// <summary>The temperature every logit is divided by before the softmax (<c>--calibrate temperature</c>); 1 leaves them as trained.</summary>
+    public double Temperature { get; init; } = 1;
 }
 
 /// <summary>A trained LipNet: its weights and how to prepare inputs for it. Dispose it to free the weights.</summary>
@@ -79,7 +82,7 @@ public sealed class CnnModel : ITrainedModel
         var logits = Logits(data, indices);
         var result = new double[logits.Length][];
         for (var i = 0; i < logits.Length; i++)
-            result[i] = Softmax(logits[i]);
+            result[i] = TemperatureScaling.Softmax(logits[i], Info.Temperature);
         return result;
     }
 
@@ -109,22 +112,6 @@ public sealed class CnnModel : ITrainedModel
             for (var i = 0; i < count; i++)
                 result[start + i] = values.AsSpan(i * classes, classes).ToArray();
         }
-        return result;
-    }
-
-    // Softmax in double, so every row sums to 1 to rounding.
-    static double[] Softmax(float[] logits)
-    {
-        var max = logits.Max();
-        var result = new double[logits.Length];
-        double sum = 0;
-        for (var k = 0; k < logits.Length; k++)
-        {
-            result[k] = Math.Exp(logits[k] - (double)max);
-            sum += result[k];
-        }
-        for (var k = 0; k < logits.Length; k++)
-            result[k] /= sum;
         return result;
     }
 

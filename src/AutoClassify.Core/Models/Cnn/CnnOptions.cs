@@ -96,6 +96,9 @@ public sealed record CnnOptions
     /// <summary>Share of the training fold held out (stratified) for early stopping; 0 trains all epochs and keeps the last weights.</summary>
     public double ValidationFraction { get; init; } = Defaults.ValidationFraction;
 
+    /// <summary>Post-hoc calibration fitted on the validation split after training (<see cref="TemperatureScaling"/>); needs a validation split.</summary>
+    public CalibrationMethod Calibration { get; init; } = CalibrationMethod.None;
+
     public SamplerKind Sampler { get; init; } = Defaults.Sampler;
 
     /// <summary>Share of the majority class dropped per epoch by <see cref="SamplerKind.Undersample"/>.</summary>
@@ -177,6 +180,8 @@ public sealed record CnnOptions
             problems.Add($"{nameof(Patience)} must be at least 1, got {Patience}.");
         if (Threads < 0)
             problems.Add($"{nameof(Threads)} must be 0 (all cores) or more, got {Threads}.");
+        if (Calibration == CalibrationMethod.Temperature && ValidationFraction == 0)
+            problems.Add("--calibrate temperature fits on the validation split inside the training fold, so it needs a validation fraction above 0.");
         if (!Enum.IsDefined(Optimizer))
             problems.Add($"{nameof(Optimizer)} {Optimizer} is not adam or sgd.");
         if (!Enum.IsDefined(Sampler))
@@ -236,6 +241,8 @@ public sealed record CnnOptions
         if (EpochSize is { } epochSize)
             facts["epoch_size"] = FormatFact(epochSize);
         facts["class_weighted_loss"] = ClassWeightedLoss ? "true" : "false";
+        if (Calibration != CalibrationMethod.None)
+            facts["calibration"] = Calibration.ToString().ToLowerInvariant();
         facts["optimizer"] = Optimizer.ToString().ToLowerInvariant();
         facts["learning_rate"] = FormatFact(EffectiveLearningRate);
         if (Optimizer == CnnOptimizer.Sgd)

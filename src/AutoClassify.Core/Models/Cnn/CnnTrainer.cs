@@ -78,12 +78,12 @@ public sealed class CnnTrainer : IModelTrainer
                 model.LoadStateDict(initialWeights);
             model.To(device);
             model.UseChannelsLast();
-            var summary = Fit(model, data, trainIndices, context, info, device, threads);
+            var summary = Fit(model, data, trainIndices, context, info, device, threads, out var temperature);
             if (initialWeights is not null)
                 summary.Facts["warm_start"] = "true";
             summary.TrainingTime = clock.Elapsed;
             context.Progress?.Report(1);
-            return new CnnModel(model, info, Options, device, threads, summary);
+            return new CnnModel(model, info with { Temperature = temperature }, Options, device, threads, summary);
         }
         catch
         {
@@ -93,8 +93,9 @@ public sealed class CnnTrainer : IModelTrainer
     }
 
     TrainingSummary Fit(LipNetModule model, TrainingData data, IReadOnlyList<int> trainIndices, TrainingContext context,
-        CnnModelInfo info, Device device, int threads)
+        CnnModelInfo info, Device device, int threads, out double temperature)
     {
+        temperature = 1;
         var size = info.InputSize;
         var validationSeed = Seeds.Derive(context.Seed, "cnn-validation");
         var (fit, validation) = ValidationSplit.Carve(data, trainIndices, Options.ValidationFraction, validationSeed);
@@ -211,6 +212,16 @@ public sealed class CnnTrainer : IModelTrainer
         facts["lr_schedule"] = Options.Schedule.ToString().ToLowerInvariant();
         facts["lr_warmup_epochs"] = Format(Options.LearningRateWarmupEpochs);
         facts["stopped_early"] = epochsRun < Options.MaxEpochs ? "true" : "false";
+        if (Options.Calibration == CalibrationMethod.Temperature && validationSet.Count > 0)
+        {
+            var logits = ValidationLogits(model, validationSet);
+            temperature = TemperatureScaling.Fit(logits, validationSet.LabelValues);
+            facts[TemperatureFact] = Format(temperature);
+            facts["val_nll_before_calibration"] = Format(TemperatureScaling.NegativeLogLikelihood(logits, validationSet.LabelValues, 1));
+            facts["val_nll_after_calibration"] = Format(TemperatureScaling.NegativeLogLikelihood(logits, validationSet.LabelValues, temperature));
+            context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                $"{Spec.Name}: temperature {temperature:0.###} fitted on {validationSet.Count} validation items (NLL {facts["val_nll_before_calibration"]} -> {facts["val_nll_after_calibration"]})"));
+        }
         facts["threads"] = Format(threads);
         facts["device"] = device.ToString();
         return summary;
@@ -251,6 +262,27 @@ public sealed class CnnTrainer : IModelTrainer
             correct += logits.ArgMax(1).Eq(y).Sum().ToInt64();
         }
         return (lossSum / weightSum, (double)correct / order.Length);
+    }
+
+    /// <summary>The fold fact holding the fitted temperature, read back by the report to show calibration before and after.</summary>
+    public const string TemperatureFact = "temperature";
+
+    float[][] ValidationLogits(LipNetModule model, PreparedSet set)
+    {
+        model.Eval();
+        using var noGrad = Torch.NoGrad();
+        var result = new float[set.Count][];
+        for (var start = 0; start < set.Count; start += Options.PredictionBatchSize)
+        {
+            var count = Math.Min(Options.PredictionBatchSize, set.Count - start);
+            using var scope = DisposeScope.Begin();
+            var logits = model.Forward(set.Images.Narrow(0, start, count));
+            var values = (logits.Device == Device.Cpu ? logits : logits.To(Device.Cpu)).ToArray<float>();
+            var classes = values.Length / count;
+            for (var i = 0; i < count; i++)
+                result[start + i] = values.AsSpan(i * classes, classes).ToArray();
+        }
+        return result;
     }
 
     (double Loss, double Accuracy, double BalancedAccuracy) Evaluate(LipNetModule model, PreparedSet set, double[]? weights, Tensor? weightTensor)

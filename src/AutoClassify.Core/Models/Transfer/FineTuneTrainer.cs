@@ -168,6 +168,7 @@ public sealed class FineTuneTrainer : IModelTrainer
                 backbone.Network.Eval();
 
                 var summary = new TrainingSummary();
+                var temperature = loop.FitTemperature(summary.Facts, context);
                 foreach (var (name, values) in result.Curves)
                     summary.Curves[name] = values;
                 var facts = summary.Facts;
@@ -197,7 +198,7 @@ public sealed class FineTuneTrainer : IModelTrainer
                 facts["device"] = device.ToString();
                 summary.TrainingTime = clock.Elapsed;
                 context.Progress?.Report(1);
-                var info = TransferFit.Info(Name, backbone, input, data.ClassNames);
+                var info = TransferFit.Info(Name, backbone, input, data.ClassNames) with { Temperature = temperature };
                 return new TransferModel(backbone, head, info, device, threads, Transfer.ExtractionBatchSize, null, summary);
             }
             finally

@@ -196,15 +196,19 @@ public sealed class FrozenTrainer : IModelTrainer
                 },
             };
             TransferLoopResult result;
+            var summary = new TrainingSummary();
+            var temperature = 1.0;
             // The head's operations are tiny: a second libtorch thread only adds synchronisation, which stalls on a busy machine.
             using (new TorchThreads(1))
+            {
                 result = loop.Run(context, device);
-            var summary = new TrainingSummary();
+                temperature = loop.FitTemperature(summary.Facts, context);
+            }
             foreach (var (name, values) in result.Curves)
                 summary.Curves[name] = values;
             AddHeadFacts(summary.Facts, head, fit.Length, validation.Length, result);
             summary.Facts[ValidationSplit.ClassCountsFact] = ValidationSplit.ClassCounts(data, validation);
-            var info = TransferFit.Info(Name, backbone, input, data.ClassNames);
+            var info = TransferFit.Info(Name, backbone, input, data.ClassNames) with { Temperature = temperature };
             return new TransferModel(backbone, head, info, device, threads, Cnn.PredictionBatchSize, extractor, summary);
         }
         catch

@@ -39,6 +39,9 @@ public sealed record TransferModelInfo
 
     public required int FeatureDim { get; init; }
 
+    /// <summary>The temperature the head's logits are divided by before the softmax (<c>--calibrate temperature</c>); 1 leaves them as trained.</summary>
+    public double Temperature { get; init; } = 1;
+
     /// <summary>The input preparation these fields describe.</summary>
     public BackboneInputSpec ToInputSpec() =>
         new(Channels, InputSize, Enum.Parse<PixelNormalisation>(Normalisation), InputModes.Parse(InputMode), CropMargin);
@@ -118,11 +121,20 @@ public sealed class TransferModel : ITrainedModel
             var chunk = all.AsSpan(start, Math.Min(batchSize, all.Length - start)).ToArray();
             using var scope = DisposeScope.Begin();
             var logits = Head.Forward(Features(data, chunk));
-            var probabilities = logits.To(ScalarType.Float64).Softmax(1);
-            var values = (probabilities.Device == Device.Cpu ? probabilities : probabilities.To(Device.Cpu)).ToArray<double>();
             var classes = Info.ClassNames.Count;
-            for (var i = 0; i < chunk.Length; i++)
-                result[start + i] = values.AsSpan(i * classes, classes).ToArray();
+            if (Info.Temperature == 1)
+            {
+                var probabilities = logits.To(ScalarType.Float64).Softmax(1);
+                var values = (probabilities.Device == Device.Cpu ? probabilities : probabilities.To(Device.Cpu)).ToArray<double>();
+                for (var i = 0; i < chunk.Length; i++)
+                    result[start + i] = values.AsSpan(i * classes, classes).ToArray();
+            }
+            else
+            {
+                var values = (logits.Device == Device.Cpu ? logits : logits.To(Device.Cpu)).ToArray<float>();
+                for (var i = 0; i < chunk.Length; i++)
+                    result[start + i] = TemperatureScaling.Softmax(values.AsSpan(i * classes, classes).ToArray(), Info.Temperature);
+            }
         }
         return result;
     }

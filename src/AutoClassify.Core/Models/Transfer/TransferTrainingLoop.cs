@@ -140,6 +140,36 @@ internal sealed class TransferTrainingLoop
         return (lossSum / weightSum, (double)correct / order.Length);
     }
 
+    /// <summary>
+    /// With <c>--calibrate temperature</c>, fits the head's temperature on the validation items' evaluation logits (call
+    /// after <see cref="Run"/>, which restores the best weights) and records it in <paramref name="facts"/>; 1 otherwise.
+    /// </summary>
+    public double FitTemperature(IDictionary<string, string> facts, TrainingContext context)
+    {
+        if (Options.Calibration != CalibrationMethod.Temperature || Validation.Length == 0)
+            return 1;
+        StartValidation();
+        using var noGrad = Torch.NoGrad();
+        var logits = new float[Validation.Length][];
+        for (var start = 0; start < Validation.Length; start += ValidationBatchSize)
+        {
+            var items = Validation.AsSpan(start, Math.Min(ValidationBatchSize, Validation.Length - start)).ToArray();
+            using var scope = DisposeScope.Begin();
+            var z = EvalLogits(items);
+            var values = (z.Device == Device.Cpu ? z : z.To(Device.Cpu)).ToArray<float>();
+            for (var i = 0; i < items.Length; i++)
+                logits[start + i] = values.AsSpan(i * ClassCount, ClassCount).ToArray();
+        }
+        var labels = Validation.Select(i => Labels[i]).ToArray();
+        var temperature = TemperatureScaling.Fit(logits, labels);
+        facts[CnnTrainer.TemperatureFact] = TransferFit.Format(temperature);
+        facts["val_nll_before_calibration"] = TransferFit.Format(TemperatureScaling.NegativeLogLikelihood(logits, labels, 1));
+        facts["val_nll_after_calibration"] = TransferFit.Format(TemperatureScaling.NegativeLogLikelihood(logits, labels, temperature));
+        context.Log?.Invoke(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{Name}: temperature {temperature:0.###} fitted on {Validation.Length} validation items"));
+        return temperature;
+    }
+
     (double Loss, double Accuracy) Evaluate(double[]? weights, Tensor? weightTensor, Device device)
     {
         using var noGrad = Torch.NoGrad();

@@ -1,7 +1,6 @@
 using System.Numerics;
-using AutoClassify.Preprocessing;
 
-namespace AutoClassify.Retraining;
+namespace AutoClassify.Preprocessing;
 
 /// <summary>
 /// A 64-bit perceptual hash (pHash) of an image: the image is shrunk to 32 × 32 (area averaging), transformed
