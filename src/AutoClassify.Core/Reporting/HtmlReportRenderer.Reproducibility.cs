@@ -17,6 +17,7 @@ internal sealed partial class HtmlReportRenderer
         Row("Seed", Int(s.Seed));
         Row("Command line", $"<code>{E(s.CommandLine)}</code>");
         Row("Folds", $"stratified {Int(s.Folds)}-fold; the fold of every image is in <code>{FoldsCsvExporter.FileName}</code> (counted from 1, as here and in <code>{PredictionsCsvExporter.FileName}</code>; <code>results.json</code> counts from 0)");
+        Row("Figures", $"every chart and confusion matrix of this page is also a standalone SVG in <code>{FiguresExporter.FolderName}/</code>, with mean training curves across folds");
         Row("AutoClassify", E(s.ToolVersion));
         foreach (var (key, value) in s.NativeVersions)
             Row(E(key), E(value));

@@ -55,7 +55,7 @@ public partial class HtmlReportTests
         var shape = Structure(html);
 
         var headings = shape.Where(s => s.StartsWith("h2", StringComparison.Ordinal)).ToList();
-        Assert.Equal(["h2: Run settings", "h2: Data", "h2: Model comparison", "h2: Model: svm", "h2: Model: lipnet4", "h2: Reproducibility", "h2: Notes"], headings);
+        Assert.Equal(["h2: Run settings", "h2: Data", "h2: Model comparison", "h2: Model: svm", "h2: Model: lipnet4", "h2: Methods", "h2: Reproducibility", "h2: Notes"], headings);
         Assert.Contains("table class-counts: 8 cells", shape);         // (3 classes + total) x (images, share)
         Assert.Contains("table fold-sizes: 9 cells", shape);           // 3 classes x 3 folds
         Assert.Contains("table skipped-files: 4 cells", shape);

@@ -18,9 +18,9 @@ public class ReportWriterTests
         ReportWriter.WriteAll(ReportFixtures.Create(), outDir);
 
         // Then
-        Assert.Equal(["folds.csv", "index.html", "predictions.csv", "results.json"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(["folds.csv", "index.html", "methods.md", "predictions.csv", "results.json"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(Path.Combine(outDir, "index.html")), StringComparison.Ordinal);
-        Assert.Equal(["csv", "folds", "html", "json", "tile-csv"], ReportExporters.Default.Select(e => e.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["csv", "figures", "folds", "html", "json", "methods", "tile-csv"], ReportExporters.Default.Select(e => e.Name).Order(StringComparer.Ordinal));
     }
 
     [Fact]
