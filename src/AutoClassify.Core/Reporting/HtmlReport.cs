@@ -380,9 +380,9 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result, ReportI
         _sb.Append("</tr></thead><tbody>\n");
         foreach (var key in keys)
         {
-            _sb.Append(Inv, $"<tr><th scope=\"row\" class=\"text\"><code>{E(key)}</code></th>");
+            _sb.Append(Inv, $"<tr><th scope=\"row\" class=\"text\"><code>{E(FactName(key))}</code></th>");
             foreach (var f in model.Folds)
-                _sb.Append(Inv, $"<td>{(f.Training.Facts.TryGetValue(key, out var v) ? E(v) : "—")}</td>");
+                _sb.Append(Inv, $"<td>{(f.Training.Facts.TryGetValue(key, out var v) ? FactHtml(key, v) : "—")}</td>");
             _sb.Append("</tr>\n");
         }
         _sb.Append("<tr><th scope=\"row\" class=\"text\">Test images</th>");

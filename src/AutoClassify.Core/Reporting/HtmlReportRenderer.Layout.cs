@@ -1,3 +1,6 @@
+using System.Globalization;
+using static AutoClassify.Reporting.HtmlFormat;
+
 namespace AutoClassify.Reporting;
 
 /// <summary>The report's narrow-screen and print rules.</summary>
@@ -7,6 +10,11 @@ internal sealed partial class HtmlReportRenderer
     const string LayoutCss = """
         .legend-line .label { text-transform: none; }
         .legend-line .label::first-letter { text-transform: uppercase; }
+        @media print {
+          figure.thumb, section.cell h4 { break-inside: avoid; }
+          .scroll, table { overflow: visible; }
+          table.compact th, table.compact td { font-size: 11px; padding: 2px 4px; }
+        }
         @media (max-width: 760px) {
           main { padding: 16px 12px 32px; }
           table { display: block; max-width: 100%; overflow-x: auto; }
@@ -20,4 +28,19 @@ internal sealed partial class HtmlReportRenderer
         }
 
         """;
+
+    /// <summary>A training fact's name as a reader writes it (γ for gamma).</summary>
+    static string FactName(string key) => key == "gamma" ? "γ" : key;
+
+    /// <summary>A training fact's cell: C and γ as powers of two when they are one (the grid's own terms), with the exact value as a tooltip.</summary>
+    static string FactHtml(string key, string value)
+    {
+        if (key is "C" or "gamma" && double.TryParse(value, NumberStyles.Float, Inv, out var v) && v > 0
+            && Math.Log2(v) is var exponent && Math.Abs(exponent - Math.Round(exponent)) < 1e-9)
+        {
+            var k = (int)Math.Round(exponent);
+            return $"<span title=\"{E(value)}\">2<sup>{(k < 0 ? "−" : "")}{Int(Math.Abs(k))}</sup></span>";
+        }
+        return E(value);
+    }
 }

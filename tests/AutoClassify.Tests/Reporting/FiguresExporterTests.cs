@@ -76,7 +76,7 @@ public class FiguresExporterTests
         Assert.Equal(0, Spread(bands[0]), 1);
         Assert.True(Spread(bands[1]) > 1, $"validation band spread {Spread(bands[1])} px");
         Chromium.Require();
-        var png = ReportLayoutCheck.Screenshot(dir, path, "figure-training-loss", 480, 330);
+        var png = ReportLayoutCheck.Screenshot(dir, path, "figure-training-loss", 480, 400);
         Assert.True(new FileInfo(png).Length > 5_000);
     }
 }

@@ -138,8 +138,8 @@ public partial class HtmlReportTests
         var html = HtmlReport.Render(ReportFixtures.Create());
 
         var training = Table().Matches(html).Single(m => m.Groups[1].Value == "m0-training").Groups[2].Value;
-        Assert.Contains("<th scope=\"row\" class=\"text\"><code>C</code></th><td>4</td><td>8</td><td>4</td>", training, StringComparison.Ordinal);
-        Assert.Contains("<code>gamma</code></th><td>0.0625</td><td>0.0625</td><td>0.125</td>", training, StringComparison.Ordinal);
+        Assert.Contains("<th scope=\"row\" class=\"text\"><code>C</code></th><td><span title=\"4\">2<sup>2</sup></span></td><td><span title=\"8\">2<sup>3</sup></span></td><td><span title=\"4\">2<sup>2</sup></span></td>", training, StringComparison.Ordinal);
+        Assert.Contains("<code>γ</code></th><td><span title=\"0.0625\">2<sup>−4</sup></span></td><td><span title=\"0.0625\">2<sup>−4</sup></span></td><td><span title=\"0.125\">2<sup>−3</sup></span></td>", training, StringComparison.Ordinal);
         Assert.Contains("argmax", html, StringComparison.Ordinal);
     }
 
