@@ -23,6 +23,9 @@ public sealed class BenchmarkResult
 
     public List<ModelResult> Models { get; set; } = [];
 
+    /// <summary>How the fold fields of this file count; the report, predictions.csv and folds.csv count from 1.</summary>
+    public string FoldNumbering { get; set; } = "fold fields in results.json count from 0: fold 0 here is fold 1 in the report, predictions.csv and folds.csv";
+
     /// <summary>How images were cut into tiles; null (and absent from results.json) when the run used whole images.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public TilingSummary? Tiling { get; set; }
@@ -55,6 +58,10 @@ public sealed class DatasetSummary
 
     /// <summary>Problems that did not stop the run (e.g. a very small class).</summary>
     public List<string> Warnings { get; set; } = [];
+
+    /// <summary>SHA-256 over every image's path, class and content and its mask's content (see <see cref="RunEnvironment.DatasetHash"/>); null in older results.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? ContentSha256 { get; set; }
 
     /// <summary>Data banners found and removed; null in results written before banner detection existed.</summary>
     public BannerSummary? Banners { get; set; }
@@ -184,6 +191,9 @@ public sealed class RunSettings
 
     /// <summary>Versions of the native engines and runtime, e.g. <c>opencv</c>, <c>libtorch</c>, <c>libsvm</c>, <c>.NET</c>.</summary>
     public Dictionary<string, string> NativeVersions { get; set; } = [];
+
+    /// <summary>The machine the run trained on: OS, CPU model, cores, .NET runtime (see <see cref="RunEnvironment.Capture"/>); empty in older results.</summary>
+    public Dictionary<string, string> Environment { get; set; } = [];
 
     public string CommandLine { get; set; } = "";
 

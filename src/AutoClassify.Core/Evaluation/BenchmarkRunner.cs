@@ -246,6 +246,7 @@ public static class BenchmarkRunner
                 Threads = threads,
                 ToolVersion = ToolVersion,
                 NativeVersions = NativeVersions(),
+                Environment = RunEnvironment.Capture(),
                 CommandLine = options.CommandLine,
                 StartedUtc = started,
                 WallTime = clock.Elapsed,
@@ -273,6 +274,7 @@ public static class BenchmarkRunner
         };
         if (options.Models.Any(m => ModelCatalog.InputsOf(m).Contains(ModelInput.FieldFeatures)))
             run.Settings.Extra["field_features"] = FeatureSet.Field(banners.NmPerPixel).Describe();
+        run.Dataset.ContentSha256 = RunEnvironment.DatasetHash(dataset, threads, cancellationToken);
         extra?.Record(run);
         checkpoint?.Record(run);
         EvidenceBuilder.Attach(run);
@@ -463,7 +465,7 @@ public static class BenchmarkRunner
         {
             ["AutoClassifyNative"] = NativeShim.Version,
             ["OpenCV"] = NativeShim.OpenCvVersion,
-            ["LIBSVM"] = Native.LibSvm.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["LIBSVM"] = RunEnvironment.LibSvmVersionText(Native.LibSvm.Version),
         };
         if (NativeShim.TorchVersion is { } torch)
             versions["libtorch"] = torch;

@@ -8,10 +8,11 @@ internal static class HtmlConfusion
 {
     /// <summary>
     /// Appends a table with true classes as rows and predicted classes as columns; <paramref name="cell"/> gives each
-    /// cell's text (already formatted) and its row share, which sets the colour.
+    /// cell's text (already formatted) and its row share, which sets the colour; <paramref name="href"/>, when given,
+    /// the link a cell's text leads to (null for none).
     /// </summary>
     internal static void AppendTable(StringBuilder sb, string id, string captionHtml, IReadOnlyList<string> classes,
-        Func<int, int, (string Text, double Share)> cell)
+        Func<int, int, (string Text, double Share)> cell, Func<int, int, string?>? href = null)
     {
         var n = classes.Count;
         sb.Append(Inv, $"<figure class=\"confusion\"><figcaption>{captionHtml}</figcaption>\n<table id=\"{id}\" class=\"cm\"><thead><tr><th class=\"corner\" scope=\"col\" rowspan=\"2\">True ↓</th><th scope=\"colgroup\" colspan=\"{Int(n)}\" class=\"axis\">Predicted →</th></tr><tr>");
@@ -26,7 +27,8 @@ internal static class HtmlConfusion
                 var (text, share) = cell(t, p);
                 var (bg, fg) = Heat(share);
                 var diagonal = t == p ? " diag" : "";
-                sb.Append(Inv, $"<td class=\"v{diagonal}\" style=\"background:{bg};color:{fg}\">{E(text)}</td>");
+                var content = href?.Invoke(t, p) is { } link ? $"<a href=\"{E(link)}\">{E(text)}</a>" : E(text);
+                sb.Append(Inv, $"<td class=\"v{diagonal}\" style=\"background:{bg};color:{fg}\">{content}</td>");
             }
             sb.Append("</tr>\n");
         }

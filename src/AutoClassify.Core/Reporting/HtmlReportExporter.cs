@@ -2,7 +2,7 @@ using AutoClassify.Evaluation;
 
 namespace AutoClassify.Reporting;
 
-/// <summary>Writes <c>index.html</c>: the self-contained report (see <see cref="HtmlReport"/>).</summary>
+/// <summary>Writes <c>index.html</c>: the self-contained report (see <see cref="HtmlReport"/>), with gallery thumbnails read from the data set.</summary>
 public sealed class HtmlReportExporter : IReportExporter
 {
     public const string FileName = "index.html";
@@ -13,6 +13,6 @@ public sealed class HtmlReportExporter : IReportExporter
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentException.ThrowIfNullOrWhiteSpace(outDir);
-        AtomicFile.WriteAllText(Path.Combine(outDir, FileName), HtmlReport.Render(result));
+        AtomicFile.WriteAllText(Path.Combine(outDir, FileName), HtmlReport.Render(result, ReportImages.Load(result)));
     }
 }

@@ -55,7 +55,7 @@ public partial class HtmlReportTests
         var shape = Structure(html);
 
         var headings = shape.Where(s => s.StartsWith("h2", StringComparison.Ordinal)).ToList();
-        Assert.Equal(["h2: Run settings", "h2: Data", "h2: Model comparison", "h2: Model: svm", "h2: Model: lipnet4", "h2: Notes"], headings);
+        Assert.Equal(["h2: Run settings", "h2: Data", "h2: Model comparison", "h2: Model: svm", "h2: Model: lipnet4", "h2: Methods", "h2: Reproducibility", "h2: Notes"], headings);
         Assert.Contains("table class-counts: 8 cells", shape);         // (3 classes + total) x (images, share)
         Assert.Contains("table fold-sizes: 9 cells", shape);           // 3 classes x 3 folds
         Assert.Contains("table skipped-files: 4 cells", shape);
@@ -79,7 +79,7 @@ public partial class HtmlReportTests
         var html = HtmlReport.Render(ReportFixtures.Create());
 
         var raw = Table().Matches(html).Single(m => m.Groups[1].Value == "m0-confusion-raw").Groups[2].Value;
-        var cells = Regex.Matches(raw, @"<td[^>]*>(\d+)</td>").Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var cells = Regex.Matches(raw, @"<td[^>]*>(?:<a href=""#m0-cell-\d-\d"">)?(\d+)(?:</a>)?</td>").Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         Assert.Equal([5, 1, 0, 1, 4, 1, 0, 2, 4], cells);
         // Accuracy per fold: fold 1 5/6, fold 2 4/6 and fold 3 4/6 -> mean 0.722, SD 0.096
         var overall = Table().Matches(html).Single(m => m.Groups[1].Value == "m0-overall").Groups[2].Value;
@@ -138,8 +138,8 @@ public partial class HtmlReportTests
         var html = HtmlReport.Render(ReportFixtures.Create());
 
         var training = Table().Matches(html).Single(m => m.Groups[1].Value == "m0-training").Groups[2].Value;
-        Assert.Contains("<th scope=\"row\" class=\"text\"><code>C</code></th><td>4</td><td>8</td><td>4</td>", training, StringComparison.Ordinal);
-        Assert.Contains("<code>gamma</code></th><td>0.0625</td><td>0.0625</td><td>0.125</td>", training, StringComparison.Ordinal);
+        Assert.Contains("<th scope=\"row\" class=\"text\"><code>C</code></th><td><span title=\"4\">2<sup>2</sup></span></td><td><span title=\"8\">2<sup>3</sup></span></td><td><span title=\"4\">2<sup>2</sup></span></td>", training, StringComparison.Ordinal);
+        Assert.Contains("<code>γ</code></th><td><span title=\"0.0625\">2<sup>−4</sup></span></td><td><span title=\"0.0625\">2<sup>−4</sup></span></td><td><span title=\"0.125\">2<sup>−3</sup></span></td>", training, StringComparison.Ordinal);
         Assert.Contains("argmax", html, StringComparison.Ordinal);
     }
 

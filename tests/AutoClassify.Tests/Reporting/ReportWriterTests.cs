@@ -8,7 +8,7 @@ namespace AutoClassify.Tests.Reporting;
 public class ReportWriterTests
 {
     [Fact]
-    public void Should_write_results_json_predictions_csv_and_index_html_and_nothing_else()
+    public void Should_write_results_json_predictions_csv_folds_csv_and_index_html_and_nothing_else()
     {
         // Given
         using var dir = new TempDirectory();
@@ -18,9 +18,9 @@ public class ReportWriterTests
         ReportWriter.WriteAll(ReportFixtures.Create(), outDir);
 
         // Then
-        Assert.Equal(["index.html", "predictions.csv", "results.json"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(["folds.csv", "index.html", "methods.md", "predictions.csv", "results.json"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(Path.Combine(outDir, "index.html")), StringComparison.Ordinal);
-        Assert.Equal(["csv", "html", "json", "tile-csv"], ReportExporters.Default.Select(e => e.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["csv", "figures", "folds", "html", "json", "methods", "tile-csv"], ReportExporters.Default.Select(e => e.Name).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -68,6 +68,29 @@ public class ReportWriterTests
         Assert.Equal("svm,mitochondrion/img_03.tif,1,mitochondrion,nucleus,0.2,0.6,0.2", lines[4]);
         var probabilities = lines.Skip(1).Select(l => l.Split(',')[^3..].Sum(p => double.Parse(p, CultureInfo.InvariantCulture)));
         Assert.All(probabilities, sum => Assert.Equal(1.0, sum, 9));
+    }
+
+    [Fact]
+    public void Should_write_the_fold_of_every_image_counted_from_1_and_say_so_in_results_json()
+    {
+        // Given results whose items sit in folds 0, 1 and 2 internally
+        var result = ReportFixtures.Create();
+        using var dir = new TempDirectory();
+
+        // When folds.csv and results.json are written
+        new FoldsCsvExporter().Export(result, dir.Path);
+        new ResultsJsonExporter().Export(result, dir.Path);
+
+        // Then folds.csv holds one row per image, with the fold the report and predictions.csv show
+        var lines = File.ReadAllLines(dir.File(FoldsCsvExporter.FileName));
+        Assert.Equal("path,class,fold", lines[0]);
+        Assert.Equal(1 + result.Items.Count, lines.Length);
+        Assert.Equal("mitochondrion/img_00.tif,mitochondrion,1", lines[1]);
+        Assert.Equal("vesicle/img_05.tif,vesicle,3", lines[^1]);
+        Assert.Equal([1, 2, 3], lines.Skip(1).Select(l => int.Parse(l.Split(',')[^1], CultureInfo.InvariantCulture)).Distinct().Order());
+        // and results.json, which counts from 0, says so in words
+        Assert.Contains("\"foldNumbering\": \"fold fields in results.json count from 0: fold 0 here is fold 1 in the report, predictions.csv and folds.csv\"",
+            File.ReadAllText(dir.File(ResultsJsonExporter.FileName)), StringComparison.Ordinal);
     }
 
     static BenchmarkResult SingleFold()

@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using AutoClassify.Dataset;
+using AutoClassify.Packaging;
+
+namespace AutoClassify.Evaluation;
+
+/// <summary>The facts a reader needs to repeat a run: the machine it ran on and the data set's content hash.</summary>
+public static class RunEnvironment
+{
+    /// <summary>Operating system, CPU model, logical cores, architecture and .NET runtime, as readable text.</summary>
+    public static Dictionary<string, string> Capture() => new()
+    {
+        ["Operating system"] = RuntimeInformation.OSDescription,
+        ["CPU"] = CpuModel() ?? "unknown",
+        ["Logical cores"] = Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture),
+        ["Architecture"] = RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant(),
+        [".NET runtime"] = RuntimeInformation.FrameworkDescription,
+    };
+
+    /// <summary>A LIBSVM version number (e.g. 324) as its release name ("3.24").</summary>
+    public static string LibSvmVersionText(int version) =>
+        string.Create(CultureInfo.InvariantCulture, $"{version / 100}.{version % 100:D2}");
+
+    /// <summary>
+    /// SHA-256 (hex) over every image's path, class and content hash and its mask's content hash, in path order:
+    /// equal hashes mean the same images with the same labels and masks, however the files were copied.
+    /// </summary>
+    public static string DatasetHash(LabeledDataset dataset, int threads = 0, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        var lines = new string[dataset.Items.Count];
+        var parallel = new ParallelOptions
+        {
+            MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount,
+            CancellationToken = cancellationToken,
+        };
+        Parallel.For(0, lines.Length, parallel, i =>
+        {
+            var item = dataset.Items[i];
+            var mask = item.MaskPath is null ? "-" : ModelPackage.Sha256Hex(item.MaskPath);
+            // Tabs and newlines cannot occur in the hex hashes; a path holding one is escaped so no two listings collide.
+            lines[i] = $"{Escape(item.RelativePath)}\t{Escape(dataset.ClassNames[item.Label])}\t{ModelPackage.Sha256Hex(item.FullPath)}\t{mask}\n";
+        });
+        Array.Sort(lines, StringComparer.Ordinal);
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Concat(lines)))).ToLowerInvariant();
+    }
+
+    static string Escape(string text) => text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+
+    static string? CpuModel()
+    {
+        const string cpuInfo = "/proc/cpuinfo";
+        try
+        {
+            if (!File.Exists(cpuInfo))
+                return null;
+            foreach (var line in File.ReadLines(cpuInfo))
+            {
+                if (line.StartsWith("model name", StringComparison.Ordinal) && line.IndexOf(':', StringComparison.Ordinal) is var colon and > 0)
+                    return line[(colon + 1)..].Trim();
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return null;
+    }
+}
