@@ -119,7 +119,7 @@ public class UNetTrainerTests(TrainedDiscsFixture trained, ITestOutputHelper out
             }
         }
         var mean = sum / count;
-        var seams = UNetSegmenter.Starts(width, 32, 12).Select(s => s + 6).Where(s => s >= border && s < width - border).ToArray();
+        var seams = UNetSegmenter.Layout(width, 32, 12, trained.Segmenter.Network.SizeMultiple).Starts.Select(s => s + 6).Where(s => s >= border && s < width - border).ToArray();
         var seamMean = seams.Average(s => columnDifference[s]);
         output.WriteLine($"mean |Δp| {mean:F4}, worst {worst:F3}, at seams {seamMean:F4}, label disagreement {disagreements} of {count}");
         Assert.True(mean < 0.02, $"Mean probability difference {mean:F4}.");
