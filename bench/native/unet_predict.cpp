@@ -115,7 +115,11 @@ int main(int argc, char** argv) {
   torch::manual_seed(1);
   UNet net(a.depth, a.width, a.classes);
   net->eval();
-  net->to(torch::MemoryFormat::ChannelsLast);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : net->parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+  }
   c10::InferenceMode guard;
   auto tiles = torch::randn({a.tiles, 1, a.tile_height, a.tile_width});
 

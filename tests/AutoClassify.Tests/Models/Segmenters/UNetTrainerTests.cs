@@ -285,12 +285,12 @@ public class UNetTrainerSmallTests
     [Fact]
     public void Should_list_every_bad_option_at_once()
     {
-        var options = new UNetOptions { Depth = 3, PatchSize = 100, TileOverlap = 200, LearningRate = 0, BoundaryWidth = 0 };
+        var options = new UNetOptions { Depth = 3, PatchSize = 100, TileOverlap = 300, LearningRate = 0, BoundaryWidth = 0 };
 
         var error = Assert.Throws<ArgumentException>(() => new UNetTrainer(options));
 
         Assert.Contains("PatchSize must be a multiple of 2^Depth = 8, got 100", error.Message, StringComparison.Ordinal);
-        Assert.Contains("TileOverlap must be less than half the tile size (256), got 200", error.Message, StringComparison.Ordinal);
+        Assert.Contains("TileOverlap must be less than half the tile size (512), got 300", error.Message, StringComparison.Ordinal);
         Assert.Contains("LearningRate must lie in (0, 10], got 0", error.Message, StringComparison.Ordinal);
         Assert.Contains("BoundaryWidth must lie in [1, 32], got 0", error.Message, StringComparison.Ordinal);
     }
