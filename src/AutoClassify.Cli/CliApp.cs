@@ -31,6 +31,7 @@ internal static partial class CliApp
         SegmentBenchmarkCommand.Create(),
         SynthCommand.Create(),
         TrainCommand.Create(),
+        TrainSegmenterCommand.Create(),
         PredictCommand.Create(),
         PredictCommand.CreateMap(),
         ExportCommand.Create(),

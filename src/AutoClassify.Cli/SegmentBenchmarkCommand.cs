@@ -46,15 +46,18 @@ internal static class SegmentBenchmarkCommand
         var overlays = new Option<int>("--overlay-images") { Description = "Images (the first in order) shown with overlays in the report.", DefaultValueFactory = _ => 8 };
         overlays.Validators.Add(r => CommonOptions.NonNegative(r, "--overlay-images"));
         var threads = CommonOptions.Threads();
+        var unet = new UNetCommandOptions();
 
         var command = new Command("segment-benchmark", "Cross-validate segmenters on annotated micrographs (same folds for every model) and write an HTML report, results.json and CSVs.")
         {
             data, masks, maskKind, models, folds, groups, seed, output, banner, scale, overlays, threads,
         };
+        unet.AddTo(command);
         command.SetAction(parse =>
         {
             var o = parse.InvocationConfiguration.Output;
             var inv = CultureInfo.InvariantCulture;
+            var unetOptions = unet.Read(parse, parse.GetValue(threads));
             var set = SegmentationDataLoader.Load(parse.GetRequiredValue(data).FullName, new SegmentationDataOptions
             {
                 MasksDirectory = parse.GetValue(masks)?.FullName,
@@ -76,7 +79,7 @@ internal static class SegmentBenchmarkCommand
                 parse.InvocationConfiguration.Error.WriteLine(w.ToString());
             var groupFile = parse.GetValue(groups);
             var trainers = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(SegmenterCatalog.Create).ToList();
+                .Select(n => UNetTrainer.Names.Contains(n, StringComparer.OrdinalIgnoreCase) ? UNetTrainer.Create(n, unetOptions) : SegmenterCatalog.Create(n)).ToList();
             var outDir = parse.GetRequiredValue(output).FullName;
             var result = SegmentBenchmarkRunner.Run(set, trainers, new SegmentBenchmarkOptions
             {

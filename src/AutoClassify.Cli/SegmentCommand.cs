@@ -1,13 +1,16 @@
 using System.CommandLine;
 using System.Globalization;
+using AutoClassify.Models.Segmenters;
+using AutoClassify.Packaging;
 using AutoClassify.Preprocessing;
 using AutoClassify.Segmentation;
 
 namespace AutoClassify.Cli;
 
 /// <summary>
-/// <c>autoclassify segment</c>: particle segmentation of every image under a folder. Exit code 0 when every image
-/// was segmented, 0 with a warning summary when some could not be read, 1 when none could.
+/// <c>autoclassify segment</c>: particle segmentation of every image under a folder, by the classical pipeline or,
+/// with <c>--model</c>, by a trained segmenter from the registry or a package file. Exit code 0 when every image was
+/// segmented, 0 with a warning summary when some could not be read, 1 when none could, 2 for an unusable package.
 /// </summary>
 internal static class SegmentCommand
 {
@@ -30,14 +33,21 @@ internal static class SegmentCommand
         var crop = CommonOptions.Crop();
         var banner = CommonOptions.Banner();
         var threads = CommonOptions.Threads();
+        var model = new Option<string?>("--model")
+        {
+            Description = "A trained segmenter (train-segmenter): a registry name (its champion is used) or a package file (*.acpkg). Absent: the classical pipeline.",
+        };
+        var registry = ModelsCommand.RegistryOption();
         var resampleNm = CommonOptions.ResampleNm();
 
         var command = new Command("segment", "Segment the particles of whole-field micrographs; write label masks, overlays, particle CSV and an HTML report.")
         {
-            folder, output, scale, minArea, crop, banner, threads, resampleNm, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
+            folder, output, scale, minArea, crop, banner, threads, resampleNm, model, registry, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
-        command.SetAction(parse =>
+        command.SetAction((parse, cancellationToken) =>
         {
+            var outDir = OutputGuard.Folder(parse.GetRequiredValue(output).ToString(), "--out", [parse.GetRequiredValue(folder).FullName]);
+            using var package = parse.GetValue(model) is { } modelText ? OpenSegmenter(modelText, parse.GetValue(registry)!.FullName) : null;
             var options = new ParticleBatchOptions
             {
                 Crop = parse.GetValue(crop),
@@ -45,9 +55,9 @@ internal static class SegmentCommand
                 Threads = parse.GetValue(threads),
                 ResampleNm = parse.GetValue(resampleNm),
                 Segmentation = new ParticleSegmentationOptions { NmPerPixel = parse.GetValue(scale), MinArea = parse.GetValue(minArea) },
+                Labeler = package is null ? null : Labeler(package, parse.GetValue(model)!),
             };
-            var outDir = OutputGuard.Folder(parse.GetRequiredValue(output).ToString(), "--out", [parse.GetRequiredValue(folder).FullName]);
-            var result = ParticleBatch.Run(parse.GetRequiredValue(folder).FullName, outDir, options);
+            var result = ParticleBatch.Run(parse.GetRequiredValue(folder).FullName, outDir, options, cancellationToken);
             var o = parse.InvocationConfiguration.Output;
             var inv = CultureInfo.InvariantCulture;
             var particles = result.Images.Sum(i => i.Summary.Count);
@@ -59,15 +69,51 @@ internal static class SegmentCommand
             foreach (var error in result.Errors)
                 e.WriteLine($"unreadable {error.Path}: {error.Reason}");
             if (result.Errors.Count == 0)
-                return ExitCodes.Success;
+                return Task.FromResult(ExitCodes.Success);
             if (result.Images.Count == 0)
             {
                 e.WriteLine(string.Create(inv, $"error: none of the {result.Errors.Count} images could be segmented."));
-                return ExitCodes.Failure;
+                return Task.FromResult(ExitCodes.Failure);
             }
             e.WriteLine(string.Create(inv, $"warning: {result.Errors.Count} of {result.Errors.Count + result.Images.Count} images could not be read; they are listed in the report."));
-            return ExitCodes.Success;
+            return Task.FromResult(ExitCodes.Success);
         });
         return command;
+    }
+
+    /// <summary>Opens the package <paramref name="model"/> names; throws (exit code 2) when it holds no segmenter.</summary>
+    static LoadedModelPackage OpenSegmenter(string model, string registry)
+    {
+        var path = PredictCommand.ResolvePackage(model, registry);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: no such model package.", path);
+        var package = ModelPackage.Open(path);
+        if (package.Model is not SegmenterPackagedModel)
+        {
+            var kind = package.Manifest.ModelKind;
+            package.Dispose();
+            throw new ArgumentException($"{path} holds an image classifier ({kind}): segment --model needs a segmenter trained with train-segmenter ({string.Join(" or ", UNetTrainer.Names)}).");
+        }
+        return package;
+    }
+
+    static SegmenterParticleLabeler Labeler(LoadedModelPackage package, string given)
+    {
+        var segmenter = ((SegmenterPackagedModel)package.Model).Segmenter;
+        var info = segmenter.Info;
+        var inv = CultureInfo.InvariantCulture;
+        var facts = package.Manifest.Provenance.Facts;
+        var settings = new List<KeyValuePair<string, string>>
+        {
+            new("Package", package.Path),
+            new("Architecture", facts.GetValueOrDefault("architecture") ?? info.Model),
+            new("Output scheme", info.Scheme == OutputScheme.Instance
+                ? "instance: background, interior, boundary; marker-controlled watershed splits touching particles"
+                : "semantic: one channel per class; each connected non-background region is one particle"),
+            new("Tiling", string.Create(inv, $"tiles up to {info.EffectiveTileSize} px overlapping by {info.TileOverlap} px, Hann-blended, mirrored at the borders")),
+            new("Local contrast normalisation", info.LocalContrastSigma is { } sigma ? string.Create(inv, $"sigma {sigma} px") : "off"),
+            new("Trained", $"{package.Manifest.Provenance.CreatedUtc.UtcDateTime.ToString("u", inv)} on {facts.GetValueOrDefault("training_images") ?? "?"} images, seed {package.Manifest.Provenance.Seed.ToString(inv)}"),
+        };
+        return new SegmenterParticleLabeler(segmenter, $"{given} ({info.Model})", settings);
     }
 }

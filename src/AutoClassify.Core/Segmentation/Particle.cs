@@ -101,10 +101,10 @@ public sealed class ParticleSegmentation
 
     public IReadOnlyList<Particle> Particles => ParticleArray;
 
-    /// <summary>The polarity used (never Auto).</summary>
+    /// <summary>The polarity the classical segmenter used (never Auto there); Auto when the labels came from a trained model.</summary>
     public ParticlePolarity Polarity { get; }
 
-    /// <summary>The Otsu threshold on the normalised image in [0, 1]; NaN for the adaptive threshold.</summary>
+    /// <summary>The Otsu threshold on the normalised image in [0, 1]; NaN for the adaptive threshold and for a trained model's labels.</summary>
     public double Threshold { get; }
 
     public ParticleScale Scale { get; }

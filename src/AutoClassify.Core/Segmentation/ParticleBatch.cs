@@ -21,6 +21,13 @@ public sealed record ParticleBatchOptions
     public ParticleSegmentationOptions Segmentation { get; init; } = new();
 
     /// <summary>
+    /// A trained model that draws the particles instead of the classical pipeline; null uses the classical one. With a
+    /// model only <see cref="ParticleSegmentationOptions.MinArea"/> and <see cref="ParticleSegmentationOptions.NmPerPixel"/>
+    /// of <see cref="Segmentation"/> apply, and its probability maps are written too.
+    /// </summary>
+    public IParticleLabeler? Labeler { get; init; }
+
+    /// <summary>
     /// Where <see cref="ParticleSegmentationOptions.NmPerPixel"/> came from: "--nm-per-pixel" when given, else the
     /// images' metadata that <see cref="ParticleBatch.Run"/> found (it fills this in).
     /// </summary>
@@ -56,12 +63,21 @@ public sealed record ParticleBatchResult(
 
     /// <summary>Path (relative to <see cref="OutputDirectory"/>) of an image's 16-bit label PNG.</summary>
     public static string LabelPath(string imagePath) => "labels/" + imagePath + ".labels.png";
+
+    /// <summary>
+    /// Path (relative to <see cref="OutputDirectory"/>) of a model's probability map of one output channel: an 8-bit grey
+    /// PNG, value = round(255 × probability). Channel names are made file-safe (anything but letters, digits, '-' and '_' becomes '_').
+    /// </summary>
+    public static string ProbabilityPath(string imagePath, string channel) =>
+        "probabilities/" + imagePath + "." + new string([.. channel.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_')]) + ".png";
 }
 
 /// <summary>
 /// Segments every image under a folder (recursively; no class folders needed) and writes, under the output
 /// folder: <c>labels/…labels.png</c> (16-bit), <c>overlays/…overlay.png</c>, <c>particles.csv</c>,
-/// <c>summary.csv</c> and <c>index.html</c>. An unreadable image is listed as an error and the batch goes on.
+/// <c>summary.csv</c> and <c>index.html</c>, plus <c>probabilities/…&lt;channel&gt;.png</c> when a trained model
+/// (<see cref="ParticleBatchOptions.Labeler"/>) draws the particles. An image that cannot be read or segmented is
+/// listed as an error and the batch goes on.
 /// </summary>
 public static class ParticleBatch
 {
@@ -112,7 +128,9 @@ public static class ParticleBatch
                             $"the image states no pixel size (no metadata, no readable scale bar), so it cannot be rescaled to {target:G4} nm per pixel; give --nm-per-pixel"));
                     image = ScaleResampling.Apply(new PreparedImage(image, null), nm, target).Image;
                 }
-                var segmentation = segmenter.Segment(image);
+                var segmentation = options.Labeler is { } labeler
+                    ? Learned(labeler, image, relative, output, options.Segmentation, cancellationToken)
+                    : segmenter.Segment(image);
                 ParticleOutput.SaveLabels(segmentation, Path.Combine(output, ParticleBatchResult.LabelPath(relative)));
                 var overlay = ParticleOutput.RenderOverlay(image, segmentation);
                 AtomicFile.WriteAllBytes(Path.Combine(output, ParticleBatchResult.OverlayPath(relative)), overlay);
@@ -126,7 +144,7 @@ public static class ParticleBatch
             {
                 errors[i] = new ParticleBatchError(relative, e.Reason);
             }
-            catch (Exception e) when (e is ArgumentException or NativeException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is ArgumentException or NativeException or IOException or UnauthorizedAccessException or InvalidDataException)
             {
                 errors[i] = new ParticleBatchError(relative, e.Message);
             }
@@ -140,6 +158,26 @@ public static class ParticleBatch
         var result = new ParticleBatchResult(fullRoot, output, done, failed, options, clock.Elapsed);
         AtomicFile.WriteAllText(Path.Combine(output, "index.html"), ParticleReport.Render(result));
         return result;
+    }
+
+    static ParticleSegmentation Learned(IParticleLabeler labeler, GrayImage image, string relative, string output,
+        ParticleSegmentationOptions settings, CancellationToken cancellationToken)
+    {
+        var field = labeler.Label(image, cancellationToken);
+        if (field.Instances.Length != image.Width * image.Height)
+            throw new InvalidDataException($"the model {labeler.Name} labelled {field.Instances.Length} pixels of a {image.Width}x{image.Height} image");
+        if (field.Probabilities is { } probabilities)
+        {
+            var n = image.Width * image.Height;
+            if (probabilities.Length != field.ChannelNames.Count * n)
+                throw new InvalidDataException($"the model {labeler.Name} gave {probabilities.Length} probabilities for {field.ChannelNames.Count} channels of a {image.Width}x{image.Height} image");
+            for (var c = 0; c < field.ChannelNames.Count; c++)
+            {
+                var map = new GrayImage(image.Width, image.Height, probabilities.AsSpan(c * n, n).ToArray());
+                AtomicFile.WriteAllBytes(Path.Combine(output, ParticleBatchResult.ProbabilityPath(relative, field.ChannelNames[c])), ImageCodec.Encode(map, ImageFileFormat.Png));
+            }
+        }
+        return ParticleMeasurement.FromLabels(image, field.Instances, settings.MinArea, settings.NmPerPixel);
     }
 
     // Each file's own scale: the flag, else its metadata, else its banner's scale bar (read in parallel: OCR is slow).

@@ -43,9 +43,19 @@ public static class ParticleReport
         Row("Data banners", E($"{BannerDetector.ModeName(result.Options.Banner)}; found in {result.BannersFound} of {result.Images.Count} images"));
         Row("Scale", o.NmPerPixel is { } s ? E(Num(s, 4) + " nm per pixel" + (result.Options.ScaleSource is { } from ? $" ({from})" : ""))
             : E("unknown: sizes in pixels" + (result.Options.ScaleWarning is { } why ? $"; {why}" : "")));
-        Row("Contrast normalisation", E(o.Normalization.ToString()));
-        Row("Threshold, polarity", E($"{o.Threshold}, {o.Polarity}"));
-        Row("Seeds", E(o.Markers == MarkerMethod.HMaxima ? $"h-maxima of the distance transform, h = {Num(o.PeakHeight, 1)} px" : $"distance ≥ {Num(o.PeakFraction, 2)} × blob maximum"));
+        if (result.Options.Labeler is { } labeler)
+        {
+            Row("Segmenter", E("trained model " + labeler.Name));
+            foreach (var (key, value) in labeler.Settings)
+                Row(E(key), E(value));
+            Row("Probability maps", E("probabilities/<image>.<channel>.png: 8-bit grey, value = 255 × probability"));
+        }
+        else
+        {
+            Row("Contrast normalisation", E(o.Normalization.ToString()));
+            Row("Threshold, polarity", E($"{o.Threshold}, {o.Polarity}"));
+            Row("Seeds", E(o.Markers == MarkerMethod.HMaxima ? $"h-maxima of the distance transform, h = {Num(o.PeakHeight, 1)} px" : $"distance ≥ {Num(o.PeakFraction, 2)} × blob maximum"));
+        }
         Row("Minimum particle area", E($"{Int(o.MinArea)} px"));
         Row("Threads", result.Options.Threads > 0 ? Int(result.Options.Threads) : "all cores");
         sb.Append("</tbody></table>\n</section>\n");

@@ -1,4 +1,3 @@
-using AutoClassify.Features;
 using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Segmentation;
@@ -32,7 +31,7 @@ public sealed class ParticleSegmenter
 
         var labels = Split(relief, mask);
         var count = Compact(labels, mask);
-        var particles = Measure(image, labels, count);
+        var particles = ParticleMeasurement.Measure(image, labels, count);
         return new ParticleSegmentation(width, height, labels, particles, polarity, threshold, new ParticleScale(Options.NmPerPixel));
     }
 
@@ -221,59 +220,5 @@ public sealed class ParticleSegmenter
                 return raw[(ny * width) + nx] - BackgroundMarker;
         }
         return 0;
-    }
-
-    static Particle[] Measure(GrayImage image, int[] labels, int count)
-    {
-        int width = image.Width, height = image.Height;
-        var area = new int[count + 1];
-        var sumX = new double[count + 1];
-        var sumY = new double[count + 1];
-        var sumI = new double[count + 1];
-        var left = new int[count + 1];
-        var top = new int[count + 1];
-        var right = new int[count + 1];
-        var bottom = new int[count + 1];
-        Array.Fill(left, int.MaxValue);
-        Array.Fill(top, int.MaxValue);
-        Array.Fill(right, -1);
-        Array.Fill(bottom, -1);
-        for (var y = 0; y < height; y++)
-        {
-            for (var x = 0; x < width; x++)
-            {
-                var i = (y * width) + x;
-                var l = labels[i];
-                if (l == 0)
-                    continue;
-                area[l]++;
-                sumX[l] += x;
-                sumY[l] += y;
-                sumI[l] += image.Pixels[i];
-                left[l] = Math.Min(left[l], x);
-                top[l] = Math.Min(top[l], y);
-                right[l] = Math.Max(right[l], x);
-                bottom[l] = Math.Max(bottom[l], y);
-            }
-        }
-
-        var contours = SegmentationOps.LabelContours(labels, width, height, count);
-        var particles = new Particle[count];
-        for (var l = 1; l <= count; l++)
-        {
-            var contour = contours[l - 1];
-            var points = contour.PointArray;
-            var (feretMax, feretMin, hullArea) = ParticleGeometry.Measure(points);
-            var perimeter = HandcraftedFeatures.ChainLength(points);
-            var circularity = perimeter > 0 ? Math.Min(1, 4 * Math.PI * contour.Area / (perimeter * perimeter)) : 0;
-            var a = area[l];
-            particles[l - 1] = new Particle(
-                l, a, Math.Sqrt(4 * a / Math.PI), feretMax, feretMin, perimeter, circularity,
-                hullArea > 0 ? Math.Min(1, a / hullArea) : 0,
-                sumI[l] / a, sumX[l] / a, sumY[l] / a,
-                left[l], top[l], right[l] - left[l] + 1, bottom[l] - top[l] + 1,
-                left[l] == 0 || top[l] == 0 || right[l] == width - 1 || bottom[l] == height - 1);
-        }
-        return particles;
     }
 }

@@ -94,14 +94,14 @@ public static class SegmentationDataLoader
         if (problems.Any(p => p.Severity == ProblemSeverity.Error))
             throw new DatasetValidationException(fullRoot, problems);
 
-        var samples = good.Select((r, i) => new SegmentationSample(r.Relative, r.Image, Convert(r.Mask, decision.Kind), i)).ToArray();
+        var samples = good.Select((r, i) => new SegmentationSample(r.Relative, r.Image, Convert(r.Mask, decision.Kind), i) { SourceFiles = r.Files }).ToArray();
         var data = new SegmentationData { Samples = samples, Kind = decision.Kind, ClassNames = classNames, NmPerPixel = options.NmPerPixel };
         return new SegmentationDataSet(fullRoot, data, decision, problems, good.Count(r => r.Banner), options.Banner);
     }
 
     sealed record Pairing(string Relative, string ImagePath, string? MaskPath);
 
-    sealed record Read(string Relative, GrayImage Image, int[] Mask, int BitDepth, bool Banner);
+    sealed record Read(string Relative, GrayImage Image, int[] Mask, int BitDepth, bool Banner, string[] Files);
 
     static (string Images, string? Masks) Layout(string root, string? masks, List<DatasetProblem> problems)
     {
@@ -232,7 +232,7 @@ public static class SegmentationDataLoader
             problems.Add(new(ProblemSeverity.Error, pair.Relative, $"its mask {Path.GetFileName(pair.MaskPath)} holds negative values"));
             return (null, problems);
         }
-        return (new Read(pair.Relative, image, values, mask.BitDepth, detection is not null && banner != BannerMode.Keep), problems);
+        return (new Read(pair.Relative, image, values, mask.BitDepth, detection is not null && banner != BannerMode.Keep, [pair.ImagePath, pair.MaskPath!]), problems);
     }
 
     /// <summary>

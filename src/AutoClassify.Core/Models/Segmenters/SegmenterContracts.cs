@@ -24,6 +24,9 @@ public sealed record SegmentationSample(string Path, GrayImage Image, int[] Mask
 {
     public int Width => Image.Width;
     public int Height => Image.Height;
+
+    /// <summary>The image's and the mask's files (full paths) when read from disk, for provenance hashes; empty otherwise.</summary>
+    public IReadOnlyList<string> SourceFiles { get; init; } = [];
 }
 
 /// <summary>A set of annotated micrographs of one mask kind.</summary>

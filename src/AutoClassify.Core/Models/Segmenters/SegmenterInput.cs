@@ -51,15 +51,19 @@ internal sealed class SegmenterInput
     /// Copies the size × size window at (left, top) into <paramref name="destination"/>, mirroring (edge not repeated)
     /// wherever the window leaves the image, however far; standardised when asked.
     /// </summary>
-    public void CopyWindow(int left, int top, int size, Span<float> destination, bool standardise)
+    public void CopyWindow(int left, int top, int size, Span<float> destination, bool standardise) =>
+        CopyWindow(left, top, size, size, destination, standardise);
+
+    /// <summary>The same for a <paramref name="width"/> × <paramref name="height"/> window.</summary>
+    public void CopyWindow(int left, int top, int width, int height, Span<float> destination, bool standardise)
     {
         var scale = standardise ? 1 / Deviation : 1;
         var shift = standardise ? Mean : 0;
-        for (var y = 0; y < size; y++)
+        for (var y = 0; y < height; y++)
         {
             var row = Mirror(top + y, Height) * Width;
-            var target = destination.Slice(y * size, size);
-            for (var x = 0; x < size; x++)
+            var target = destination.Slice(y * width, width);
+            for (var x = 0; x < width; x++)
                 target[x] = (Pixels[row + Mirror(left + x, Width)] - shift) * scale;
         }
     }

@@ -134,9 +134,9 @@ public sealed record UNetOptions
         public const bool ClassWeightedLoss = true;
         public const double ValidationFraction = 0.2;
         public const int ValidationPatches = 32;
-        public const int TileSize = 256;
+        public const int TileSize = 512;
         public const int TileOverlap = 64;
-        public const int PredictionBatchSize = 4;
+        public const int PredictionBatchSize = 2;
         public const int MinObjectArea = 4;
     }
 

@@ -178,8 +178,10 @@ public sealed class UNetSegmenter : ISegmenter
         Probabilities(image, Info.TileSize, Info.TileOverlap, cancellationToken);
 
     /// <summary>
-    /// Blended softmax probabilities with tiles of <paramref name="tileSize"/> (rounded down to a multiple of 2^depth)
-    /// overlapping by <paramref name="tileOverlap"/> (at most half a tile).
+    /// Blended softmax probabilities with tiles of at most <paramref name="tileSize"/> (rounded down to a multiple of
+    /// 2^depth) overlapping by <paramref name="tileOverlap"/> (at most half a tile). Along each axis the tiles shrink to
+    /// the smallest multiple of 2^depth that covers the image in as few tiles (<see cref="Layout"/>), so the network
+    /// runs on little more than the image itself.
     /// </summary>
     public float[] Probabilities(GrayImage image, int tileSize, int tileOverlap, CancellationToken cancellationToken = default)
     {
@@ -190,17 +192,18 @@ public sealed class UNetSegmenter : ISegmenter
         var input = SegmenterInput.Prepare(image, Info.LocalContrastSigma);
         var tile = tileSize / Network.SizeMultiple * Network.SizeMultiple;
         var overlap = Math.Min(tileOverlap, tile / 2);
-        var xs = Starts(input.Width, tile, overlap);
-        var ys = Starts(input.Height, tile, overlap);
-        var window = Window(tile);
+        var (tileWidth, xs) = Layout(input.Width, tile, overlap, Network.SizeMultiple);
+        var (tileHeight, ys) = Layout(input.Height, tile, overlap, Network.SizeMultiple);
+        var windowX = Window(tileWidth);
+        var windowY = Window(tileHeight);
         var channels = Info.ChannelNames.Count;
-        int width = input.Width, height = input.Height, n = width * height;
+        int width = input.Width, height = input.Height, n = width * height, area = tileWidth * tileHeight;
         var sums = new float[channels * n];
         var weights = new float[n];
         var origins = ys.SelectMany(y => xs.Select(x => (X: x, Y: y))).ToArray();
-        var batchSize = Info.PredictionBatchSize;
-        var pixels = new float[batchSize * tile * tile];
-        var output = new float[batchSize * channels * tile * tile];
+        var batchSize = Math.Min(Info.PredictionBatchSize, origins.Length);
+        var pixels = new float[batchSize * area];
+        var output = new float[batchSize * channels * area];
 
         using var gate = TorchThreads.Gate.EnterScope();
         using var threadScope = new TorchThreads(threads);
@@ -210,15 +213,15 @@ public sealed class UNetSegmenter : ISegmenter
             cancellationToken.ThrowIfCancellationRequested();
             var count = Math.Min(batchSize, origins.Length - start);
             for (var b = 0; b < count; b++)
-                input.CopyWindow(origins[start + b].X, origins[start + b].Y, tile, pixels.AsSpan(b * tile * tile, tile * tile), standardise: true);
+                input.CopyWindow(origins[start + b].X, origins[start + b].Y, tileWidth, tileHeight, pixels.AsSpan(b * area, area), standardise: true);
             using (var scope = DisposeScope.Begin())
             {
-                var batch = Tensor.From<float>(pixels.AsSpan(0, count * tile * tile), [count, 1, tile, tile]);
+                var batch = Tensor.From<float>(pixels.AsSpan(0, count * area), [count, 1, tileHeight, tileWidth]);
                 var softmax = Network.Forward(batch).Softmax(1).Contiguous();
-                softmax.CopyTo<float>(output.AsSpan(0, count * channels * tile * tile));
+                softmax.CopyTo<float>(output.AsSpan(0, count * channels * area));
             }
             for (var b = 0; b < count; b++)
-                Accumulate(output.AsSpan(b * channels * tile * tile), origins[start + b], tile, channels, window, sums, weights, width, height);
+                Accumulate(output.AsSpan(b * channels * area), origins[start + b], tileWidth, tileHeight, channels, windowX, windowY, sums, weights, width, height);
         }
         for (var i = 0; i < n; i++)
         {
@@ -229,26 +232,41 @@ public sealed class UNetSegmenter : ISegmenter
         return sums;
     }
 
-    static void Accumulate(ReadOnlySpan<float> probabilities, (int X, int Y) origin, int tile, int channels, float[] window,
-        float[] sums, float[] weights, int width, int height)
+    static void Accumulate(ReadOnlySpan<float> probabilities, (int X, int Y) origin, int tileWidth, int tileHeight, int channels,
+        float[] windowX, float[] windowY, float[] sums, float[] weights, int width, int height)
     {
-        var n = width * height;
-        int y0 = Math.Max(0, origin.Y), y1 = Math.Min(height, origin.Y + tile);
-        int x0 = Math.Max(0, origin.X), x1 = Math.Min(width, origin.X + tile);
+        int n = width * height, area = tileWidth * tileHeight;
+        int y0 = Math.Max(0, origin.Y), y1 = Math.Min(height, origin.Y + tileHeight);
+        int x0 = Math.Max(0, origin.X), x1 = Math.Min(width, origin.X + tileWidth);
         for (var y = y0; y < y1; y++)
         {
             var ty = y - origin.Y;
+            var wy = windowY[ty];
             for (var x = x0; x < x1; x++)
             {
                 var tx = x - origin.X;
-                var w = window[ty] * window[tx];
+                var w = wy * windowX[tx];
                 var i = (y * width) + x;
                 weights[i] += w;
-                var t = (ty * tile) + tx;
+                var t = (ty * tileWidth) + tx;
                 for (var c = 0; c < channels; c++)
-                    sums[(c * n) + i] += w * probabilities[(c * tile * tile) + t];
+                    sums[(c * n) + i] += w * probabilities[(c * area) + t];
             }
         }
+    }
+
+    /// <summary>
+    /// The tile side and origins along one axis of <paramref name="length"/> pixels: as many tiles of at most
+    /// <paramref name="tile"/> as <see cref="Starts"/> needs, each shrunk to the smallest multiple of
+    /// <paramref name="multiple"/> that still covers the image plus half the overlap at both ends with that many tiles.
+    /// </summary>
+    internal static (int Side, int[] Starts) Layout(int length, int tile, int overlap, int multiple)
+    {
+        var needed = length + (2 * (overlap / 2));
+        var count = Starts(length, tile, overlap).Length;
+        var core = count == 1 ? needed : (int)Math.Ceiling((needed - overlap) / (double)count) + overlap;
+        var side = Math.Min(tile, Math.Max(multiple, (core + multiple - 1) / multiple * multiple));
+        return (side, Starts(length, side, Math.Min(overlap, side / 2)));
     }
 
     /// <summary>

@@ -117,4 +117,32 @@ public class UNetTests
         Assert.True(starts[^1] + 32 >= 156);
         Assert.Equal([-13], UNetSegmenter.Starts(5, 32, 12));
     }
+
+    [Theory]
+    [InlineData(1024, 512, 64, 8)]
+    [InlineData(768, 512, 64, 8)]
+    [InlineData(150, 32, 12, 4)]
+    [InlineData(5, 32, 12, 4)]
+    [InlineData(3000, 512, 64, 16)]
+    public void Should_shrink_tiles_to_cover_an_axis_in_as_few_tiles_with_little_waste(int length, int tile, int overlap, int multiple)
+    {
+        var (side, starts) = UNetSegmenter.Layout(length, tile, overlap, multiple);
+
+        // As few tiles as full-size ones would need, each a multiple of 2^depth no larger than asked
+        Assert.Equal(UNetSegmenter.Starts(length, tile, overlap).Length, starts.Length);
+        Assert.Equal(0, side % multiple);
+        Assert.InRange(side, multiple, tile);
+        // Covering the axis with half the overlap to spare at both ends, and wasting less than a multiple per tile
+        Assert.True(starts[0] <= -(overlap / 2) || (starts.Length == 1 && starts[0] <= 0));
+        Assert.True(starts[^1] + side >= length + (starts.Length == 1 ? 0 : overlap / 2));
+        var neededPerTile = starts.Length == 1 ? length + (2 * (overlap / 2)) : Math.Ceiling((length + (2 * (overlap / 2)) - overlap) / (double)starts.Length) + overlap;
+        Assert.True(side < neededPerTile + multiple, $"side {side} for {neededPerTile} needed");
+    }
+
+    [Fact]
+    public void Should_cut_a_1024_by_768_field_into_six_tiles_of_408_by_448_by_default()
+    {
+        Assert.Equal((408, 3), (UNetSegmenter.Layout(1024, 512, 64, 8).Side, UNetSegmenter.Layout(1024, 512, 64, 8).Starts.Length));
+        Assert.Equal((448, 2), (UNetSegmenter.Layout(768, 512, 64, 8).Side, UNetSegmenter.Layout(768, 512, 64, 8).Starts.Length));
+    }
 }

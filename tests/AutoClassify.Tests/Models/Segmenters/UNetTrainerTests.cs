@@ -119,7 +119,7 @@ public class UNetTrainerTests(TrainedDiscsFixture trained, ITestOutputHelper out
             }
         }
         var mean = sum / count;
-        var seams = UNetSegmenter.Starts(width, 32, 12).Select(s => s + 6).Where(s => s >= border && s < width - border).ToArray();
+        var seams = UNetSegmenter.Layout(width, 32, 12, trained.Segmenter.Network.SizeMultiple).Starts.Select(s => s + 6).Where(s => s >= border && s < width - border).ToArray();
         var seamMean = seams.Average(s => columnDifference[s]);
         output.WriteLine($"mean |Δp| {mean:F4}, worst {worst:F3}, at seams {seamMean:F4}, label disagreement {disagreements} of {count}");
         Assert.True(mean < 0.02, $"Mean probability difference {mean:F4}.");
@@ -285,12 +285,12 @@ public class UNetTrainerSmallTests
     [Fact]
     public void Should_list_every_bad_option_at_once()
     {
-        var options = new UNetOptions { Depth = 3, PatchSize = 100, TileOverlap = 200, LearningRate = 0, BoundaryWidth = 0 };
+        var options = new UNetOptions { Depth = 3, PatchSize = 100, TileOverlap = 300, LearningRate = 0, BoundaryWidth = 0 };
 
         var error = Assert.Throws<ArgumentException>(() => new UNetTrainer(options));
 
         Assert.Contains("PatchSize must be a multiple of 2^Depth = 8, got 100", error.Message, StringComparison.Ordinal);
-        Assert.Contains("TileOverlap must be less than half the tile size (256), got 200", error.Message, StringComparison.Ordinal);
+        Assert.Contains("TileOverlap must be less than half the tile size (512), got 300", error.Message, StringComparison.Ordinal);
         Assert.Contains("LearningRate must lie in (0, 10], got 0", error.Message, StringComparison.Ordinal);
         Assert.Contains("BoundaryWidth must lie in [1, 32], got 0", error.Message, StringComparison.Ordinal);
     }

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using AutoClassify.Models.Segmenters;
+
+namespace AutoClassify.Cli;
+
+/// <summary>
+/// The U-Net training and tiling options that <c>train-segmenter</c> and <c>segment-benchmark</c> share. Each is
+/// optional: an absent one keeps <see cref="UNetOptions.Defaults"/>; <see cref="UNetOptions.Validate"/> then names
+/// every bad value at once (exit code 2).
+/// </summary>
+internal sealed class UNetCommandOptions
+{
+    readonly Option<int?> depth = new("--depth") { Description = $"U-Net poolings between full resolution and the bottleneck (default {UNetOptions.Defaults.Depth})." };
+    readonly Option<int?> width = new("--width") { Description = $"U-Net channels at full resolution, doubling per level (default {UNetOptions.Defaults.BaseWidth})." };
+    readonly Option<string?> scheme = new("--scheme")
+    {
+        HelpName = "auto|semantic|instance",
+        Description = "Output channels: semantic (one per class) or instance (background, interior, boundary; instance masks only); auto picks instance for instance masks.",
+    };
+    readonly Option<int?> boundary = new("--boundary-width") { Description = $"Instance scheme: width in pixels of the boundary class between touching objects (default {UNetOptions.Defaults.BoundaryWidth})." };
+    readonly Option<int?> patch = new("--patch-size") { Description = $"Side of the random training patches, a multiple of 2^depth (default {UNetOptions.Defaults.PatchSize})." };
+    readonly Option<int?> batch = new("--batch-size") { Description = $"Patches per optimiser step (default {UNetOptions.Defaults.BatchSize})." };
+    readonly Option<int?> epochs = new("--epochs") { Description = $"Most epochs (default {UNetOptions.Defaults.MaxEpochs})." };
+    readonly Option<int?> steps = new("--steps-per-epoch") { Description = $"Optimiser steps per epoch (default {UNetOptions.Defaults.StepsPerEpoch})." };
+    readonly Option<int?> patience = new("--patience") { Description = $"Epochs without a lower validation loss before stopping (default {UNetOptions.Defaults.Patience})." };
+    readonly Option<double?> learningRate = new("--learning-rate") { Description = "Adam's learning rate (default 0.001)." };
+    readonly Option<double?> validation = new("--validation") { Description = "Share of the images (whole images, by group) held out for early stopping; 0 trains every epoch (default 0.2)." };
+    readonly Option<double?> localContrast = new("--local-contrast") { Description = "Local contrast normalisation before the network, Gaussian window sigma in pixels (default off)." };
+    readonly Option<int?> tileSize = new("--tile-size") { Description = $"Largest sliding-window tile at prediction (default {UNetOptions.Defaults.TileSize}); smaller images run as one tile." };
+    readonly Option<int?> tileOverlap = new("--tile-overlap") { Description = $"Pixels shared by neighbouring tiles, blended (default {UNetOptions.Defaults.TileOverlap})." };
+    readonly Option<int?> minObject = new("--min-object-area") { Description = $"Instance scheme: objects smaller than this many pixels are dropped (default {UNetOptions.Defaults.MinObjectArea})." };
+    readonly Option<bool> noAugmentation = new("--no-augmentation") { Description = "Train without augmentation (flips, turns, rotation, scale, elastic, intensity, noise, blur)." };
+
+    public UNetCommandOptions() => scheme.AcceptOnlyFromAmong("auto", "semantic", "instance");
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { depth, width, scheme, boundary, patch, batch, epochs, steps, patience, learningRate, validation, localContrast, tileSize, tileOverlap, minObject, noAugmentation })
+            command.Options.Add(option);
+    }
+
+    /// <summary>The options given, over the defaults, with <paramref name="threads"/> libtorch threads; validated.</summary>
+    public UNetOptions Read(ParseResult parse, int threads)
+    {
+        var d = new UNetOptions();
+        var options = d with
+        {
+            Depth = parse.GetValue(depth) ?? d.Depth,
+            BaseWidth = parse.GetValue(width) ?? d.BaseWidth,
+            Scheme = parse.GetValue(scheme) switch
+            {
+                "semantic" => OutputScheme.Semantic,
+                "instance" => OutputScheme.Instance,
+                _ => OutputScheme.Auto,
+            },
+            BoundaryWidth = parse.GetValue(boundary) ?? d.BoundaryWidth,
+            PatchSize = parse.GetValue(patch) ?? d.PatchSize,
+            BatchSize = parse.GetValue(batch) ?? d.BatchSize,
+            MaxEpochs = parse.GetValue(epochs) ?? d.MaxEpochs,
+            StepsPerEpoch = parse.GetValue(steps) ?? d.StepsPerEpoch,
+            Patience = parse.GetValue(patience) ?? d.Patience,
+            LearningRate = parse.GetValue(learningRate) ?? d.LearningRate,
+            ValidationFraction = parse.GetValue(validation) ?? d.ValidationFraction,
+            LocalContrastSigma = parse.GetValue(localContrast),
+            TileSize = parse.GetValue(tileSize) ?? d.TileSize,
+            TileOverlap = parse.GetValue(tileOverlap) ?? d.TileOverlap,
+            MinObjectArea = parse.GetValue(minObject) ?? d.MinObjectArea,
+            Augmentation = parse.GetValue(noAugmentation) ? SegmentationAugmentation.None : d.Augmentation,
+            Threads = threads,
+        };
+        options.Validate();
+        return options;
+    }
+}
