@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using AutoClassify.Reporting;
+using AutoClassify.IO;
 
 namespace AutoClassify.Cli;
 

@@ -1,8 +1,8 @@
 using System.IO.Compression;
 using System.Text.Json;
 using AutoClassify.Features;
+using AutoClassify.IO;
 using AutoClassify.Models;
-using AutoClassify.Reporting;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 

@@ -3,10 +3,10 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AutoClassify.IO;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Transfer;
 using AutoClassify.Packaging;
-using AutoClassify.Reporting;
 
 namespace AutoClassify.Onnx;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using AutoClassify.IO;
 using AutoClassify.Reporting;
 
 namespace AutoClassify.Cluster;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AutoClassify.IO;
 
 namespace AutoClassify.Cluster;
 
@@ -111,7 +112,7 @@ internal static class SlurmJobs
 
     public static void WriteScript(string path, string text)
     {
-        Reporting.AtomicFile.WriteAllText(path, text);
+        IO.AtomicFile.WriteAllText(path, text);
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead);
     }

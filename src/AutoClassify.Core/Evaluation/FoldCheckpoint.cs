@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using AutoClassify.Dataset;
+using AutoClassify.IO;
 using AutoClassify.Models;
 using AutoClassify.Reporting;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using AutoClassify.Reporting;
+using AutoClassify.IO;
 using CsvHelper;
 
 namespace AutoClassify.Features;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using AutoClassify.Reporting;
+using AutoClassify.IO;
 using CsvHelper;
 
 namespace AutoClassify.Features;

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
-using AutoClassify.Reporting;
+using AutoClassify.IO;
 using Microsoft.Win32.SafeHandles;
 
 namespace AutoClassify.Native;

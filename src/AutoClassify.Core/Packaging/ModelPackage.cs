@@ -2,8 +2,8 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
+using AutoClassify.IO;
 using AutoClassify.Native;
-using AutoClassify.Reporting;
 
 namespace AutoClassify.Packaging;
 

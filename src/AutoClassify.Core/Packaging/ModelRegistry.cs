@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using AutoClassify.Reporting;
+using AutoClassify.IO;
 
 namespace AutoClassify.Packaging;
 

@@ -1,9 +1,9 @@
 using System.Globalization;
 using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
+using AutoClassify.IO;
 using AutoClassify.Preprocessing;
 using AutoClassify.Preprocessing.Formats;
-using AutoClassify.Reporting;
 using AutoClassify.Tiling;
 using CsvHelper;
 

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using AutoClassify.Evaluation;
-using AutoClassify.Reporting;
+using AutoClassify.IO;
 
 namespace AutoClassify.Packaging;
 

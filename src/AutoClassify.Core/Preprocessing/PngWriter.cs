@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using AutoClassify.Reporting;
+using AutoClassify.IO;
 
 namespace AutoClassify.Preprocessing;
 

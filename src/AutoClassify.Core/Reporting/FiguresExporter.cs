@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using AutoClassify.Evaluation;
+using AutoClassify.IO;
 using static AutoClassify.Reporting.HtmlFormat;
 
 namespace AutoClassify.Reporting;

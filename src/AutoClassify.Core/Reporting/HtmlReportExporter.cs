@@ -1,4 +1,5 @@
 using AutoClassify.Evaluation;
+using AutoClassify.IO;
 
 namespace AutoClassify.Reporting;
 

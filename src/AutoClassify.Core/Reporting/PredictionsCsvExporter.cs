@@ -1,5 +1,6 @@
 using System.Globalization;
 using AutoClassify.Evaluation;
+using AutoClassify.IO;
 using CsvHelper;
 
 namespace AutoClassify.Reporting;

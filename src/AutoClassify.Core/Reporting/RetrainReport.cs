@@ -1,5 +1,6 @@
 using System.Text;
 using AutoClassify.Dataset;
+using AutoClassify.IO;
 using AutoClassify.Retraining;
 using CsvHelper;
 using static AutoClassify.Reporting.HtmlFormat;

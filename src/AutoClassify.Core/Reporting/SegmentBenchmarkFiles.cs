@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using AutoClassify.Evaluation.Segmentation;
+using AutoClassify.IO;
 using CsvHelper;
 
 namespace AutoClassify.Reporting;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
+using AutoClassify.IO;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Transfer;

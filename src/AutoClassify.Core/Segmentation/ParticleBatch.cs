@@ -1,8 +1,8 @@
 using AutoClassify.Dataset;
+using AutoClassify.IO;
 using AutoClassify.Native;
 using AutoClassify.Preprocessing;
 using AutoClassify.Preprocessing.Formats;
-using AutoClassify.Reporting;
 
 namespace AutoClassify.Segmentation;
 

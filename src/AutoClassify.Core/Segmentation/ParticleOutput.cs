@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
+using AutoClassify.IO;
 using AutoClassify.Preprocessing;
-using AutoClassify.Reporting;
 using CsvHelper;
 
 namespace AutoClassify.Segmentation;

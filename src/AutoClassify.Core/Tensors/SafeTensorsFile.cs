@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.Json;
-using AutoClassify.Reporting;
+using AutoClassify.IO;
 
 namespace AutoClassify.Tensors;
 

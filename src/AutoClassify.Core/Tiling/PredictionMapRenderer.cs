@@ -1,6 +1,6 @@
 using System.Globalization;
+using AutoClassify.IO;
 using AutoClassify.Preprocessing;
-using AutoClassify.Reporting;
 using AutoClassify.Segmentation;
 using CsvHelper;
 

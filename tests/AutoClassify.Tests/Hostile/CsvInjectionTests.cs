@@ -1,6 +1,6 @@
 using AutoClassify.Features;
+using AutoClassify.IO;
 using AutoClassify.Packaging;
-using AutoClassify.Reporting;
 using AutoClassify.Tests.Support;
 using CsvHelper;
 using static AutoClassify.Tests.Support.CliRunner;

@@ -1,4 +1,4 @@
-using AutoClassify.Reporting;
+using AutoClassify.IO;
 using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Reporting;

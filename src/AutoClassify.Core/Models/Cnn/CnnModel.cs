@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using AutoClassify.Reporting;
+using AutoClassify.IO;
 using AutoClassify.Tensors;
 
 namespace AutoClassify.Models.Cnn;

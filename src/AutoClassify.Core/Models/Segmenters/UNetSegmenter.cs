@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AutoClassify.IO;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Preprocessing;
 using AutoClassify.Tensors;
@@ -303,7 +304,7 @@ public sealed class UNetSegmenter : ISegmenter
         ObjectDisposedException.ThrowIf(disposed, this);
         Directory.CreateDirectory(directory);
         Network.Save(Path.Combine(directory, WeightsFile), new Dictionary<string, string> { ["model"] = Info.Model });
-        AutoClassify.Reporting.AtomicFile.WriteAllText(Path.Combine(directory, InfoFile), JsonSerializer.Serialize(Info, Json));
+        AutoClassify.IO.AtomicFile.WriteAllText(Path.Combine(directory, InfoFile), JsonSerializer.Serialize(Info, Json));
     }
 
     /// <summary>

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using AutoClassify.Features;
+using AutoClassify.IO;
 using AutoClassify.Native;
-using AutoClassify.Reporting;
 
 namespace AutoClassify.Models.Svm;
 

@@ -1,6 +1,6 @@
 using System.Net.Http;
 using System.Security.Cryptography;
-using AutoClassify.Reporting;
+using AutoClassify.IO;
 
 namespace AutoClassify.Models.Transfer;
 

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AutoClassify.IO;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Svm;
-using AutoClassify.Reporting;
 using AutoClassify.Tensors;
 
 namespace AutoClassify.Models.Transfer;

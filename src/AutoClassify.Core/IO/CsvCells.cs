@@ -1,7 +1,7 @@
 using System.Globalization;
 using CsvHelper;
 
-namespace AutoClassify.Reporting;
+namespace AutoClassify.IO;
 
 /// <summary>
 /// Keeps the CSV files we write safe to open in a spreadsheet (OWASP's advice on CSV injection): a text cell that

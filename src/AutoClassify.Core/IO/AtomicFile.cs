@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 
-namespace AutoClassify.Reporting;
+namespace AutoClassify.IO;
 
 /// <summary>
 /// Writes a file so readers see either the old content or the complete new one, never a half-written file:
