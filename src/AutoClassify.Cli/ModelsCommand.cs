@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AutoClassify.IO;
 using AutoClassify.Packaging;
 using Spectre.Console;
 
@@ -53,11 +54,24 @@ internal static class ModelsCommand
         });
 
         var showName = new Argument<string>("name") { Description = "Model name." };
-        var show = new Command("show", "Show every version of a model: kind, date, validation figures, training set, champion.") { showName, RegistryOption() };
+        var showHtml = new Option<bool>("--html") { Description = "Write the model card of one version (the champion unless --version) as a self-contained HTML page instead of the table." };
+        var showOut = new Option<FileInfo?>("--out") { Description = "With --html: the file to write (default: standard output)." };
+        var showVersion = new Option<int?>("--version") { Description = "With --html: the version whose card to write (default: the champion, else the latest)." };
+        var show = new Command("show", "Show every version of a model: kind, date, validation figures, training set, champion; or one version's model card with --html.")
+        {
+            showName, RegistryOption(), showHtml, showOut, showVersion,
+        };
+        show.Validators.Add(r =>
+        {
+            if (!r.GetValue(showHtml) && (r.GetResult(showOut) is not null || r.GetResult(showVersion) is not null))
+                r.AddError("--out and --version only apply with --html.");
+        });
         show.SetAction(parse =>
         {
             var registry = new ModelRegistry(parse.GetValue<DirectoryInfo>("--registry")!.FullName);
             var model = registry.Show(parse.GetRequiredValue(showName));
+            if (parse.GetValue(showHtml))
+                return WriteCard(model, parse.GetValue(showVersion), parse.GetValue(showOut), parse.InvocationConfiguration.Output);
             var console = Console(parse.InvocationConfiguration.Output);
             console.WriteLine($"{model.Name} in {registry.Root}: {model.Versions.Count} version(s), champion {(model.Champion is { } c ? "v" + c.ToString(CultureInfo.InvariantCulture) : "none")}");
             var table = new Table().AddColumns("version", "champion", "kind", "created (UTC)", "classes", "training files", "seed", "metrics", "thresholds", "size");
@@ -110,6 +124,28 @@ internal static class ModelsCommand
         });
 
         return new Command("models", "Inspect and manage the model registry.") { list, show, promote, grow };
+    }
+
+    // The card is rendered from the manifest, so packages written before cards existed get one too.
+    static int WriteCard(RegisteredModel model, int? version, FileInfo? output, TextWriter console)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var chosen = version is { } n
+            ? model.Versions.FirstOrDefault(v => v.Version == n)
+                ?? throw new ArgumentException($"Model '{model.Name}' has no version {n.ToString(inv)} (versions: {string.Join(", ", model.Versions.Select(v => v.Version.ToString(inv)))}).")
+            : model.Versions.FirstOrDefault(v => v.IsChampion) ?? model.Versions.MaxBy(v => v.Version)
+                ?? throw new ArgumentException($"Model '{model.Name}' has no versions.");
+        if (chosen.Manifest is not { } manifest)
+            throw new InvalidModelPackageException(chosen.PackagePath, chosen.Problem ?? "its manifest does not read");
+        var html = ModelCard.Html(manifest, $"{model.Name} v{chosen.Version.ToString(inv)}");
+        if (output is null)
+        {
+            console.Write(html);
+            return ExitCodes.Success;
+        }
+        AtomicFile.WriteAllText(output.FullName, html);
+        console.WriteLine($"Model card of {model.Name} v{chosen.Version.ToString(inv)} written to {output.FullName}");
+        return ExitCodes.Success;
     }
 
     static IAnsiConsole Console(TextWriter output)

@@ -40,10 +40,28 @@ public static class RunEnvironment
         Parallel.For(0, lines.Length, parallel, i =>
         {
             var item = dataset.Items[i];
-            var mask = item.MaskPath is null ? "-" : ModelPackage.Sha256Hex(item.MaskPath);
-            // Tabs and newlines cannot occur in the hex hashes; a path holding one is escaped so no two listings collide.
-            lines[i] = $"{Escape(item.RelativePath)}\t{Escape(dataset.ClassNames[item.Label])}\t{ModelPackage.Sha256Hex(item.FullPath)}\t{mask}\n";
+            lines[i] = Line(item.RelativePath, dataset.ClassNames[item.Label], ModelPackage.Sha256Hex(item.FullPath),
+                item.MaskPath is null ? null : ModelPackage.Sha256Hex(item.MaskPath));
         });
+        return HashOfLines(lines);
+    }
+
+    /// <summary>
+    /// <see cref="DatasetHash(LabeledDataset, int, CancellationToken)"/> from file hashes already computed: one entry per image
+    /// (its path relative to the data root, class name, SHA-256 and its mask's SHA-256 or null).
+    /// </summary>
+    public static string DatasetHashOf(IEnumerable<(string RelativePath, string ClassName, string ImageSha256, string? MaskSha256)> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        return HashOfLines([.. images.Select(i => Line(i.RelativePath, i.ClassName, i.ImageSha256, i.MaskSha256))]);
+    }
+
+    // Tabs and newlines cannot occur in the hex hashes; a path holding one is escaped so no two listings collide.
+    static string Line(string relativePath, string className, string imageSha256, string? maskSha256) =>
+        $"{Escape(relativePath)}\t{Escape(className)}\t{imageSha256.ToUpperInvariant()}\t{maskSha256?.ToUpperInvariant() ?? "-"}\n";
+
+    static string HashOfLines(string[] lines)
+    {
         Array.Sort(lines, StringComparer.Ordinal);
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Concat(lines)))).ToLowerInvariant();
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using AutoClassify.IO;
 using AutoClassify.Native;
@@ -100,6 +101,10 @@ public static class ModelPackage
                 entry.LastWriteTime = stamp;
                 using (var stream = entry.Open())
                     JsonSerializer.Serialize(stream, complete, ModelPackageManifest.Json);
+                entry = zip.CreateEntry(ModelCard.EntryName, CompressionLevel.Optimal);
+                entry.LastWriteTime = stamp;
+                using (var stream = entry.Open())
+                    stream.Write(Encoding.UTF8.GetBytes(ModelCard.Markdown(complete)));
                 for (var i = 0; i < files.Count; i++)
                 {
                     entry = zip.CreateEntry(payload[i].Name, CompressionLevel.Optimal);
@@ -130,6 +135,21 @@ public static class ModelPackage
         using var file = OpenFile(full);
         using var zip = OpenArchive(file, full);
         return ReadChecked(zip, full, limits).Manifest;
+    }
+
+    /// <summary>The Markdown model card stored in the package at <paramref name="path"/>, or null when it has none (written before cards were).</summary>
+    public static string? ReadModelCard(string path, ModelPackageLimits? limits = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        limits ??= ModelPackageLimits.Default;
+        limits.Validate();
+        var full = Path.GetFullPath(path);
+        using var file = OpenFile(full);
+        using var zip = OpenArchive(file, full);
+        var (_, entries) = ReadChecked(zip, full, limits);
+        return entries.TryGetValue(ModelCard.EntryName, out var card) && card.FullName == ModelCard.EntryName
+            ? Encoding.UTF8.GetString(ReadBounded(card, limits.MaxManifestBytes, full))
+            : null;
     }
 
     /// <summary>Opens a package for prediction: checks it, extracts its payload privately, loads the model and deletes the extracted files.</summary>
@@ -262,7 +282,8 @@ public static class ModelPackage
                 throw new InvalidModelPackageException(full, string.Create(CultureInfo.InvariantCulture,
                     $"entry '{payload.Name}' declares {entry.Length} bytes but the manifest records {payload.Size}"));
         }
-        var named = manifest.Payload.Select(p => p.Name).Append(ModelPackageManifest.EntryName).ToHashSet(StringComparer.Ordinal);
+        // The model card is optional (older packages have none) and only ever read as text, never loaded.
+        var named = manifest.Payload.Select(p => p.Name).Append(ModelPackageManifest.EntryName).Append(ModelCard.EntryName).ToHashSet(StringComparer.Ordinal);
         if (entries.Keys.FirstOrDefault(e => !named.Contains(e)) is { } stray)
             throw new InvalidModelPackageException(full, $"entry '{stray}' is not listed in the manifest");
         return (manifest, entries);

@@ -60,6 +60,10 @@ public sealed record ModelPackageManifest
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyDictionary<string, ThresholdEstimate>? ThresholdEstimates { get; init; }
 
+    /// <summary>Training images per class name (tiles of one image count once); absent in packages written before it was recorded.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, int>? TrainingCounts { get; init; }
+
     public required PackageProvenance Provenance { get; init; }
 
     /// <summary>The AutoML search that chose the model (<c>train --auto</c>); absent otherwise.</summary>
@@ -256,6 +260,13 @@ public sealed record PackageProvenance
 {
     /// <summary>SHA-256 over the sorted training file list (one <c>sha256  path</c> line per file).</summary>
     public string TrainingSetSha256 { get; init; } = "";
+
+    /// <summary>
+    /// The data set's content hash as a benchmark report's appendix gives it (<see cref="Evaluation.RunEnvironment.DatasetHash"/>),
+    /// over the images the model was trained on; absent in packages written before it was recorded.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? DatasetContentSha256 { get; init; }
 
     /// <summary>Every training file (images and masks), relative to its data root, sorted ordinally.</summary>
     public IReadOnlyList<TrainingFile> TrainingFiles { get; init; } = [];

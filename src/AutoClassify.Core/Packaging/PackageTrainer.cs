@@ -286,7 +286,10 @@ public static class PackageTrainer
             Metrics = metrics,
             Thresholds = thresholds,
             ThresholdEstimates = autoThresholds,
-            Provenance = Provenance(files, [dataset.Root], reference, options.Seed, options.CommandLine, started, facts),
+            TrainingCounts = TrainingCounts(dataset.ClassNames, dataset.Labels),
+            Provenance = Provenance(files, [dataset.Root], reference, options.Seed, options.CommandLine, started, facts)
+                with
+            { DatasetContentSha256 = ContentHash(dataset, files) },
             AutoMl = search,
         };
         return new TrainedPackage(manifest, packaged, carved);
@@ -327,6 +330,23 @@ public static class PackageTrainer
             CreatedUtc = started,
             Facts = facts,
         };
+
+    /// <summary>How many of <paramref name="labels"/> fall in each class, by class name.</summary>
+    internal static Dictionary<string, int> TrainingCounts(IReadOnlyList<string> classNames, IEnumerable<int> labels)
+    {
+        var counts = classNames.ToDictionary(c => c, _ => 0, StringComparer.Ordinal);
+        foreach (var label in labels)
+            counts[classNames[label]]++;
+        return counts;
+    }
+
+    // The report appendix's data set hash, from the file hashes already taken rather than reading every image again.
+    static string ContentHash(LabeledDataset dataset, List<TrainingFile> files)
+    {
+        var sha = files.ToDictionary(f => f.Path, f => f.Sha256, StringComparer.Ordinal);
+        return RunEnvironment.DatasetHashOf(dataset.Items.Select(i => (i.RelativePath, dataset.ClassNames[i.Label], sha[i.RelativePath],
+            i.MaskPath is null ? null : sha[Relative(dataset.Root, i.MaskPath)])));
+    }
 
     /// <summary>SHA-256 (hex) over <c>sha256  path\n</c> lines of the files sorted ordinally by path.</summary>
     public static string TrainingSetHash(IEnumerable<TrainingFile> files)

@@ -577,7 +577,10 @@ public static class Retrainer
             },
             Metrics = metrics,
             Thresholds = champion.Thresholds.Where(t => classes.Contains(t.Key, StringComparer.Ordinal)).ToDictionary(StringComparer.Ordinal),
-            Provenance = PackageTrainer.Provenance(files, roots, reference, options.Seed, options.CommandLine, started, facts),
+            TrainingCounts = classes.ToDictionary(c => c, c => training.Count(s => s.ClassName == c), StringComparer.Ordinal),
+            Provenance = PackageTrainer.Provenance(files, roots, reference, options.Seed, options.CommandLine, started, facts)
+                with
+            { DatasetContentSha256 = RunEnvironment.DatasetHashOf(training.Select((s, i) => (s.RelativePath, s.ClassName, s.Sha256, maskSha[i]))) },
         };
     }
 

@@ -75,6 +75,12 @@ public sealed class RetrainCliTests : IDisposable
         Assert.Contains("Promoted by --force", forced.Out, StringComparison.Ordinal);
         Assert.Equal(3, new ModelRegistry(registry).ChampionVersion("disks"));
         Assert.True(File.Exists(Path.Combine(registry, "disks", "v3", "retrain-report.html")));
+        // And the retrained package carries a model card with its own training counts, data hash and origin
+        var v3 = ModelPackage.ReadManifest(new ModelRegistry(registry).PackagePath("disks", 3));
+        var card = ModelPackage.ReadModelCard(new ModelRegistry(registry).PackagePath("disks", 3))!;
+        Assert.Equal(v3.Provenance.TrainingFiles.Count, v3.TrainingCounts!.Values.Sum());
+        Assert.Contains(v3.Provenance.DatasetContentSha256!, card, StringComparison.Ordinal);
+        Assert.Contains("retrained from | v1", card, StringComparison.Ordinal);
     }
 
     [Fact]
