@@ -60,6 +60,7 @@ public sealed class OnnxSvmExportTests : IDisposable
         // these data, which is a measurement, not a guarantee the metadata can give.
         var bound = classes == 2 ? OnnxPackageExporter.SvmProbabilityBound : 1e-5;
         Assert.True(worst <= bound, $"largest probability difference {worst:E3} exceeds {bound:E0}");
+        Assert.Equal(rows.Length, argmaxAgree);
         // Probabilities that were all saturated would make the comparison trivial.
         Assert.Contains(rows, row => svm.PredictProbabilities(row).Max() < 0.9);
     }
