@@ -12,11 +12,11 @@ internal static class ExportCommand
         var model = new Argument<string>("model") { Description = "A registry model name (its champion is used) or a package file (*.acpkg)." };
         var onnx = new Option<FileInfo>("--onnx")
         {
-            Description = "ONNX file to write: opset 17, dynamic batch, input 'image' (N x 1 x S x S grey pixels in 0..1), output 'probabilities'.",
+            Description = "ONNX file to write: opset 17, dynamic batch, input 'image' (N x 1 x S x S grey pixels in 0..1; for SVM packages 'features', N x F raw features), output 'probabilities'.",
             Required = true,
         };
         var registry = ModelsCommand.RegistryOption();
-        var command = new Command("export", "Export a packaged CNN or transfer model as ONNX (the network, its pixel normalisation and a softmax; classes and preprocessing in the metadata).")
+        var command = new Command("export", "Export a packaged CNN, transfer or SVM model as ONNX (the network, its pixel normalisation and a softmax, or the SVM on feature vectors; classes and preprocessing in the metadata).")
         {
             model, onnx, registry,
         };

@@ -45,6 +45,15 @@ public static class OnnxMetadata
 
     /// <summary>SHA-256 (hex) of the <c>.acpkg</c> file exported.</summary>
     public const string PackageSha256 = "package_sha256";
+
+    /// <summary>JSON array of the feature names an SVM graph's input holds, in order.</summary>
+    public const string FeatureNames = "feature_names";
+
+    /// <summary>The second output of an SVM graph: N labels, LIBSVM's one-vs-one vote.</summary>
+    public const string SvmLabelName = "label";
+
+    /// <summary>How far an SVM graph's probabilities may be from LIBSVM's, in words.</summary>
+    public const string ProbabilityParity = "probability_parity";
 }
 
 /// <summary>
@@ -53,7 +62,7 @@ public static class OnnxMetadata
 /// and a softmax at the end; class names, input size, preprocessing and the package's hash in the metadata. Cutting
 /// and resizing the image region stays outside (OpenCV's area resampling has no ONNX equivalent).
 /// </summary>
-public static class OnnxPackageExporter
+public static partial class OnnxPackageExporter
 {
     /// <summary>The ONNX operator set of every exported model.</summary>
     public const int Opset = OnnxGraph.Opset;
@@ -95,8 +104,9 @@ public static class OnnxPackageExporter
             {
                 CnnPackagedModel cnn => ExportCnn(cnn, package.Manifest, packageSha256),
                 TransferPackagedModel transfer => ExportTransfer(transfer, package.Manifest, packageSha256),
+                SvmPackagedModel svm => ExportSvm(svm, package.Manifest, packageSha256),
                 var other => throw new OnnxExportException(
-                    $"a {other.Kind} model cannot be exported to ONNX: the exporter writes the CNN (LipNet) and transfer (frozen and fine-tuned) packages"),
+                    $"a {other.Kind} model cannot be exported to ONNX: the exporter writes the CNN (LipNet), transfer (frozen and fine-tuned) and SVM packages"),
             };
         }
         catch (OnnxExportException e)

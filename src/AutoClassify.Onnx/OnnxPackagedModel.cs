@@ -139,6 +139,9 @@ public static class OnnxEngine
         string path;
         using (var native = ModelPackage.Open(packagePath))
         {
+            // The exported SVM graph takes feature vectors, not images; serving it would need the native features anyway.
+            if (native.Model is SvmPackagedModel)
+                throw new OnnxExportException($"{native.Path}: the ONNX engine serves networks only; an {native.Manifest.ModelKind} package predicts natively (its exported graph takes the handcrafted feature vector, which ONNX cannot compute from an image)");
             onnx = OnnxPackageExporter.Export(native);
             manifest = native.Manifest;
             path = native.Path;

@@ -195,24 +195,6 @@ public sealed class OnnxExportTests : IDisposable
         }
     }
 
-    [Fact]
-    public void Should_exit_2_naming_the_package_when_its_model_cannot_be_exported()
-    {
-        // Given an SVM package (features, not a network)
-        var dataset = PackagingTestData.WriteDataset(temp.Combine("data"), perClass: 6);
-        using var trained = PackagingTestData.Train(dataset);
-        var path = temp.File("svm.acpkg");
-        trained.WriteTo(path);
-
-        // When it is exported, then the CLI exits 2 with a one-line reason and writes nothing
-        var (code, _, err) = CliRunner.Run("export", path, "--onnx", temp.File("svm.onnx"));
-        Assert.Equal(2, code);
-        Assert.Contains(path, err, StringComparison.Ordinal);
-        Assert.Contains("svm model cannot be exported", err, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
-        Assert.False(File.Exists(temp.File("svm.onnx")));
-    }
-
     static void AssertParity(string packagePath)
     {
         var images = OnnxTestPackages.Images();
