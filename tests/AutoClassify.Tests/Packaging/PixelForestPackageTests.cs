@@ -159,10 +159,9 @@ public sealed class PixelForestPackageTests(ITestOutputHelper log) : IDisposable
         var forged = Forge(bytes =>
         {
             var text = System.Text.Encoding.UTF8.GetString(bytes);
-            var at = text.IndexOf("var: ", StringComparison.Ordinal);
-            Assert.True(at > 0, "The forest YAML has no split.");
-            var end = text.IndexOf('\n', at);
-            return System.Text.Encoding.UTF8.GetBytes(text[..at] + "var: 999" + text[end..]);
+            var split = System.Text.RegularExpressions.Regex.Match(text, @"\bvar:\s*\d+");
+            Assert.True(split.Success, "The forest YAML has no split: " + text[..Math.Min(text.Length, 2000)]);
+            return System.Text.Encoding.UTF8.GetBytes(text[..split.Index] + "var: 999" + text[(split.Index + split.Length)..]);
         });
 
         var error = Assert.Throws<InvalidModelPackageException>(() => ModelPackage.Open(forged));
