@@ -151,7 +151,7 @@ internal static class PredictCommand
             using var package = parse.GetValue(engine) == "onnx"
                 ? Onnx.OnnxEngine.Open(packagePath, parse.GetValue(threads))
                 : ModelPackage.Open(packagePath);
-            if (package.Model is SegmenterPackagedModel)
+            if (package.Model is SegmenterPackagedModel or PixelForestPackagedModel)
                 throw new ArgumentException($"{packagePath} holds a segmentation model ({package.Manifest.ModelKind}): it labels pixels, not whole images, so predict cannot use it.");
             var observer = new ConsoleObserver(stdout);
             var options = new PredictionOptions

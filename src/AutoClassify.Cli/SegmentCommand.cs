@@ -88,17 +88,19 @@ internal static class SegmentCommand
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: no such model package.", path);
         var package = ModelPackage.Open(path);
-        if (package.Model is not SegmenterPackagedModel)
+        if (package.Model is not (SegmenterPackagedModel or PixelForestPackagedModel))
         {
             var kind = package.Manifest.ModelKind;
             package.Dispose();
-            throw new ArgumentException($"{path} holds an image classifier ({kind}): segment --model needs a segmenter trained with train-segmenter ({string.Join(" or ", UNetTrainer.Names)}).");
+            throw new ArgumentException($"{path} holds an image classifier ({kind}): segment --model needs a segmenter trained with train-segmenter ({string.Join(", ", SegmenterPackageOptions.Names)}).");
         }
         return package;
     }
 
     static SegmenterParticleLabeler Labeler(LoadedModelPackage package, string given)
     {
+        if (package.Model is PixelForestPackagedModel forestModel)
+            return ForestLabeler(package, forestModel.Segmenter, given);
         var segmenter = ((SegmenterPackagedModel)package.Model).Segmenter;
         var info = segmenter.Info;
         var inv = CultureInfo.InvariantCulture;
@@ -112,6 +114,24 @@ internal static class SegmentCommand
                 : "semantic: one channel per class; each connected non-background region is one particle"),
             new("Tiling", string.Create(inv, $"tiles up to {info.EffectiveTileSize} px overlapping by {info.TileOverlap} px, Hann-blended, mirrored at the borders")),
             new("Local contrast normalisation", info.LocalContrastSigma is { } sigma ? string.Create(inv, $"sigma {sigma} px") : "off"),
+            new("Trained", $"{package.Manifest.Provenance.CreatedUtc.UtcDateTime.ToString("u", inv)} on {facts.GetValueOrDefault("training_images") ?? "?"} images, seed {package.Manifest.Provenance.Seed.ToString(inv)}"),
+        };
+        return new SegmenterParticleLabeler(segmenter, $"{given} ({info.Model})", settings);
+    }
+
+    static SegmenterParticleLabeler ForestLabeler(LoadedModelPackage package, PixelForestSegmenter segmenter, string given)
+    {
+        var info = segmenter.Info;
+        var inv = CultureInfo.InvariantCulture;
+        var facts = package.Manifest.Provenance.Facts;
+        var settings = new List<KeyValuePair<string, string>>
+        {
+            new("Package", package.Path),
+            new("Model", string.Create(inv, $"pixel forest: {info.Trees} trees of depth up to {info.MaxDepth} on {info.Features} pixel features")),
+            new("Feature scales", string.Join(", ", info.Scales.Select(s => s.ToString("0.##", inv))) + " px"),
+            new("Output scheme", info.Instances
+                ? "instance: background, interior, boundary; marker-controlled watershed splits touching particles"
+                : "semantic: one channel per class; each connected non-background region is one particle"),
             new("Trained", $"{package.Manifest.Provenance.CreatedUtc.UtcDateTime.ToString("u", inv)} on {facts.GetValueOrDefault("training_images") ?? "?"} images, seed {package.Manifest.Provenance.Seed.ToString(inv)}"),
         };
         return new SegmenterParticleLabeler(segmenter, $"{given} ({info.Model})", settings);

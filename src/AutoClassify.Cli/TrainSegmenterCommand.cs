@@ -6,7 +6,7 @@ using AutoClassify.Packaging;
 namespace AutoClassify.Cli;
 
 /// <summary>
-/// <c>autoclassify train-segmenter</c>: trains a U-Net or residual U-Net on annotated micrographs and stores it in the
+/// <c>autoclassify train-segmenter</c>: trains a U-Net, residual U-Net or pixel forest on annotated micrographs and stores it in the
 /// model registry as the next version of a name (the first version becomes champion), for <c>segment --model</c>.
 /// </summary>
 internal static class TrainSegmenterCommand
@@ -17,8 +17,8 @@ internal static class TrainSegmenterCommand
         {
             Description = "Folder of images with masks beside them (<name>.mask.png), an images/ + masks/ pair, or images with --masks.",
         };
-        var model = new Option<string>("--model") { Description = "Segmenter to train: unet or resunet.", DefaultValueFactory = _ => "unet" };
-        model.AcceptOnlyFromAmong([.. UNetTrainer.Names]);
+        var model = new Option<string>("--model") { Description = "Segmenter to train: unet, resunet or pixel-forest (pixel features and a random forest; the U-Net options do not apply).", DefaultValueFactory = _ => "unet" };
+        model.AcceptOnlyFromAmong([.. SegmenterPackageOptions.Names]);
         var name = new Option<string>("--name") { Description = "Registry name of the model (letters, digits, '.', '_', '-').", Required = true };
         var registry = ModelsCommand.RegistryOption();
         var masks = new Option<DirectoryInfo?>("--masks") { Description = "Folder of masks matched to the images by relative path and file stem." };
@@ -29,7 +29,7 @@ internal static class TrainSegmenterCommand
         var threads = CommonOptions.Threads();
         var unet = new UNetCommandOptions();
 
-        var command = new Command("train-segmenter", "Train a U-Net segmenter on annotated micrographs and store it in the model registry as the next version (the first version becomes champion); segment --model uses it.")
+        var command = new Command("train-segmenter", "Train a U-Net or pixel-forest segmenter on annotated micrographs and store it in the model registry as the next version (the first version becomes champion); segment --model uses it.")
         {
             data, model, name, registry, masks, maskKind, banner, seed, threads, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };

@@ -1,9 +1,12 @@
 // Pixel classification as ilastik does it: a bank of smoothed-image features at several scales, and a random
 // forest (OpenCV's cv::ml::RTrees) on them.
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <opencv2/core/persistence.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/ml.hpp>
 #include <string>
@@ -171,4 +174,64 @@ AC_EXPORT(void) ac_forest_free(void* handle) {
   AC_TRY
   delete static_cast<Forest*>(handle);
   AC_CATCH_VOID
+}
+
+// Serialises the trained forest as OpenCV's own YAML (cv::FileStorage in memory) into malloc'd memory that the
+// caller frees with ac_free; `length` receives its size in bytes.
+AC_EXPORT(char*) ac_forest_save(const void* handle, int64_t* length) {
+  AC_TRY
+  require(handle != nullptr, "forest handle is null");
+  require(length != nullptr, "length is null");
+  const auto& forest = *static_cast<const Forest*>(handle);
+  cv::FileStorage storage(".yml", cv::FileStorage::WRITE | cv::FileStorage::MEMORY | cv::FileStorage::FORMAT_YAML);
+  forest.trees->write(storage);
+  const std::string text = storage.releaseAndGetString();
+  char* buffer = static_cast<char*>(std::malloc(text.size() == 0 ? 1 : text.size()));
+  if (buffer == nullptr) throw std::runtime_error("out of memory serialising the forest");
+  std::memcpy(buffer, text.data(), text.size());
+  *length = static_cast<int64_t>(text.size());
+  return buffer;
+  AC_CATCH(nullptr)
+}
+
+// Reads a forest written by ac_forest_save and checks it before use: ac_forest_predict walks the nodes without
+// bounds checks, so every split, child index and feature index is validated here, and children must come after
+// their parent (OpenCV stores trees depth-first), which also rules out cycles. Release with ac_forest_free.
+AC_EXPORT(void*) ac_forest_load(const char* text, int64_t length, int32_t classes, int32_t features) {
+  AC_TRY
+  require(text != nullptr && length > 0, "the forest payload is empty");
+  require(classes >= 2, "a forest needs at least two classes");
+  require(features >= 1, "a forest needs at least one feature");
+  const std::string source(text, static_cast<size_t>(length));
+  cv::FileStorage storage(source, cv::FileStorage::READ | cv::FileStorage::MEMORY | cv::FileStorage::FORMAT_YAML);
+  require(storage.isOpened(), "the forest payload is not an OpenCV model file");
+  auto forest = std::make_unique<Forest>();
+  forest->trees = cv::ml::RTrees::create();
+  forest->trees->read(storage.root());
+  require(forest->trees->isTrained(), "the forest payload holds no trained forest");
+  require(forest->trees->getVarCount() == features, "the forest payload expects " +
+                                                        std::to_string(forest->trees->getVarCount()) +
+                                                        " features, the settings give " + std::to_string(features));
+  const auto& roots = forest->trees->getRoots();
+  const auto& nodes = forest->trees->getNodes();
+  const auto& splits = forest->trees->getSplits();
+  require(!roots.empty(), "the forest payload has no trees");
+  const auto node_count = static_cast<int64_t>(nodes.size());
+  for (const int root : roots) require(root >= 0 && root < node_count, "a tree root is out of range");
+  for (int64_t i = 0; i < node_count; ++i) {
+    const auto& node = nodes[static_cast<size_t>(i)];
+    if (node.split < 0) {
+      require(std::isfinite(node.value), "a leaf holds no class");
+      continue;
+    }
+    require(node.split < static_cast<int>(splits.size()), "a node names a split that does not exist");
+    require(node.left > i && node.left < node_count && node.right > i && node.right < node_count,
+            "a node's children are out of order or out of range");
+    const auto& split = splits[static_cast<size_t>(node.split)];
+    require(split.varIdx >= 0 && split.varIdx < features, "a split tests a feature that does not exist");
+  }
+  forest->classes = classes;
+  forest->features = features;
+  return forest.release();
+  AC_CATCH(nullptr)
 }

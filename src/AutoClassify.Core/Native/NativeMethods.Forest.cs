@@ -18,6 +18,12 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_forest_predict")]
     internal static partial void ForestPredict(ForestHandle handle, float* samples, int rows, int columns, float* probabilities);
 
+    [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_forest_save")]
+    internal static partial IntPtr ForestSave(ForestHandle handle, out long length);
+
+    [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_forest_load")]
+    internal static partial ForestHandle ForestLoad(byte* text, long length, int classes, int features);
+
     [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_forest_free")]
     internal static partial void ForestFree(IntPtr handle);
 

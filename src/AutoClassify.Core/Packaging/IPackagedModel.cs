@@ -57,6 +57,7 @@ public static class PackagedModelKinds
         Register(EnsemblePackagedModel.Registration);
         foreach (var segmenter in SegmenterPackagedModel.Registrations)
             Register(segmenter);
+        Register(PixelForestPackagedModel.Registration);
     }
 
     /// <summary>Adds or replaces a kind.</summary>

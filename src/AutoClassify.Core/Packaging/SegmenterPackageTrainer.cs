@@ -12,8 +12,14 @@ public sealed class SegmenterPackageOptions
     /// <summary>Folder of annotated micrographs (any layout <see cref="SegmentationDataLoader"/> reads).</summary>
     public required string DataPath { get; init; }
 
-    /// <summary><c>unet</c> or <c>resunet</c>.</summary>
+    /// <summary><c>unet</c>, <c>resunet</c> or <c>pixel-forest</c> (<see cref="Names"/>).</summary>
     public string Model { get; init; } = "unet";
+
+    /// <summary>The models <see cref="SegmenterPackageTrainer"/> can package.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. UNetTrainer.Names, "pixel-forest"];
+
+    /// <summary>Feature bank and forest settings when <see cref="Model"/> is <c>pixel-forest</c>.</summary>
+    public PixelForestOptions PixelForest { get; init; } = new();
 
     /// <summary>Network, training and tiling settings; <see cref="UNetOptions.Residual"/> follows <see cref="Model"/>.</summary>
     public UNetOptions UNet { get; init; } = new();
@@ -36,7 +42,7 @@ public sealed class SegmenterPackageOptions
 
 /// <summary>
 /// Trains a production segmenter: reads and validates the annotated micrographs (every problem listed at once),
-/// fits a U-Net or residual U-Net on all of them (its early stopping holds out whole images, as in
+/// fits a U-Net, residual U-Net or pixel forest on all of them (its early stopping holds out whole images, as in
 /// <c>segment-benchmark</c>), and returns it with a manifest that records the training files' hashes, the data
 /// folders, the mask kind, the seed, this build's versions, the command line and the fit's facts, so the registry
 /// stores it like any classifier. The early-stopping validation score is a fact, not a metric: it chose the epoch,
@@ -48,7 +54,9 @@ public static class SegmenterPackageTrainer
     {
         ArgumentNullException.ThrowIfNull(options);
         var started = DateTimeOffset.UtcNow;
-        var trainer = UNetTrainer.Create(options.Model, options.UNet);
+        ISegmenterTrainer trainer = options.Model == "pixel-forest"
+            ? new PixelForestTrainer(options.PixelForest)
+            : UNetTrainer.Create(options.Model, options.UNet);
         var set = SegmentationDataLoader.Load(options.DataPath, new SegmentationDataOptions
         {
             MasksDirectory = options.MasksDirectory,
@@ -67,7 +75,12 @@ public static class SegmenterPackageTrainer
         var summary = new SegmenterTrainingSummary();
         var context = new TrainingContext { Seed = options.Seed, Threads = options.Threads, Log = log, CancellationToken = cancellationToken };
         var segmenter = trainer.Train(data, context, summary);
-        var packaged = new SegmenterPackagedModel(segmenter);
+        IPackagedModel packaged = segmenter switch
+        {
+            UNetSegmenter unet => new SegmenterPackagedModel(unet),
+            PixelForestSegmenter forest => new PixelForestPackagedModel(forest),
+            _ => throw new InvalidOperationException($"{trainer.Name} gave a {segmenter.GetType().Name}, which cannot be packaged."),
+        };
         try
         {
             var facts = new Dictionary<string, string>(summary.Facts, StringComparer.Ordinal)

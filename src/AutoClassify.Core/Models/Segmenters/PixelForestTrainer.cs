@@ -119,7 +119,18 @@ public sealed class PixelForestTrainer(PixelForestOptions? options = null) : ISe
         summary.Facts["samples"] = labels.Length.ToString(inv);
         summary.Facts["scheme"] = instances ? "background/interior/boundary + watershed" : "semantic";
         summary.TrainingTime = clock.Elapsed;
-        return new PixelForestSegmenter(forest, Options, instances, instances ? InteriorBoundaryScheme.ChannelNames : training.ClassNames);
+        var info = new PixelForestInfo
+        {
+            ClassNames = [.. training.ClassNames],
+            ChannelNames = [.. instances ? InteriorBoundaryScheme.ChannelNames : training.ClassNames],
+            Instances = instances,
+            Scales = [.. Options.Scales],
+            BoundaryWidth = Options.BoundaryWidth,
+            MinArea = Options.MinArea,
+            Trees = Options.Forest.Trees,
+            MaxDepth = Options.Forest.MaxDepth,
+        };
+        return new PixelForestSegmenter(forest, info);
     }
 
     (float[] X, int[] Y) Draw(GrayImage image, int[] targets, int classes, int features, Random random)
@@ -155,66 +166,4 @@ public sealed class PixelForestTrainer(PixelForestOptions? options = null) : ISe
         options.Validate();
         return options;
     }
-}
-
-/// <summary>A fitted pixel forest: features of the whole image, class votes per pixel, instances for instance data.</summary>
-sealed class PixelForestSegmenter(RandomForest forest, PixelForestOptions options, bool instances, IReadOnlyList<string> channels) : ISegmenter
-{
-    const int ChunkRows = 32_768;
-
-    public string Name => "pixel-forest";
-
-    public SegmentationPrediction Predict(GrayImage image, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        var bank = PixelFeatureBank.Compute(image, options.Scales);
-        var plane = image.Width * image.Height;
-        var features = forest.Features;
-        var classes = forest.Classes;
-        var probabilities = new float[(long)classes * plane];
-        var chunks = (plane + ChunkRows - 1) / ChunkRows;
-        Parallel.For(0, chunks, new ParallelOptions { CancellationToken = cancellationToken }, chunk =>
-        {
-            var start = chunk * ChunkRows;
-            var rows = Math.Min(ChunkRows, plane - start);
-            var x = new float[(long)rows * features];
-            for (var r = 0; r < rows; r++)
-            {
-                for (var f = 0; f < features; f++)
-                    x[((long)r * features) + f] = bank[((long)f * plane) + start + r];
-            }
-            var p = forest.PredictProbabilities(x);
-            for (var r = 0; r < rows; r++)
-            {
-                for (var c = 0; c < classes; c++)
-                    probabilities[((long)c * plane) + start + r] = p[((long)r * classes) + c];
-            }
-        });
-        var argmax = new int[plane];
-        for (var i = 0; i < plane; i++)
-        {
-            var best = 0;
-            for (var c = 1; c < classes; c++)
-            {
-                if (probabilities[((long)c * plane) + i] > probabilities[((long)best * plane) + i])
-                    best = c;
-            }
-            argmax[i] = best;
-        }
-        if (!instances)
-            return new SegmentationPrediction { Width = image.Width, Height = image.Height, ChannelNames = channels, Probabilities = probabilities, Labels = argmax };
-        var boundary = probabilities.AsSpan(InteriorBoundaryScheme.Boundary * plane, plane);
-        var ids = InteriorBoundaryScheme.ToInstances(argmax, boundary, image.Width, image.Height, minArea: options.MinArea);
-        return new SegmentationPrediction
-        {
-            Width = image.Width,
-            Height = image.Height,
-            ChannelNames = channels,
-            Probabilities = probabilities,
-            Labels = Array.ConvertAll(ids, v => v != 0 ? 1 : 0),
-            Instances = ids,
-        };
-    }
-
-    public void Dispose() => forest.Dispose();
 }

@@ -83,5 +83,37 @@ public sealed class RandomForest : IDisposable
         return result;
     }
 
+    /// <summary>The fitted forest in OpenCV's own YAML form, for <see cref="Deserialize"/>.</summary>
+    public byte[] Serialize()
+    {
+        var data = NativeMethods.ForestSave(handle, out var length);
+        NativeShim.CheckForErrors();
+        return NativeShim.TakeBuffer(data, length);
+    }
+
+    /// <summary>
+    /// Reads a forest written by <see cref="Serialize"/>; the shim checks every node, split and feature index before
+    /// the forest is used, so a damaged or forged payload throws <see cref="NativeException"/> instead of misbehaving.
+    /// </summary>
+    public static unsafe RandomForest Deserialize(byte[] data, int classes, int features)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Length == 0)
+            throw new InvalidDataException("The forest payload is empty.");
+        ForestHandle handle;
+        fixed (byte* text = data)
+            handle = NativeMethods.ForestLoad(text, data.Length, classes, features);
+        try
+        {
+            NativeShim.CheckForErrors();
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+        return new RandomForest(handle, classes, features);
+    }
+
     public void Dispose() => handle.Dispose();
 }
