@@ -28,12 +28,18 @@ public static class StackGroups
     /// The groups of the items models train on: each tile's source image (<paramref name="tileSource"/>), raised to
     /// its stack file when images share one; null when neither tiles nor stacks group anything.
     /// </summary>
-    public static int[]? ForTraining(IReadOnlyList<DatasetItem> images, IReadOnlyList<int>? tileSource)
+    public static int[]? ForTraining(IReadOnlyList<DatasetItem> images, IReadOnlyList<int>? tileSource) =>
+        ForTiles(Of(images), tileSource);
+
+    /// <summary>
+    /// Image groups (<paramref name="imageGroups"/>, null when every image stands alone) carried to the tiles cut
+    /// from them: each tile takes its source image's group; the image groups themselves when nothing was tiled.
+    /// </summary>
+    public static int[]? ForTiles(int[]? imageGroups, IReadOnlyList<int>? tileSource)
     {
-        var stacks = Of(images);
         if (tileSource is null)
-            return stacks;
-        return [.. tileSource.Select(image => stacks is null ? image : stacks[image])];
+            return imageGroups;
+        return [.. tileSource.Select(image => imageGroups is null ? image : imageGroups[image])];
     }
 
     /// <summary>The number of distinct files behind <paramref name="items"/>.</summary>

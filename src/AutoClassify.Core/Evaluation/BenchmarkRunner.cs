@@ -315,7 +315,7 @@ public static class BenchmarkRunner
         var (items, images, nmPerPixel) = (tiled?.Tiles ?? dataset, tiled?.Prepared ?? prepared, banners.NmPerPixel);
         var data = timer.Time(extractFeatures ? "features" : "image data", () =>
             TrainingData.FromPrepared(items, images, inputs, threads, nmPerPixel, cancellationToken));
-        data.Groups = tiled is null ? imageGroups : [.. tiled.SourceImage.Select(image => imageGroups is null ? image : imageGroups[image])];
+        data.Groups = StackGroups.ForTiles(imageGroups, tiled?.SourceImage);
         if (extractFeatures)
             observer.StepCompleted(featureStage);
         return data;
