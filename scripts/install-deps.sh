@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(cmake g++ libopencv-dev libjpeg-dev libtorch-dev libsvm-dev libtesseract5 tesseract-ocr-eng)
 for arg in "$@"; do
   case "$arg" in
-    --with-browser) packages+=(chromium) ;;
+    --with-browser) packages+=(chromium poppler-utils) ;;
     --with-bench) packages+=(libsvm-tools python3-torch) ;;
     --with-slurm) packages+=(slurmd slurmctld slurm-client munge) ;;
     *) echo "install-deps: unknown option '$arg'" >&2; exit 2 ;;

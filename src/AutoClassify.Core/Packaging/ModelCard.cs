@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using AutoClassify.Reporting;
 
 namespace AutoClassify.Packaging;
 
@@ -65,6 +66,7 @@ public static class ModelCard
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n")
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />\n")
+            .Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\" />\n")
             .Append("<title>").Append(title).Append("</title>\n<style>\n")
             .Append("body{font-family:system-ui,sans-serif;max-width:52rem;margin:1.5rem auto;padding:0 1rem;line-height:1.45;color:#1b1b1b}\n")
             .Append("h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.6rem;border-bottom:1px solid #ddd}\n")
@@ -124,7 +126,7 @@ public static class ModelCard
             foreach (var name in m.ClassNames)
             {
                 var n = counts.GetValueOrDefault(name);
-                table.Add([name, n.ToString(Inv), total == 0 ? "-" : ((double)n / total).ToString("P1", Inv)]);
+                table.Add([name, n.ToString(Inv), total == 0 ? "-" : ReportNumber.Percent((double)n / total)]);
             }
         }
         else
@@ -195,7 +197,7 @@ public static class ModelCard
         lines.Add("The figures come from a fit that never saw the held-out images; the packaged model was then fitted on all its training images.");
         List<IReadOnlyList<string>> table = [["metric", "value", "spread or 95% interval"]];
         foreach (var (name, s) in m.Metrics.OrderBy(x => x.Key, StringComparer.Ordinal))
-            table.Add([name.Replace('_', ' '), s.Mean.ToString("F3", Inv), Spread(name, s, items)]);
+            table.Add([name.Replace('_', ' '), ReportNumber.Sig(s.Mean), Spread(name, s, items)]);
         return new Section("Validation", lines, table);
     }
 
@@ -203,13 +205,13 @@ public static class ModelCard
     static string Spread(string name, MetricSummary s, int? items)
     {
         if (s.Sd is { } sd && s.N > 1)
-            return string.Create(Inv, $"± {sd:F3} SD over {s.N} folds");
+            return string.Create(Inv, $"± {ReportNumber.Sig(sd)} SD over {s.N} folds");
         if (name == "accuracy" && items is { } n && s.Mean is >= 0 and <= 1)
         {
             const double z = 1.959964;
             var centre = (s.Mean + (z * z / (2 * n))) / (1 + (z * z / n));
             var half = z / (1 + (z * z / n)) * Math.Sqrt((s.Mean * (1 - s.Mean) / n) + (z * z / (4.0 * n * n)));
-            return string.Create(Inv, $"{Math.Max(0, centre - half):F3} to {Math.Min(1, centre + half):F3} (Wilson, n = {n})");
+            return string.Create(Inv, $"{ReportNumber.Sig(Math.Max(0, centre - half))} to {ReportNumber.Sig(Math.Min(1, centre + half))} (Wilson, n = {n})");
         }
         return "none recorded (single split)";
     }
@@ -225,9 +227,9 @@ public static class ModelCard
         foreach (var name in m.ClassNames)
         {
             var estimate = m.ThresholdEstimates?.GetValueOrDefault(name);
-            table.Add([name, m.Thresholds.TryGetValue(name, out var t) ? t.ToString("F3", Inv) : "none",
-                estimate?.TargetPrecision.ToString("F2", Inv) ?? "-", estimate?.ExpectedCoverage.ToString("P1", Inv) ?? "-",
-                estimate?.ExpectedPrecision.ToString("F3", Inv) ?? "-"]);
+            table.Add([name, m.Thresholds.TryGetValue(name, out var t) ? ReportNumber.Sig(t) : "none",
+                estimate?.TargetPrecision.ToString("F2", Inv) ?? "-", (estimate is null ? null : ReportNumber.Percent(estimate.ExpectedCoverage)) ?? "-",
+                (estimate is null ? null : ReportNumber.Sig(estimate.ExpectedPrecision)) ?? "-"]);
         }
         return new Section("Thresholds and expected coverage", lines, table);
     }

@@ -43,12 +43,12 @@ internal static class AutoMlLeaderboardHtml
             var winner = trials.FirstOrDefault(t => t.Winner);
             var scored = trials.Count(t => t.Rank is not null);
             sb.Append(Inv, $"<details class=\"leaderboard\"{(fold == folds[0] ? " open" : "")}><summary>Fold {Int(fold.Fold + 1)}: {Int(trials.Count)} trials ({Int(scored)} scored), winner {E(winner?.Family ?? "none")}{(winner is { Representation.Length: > 0 } ? " on " + E(winner.Representation) : "")}{(winner is null ? "" : $" ({E(winner.FormatSettings())})")}</summary>\n");
-            sb.Append(Inv, $"<div class=\"scroll\"><table id=\"{id}-automl-fold-{Int(fold.Fold + 1)}\" class=\"num compact leaderboard\"><thead><tr><th scope=\"col\">Rank</th><th scope=\"col\">Trial</th><th scope=\"col\" class=\"text\">Representation</th><th scope=\"col\" class=\"text\">Learner</th><th scope=\"col\" class=\"text\">Stage</th><th scope=\"col\" class=\"text\">Settings</th><th scope=\"col\">Inner macro-F1</th><th scope=\"col\">Inner accuracy</th><th scope=\"col\">Seconds</th><th scope=\"col\" class=\"text\">Note</th></tr></thead><tbody>\n");
+            sb.Append(Inv, $"<div class=\"scroll\"><table id=\"{id}-automl-fold-{Int(fold.Fold + 1)}\" class=\"num compact leaderboard\"><thead><tr><th scope=\"col\">Rank</th><th scope=\"col\">Trial</th><th scope=\"col\" class=\"text\">Representation</th><th scope=\"col\" class=\"text\">Learner</th><th scope=\"col\" class=\"text\">Stage</th><th scope=\"col\" class=\"text\">Settings</th><th scope=\"col\">Inner macro-F1</th><th scope=\"col\">Inner accuracy</th><th scope=\"col\">Time</th><th scope=\"col\" class=\"text\">Note</th></tr></thead><tbody>\n");
             foreach (var t in trials)
             {
                 var rank = t.Rank is { } r ? Int(r) : "—";
                 sb.Append(Inv, $"<tr{(t.Winner ? " class=\"winner\"" : "")}><th scope=\"row\">{(t.Winner ? "★ " : "")}{rank}</th><td>{Int(t.Trial)}</td><td class=\"text\">{E(Representation(t))}</td><td class=\"text\">{E(t.Family)}</td><td class=\"text\">{E(t.Stage)}</td>");
-                sb.Append(Inv, $"<td class=\"text settings\">{SettingsHtml(t)}</td><td>{Score(t.ValidationMacroF1)}</td><td>{Score(t.ValidationAccuracy)}</td><td>{Num(t.Seconds, 2)}</td>");
+                sb.Append(Inv, $"<td class=\"text settings\">{SettingsHtml(t)}</td><td>{Score(t.ValidationMacroF1)}</td><td>{Score(t.ValidationAccuracy)}</td><td>{E(Duration(TimeSpan.FromSeconds(t.Seconds)))}</td>");
                 sb.Append(Inv, $"<td class=\"text\">{(t.Winner ? "winner, refitted on the training fold" : E(t.Note ?? ""))}</td></tr>\n");
             }
             sb.Append("</tbody></table></div></details>\n");
@@ -85,5 +85,6 @@ internal static class AutoMlLeaderboardHtml
 
     static string Score(double? value) => value is { } v ? Num(v) : "—";
 
-    static string Seconds(string? text) => string.IsNullOrEmpty(text) ? "—" : text + " s";
+    static string Seconds(string? text) =>
+        double.TryParse(text, System.Globalization.NumberStyles.Float, Inv, out var s) ? Duration(TimeSpan.FromSeconds(s)) : string.IsNullOrEmpty(text) ? "—" : text + " s";
 }

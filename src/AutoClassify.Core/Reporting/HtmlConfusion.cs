@@ -15,13 +15,24 @@ internal static class HtmlConfusion
         Func<int, int, (string Text, double Share)> cell, Func<int, int, string?>? href = null)
     {
         var n = classes.Count;
-        sb.Append(Inv, $"<figure class=\"confusion\"><figcaption>{captionHtml}</figcaption>\n<table id=\"{id}\" class=\"cm\"><thead><tr><th class=\"corner\" scope=\"col\" rowspan=\"2\">True ↓</th><th scope=\"colgroup\" colspan=\"{Int(n)}\" class=\"axis\">Predicted →</th></tr><tr>");
+        var headers = Headers(classes);
+        var note = headers == HeaderStyle.Keyed ? " <span class=\"cm-key-note\">(columns by the rows' letters)</span>" : "";
+        sb.Append(Inv, $"<figure class=\"confusion\"><figcaption>{captionHtml}{note}</figcaption>\n<table id=\"{id}\" class=\"cm cm-{HeaderClass(headers)}\"><thead><tr><th class=\"corner\" scope=\"col\" rowspan=\"2\">True ↓</th><th scope=\"colgroup\" colspan=\"{Int(n)}\" class=\"axis\">Predicted →</th></tr><tr>");
         for (var p = 0; p < n; p++)
-            sb.Append(Inv, $"<th scope=\"col\" class=\"cls\">{E(classes[p])}</th>");
+        {
+            var header = headers switch
+            {
+                HeaderStyle.Keyed => $"<abbr title=\"{E(classes[p])}\">{E(Key(p))}</abbr>",
+                HeaderStyle.Rotated => $"<span title=\"{E(classes[p])}\">{E(classes[p])}</span>",
+                _ => E(classes[p]),
+            };
+            sb.Append(Inv, $"<th scope=\"col\" class=\"cls\">{header}</th>");
+        }
         sb.Append("</tr></thead><tbody>\n");
         for (var t = 0; t < n; t++)
         {
-            sb.Append(Inv, $"<tr><th scope=\"row\" class=\"cls\">{E(classes[t])}</th>");
+            var key = headers == HeaderStyle.Keyed ? $"<span class=\"cm-key\">{E(Key(t))}</span> " : "";
+            sb.Append(Inv, $"<tr><th scope=\"row\" class=\"cls\">{key}{E(classes[t])}</th>");
             for (var p = 0; p < n; p++)
             {
                 var (text, share) = cell(t, p);
@@ -34,6 +45,31 @@ internal static class HtmlConfusion
         }
         sb.Append("</tbody></table></figure>\n");
     }
+
+    /// <summary>Names up to this long fit a square cell written across.</summary>
+    internal const int AcrossMaxLength = 5;
+
+    /// <summary>Names up to this long are written up the column; longer ones make every column a letter keyed to its row.</summary>
+    internal const int RotatedMaxLength = 24;
+
+    internal enum HeaderStyle { Across, Rotated, Keyed }
+
+    /// <summary>How the predicted-class headers are written so that every cell stays square whatever the names' length.</summary>
+    internal static HeaderStyle Headers(IReadOnlyList<string> classes)
+    {
+        var longest = classes.Count == 0 ? 0 : classes.Max(c => c.Length);
+        return longest <= AcrossMaxLength ? HeaderStyle.Across : longest <= RotatedMaxLength ? HeaderStyle.Rotated : HeaderStyle.Keyed;
+    }
+
+    /// <summary>The letter of class <paramref name="k"/> in a keyed matrix: A–Z, then A1–Z1 and so on.</summary>
+    internal static string Key(int k) => k < 26 ? ((char)('A' + k)).ToString() : ((char)('A' + (k % 26))).ToString() + Int(k / 26);
+
+    static string HeaderClass(HeaderStyle style) => style switch
+    {
+        HeaderStyle.Rotated => "rotated",
+        HeaderStyle.Keyed => "keyed",
+        _ => "across",
+    };
 
     /// <summary>Appends a table of raw counts (<c>counts[true][predicted]</c>), coloured by row share.</summary>
     internal static void AppendCounts(StringBuilder sb, string id, string captionHtml, IReadOnlyList<string> classes, long[][] counts) =>

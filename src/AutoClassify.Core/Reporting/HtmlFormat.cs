@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using AutoClassify.Evaluation;
+using AutoClassify.Tiling;
 
 namespace AutoClassify.Reporting;
 
@@ -10,12 +11,16 @@ internal static class HtmlFormat
     internal static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>Shown where a value is undefined (NaN), e.g. the SD of a single fold.</summary>
-    internal const string NotAvailable = "n/a";
+    internal const string NotAvailable = ReportNumber.NotAvailable;
 
     /// <summary>HTML-escapes text for element content and quoted attribute values.</summary>
     internal static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
 
-    internal static string Num(double value, int decimals = 3) =>
+    /// <summary>A measured number to three significant digits (see <see cref="ReportNumber.Sig"/>).</summary>
+    internal static string Num(double value) => ReportNumber.Sig(value);
+
+    /// <summary>A number with a fixed count of decimals, for axis ticks and cells that must line up (not for measurements).</summary>
+    internal static string Num(double value, int decimals) =>
         double.IsNaN(value) ? NotAvailable
         : double.IsPositiveInfinity(value) ? "∞"
         : double.IsNegativeInfinity(value) ? "−∞"
@@ -23,51 +28,35 @@ internal static class HtmlFormat
 
     internal static string Int(long value) => value.ToString(Inv);
 
-    internal static string Percent(double share, int decimals = 1) =>
+    /// <summary>A share as a percentage to three significant digits.</summary>
+    internal static string Percent(double share) => ReportNumber.Percent(share);
+
+    internal static string Percent(double share, int decimals) =>
         double.IsNaN(share) ? NotAvailable : (share * 100).ToString("F" + decimals.ToString(Inv), Inv) + "%";
 
     /// <summary>"mean ± SD" as HTML, SD de-emphasised.</summary>
-    internal static string MeanSdHtml(MeanSd value, int decimals = 3) =>
+    internal static string MeanSdHtml(MeanSd value) =>
+        $"{Num(value.Mean)}<span class=\"sd\"> ± {Num(value.Sd)}</span>";
+
+    /// <summary>"mean ± SD" with fixed decimals (for averaged counts).</summary>
+    internal static string MeanSdHtml(MeanSd value, int decimals) =>
         $"{Num(value.Mean, decimals)}<span class=\"sd\"> ± {Num(value.Sd, decimals)}</span>";
 
     /// <summary>An SVG coordinate: at most two decimals, invariant.</summary>
     internal static string Coord(double value) => value.ToString("0.##", Inv);
 
-    internal static string Duration(TimeSpan t)
-    {
-        if (t < TimeSpan.Zero)
-            return NotAvailable;
-        if (t.TotalSeconds < 60)
-            return t.TotalSeconds.ToString("F1", Inv) + " s";
-        if (t.TotalHours < 1)
-            return string.Create(Inv, $"{(int)t.TotalMinutes} min {t.Seconds:00} s");
-        return string.Create(Inv, $"{(int)t.TotalHours} h {t.Minutes:00} min");
-    }
+    /// <summary>A duration to three significant digits below a minute (see <see cref="ReportNumber.Duration"/>).</summary>
+    internal static string Duration(TimeSpan t) => ReportNumber.Duration(t);
 
     internal static string Timestamp(DateTimeOffset t) =>
         t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", Inv) + " UTC";
 
-    /// <summary>Background for a value in [0, 1] on a white-to-navy sequential scale, and a readable text colour.</summary>
+    /// <summary>Background for a value in [0, 1] on the shared heat scale (<see cref="MapColours.Heat"/>), and a readable text colour.</summary>
     internal static (string Background, string Foreground) Heat(double value)
     {
         if (double.IsNaN(value))
             return ("#ffffff", "#1a1a1a");
-        var v = Math.Clamp(value, 0, 1);
-        var position = v * (HeatStops.Length - 1);
-        var i = Math.Min((int)position, HeatStops.Length - 2);
-        var f = position - i;
-        var (r0, g0, b0) = HeatStops[i];
-        var (r1, g1, b1) = HeatStops[i + 1];
-        var background = string.Create(Inv, $"#{Lerp(r0, r1, f):x2}{Lerp(g0, g1, f):x2}{Lerp(b0, b1, f):x2}");
-        return (background, v > 0.5 ? "#ffffff" : "#1a1a1a");
+        var (r, g, b) = MapColours.Heat(value);
+        return (string.Create(Inv, $"#{r:x2}{g:x2}{b:x2}"), MapColours.HeatIsDark(value) ? "#ffffff" : "#1a1a1a");
     }
-
-    // The ColorBrewer "Blues" sequence: perceptually ordered and readable in greyscale print.
-    static readonly (int R, int G, int B)[] HeatStops =
-    [
-        (0xf7, 0xfb, 0xff), (0xde, 0xeb, 0xf7), (0xc6, 0xdb, 0xef), (0x9e, 0xca, 0xe1), (0x6b, 0xae, 0xd6),
-        (0x42, 0x92, 0xc6), (0x21, 0x71, 0xb5), (0x08, 0x51, 0x9c), (0x08, 0x30, 0x6b),
-    ];
-
-    static int Lerp(int a, int b, double f) => (int)Math.Round(a + (b - a) * f);
 }

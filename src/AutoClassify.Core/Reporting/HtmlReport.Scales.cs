@@ -40,5 +40,5 @@ internal sealed partial class HtmlReportRenderer
         static string Opt(double? value) => value is { } v ? E(Nm(v)) : "–";
     }
 
-    static string Nm(double value) => value.ToString("G5", Inv);
+    static string Nm(double value) => ReportNumber.Sig(value);
 }

@@ -195,7 +195,7 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result, ReportI
             Row("Found per class", string.Join(", ", perClass));
         }
         Row("Scale bar", b.ScaleBarPixelsMedian is { } bar ? $"{Num(bar, bar % 1 == 0 ? 0 : 1)} px (median; its label is not read)" : "none measured");
-        Row("Pixel size", b.NmPerPixel is { } nm ? $"{Num(nm, 3)} nm/px ({E(b.PixelSizeSource)})" : "unknown");
+        Row("Pixel size", b.NmPerPixel is { } nm ? $"{Num(nm)} nm/px ({E(b.PixelSizeSource)})" : "unknown");
         _sb.Append("</tbody></table>\n");
         if (b.ExampleBeforePng is not null && b.ExampleAfterPng is not null)
         {
@@ -367,14 +367,13 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result, ReportI
     {
         _sb.Append("<h3>Decision rule and training</h3>\n");
         _sb.Append(Inv, $"<p class=\"rule\"><span class=\"label\">Decision rule<sup><a href=\"#note-rule\">6</a></sup>:</span> {E(model.DecisionRule)}</p>\n");
-        var keys = new List<string>();
-        foreach (var f in model.Folds)
+        var (constant, keys) = FoldConstants.Split(model.Folds.Select(f => (IReadOnlyDictionary<string, string>)f.Training.Facts).ToList());
+        if (constant.Count > 0)
         {
-            foreach (var key in f.Training.Facts.Keys)
-            {
-                if (!keys.Contains(key))
-                    keys.Add(key);
-            }
+            _sb.Append(Inv, $"<table id=\"{id}-training-constant\" class=\"kv facts-constant\"><caption>The same in every fold</caption><tbody>\n");
+            foreach (var (key, value) in constant)
+                _sb.Append(Inv, $"<tr><th scope=\"row\"><code>{E(FactName(key))}</code></th><td>{FactHtml(key, value)}</td></tr>\n");
+            _sb.Append("</tbody></table>\n");
         }
         _sb.Append(Inv, $"<table id=\"{id}-training\" class=\"num facts\"><thead><tr><th scope=\"col\" class=\"text\">Per fold</th>");
         foreach (var f in model.Folds)

@@ -23,8 +23,8 @@ internal sealed partial class HtmlReportRenderer
 
     string BootstrapText => $"stratified bootstrap of the pooled out-of-fold predictions, B = {Int(Evidence.BootstrapReplicates)}, seed {Int(Evidence.BootstrapSeed)}";
 
-    static string CiHtml(Interval i, int decimals = 3) =>
-        i.IsDefined ? $"<span class=\"ci\">[{Num(i.Lower, decimals)}, {Num(i.Upper, decimals)}]</span>" : $"<span class=\"ci\">[{NotAvailable}]</span>";
+    static string CiHtml(Interval i) =>
+        i.IsDefined ? $"<span class=\"ci\">[{Num(i.Lower)}, {Num(i.Upper)}]</span>" : $"<span class=\"ci\">[{NotAvailable}]</span>";
 
     static string EstimateHtml(Estimate e) => $"{Num(e.Value)} {CiHtml(e.Interval)}";
 
@@ -84,9 +84,9 @@ internal sealed partial class HtmlReportRenderer
         _sb.Append(Inv, $"<p class=\"quiet\">Δ is first minus second, the mean of the per-fold differences; its interval and p come from the Nadeau–Bengio corrected resampled t-test over {Int(_r.Settings.Folds)} folds. McNemar's exact test uses every out-of-fold prediction once.{(holm ? " p-values are Holm-adjusted over the model pairs." : "")}</p>\n");
     }
 
-    static string PText(double p) => double.IsNaN(p) ? NotAvailable : p < 0.001 ? "&lt; 0.001" : Num(p);
+    static string PText(double p) => E(ReportNumber.P(p));
 
-    static string Signed(double v) => double.IsNaN(v) ? NotAvailable : (v >= 0 ? "+" : "−") + Num(Math.Abs(v));
+    static string Signed(double v) => ReportNumber.Signed(v);
 
     void PerClassWinners()
     {

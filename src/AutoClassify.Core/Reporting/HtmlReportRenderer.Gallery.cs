@@ -88,16 +88,16 @@ internal sealed partial class HtmlReportRenderer
             var path = (uint)p.Item < (uint)_r.Items.Count ? _r.Items[p.Item].Path : $"item {Int(p.Item)}";
             var confidence = ModelGallery.Confidence(p);
             var right = p.TrueLabel == p.PredictedLabel;
-            var alt = $"{path}: true {ClassName(p.TrueLabel)}, predicted {ClassName(p.PredictedLabel)} with probability {Num(confidence, 2)}";
+            var alt = $"{path}: true {ClassName(p.TrueLabel)}, predicted {ClassName(p.PredictedLabel)} with probability {Num(confidence)}";
             _sb.Append("<figure class=\"thumb\">");
             if (_images.Of(p.Item) is { } t)
                 _sb.Append(Inv, $"<img src=\"data:image/jpeg;base64,{t.Base64}\" width=\"{Int(t.Width)}\" height=\"{Int(t.Height)}\" alt=\"{E(alt)}\">");
             else
                 _sb.Append(Inv, $"<div class=\"noimg\" role=\"img\" aria-label=\"{E(alt)}\">{E(_images.ProblemOf(p.Item) is null ? "not embedded" : "unreadable")}</div>");
             var trueP = (uint)p.TrueLabel < (uint)p.Probabilities.Length ? p.Probabilities[p.TrueLabel] : double.NaN;
-            _sb.Append(Inv, $"<figcaption>true {E(ClassName(p.TrueLabel))}<br><span class=\"{(right ? "right" : "wrong")}\">pred {E(ClassName(p.PredictedLabel))}</span> p {Num(confidence, 2)}");
+            _sb.Append(Inv, $"<figcaption>true {E(ClassName(p.TrueLabel))}<br><span class=\"{(right ? "right" : "wrong")}\">pred {E(ClassName(p.PredictedLabel))}</span> p {Num(confidence)}");
             if (!right)
-                _sb.Append(Inv, $" <span class=\"ci\">(true {Num(trueP, 2)})</span>");
+                _sb.Append(Inv, $" <span class=\"ci\">(true {Num(trueP)})</span>");
             _sb.Append(Inv, $"<br>fold {Int(p.Fold + 1)} · <code>{E(path)}</code></figcaption></figure>\n");
         }
         _sb.Append("</div>\n");
@@ -119,6 +119,6 @@ internal sealed partial class HtmlReportRenderer
     }
 
     static string Bytes(long bytes) => bytes >= 1024 * 1024
-        ? (bytes / (1024.0 * 1024)).ToString("0.0", Inv) + " MiB"
+        ? Num(bytes / (1024.0 * 1024)) + " MiB"
         : (bytes / 1024.0).ToString("0", Inv) + " KiB";
 }

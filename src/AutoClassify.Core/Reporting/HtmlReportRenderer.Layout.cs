@@ -3,28 +3,15 @@ using static AutoClassify.Reporting.HtmlFormat;
 
 namespace AutoClassify.Reporting;
 
-/// <summary>The report's narrow-screen and print rules.</summary>
+/// <summary>The report's own print rules, and how training facts are written.</summary>
 internal sealed partial class HtmlReportRenderer
 {
-    // On a phone the page must not scroll sideways: every table becomes its own horizontally scrolling box.
+    // The narrow-screen and print rules every report kind shares are in ReportCss; these concern this report's parts.
     const string LayoutCss = """
         .legend-line .label { text-transform: none; }
         .legend-line .label::first-letter { text-transform: uppercase; }
         @media print {
           figure.thumb, section.cell h4 { break-inside: avoid; }
-          .scroll, table { overflow: visible; }
-          table.compact th, table.compact td { font-size: 11px; padding: 2px 4px; }
-        }
-        @media (max-width: 760px) {
-          main { padding: 16px 12px 32px; }
-          table { display: block; max-width: 100%; overflow-x: auto; }
-          table.kv { display: table; width: 100%; table-layout: fixed; }
-          table.kv th { white-space: normal; padding-right: 12px; width: 38%; }
-          table.kv td { overflow-wrap: anywhere; }
-          .row { gap: 12px 20px; }
-          figure.chart, figure.plot { max-width: 100%; }
-          .legend { flex-wrap: wrap; }
-          .legend svg { max-width: 100%; height: auto; }
         }
 
         """;

@@ -100,8 +100,8 @@ internal sealed partial class HtmlReportRenderer
             return;
 
         _sb.Append(Inv, $"<h3>Prediction maps</h3>\n<div id=\"{id}-maps\" class=\"maps\">\n");
-        _sb.Append(Inv, $"<p class=\"lead\">Each test image as predicted while it was held out: left, the micrograph with every cell where one class's probability exceeds {Num(t.MapThreshold, 2)} tinted in that class's colour (cells with no class above it stay clear), so domains dominated by one class stand out; right, the probability of the image's true class per cell. Overlapping or edge-flush tiles are averaged where they meet.</p>\n");
-        ClassKey();
+        _sb.Append(Inv, $"<p class=\"lead\">Each test image as predicted while it was held out: left, the micrograph with every cell where one class's probability exceeds {Num(t.MapThreshold, 2)} tinted, hatched and outlined in that class's colour and pattern (cells with no class above it stay clear), so domains dominated by one class stand out; right, the probability of the image's true class per cell. Overlapping or edge-flush tiles are averaged where they meet.</p>\n");
+        ClassKey(id);
         Legend("Right panel: probability of the true class");
 
         var worst = maps.Where(i => !IsConfidentCorrectPick(i)).ToList();
@@ -139,18 +139,18 @@ internal sealed partial class HtmlReportRenderer
             var predicted = ClassName(prediction.PredictedLabel);
             var verdict = prediction.TrueLabel == prediction.PredictedLabel ? "correct" : "wrong";
             _sb.Append(Inv, $"<figure class=\"map {verdict}\" data-item=\"{Int(item)}\"><div class=\"panels\">");
-            _sb.Append(PredictionMapSvg.Overlay(map, image.ThumbnailPng, t.MapThreshold, cell, MapPanelWidth, $"{path}: cells where a class's probability exceeds {Num(t.MapThreshold, 2)}, tinted by class"));
+            _sb.Append(PredictionMapSvg.Overlay(map, image.ThumbnailPng, t.MapThreshold, cell, MapPanelWidth, $"{path}: cells where a class's probability exceeds {Num(t.MapThreshold, 2)}, tinted by class", $"{id}-map-{Int(item)}"));
             _sb.Append(PredictionMapSvg.HeatMap(map, prediction.TrueLabel, cell, MapPanelWidth, $"{path}: probability of {truth} per cell"));
             _sb.Append("</div>");
             _sb.Append(Inv, $"<figcaption><code>{E(path)}</code><br>true <span class=\"cls-key\" style=\"--c:{PredictionMapSvg.ClassColor(prediction.TrueLabel)}\">{E(truth)}</span> · predicted <span class=\"cls-key\" style=\"--c:{PredictionMapSvg.ClassColor(prediction.PredictedLabel)}\">{E(predicted)}</span> ({verdict}) · p(true) {Num(prediction.Probabilities[prediction.TrueLabel])} · fold {Int(prediction.Fold + 1)} · {Int(tiles.Count)} tiles</figcaption></figure>\n");
         }
     }
 
-    void ClassKey()
+    void ClassKey(string id)
     {
-        _sb.Append("<p class=\"legend-line class-key\"><span class=\"label\">Tint:</span>");
+        _sb.Append("<p class=\"legend-line class-key\"><span class=\"label\">Left panel, each class's tint, hatching and outline:</span>");
         for (var k = 0; k < _classes.Count; k++)
-            _sb.Append(Inv, $"<span class=\"key\"><span class=\"tint\" style=\"background:{PredictionMapSvg.ClassColor(k)}\"></span>{E(_classes[k])}</span>");
+            _sb.Append(Inv, $"<span class=\"key\">{PredictionMapSvg.Swatch(k, $"{id}-key-h{Int(k)}")}{E(_classes[k])}</span>");
         _sb.Append("</p>\n");
     }
 
@@ -171,7 +171,7 @@ figure.map .panels { display: flex; gap: 6px; }
 figure.map svg { display: block; max-width: 100%; height: auto; background: #fff; }
 figure.map figcaption { font-size: 12.5px; margin-top: 3px; }
 figure.map.wrong figcaption code { color: #b3261e; }
-.tint { display: inline-block; width: 14px; height: 14px; opacity: 0.75; border: 1px solid #777; }
+.swatch-map { display: inline-block; flex: none; }
 .cls-key { border-bottom: 3px solid var(--c); }
 
 """;

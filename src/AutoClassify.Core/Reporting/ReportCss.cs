@@ -64,7 +64,12 @@ table.cm thead th { text-align: center; border-bottom: none; white-space: normal
 table.cm th.cls { overflow-wrap: break-word; }
 table.cm thead th.axis, table.cm th.corner { color: var(--muted); font-weight: 400; font-style: italic; }
 table.cm tbody th { text-align: right; vertical-align: middle; }
-table.cm td.v { width: 4.6em; min-width: 4.6em; height: 2.4em; text-align: center; vertical-align: middle; border: 1px solid #fff; }
+table.cm td.v { width: 3.2em; min-width: 3.2em; max-width: 3.2em; height: 3.2em; padding: 0 2px; text-align: center; vertical-align: middle; border: 1px solid #fff; overflow: hidden; }
+table.cm thead th.cls { width: 3.2em; max-width: 3.2em; padding: 3px 2px; }
+table.cm tbody th.cls { max-width: 11em; min-width: 4em; white-space: normal; overflow-wrap: break-word; }
+table.cm-rotated thead th.cls span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; display: inline-block; text-align: left; }
+.cm-key { font-weight: 600; color: var(--accent); }
+.cm-key-note { font-style: italic; }
 table.cm td.diag { outline: 1.5px solid var(--ink); outline-offset: -2px; }
 table.cm tbody tr:nth-child(even) th { background: none; }
 .legend { display: flex; align-items: center; gap: 12px; font-size: 13px; color: var(--muted); margin: 4px 0 8px; }
@@ -96,10 +101,30 @@ table.leaderboard td.settings { white-space: normal; min-width: 22em; }
 .setting { white-space: nowrap; }
 table.leaderboard tbody tr.winner th, table.leaderboard tbody tr.winner td { background: #fff3c4; font-weight: 600; }
 footer { margin-top: 36px; padding-top: 8px; border-top: 1px solid var(--hair); font-size: 12.5px; color: var(--muted); }
+/* On a phone the page must not scroll sideways: every wide table becomes its own horizontally scrolling box. */
+@media (max-width: 760px) {
+  main { padding: 16px 12px 32px; }
+  table { display: block; max-width: 100%; overflow-x: auto; }
+  table.kv { display: table; width: 100%; table-layout: fixed; }
+  table.kv th { white-space: normal; padding-right: 12px; width: 38%; }
+  table.kv td { overflow-wrap: anywhere; }
+  .row { gap: 12px 20px; }
+  figure.chart, figure.plot { max-width: 100%; }
+  .legend { flex-wrap: wrap; }
+  .legend svg { max-width: 100%; height: auto; }
+  table.cm td.v, table.cm thead th.cls { width: 2.8em; min-width: 2.8em; max-width: 2.8em; height: 2.8em; }
+  table.cm tbody th.cls { max-width: 7em; }
+}
+/* Paper: no contents bar, tables and figures kept whole on one page, wide tables shrunk rather than clipped. */
 @media print {
   main { max-width: none; padding: 0; }
-  section { break-inside: avoid-page; }
-  table, figure, .legend { break-inside: avoid; }
+  section { break-inside: auto; }
+  h2, h3, h4, caption, figcaption { break-after: avoid; }
+  table, figure, .legend, .decision, p.lead { break-inside: avoid; }
+  table { display: table; overflow: visible; max-width: none; }
+  .scroll { overflow: visible; }
+  table.num td { white-space: normal; }
+  table.compact th, table.compact td { font-size: 11px; padding: 2px 4px; }
   nav.toc { display: none; }
   a { color: inherit; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }

@@ -55,7 +55,7 @@ td.delta.down { color: #b3261e; }
         }
         else
         {
-            sb.Append(Inv, $"<p class=\"lead\">Both models classified the same {Int(challenger.Images)} reference image(s) of the champion's classes, which neither trained on. {(r.PromoteIf == PromotionRule.Tolerance ? $"The challenger is promoted when its macro-F1 is at most {Num(r.Tolerance, 3)} below the champion's." : "The paired test below decides.")}</p>\n");
+            sb.Append(Inv, $"<p class=\"lead\">Both models classified the same {Int(challenger.Images)} reference image(s) of the champion's classes, which neither trained on. {(r.PromoteIf == PromotionRule.Tolerance ? $"The challenger is promoted when its macro-F1 is at most {Num(r.Tolerance)} below the champion's." : "The paired test below decides.")}</p>\n");
             sb.Append("<table class=\"num\" id=\"score-table\"><thead><tr><th class=\"text\">Figure</th>");
             sb.Append(Inv, $"<th>Champion v{Int(r.ChampionVersion)}</th><th>Challenger v{Int(r.ChallengerVersion)}</th><th>Change</th></tr></thead><tbody>\n");
             Row(sb, "Macro-F1 (primary)", champion.MacroF1, challenger.MacroF1);
@@ -103,14 +103,14 @@ td.delta.down { color: #b3261e; }
         sb.Append("<table class=\"kv\" id=\"paired-table\"><tbody>\n");
         sb.Append(Inv, $"<tr><th>Only the champion right</th><td>{Int(p.McNemar.OnlyFirstCorrect)}</td></tr>\n");
         sb.Append(Inv, $"<tr><th>Only the challenger right</th><td>{Int(p.McNemar.OnlySecondCorrect)}</td></tr>\n");
-        sb.Append(Inv, $"<tr><th>Exact McNemar p</th><td>{Num(p.McNemar.PValue, 3)}</td></tr>\n");
-        sb.Append(Inv, $"<tr><th>Macro-F1 difference (challenger − champion)</th><td>{E(p.MacroF1Difference.ToString("+0.000;−0.000;0.000", Inv))}, 95 % interval [{Num(p.MacroF1DifferenceInterval.Lower)}, {Num(p.MacroF1DifferenceInterval.Upper)}] (stratified bootstrap, B = {Int(p.Replicates)}, seed {Int(p.BootstrapSeed)})</td></tr>\n");
+        sb.Append(Inv, $"<tr><th>Exact McNemar p</th><td>{E(ReportNumber.P(p.McNemar.PValue))}</td></tr>\n");
+        sb.Append(Inv, $"<tr><th>Macro-F1 difference (challenger − champion)</th><td>{E(ReportNumber.Signed(p.MacroF1Difference))}, 95 % interval [{Num(p.MacroF1DifferenceInterval.Lower)}, {Num(p.MacroF1DifferenceInterval.Upper)}] (stratified bootstrap, B = {Int(p.Replicates)}, seed {Int(p.BootstrapSeed)})</td></tr>\n");
         sb.Append(Inv, $"<tr><th>Resolution</th><td>one changed prediction moves macro-F1 by up to {Num(p.OneFlip)}; the smallest class, {E(p.SmallestClass)}, has {Int(p.SmallestClassCount)} image(s)</td></tr>\n");
         var rule = r.PromoteIf switch
         {
             PromotionRule.NotWorse => "promote unless statistically worse (--promote-if not-worse)",
             PromotionRule.Better => "promote only when statistically better (--promote-if better)",
-            _ => $"macro-F1 at most {Num(r.Tolerance, 3)} below the champion's (the default)",
+            _ => $"macro-F1 at most {Num(r.Tolerance)} below the champion's (the default)",
         };
         sb.Append(Inv, $"<tr><th>Promotion rule</th><td>{E(rule)}</td></tr>\n");
         sb.Append("</tbody></table>\n");
@@ -135,7 +135,7 @@ td.delta.down { color: #b3261e; }
     {
         var delta = challenger - champion;
         var down = delta < 0 ? " down" : "";
-        sb.Append(Inv, $"<tr><th class=\"text\">{E(name)}</th><td>{Num(champion)}</td><td>{Num(challenger)}</td><td class=\"delta{down}\">{E(delta.ToString("+0.000;−0.000;0.000", Inv))}</td></tr>\n");
+        sb.Append(Inv, $"<tr><th class=\"text\">{E(name)}</th><td>{Num(champion)}</td><td>{Num(challenger)}</td><td class=\"delta{down}\">{E(ReportNumber.Signed(delta))}</td></tr>\n");
     }
 
     static void Findings(StringBuilder sb, RetrainResult r)

@@ -76,7 +76,7 @@ public static class SegmentBenchmarkReport
         Row("Folds", E($"{r.FoldCount}, {r.FoldMethod}; test images per fold: {string.Join(", ", perFold.Select(n => Int(n)))}"));
         Row("Seed", Int(r.Seed));
         Row("Data banners", E($"{r.BannerMode}; found in {r.BannersFound} image(s)"));
-        Row("Sizes", r.NmPerPixel is { } s ? E($"in nm ({Num(s, 4)} nm per pixel)") : "in pixels (no pixel size given)");
+        Row("Sizes", r.NmPerPixel is { } s ? E($"in nm ({Num(s)} nm per pixel)") : "in pixels (no pixel size given)");
         Row("Objects", E(r.Kind == Models.Segmenters.MaskKind.Instances
             ? "the masks' instances; particles cut by the image border are left out of the size statistics"
             : "4-connected regions of each non-background class; particles cut by the image border are left out of the size statistics"));
@@ -153,14 +153,20 @@ public static class SegmentBenchmarkReport
             return;
         }
 
-        sb.Append("<h3>Training</h3>\n<div class=\"scroll\"><table class=\"num compact fold-table\"><thead><tr><th scope=\"col\">Fold</th><th scope=\"col\">Train images</th><th scope=\"col\">Test images</th><th scope=\"col\">Training time</th><th scope=\"col\" class=\"text\">Facts</th>");
+        var (constant, varying) = FoldConstants.Split(m.Folds.Select(f => (IReadOnlyDictionary<string, string>)f.Training.Facts).ToList());
+        sb.Append("<h3>Training</h3>\n");
+        if (constant.Count > 0)
+            sb.Append(Inv, $"<p class=\"rule facts-constant\"><span class=\"label\">The same in every fold:</span> {E(string.Join("; ", constant.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} = {p.Value}")))}</p>\n");
+        sb.Append("<div class=\"scroll\"><table class=\"num compact fold-table\"><thead><tr><th scope=\"col\">Fold</th><th scope=\"col\">Train images</th><th scope=\"col\">Test images</th><th scope=\"col\">Training time</th>");
+        if (varying.Count > 0)
+            sb.Append("<th scope=\"col\" class=\"text\">Facts</th>");
         foreach (var (_, header, _) in Headline.Take(10))
             sb.Append(Inv, $"<th scope=\"col\">{header}</th>");
         sb.Append("</tr></thead><tbody>\n");
         foreach (var f in m.Folds)
         {
-            var facts = string.Join("; ", f.Training.Facts.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} = {p.Value}"));
-            sb.Append(Inv, $"<tr><th scope=\"row\">{Int(f.Fold + 1)}</th><td>{Int(f.TrainImages)}</td><td>{Int(f.TestImages)}</td><td>{E(Duration(f.Training.TrainingTime))}</td><td class=\"text\">{E(facts)}</td>");
+            var facts = string.Join("; ", f.Training.Facts.Where(p => varying.Contains(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} = {p.Value}"));
+            sb.Append(Inv, $"<tr><th scope=\"row\">{Int(f.Fold + 1)}</th><td>{Int(f.TrainImages)}</td><td>{Int(f.TestImages)}</td><td>{E(Duration(f.Training.TrainingTime))}</td>{(varying.Count > 0 ? $"<td class=\"text\">{E(facts)}</td>" : "")}");
             foreach (var (key, _, _) in Headline.Take(10))
                 sb.Append(Inv, $"<td>{Num(f.Scores.GetValueOrDefault(key, double.NaN))}</td>");
             sb.Append("</tr>\n");
@@ -196,7 +202,7 @@ public static class SegmentBenchmarkReport
         else
         {
             var pooled = SizeDistributions.Compare(trueSizes, predictedSizes);
-            sb.Append(Inv, $"<p class=\"lead\">Equivalent diameters of the objects not cut by the border, over all test images: {Int(pooled.TrueCount)} true (median {Num(pooled.TrueMedian, 1)} {unit}), {Int(pooled.PredictedCount)} predicted (median {Num(pooled.PredictedMedian, 1)} {unit}); KS {Num(pooled.KolmogorovSmirnov)}, Wasserstein-1 {Num(pooled.Wasserstein, 2)} {unit}.</p>\n");
+            sb.Append(Inv, $"<p class=\"lead\">Equivalent diameters of the objects not cut by the border, over all test images: {Int(pooled.TrueCount)} true (median {Num(pooled.TrueMedian)} {unit}), {Int(pooled.PredictedCount)} predicted (median {Num(pooled.PredictedMedian)} {unit}); KS {Num(pooled.KolmogorovSmirnov)}, Wasserstein-1 {Num(pooled.Wasserstein)} {unit}.</p>\n");
             sb.Append(Inv, $"<p class=\"legend\"><span><span class=\"swatch\" style=\"background:{TrueColour}\"></span>truth</span><span><span class=\"swatch\" style=\"background:{PredictedColour}\"></span>{E(m.Model)}</span></p>\n");
             sb.Append("<figure class=\"size-histogram\">");
             sb.Append(SvgHistogram.Render([("truth", trueSizes, TrueColour), (m.Model, predictedSizes, PredictedColour)],

@@ -41,7 +41,7 @@ public static class ParticleReport
         var c = result.Options.Crop;
         Row("Crop (top, bottom, left, right)", c.IsNone ? "none" : E($"{Int(c.Top)}, {Int(c.Bottom)}, {Int(c.Left)}, {Int(c.Right)} px"));
         Row("Data banners", E($"{BannerDetector.ModeName(result.Options.Banner)}; found in {result.BannersFound} of {result.Images.Count} images"));
-        Row("Scale", o.NmPerPixel is { } s ? E(Num(s, 4) + " nm per pixel" + (result.Options.ScaleSource is { } from ? $" ({from})" : ""))
+        Row("Scale", o.NmPerPixel is { } s ? E(Num(s) + " nm per pixel" + (result.Options.ScaleSource is { } from ? $" ({from})" : ""))
             : E("unknown: sizes in pixels" + (result.Options.ScaleWarning is { } why ? $"; {why}" : "")));
         if (result.Options.Labeler is { } labeler)
         {
@@ -67,7 +67,7 @@ public static class ParticleReport
         }
         else
         {
-            sb.Append(Inv, $"<p class=\"lead\">Equivalent diameter (diameter of the disk of equal area) of {Int(diameters.Length)} particles not touching the border: median {Num(Statistics.Quantile(diameters, 0.5), 1)} {unit}, 10–90 % range {Num(Statistics.Quantile(diameters, 0.1), 1)}–{Num(Statistics.Quantile(diameters, 0.9), 1)} {unit}.</p>\n");
+            sb.Append(Inv, $"<p class=\"lead\">Equivalent diameter (diameter of the disk of equal area) of {Int(diameters.Length)} particles not touching the border: median {Num(Statistics.Quantile(diameters, 0.5))} {unit}, 10–90 % range {Num(Statistics.Quantile(diameters, 0.1))}–{Num(Statistics.Quantile(diameters, 0.9))} {unit}.</p>\n");
             sb.Append("<figure id=\"diameter-histogram\">");
             sb.Append(SvgHistogram.Render(diameters, $"equivalent diameter ({unit})", "Histogram of equivalent diameters"));
             sb.Append("</figure>\n");
@@ -80,7 +80,7 @@ public static class ParticleReport
         {
             var m = image.Summary;
             sb.Append(Inv, $"<tr><th scope=\"row\" class=\"text\"><code>{E(image.Path)}</code></th><td>{Int(image.Width)}×{Int(image.Height)}</td><td>{Int(m.Count)}</td><td>{Int(m.BorderCount)}</td><td>{Int(m.MeasuredCount)}</td>");
-            sb.Append(Inv, $"<td>{Num(m.DiameterQ10, 1)}</td><td>{Num(m.DiameterQ50, 1)}</td><td>{Num(m.DiameterQ90, 1)}</td><td>{Percent(m.AreaFraction)}</td>");
+            sb.Append(Inv, $"<td>{Num(m.DiameterQ10)}</td><td>{Num(m.DiameterQ50)}</td><td>{Num(m.DiameterQ90)}</td><td>{Percent(m.AreaFraction)}</td>");
             sb.Append(Inv, $"<td class=\"text\"><a href=\"{E(Href(ParticleBatchResult.OverlayPath(image.Path)))}\">overlay</a> · <a href=\"{E(Href(ParticleBatchResult.LabelPath(image.Path)))}\">labels</a></td></tr>\n");
         }
         sb.Append("</tbody></table></div>\n<p class=\"quiet\">Per-particle measurements: particles.csv; per-image summaries: summary.csv.</p>\n</section>\n");

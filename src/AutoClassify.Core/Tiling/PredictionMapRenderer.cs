@@ -10,11 +10,12 @@ namespace AutoClassify.Tiling;
 /// Pictures of a <see cref="PredictionMap"/>, each the map's size plus a <see cref="LegendHeight"/>-pixel legend strip
 /// at the bottom:
 /// <list type="bullet">
-/// <item>heat map: one class's probability per position (overlapping tiles averaged) in the viridis colour map,
-/// dark purple = 0 through teal = 0.5 to yellow = 1. The legend is that scale from 0 (left) to 1 (right), with tick
-/// marks every 0.25.</item>
-/// <item>overlay: the micrograph in grey, tinted in a class's colour (<see cref="ClassColour"/>) wherever that
-/// class's probability exceeds the threshold. The legend shows one swatch per class, in class order.</item>
+/// <item>heat map: one class's probability per position (overlapping tiles averaged) on the HTML report's scale
+/// (<see cref="MapColours.Heat"/>), near-white = 0 through mid blue = 0.5 to navy = 1. The legend is that scale from 0
+/// (left) to 1 (right), with tick marks every 0.25.</item>
+/// <item>overlay: the micrograph in grey, tinted in a class's colour (<see cref="ClassColour"/>) and hatched in its
+/// pattern (<see cref="MapColours.Hatch"/>) wherever that class's probability exceeds the threshold, each region
+/// outlined in the class colour. The legend shows one hatched swatch per class, in class order.</item>
 /// </list>
 /// Also the per-tile CSV. Every file is written atomically.
 /// </summary>
@@ -28,36 +29,16 @@ public static class PredictionMapRenderer
 
     const float TintAlpha = 0.45f;
 
-    // Okabe & Ito's colour-blind-safe palette, without its black (a tint must show on grey).
-    static readonly (byte R, byte G, byte B)[] Palette =
-    [
-        (230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66), (0, 114, 178), (213, 94, 0), (204, 121, 167),
-    ];
+    /// <summary>Pixels between the lines of a class's hatching in overlays.</summary>
+    public const int HatchSpacing = 8;
 
-    // Viridis sampled at 0, 1/8, ..., 1; interpolated linearly between samples.
-    static readonly (byte R, byte G, byte B)[] Viridis =
-    [
-        (68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141), (39, 173, 129), (92, 200, 99), (170, 220, 50), (253, 231, 37),
-    ];
+    const int OutlineWidth = 1;
 
-    /// <summary>The tint of class <paramref name="classIndex"/> (the palette repeats after seven classes).</summary>
-    public static (byte R, byte G, byte B) ClassColour(int classIndex)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(classIndex);
-        return Palette[classIndex % Palette.Length];
-    }
+    /// <summary>The tint of class <paramref name="classIndex"/> (see <see cref="MapColours.Class"/>).</summary>
+    public static (byte R, byte G, byte B) ClassColour(int classIndex) => MapColours.Class(classIndex);
 
-    /// <summary>The heat-map colour of a probability in [0, 1] (clamped; NaN, where no tile covers, is mid grey).</summary>
-    public static (byte R, byte G, byte B) HeatColour(double p)
-    {
-        if (double.IsNaN(p))
-            return (128, 128, 128);
-        var position = Math.Clamp(p, 0, 1) * (Viridis.Length - 1);
-        var low = Math.Min((int)position, Viridis.Length - 2);
-        var f = position - low;
-        var (a, b) = (Viridis[low], Viridis[low + 1]);
-        return (Mix(a.R, b.R, f), Mix(a.G, b.G, f), Mix(a.B, b.B, f));
-    }
+    /// <summary>The heat-map colour of a probability in [0, 1] on the report's scale (<see cref="MapColours.Heat"/>); NaN, where no tile covers, is mid grey.</summary>
+    public static (byte R, byte G, byte B) HeatColour(double p) => double.IsNaN(p) ? ((byte)128, (byte)128, (byte)128) : MapColours.Heat(p);
 
     /// <summary>Interleaved RGB (<c>Width × (Height + LegendHeight)</c> pixels) of class <paramref name="classIndex"/>'s heat map.</summary>
     public static byte[] HeatMapRgb(PredictionMap map, int classIndex)
@@ -91,20 +72,26 @@ public static class PredictionMapRenderer
         var columns = 0;
         var fields = classes.Select(k => map.ClassField(k, Cell, out columns, out _)).ToArray();
         int width = map.Width, height = map.Height;
+        var rows = (height + Cell - 1) / Cell;
+        var tints = new int[columns * rows];
+        for (var cell = 0; cell < tints.Length; cell++)
+        {
+            var tint = -1;
+            var best = threshold;
+            for (var c = 0; c < classes.Length; c++)
+            {
+                var p = fields[c][cell];
+                if (p > best)
+                    (tint, best) = (classes[c], p);
+            }
+            tints[cell] = tint;
+        }
         var rgb = new byte[3 * width * (height + LegendHeight)];
         for (var y = 0; y < height; y++)
         {
             for (var x = 0; x < width; x++)
             {
-                var cell = ((y / Cell) * columns) + (x / Cell);
-                var tint = -1;
-                var best = threshold;
-                for (var c = 0; c < classes.Length; c++)
-                {
-                    var p = fields[c][cell];
-                    if (p > best)
-                        (tint, best) = (classes[c], p);
-                }
+                var tint = tints[((y / Cell) * columns) + (x / Cell)];
                 var grey = (float)Math.Clamp(image.Pixels[(y * width) + x], 0f, 1f) * 255f;
                 if (tint < 0 || float.IsNaN(grey))
                 {
@@ -113,7 +100,11 @@ public static class PredictionMapRenderer
                     continue;
                 }
                 var colour = ClassColour(tint);
-                Put(rgb, width, x, y, (Blend(grey, colour.R), Blend(grey, colour.G), Blend(grey, colour.B)));
+                // Hatching and an outline carry the class where a tint alone would vanish into the grey texture.
+                if (MapColours.OnHatch(MapColours.Hatch(tint), x, y, HatchSpacing) || OnOutline(tints, columns, rows, x, y, tint))
+                    Put(rgb, width, x, y, colour);
+                else
+                    Put(rgb, width, x, y, (Blend(grey, colour.R), Blend(grey, colour.G), Blend(grey, colour.B)));
             }
         }
         DrawClassLegend(rgb, width, height, map.ClassCount);
@@ -191,12 +182,24 @@ public static class PredictionMapRenderer
             var colour = ClassColour(k);
             var left = k * swatch;
             var right = k == classCount - 1 ? width : Math.Min(width, left + swatch);
+            var hatch = MapColours.Hatch(k);
             for (var x = left + 1; x < right - 1; x++)
             {
                 for (var y = height + 3; y < height + LegendHeight - 3; y++)
-                    Put(rgb, width, x, y, colour);
+                    Put(rgb, width, x, y, MapColours.OnHatch(hatch, x, y, 4) ? colour : (Blend(128, colour.R), Blend(128, colour.G), Blend(128, colour.B)));
             }
         }
+    }
+
+    // Within OutlineWidth pixels of an edge between this pixel's cell and a neighbouring cell of another class (or none).
+    static bool OnOutline(int[] tints, int columns, int rows, int x, int y, int tint)
+    {
+        var (cx, cy) = (x / Cell, y / Cell);
+        var (ox, oy) = (x % Cell, y % Cell);
+        return (ox < OutlineWidth && cx > 0 && tints[(cy * columns) + cx - 1] != tint)
+            || (ox >= Cell - OutlineWidth && cx < columns - 1 && tints[(cy * columns) + cx + 1] != tint)
+            || (oy < OutlineWidth && cy > 0 && tints[((cy - 1) * columns) + cx] != tint)
+            || (oy >= Cell - OutlineWidth && cy < rows - 1 && tints[((cy + 1) * columns) + cx] != tint);
     }
 
     static void FillLegend(byte[] rgb, int width, int height) =>

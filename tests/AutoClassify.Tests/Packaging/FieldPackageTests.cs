@@ -133,9 +133,12 @@ public sealed class FieldPackageTests : IDisposable
         var grey = ImageCodec.Decode(Path.Combine(inputs, "a_split.png"));
         foreach (var tile in tiles.Where(t => t.P.Max() > 0.5))
         {
+            var k = Array.IndexOf(tile.P, tile.P.Max());
             var (x, y) = (tile.X + (TileSize / 2) - 2, tile.Y + (TileSize / 2) - 2);
+            while (MapColours.OnHatch(MapColours.Hatch(k), x, y, PredictionMapRenderer.HatchSpacing))
+                x++;
             var g = grey[x, y] * 255f;
-            var c = PredictionMapRenderer.ClassColour(Array.IndexOf(tile.P, tile.P.Max()));
+            var c = PredictionMapRenderer.ClassColour(k);
             Assert.Equal((Blend(g, c.R), Blend(g, c.G), Blend(g, c.B)), overlay[x, y]);
         }
         Assert.True(tiles.Count(t => t.X < 96 && t.Predicted == "dense" && t.P.Max() > 0.5) >= 3, "left half should be dense");

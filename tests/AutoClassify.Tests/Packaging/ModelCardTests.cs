@@ -2,6 +2,7 @@ using System.Xml.Linq;
 using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
 using AutoClassify.Packaging;
+using AutoClassify.Reporting;
 using AutoClassify.Tests.Retraining;
 using AutoClassify.Tests.Support;
 using static AutoClassify.Tests.Support.CliRunner;
@@ -44,7 +45,7 @@ public sealed class ModelCardTests : IDisposable
             Assert.Contains($"| {loaded.ClassNames[c]} | {count} |", card, StringComparison.Ordinal);
         }
         Assert.Contains("## Validation", card, StringComparison.Ordinal);
-        Assert.Contains(manifest.Metrics["accuracy"].Mean.ToString("F3", System.Globalization.CultureInfo.InvariantCulture), card, StringComparison.Ordinal);
+        Assert.Contains(ReportNumber.Sig(manifest.Metrics["accuracy"].Mean), card, StringComparison.Ordinal);
         Assert.Contains("Wilson", card, StringComparison.Ordinal);
 
         // And models show --html writes a well-formed page with the same facts
@@ -60,6 +61,7 @@ public sealed class ModelCardTests : IDisposable
             Assert.Contains(name, text, StringComparison.Ordinal);
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("http", html.Replace("http-equiv", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        ReportLayoutCheck.AssertReadableWithScreenshots(temp, page, "model-card");
 
         // And without --out the same page goes to standard output; a missing version is refused with exit code 2
         var stdout = Run("models", "show", "disks", "--registry", registry, "--html", "--version", "1");

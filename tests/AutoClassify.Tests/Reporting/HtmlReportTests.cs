@@ -68,7 +68,8 @@ public partial class HtmlReportTests
             Assert.Contains($"table {m}-confusion-raw: 9 cells", shape);
             Assert.Contains($"table {m}-confusion-norm: 9 cells", shape);
         }
-        Assert.Contains("table m0-training: 15 cells", shape);         // (3 facts + test images + time) x 3 folds
+        Assert.Contains("table m0-training: 12 cells", shape);         // (C, γ + test images + time) x 3 folds
+        Assert.Contains("table m0-training-constant: 1 cells", shape); // the kernel, the same in every fold, once
         Assert.Equal(2 * 3, Regex.Count(html, "<svg class=\"chart\""));  // CNN only: loss and accuracy per fold
     }
 

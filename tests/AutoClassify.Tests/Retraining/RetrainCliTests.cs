@@ -71,6 +71,7 @@ public sealed class RetrainCliTests : IDisposable
         Assert.Contains("challenger v2 macro-F1", refused.Out, StringComparison.Ordinal);
         Assert.Contains("Not promoted", refused.Out, StringComparison.Ordinal);
         Assert.True(File.Exists(report));
+        ReportLayoutCheck.AssertReadableWithScreenshots(temp, report, "retrain");
         Assert.True(forced.Code == 0, forced.Out + forced.Err);
         Assert.Contains("Promoted by --force", forced.Out, StringComparison.Ordinal);
         Assert.Equal(3, new ModelRegistry(registry).ChampionVersion("disks"));

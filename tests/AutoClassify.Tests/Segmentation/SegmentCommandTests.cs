@@ -95,5 +95,7 @@ public class SegmentCommandBannerTests
         Assert.True(At("1.png") >= 0 && At("1.png") < At("2.png") && At("2.png") < At("10.png"), "images are not in natural order");
         Assert.Contains("<img src=\"data:image/png;base64,", dom, StringComparison.Ordinal);
         Assert.Contains("id=\"overlays\"", dom, StringComparison.Ordinal);
+        // And it reads on a desktop and a phone, as the screenshots in report-screenshots/ show
+        ReportLayoutCheck.AssertReadableWithScreenshots(temp, temp.Combine("crop", "index.html"), "segment");
     }
 }

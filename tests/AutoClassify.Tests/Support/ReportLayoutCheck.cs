@@ -99,6 +99,20 @@ internal static class ReportLayoutCheck
         Assert.Empty(layout.LinksNotLanding);
     }
 
+    /// <summary>
+    /// Checks a report of any kind at a desktop (1280 px) and a phone (480 px) width with <see cref="AssertReadable"/>,
+    /// and writes a screenshot of each into report-screenshots/<paramref name="kind"/>-WIDTH.png.
+    /// </summary>
+    public static void AssertReadableWithScreenshots(TempDirectory dir, string htmlPath, string kind)
+    {
+        foreach (var width in new[] { 1280, 480 })
+        {
+            var layout = Measure(dir, htmlPath, width);
+            Screenshot(dir, htmlPath, $"{kind}-{width}", width, 2400);
+            AssertReadable(layout);
+        }
+    }
+
     /// <summary>Takes a screenshot of the report (scrolled to <paramref name="fragment"/>, e.g. <c>#notes</c>) into the test output folder (report-screenshots/NAME.png) and returns its path.</summary>
     public static string Screenshot(TempDirectory dir, string htmlPath, string name, int width, int height, string fragment = "")
     {

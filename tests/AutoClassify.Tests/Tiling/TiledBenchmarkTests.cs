@@ -108,8 +108,10 @@ public class TiledBenchmarkTests
         Assert.Equal(maps, Regex.Count(html, "<svg class=\"map overlay\""));
         Assert.Equal(maps, Regex.Count(html, "<svg class=\"map heat\""));
         Assert.Equal(maps, Regex.Count(html, "<image href=\"data:image/png;base64,"));
-        // Confident cells are tinted in their class's colour (first class orange)
-        Assert.Contains("fill=\"#e69f00\" fill-opacity=\"0.4\"", html, StringComparison.Ordinal);
+        // Confident cells are tinted in their class's colour (first class blue), hatched in its pattern and outlined
+        Assert.Contains("fill=\"#0072b2\" fill-opacity=\"0.4\"", html, StringComparison.Ordinal);
+        Assert.Contains("fill=\"url(#m0-map-", html, StringComparison.Ordinal);
+        Assert.Contains("fill=\"none\" stroke=\"#0072b2\"", html, StringComparison.Ordinal);
         Assert.True(html.Length < 2_000_000, $"report is {html.Length} characters");
     }
 

@@ -89,6 +89,8 @@ public class SegmentBenchmarkTests
         Assert.Contains("class=\"size-histogram\"><svg", dom, StringComparison.Ordinal);
         Assert.Contains("true positive", dom, StringComparison.Ordinal);
         Assert.DoesNotContain("<script", dom, StringComparison.OrdinalIgnoreCase);
+        // And it reads on a desktop and a phone, as the screenshots in report-screenshots/ show
+        ReportLayoutCheck.AssertReadableWithScreenshots(temp, Path.Combine(output, "index.html"), "segment-benchmark");
     }
 
     [Fact]
