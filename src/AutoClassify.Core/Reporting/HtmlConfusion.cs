@@ -16,8 +16,7 @@ internal static class HtmlConfusion
     {
         var n = classes.Count;
         var headers = Headers(classes);
-        var note = headers == HeaderStyle.Keyed ? " <span class=\"cm-key-note\">(columns by the rows' letters)</span>" : "";
-        sb.Append(Inv, $"<figure class=\"confusion\"><figcaption>{captionHtml}{note}</figcaption>\n<table id=\"{id}\" class=\"cm cm-{HeaderClass(headers)}\"><thead><tr><th class=\"corner\" scope=\"col\" rowspan=\"2\">True ↓</th><th scope=\"colgroup\" colspan=\"{Int(n)}\" class=\"axis\">Predicted →</th></tr><tr>");
+        sb.Append(Inv, $"<figure class=\"confusion\"><figcaption>{captionHtml}</figcaption>\n<table id=\"{id}\" class=\"cm cm-{HeaderClass(headers)}\"><thead><tr><th class=\"corner\" scope=\"col\" rowspan=\"2\">True ↓</th><th scope=\"colgroup\" colspan=\"{Int(n)}\" class=\"axis\">Predicted →</th></tr><tr>");
         for (var p = 0; p < n; p++)
         {
             var header = headers switch
@@ -31,8 +30,8 @@ internal static class HtmlConfusion
         sb.Append("</tr></thead><tbody>\n");
         for (var t = 0; t < n; t++)
         {
-            var key = headers == HeaderStyle.Keyed ? $"<span class=\"cm-key\">{E(Key(t))}</span> " : "";
-            sb.Append(Inv, $"<tr><th scope=\"row\" class=\"cls\">{key}{E(classes[t])}</th>");
+            var name = headers == HeaderStyle.Keyed ? $"<abbr title=\"{E(classes[t])}\">{E(Key(t))}</abbr>" : E(classes[t]);
+            sb.Append(Inv, $"<tr><th scope=\"row\" class=\"cls\">{name}</th>");
             for (var p = 0; p < n; p++)
             {
                 var (text, share) = cell(t, p);
@@ -43,13 +42,22 @@ internal static class HtmlConfusion
             }
             sb.Append("</tr>\n");
         }
-        sb.Append("</tbody></table></figure>\n");
+        sb.Append("</tbody></table>");
+        if (headers == HeaderStyle.Keyed)
+        {
+            // Long names would stretch the rows or the page; the letters keep every cell square and the key below names them.
+            sb.Append("<ol class=\"cm-key\">");
+            for (var k = 0; k < n; k++)
+                sb.Append(Inv, $"<li><span class=\"cm-letter\">{E(Key(k))}</span> {E(classes[k])}</li>");
+            sb.Append("</ol>");
+        }
+        sb.Append("</figure>\n");
     }
 
     /// <summary>Names up to this long fit a square cell written across.</summary>
     internal const int AcrossMaxLength = 5;
 
-    /// <summary>Names up to this long are written up the column; longer ones make every column a letter keyed to its row.</summary>
+    /// <summary>Names up to this long are written up the column; longer ones make every row and column a letter, named in a key under the matrix.</summary>
     internal const int RotatedMaxLength = 24;
 
     internal enum HeaderStyle { Across, Rotated, Keyed }

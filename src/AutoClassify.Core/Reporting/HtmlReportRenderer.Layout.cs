@@ -19,7 +19,10 @@ internal sealed partial class HtmlReportRenderer
     /// <summary>A training fact's name as a reader writes it (γ for gamma).</summary>
     static string FactName(string key) => key == "gamma" ? "γ" : key;
 
-    /// <summary>A training fact's cell: C and γ as powers of two when they are one (the grid's own terms), with the exact value as a tooltip.</summary>
+    /// <summary>
+    /// A training fact's cell: C and γ as powers of two when they are one (the grid's own terms), other fractional
+    /// numbers to three significant digits; the exact value is the tooltip.
+    /// </summary>
     static string FactHtml(string key, string value)
     {
         if (key is "C" or "gamma" && double.TryParse(value, NumberStyles.Float, Inv, out var v) && v > 0
@@ -28,6 +31,7 @@ internal sealed partial class HtmlReportRenderer
             var k = (int)Math.Round(exponent);
             return $"<span title=\"{E(value)}\">2<sup>{(k < 0 ? "−" : "")}{Int(Math.Abs(k))}</sup></span>";
         }
-        return E(value);
+        var shown = ReportNumber.Fact(value);
+        return shown == value ? E(value) : $"<span title=\"{E(value)}\">{E(shown)}</span>";
     }
 }

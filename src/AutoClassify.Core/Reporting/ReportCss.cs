@@ -66,10 +66,11 @@ table.cm thead th.axis, table.cm th.corner { color: var(--muted); font-weight: 4
 table.cm tbody th { text-align: right; vertical-align: middle; }
 table.cm td.v { width: 3.2em; min-width: 3.2em; max-width: 3.2em; height: 3.2em; padding: 0 2px; text-align: center; vertical-align: middle; border: 1px solid #fff; overflow: hidden; }
 table.cm thead th.cls { width: 3.2em; max-width: 3.2em; padding: 3px 2px; }
-table.cm tbody th.cls { max-width: 11em; min-width: 4em; white-space: normal; overflow-wrap: break-word; }
+table.cm tbody th.cls { max-width: 12em; white-space: normal; overflow-wrap: break-word; font-size: 11.5px; line-height: 1.2; }
 table.cm-rotated thead th.cls span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; display: inline-block; text-align: left; }
-.cm-key { font-weight: 600; color: var(--accent); }
-.cm-key-note { font-style: italic; }
+ol.cm-key { list-style: none; margin: 4px 0 0; padding: 0; max-width: 24em; font-size: 12.5px; color: var(--muted); }
+ol.cm-key li { margin: 1px 0; padding-left: 1.4em; text-indent: -1.4em; overflow-wrap: break-word; }
+.cm-letter { display: inline-block; width: 1.2em; text-indent: 0; font-weight: 600; color: var(--ink); }
 table.cm td.diag { outline: 1.5px solid var(--ink); outline-offset: -2px; }
 table.cm tbody tr:nth-child(even) th { background: none; }
 .legend { display: flex; align-items: center; gap: 12px; font-size: 13px; color: var(--muted); margin: 4px 0 8px; }
@@ -110,10 +111,11 @@ footer { margin-top: 36px; padding-top: 8px; border-top: 1px solid var(--hair); 
   table.kv td { overflow-wrap: anywhere; }
   .row { gap: 12px 20px; }
   figure.chart, figure.plot { max-width: 100%; }
+  figure svg.chart, figure img { max-width: 100%; height: auto; }
   .legend { flex-wrap: wrap; }
   .legend svg { max-width: 100%; height: auto; }
   table.cm td.v, table.cm thead th.cls { width: 2.8em; min-width: 2.8em; max-width: 2.8em; height: 2.8em; }
-  table.cm tbody th.cls { max-width: 7em; }
+  table.cm tbody th.cls { max-width: 9em; }
 }
 /* Paper: no contents bar, tables and figures kept whole on one page, wide tables shrunk rather than clipped. */
 @media print {

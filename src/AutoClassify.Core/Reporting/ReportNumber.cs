@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace AutoClassify.Reporting;
 
@@ -6,7 +7,7 @@ namespace AutoClassify.Reporting;
 /// How every report (HTML pages, model cards, figure legends) shows a measured number: three significant digits,
 /// invariant culture. Machine-readable outputs (results.json, the CSVs) keep full precision and never use this.
 /// </summary>
-internal static class ReportNumber
+internal static partial class ReportNumber
 {
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -43,6 +44,27 @@ internal static class ReportNumber
         var text = value.ToString("F" + decimals.ToString(Inv), Inv);
         return text.StartsWith('-') && text.Trim('-', '0', '.').Length == 0 ? text[1..] : text;
     }
+
+    /// <summary>
+    /// A recorded fact (a string such as "0.6092", "a=2.807,b=8.889" or "rbf") as a report shows it: every decimal
+    /// number in it with more than three significant digits is cut to three; a setting written with fewer ("0.001"),
+    /// integers, version numbers ("4.6.0") and words stay as recorded.
+    /// </summary>
+    internal static string Fact(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return DecimalInText().Replace(value, m =>
+        {
+            var text = m.Value;
+            var point = text.IndexOf('.', StringComparison.Ordinal);
+            var digits = text.TrimStart('-').Replace(".", "", StringComparison.Ordinal).TrimStart('0').Length;
+            var integerDigits = text[..point].TrimStart('-').TrimStart('0').Length;
+            return digits > Math.Max(Digits, integerDigits) ? Sig(double.Parse(text, NumberStyles.Float, Inv)) : text;
+        });
+    }
+
+    [GeneratedRegex(@"(?<![\w.])-?\d+\.\d+(?![\w.])")]
+    private static partial Regex DecimalInText();
 
     /// <summary>A p-value to three significant digits, or "&lt; 0.001" below <see cref="PFloor"/> (plain text, not HTML).</summary>
     internal static string P(double p) =>

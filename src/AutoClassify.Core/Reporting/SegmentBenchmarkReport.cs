@@ -156,7 +156,7 @@ public static class SegmentBenchmarkReport
         var (constant, varying) = FoldConstants.Split(m.Folds.Select(f => (IReadOnlyDictionary<string, string>)f.Training.Facts).ToList());
         sb.Append("<h3>Training</h3>\n");
         if (constant.Count > 0)
-            sb.Append(Inv, $"<p class=\"rule facts-constant\"><span class=\"label\">The same in every fold:</span> {E(string.Join("; ", constant.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} = {p.Value}")))}</p>\n");
+            sb.Append(Inv, $"<p class=\"rule facts-constant\"><span class=\"label\">The same in every fold:</span> {E(string.Join("; ", constant.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} = {ReportNumber.Fact(p.Value)}")))}</p>\n");
         sb.Append("<div class=\"scroll\"><table class=\"num compact fold-table\"><thead><tr><th scope=\"col\">Fold</th><th scope=\"col\">Train images</th><th scope=\"col\">Test images</th><th scope=\"col\">Training time</th>");
         if (varying.Count > 0)
             sb.Append("<th scope=\"col\" class=\"text\">Facts</th>");
@@ -165,7 +165,7 @@ public static class SegmentBenchmarkReport
         sb.Append("</tr></thead><tbody>\n");
         foreach (var f in m.Folds)
         {
-            var facts = string.Join("; ", f.Training.Facts.Where(p => varying.Contains(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} = {p.Value}"));
+            var facts = string.Join("; ", f.Training.Facts.Where(p => varying.Contains(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} = {ReportNumber.Fact(p.Value)}"));
             sb.Append(Inv, $"<tr><th scope=\"row\">{Int(f.Fold + 1)}</th><td>{Int(f.TrainImages)}</td><td>{Int(f.TestImages)}</td><td>{E(Duration(f.Training.TrainingTime))}</td>{(varying.Count > 0 ? $"<td class=\"text\">{E(facts)}</td>" : "")}");
             foreach (var (key, _, _) in Headline.Take(10))
                 sb.Append(Inv, $"<td>{Num(f.Scores.GetValueOrDefault(key, double.NaN))}</td>");
@@ -207,7 +207,7 @@ public static class SegmentBenchmarkReport
             sb.Append("<figure class=\"size-histogram\">");
             sb.Append(SvgHistogram.Render([("truth", trueSizes, TrueColour), (m.Model, predictedSizes, PredictedColour)],
                 $"equivalent diameter ({unit})", $"{m.Model}: true and predicted equivalent diameters"));
-            sb.Append("</figure>\n");
+            sb.Append(Inv, $"<figcaption>True and predicted equivalent diameters ({E(unit)}), pooled over the test images</figcaption></figure>\n");
         }
 
         sb.Append("<h3>Per image</h3>\n<details><summary>");

@@ -70,7 +70,7 @@ public static class ParticleReport
             sb.Append(Inv, $"<p class=\"lead\">Equivalent diameter (diameter of the disk of equal area) of {Int(diameters.Length)} particles not touching the border: median {Num(Statistics.Quantile(diameters, 0.5))} {unit}, 10–90 % range {Num(Statistics.Quantile(diameters, 0.1))}–{Num(Statistics.Quantile(diameters, 0.9))} {unit}.</p>\n");
             sb.Append("<figure id=\"diameter-histogram\">");
             sb.Append(SvgHistogram.Render(diameters, $"equivalent diameter ({unit})", "Histogram of equivalent diameters"));
-            sb.Append("</figure>\n");
+            sb.Append(Inv, $"<figcaption>Equivalent diameters ({E(unit)}) of the particles not touching the border</figcaption></figure>\n");
         }
         sb.Append("</section>\n");
 

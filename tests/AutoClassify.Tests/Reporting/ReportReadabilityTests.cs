@@ -49,7 +49,7 @@ public class ReportReadabilityTests(GalleryRun run) : IClassFixture<GalleryRun>
 
         // Then p-values, signed differences, shares and durations keep the invariant point and three digits
         Assert.Equal("< 0.001", ReportNumber.P(0.00004));
-        Assert.Equal("0.001", ReportNumber.P(0.001));
+        Assert.Equal("0.00100", ReportNumber.P(0.001));
         Assert.Equal("0.0123", ReportNumber.P(0.0123456));
         Assert.Equal("0.688", ReportNumber.P(0.6875));
         Assert.Equal("+0.0123", ReportNumber.Signed(0.0123456));
@@ -95,14 +95,29 @@ public class ReportReadabilityTests(GalleryRun run) : IClassFixture<GalleryRun>
 
         // Then the architecture appears once, in the constants above the per-fold table, and the learning rate, which
         // differs in one fold, stays in the table with a value per fold
-        var section = Regex.Match(html, "<section id=\"model-1\".*?</section>", RegexOptions.Singleline).Value;
-        Assert.Equal(1, Regex.Count(section, "LipNet-4: 4 conv blocks"));
         var constants = Regex.Match(html, "<table id=\"m1-training-constant\".*?</table>", RegexOptions.Singleline).Value;
-        Assert.Contains("LipNet-4: 4 conv blocks", constants, StringComparison.Ordinal);
+        Assert.Equal(1, Regex.Count(constants, "LipNet-4: 4 conv blocks"));
         Assert.DoesNotContain("learning_rate", constants, StringComparison.Ordinal);
         var perFold = Regex.Match(html, "<table id=\"m1-training\".*?</table>", RegexOptions.Singleline).Value;
         Assert.DoesNotContain("architecture", perFold, StringComparison.Ordinal);
         Assert.Matches("<code>learning_rate</code></th><td>0.001</td><td>0.001</td><td>0.0005</td>", perFold);
+    }
+
+    [Theory]
+    [InlineData("0.6092", "0.609")]
+    [InlineData("0.001", "0.001")]
+    [InlineData("0.5", "0.5")]
+    [InlineData("1.000", "1.00")]
+    [InlineData("12345.678", "12346")]
+    [InlineData("3.24", "3.24")]
+    [InlineData("128", "128")]
+    [InlineData("rbf", "rbf")]
+    [InlineData("4.6.0", "4.6.0")]
+    [InlineData("a=2.807,b=8.889,c=1.5", "a=2.81,b=8.89,c=1.5")]
+    [InlineData("-0.12345", "-0.123")]
+    public void Should_cut_recorded_facts_to_three_significant_digits_without_padding_settings(string fact, string shown)
+    {
+        Assert.Equal(shown, ReportNumber.Fact(fact));
     }
 
     [Fact]
@@ -124,7 +139,7 @@ public class ReportReadabilityTests(GalleryRun run) : IClassFixture<GalleryRun>
     }
 
     [Fact]
-    public void Should_key_long_class_names_by_letter_and_write_medium_ones_up_the_column()
+    public void Should_key_long_class_names_by_letter_under_the_matrix_and_write_medium_ones_up_the_column()
     {
         Assert.Equal(HtmlConfusion.HeaderStyle.Across, HtmlConfusion.Headers(["a", "bb", "spore"]));
         Assert.Equal(HtmlConfusion.HeaderStyle.Rotated, HtmlConfusion.Headers(ReportFixtures.PlainClasses));
@@ -134,7 +149,9 @@ public class ReportReadabilityTests(GalleryRun run) : IClassFixture<GalleryRun>
         var html = HtmlReport.Render(ReportFixtures.Create(LongClasses));
         var matrix = Regex.Match(html, "<table id=\"m0-confusion-raw\".*?</table>", RegexOptions.Singleline).Value;
         Assert.Contains($"<th scope=\"col\" class=\"cls\"><abbr title=\"{LongClasses[7]}\">H</abbr></th>", matrix, StringComparison.Ordinal);
-        Assert.Contains($"<th scope=\"row\" class=\"cls\"><span class=\"cm-key\">H</span> {LongClasses[7]}</th>", matrix, StringComparison.Ordinal);
+        Assert.Contains($"<th scope=\"row\" class=\"cls\"><abbr title=\"{LongClasses[7]}\">H</abbr></th>", matrix, StringComparison.Ordinal);
+        var figure = Regex.Match(html, "<table id=\"m0-confusion-raw\".*?</figure>", RegexOptions.Singleline).Value;
+        Assert.Contains($"<li><span class=\"cm-letter\">H</span> {LongClasses[7]}</li>", figure, StringComparison.Ordinal);
     }
 
     [Theory]
