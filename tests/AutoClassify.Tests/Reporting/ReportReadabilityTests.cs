@@ -168,7 +168,7 @@ public class ReportReadabilityTests(GalleryRun run) : IClassFixture<GalleryRun>
         // When Chromium lays it out at a phone and a desktop width
         var layout = ReportLayoutCheck.Measure(dir, html, width);
         var cells = MeasureCells(dir, html, width);
-        ReportLayoutCheck.Screenshot(dir, html, $"benchmark-long-class-names-{width}", width, 1600, "#model-0");
+        ReportLayoutCheck.Screenshot(dir, html, $"benchmark-long-class-names-{width}", width, 7000);
 
         // Then the page does not scroll sideways, no matrix scrolls inside its box, and every cell is square
         ReportLayoutCheck.AssertReadable(layout);
