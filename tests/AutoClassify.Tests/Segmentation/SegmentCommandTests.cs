@@ -96,6 +96,6 @@ public class SegmentCommandBannerTests
         Assert.Contains("<img src=\"data:image/png;base64,", dom, StringComparison.Ordinal);
         Assert.Contains("id=\"overlays\"", dom, StringComparison.Ordinal);
         // And it reads on a desktop and a phone, as the screenshots in report-screenshots/ show
-        ReportLayoutCheck.AssertReadableWithScreenshots(temp, temp.Combine("crop", "index.html"), "segment");
+        ReportLayoutCheck.AssertReadableWithScreenshots(temp, temp.Combine("crop", "index.html"), "segment", linksBesideIt: true);
     }
 }

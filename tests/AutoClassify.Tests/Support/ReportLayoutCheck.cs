@@ -102,13 +102,17 @@ internal static class ReportLayoutCheck
     /// <summary>
     /// Checks a report of any kind at a desktop (1280 px) and a phone (480 px) width with <see cref="AssertReadable"/>,
     /// and writes a screenshot of each into report-screenshots/<paramref name="kind"/>-WIDTH.png.
+    /// <paramref name="linksBesideIt"/> admits plain relative links to files written next to the page (the segment
+    /// report links its embedded previews to the full-size overlays); nothing is ever fetched to show the page.
     /// </summary>
-    public static void AssertReadableWithScreenshots(TempDirectory dir, string htmlPath, string kind)
+    public static void AssertReadableWithScreenshots(TempDirectory dir, string htmlPath, string kind, bool linksBesideIt = false)
     {
         foreach (var width in new[] { 1280, 480 })
         {
             var layout = Measure(dir, htmlPath, width);
             Screenshot(dir, htmlPath, $"{kind}-{width}", width, 2400);
+            if (linksBesideIt)
+                layout = layout with { ExternalReferences = [.. layout.ExternalReferences.Where(r => !(r.StartsWith("href=", StringComparison.Ordinal) && !r.Contains(':', StringComparison.Ordinal) && !r.Contains("..", StringComparison.Ordinal)))] };
             AssertReadable(layout);
         }
     }
