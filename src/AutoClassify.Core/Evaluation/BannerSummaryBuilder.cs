@@ -32,9 +32,11 @@ public static class BannerSummaryBuilder
         };
         var scaleBars = new List<int>();
         int? example = null;
+        // A store answers without expanding (or preparing again) every image's pixels.
+        var detections = prepared is PreparedImageStore store ? store.Banners : prepared.Select(p => p.Banner).ToList();
         for (var i = 0; i < prepared.Count; i++)
         {
-            if (prepared[i].Banner is not { } banner)
+            if (detections[i] is not { } banner)
                 continue;
             summary.BannersFound++;
             summary.FoundPerClass[dataset.Items[i].Label]++;
@@ -64,7 +66,7 @@ public static class BannerSummaryBuilder
             if (!crop.IsNone)
                 before = before.Crop(crop.Top, crop.Bottom, crop.Left, crop.Right);
             summary.ExamplePath = dataset.Items[e].RelativePath;
-            summary.ExampleReason = prepared[e].Banner!.Reason;
+            summary.ExampleReason = detections[e]!.Reason;
             summary.ExampleBeforePng = Thumbnail(before);
             summary.ExampleAfterPng = Thumbnail(prepared[e].Image);
         }

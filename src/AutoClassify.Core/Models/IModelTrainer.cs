@@ -95,8 +95,9 @@ public sealed class TrainingData
         if (labels.Length != prepared.Count)
             throw new ArgumentException($"{labels.Length} labels for {prepared.Count} prepared images.", nameof(labels));
         var needs = inputs.ToHashSet();
-        var images = prepared.Select(p => p.Image).ToArray();
-        var masks = prepared.Select(p => p.Mask).ToArray();
+        // A store's views expand each image when it is read, so no pass holds every image's float pixels at once.
+        IReadOnlyList<GrayImage> images = prepared is PreparedImageStore store ? store.Images : prepared.Select(p => p.Image).ToArray();
+        IReadOnlyList<BinaryMask?> masks = prepared is PreparedImageStore kept ? kept.Masks : prepared.Select(p => p.Mask).ToArray();
         var withImages = needs.Contains(ModelInput.Images);
         return new TrainingData
         {
