@@ -83,14 +83,16 @@ public class GradCamTests
 
         // Then the map's mass lies in the blob's third of the image far above the third chance gives it
         Assert.Equal("features.9", explanation.Layer);
+        Assert.All(explanation.GradCam, m => Assert.Equal((8, 8), (m.Height, m.Width)));
+        Assert.All(explanation.GradCam, m => Assert.All(m.Values, v => Assert.True(v >= 0)));
+        // A map is all zero where every weighted sum was negative (the ReLU); most images must have one that is not.
+        var nonZero = explanation.GradCam.Where(m => m.Values.Sum() > 0).ToList();
+        Assert.True(nonZero.Count >= 0.8 * explanation.GradCam.Count, $"{explanation.GradCam.Count - nonZero.Count} of {explanation.GradCam.Count} maps are all zero");
         var shares = new List<double>();
-        foreach (var map in explanation.GradCam)
+        foreach (var map in nonZero)
         {
-            Assert.Equal((8, 8), (map.Height, map.Width));
-            Assert.All(map.Values, v => Assert.True(v >= 0));
             var up = UpsampleToInput(map);
             var total = up.Sum();
-            Assert.True(total > 0, $"item {map.Item}: an all-zero map");
             var x0 = (int)Math.Floor(blobX[map.Item] - 3);
             var inBlobThird = Enumerable.Range(0, BlobImages.Size * BlobImages.Size)
                 .Where(i => i % BlobImages.Size >= x0 && i % BlobImages.Size < x0 + 6).Sum(i => up[i]);
