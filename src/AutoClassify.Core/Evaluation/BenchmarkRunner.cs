@@ -414,6 +414,12 @@ public static class BenchmarkRunner
                     model.Summary.PermutationImportance[feature] = drop;
                 timer.Add(trainer.Name, "permutation importance", clock.Elapsed.TotalSeconds);
             }
+            if (options.Tile is null && model is Models.Cnn.CnnModel cnn)
+            {
+                clock.Restart();
+                model.Summary.Explanation = CnnExplanations.Compute(cnn, data, test, probabilities, firstLayer: fold == 0);
+                timer.Add(trainer.Name, "Grad-CAM", clock.Elapsed.TotalSeconds);
+            }
             builder.AddFold(fold, test, probabilities, model.Summary);
             checkpoint?.Save(trainer.Name, fold, test, probabilities, model.Summary);
             trainedUnits?.Add(new BenchmarkUnit(trainer.Name, fold));
