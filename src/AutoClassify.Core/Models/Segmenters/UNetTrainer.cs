@@ -71,6 +71,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
             BaseWidth = Options.BaseWidth,
             Residual = Options.Residual,
             LocalContrastSigma = Options.LocalContrastSigma,
+            InputLongSide = Options.InputLongSide,
             TileSize = Options.TileSize,
             TileOverlap = Options.TileOverlap,
             PredictionBatchSize = Options.PredictionBatchSize,
@@ -79,8 +80,9 @@ public sealed class UNetTrainer : ISegmenterTrainer
         };
 
         // Targets first: a bad mask fails before any training time is spent.
-        var images = training.Samples.Select(s => SegmenterInput.Prepare(s.Image, Options.LocalContrastSigma)).ToArray();
-        var targets = training.Samples.Select(s => SegmentationTargets.For(s, training.Kind, scheme, channels.Count, Options.BoundaryWidth)).ToArray();
+        var samples = training.Samples.Select(s => InputScaling.Sample(s, Options.InputLongSide)).ToArray();
+        var images = samples.Select(s => SegmenterInput.Prepare(s.Image, Options.LocalContrastSigma)).ToArray();
+        var targets = samples.Select(s => SegmentationTargets.For(s, training.Kind, scheme, channels.Count, Options.BoundaryWidth)).ToArray();
         var (fit, validation) = SplitByGroup(training, Options.ValidationFraction, Seeds.Derive(context.Seed, "unet-validation"));
 
         using var gate = TorchThreads.Gate.EnterScope();
@@ -116,6 +118,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
             facts["patience"] = Format(Options.Patience);
             facts["augmentation"] = Options.Augmentation.ToString();
             facts["local_contrast_sigma"] = Options.LocalContrastSigma is { } sigma ? Format(sigma) : "off";
+            facts["input_long_side"] = Options.InputLongSide is { } longSide ? Format(longSide) : "native";
             facts["normalisation"] = "per-image mean and standard deviation";
             facts["fit_images"] = Format(fit.Length);
             facts["validation_images"] = Format(validation.Length);
