@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using AutoClassify.IO;
 using AutoClassify.Native;
+using AutoClassify.Preprocessing.Formats;
 
 namespace AutoClassify.Packaging;
 
@@ -374,13 +375,8 @@ public static class ModelPackage
         }
     }
 
-    internal static string Sha256Hex(string path)
-    {
-        // A stack's section (file.mrcs#k) is fingerprinted by its file: changing the file changes every section.
-        path = Preprocessing.Formats.EmPath.FileOf(path);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        return Convert.ToHexString(SHA256.HashData(stream));
-    }
+    // A stack's section (file.mrcs#k) is fingerprinted by its file: changing the file changes every section.
+    internal static string Sha256Hex(string path) => FileHash.Sha256Hex(EmPath.FileOf(path));
 
     internal static void TryDeleteDirectory(string path)
     {
