@@ -1,4 +1,5 @@
 using System.Globalization;
+using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Native;
