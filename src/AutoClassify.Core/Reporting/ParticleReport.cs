@@ -1,9 +1,10 @@
 using System.Text;
+using AutoClassify.Dataset;
 using AutoClassify.Preprocessing;
-using AutoClassify.Reporting;
+using AutoClassify.Segmentation;
 using static AutoClassify.Reporting.HtmlFormat;
 
-namespace AutoClassify.Segmentation;
+namespace AutoClassify.Reporting;
 
 /// <summary>
 /// Renders a <see cref="ParticleBatchResult"/> as one self-contained HTML page (inline CSS and SVG, no scripts):
