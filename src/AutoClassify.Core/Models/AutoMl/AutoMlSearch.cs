@@ -1,6 +1,6 @@
 using System.Globalization;
 using AutoClassify.Dataset;
-using AutoClassify.Evaluation;
+using AutoClassify.IO;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Native;
 
@@ -571,7 +571,7 @@ internal sealed class AutoMlSearch
                 var probabilities = model.PredictProbabilities(data, validation);
                 for (var r = 0; r < validation.Length; r++)
                 {
-                    confusion.Counts[data.Labels[validation[r]], ModelResultBuilder.Decide(probabilities[r])]++;
+                    confusion.Counts[data.Labels[validation[r]], OrderStatistics.ArgMax(probabilities[r])]++;
                     outOfFold[position[validation[r]]] = probabilities[r];
                 }
                 if (model.Summary.Facts.TryGetValue("epochs_run", out var text) && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var epochs))
@@ -662,7 +662,7 @@ internal sealed class AutoMlSearch
                     for (var k = 0; k < mean.Length; k++)
                         mean[k] += t.OutOfFold![p][k] / members.Count;
                 }
-                confusion.Counts[data.Labels[train[p]], ModelResultBuilder.Decide(mean)]++;
+                confusion.Counts[data.Labels[train[p]], OrderStatistics.ArgMax(mean)]++;
             }
             var f1 = confusion.MacroF1();
             if (double.IsFinite(f1) && (chosen is null || f1 > chosen.Value.F1))
