@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using AutoClassify.Reporting;
 using AutoClassify.Retraining;
 
 namespace AutoClassify.Cli;

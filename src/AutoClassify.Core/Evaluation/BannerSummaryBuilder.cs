@@ -1,4 +1,5 @@
 using AutoClassify.Dataset;
+using AutoClassify.IO;
 using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Evaluation;
@@ -54,8 +55,7 @@ public static class BannerSummaryBuilder
         if (scaleBars.Count > 0)
         {
             scaleBars.Sort();
-            var mid = scaleBars.Count / 2;
-            summary.ScaleBarPixelsMedian = scaleBars.Count % 2 == 1 ? scaleBars[mid] : (scaleBars[mid - 1] + scaleBars[mid]) / 2.0;
+            summary.ScaleBarPixelsMedian = OrderStatistics.Median(scaleBars.ConvertAll(b => (double)b).ToArray());
         }
 
         (summary.NmPerPixel, summary.PixelSizeSource) = scales is null ? ResolvePixelSize(dataset, nmPerPixel) : (scales.NmPerPixel, scales.Source);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using AutoClassify.Dataset;
+using AutoClassify.IO;
 using AutoClassify.Preprocessing;
 using AutoClassify.Preprocessing.Formats;
 
@@ -126,7 +127,7 @@ public static class ScaleSurvey
                 Images = known.Count,
                 Known = values.Count,
                 MinNm = values.Count > 0 ? values[0] : null,
-                MedianNm = values.Count > 0 ? Median(values) : null,
+                MedianNm = values.Count > 0 ? OrderStatistics.Median(values.Order().ToArray()) : null,
                 MaxNm = values.Count > 0 ? values[^1] : null,
             });
         }
@@ -158,7 +159,7 @@ public static class ScaleSurvey
         }
         else if (knownAll.Count > 0)
         {
-            summary.NmPerPixel = Median(knownAll);
+            summary.NmPerPixel = OrderStatistics.Median(knownAll.Order().ToArray());
             summary.Source = string.Join("; ", summary.Images.Select(i => i.Source).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
         }
         return summary;
@@ -192,11 +193,4 @@ public static class ScaleSurvey
     }
 
     static bool Agree(List<double> values) => values.Max() <= values.Min() * (1 + Tolerance);
-
-    static double Median(List<double> sorted)
-    {
-        var ordered = sorted.Order().ToList();
-        var mid = ordered.Count / 2;
-        return ordered.Count % 2 == 1 ? ordered[mid] : (ordered[mid - 1] + ordered[mid]) / 2;
-    }
 }

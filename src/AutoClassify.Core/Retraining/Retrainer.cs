@@ -8,7 +8,6 @@ using AutoClassify.Models.Transfer;
 using AutoClassify.Packaging;
 using AutoClassify.Preprocessing;
 using AutoClassify.Preprocessing.Formats;
-using AutoClassify.Reporting;
 using AutoClassify.Tensors;
 using AutoClassify.Tiling;
 

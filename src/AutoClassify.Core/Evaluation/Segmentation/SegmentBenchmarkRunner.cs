@@ -1,3 +1,4 @@
+using AutoClassify.Dataset;
 using AutoClassify.Models;
 using AutoClassify.Models.Segmenters;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
-using AutoClassify.Evaluation;
+using AutoClassify.Dataset;
+using AutoClassify.IO;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Transfer;
 using AutoClassify.Native;
@@ -711,7 +712,7 @@ internal sealed class AutoMlSearch
                 var probabilities = model.PredictProbabilities(data, validation);
                 for (var r = 0; r < validation.Length; r++)
                 {
-                    confusion.Counts[data.Labels[validation[r]], ModelResultBuilder.Decide(probabilities[r])]++;
+                    confusion.Counts[data.Labels[validation[r]], OrderStatistics.ArgMax(probabilities[r])]++;
                     outOfFold[position[validation[r]]] = probabilities[r];
                 }
                 if (model.Summary.Facts.TryGetValue("epochs_run", out var text) && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var epochs))

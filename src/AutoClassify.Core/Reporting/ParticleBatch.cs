@@ -3,8 +3,9 @@ using AutoClassify.IO;
 using AutoClassify.Native;
 using AutoClassify.Preprocessing;
 using AutoClassify.Preprocessing.Formats;
+using AutoClassify.Segmentation;
 
-namespace AutoClassify.Segmentation;
+namespace AutoClassify.Reporting;
 
 /// <summary>Settings of <see cref="ParticleBatch.Run"/>.</summary>
 public sealed record ParticleBatchOptions

@@ -1,11 +1,11 @@
 using System.Text;
 using AutoClassify.Dataset;
 using AutoClassify.IO;
-using AutoClassify.Retraining;
+using AutoClassify.Reporting;
 using CsvHelper;
 using static AutoClassify.Reporting.HtmlFormat;
 
-namespace AutoClassify.Reporting;
+namespace AutoClassify.Retraining;
 
 /// <summary>
 /// Renders a <see cref="RetrainResult"/> as one self-contained HTML page: the decision and its reason, champion and

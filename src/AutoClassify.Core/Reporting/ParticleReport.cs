@@ -1,9 +1,11 @@
 using System.Text;
+using AutoClassify.Dataset;
+using AutoClassify.IO;
 using AutoClassify.Preprocessing;
-using AutoClassify.Reporting;
+using AutoClassify.Segmentation;
 using static AutoClassify.Reporting.HtmlFormat;
 
-namespace AutoClassify.Segmentation;
+namespace AutoClassify.Reporting;
 
 /// <summary>
 /// Renders a <see cref="ParticleBatchResult"/> as one self-contained HTML page (inline CSS and SVG, no scripts):
@@ -67,7 +69,7 @@ public static class ParticleReport
         }
         else
         {
-            sb.Append(Inv, $"<p class=\"lead\">Equivalent diameter (diameter of the disk of equal area) of {Int(diameters.Length)} particles not touching the border: median {Num(Statistics.Quantile(diameters, 0.5), 1)} {unit}, 10–90 % range {Num(Statistics.Quantile(diameters, 0.1), 1)}–{Num(Statistics.Quantile(diameters, 0.9), 1)} {unit}.</p>\n");
+            sb.Append(Inv, $"<p class=\"lead\">Equivalent diameter (diameter of the disk of equal area) of {Int(diameters.Length)} particles not touching the border: median {Num(OrderStatistics.Quantile(diameters, 0.5), 1)} {unit}, 10–90 % range {Num(OrderStatistics.Quantile(diameters, 0.1), 1)}–{Num(OrderStatistics.Quantile(diameters, 0.9), 1)} {unit}.</p>\n");
             sb.Append("<figure id=\"diameter-histogram\">");
             sb.Append(SvgHistogram.Render(diameters, $"equivalent diameter ({unit})", "Histogram of equivalent diameters"));
             sb.Append("</figure>\n");
