@@ -888,7 +888,7 @@ internal sealed class AutoMlSearch
     {
         var confusion = new ConfusionMatrix(data.ClassCount);
         for (var r = 0; r < labels.Length; r++)
-            confusion.Counts[labels[r], ModelResultBuilder.Decide(probabilities[r])]++;
+            confusion.Counts[labels[r], OrderStatistics.ArgMax(probabilities[r])]++;
         return (confusion.MacroF1(), confusion.Accuracy());
     }
 

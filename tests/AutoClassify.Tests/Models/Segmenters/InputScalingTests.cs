@@ -68,8 +68,8 @@ public class InputScalingTests(ITestOutputHelper output)
         // Then the output has the image's size, probabilities still sum to one, and the discs come apart
         Assert.All(predictions, p => Assert.Equal((240, 240, 240 * 240), (p.Width, p.Height, p.Instances!.Length)));
         var n = 240 * 240;
-        Assert.All(Enumerable.Range(0, n).Where(i => i % 97 == 0), i =>
-            Assert.InRange(predictions[0].Probabilities[i] + predictions[0].Probabilities[n + i] + predictions[0].Probabilities[(2 * n) + i], 0.999, 1.001));
+        var p = predictions[0].Probabilities!;
+        Assert.All(Enumerable.Range(0, n).Where(i => i % 97 == 0), i => Assert.InRange(p[i] + p[n + i] + p[(2 * n) + i], 0.999, 1.001));
         var scores = fields.Zip(predictions, (f, p) => TouchingDiscs.InstanceF1(f.Mask, p.Instances!)).ToArray();
         var pooled = 2.0 * scores.Sum(s => s.Matched) / scores.Sum(s => s.Truth + s.Predicted);
         output.WriteLine($"pooled instance F1 {pooled:F3}; " + string.Join("; ", scores.Select(s => $"{s.Matched} of {s.Truth} true, {s.Predicted} predicted")));
