@@ -43,8 +43,16 @@ internal sealed class UNetCommandOptions
     /// <summary>The options given, over the defaults, with <paramref name="threads"/> libtorch threads; validated.</summary>
     public UNetOptions Read(ParseResult parse, int threads)
     {
+        var options = Build(parse, threads);
+        options.Validate();
+        return options;
+    }
+
+    /// <summary>The options given, over the defaults, with <paramref name="threads"/> libtorch threads; unchecked.</summary>
+    public UNetOptions Build(ParseResult parse, int threads)
+    {
         var d = new UNetOptions();
-        var options = d with
+        return d with
         {
             Depth = parse.GetValue(depth) ?? d.Depth,
             BaseWidth = parse.GetValue(width) ?? d.BaseWidth,
@@ -70,7 +78,5 @@ internal sealed class UNetCommandOptions
             Augmentation = parse.GetValue(noAugmentation) ? SegmentationAugmentation.None : d.Augmentation,
             Threads = threads,
         };
-        options.Validate();
-        return options;
     }
 }

@@ -50,7 +50,7 @@ public static class ParticleReport
             Row("Segmenter", E("trained model " + labeler.Name));
             foreach (var (key, value) in labeler.Settings)
                 Row(E(key), E(value));
-            Row("Probability maps", E("probabilities/<image>.<channel>.png: 8-bit grey, value = 255 × probability"));
+            Row("Probability maps", E("probabilities/<image>.<channel>.png, linked per image as p(channel): 8-bit grey, value = 255 × probability"));
         }
         else
         {
@@ -72,7 +72,7 @@ public static class ParticleReport
             sb.Append(Inv, $"<p class=\"lead\">Equivalent diameter (diameter of the disk of equal area) of {Int(diameters.Length)} particles not touching the border: median {Num(OrderStatistics.Quantile(diameters, 0.5), 1)} {unit}, 10–90 % range {Num(OrderStatistics.Quantile(diameters, 0.1), 1)}–{Num(OrderStatistics.Quantile(diameters, 0.9), 1)} {unit}.</p>\n");
             sb.Append("<figure id=\"diameter-histogram\">");
             sb.Append(SvgHistogram.Render(diameters, $"equivalent diameter ({unit})", "Histogram of equivalent diameters"));
-            sb.Append("</figure>\n");
+            sb.Append(Inv, $"<figcaption>Equivalent diameters ({unit}) of the particles clear of the border, all images.</figcaption></figure>\n");
         }
         sb.Append("</section>\n");
 
@@ -83,7 +83,10 @@ public static class ParticleReport
             var m = image.Summary;
             sb.Append(Inv, $"<tr><th scope=\"row\" class=\"text\"><code>{E(image.Path)}</code></th><td>{Int(image.Width)}×{Int(image.Height)}</td><td>{Int(m.Count)}</td><td>{Int(m.BorderCount)}</td><td>{Int(m.MeasuredCount)}</td>");
             sb.Append(Inv, $"<td>{Num(m.DiameterQ10, 1)}</td><td>{Num(m.DiameterQ50, 1)}</td><td>{Num(m.DiameterQ90, 1)}</td><td>{Percent(m.AreaFraction)}</td>");
-            sb.Append(Inv, $"<td class=\"text\"><a href=\"{E(Href(ParticleBatchResult.OverlayPath(image.Path)))}\">overlay</a> · <a href=\"{E(Href(ParticleBatchResult.LabelPath(image.Path)))}\">labels</a></td></tr>\n");
+            sb.Append(Inv, $"<td class=\"text\"><a href=\"{E(Href(ParticleBatchResult.OverlayPath(image.Path)))}\">overlay</a> · <a href=\"{E(Href(ParticleBatchResult.LabelPath(image.Path)))}\">labels</a>");
+            if (image.ProbabilityChannels.Count > 0)
+                sb.Append(" · p(").AppendJoin(", ", image.ProbabilityChannels.Select(c => $"<a class=\"probability\" href=\"{E(Href(ParticleBatchResult.ProbabilityPath(image.Path, c)))}\">{E(c)}</a>")).Append(')');
+            sb.Append("</td></tr>\n");
         }
         sb.Append("</tbody></table></div>\n<p class=\"quiet\">Per-particle measurements: particles.csv; per-image summaries: summary.csv.</p>\n</section>\n");
 

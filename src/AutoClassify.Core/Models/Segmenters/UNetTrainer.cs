@@ -44,6 +44,34 @@ public sealed class UNetTrainer : ISegmenterTrainer
 
     public UNetOptions Options { get; }
 
+    public IReadOnlyList<KeyValuePair<string, string>> Settings
+    {
+        get
+        {
+            var o = Options;
+            return
+            [
+                new("depth", Format(o.Depth)),
+                new("width", Format(o.BaseWidth)),
+                new("residual", o.Residual ? "true" : "false"),
+                new("scheme", o.Scheme.ToString().ToLowerInvariant()),
+                new("boundary_width_px", Format(o.BoundaryWidth)),
+                new("patch_size", Format(o.PatchSize)),
+                new("batch_size", Format(o.BatchSize)),
+                new("steps_per_epoch", Format(o.StepsPerEpoch)),
+                new("max_epochs", Format(o.MaxEpochs)),
+                new("patience", Format(o.Patience)),
+                new("learning_rate", Format(o.LearningRate)),
+                new("validation_fraction", Format(o.ValidationFraction)),
+                new("augmentation", o.Augmentation.ToString()),
+                new("local_contrast_sigma", o.LocalContrastSigma is { } sigma ? Format(sigma) : "off"),
+                new("tile_size", Format(o.TileSize)),
+                new("tile_overlap", Format(o.TileOverlap)),
+                new("min_object_area_px", Format(o.MinObjectArea)),
+            ];
+        }
+    }
+
     ISegmenter ISegmenterTrainer.Train(SegmentationData training, TrainingContext context, SegmenterTrainingSummary summary) =>
         Train(training, context, summary);
 
