@@ -25,7 +25,7 @@ public sealed record SegmentedImage(string Path, int Width, int Height, IReadOnl
     /// <summary>A small overlay PNG for the report, or null.</summary>
     public byte[]? Preview { get; init; }
 
-    /// <summary>Output channels whose probability maps a trained model wrote for this image (<see cref="ParticleBatchResult.ProbabilityPath"/>); empty for the classical pipeline.</summary>
+    /// <summary>Output channels whose probability maps a trained model wrote for this image (the report's probability links); empty for the classical pipeline.</summary>
     public IReadOnlyList<string> ProbabilityChannels { get; init; } = [];
 
     /// <summary>Equivalent diameters (in <see cref="Scale"/> units) of the particles not touching the border, ascending.</summary>
