@@ -153,7 +153,7 @@ public class ReportAttentionTests(AttentionRun run) : IClassFixture<AttentionRun
             Assert.All(images, i => Assert.True(i.NaturalWidth > 0 && i.Alt.Length > 0, $"image '{i.Alt}' did not decode"));
             var layout = ReportLayoutCheck.Measure(dir, run.HtmlPath, width);
             ReportLayoutCheck.AssertReadable(layout);
-            var shot = ReportLayoutCheck.Screenshot(dir, run.HtmlPath, $"gradcam-{width}", width, 1400, "#m0-gradcam");
+            var shot = ReportLayoutCheck.Screenshot(dir, run.HtmlPath, $"gradcam-{width}", width, 1400);
             Assert.True(new FileInfo(shot).Length > 10_000, "the screenshot is blank");
         }
     }
