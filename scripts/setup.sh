@@ -9,3 +9,4 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/autoclassify" benchmark "$root/datasets/liposomes" --folds 5 --seed 42 --models svm,lipnet4 --out "$root/reports/liposomes"
 echo
 echo "Report: $root/reports/liposomes/index.html"
+echo "SVM, LipNet and ImageNet transfer side by side, offline: samples/offline-comparison.sh"

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using AutoClassify.Models;
+using AutoClassify.Models.Cnn;
 using AutoClassify.Packaging;
 using AutoClassify.Preprocessing;
 
@@ -9,7 +10,8 @@ namespace AutoClassify.Bench;
 /// <summary>
 /// Peak resident memory (VmHWM) of <c>autoclassify predict</c> with an SVM package on a folder of 32 liposome crops,
 /// and on the same folder with one large image added (10,000² px; 5,000² with --quick): the ratio shows what one huge
-/// but allowed image costs a batch. Each run is a fresh process, so its high-water mark is its own.
+/// but allowed image costs a batch; then the same with a small whole-image LipNet-4 package, with and without its
+/// reduction rule (<c>reduce_above_pixels</c>). Each run is a fresh process, so its high-water mark is its own.
 /// </summary>
 internal sealed class HugeImageBench : IBenchSuite
 {
@@ -54,6 +56,30 @@ internal sealed class HugeImageBench : IBenchSuite
             var (hugePeak, hugeTime) = Predict(cli, package, huge, work.FullName);
             Console.WriteLine(Invariant($"{"+huge",-8} {33,7} {hugePeak / 1048576.0,13:F0} {hugeTime,8:F1}"));
             Console.WriteLine(Invariant($"ratio {(double)hugePeak / smallPeak:F2}; {(hugePeak - smallPeak) / ((double)side * side):F1} bytes per pixel of the huge image"));
+
+            // A whole-image network: the package as trained (huge images reduced, ImageReduction) against the same
+            // package with the rule removed (full resolution, as before the rule existed).
+            using var cnn = PackageTrainer.Train(new PackageTrainingOptions
+            {
+                DatasetPath = dataset,
+                Seed = 42,
+                Model = "lipnet4",
+                ModelSettings = new ModelSettings { Cnn = new CnnOptions { InputSize = 32, MaxEpochs = 2, Patience = 2 } },
+                CommandLine = "bench huge-image",
+            });
+            var reducing = Path.Combine(work.FullName, "cnn.acpkg");
+            cnn.WriteTo(reducing);
+            var full = Path.Combine(work.FullName, "cnn-full.acpkg");
+            ModelPackage.Write(full, cnn.Manifest with { Preprocessing = cnn.Manifest.Preprocessing with { ReduceAbovePixels = null } }, cnn.Model);
+            Console.WriteLine(Invariant($"lipnet4 on whole images (reduce_above_pixels {cnn.Manifest.Preprocessing.ReduceAbovePixels:N0}):"));
+            Console.WriteLine($"{"package",-14} {"folder",-8} {"peak RSS MiB",13} {"seconds",8}");
+            foreach (var (name, path) in new[] { ("full", full), ("reduced", reducing) })
+            {
+                var (cnnSmall, smallSeconds) = Predict(cli, path, small, work.FullName);
+                Console.WriteLine(Invariant($"{name,-14} {"small",-8} {cnnSmall / 1048576.0,13:F0} {smallSeconds,8:F1}"));
+                var (cnnHuge, hugeSeconds) = Predict(cli, path, huge, work.FullName);
+                Console.WriteLine(Invariant($"{name,-14} {"+huge",-8} {cnnHuge / 1048576.0,13:F0} {hugeSeconds,8:F1}   {(cnnHuge - cnnSmall) / ((double)side * side):F1} bytes per huge pixel"));
+            }
         }
         finally
         {

@@ -14,8 +14,11 @@ internal interface IBenchSuite
     void Run(BenchOptions options);
 }
 
-/// <summary>Settings shared by every suite.</summary>
-internal sealed record BenchOptions(bool Quick, string RepoRoot, string SharedRoot);
+/// <summary>Settings shared by every suite; <see cref="Settings"/> holds the <c>--key=value</c> arguments, for the suites that read any.</summary>
+internal sealed record BenchOptions(bool Quick, string RepoRoot, string SharedRoot)
+{
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+}
 
 static class Program
 {
@@ -31,7 +34,7 @@ static class Program
         var names = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
         if (args.Contains("--list") || args.Contains("--help"))
         {
-            Console.WriteLine("usage: bench [--quick] [suite ...]   (no suite: run all)");
+            Console.WriteLine("usage: bench [--quick] [--key=value ...] [suite ...]   (no suite: run all; settings: see the suite)");
             foreach (var s in suites)
                 Console.WriteLine($"  {s.Name,-12} {s.Description}");
             return 0;
@@ -45,12 +48,23 @@ static class Program
         }
 
         var root = FindRepoRoot();
-        var options = new BenchOptions(quick, root, Path.GetFullPath(Path.Combine(root, "..", "shared")));
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=', StringComparison.Ordinal)).Select(a => a[2..].Split('=', 2)))
+            settings[pair[0]] = pair[1];
+        var options = new BenchOptions(quick, root, Path.GetFullPath(Path.Combine(root, "..", "shared"))) { Settings = settings };
         foreach (var suite in suites.Where(s => names.Count == 0 || names.Contains(s.Name)))
         {
             Console.WriteLine($"== {suite.Name}: {suite.Description}");
             var clock = Stopwatch.StartNew();
-            suite.Run(options);
+            try
+            {
+                suite.Run(options);
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"{suite.Name}: {e.Message}");
+                return 2;
+            }
             Console.WriteLine($"== {suite.Name} done in {clock.Elapsed.TotalSeconds:F1} s");
             Console.WriteLine();
         }

@@ -2,12 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using AutoClassify.Dataset;
 using AutoClassify.Dataset.Synthesis;
-using AutoClassify.Evaluation;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Svm;
 using AutoClassify.Preprocessing;
-using AutoClassify.Tensors;
 
 namespace AutoClassify.Bench;
 
@@ -16,7 +14,7 @@ namespace AutoClassify.Bench;
 /// coarse-to-fine (cells, time per cell, chosen cell and score); (b) LipNet-4 on a skewed fold with the natural
 /// oversampled epoch and no warm-up (the old default), the bounded epoch with warm-up (the new default) and the
 /// bounded epoch with a cosine schedule (epochs, seconds, held-out figures); (c) the share of the CPU's GEMM peak
-/// that LipNet-4 training reaches. Wall times on a shared machine are noise: compare the ratios on an idle one.
+/// that LipNet-4 training steps reach (<see cref="GemmPeakShare"/>). Wall times on a shared machine are noise: compare the ratios on an idle one.
 /// </summary>
 internal sealed class SpeedBench : IBenchSuite
 {
@@ -29,9 +27,10 @@ internal sealed class SpeedBench : IBenchSuite
         ArgumentNullException.ThrowIfNull(options);
         SvmGrid(options.Quick);
         Console.WriteLine();
-        var imagesPerSecond = CnnEpochs(options.Quick);
+        CnnEpochs(options.Quick);
         Console.WriteLine();
-        PeakShare(imagesPerSecond);
+        Console.WriteLine("(c) share of the CPU's peak reached by LipNet-4 training steps (also alone: bench peak)");
+        GemmPeakShare.Run(options.Quick);
     }
 
     static void SvmGrid(bool quick)
@@ -53,8 +52,7 @@ internal sealed class SpeedBench : IBenchSuite
         Console.WriteLine(F($"    coarse-to-fine / exhaustive: wall {fine.Elapsed / full.Elapsed:F2}x, cells {fine.Cells.Count / (double)full.Cells.Count:F2}x; same cell: {(fine.Best == full.Best ? "yes" : "no")}, same score: {(fine.Best.MacroF1 == full.Best.MacroF1 ? "yes" : "NO")}"));
     }
 
-    /// <returns>Training images per second of the new default regime, for the peak-share line.</returns>
-    static double CnnEpochs(bool quick)
+    static void CnnEpochs(bool quick)
     {
         var count = quick ? 700 : 3000;
         var dir = Directory.CreateTempSubdirectory("ac-bench-speed-").FullName;
@@ -75,7 +73,6 @@ internal sealed class SpeedBench : IBenchSuite
                 ("bounded epoch, warm-up + cosine", new CnnOptions { Schedule = LearningRateSchedule.Cosine, MaxEpochs = epochs, Patience = 5 }),
             };
             var seconds = new List<double>();
-            var rate = double.NaN;
             foreach (var (name, cnn) in regimes)
             {
                 var clock = Stopwatch.StartNew();
@@ -89,56 +86,14 @@ internal sealed class SpeedBench : IBenchSuite
                 var epochSeconds = model.Summary.Curves["epoch_seconds"];
                 var items = int.Parse(facts["epoch_items"], CultureInfo.InvariantCulture);
                 seconds.Add(trainSeconds);
-                if (cnn.EpochSize is null && cnn.Schedule == LearningRateSchedule.Constant)
-                    rate = items / epochSeconds.Skip(1).DefaultIfEmpty(epochSeconds[0]).Min();
                 Console.WriteLine(F($"    {name,-34} {items,11} {facts["epochs_run"],7} {facts["best_epoch"],5} {epochSeconds.Average(),8:F1} {trainSeconds,8:F0} {confusion.Accuracy(),9:F3} {confusion.MacroF1(),9:F3}"));
             }
             Console.WriteLine(F($"    training time new / old: {seconds[1] / seconds[0]:F2}x (cosine: {seconds[2] / seconds[0]:F2}x); one fold, one seed: the figures' spread needs the thesis suite's 5 folds"));
-            return rate;
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    static void PeakShare(double imagesPerSecond)
-    {
-        const int n = 1024;
-        using var a = Tensor.Randn([n, n]);
-        using var b = Tensor.Randn([n, n]);
-        a.MatMul(b).Dispose();
-        var clock = Stopwatch.StartNew();
-        var repeats = 0;
-        while (clock.Elapsed.TotalSeconds < 2)
-        {
-            a.MatMul(b).Dispose();
-            repeats++;
-        }
-        var gflops = 2.0 * n * n * n * repeats / clock.Elapsed.TotalSeconds / 1e9;
-        var perImage = LipNetFlops(LipNet.Find("lipnet4"), 28, 3) * 3;
-        var reached = imagesPerSecond * perImage / 1e9;
-        Console.WriteLine(F($"(c) plain GEMM {n}x{n} float32 on {Torch.Threads} libtorch threads: {gflops:F1} GFLOP/s (the peak we compare with)"));
-        Console.WriteLine(F($"    LipNet-4 at 28 px: {perImage / 1e6:F1} MFLOP per training image (forward x 3); {imagesPerSecond:F0} images/s = {reached:F1} GFLOP/s = {reached / gflops:P0} of the GEMM peak"));
-    }
-
-    /// <summary>Multiply-adds x 2 of one forward pass: the convolutions and the classifier.</summary>
-    internal static double LipNetFlops(LipNetSpec spec, int size, int classes)
-    {
-        double flops = 0;
-        var (channels, side) = (1, size);
-        for (var block = 0; block < spec.Blocks; block++)
-        {
-            for (var conv = 0; conv < spec.ConvsPerBlock; conv++)
-            {
-                flops += 2.0 * side * side * channels * LipNet.Channels * 9;
-                channels = LipNet.Channels;
-            }
-            side = spec.AllConvolutional ? (side + 1) / 2 : side / 2;
-        }
-        var flat = LipNet.Channels * side * side;
-        flops += spec.HiddenUnits > 0 ? 2.0 * (flat * spec.HiddenUnits + spec.HiddenUnits * classes) : 2.0 * flat * classes;
-        return flops;
     }
 
     static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

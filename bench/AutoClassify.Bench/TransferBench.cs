@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using AutoClassify.Dataset;
 using AutoClassify.Dataset.Synthesis;
-using AutoClassify.Evaluation;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Transfer;

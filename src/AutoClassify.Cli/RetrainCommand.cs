@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using AutoClassify.Models.Cnn;
+using AutoClassify.Models.Svm;
 using AutoClassify.Reporting;
 using AutoClassify.Retraining;
 
@@ -32,8 +34,14 @@ internal static class RetrainCommand
         var epochs = new Option<int?>("--epochs") { Description = "Maximum CNN epochs (default: the champion's)." };
         var patience = new Option<int?>("--patience") { Description = "CNN early-stopping patience (default: the champion's)." };
         var lr = new Option<double?>("--lr") { Description = "CNN learning rate (default: the champion's)." };
+        var epochSize = new Option<int?>("--epoch-size") { Description = "Items drawn per CNN epoch, 0 for the sampler's natural size (default: the champion's)." };
+        var lrSchedule = new Option<string?>("--lr-schedule") { Description = "LipNet learning rate after the warm-up, constant or cosine (default: the champion's)." };
+        lrSchedule.AcceptOnlyFromAmong("constant", "cosine");
+        var lrWarmup = new Option<double?>("--lr-warmup") { Description = "LipNet epochs of linear learning-rate warm-up, 0 for none (default: the champion's)." };
         var grid = new Option<string?>("--grid") { Description = "SVM grid, full or coarse (default: the champion's)." };
         grid.AcceptOnlyFromAmong("full", "coarse");
+        var svmSearch = new Option<string?>("--svm-search") { Description = "SVM grid search, coarse-to-fine or exhaustive (default: the champion's)." };
+        svmSearch.AcceptOnlyFromAmong("coarse-to-fine", "exhaustive");
         var nearDuplicate = new Option<int>("--near-duplicate-bits")
         {
             Description = "Images whose 64-bit perceptual hashes differ in at most this many bits (and whose thumbnails correlate at 0.95 or more) are near duplicates.",
@@ -42,7 +50,7 @@ internal static class RetrainCommand
 
         var command = new Command("retrain", "Check a new labeled batch, train a challenger on the old data plus the batch, compare it with the champion on the frozen reference set and promote it only if it is not worse.")
         {
-            name, add, registry, allowNew, fromScratch, force, tolerance, promoteIf, report, threads, seed, epochs, patience, lr, grid, nearDuplicate, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
+            name, add, registry, allowNew, fromScratch, force, tolerance, promoteIf, report, threads, seed, epochs, patience, lr, epochSize, lrSchedule, lrWarmup, grid, svmSearch, nearDuplicate, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -70,7 +78,21 @@ internal static class RetrainCommand
                 Epochs = parse.GetValue(epochs),
                 Patience = parse.GetValue(patience),
                 LearningRate = parse.GetValue(lr),
+                EpochSize = parse.GetValue(epochSize),
+                Schedule = parse.GetValue(lrSchedule) switch
+                {
+                    "cosine" => LearningRateSchedule.Cosine,
+                    "constant" => LearningRateSchedule.Constant,
+                    _ => null,
+                },
+                LearningRateWarmupEpochs = parse.GetValue(lrWarmup),
                 Grid = parse.GetValue(grid),
+                SvmSearch = parse.GetValue(svmSearch) switch
+                {
+                    "coarse-to-fine" => SvmSearch.CoarseToFine,
+                    "exhaustive" => SvmSearch.Exhaustive,
+                    _ => null,
+                },
                 Check = new BatchCheckOptions { NearDuplicateDistance = parse.GetValue(nearDuplicate) },
                 CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };

@@ -47,17 +47,19 @@ internal static class SegmentBenchmarkCommand
         overlays.Validators.Add(r => CommonOptions.NonNegative(r, "--overlay-images"));
         var threads = CommonOptions.Threads();
         var unet = new UNetCommandOptions();
+        var forest = new PixelForestCommandOptions();
 
         var command = new Command("segment-benchmark", "Cross-validate segmenters on annotated micrographs (same folds for every model) and write an HTML report, results.json and CSVs.")
         {
             data, masks, maskKind, models, folds, groups, seed, output, banner, scale, overlays, threads,
         };
         unet.AddTo(command);
+        forest.AddTo(command);
         command.SetAction(parse =>
         {
             var o = parse.InvocationConfiguration.Output;
             var inv = CultureInfo.InvariantCulture;
-            var unetOptions = unet.Read(parse, parse.GetValue(threads));
+            var (unetOptions, forestOptions) = forest.ReadWith(unet, parse, parse.GetValue(threads));
             var set = SegmentationDataLoader.Load(parse.GetRequiredValue(data).FullName, new SegmentationDataOptions
             {
                 MasksDirectory = parse.GetValue(masks)?.FullName,
@@ -79,7 +81,8 @@ internal static class SegmentBenchmarkCommand
                 parse.InvocationConfiguration.Error.WriteLine(w.ToString());
             var groupFile = parse.GetValue(groups);
             var trainers = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(n => UNetTrainer.Names.Contains(n, StringComparer.OrdinalIgnoreCase) ? UNetTrainer.Create(n, unetOptions) : SegmenterCatalog.Create(n)).ToList();
+                .Select(n => n.Equals("pixel-forest", StringComparison.OrdinalIgnoreCase) ? new PixelForestTrainer(forestOptions)
+                    : UNetTrainer.Names.Contains(n, StringComparer.OrdinalIgnoreCase) ? UNetTrainer.Create(n, unetOptions) : SegmenterCatalog.Create(n)).ToList();
             var outDir = parse.GetRequiredValue(output).FullName;
             var result = SegmentBenchmarkRunner.Run(set, trainers, new SegmentBenchmarkOptions
             {

@@ -3,6 +3,7 @@ using System.Globalization;
 using AutoClassify.Models.Segmenters;
 using AutoClassify.Packaging;
 using AutoClassify.Preprocessing;
+using AutoClassify.Reporting;
 using AutoClassify.Segmentation;
 
 namespace AutoClassify.Cli;

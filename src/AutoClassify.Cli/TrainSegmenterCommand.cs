@@ -17,7 +17,7 @@ internal static class TrainSegmenterCommand
         {
             Description = "Folder of images with masks beside them (<name>.mask.png), an images/ + masks/ pair, or images with --masks.",
         };
-        var model = new Option<string>("--model") { Description = "Segmenter to train: unet, resunet or pixel-forest (pixel features and a random forest; the U-Net options do not apply).", DefaultValueFactory = _ => "unet" };
+        var model = new Option<string>("--model") { Description = "Segmenter to train: unet, resunet or pixel-forest (pixel features and a random forest; the --forest-* options apply to it, the U-Net options do not).", DefaultValueFactory = _ => "unet" };
         model.AcceptOnlyFromAmong([.. SegmenterPackageOptions.Names]);
         var name = new Option<string>("--name") { Description = "Registry name of the model (letters, digits, '.', '_', '-').", Required = true };
         var registry = ModelsCommand.RegistryOption();
@@ -28,12 +28,14 @@ internal static class TrainSegmenterCommand
         var seed = CommonOptions.Seed(42);
         var threads = CommonOptions.Threads();
         var unet = new UNetCommandOptions();
+        var forest = new PixelForestCommandOptions();
 
         var command = new Command("train-segmenter", "Train a U-Net or pixel-forest segmenter on annotated micrographs and store it in the model registry as the next version (the first version becomes champion); segment --model uses it.")
         {
             data, model, name, registry, masks, maskKind, banner, seed, threads, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         unet.AddTo(command);
+        forest.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             var modelName = parse.GetRequiredValue(name);
@@ -42,11 +44,13 @@ internal static class TrainSegmenterCommand
             // A read-only or misplaced registry must fail now, not after training.
             var registryPath = OutputGuard.Folder(parse.GetValue(registry)!.ToString(), "--registry", [dataPath]);
             var models = new ModelRegistry(registryPath);
+            var (unetOptions, forestOptions) = forest.ReadWith(unet, parse, parse.GetValue(threads));
             var options = new SegmenterPackageOptions
             {
                 DataPath = dataPath,
                 Model = parse.GetValue(model)!,
-                UNet = unet.Read(parse, parse.GetValue(threads)),
+                UNet = unetOptions,
+                PixelForest = forestOptions,
                 MasksDirectory = parse.GetValue(masks)?.FullName,
                 MaskKind = ParseMaskKind(parse.GetValue(maskKind)),
                 Banner = parse.GetValue(banner),

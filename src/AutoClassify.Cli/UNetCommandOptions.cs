@@ -26,6 +26,7 @@ internal sealed class UNetCommandOptions
     readonly Option<double?> learningRate = new("--learning-rate") { Description = "Adam's learning rate (default 0.001)." };
     readonly Option<double?> validation = new("--validation") { Description = "Share of the images (whole images, by group) held out for early stopping; 0 trains every epoch (default 0.2)." };
     readonly Option<double?> localContrast = new("--local-contrast") { Description = "Local contrast normalisation before the network, Gaussian window sigma in pixels (default off)." };
+    readonly Option<int?> inputLongSide = new("--input-long-side") { Description = "Resize each image so its longer side has this many pixels before the network, and the probabilities back (for figure crops whose objects span a similar share of each image; also bounds the cost per image). Default: native resolution." };
     readonly Option<int?> tileSize = new("--tile-size") { Description = $"Largest sliding-window tile at prediction (default {UNetOptions.Defaults.TileSize}); smaller images run as one tile." };
     readonly Option<int?> tileOverlap = new("--tile-overlap") { Description = $"Pixels shared by neighbouring tiles, blended (default {UNetOptions.Defaults.TileOverlap})." };
     readonly Option<int?> minObject = new("--min-object-area") { Description = $"Instance scheme: objects smaller than this many pixels are dropped (default {UNetOptions.Defaults.MinObjectArea})." };
@@ -35,15 +36,23 @@ internal sealed class UNetCommandOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { depth, width, scheme, boundary, patch, batch, epochs, steps, patience, learningRate, validation, localContrast, tileSize, tileOverlap, minObject, noAugmentation })
+        foreach (var option in new Option[] { depth, width, scheme, boundary, patch, batch, epochs, steps, patience, learningRate, validation, localContrast, inputLongSide, tileSize, tileOverlap, minObject, noAugmentation })
             command.Options.Add(option);
     }
 
     /// <summary>The options given, over the defaults, with <paramref name="threads"/> libtorch threads; validated.</summary>
     public UNetOptions Read(ParseResult parse, int threads)
     {
+        var options = Build(parse, threads);
+        options.Validate();
+        return options;
+    }
+
+    /// <summary>The options given, over the defaults, with <paramref name="threads"/> libtorch threads; unchecked.</summary>
+    public UNetOptions Build(ParseResult parse, int threads)
+    {
         var d = new UNetOptions();
-        var options = d with
+        return d with
         {
             Depth = parse.GetValue(depth) ?? d.Depth,
             BaseWidth = parse.GetValue(width) ?? d.BaseWidth,
@@ -62,13 +71,12 @@ internal sealed class UNetCommandOptions
             LearningRate = parse.GetValue(learningRate) ?? d.LearningRate,
             ValidationFraction = parse.GetValue(validation) ?? d.ValidationFraction,
             LocalContrastSigma = parse.GetValue(localContrast),
+            InputLongSide = parse.GetValue(inputLongSide),
             TileSize = parse.GetValue(tileSize) ?? d.TileSize,
             TileOverlap = parse.GetValue(tileOverlap) ?? d.TileOverlap,
             MinObjectArea = parse.GetValue(minObject) ?? d.MinObjectArea,
             Augmentation = parse.GetValue(noAugmentation) ? SegmentationAugmentation.None : d.Augmentation,
             Threads = threads,
         };
-        options.Validate();
-        return options;
     }
 }

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.ExceptionServices;
-using AutoClassify.Evaluation;
+using AutoClassify.Dataset;
 using AutoClassify.Features;
 using AutoClassify.Models;
 using Microsoft.ML;

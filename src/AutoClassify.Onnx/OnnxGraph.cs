@@ -159,6 +159,25 @@ internal sealed class OnnxGraph
         return name;
     }
 
+    /// <summary>A double constant named after <paramref name="hint"/> (the SVM graph computes in double, as LIBSVM); returns its value name.</summary>
+    public string AddInitializer(string hint, ReadOnlySpan<long> dims, ReadOnlySpan<double> values)
+    {
+        CheckCount(hint, dims, values.Length);
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("ONNX's raw tensor data is little-endian; this machine is not.");
+        var name = Unique(hint);
+        var raw = MemoryMarshal.AsBytes(values).ToArray();
+        var dimsCopy = dims.ToArray();
+        initializers.Add(Proto.Message(o =>
+        {
+            Proto.PackedInt64s(o, 1, dimsCopy);
+            Proto.Int64(o, 2, (long)OnnxElementType.Double);
+            Proto.String(o, 8, name);
+            Proto.Bytes(o, 9, raw);
+        }));
+        return name;
+    }
+
     /// <summary>An int64 constant (shapes, axes) named after <paramref name="hint"/>; returns its value name.</summary>
     public string AddInitializer(string hint, ReadOnlySpan<long> dims, ReadOnlySpan<long> values)
     {

@@ -52,6 +52,12 @@ public static class OnnxMetadata
     /// <summary>The second output of an SVM graph: N labels, LIBSVM's one-vs-one vote.</summary>
     public const string SvmLabelName = "label";
 
+    /// <summary>The third output of an SVM graph: N × pairs, LIBSVM's one-vs-one decision values (<c>svm_predict_values</c>).</summary>
+    public const string SvmDecisionValuesName = "decision_values";
+
+    /// <summary>JSON array of the class pairs (first, second) of the decision values' columns; positive favours the first.</summary>
+    public const string DecisionPairs = "decision_pairs";
+
     /// <summary>How far an SVM graph's probabilities may be from LIBSVM's, in words.</summary>
     public const string ProbabilityParity = "probability_parity";
 }

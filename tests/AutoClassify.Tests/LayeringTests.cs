@@ -28,37 +28,18 @@ public partial class LayeringTests
         ["Cluster"] = 12,
     };
 
-    // Known crossings (file, the later stage it uses), to be removed rather than added to.
+    // Known crossings (file, the later stage it uses), to be removed rather than added to. The image types and codecs
+    // (GrayImage, BinaryMask, ImageCodec, the EM formats) sit in Preprocessing though the dataset and the tensors need
+    // them; and transfer backbones reopen packages (a CNN package as a domain-transfer backbone, a transfer package's
+    // trained backbone), which would need a backbone-package interface that Packaging implements.
     static readonly HashSet<(string File, string Uses)> Known =
     [
-        ("Dataset/Synthesis/LiposomeSynthesizer.cs", "Evaluation"),
         ("Dataset/DatasetLoader.cs", "Preprocessing"),
         ("Dataset/StackGroups.cs", "Preprocessing"),
         ("Dataset/Synthesis/CropRenderer.cs", "Preprocessing"),
         ("Dataset/Synthesis/LiposomeSynthesizer.cs", "Preprocessing"),
-        ("Evaluation/RunEnvironment.cs", "Packaging"),
-        ("Evaluation/RunFingerprint.cs", "Packaging"),
-        ("Evaluation/FoldCheckpoint.cs", "Reporting"),
-        ("Models/AutoMl/AutoMlCandidate.cs", "Evaluation"),
-        ("Models/AutoMl/AutoMlSearch.cs", "Evaluation"),
-        ("Models/Cnn/CnnTrainer.cs", "Evaluation"),
-        ("Models/Cnn/EarlyStopping.cs", "Evaluation"),
-        ("Models/Cnn/EpochSampler.cs", "Evaluation"),
-        ("Models/Segmenters/UNetTrainer.cs", "Evaluation"),
-        ("Models/Smote.cs", "Evaluation"),
-        ("Models/Svm/SvmTrainer.cs", "Evaluation"),
-        ("Models/Transfer/FeatureExtractor.cs", "Evaluation"),
-        ("Models/Transfer/FineTuneTrainer.cs", "Evaluation"),
-        ("Models/Transfer/FrozenTrainer.cs", "Evaluation"),
-        ("Models/Transfer/TransferFit.cs", "Evaluation"),
-        ("Models/Transfer/TransferTrainingLoop.cs", "Evaluation"),
-        ("Models/Transfer/BackboneOrigin.cs", "Packaging"),
         ("Models/Transfer/BackboneSource.cs", "Packaging"),
         ("Models/Transfer/LipNetBackbone.cs", "Packaging"),
-        ("Reporting/RetrainReport.cs", "Retraining"),
-        ("Segmentation/ParticleGeometry.cs", "Features"),
-        ("Segmentation/ParticleMeasurement.cs", "Features"),
-        ("Segmentation/ParticleReport.cs", "Reporting"),
         ("Tensors/Tensor.Images.cs", "Preprocessing"),
     ];
 
@@ -68,6 +49,7 @@ public partial class LayeringTests
         // Given every source file of the core
         var core = Path.Combine(RepoPaths.Root, "src", "AutoClassify.Core");
         var found = new List<string>();
+        var crossings = new HashSet<(string File, string Uses)>();
         foreach (var file in Directory.EnumerateFiles(core, "*.cs", SearchOption.AllDirectories))
         {
             var relative = Path.GetRelativePath(core, file).Replace('\\', '/');
@@ -78,21 +60,41 @@ public partial class LayeringTests
             if (!own.Success || !Rank.TryGetValue(own.Groups[1].Value, out var stage))
                 continue;
 
-            // When its using directives are read
-            foreach (Match use in Using().Matches(text))
+            // When its using directives, and the names it qualifies in code (comments and strings left out), are read
+            var code = Directive().Replace(Comment().Replace(StringLiteral().Replace(text, "\"\""), ""), "");
+            var uses = Using().Matches(text).Select(m => m.Groups[1].Value).Concat(Qualified().Matches(code).Select(m => m.Groups[1].Value));
+            foreach (var use in uses.Distinct(StringComparer.Ordinal))
             {
-                if (Rank.TryGetValue(use.Groups[1].Value, out var used) && used > stage && !Known.Contains((relative, use.Groups[1].Value)))
-                    found.Add($"{relative} ({own.Groups[1].Value}) uses {use.Groups[1].Value}");
+                if (!Rank.TryGetValue(use, out var used) || used <= stage)
+                    continue;
+                crossings.Add((relative, use));
+                if (!Known.Contains((relative, use)))
+                    found.Add($"{relative} ({own.Groups[1].Value}) uses {use}");
             }
         }
 
-        // Then none reaches forward beyond the listed crossings
+        // Then none reaches forward beyond the listed crossings, and every listed crossing still exists
         Assert.True(found.Count == 0, "namespaces that use a later stage:\n" + string.Join("\n", found));
+        var gone = Known.Where(k => !crossings.Contains(k)).Select(k => $"{k.File} no longer uses {k.Uses}").ToList();
+        Assert.True(gone.Count == 0, "crossings removed; take them off the Known list:\n" + string.Join("\n", gone));
     }
 
     [GeneratedRegex(@"^namespace AutoClassify\.(\w+)", RegexOptions.Multiline)]
     private static partial Regex Namespace();
 
-    [GeneratedRegex(@"^using AutoClassify\.(\w+)", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^using (?:static )?(?:\w+ = )?(?:global::)?AutoClassify\.(\w+)", RegexOptions.Multiline)]
     private static partial Regex Using();
+
+    // A stage named in code, fully (AutoClassify.Evaluation.X) or partly (Evaluation.X) qualified.
+    [GeneratedRegex(@"(?<![\w.])(?:global::)?(?:AutoClassify\.)?(\w+)\.[A-Z]")]
+    private static partial Regex Qualified();
+
+    [GeneratedRegex(@"^(?:using|namespace) .*$", RegexOptions.Multiline)]
+    private static partial Regex Directive();
+
+    [GeneratedRegex(@"//.*")]
+    private static partial Regex Comment();
+
+    [GeneratedRegex(@"""(?:[^""\\\n]|\\.)*""")]
+    private static partial Regex StringLiteral();
 }

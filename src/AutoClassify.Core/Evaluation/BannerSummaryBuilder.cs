@@ -1,4 +1,5 @@
 using AutoClassify.Dataset;
+using AutoClassify.IO;
 using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Evaluation;
@@ -32,9 +33,11 @@ public static class BannerSummaryBuilder
         };
         var scaleBars = new List<int>();
         int? example = null;
+        // A store answers without expanding (or preparing again) every image's pixels.
+        var detections = prepared is PreparedImageStore store ? store.Banners : prepared.Select(p => p.Banner).ToList();
         for (var i = 0; i < prepared.Count; i++)
         {
-            if (prepared[i].Banner is not { } banner)
+            if (detections[i] is not { } banner)
                 continue;
             summary.BannersFound++;
             summary.FoundPerClass[dataset.Items[i].Label]++;
@@ -52,8 +55,7 @@ public static class BannerSummaryBuilder
         if (scaleBars.Count > 0)
         {
             scaleBars.Sort();
-            var mid = scaleBars.Count / 2;
-            summary.ScaleBarPixelsMedian = scaleBars.Count % 2 == 1 ? scaleBars[mid] : (scaleBars[mid - 1] + scaleBars[mid]) / 2.0;
+            summary.ScaleBarPixelsMedian = OrderStatistics.Median(scaleBars.ConvertAll(b => (double)b).ToArray());
         }
 
         (summary.NmPerPixel, summary.PixelSizeSource) = scales is null ? ResolvePixelSize(dataset, nmPerPixel) : (scales.NmPerPixel, scales.Source);
@@ -64,7 +66,7 @@ public static class BannerSummaryBuilder
             if (!crop.IsNone)
                 before = before.Crop(crop.Top, crop.Bottom, crop.Left, crop.Right);
             summary.ExamplePath = dataset.Items[e].RelativePath;
-            summary.ExampleReason = prepared[e].Banner!.Reason;
+            summary.ExampleReason = detections[e]!.Reason;
             summary.ExampleBeforePng = Thumbnail(before);
             summary.ExampleAfterPng = Thumbnail(prepared[e].Image);
         }

@@ -1,3 +1,4 @@
+using AutoClassify.IO;
 using AutoClassify.Models;
 using AutoClassify.Preprocessing;
 
@@ -147,17 +148,11 @@ public sealed class ImageSizeStats
             Count = list.Count,
             MinWidth = widths[0],
             MaxWidth = widths[^1],
-            MedianWidth = Median(widths),
+            MedianWidth = OrderStatistics.Median(Array.ConvertAll(widths, w => (double)w)),
             MinHeight = heights[0],
             MaxHeight = heights[^1],
-            MedianHeight = Median(heights),
+            MedianHeight = OrderStatistics.Median(Array.ConvertAll(heights, h => (double)h)),
         };
-    }
-
-    static double Median(int[] sorted)
-    {
-        var mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + (double)sorted[mid]) / 2;
     }
 }
 

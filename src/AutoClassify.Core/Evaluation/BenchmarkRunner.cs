@@ -75,6 +75,13 @@ public sealed class BenchmarkOptions
     /// <summary>The units to train when <see cref="Scope"/> is <see cref="BenchmarkScope.Units"/>.</summary>
     public IReadOnlyList<BenchmarkUnit> Units { get; init; } = [];
 
+    /// <summary>
+    /// How prepared images are held during the run; null chooses: none when only features are read (each image is
+    /// measured as it is prepared), compact when a model reads images or tiles. <see cref="PixelRetention.Eager"/> is the
+    /// path before the store (every image as float at once), kept to measure and test against.
+    /// </summary>
+    internal PixelRetention? Pixels { get; init; }
+
     public void Validate()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(DatasetPath);
@@ -292,18 +299,35 @@ public static class BenchmarkRunner
         scales = ScaleSurvey.Build(dataset, options.NmPerPixel, options.ResampleNm);
         foreach (var warning in scales.Warnings)
             observer.Message("Warning: " + warning);
+        var resample = options.ResampleNm is { } target ? ScaleSurvey.Resampler(scales, target) : null;
+        var retention = options.Pixels ?? (inputs.Contains(ModelInput.Images) || options.Tile is not null ? PixelRetention.Compact : PixelRetention.None);
+        // Whole images are measured while their pixels are at hand; tiles once they are cut, and the float path as it always was.
+        var measureNow = options.Tile is null && retention != PixelRetention.Eager;
+        var handcrafted = measureNow && inputs.Contains(ModelInput.Features) ? new double[dataset.Items.Count][] : null;
+        var field = measureNow && inputs.Contains(ModelInput.FieldFeatures) ? new double[dataset.Items.Count][] : null;
+        var fieldSet = FeatureSet.Field(scales.NmPerPixel);
+        long featureTicks = 0;
         observer.StageStarted(stage, dataset.Items.Count);
-        var prepared = timer.Time("prepare images", () => ImagePreparation.PrepareAll(dataset, options.Crop, options.Banner, threads, () => observer.StepCompleted(stage), cancellationToken));
-        if (options.ResampleNm is { } target)
-        {
-            prepared = ScaleSurvey.Resample(prepared, scales, target);
-            observer.Message(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Resampled every image to {target} nm per pixel (--resample-nm)."));
-        }
+        var wall = Stopwatch.StartNew();
+        var prepared = PreparedImageStore.Prepare(dataset, options.Crop, options.Banner, retention, threads, resample,
+            handcrafted is null && field is null ? null : (i, image) =>
+            {
+                var started = Stopwatch.GetTimestamp();
+                if (handcrafted is not null)
+                    handcrafted[i] = FeatureSet.Handcrafted.Extract(image.Image, image.Mask);
+                if (field is not null)
+                    field[i] = fieldSet.Extract(image.Image, image.Mask);
+                Interlocked.Add(ref featureTicks, Stopwatch.GetTimestamp() - started);
+            },
+            () => observer.StepCompleted(stage), cancellationToken: cancellationToken);
+        wall.Stop();
+        if (resample is not null)
+            observer.Message(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Resampled every image to {options.ResampleNm} nm per pixel (--resample-nm)."));
         banners = BannerSummaryBuilder.Build(dataset, prepared, options.Crop, options.Banner, options.NmPerPixel, scales);
         observer.Message($"Data banners: {banners.BannersFound} of {banners.ImagesChecked} images, {banners.BannersRemoved} removed (--banner {banners.Mode}).");
         if (options.Banner == BannerMode.Keep && banners.BannersFound > 0)
             observer.Message("Warning: data banners were kept; their text (dates, sample names) can leak the labels.");
-        tiled = options.Tile is { } spec ? TiledData.Expand(dataset, prepared, spec) : null;
+        tiled = options.Tile is { } spec ? TiledData.Expand(dataset, prepared, spec, retention == PixelRetention.Eager ? PixelRetention.Eager : PixelRetention.Compact) : null;
         if (tiled is not null)
             observer.Message($"Tiling: {tiled.TileCount} tiles of {tiled.Spec.Size} px (stride {tiled.Spec.Stride}) from {tiled.ImageCount} images; models learn from tiles, folds are grouped by image.");
         const string featureStage = "Extracting features";
@@ -312,9 +336,32 @@ public static class BenchmarkRunner
             observer.StageStarted(featureStage, 1);
         if (inputs.Contains(ModelInput.FieldFeatures))
             observer.Message($"Whole-field features: {FeatureSet.Field(banners.NmPerPixel).Describe()}.");
-        var (items, images, nmPerPixel) = (tiled?.Tiles ?? dataset, tiled?.Prepared ?? prepared, banners.NmPerPixel);
-        var data = timer.Time(extractFeatures ? "features" : "image data", () =>
-            TrainingData.FromPrepared(items, images, inputs, threads, nmPerPixel, cancellationToken));
+        TrainingData data;
+        if (measureNow)
+        {
+            // One pass did both: the features' share of its wall time is their share of the workers' busy time.
+            var workers = Math.Min(threads, Math.Max(1, dataset.Items.Count));
+            var featureShare = Math.Min(1, featureTicks / Math.Max(1.0, wall.Elapsed.TotalSeconds * Stopwatch.Frequency * workers));
+            timer.Add(null, "prepare images", wall.Elapsed.TotalSeconds * (1 - featureShare), folds: 0);
+            data = new TrainingData
+            {
+                ClassNames = dataset.ClassNames,
+                Labels = dataset.Labels,
+                Features = handcrafted is null ? null : new FeatureMatrix(FeatureSet.Handcrafted.Names, handcrafted),
+                FieldFeatures = field is null ? null : new FeatureMatrix(fieldSet.Names, field),
+                FieldNmPerPixel = field is null ? null : scales.NmPerPixel,
+                Images = inputs.Contains(ModelInput.Images) ? prepared.Images : null,
+                Masks = inputs.Contains(ModelInput.Images) ? prepared.Masks : null,
+            };
+            timer.Add(null, extractFeatures ? "features" : "image data", wall.Elapsed.TotalSeconds * featureShare, folds: 0);
+        }
+        else
+        {
+            timer.Add(null, "prepare images", wall.Elapsed.TotalSeconds, folds: 0);
+            var (items, images, nmPerPixel) = (tiled?.Tiles ?? dataset, tiled?.Prepared ?? prepared, banners.NmPerPixel);
+            data = timer.Time(extractFeatures ? "features" : "image data", () =>
+                TrainingData.FromPrepared(items, images, inputs, threads, nmPerPixel, cancellationToken));
+        }
         data.Groups = StackGroups.ForTiles(imageGroups, tiled?.SourceImage);
         if (extractFeatures)
             observer.StepCompleted(featureStage);
@@ -366,6 +413,12 @@ public static class BenchmarkRunner
                     Seeds.Derive(options.Seed, trainer.Name + "-importance", fold), cancellationToken))
                     model.Summary.PermutationImportance[feature] = drop;
                 timer.Add(trainer.Name, "permutation importance", clock.Elapsed.TotalSeconds);
+            }
+            if (options.Tile is null && model is Models.Cnn.CnnModel cnn)
+            {
+                clock.Restart();
+                model.Summary.Explanation = CnnExplanations.Compute(cnn, data, test, probabilities, firstLayer: fold == 0);
+                timer.Add(trainer.Name, "Grad-CAM", clock.Elapsed.TotalSeconds);
             }
             builder.AddFold(fold, test, probabilities, model.Summary);
             checkpoint?.Save(trainer.Name, fold, test, probabilities, model.Summary);

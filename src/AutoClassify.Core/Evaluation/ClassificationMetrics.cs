@@ -1,3 +1,5 @@
+using AutoClassify.Models;
+
 namespace AutoClassify.Evaluation;
 
 /// <summary>One-vs-rest figures of one class in one fold.</summary>

@@ -1,5 +1,7 @@
 using System.Globalization;
+using AutoClassify.Dataset;
 using AutoClassify.Evaluation.Statistics;
+using AutoClassify.Models;
 
 namespace AutoClassify.Evaluation;
 
@@ -26,7 +28,7 @@ public static class EvidenceBuilder
     public const int FallingWindow = 5;
 
     /// <summary>The fact a trainer sets to the per-class image counts of its validation split (comma-separated, in class order).</summary>
-    public const string ValidationClassCountsFact = Models.Cnn.ValidationSplit.ClassCountsFact;
+    public const string ValidationClassCountsFact = ValidationSplit.ClassCountsFact;
 
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

@@ -3,7 +3,6 @@ using System.Text.Json;
 using AutoClassify.Dataset;
 using AutoClassify.IO;
 using AutoClassify.Models;
-using AutoClassify.Reporting;
 
 namespace AutoClassify.Evaluation;
 
@@ -97,7 +96,7 @@ public sealed class FoldCheckpoint
         else if (earlier is not null || (System.IO.Directory.Exists(directory) && System.IO.Directory.EnumerateFiles(directory, FoldPattern).Any()))
             log?.Invoke($"Discarding the checkpoint of an earlier, unfinished run in {directory} (pass --resume to continue it instead).");
         DeleteFiles(directory);
-        AtomicFile.WriteAllText(manifestPath, JsonSerializer.Serialize(new Manifest { FormatVersion = FormatVersion, Fingerprint = fingerprint }, ResultsJson.Options));
+        AtomicFile.WriteAllText(manifestPath, JsonSerializer.Serialize(new Manifest { FormatVersion = FormatVersion, Fingerprint = fingerprint }, JsonFormat.Results));
         return checkpoint;
     }
 
@@ -155,7 +154,7 @@ public sealed class FoldCheckpoint
             return null;
         try
         {
-            return JsonSerializer.Deserialize<SavedFold>(File.ReadAllText(path), ResultsJson.Options);
+            return JsonSerializer.Deserialize<SavedFold>(File.ReadAllText(path), JsonFormat.Results);
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
         {
@@ -186,7 +185,7 @@ public sealed class FoldCheckpoint
             SavedFold? saved;
             try
             {
-                saved = JsonSerializer.Deserialize<SavedFold>(File.ReadAllText(path), ResultsJson.Options);
+                saved = JsonSerializer.Deserialize<SavedFold>(File.ReadAllText(path), JsonFormat.Results);
             }
             catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
             {
@@ -225,7 +224,7 @@ public sealed class FoldCheckpoint
             Probabilities = [.. probabilities],
             Training = training,
         };
-        AtomicFile.WriteAllText(FoldPath(model, fold), JsonSerializer.Serialize(saved, ResultsJson.Options));
+        AtomicFile.WriteAllText(FoldPath(model, fold), JsonSerializer.Serialize(saved, JsonFormat.Results));
     }
 
     /// <summary>Records in the result's settings which folds came from the checkpoint (their training times are the earlier run's).</summary>
@@ -271,7 +270,7 @@ public sealed class FoldCheckpoint
     {
         try
         {
-            var manifest = JsonSerializer.Deserialize<Manifest>(File.ReadAllText(path), ResultsJson.Options);
+            var manifest = JsonSerializer.Deserialize<Manifest>(File.ReadAllText(path), JsonFormat.Results);
             if (manifest?.Fingerprint is { } fingerprint && manifest.FormatVersion == FormatVersion)
                 return fingerprint;
             log?.Invoke($"Checkpoint manifest {path} has an unknown format; it is not used.");

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AutoClassify.IO;
 using AutoClassify.Models;
 
 namespace AutoClassify.Evaluation;
@@ -35,19 +36,8 @@ public sealed class ModelResultBuilder
         _classCount = classCount;
     }
 
-    /// <summary>The class chosen for one probability row: the argmax, lowest index on ties.</summary>
-    public static int Decide(ReadOnlySpan<double> probabilities)
-    {
-        if (probabilities.IsEmpty)
-            throw new ArgumentException("Cannot decide on an empty probability row.", nameof(probabilities));
-        var best = 0;
-        for (var k = 1; k < probabilities.Length; k++)
-        {
-            if (probabilities[k] > probabilities[best])
-                best = k;
-        }
-        return best;
-    }
+    /// <summary>The class chosen for one probability row: the argmax, lowest index on ties (<see cref="OrderStatistics.ArgMax"/>).</summary>
+    public static int Decide(ReadOnlySpan<double> probabilities) => OrderStatistics.ArgMax(probabilities);
 
     /// <summary>Adds one fold: its test items, their probabilities (<c>probabilities[i]</c> belongs to <c>testIndices[i]</c>) and the fit's summary.</summary>
     public ModelResultBuilder AddFold(int fold, IReadOnlyList<int> testIndices, IReadOnlyList<double[]> probabilities, TrainingSummary training)

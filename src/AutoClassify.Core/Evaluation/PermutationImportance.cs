@@ -1,3 +1,4 @@
+using AutoClassify.Dataset;
 using AutoClassify.Features;
 using AutoClassify.Models;
 

@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using AutoClassify.Dataset;
-using AutoClassify.Packaging;
+using AutoClassify.IO;
+using AutoClassify.Preprocessing.Formats;
 
 namespace AutoClassify.Evaluation;
 
@@ -40,8 +41,8 @@ public static class RunEnvironment
         Parallel.For(0, lines.Length, parallel, i =>
         {
             var item = dataset.Items[i];
-            lines[i] = Line(item.RelativePath, dataset.ClassNames[item.Label], ModelPackage.Sha256Hex(item.FullPath),
-                item.MaskPath is null ? null : ModelPackage.Sha256Hex(item.MaskPath));
+            lines[i] = Line(item.RelativePath, dataset.ClassNames[item.Label], FileHash.Sha256Hex(EmPath.FileOf(item.FullPath)),
+                item.MaskPath is null ? null : FileHash.Sha256Hex(EmPath.FileOf(item.MaskPath)));
         });
         return HashOfLines(lines);
     }

@@ -6,8 +6,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using AutoClassify.Dataset;
+using AutoClassify.IO;
 using AutoClassify.Models;
-using AutoClassify.Packaging;
+using AutoClassify.Preprocessing.Formats;
 
 namespace AutoClassify.Evaluation;
 
@@ -96,7 +97,7 @@ public sealed class RunFingerprint
             settings["cnnThreads"] = cnnThreads.ToString(CultureInfo.InvariantCulture);
         }
         settings["extraFeatures"] = options.ExtraFeaturesPath is { } extra
-            ? "sha256 " + ModelPackage.Sha256Hex(extra)
+            ? "sha256 " + FileHash.Sha256Hex(extra)
             : "none";
         settings["toolVersion"] = BenchmarkRunner.ToolVersion;
         foreach (var (name, version) in BenchmarkRunner.NativeVersions())
@@ -175,8 +176,8 @@ public sealed class RunFingerprint
         Parallel.For(0, files.Length, parallel, i =>
         {
             var item = dataset.Items[i];
-            files[i] = new FingerprintFile(item.RelativePath, ModelPackage.Sha256Hex(item.FullPath),
-                item.MaskPath is null ? null : ModelPackage.Sha256Hex(item.MaskPath));
+            files[i] = new FingerprintFile(item.RelativePath, FileHash.Sha256Hex(EmPath.FileOf(item.FullPath)),
+                item.MaskPath is null ? null : FileHash.Sha256Hex(EmPath.FileOf(item.MaskPath)));
         });
         return [.. files];
     }

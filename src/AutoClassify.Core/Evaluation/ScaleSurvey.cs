@@ -1,5 +1,6 @@
 using System.Globalization;
 using AutoClassify.Dataset;
+using AutoClassify.IO;
 using AutoClassify.Preprocessing;
 using AutoClassify.Preprocessing.Formats;
 
@@ -126,7 +127,7 @@ public static class ScaleSurvey
                 Images = known.Count,
                 Known = values.Count,
                 MinNm = values.Count > 0 ? values[0] : null,
-                MedianNm = values.Count > 0 ? Median(values) : null,
+                MedianNm = values.Count > 0 ? OrderStatistics.Median(values.Order().ToArray()) : null,
                 MaxNm = values.Count > 0 ? values[^1] : null,
             });
         }
@@ -158,7 +159,7 @@ public static class ScaleSurvey
         }
         else if (knownAll.Count > 0)
         {
-            summary.NmPerPixel = Median(knownAll);
+            summary.NmPerPixel = OrderStatistics.Median(knownAll.Order().ToArray());
             summary.Source = string.Join("; ", summary.Images.Select(i => i.Source).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
         }
         return summary;
@@ -171,22 +172,25 @@ public static class ScaleSurvey
     public static PreparedImage[] Resample(IReadOnlyList<PreparedImage> prepared, ScaleSummary scales, double targetNm)
     {
         ArgumentNullException.ThrowIfNull(prepared);
+        var resample = Resampler(scales, targetNm);
+        var result = new PreparedImage[prepared.Count];
+        Parallel.For(0, result.Length, i => result[i] = resample(i, prepared[i]));
+        return result;
+    }
+
+    /// <summary>
+    /// What <see cref="Resample"/> does to the image with index i, one image at a time; throws as it does, before any
+    /// image is touched, when a scale is unknown.
+    /// </summary>
+    public static Func<int, PreparedImage, PreparedImage> Resampler(ScaleSummary scales, double targetNm)
+    {
         ArgumentNullException.ThrowIfNull(scales);
         var unknown = scales.Images.Where(i => i.NmPerPixel is null).Select(i => i.Path).ToList();
         if (unknown.Count > 0)
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"--resample-nm needs every image's pixel size, but {unknown.Count} image(s) declare none: {string.Join(", ", unknown.Take(10))}{(unknown.Count > 10 ? ", ..." : "")}. Give --nm-per-pixel for the whole set, or remove them."));
-        var result = new PreparedImage[prepared.Count];
-        Parallel.For(0, result.Length, i => result[i] = ScaleResampling.Apply(prepared[i], scales.Images[i].NmPerPixel!.Value, targetNm));
-        return result;
+        return (i, image) => ScaleResampling.Apply(image, scales.Images[i].NmPerPixel!.Value, targetNm);
     }
 
     static bool Agree(List<double> values) => values.Max() <= values.Min() * (1 + Tolerance);
-
-    static double Median(List<double> sorted)
-    {
-        var ordered = sorted.Order().ToList();
-        var mid = ordered.Count / 2;
-        return ordered.Count % 2 == 1 ? ordered[mid] : (ordered[mid - 1] + ordered[mid]) / 2;
-    }
 }

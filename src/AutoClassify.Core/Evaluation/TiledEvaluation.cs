@@ -1,4 +1,5 @@
 using System.Globalization;
+using AutoClassify.IO;
 using AutoClassify.Models;
 using AutoClassify.Tiling;
 
@@ -128,9 +129,7 @@ public static class TiledEvaluation
             TileCount = tiles.TileCount,
             TilesPerImageMin = perImage.Length == 0 ? 0 : perImage[0],
             TilesPerImageMax = perImage.Length == 0 ? 0 : perImage[^1],
-            TilesPerImageMedian = perImage.Length == 0 ? 0
-                : perImage.Length % 2 == 1 ? perImage[perImage.Length / 2]
-                : (perImage[perImage.Length / 2 - 1] + perImage[perImage.Length / 2]) / 2.0,
+            TilesPerImageMedian = perImage.Length == 0 ? 0 : OrderStatistics.Median(Array.ConvertAll(perImage, n => (double)n)),
             Grouping = GroupingStatement(folds, seed),
             Tiles = tiles.Rects.Select((r, t) => new TileRecord { Item = tiles.SourceImage[t], X = r.X, Y = r.Y }).ToList(),
         };

@@ -1,3 +1,4 @@
+using AutoClassify.IO;
 using AutoClassify.Preprocessing;
 using AutoClassify.Segmentation;
 
@@ -90,5 +91,5 @@ public static class ParticleFeatures
         return new FeatureMatrix(Names, rows);
     }
 
-    static double Q(double[] sorted, double q) => sorted.Length == 0 ? 0 : Statistics.Quantile(sorted, q);
+    static double Q(double[] sorted, double q) => sorted.Length == 0 ? 0 : OrderStatistics.Quantile(sorted, q);
 }

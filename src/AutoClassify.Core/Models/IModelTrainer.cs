@@ -95,8 +95,9 @@ public sealed class TrainingData
         if (labels.Length != prepared.Count)
             throw new ArgumentException($"{labels.Length} labels for {prepared.Count} prepared images.", nameof(labels));
         var needs = inputs.ToHashSet();
-        var images = prepared.Select(p => p.Image).ToArray();
-        var masks = prepared.Select(p => p.Mask).ToArray();
+        // A store's views expand each image when it is read, so no pass holds every image's float pixels at once.
+        IReadOnlyList<GrayImage> images = prepared is PreparedImageStore store ? store.Images : prepared.Select(p => p.Image).ToArray();
+        IReadOnlyList<BinaryMask?> masks = prepared is PreparedImageStore kept ? kept.Masks : prepared.Select(p => p.Mask).ToArray();
         var withImages = needs.Contains(ModelInput.Images);
         return new TrainingData
         {
@@ -216,4 +217,8 @@ public sealed class TrainingSummary
 
     /// <summary>Every trial of a model search (AutoML's leaderboard), in the order run; empty for models that search nothing.</summary>
     public List<TrialRecord> Trials { get; } = [];
+
+    /// <summary>What a CNN looked at on this fold's test images (Grad-CAM, first layer); null for other models.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public Cnn.CnnExplanation? Explanation { get; set; }
 }

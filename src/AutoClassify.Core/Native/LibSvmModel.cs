@@ -90,6 +90,31 @@ public sealed unsafe class LibSvmModel : SafeHandleZeroOrMinusOneIsInvalid
         }
     }
 
+    /// <summary>
+    /// Writes LIBSVM's one-vs-one decision values of a dense row (<c>svm_predict_values</c>) into <paramref name="decisionValues"/>
+    /// (one per pair (0,1), (0,2), …, (1,2), … of <see cref="Labels"/>, positive for the first) and returns the voted label.
+    /// </summary>
+    public int PredictValues(ReadOnlySpan<double> row, Span<double> decisionValues)
+    {
+        var pairs = ClassCount * (ClassCount - 1) / 2;
+        if (decisionValues.Length != pairs)
+            throw new ArgumentException($"Need room for {pairs} decision values, got {decisionValues.Length}.", nameof(decisionValues));
+        var buffer = RentNodes(row);
+        var added = false;
+        DangerousAddRef(ref added);
+        try
+        {
+            fixed (SvmNodeNative* nodes = buffer)
+            fixed (double* output = decisionValues)
+                return (int)NativeMethods.SvmPredictValues(handle, nodes, output);
+        }
+        finally
+        {
+            DangerousRelease();
+            ArrayPool<SvmNodeNative>.Shared.Return(buffer);
+        }
+    }
+
     /// <summary>Predicts row <paramref name="i"/> of a problem whose rows were already converted.</summary>
     internal int Predict(LibSvmProblem rows, int i)
     {

@@ -75,6 +75,9 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(NativeLibraryLoader.LibSvmName, EntryPoint = "svm_predict")]
     internal static partial double SvmPredict(IntPtr model, SvmNodeNative* x);
 
+    [LibraryImport(NativeLibraryLoader.LibSvmName, EntryPoint = "svm_predict_values")]
+    internal static partial double SvmPredictValues(IntPtr model, SvmNodeNative* x, double* decisionValues);
+
     [LibraryImport(NativeLibraryLoader.LibSvmName, EntryPoint = "svm_predict_probability")]
     internal static partial double SvmPredictProbability(IntPtr model, SvmNodeNative* x, double* probabilities);
 

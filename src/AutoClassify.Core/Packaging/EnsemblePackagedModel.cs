@@ -8,7 +8,9 @@ namespace AutoClassify.Packaging;
 /// <summary>
 /// An <see cref="EnsembleModel"/> in a package (kind <c>ensemble</c>): every member is packaged by its own kind, its
 /// payload files stored flat with the prefix <c>m1-</c>, <c>m2-</c>, …, and <see cref="IndexFileName"/> lists each
-/// member's kind, preprocessing and files. Prediction averages the members' probabilities with equal weights.
+/// member's kind, preprocessing and files, and for a stacked ensemble the combiner's weights (<c>combine</c> is
+/// <c>stack</c>; an index without <c>combine</c> is an average). Prediction averages the members' probabilities with
+/// equal weights, or feeds them to the stacking combiner.
 /// </summary>
 public sealed class EnsemblePackagedModel : IPackagedModel
 {
@@ -20,8 +22,11 @@ public sealed class EnsemblePackagedModel : IPackagedModel
     /// <summary>The registration of the <c>ensemble</c> kind.</summary>
     public static PackagedModelKind Registration { get; } = new(EnsembleModel.Kind, Wrap, Load);
 
-    /// <summary>An ensemble of packaged members (taking ownership); they must agree on the classes.</summary>
-    public EnsemblePackagedModel(IReadOnlyList<IPackagedModel> members)
+    /// <summary>
+    /// An ensemble of packaged members (taking ownership), averaged, or stacked by <paramref name="stacker"/>; the
+    /// members must agree on the classes.
+    /// </summary>
+    public EnsemblePackagedModel(IReadOnlyList<IPackagedModel> members, StackingCombiner? stacker = null)
     {
         ArgumentNullException.ThrowIfNull(members);
         if (members.Count < 2)
@@ -32,8 +37,14 @@ public sealed class EnsemblePackagedModel : IPackagedModel
             if (!member.ClassNames.SequenceEqual(classes, StringComparer.Ordinal))
                 throw new InvalidDataException($"ensemble members disagree on the classes: {string.Join(", ", classes)} against {string.Join(", ", member.ClassNames)}");
         }
+        if (stacker is not null && (stacker.Members != members.Count || stacker.ClassCount != classes.Count))
+            throw new InvalidDataException($"the stacking combiner reads {stacker.Members} members of {stacker.ClassCount} classes, not {members.Count} of {classes.Count}");
         this.members = [.. members];
+        Stacker = stacker;
     }
+
+    /// <summary>The meta-learner of a stacked ensemble; null when the members are averaged.</summary>
+    public StackingCombiner? Stacker { get; }
 
     public string Kind => EnsembleModel.Kind;
 
@@ -45,7 +56,7 @@ public sealed class EnsemblePackagedModel : IPackagedModel
     public PackagePreprocessing Preprocessing => new()
     {
         InputMode = "ensemble",
-        Normalisation = $"each member its own: {string.Join("; ", members.Select(m => $"{m.Kind}: {m.Preprocessing.Normalisation}"))} (in {IndexFileName})",
+        Normalisation = $"each member its own: {string.Join("; ", members.Select(m => $"{m.Kind}: {m.Preprocessing.Normalisation}"))} (in {IndexFileName}); combined by {(Stacker is null ? EnsembleModel.MeanCombine : Stacker.Describe())}",
     };
 
     public void WritePayload(string directory)
@@ -74,13 +85,14 @@ public sealed class EnsemblePackagedModel : IPackagedModel
                 staging.Delete(recursive: true);
             }
         }
-        File.WriteAllText(Path.Combine(directory, IndexFileName), JsonSerializer.Serialize(new EnsembleIndex(index), ModelPackageManifest.Json));
+        File.WriteAllText(Path.Combine(directory, IndexFileName), JsonSerializer.Serialize(
+            new EnsembleIndex(index, Stacker is null ? MeanCombine : StackCombine, Stacker?.Weights), ModelPackageManifest.Json));
     }
 
     public double[][] PredictProbabilities(IReadOnlyList<PreparedImage> images, int threads)
     {
         ArgumentNullException.ThrowIfNull(images);
-        return EnsembleModel.Average(members.Select(m => m.PredictProbabilities(images, threads)).ToList(), images.Count, ClassNames.Count);
+        return EnsembleModel.Combine(members.Select(m => m.PredictProbabilities(images, threads)).ToList(), images.Count, ClassNames.Count, Stacker);
     }
 
     public void Dispose()
@@ -101,7 +113,7 @@ public sealed class EnsemblePackagedModel : IPackagedModel
         {
             for (var i = 0; i < fitted.Count; i++)
                 packaged.Add(kinds[i].Wrap(fitted[i]));
-            return new EnsemblePackagedModel(packaged);
+            return new EnsemblePackagedModel(packaged, ensemble.Stacker);
         }
         catch
         {
@@ -161,7 +173,28 @@ public sealed class EnsemblePackagedModel : IPackagedModel
                     staging.Delete(recursive: true);
                 }
             }
-            var model = new EnsemblePackagedModel(loaded);
+            StackingCombiner? stacker = null;
+            switch (index.Combine)
+            {
+                case null or MeanCombine:
+                    if (index.StackWeights is not null)
+                        throw new InvalidDataException($"{IndexFileName} gives stacking weights for an averaging ensemble");
+                    break;
+                case StackCombine:
+                    try
+                    {
+                        stacker = new StackingCombiner(loaded.Count, index.StackWeights
+                            ?? throw new InvalidDataException($"{IndexFileName} says 'stack' but gives no stack_weights"));
+                    }
+                    catch (ArgumentException e)
+                    {
+                        throw new InvalidDataException($"{IndexFileName}: stack_weights: {e.Message}", e);
+                    }
+                    break;
+                default:
+                    throw new InvalidDataException($"{IndexFileName} combines by '{index.Combine}'; this build knows '{MeanCombine}' and '{StackCombine}'");
+            }
+            var model = new EnsemblePackagedModel(loaded, stacker);
             if (!model.ClassNames.SequenceEqual(manifest.ClassNames, StringComparer.Ordinal))
                 throw new InvalidDataException($"the ensemble's classes ({string.Join(", ", model.ClassNames)}) differ from the manifest's ({string.Join(", ", manifest.ClassNames)})");
             return model;
@@ -174,7 +207,10 @@ public sealed class EnsemblePackagedModel : IPackagedModel
         }
     }
 
-    sealed record EnsembleIndex(IReadOnlyList<MemberEntry> Members);
+    const string MeanCombine = "mean";
+    const string StackCombine = "stack";
+
+    sealed record EnsembleIndex(IReadOnlyList<MemberEntry> Members, string? Combine = null, IReadOnlyList<IReadOnlyList<double>>? StackWeights = null);
 
     sealed record MemberEntry(string Kind, PackagePreprocessing Preprocessing, IReadOnlyList<string> Files);
 }

@@ -175,6 +175,11 @@ public static class ModelCard
         var lines = new List<string> { $"Model: {m.ModelKind}.", string.Create(Inv, $"Seed: {m.Provenance.Seed}.") };
         if (m.AutoMl is { } search)
             lines.Add($"Chosen by an AutoML search: {search.Winner} {search.WinnerSettings}".TrimEnd() + ".");
+        if (m.Provenance.Facts.TryGetValue("retrained_from", out var parent))
+        {
+            lines.Add($"Retrained from {parent}, whose training settings it carries over; overridden on the retrain command line: "
+                + m.Provenance.Facts.GetValueOrDefault("retrain_settings_overridden", "not recorded") + ".");
+        }
         var facts = m.Provenance.Facts.Where(f => !f.Key.StartsWith("validation_", StringComparison.Ordinal)).OrderBy(f => f.Key, StringComparer.Ordinal).ToList();
         if (facts.Count == 0)
             lines.Add("Hyper-parameters of the final fit: not recorded.");

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using AutoClassify.IO;
 using AutoClassify.Native;
+using AutoClassify.Preprocessing.Formats;
 
 namespace AutoClassify.Packaging;
 
@@ -126,43 +127,22 @@ public static class ModelPackage
     /// Reads and checks the archive and its manifest without extracting or loading the payload (for listings).
     /// Throws <see cref="InvalidModelPackageException"/> for a package that <see cref="Open"/> would refuse on its structure.
     /// </summary>
-    public static ModelPackageManifest ReadManifest(string path, ModelPackageLimits? limits = null)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        limits ??= ModelPackageLimits.Default;
-        limits.Validate();
-        var full = Path.GetFullPath(path);
-        using var file = OpenFile(full);
-        using var zip = OpenArchive(file, full);
-        return ReadChecked(zip, full, limits).Manifest;
-    }
+    public static ModelPackageManifest ReadManifest(string path, ModelPackageLimits? limits = null) =>
+        Read(path, limits, static (_, checkedPackage) => checkedPackage.Manifest);
 
     /// <summary>The Markdown model card stored in the package at <paramref name="path"/>, or null when it has none (written before cards were).</summary>
-    public static string? ReadModelCard(string path, ModelPackageLimits? limits = null)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        limits ??= ModelPackageLimits.Default;
-        limits.Validate();
-        var full = Path.GetFullPath(path);
-        using var file = OpenFile(full);
-        using var zip = OpenArchive(file, full);
-        var (_, entries) = ReadChecked(zip, full, limits);
-        return entries.TryGetValue(ModelCard.EntryName, out var card) && card.FullName == ModelCard.EntryName
-            ? Encoding.UTF8.GetString(ReadBounded(card, limits.MaxManifestBytes, full))
-            : null;
-    }
+    public static string? ReadModelCard(string path, ModelPackageLimits? limits = null) =>
+        Read<string?>(path, limits, static (full, checkedPackage) =>
+            checkedPackage.Entries.TryGetValue(ModelCard.EntryName, out var card) && card.FullName == ModelCard.EntryName
+                ? Encoding.UTF8.GetString(ReadBounded(card, checkedPackage.Limits.MaxManifestBytes, full))
+                : null);
 
     /// <summary>Opens a package for prediction: checks it, extracts its payload privately, loads the model and deletes the extracted files.</summary>
-    public static LoadedModelPackage Open(string path, ModelPackageLimits? limits = null)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        limits ??= ModelPackageLimits.Default;
-        limits.Validate();
-        var full = Path.GetFullPath(path);
-        using var file = OpenFile(full);
-        using var zip = OpenArchive(file, full);
-        var (manifest, entries) = ReadChecked(zip, full, limits);
+    public static LoadedModelPackage Open(string path, ModelPackageLimits? limits = null) =>
+        Read(path, limits, static (full, checkedPackage) => Load(full, checkedPackage.Manifest, checkedPackage.Entries));
 
+    static LoadedModelPackage Load(string full, ModelPackageManifest manifest, Dictionary<string, ZipArchiveEntry> entries)
+    {
         var kind = PackagedModelKinds.Find(manifest.ModelKind)
             ?? throw new InvalidModelPackageException(full, $"model kind '{manifest.ModelKind}' is unknown to this build (known: {string.Join(", ", PackagedModelKinds.Names)})");
 
@@ -214,6 +194,21 @@ public static class ModelPackage
         }
         return null;
     }
+
+    // The archive and its manifest, checked against the limits, are open only while read runs.
+    static T Read<T>(string path, ModelPackageLimits? limits, Func<string, CheckedPackage, T> read)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        limits ??= ModelPackageLimits.Default;
+        limits.Validate();
+        var full = Path.GetFullPath(path);
+        using var file = OpenFile(full);
+        using var zip = OpenArchive(file, full);
+        var (manifest, entries) = ReadChecked(zip, full, limits);
+        return read(full, new CheckedPackage(manifest, entries, limits));
+    }
+
+    readonly record struct CheckedPackage(ModelPackageManifest Manifest, Dictionary<string, ZipArchiveEntry> Entries, ModelPackageLimits Limits);
 
     static FileStream OpenFile(string full)
     {
@@ -380,13 +375,8 @@ public static class ModelPackage
         }
     }
 
-    internal static string Sha256Hex(string path)
-    {
-        // A stack's section (file.mrcs#k) is fingerprinted by its file: changing the file changes every section.
-        path = Preprocessing.Formats.EmPath.FileOf(path);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        return Convert.ToHexString(SHA256.HashData(stream));
-    }
+    // A stack's section (file.mrcs#k) is fingerprinted by its file: changing the file changes every section.
+    internal static string Sha256Hex(string path) => FileHash.Sha256Hex(EmPath.FileOf(path));
 
     internal static void TryDeleteDirectory(string path)
     {

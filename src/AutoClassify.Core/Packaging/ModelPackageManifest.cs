@@ -103,6 +103,8 @@ public sealed record ModelPackageManifest
         }
         if (Preprocessing.ResampleNm is { } resample && !(resample > 0 && double.IsFinite(resample)))
             return "the manifest's resample_nm is not a positive number";
+        if (Preprocessing.ReduceAbovePixels is < 1)
+            return "the manifest's reduce_above_pixels is not a positive number";
         if (Preprocessing.IntensityMapping is { } mapping && mapping != AutoClassify.Preprocessing.Formats.IntensityMapping.Name)
             return $"the package maps microscope intensities as '{mapping}', but this version maps them as '{AutoClassify.Preprocessing.Formats.IntensityMapping.Name}'; retrain it with this version";
         if (Preprocessing.BannerMode is not ("crop" or "reflect" or "keep"))
@@ -175,6 +177,13 @@ public sealed record PackagePreprocessing
     /// prediction resamples new images from their own pixel size the same way. Null when not resampled.
     /// </summary>
     public double? ResampleNm { get; init; }
+
+    /// <summary>
+    /// Images declaring more pixels than this are reduced by a whole factor before anything else (see
+    /// <see cref="AutoClassify.Preprocessing.ImageReduction"/>), in training and prediction alike; set for networks on
+    /// whole images, which shrink them to their input anyway. Null: images are read at full resolution.
+    /// </summary>
+    public long? ReduceAbovePixels { get; init; }
 
     /// <summary>
     /// How microscope data wider than 8 bits were mapped to [0, 1] (<see cref="AutoClassify.Preprocessing.Formats.IntensityMapping.Name"/>);

@@ -186,7 +186,8 @@ public static class PackagePredictor
         {
             var prepared = new PreparedImage?[batch.Length];
             var errors = new string?[batch.Length];
-            Parallel.For(0, batch.Length, parallel, i => (prepared[i], errors[i]) = TryPrepare(batch[i], crop, banner, package.Manifest.Preprocessing.ResampleNm));
+            Parallel.For(0, batch.Length, parallel, i => (prepared[i], errors[i]) = TryPrepare(batch[i], crop, banner, package.Manifest.Preprocessing.ResampleNm,
+                package.Manifest.Preprocessing.ReduceAbovePixels));
 
             var ok = Enumerable.Range(0, batch.Length).Where(i => prepared[i] is not null).ToArray();
             PredictionMap?[] tileMaps;
@@ -317,12 +318,12 @@ public static class PackagePredictor
         return (probabilities, maps);
     }
 
-    static (PreparedImage?, string?) TryPrepare(string path, CropMargins crop, BannerMode banner, double? resampleNm)
+    static (PreparedImage?, string?) TryPrepare(string path, CropMargins crop, BannerMode banner, double? resampleNm, long? reduceAbovePixels)
     {
         try
         {
             var mask = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + DatasetLoader.MaskSuffix);
-            var prepared = ImagePreparation.Prepare(path, File.Exists(mask) ? mask : null, crop, banner);
+            var prepared = ImagePreparation.Prepare(path, File.Exists(mask) ? mask : null, crop, banner, reduceAbovePixels);
             if (resampleNm is not { } target)
                 return (prepared, null);
             // The model saw every image at one scale; an image that does not declare its own cannot be brought to it.

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using AutoClassify.Evaluation;
+using AutoClassify.Dataset;
 using AutoClassify.IO;
 
 namespace AutoClassify.Packaging;

@@ -19,18 +19,38 @@ public static class ImagePreparation
     /// as <paramref name="banner"/> says. The manual crop comes first so a user's margins always win and a
     /// banner is searched only where the user left pixels.
     /// </summary>
-    public static PreparedImage Prepare(DatasetItem item, CropMargins crop, BannerMode banner)
+    public static PreparedImage Prepare(DatasetItem item, CropMargins crop, BannerMode banner) => Prepare(item, crop, banner, reduceAbovePixels: null);
+
+    /// <summary>As <see cref="Prepare(DatasetItem, CropMargins, BannerMode)"/>, reducing images above <paramref name="reduceAbovePixels"/> (see <see cref="ImageReduction"/>).</summary>
+    public static PreparedImage Prepare(DatasetItem item, CropMargins crop, BannerMode banner, long? reduceAbovePixels)
     {
         ArgumentNullException.ThrowIfNull(item);
-        return Prepare(item.FullPath, item.MaskPath, crop, banner);
+        return Prepare(item.FullPath, item.MaskPath, crop, banner, reduceAbovePixels);
     }
 
     /// <summary>Decodes an image file (and its mask, when given), cuts the margins and treats a data banner, as for a dataset item.</summary>
-    public static PreparedImage Prepare(string imagePath, string? maskPath, CropMargins crop, BannerMode banner = BannerMode.Crop)
+    public static PreparedImage Prepare(string imagePath, string? maskPath, CropMargins crop, BannerMode banner = BannerMode.Crop) =>
+        Prepare(imagePath, maskPath, crop, banner, reduceAbovePixels: null);
+
+    /// <summary>
+    /// As <see cref="Prepare(string, string?, CropMargins, BannerMode)"/>; an image that declares more than
+    /// <paramref name="reduceAbovePixels"/> pixels (null: no bound) is first reduced by <see cref="ImageReduction"/>'s rule,
+    /// and the margins with it (each divided by the factor, rounded up), so the full-resolution image is never held as float.
+    /// </summary>
+    public static PreparedImage Prepare(string imagePath, string? maskPath, CropMargins crop, BannerMode banner, long? reduceAbovePixels)
     {
         ArgumentNullException.ThrowIfNull(imagePath);
-        var image = ImageCodec.Decode(imagePath);
+        var factor = reduceAbovePixels is { } bound && ImageReduction.DeclaredSize(imagePath) is var (width, height) && width > 0 && height > 0
+            ? ImageReduction.Factor(width, height, bound)
+            : 1;
+        var image = factor == 1 ? ImageCodec.Decode(imagePath) : ImageReduction.DecodeReduced(imagePath, factor);
         var mask = maskPath is null ? null : ImageCodec.DecodeMask(maskPath);
+        if (factor > 1)
+        {
+            mask = mask is null ? null : ImageReduction.Reduce(mask, factor);
+            int Scaled(int margin) => (margin + factor - 1) / factor;
+            crop = new CropMargins(Scaled(crop.Top), Scaled(crop.Bottom), Scaled(crop.Left), Scaled(crop.Right));
+        }
         if (!crop.IsNone)
         {
             image = image.Crop(crop.Top, crop.Bottom, crop.Left, crop.Right);

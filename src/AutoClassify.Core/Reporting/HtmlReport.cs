@@ -67,7 +67,7 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result, ReportI
         // The page must never fetch or run anything: a report is evidence, and it must render offline.
         _sb.Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n");
         _sb.Append(Inv, $"<title>AutoClassify report: {E(DatasetName())}</title>\n");
-        _sb.Append("<style>\n").Append(ReportCss.Text).Append(EvidenceCss).Append(GalleryCss).Append(_r.Tiling is null ? "" : TilingCss).Append(LayoutCss).Append("</style>\n</head>\n");
+        _sb.Append("<style>\n").Append(ReportCss.Text).Append(EvidenceCss).Append(GalleryCss).Append(AttentionCss).Append(_r.Tiling is null ? "" : TilingCss).Append(LayoutCss).Append("</style>\n</head>\n");
     }
 
     void Title()
@@ -326,6 +326,7 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result, ReportI
         _sb.Append("</div>\n");
         Legend();
         Gallery(id, index, model);
+        Attention(id, index, model);
 
         TileLevel(id, model);
         Training(id, model);

@@ -15,7 +15,7 @@ public interface IReportExporter
 /// <summary>The standard exporters.</summary>
 public static class ReportExporters
 {
-    /// <summary>results.json, predictions.csv, folds.csv, tile_predictions.csv (tiled runs only), figures/, methods.md and index.html.</summary>
+    /// <summary>results.json, predictions.csv, folds.csv, tile_predictions.csv (tiled runs only), figures/ (with the CNNs' Grad-CAM and first layer), methods.md and index.html.</summary>
     public static IReadOnlyList<IReportExporter> Default { get; } =
-        [new ResultsJsonExporter(), new PredictionsCsvExporter(), new FoldsCsvExporter(), new TilePredictionsCsvExporter(), new FiguresExporter(), new MethodsExporter(), new HtmlReportExporter()];
+        [new ResultsJsonExporter(), new PredictionsCsvExporter(), new FoldsCsvExporter(), new TilePredictionsCsvExporter(), new FiguresExporter(), new AttentionFiguresExporter(), new MethodsExporter(), new HtmlReportExporter()];
 }

@@ -51,7 +51,7 @@ strong .sd { font-weight: 400; }
 .dagger a { color: #b3261e; }
 table.kv { border: none; }
 table.kv th { color: var(--muted); font-weight: 500; padding: 2px 24px 2px 0; white-space: nowrap; vertical-align: top; }
-table.kv td { padding: 2px 0; }
+table.kv td { padding: 2px 0; overflow-wrap: anywhere; }
 table.kv tr:nth-child(even) th, table.kv tr:nth-child(even) td { background: none; }
 .row { display: flex; flex-wrap: wrap; gap: 12px 40px; align-items: flex-start; }
 figure { margin: 0; }
@@ -84,6 +84,7 @@ svg .series { fill: none; stroke-width: 1.8; stroke-linejoin: round; stroke-line
 .charts { display: flex; flex-wrap: wrap; gap: 8px 16px; }
 figure.chart { flex: 1 1 180px; max-width: 300px; }
 figure.chart svg { display: block; width: 100%; height: auto; }
+svg.chart { max-width: 100%; height: auto; }
 figure.chart figcaption { text-align: center; margin: 0; }
 .curve-family { margin: 6px 0 14px; }
 .legend-line { display: flex; flex-wrap: wrap; gap: 4px 16px; align-items: center; font-size: 13px; margin: 4px 0; }

@@ -1,24 +1,14 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Serialization;
-using System.Text.Unicode;
 using AutoClassify.Evaluation;
+using AutoClassify.IO;
 
 namespace AutoClassify.Reporting;
 
 /// <summary>Reads and writes <see cref="BenchmarkResult"/> as indented, culture-independent JSON (results.json).</summary>
 public static class ResultsJson
 {
-    /// <summary>camelCase properties; NaN written as "NaN" (an undefined SD is NaN); non-ASCII letters kept readable.</summary>
-    public static JsonSerializerOptions Options { get; } = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        // TrainingSummary exposes get-only dictionaries; fill them instead of needing setters.
-        PreferredObjectCreationHandling = JsonObjectCreationHandling.Populate,
-        Encoder = JavaScriptEncoder.Create(UnicodeRanges.All),
-    };
+    /// <summary>camelCase properties; NaN written as "NaN" (an undefined SD is NaN); non-ASCII letters kept readable (<see cref="JsonFormat.Results"/>).</summary>
+    public static JsonSerializerOptions Options => JsonFormat.Results;
 
     public static string Serialize(BenchmarkResult result)
     {

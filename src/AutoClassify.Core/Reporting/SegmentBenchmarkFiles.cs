@@ -8,8 +8,8 @@ using CsvHelper;
 namespace AutoClassify.Reporting;
 
 /// <summary>
-/// Writes a segmentation benchmark: <c>results.json</c> (settings, every fold's scores, facts and curves, the
-/// mean ± SD per model), <c>per_image.csv</c>, <c>folds.csv</c> and the HTML report <c>index.html</c>. Every file is
+/// Writes a segmentation benchmark: <c>results.json</c> (settings, each model's settings and wall time, every fold's
+/// scores, facts and curves, the mean ± SD per model), <c>per_image.csv</c>, <c>folds.csv</c> and the HTML report <c>index.html</c>. Every file is
 /// written atomically; numbers are invariant, undefined ones are empty (CSV) or null (JSON).
 /// </summary>
 public static class SegmentBenchmarkFiles
@@ -89,6 +89,11 @@ public static class SegmentBenchmarkFiles
                     j.WriteNull("error");
                 else
                     j.WriteString("error", m.Error);
+                j.WriteNumber("wall_seconds", Math.Round(m.WallTime.TotalSeconds, 3));
+                j.WriteStartObject("settings");
+                foreach (var (key, value) in m.Settings)
+                    j.WriteString(key, value);
+                j.WriteEndObject();
                 j.WriteStartObject("scores");
                 foreach (var (key, value) in m.Scores)
                 {

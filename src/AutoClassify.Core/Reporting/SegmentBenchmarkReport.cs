@@ -80,6 +80,12 @@ public static class SegmentBenchmarkReport
         Row("Objects", E(r.Kind == Models.Segmenters.MaskKind.Instances
             ? "the masks' instances; particles cut by the image border are left out of the size statistics"
             : "4-connected regions of each non-background class; particles cut by the image border are left out of the size statistics"));
+        foreach (var m in r.Models)
+        {
+            var settings = m.Settings.Count == 0 ? "defaults; what training chose is under the model's facts"
+                : string.Join("; ", m.Settings.Select(p => $"{p.Key} = {p.Value}"));
+            Row($"Model <a href=\"#model-{Int(IndexOf(r, m))}\">{E(m.Model)}</a>", E(settings + $"; wall time {Duration(m.WallTime)}"));
+        }
         sb.Append("</tbody></table>\n");
         if (r.Warnings.Count > 0)
         {
@@ -207,7 +213,7 @@ public static class SegmentBenchmarkReport
             sb.Append("<figure class=\"size-histogram\">");
             sb.Append(SvgHistogram.Render([("truth", trueSizes, TrueColour), (m.Model, predictedSizes, PredictedColour)],
                 $"equivalent diameter ({unit})", $"{m.Model}: true and predicted equivalent diameters"));
-            sb.Append(Inv, $"<figcaption>True and predicted equivalent diameters ({E(unit)}), pooled over the test images</figcaption></figure>\n");
+            sb.Append(Inv, $"<figcaption>Equivalent diameters ({unit}) over all test images: truth in grey, {E(m.Model)} in blue.</figcaption></figure>\n");
         }
 
         sb.Append("<h3>Per image</h3>\n<details><summary>");

@@ -1,4 +1,6 @@
 using System.Globalization;
+using AutoClassify.Models.Cnn;
+using AutoClassify.Models.Svm;
 using AutoClassify.Packaging;
 
 namespace AutoClassify.Retraining;
@@ -56,8 +58,20 @@ public sealed class RetrainOptions
     /// <summary>CNN learning rate instead of the champion's (a smaller one suits a warm start).</summary>
     public double? LearningRate { get; init; }
 
+    /// <summary>Items drawn per CNN epoch instead of the champion's; 0 takes the sampler's natural size.</summary>
+    public int? EpochSize { get; init; }
+
+    /// <summary>LipNet learning-rate schedule after the warm-up instead of the champion's.</summary>
+    public LearningRateSchedule? Schedule { get; init; }
+
+    /// <summary>LipNet epochs of linear learning-rate warm-up instead of the champion's (0 = none).</summary>
+    public double? LearningRateWarmupEpochs { get; init; }
+
     /// <summary>SVM grid (<c>full</c> or <c>coarse</c>) instead of the champion's.</summary>
     public string? Grid { get; init; }
+
+    /// <summary>How the SVM's grid is searched instead of the champion's.</summary>
+    public SvmSearch? SvmSearch { get; init; }
 
     /// <summary>The command line as typed, recorded in the challenger's manifest.</summary>
     public string CommandLine { get; init; } = "";
@@ -78,6 +92,14 @@ public sealed class RetrainOptions
             throw new ArgumentException($"--patience must be at least 1, not {Patience}.");
         if (LearningRate is { } lr && (!double.IsFinite(lr) || lr <= 0))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--lr must be a positive number, not {lr}."));
+        if (EpochSize is < 0)
+            throw new ArgumentException($"--epoch-size must be 0 (the sampler's natural size) or more, not {EpochSize}.");
+        if (Schedule is { } schedule && !Enum.IsDefined(schedule))
+            throw new ArgumentException($"--lr-schedule must be constant or cosine, not {schedule}.");
+        if (LearningRateWarmupEpochs is { } warmup && (!double.IsFinite(warmup) || warmup < 0 || warmup > 1000))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--lr-warmup must lie in [0, 1000] epochs, not {warmup}."));
+        if (SvmSearch is { } search && !Enum.IsDefined(search))
+            throw new ArgumentException($"--svm-search must be coarse-to-fine or exhaustive, not {search}.");
         if (Grid is not (null or "full" or "coarse"))
             throw new ArgumentException($"--grid must be 'full' or 'coarse', not '{Grid}'.");
         ArgumentNullException.ThrowIfNull(Check);
@@ -149,6 +171,9 @@ public sealed class RetrainResult
 
     /// <summary>Training images per class of <see cref="ClassNames"/>.</summary>
     public required IReadOnlyList<int> TrainingCounts { get; init; }
+
+    /// <summary>The challenger's training settings: which were carried from the champion, which overridden on the command line, which the champion does not record.</summary>
+    public IReadOnlyList<CarriedSetting> Settings { get; init; } = [];
 
     /// <summary>Whether the CNN or transfer challenger started from the champion's weights, and why (not).</summary>
     public required string WarmStart { get; init; }

@@ -8,7 +8,6 @@ using AutoClassify.Models.Transfer;
 using AutoClassify.Packaging;
 using AutoClassify.Preprocessing;
 using AutoClassify.Preprocessing.Formats;
-using AutoClassify.Reporting;
 using AutoClassify.Tensors;
 using AutoClassify.Tiling;
 
@@ -90,7 +89,8 @@ public static class Retrainer
         log.Message($"challenger training set: {training.Count} image(s) ({old.Count} old, {batchTrained} from the batch): " +
             string.Join(", ", classes.Select((c, k) => string.Create(CultureInfo.InvariantCulture, $"{c} {counts[k]}"))));
 
-        var settings = ChampionSettings.From(champion, options);
+        var (settings, carriedSettings) = ChampionSettings.From(champion, options);
+        log.Message(CarriedSetting.Summary(carriedSettings));
         var trainer = ModelCatalog.Create(manifest.ModelKind, settings);
         var kind = PackagedModelKinds.Find(manifest.ModelKind)
             ?? throw new InvalidOperationException($"Model kind '{manifest.ModelKind}' cannot be packaged by this build.");
@@ -147,7 +147,7 @@ public static class Retrainer
         log.Message(reason);
 
         var challengerManifest = BuildManifest(challenger, manifest, classes, training, trained.Summary, challengerScore, updatedReference,
-            options, championVersion, warmStart, promoted, started, parallel, settings, data.Labels.Length);
+            options, championVersion, warmStart, promoted, started, parallel, settings, carriedSettings, data.Labels.Length);
         if (carved.Count > 0)
             updatedReference!.WriteTo(registry, options.Name);
         ModelPackageManifest? stored = null;
@@ -179,6 +179,7 @@ public static class Retrainer
             BatchImages = batch.Count,
             BatchImagesTrained = batchTrained,
             TrainingCounts = counts,
+            Settings = carriedSettings,
             WarmStart = warmStart,
             ChallengerManifest = stored!,
             ChallengerPackagePath = packagePath,
@@ -530,7 +531,8 @@ public static class Retrainer
 
     static ModelPackageManifest BuildManifest(IPackagedModel challenger, ModelPackageManifest champion, IReadOnlyList<string> classes,
         List<SourceImage> training, TrainingSummary summary, ReferenceScore? score, ReferenceSet? reference, RetrainOptions options,
-        int championVersion, string warmStart, bool promoted, DateTimeOffset started, ParallelOptions parallel, ModelSettings settings, int trainingItems)
+        int championVersion, string warmStart, bool promoted, DateTimeOffset started, ParallelOptions parallel, ModelSettings settings,
+        IReadOnlyList<CarriedSetting> carriedSettings, int trainingItems)
     {
         var roots = training.Select(s => s.Root).Distinct(StringComparer.Ordinal).ToList();
         var maskSha = new string?[training.Count];
@@ -554,6 +556,7 @@ public static class Retrainer
             ["promotion"] = promoted ? "promoted" : "refused",
         };
         PackageTrainer.AddTrainingFacts(facts, champion.ModelKind, settings, summary, champion.Preprocessing.Tiling, trainingItems);
+        CarriedSetting.AddFacts(facts, carriedSettings);
         var metrics = new Dictionary<string, MetricSummary>(StringComparer.Ordinal);
         if (score is not null)
         {

@@ -10,7 +10,7 @@ public sealed record LabelledField(int[] Instances, IReadOnlyList<string> Channe
 
 /// <summary>
 /// A trained model that draws the particles of a field in place of the classical pipeline (<c>segment --model</c>);
-/// <see cref="ParticleBatch"/> measures, writes and reports what it draws. Must be safe to call from several threads.
+/// <c>Reporting.ParticleBatch</c> measures, writes and reports what it draws. Must be safe to call from several threads.
 /// </summary>
 public interface IParticleLabeler
 {

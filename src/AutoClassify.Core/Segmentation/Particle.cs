@@ -1,3 +1,4 @@
+using AutoClassify.IO;
 using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Segmentation;
@@ -133,24 +134,9 @@ public sealed class ParticleSegmentation
         var covered = labels.Count(l => l > 0);
         return new ParticleSummary(
             particles.Length, border,
-            Statistics.Quantile(diameters, 0.1), Statistics.Quantile(diameters, 0.5), Statistics.Quantile(diameters, 0.9),
+            OrderStatistics.Quantile(diameters, 0.1), OrderStatistics.Quantile(diameters, 0.5), OrderStatistics.Quantile(diameters, 0.9),
             diameters.Length > 0 ? diameters.Average() : double.NaN,
             labels.Length > 0 ? (double)covered / labels.Length : 0,
             scale.LengthUnit);
-    }
-}
-
-/// <summary>Small order statistics shared by the segmentation and particle features.</summary>
-internal static class Statistics
-{
-    /// <summary>Linearly interpolated quantile (Hyndman–Fan type 7) of ascending values; NaN when empty.</summary>
-    internal static double Quantile(ReadOnlySpan<double> sorted, double q)
-    {
-        if (sorted.IsEmpty)
-            return double.NaN;
-        var position = q * (sorted.Length - 1);
-        var lower = (int)Math.Floor(position);
-        var upper = Math.Min(lower + 1, sorted.Length - 1);
-        return sorted[lower] + ((position - lower) * (sorted[upper] - sorted[lower]));
     }
 }

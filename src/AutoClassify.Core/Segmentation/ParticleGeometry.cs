@@ -1,4 +1,3 @@
-using AutoClassify.Features;
 using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Segmentation;
@@ -23,7 +22,7 @@ internal static class ParticleGeometry
             corners[(4 * i) + 2] = new PixelPoint(x - 1, y + 1);
             corners[(4 * i) + 3] = new PixelPoint(x + 1, y + 1);
         }
-        var hull = HandcraftedFeatures.ConvexHull(corners);
+        var hull = ContourGeometry.ConvexHull(corners);
         var (max, min) = Calipers(hull);
         return (max / 2, min / 2, HullArea(hull) / 4);
     }

@@ -1,4 +1,3 @@
-using AutoClassify.Features;
 using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Segmentation;
@@ -91,7 +90,7 @@ public static class ParticleMeasurement
             var contour = contours[l - 1];
             var points = contour.PointArray;
             var (feretMax, feretMin, hullArea) = ParticleGeometry.Measure(points);
-            var perimeter = HandcraftedFeatures.ChainLength(points);
+            var perimeter = ContourGeometry.ChainLength(points);
             var circularity = perimeter > 0 ? Math.Min(1, 4 * Math.PI * contour.Area / (perimeter * perimeter)) : 0;
             var a = area[l];
             particles[l - 1] = new Particle(

@@ -25,6 +25,9 @@ public sealed record SegmentedImage(string Path, int Width, int Height, IReadOnl
     /// <summary>A small overlay PNG for the report, or null.</summary>
     public byte[]? Preview { get; init; }
 
+    /// <summary>Output channels whose probability maps a trained model wrote for this image (the report's probability links); empty for the classical pipeline.</summary>
+    public IReadOnlyList<string> ProbabilityChannels { get; init; } = [];
+
     /// <summary>Equivalent diameters (in <see cref="Scale"/> units) of the particles not touching the border, ascending.</summary>
     public double[] MeasuredDiameters() =>
         [.. Particles.Where(p => !p.TouchesBorder).Select(p => Scale.Length(p.EquivalentDiameter)).Order()];

@@ -146,7 +146,7 @@ public static class PredictionMapRenderer
                 csv.WriteField(tile.X, default);
                 csv.WriteField(tile.Y, default);
                 csv.WriteField(tile.Size, default);
-                csv.WriteField(CsvCells.Protect(classNames[Evaluation.ModelResultBuilder.Decide(p)]));
+                csv.WriteField(CsvCells.Protect(classNames[OrderStatistics.ArgMax(p)]));
                 foreach (var v in p)
                     csv.WriteField(v, default);
                 csv.EndRecord();

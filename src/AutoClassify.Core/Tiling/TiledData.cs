@@ -13,7 +13,7 @@ public sealed class TiledData
 {
     readonly int[] _firstTile;
 
-    TiledData(TileSpec spec, LabeledDataset source, LabeledDataset tiles, PreparedImage[] prepared, int[] sourceImage,
+    TiledData(TileSpec spec, LabeledDataset source, LabeledDataset tiles, IReadOnlyList<PreparedImage> prepared, int[] sourceImage,
         TileRect[] rects, (int Width, int Height)[] imageSizes, int[] firstTile)
     {
         Spec = spec;
@@ -93,7 +93,8 @@ public sealed class TiledData
     /// <param name="dataset">The whole-image data set.</param>
     /// <param name="prepared">Its prepared images (banner removed), indexed like its items.</param>
     /// <param name="spec">Tile size and stride.</param>
-    public static TiledData Expand(LabeledDataset dataset, IReadOnlyList<PreparedImage> prepared, TileSpec spec)
+    /// <param name="retention">How the tiles' pixels are held: <see cref="PixelRetention.Compact"/> (1 byte per pixel for 8-bit sources) or float.</param>
+    public static TiledData Expand(LabeledDataset dataset, IReadOnlyList<PreparedImage> prepared, TileSpec spec, PixelRetention retention = PixelRetention.Eager)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(prepared);
@@ -103,9 +104,10 @@ public sealed class TiledData
             throw new ArgumentException($"Expected {dataset.Items.Count} prepared images, got {prepared.Count}.", nameof(prepared));
 
         var tooSmall = new List<string>();
+        var imageSizes = prepared is PreparedImageStore store ? store.Sizes : prepared.Select(p => (p.Image.Width, p.Image.Height)).ToList();
         for (var i = 0; i < prepared.Count; i++)
         {
-            var image = prepared[i].Image;
+            var image = imageSizes[i];
             if (image.Width < spec.Size || image.Height < spec.Size)
                 tooSmall.Add(string.Create(CultureInfo.InvariantCulture, $"'{dataset.Items[i].RelativePath}' is {image.Width}x{image.Height}"));
         }
@@ -117,6 +119,7 @@ public sealed class TiledData
 
         var items = new List<DatasetItem>();
         var tiles = new List<PreparedImage>();
+        var kept = new List<PreparedImageStore>();
         var sources = new List<int>();
         var rects = new List<TileRect>();
         var sizes = new (int, int)[prepared.Count];
@@ -134,6 +137,9 @@ public sealed class TiledData
                 sources.Add(i);
                 rects.Add(rect);
             }
+            // Packed image by image, so only one image's float tiles exist at a time.
+            kept.Add(PreparedImageStore.From(tiles, retention));
+            tiles.Clear();
         }
         firstTile[prepared.Count] = rects.Count;
 
@@ -145,7 +151,7 @@ public sealed class TiledData
             Skipped = [],
             Warnings = [],
         };
-        return new TiledData(spec, dataset, tileSet, [.. tiles], [.. sources], [.. rects], sizes, firstTile);
+        return new TiledData(spec, dataset, tileSet, PreparedImageStore.Concat(kept), [.. sources], [.. rects], sizes, firstTile);
     }
 
     /// <summary>The stable id of one tile: its image's relative path and its corner.</summary>

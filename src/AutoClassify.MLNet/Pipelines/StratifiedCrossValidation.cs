@@ -1,5 +1,5 @@
 using System.Globalization;
-using AutoClassify.Evaluation;
+using AutoClassify.Dataset;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 

@@ -1,4 +1,4 @@
-using AutoClassify.Evaluation;
+using AutoClassify.Dataset;
 
 namespace AutoClassify.Tests.Evaluation;
 

@@ -1,3 +1,4 @@
+using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
 using AutoClassify.Features;
 using AutoClassify.Models;

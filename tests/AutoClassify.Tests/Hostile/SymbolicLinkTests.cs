@@ -1,5 +1,6 @@
 using AutoClassify.Dataset;
 using AutoClassify.Packaging;
+using AutoClassify.Reporting;
 using AutoClassify.Segmentation;
 using AutoClassify.Tests.Support;
 

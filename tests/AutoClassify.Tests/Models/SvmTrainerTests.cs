@@ -1,4 +1,4 @@
-using AutoClassify.Evaluation;
+using AutoClassify.Dataset;
 using AutoClassify.Models;
 using AutoClassify.Models.Svm;
 

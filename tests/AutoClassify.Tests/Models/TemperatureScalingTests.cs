@@ -1,4 +1,3 @@
-using AutoClassify.Evaluation;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Packaging;

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using AutoClassify.Evaluation;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Packaging;

@@ -1,4 +1,4 @@
-using AutoClassify.Evaluation;
+using AutoClassify.Dataset;
 using AutoClassify.Models;
 using AutoClassify.Models.AutoMl;
 using AutoClassify.Packaging;
@@ -69,5 +69,60 @@ public sealed class EnsemblePackageTests : IDisposable
         Assert.True(code == 0, output + error);
         Assert.Contains($"{files.Count} images, 0 failed", output, StringComparison.Ordinal);
         Assert.Equal(files.Count + 1, File.ReadAllLines(csv).Length);
+    }
+
+    [Fact]
+    public void Should_predict_the_stacked_combination_after_packaging_a_stacked_ensemble_and_through_the_predict_command()
+    {
+        // Given the two SVMs of generated fields stacked by a combiner fitted on their probabilities
+        var root = FieldImages.WriteDataset(temp.Combine("data"), perClass: 5);
+        var files = PackagePredictor.CollectInputs([root]);
+        var classes = TiledFields.Classes.Select(c => c.Name).ToArray();
+        var labels = files.Select(f => Array.IndexOf(classes, Path.GetFileName(Path.GetDirectoryName(f)))).ToArray();
+        var prepared = files.Select(f => ImagePreparation.Prepare(f, null, default)).ToList();
+        var data = TrainingData.FromPrepared(classes, labels, prepared, [ModelInput.Features, ModelInput.FieldFeatures], threads: 2);
+        var all = Enumerable.Range(0, labels.Length).ToArray();
+        var settings = new ModelSettings { Grid = "coarse" };
+        var members = new[] { "svm", "svm-field" }
+            .Select(m => ModelCatalog.Create(m, settings).Train(data, all, new TrainingContext { Seed = Seeds.Derive(4, m), Threads = 2 }))
+            .ToList();
+        var separate = members.Select(m => m.PredictProbabilities(data, all)).ToList();
+        var stacker = StackingCombiner.Fit(separate, labels, classes.Length);
+        using var ensemble = new EnsembleModel(members, ["svm", "svm-field"], classes.Length, stacker);
+        var expected = ensemble.PredictProbabilities(data, all);
+
+        // When it is packaged, written, opened, and the predict command runs it
+        using var packaged = PackagedModelKinds.Find(EnsembleModel.Kind)!.Wrap(ensemble);
+        var path = temp.File("stacked.acpkg");
+        ModelPackage.Write(path, new ModelPackageManifest
+        {
+            ModelKind = packaged.Kind,
+            ClassNames = packaged.ClassNames,
+            Preprocessing = packaged.Preprocessing,
+            Provenance = new PackageProvenance { Seed = 4, CreatedUtc = DateTimeOffset.UtcNow },
+        }, packaged);
+        using var package = ModelPackage.Open(path);
+        var loaded = package.Model.PredictProbabilities(prepared, 2);
+        var csv = temp.File("s.csv");
+        var (code, output, error) = Run("predict", path, root, "--out", csv);
+
+        // Then the loaded ensemble holds the same combiner and predicts what the fitted one did, which is not the mean
+        var ensemblePackage = Assert.IsType<EnsemblePackagedModel>(package.Model);
+        Assert.Equal(stacker.Weights.SelectMany(w => w), ensemblePackage.Stacker!.Weights.SelectMany(w => w));
+        Assert.Contains("multinomial logistic regression", package.Manifest.Preprocessing.Normalisation, StringComparison.Ordinal);
+        var differsFromMean = false;
+        for (var i = 0; i < all.Length; i++)
+        {
+            for (var k = 0; k < classes.Length; k++)
+            {
+                Assert.Equal(expected[i][k], loaded[i][k], 9);
+                differsFromMean |= Math.Abs(expected[i][k] - ((separate[0][i][k] + separate[1][i][k]) / 2)) > 1e-3;
+            }
+        }
+        Assert.True(differsFromMean);
+        Assert.True(code == 0, output + error);
+        Assert.Contains($"{files.Count} images, 0 failed", output, StringComparison.Ordinal);
+        var predicted = File.ReadAllLines(csv).Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(files.Count, predicted.Count);
     }
 }

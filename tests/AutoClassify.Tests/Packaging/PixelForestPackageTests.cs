@@ -6,6 +6,7 @@ using AutoClassify.Models;
 using AutoClassify.Models.Segmenters;
 using AutoClassify.Packaging;
 using AutoClassify.Preprocessing;
+using AutoClassify.Reporting;
 using AutoClassify.Segmentation;
 using AutoClassify.Tests.Models.Segmenters;
 using AutoClassify.Tests.Segmentation;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AutoClassify.Reporting;
 using AutoClassify.Segmentation;
 using AutoClassify.Tests.Segmentation;
 using AutoClassify.Tests.Support;

@@ -20,7 +20,7 @@ public class ReportWriterTests
         // Then
         Assert.Equal(["folds.csv", "index.html", "methods.md", "predictions.csv", "results.json"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(Path.Combine(outDir, "index.html")), StringComparison.Ordinal);
-        Assert.Equal(["csv", "figures", "folds", "html", "json", "methods", "tile-csv"], ReportExporters.Default.Select(e => e.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["attention figures", "csv", "figures", "folds", "html", "json", "methods", "tile-csv"], ReportExporters.Default.Select(e => e.Name).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using AutoClassify.Packaging;
-using AutoClassify.Reporting;
+using AutoClassify.Retraining;
 using AutoClassify.Tests.Packaging;
 using AutoClassify.Tests.Support;
 using static AutoClassify.Tests.Support.CliRunner;

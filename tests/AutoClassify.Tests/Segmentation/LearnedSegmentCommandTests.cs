@@ -1,8 +1,10 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using AutoClassify.Cli;
 using AutoClassify.Packaging;
 using AutoClassify.Preprocessing;
 using AutoClassify.Tests.Models.Segmenters;
+using AutoClassify.Tests.Reporting;
 using AutoClassify.Tests.Support;
 using AutoClassify.Tests.Tensors;
 using Xunit.Abstractions;
@@ -215,6 +217,67 @@ public sealed class LearnedSegmentCommandTests(TrainedSegmenterRegistry trained,
         Assert.Equal(ExitCodes.BadInput, code);
         Assert.Contains("Depth must lie in [1, 6], got 9", stderr.ToString(), StringComparison.Ordinal);
         Assert.Contains("BatchSize must lie in [1, 1024], got 0", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_show_the_overlays_link_the_probability_maps_and_draw_the_histogram_in_the_browser()
+    {
+        // Given two unseen fields of touching discs segmented with the registry model
+        Chromium.Require();
+        var input = temp.Combine("in");
+        Directory.CreateDirectory(input);
+        foreach (var (name, seed) in new[] { ("first.png", 920), ("second field.png", 921) })
+            PngWriter.Write(Path.Combine(input, name), TouchingDiscs.Generate(120, 110, pairs: 5, seed: seed).Image);
+        var output = temp.Combine("out");
+        using var stdout = new StringWriter(CultureInfo.InvariantCulture);
+        using var stderr = new StringWriter(CultureInfo.InvariantCulture);
+        Assert.Equal(ExitCodes.Success, CliApp.Run(["segment", input, "--out", output, "--model", "discs", "--registry", trained.Registry, "--nm-per-pixel", "2", "--min-area", "10"], stdout, stderr));
+        var html = Path.Combine(output, "index.html");
+
+        // When Chromium builds the page, lays it out at a desktop and a phone width, and paints it
+        var (dom, console) = Chromium.RunWithConsole(temp, "--dump-dom", new Uri(html).AbsoluteUri);
+        var layouts = new[] { 1280, 480 }.Select(width => ReportLayoutCheck.Measure(temp, html, width)).ToList();
+        var png = ReportLayoutCheck.Screenshot(temp, html, "segment-model-1280", 1280, 3000);
+
+        // Then the page logs nothing (no blocked load, no policy violation)
+        Assert.Empty(console);
+        // And both overlay previews are drawn, with captions and alt text, and the page fits the window
+        Assert.Equal(2, Regex.Count(dom, "<figure><a href=\"overlays/[^\"]+\"><img src=\"data:image/png;base64,"));
+        foreach (var layout in layouts)
+        {
+            Assert.True(layout.ScrollWidth <= layout.Width, $"The page scrolls sideways at {layout.Width} px. Wide: {string.Join("; ", layout.WideElements)}");
+            Assert.True(layout.Images >= 2, $"{layout.Images} images");
+            Assert.Empty(layout.ImagesNotDrawn ?? ["not measured"]);
+            Assert.Empty(layout.ImagesWithoutAlt);
+            Assert.Empty(layout.FiguresWithoutCaption);
+            Assert.Empty(layout.BrokenLinks);
+            // Links to the files beside the report are its only references; it loads nothing
+            Assert.All(layout.ExternalReferences, r => Assert.StartsWith("href=", r, StringComparison.Ordinal));
+        }
+        // And the histogram of diameters is there as an SVG
+        Assert.Matches("<figure id=\"diameter-histogram\"><svg", dom);
+        // And each image links its three probability maps, and every file link of the page leads to a file that exists
+        var probabilityLinks = Regex.Matches(dom, "<a class=\"probability\" href=\"([^\"]+)\">").Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(2 * 3, probabilityLinks.Count);
+        Assert.Contains("probabilities/second%20field.png.interior.png", probabilityLinks);
+        var fileLinks = Regex.Matches(dom, "href=\"([^\"#][^\"]*)\"").Select(m => Uri.UnescapeDataString(m.Groups[1].Value)).ToList();
+        // per image: overlay, labels and three maps in the table, and the overlay again behind the preview
+        Assert.Equal(2 * 6, fileLinks.Count);
+        Assert.All(fileLinks, link => Assert.True(File.Exists(Path.Combine(output, link)), $"{link} does not exist."));
+        // And the painted page shows the tinted particles of the previews
+        var image = PngImage.Read(png);
+        var tinted = 0;
+        for (var y = 0; y < image.Height; y++)
+        {
+            for (var x = 0; x < image.Width; x++)
+            {
+                var (r, g, b) = image[x, y];
+                if (Math.Max(r, Math.Max(g, b)) - Math.Min(r, Math.Min(g, b)) > 80)
+                    tinted++;
+            }
+        }
+        log.WriteLine($"{tinted} tinted pixels in {png}");
+        Assert.True(tinted > 5000, $"Expected the tinted particles of two previews, found {tinted} coloured pixels.");
     }
 
     static int CentreColumnOfRightmostDisc(int[] mask, int width)

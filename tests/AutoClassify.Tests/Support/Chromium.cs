@@ -23,7 +23,20 @@ internal static class Chromium
     }
 
     /// <summary>Runs headless Chromium with a fresh profile and no network chatter; returns stdout.</summary>
-    public static string Run(TempDirectory dir, params string[] arguments)
+    public static string Run(TempDirectory dir, params string[] arguments) => Start(dir, arguments).Stdout;
+
+    /// <summary>
+    /// Runs headless Chromium like <see cref="Run"/> with its log on; returns stdout and every message the page wrote
+    /// to the console (a blocked load, a policy violation), which a script-free report should never cause.
+    /// </summary>
+    public static (string Stdout, IReadOnlyList<string> Console) RunWithConsole(TempDirectory dir, params string[] arguments)
+    {
+        var (stdout, stderr) = Start(dir, ["--enable-logging=stderr", "--v=0", .. arguments]);
+        var console = stderr.Split('\n').Where(line => line.Contains(":CONSOLE", StringComparison.Ordinal)).Select(line => line.Trim()).ToList();
+        return (stdout, console);
+    }
+
+    static (string Stdout, string Stderr) Start(TempDirectory dir, string[] arguments)
     {
         var start = new ProcessStartInfo(ChromiumPath)
         {
@@ -52,6 +65,7 @@ internal static class Chromium
         process.WaitForExit();
         Assert.True(process.ExitCode == 0, $"Chromium exited with {process.ExitCode}. stderr:\n{stderr}");
         lock (stdout)
-            return stdout.ToString();
+            lock (stderr)
+                return (stdout.ToString(), stderr.ToString());
     }
 }

@@ -16,7 +16,8 @@ internal sealed record ReportLayout(
     int InternalLinks,
     string[] BrokenLinks,
     string[] LinksNotLanding,
-    string[] WideElements);
+    string[] WideElements,
+    string[]? ImagesNotDrawn = null);
 
 /// <summary>
 /// Measures a report in headless Chromium. The report forbids scripts, so the check runs on a copy whose policy
@@ -58,6 +59,7 @@ internal static class ReportLayoutCheck
             figures: figures.length,
             figuresWithoutCaption: figures.filter(f => !f.querySelector(':scope > figcaption') || !f.querySelector(':scope > figcaption').textContent.trim()).map(name),
             images: images.length,
+            imagesNotDrawn: [...document.querySelectorAll('img')].filter(i => !i.complete || i.naturalWidth === 0).map(i => (i.getAttribute('alt') || name(i)).slice(0, 80)),
             imagesWithoutAlt: images.filter(i => i.tagName === 'IMG' ? !(i.getAttribute('alt') || '').trim() : !(i.getAttribute('aria-label') || '').trim()).map(name),
             externalReferences: external, internalLinks: links.length, brokenLinks: broken, linksNotLanding: notLanding, wideElements: wide,
           };
@@ -94,6 +96,7 @@ internal static class ReportLayoutCheck
         Assert.True(layout.ScrollWidth <= layout.Width, $"The page scrolls sideways at {layout.Width} px: it is {layout.ScrollWidth} px wide. Wide: {string.Join("; ", layout.WideElements)}");
         Assert.Empty(layout.FiguresWithoutCaption);
         Assert.Empty(layout.ImagesWithoutAlt);
+        Assert.Empty(layout.ImagesNotDrawn ?? []);
         Assert.Empty(layout.ExternalReferences);
         Assert.Empty(layout.BrokenLinks);
         Assert.Empty(layout.LinksNotLanding);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
 using AutoClassify.Reporting;
 using AutoClassify.Tests.Support;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using AutoClassify.Evaluation;
 using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Dataset.Synthesis;

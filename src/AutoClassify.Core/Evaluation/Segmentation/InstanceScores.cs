@@ -1,3 +1,5 @@
+using AutoClassify.IO;
+
 namespace AutoClassify.Evaluation.Segmentation;
 
 /// <summary>Objects matched one to one at IoU ≥ the threshold, and what follows from the matching.</summary>
@@ -107,7 +109,7 @@ public static class SizeDistributions
         return new SizeComparison(t.Length, p.Length,
             empty ? double.NaN : KolmogorovSmirnov(t, p),
             empty ? double.NaN : Wasserstein(t, p),
-            Median(t), Median(p));
+            OrderStatistics.Median(t), OrderStatistics.Median(p));
     }
 
     /// <summary>Two-sample Kolmogorov–Smirnov statistic: the largest gap between the empirical CDFs (ascending inputs).</summary>
@@ -150,11 +152,4 @@ public static class SizeDistributions
         return distance;
     }
 
-    static double Median(double[] sorted)
-    {
-        if (sorted.Length == 0)
-            return double.NaN;
-        var m = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[m] : 0.5 * (sorted[m - 1] + sorted[m]);
-    }
 }

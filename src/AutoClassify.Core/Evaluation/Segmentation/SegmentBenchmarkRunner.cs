@@ -1,3 +1,4 @@
+using AutoClassify.Dataset;
 using AutoClassify.Models;
 using AutoClassify.Models.Segmenters;
 
@@ -39,7 +40,14 @@ public sealed record SegmentFoldResult(string Model, int Fold, int TrainImages, 
 
 /// <summary>One model over all folds: mean ± SD over folds of each score; <see cref="Error"/> when it failed.</summary>
 public sealed record SegmentModelResult(
-    string Model, IReadOnlyList<SegmentFoldResult> Folds, IReadOnlyDictionary<string, MeanSd> Scores, IReadOnlyList<SegmentImageResult> Images, string? Error);
+    string Model, IReadOnlyList<SegmentFoldResult> Folds, IReadOnlyDictionary<string, MeanSd> Scores, IReadOnlyList<SegmentImageResult> Images, string? Error)
+{
+    /// <summary>The trainer's settings (<see cref="ISegmenterTrainer.Settings"/>), the same for every fold.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Settings { get; init; } = [];
+
+    /// <summary>Time spent on this model over all folds: training, prediction and scoring.</summary>
+    public TimeSpan WallTime { get; init; }
+}
 
 /// <summary>Everything a segmentation benchmark found, for the writers.</summary>
 public sealed class SegmentBenchmarkResult
@@ -89,14 +97,15 @@ public static class SegmentBenchmarkRunner
         foreach (var trainer in trainers)
         {
             options.CancellationToken.ThrowIfCancellationRequested();
+            var modelClock = System.Diagnostics.Stopwatch.StartNew();
             try
             {
-                models.Add(RunModel(trainer, data, folds, keys, options));
+                models.Add(RunModel(trainer, data, folds, keys, options) with { Settings = trainer.Settings, WallTime = modelClock.Elapsed });
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 options.Log?.Invoke($"{trainer.Name}: failed: {e.Message}");
-                models.Add(new SegmentModelResult(trainer.Name, [], new Dictionary<string, MeanSd>(), [], e.Message));
+                models.Add(new SegmentModelResult(trainer.Name, [], new Dictionary<string, MeanSd>(), [], e.Message) { Settings = trainer.Settings, WallTime = modelClock.Elapsed });
             }
         }
         return new SegmentBenchmarkResult

@@ -1,3 +1,5 @@
+using AutoClassify.Dataset;
+
 namespace AutoClassify.Evaluation.Segmentation;
 
 /// <summary>Folds over whole images for segmentation benchmarks; groups (slices of one stack, one specimen) never straddle folds.</summary>

@@ -1,3 +1,5 @@
+using AutoClassify.Models;
+
 namespace AutoClassify.Evaluation.Statistics;
 
 /// <summary>What a model scores when it answers only where its top-class confidence reaches a threshold.</summary>

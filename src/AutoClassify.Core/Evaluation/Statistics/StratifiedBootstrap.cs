@@ -1,3 +1,5 @@
+using AutoClassify.IO;
+
 namespace AutoClassify.Evaluation.Statistics;
 
 /// <summary>
@@ -61,7 +63,7 @@ public sealed class StratifiedBootstrap
             if (v.Count == 0)
                 return Interval.Undefined;
             var sorted = v.Order().ToArray();
-            return new Interval(Quantile(sorted, tail), Quantile(sorted, 1 - tail));
+            return new Interval(OrderStatistics.Quantile(sorted, tail), OrderStatistics.Quantile(sorted, 1 - tail));
         }).ToArray();
     }
 
@@ -80,17 +82,5 @@ public sealed class StratifiedBootstrap
             }
             yield return sample;
         }
-    }
-
-    /// <summary>The q-quantile of sorted values, interpolating linearly between order statistics (NumPy's default).</summary>
-    public static double Quantile(IReadOnlyList<double> sorted, double q)
-    {
-        ArgumentNullException.ThrowIfNull(sorted);
-        if (sorted.Count == 0)
-            return double.NaN;
-        var h = (sorted.Count - 1) * Math.Clamp(q, 0, 1);
-        var lo = (int)Math.Floor(h);
-        var hi = Math.Min(lo + 1, sorted.Count - 1);
-        return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
     }
 }

@@ -1,7 +1,8 @@
 using System.Globalization;
-using AutoClassify.Evaluation;
+using AutoClassify.Dataset;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Svm;
+using AutoClassify.Models.Transfer;
 using AutoClassify.Native;
 
 namespace AutoClassify.Models.AutoMl;
@@ -138,7 +139,10 @@ internal sealed class ImageCandidate : AutoMlCandidate
     readonly ModelSettings settings;
 
     public ImageCandidate(int key, string stage, ImageConfig config, int epochs, ModelSettings baseSettings)
-        : base(key, config.Model, stage, ModelInput.Images, config.Model, ImageRepresentation(config.InputSize))
+        : base(key, config.Model, stage, ModelInput.Images, config.Model,
+            config.Model.StartsWith(BackboneSource.LipNetPrefix, StringComparison.Ordinal)
+                ? string.Create(CultureInfo.InvariantCulture, $"LipNet backbone features {config.InputSize} px")
+                : ImageRepresentation(config.InputSize))
     {
         Config = config;
         Epochs = epochs;

@@ -1,6 +1,8 @@
 using System.Globalization;
-using AutoClassify.Evaluation;
+using AutoClassify.Dataset;
+using AutoClassify.IO;
 using AutoClassify.Models.Cnn;
+using AutoClassify.Models.Transfer;
 using AutoClassify.Native;
 
 namespace AutoClassify.Models.AutoMl;
@@ -23,6 +25,9 @@ internal sealed class AutoMlSearch
     // A refit reads all of the fold where an inner fit reads (K-1)/K of it; SVM solvers grow faster than linearly.
     const double RefitSafety = 1.25;
 
+    // A catalog learner's first probe reads about this fraction of each class of an inner-training part.
+    const int ProbeDivisor = 8;
+
     readonly AutoMlOptions options;
     readonly ModelSettings settings;
     readonly TrainingData data;
@@ -35,8 +40,11 @@ internal sealed class AutoMlSearch
     readonly List<Skip> skipped = [];
     readonly HashSet<string> failedFamilies = new(StringComparer.Ordinal);
     readonly List<string> notes = [];
+    readonly Dictionary<string, double> probeEstimates = new(StringComparer.Ordinal);
+    readonly Dictionary<(string Representation, string Family), double> probeSeconds = [];
     readonly string? innerNote;
     int nextKey;
+    int? backboneInputSize;
     bool budgetExhausted;
     bool planBound;
     TimeSpan? phaseEnd;
@@ -134,7 +142,7 @@ internal sealed class AutoMlSearch
             }
             ITrainedModel model = fitted.Count == 1
                 ? fitted[0]
-                : new EnsembleModel(fitted, members.Select(m => m.Candidate.PackageKind).ToList(), data.ClassCount);
+                : new EnsembleModel(fitted, members.Select(m => m.Candidate.PackageKind).ToList(), data.ClassCount, ensemble!.Stacker);
             var summary = Summarise(winnerRecord, ensemble, ranking[0], searchTime, options.Clock.GetElapsedTime(refitClock), model.Summary);
             context.Progress?.Report(1);
             return new AutoMlModel(model, fitted.Count == 1 ? members[0].Candidate.PackageKind : EnsembleModel.Kind, winnerRecord, summary);
@@ -285,9 +293,11 @@ internal sealed class AutoMlSearch
         }
     }
 
-    IReadOnlyList<AutoMlImageFamily> ImageFamilies()
+    List<AutoMlImageFamily> ImageFamilies()
     {
-        var families = options.Space.AvailableImageFamilies();
+        var families = options.Space.AvailableImageFamilies().ToList();
+        if (settings.Transfer.Backbone is { } backbone && options.Space.BackboneFamilies.Count > 0 && data.Images is not null)
+            families.InsertRange(0, BackboneFamilies(backbone).Where(b => !families.Any(f => f.Model == b.Model)));
         if (families.Count > 0 && data.Images is null)
         {
             context.Log?.Invoke("auto: the data has no images, so no CNN is tried");
@@ -297,11 +307,36 @@ internal sealed class AutoMlSearch
     }
 
     /// <summary>
+    /// The <see cref="AutoMlSearchSpace.BackboneFamilies"/> when the <c>--backbone</c> package opens as a LipNet backbone
+    /// (its input size is read here); none, with the reason logged, when it does not.
+    /// </summary>
+    IReadOnlyList<AutoMlImageFamily> BackboneFamilies(string backbone)
+    {
+        try
+        {
+            using var opened = LipNetBackbone.Open(backbone);
+            backboneInputSize = opened.DefaultInputSize;
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            context.Log?.Invoke($"auto: --backbone {backbone} cannot serve as a LipNet backbone ({e.Message.Split('\n', 2)[0].Trim()}); its frozen features are not searched");
+            return [];
+        }
+        var families = options.Space.BackboneFamilies;
+        context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+            $"auto: --backbone {backbone}: its frozen features at {backboneInputSize} px are searched first ({string.Join(", ", families.Select(f => f.Model))})"));
+        return families;
+    }
+
+    /// <summary>
     /// Input sizes of the image models: <see cref="AutoMlSearchSpace.ImageSizes"/>, or the CNN options' size (the
     /// family's own when unset) and twice that when the prepared images are at least that large (at most 128 px).
     /// </summary>
     IReadOnlyList<int> ImageSizes(AutoMlImageFamily family)
     {
+        // A LipNet backbone reads its package's input size, whatever the space or the CNN options say.
+        if (family.Model.StartsWith(BackboneSource.LipNetPrefix, StringComparison.Ordinal) && backboneInputSize is { } packaged)
+            return [packaged];
         if (options.Space.ImageSizes is { Count: > 0 } fixedSizes)
             return fixedSizes;
         var spec = LipNet.Names.Contains(family.Model) ? LipNet.Find(family.Model) : null;
@@ -315,7 +350,7 @@ internal sealed class AutoMlSearch
         return sizes;
     }
 
-    void ImagePhase(IReadOnlyList<AutoMlImageFamily> families)
+    void ImagePhase(List<AutoMlImageFamily> families)
     {
         if (families.Count == 0 || Stopped)
             return;
@@ -392,7 +427,7 @@ internal sealed class AutoMlSearch
     }
 
     /// <summary>Says plainly that no image model could be scored, and which budget would have let one in.</summary>
-    void TooSmallForImages(IReadOnlyList<AutoMlImageFamily> families, List<Trial> imageTrials, int epochs)
+    void TooSmallForImages(List<AutoMlImageFamily> families, List<Trial> imageTrials, int epochs)
     {
         if (options.TimeBudget is not { } budget)
             return;
@@ -480,8 +515,15 @@ internal sealed class AutoMlSearch
         TimeSpan? deadline = null;
         if (options.TimeBudget is { } budget)
         {
-            var remaining = budget - Elapsed;
             var reserve = best is null ? 0 : Refit(best.Record.Seconds);
+            if (Remaining() <= reserve)
+            {
+                budgetExhausted = true;
+                return null;
+            }
+            if (candidate is CatalogCandidate catalog && Estimate(candidate) is null && !Probe(catalog, reserve))
+                return null;
+            var remaining = budget - Elapsed;
             if (remaining.TotalSeconds <= reserve)
             {
                 budgetExhausted = true;
@@ -490,6 +532,11 @@ internal sealed class AutoMlSearch
             if (Estimate(candidate) is { } estimate && estimate + Math.Max(reserve, Refit(estimate)) > remaining.TotalSeconds)
             {
                 skipped.Add(new Skip(candidate, estimate, remaining.TotalSeconds, Elapsed));
+                if (candidate is CatalogCandidate)
+                {
+                    context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                        $"auto: {candidate.Family} on {candidate.Representation} does not start: its trial needs about {estimate:F1} s and its refit {Refit(estimate):F1} s (from its probe), {remaining.TotalSeconds:F1} s are left"));
+                }
                 return null;
             }
             // Until some trial has a score there is nothing to return, so the first one is never cut short.
@@ -500,6 +547,96 @@ internal sealed class AutoMlSearch
     }
 
     double Refit(double trialSeconds) => RefitSafety * trialSeconds / Math.Max(1, K - 1);
+
+    /// <summary>
+    /// Measures a catalog learner before its first trial, so the budget check has an estimate: the learner (with its own
+    /// tuning) is fitted on a small stratified sample of the first inner-training part (whole groups, at least as many
+    /// per class as its own inner folds) and on one twice that size; the seconds per item between the two, extrapolated
+    /// linearly to an inner-training part, times <c>K</c>, is the trial's estimate. Each probe may take at most 1/(K+1) of
+    /// the time left after the reserve: every inner fit and the refit read at least as many items, so a longer probe
+    /// proves the trial cannot fit. False when it is skipped for that reason (logged and listed as skipped).
+    /// </summary>
+    bool Probe(CatalogCandidate candidate, double reserve)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var (small, large) = ProbeSamples(candidate.Key);
+        var measured = new List<(int Items, double Seconds)>();
+        foreach (var sample in large.Length > small.Length ? new[] { small, large } : new[] { small })
+        {
+            var limit = Math.Max(0, Remaining() - reserve) / (K + 1);
+            var clock = options.Clock.GetTimestamp();
+            var over = false;
+            try
+            {
+                using var timer = new CancellationTokenSource(TimeSpan.FromSeconds(limit), options.Clock);
+                using var link = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, timer.Token);
+                options.Audit?.Invoke(new AutoMlDataAccess(0, candidate.Family, "probe", sample));
+                using var model = candidate.Fit(data, sample, new TrainingContext
+                {
+                    Seed = Seeds.Derive(context.Seed, "automl-probe", candidate.Key, measured.Count),
+                    Threads = context.Threads,
+                    CancellationToken = link.Token,
+                });
+            }
+            catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
+            {
+                over = true;
+            }
+            catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+            {
+                // The trial itself will fail and say why; the probe only has no estimate to give.
+                context.Log?.Invoke($"auto: the probe of {candidate.Family} on {candidate.Representation} failed ({e.Message.Split('\n', 2)[0].Trim()}); its trial runs unestimated");
+                return true;
+            }
+            finally
+            {
+                var key = (candidate.Representation, candidate.Family);
+                probeSeconds[key] = probeSeconds.GetValueOrDefault(key) + options.Clock.GetElapsedTime(clock).TotalSeconds;
+            }
+            var seconds = options.Clock.GetElapsedTime(clock).TotalSeconds;
+            if (over || seconds > limit)
+            {
+                var left = Remaining();
+                skipped.Add(new Skip(candidate, (K + 1) * seconds, left, Elapsed));
+                var message = string.Create(inv,
+                    $"{candidate.Family} on {candidate.Representation} does not start: its probe on {sample.Length} items {(over ? "was stopped after" : "took")} {seconds:F1} s, more than the {limit:F1} s that each of its {K} inner fits and its refit could take in the {left:F0} s left");
+                context.Log?.Invoke("auto: " + message);
+                notes.Add(message);
+                return false;
+            }
+            measured.Add((sample.Length, seconds));
+        }
+        var fitSize = folds.Average(f => f.Fit.Length);
+        var (n1, t1) = measured[0];
+        var perFit = measured.Count == 1
+            ? t1 * Math.Max(1, fitSize / n1)
+            : Math.Max(t1, measured[1].Seconds) + Math.Max(0, (measured[1].Seconds - t1) / (measured[1].Items - n1)) * Math.Max(0, fitSize - measured[1].Items);
+        probeEstimates[candidate.Model] = K * perFit;
+        context.Log?.Invoke(string.Create(inv,
+            $"auto: probe of {candidate.Family} on {candidate.Representation}: {string.Join(" and ", measured.Select(m => $"{m.Seconds:F1} s on {m.Items} items"))}; its trial ({K} fits on about {fitSize:F0} items) should take about {K * perFit:F1} s"));
+        return true;
+    }
+
+    /// <summary>
+    /// Two nested samples of the first inner-training part for <see cref="Probe"/>: per class about 1/<see cref="ProbeDivisor"/>
+    /// of its groups (at least the learner's inner folds), then twice that; groups (tiles of one image) stay whole.
+    /// </summary>
+    (int[] Small, int[] Large) ProbeSamples(int key)
+    {
+        var fit = folds[0].Fit;
+        var random = new Random(Seeds.Derive(context.Seed, "automl-probe-sample", key));
+        var (small, large) = (new List<int>(), new List<int>());
+        var units = fit.GroupBy(i => data.Groups is null ? i : data.Groups[i]).OrderBy(g => g.Key).ToList();
+        foreach (var byClass in units.GroupBy(u => data.Labels[u.First()]).OrderBy(c => c.Key))
+        {
+            var members = byClass.ToArray();
+            random.Shuffle(members);
+            var n = Math.Min(members.Length, Math.Max(settings.InnerFolds, (members.Length + ProbeDivisor - 1) / ProbeDivisor));
+            small.AddRange(members.Take(n).SelectMany(u => u));
+            large.AddRange(members.Take(Math.Min(members.Length, 2 * n)).SelectMany(u => u));
+        }
+        return ([.. small.Order()], [.. large.Order()]);
+    }
 
     /// <summary>Expected seconds of a trial, from the finished trials most like it; null when none is comparable.</summary>
     double? Estimate(AutoMlCandidate candidate)
@@ -514,6 +651,11 @@ internal sealed class AutoMlSearch
                     var family = svms.Where(t => t.Candidate.Family == svm.Family).ToList();
                     var pool = alike.Count > 0 ? alike : family.Count > 0 ? family : svms;
                     return pool.Count > 0 ? pool.Average(t => t.Record.Seconds) : null;
+                }
+            case CatalogCandidate catalog:
+                {
+                    var same = finished.Where(t => t.Candidate is CatalogCandidate c && c.Model == catalog.Model).ToList();
+                    return same.Count > 0 ? same.Average(t => t.Record.Seconds) : probeEstimates.TryGetValue(catalog.Model, out var probed) ? probed : null;
                 }
             case ImageCandidate image:
                 {
@@ -570,7 +712,7 @@ internal sealed class AutoMlSearch
                 var probabilities = model.PredictProbabilities(data, validation);
                 for (var r = 0; r < validation.Length; r++)
                 {
-                    confusion.Counts[data.Labels[validation[r]], ModelResultBuilder.Decide(probabilities[r])]++;
+                    confusion.Counts[data.Labels[validation[r]], OrderStatistics.ArgMax(probabilities[r])]++;
                     outOfFold[position[validation[r]]] = probabilities[r];
                 }
                 if (model.Summary.Facts.TryGetValue("epochs_run", out var text) && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var epochs))
@@ -630,9 +772,13 @@ internal sealed class AutoMlSearch
     }
 
     /// <summary>
-    /// The mean of the inner out-of-fold probabilities of the best 2…<see cref="AutoMlSearchSpace.EnsembleSize"/>
-    /// pipelines (the best trial of each learner and representation); kept when it beats the best single pipeline and
-    /// refitting its members fits in the time left. Null when there is nothing to combine.
+    /// Two ways to combine the best 2…<see cref="AutoMlSearchSpace.EnsembleSize"/> pipelines (the best trial of each
+    /// learner and representation), each scored on the inner folds: the mean of their inner out-of-fold probabilities,
+    /// and a stack, a <see cref="StackingCombiner"/> on those probabilities whose score is itself cross-validated over
+    /// the inner folds (fitted on the other folds' rows, scored on the fold's own), so no row's label reaches the
+    /// combiner that scores it. The average is kept when it beats the best single pipeline; the stack when it beats both
+    /// that and the average. Either is dropped when refitting its members does not fit in the time left. Null when
+    /// there is nothing to combine.
     /// </summary>
     EnsembleChoice? Ensemble(List<Trial> ranking)
     {
@@ -646,66 +792,120 @@ internal sealed class AutoMlSearch
         if (pipelines.Count < 2)
             return null;
         var single = ranking[0];
-        (double F1, double Accuracy, List<Trial> Members)? chosen = null;
+        var rows = Enumerable.Range(0, train.Count).Where(p => pipelines.All(t => t.OutOfFold![p] is not null)).ToArray();
+        var labels = rows.Select(p => data.Labels[train[p]]).ToArray();
+        (double F1, double Accuracy, List<Trial> Members)? mean = null, stack = null;
         for (var m = 2; m <= pipelines.Count; m++)
         {
-            var members = pipelines.Take(m).ToList();
-            var confusion = new ConfusionMatrix(data.ClassCount);
-            for (var p = 0; p < train.Count; p++)
-            {
-                if (members.Any(t => t.OutOfFold![p] is null))
-                    continue;
-                var mean = new double[data.ClassCount];
-                foreach (var t in members)
-                {
-                    for (var k = 0; k < mean.Length; k++)
-                        mean[k] += t.OutOfFold![p][k] / members.Count;
-                }
-                confusion.Counts[data.Labels[train[p]], ModelResultBuilder.Decide(mean)]++;
-            }
-            var f1 = confusion.MacroF1();
-            if (double.IsFinite(f1) && (chosen is null || f1 > chosen.Value.F1))
-                chosen = (f1, confusion.Accuracy(), members);
+            var subset = pipelines.Take(m).ToList();
+            var perMember = subset.Select(t => rows.Select(p => t.OutOfFold![p]).ToArray()).ToList();
+            var averaged = Score(EnsembleModel.Average(perMember, rows.Length, data.ClassCount), labels);
+            if (double.IsFinite(averaged.F1) && (mean is null || averaged.F1 > mean.Value.F1))
+                mean = (averaged.F1, averaged.Accuracy, subset);
+            var stacked = Score(CrossValidatedStack(perMember, rows, labels), labels);
+            if (double.IsFinite(stacked.F1) && (stack is null || stacked.F1 > stack.Value.F1))
+                stack = (stacked.F1, stacked.Accuracy, subset);
         }
-        if (chosen is not { } c)
+        if (mean is not { } a)
             return null;
         var inv = CultureInfo.InvariantCulture;
-        var record = new TrialRecord
+        var meanRecord = Record(a.Members, a.F1, a.Accuracy, EnsembleModel.MeanCombine, trials.Count + 1);
+        var meanKept = Beats(meanRecord, a.F1, single.Score!.Value, "the best single pipeline's");
+        var records = new List<TrialRecord> { meanRecord };
+        TrialRecord? stackRecord = null;
+        var stackKept = false;
+        if (stack is { } b)
         {
-            Trial = trials.Count + 1,
-            Family = "ensemble",
-            Representation = string.Join(" + ", c.Members.Select(t => t.Candidate.Representation).Distinct()),
-            Stage = "ensemble",
-            Settings = new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                ["members"] = string.Join(" + ", c.Members.Select(t => $"#{t.Record.Trial.ToString(inv)} {t.Candidate.Family}")),
-                ["combine"] = "mean probability",
-            },
-            ValidationMacroF1 = c.F1,
-            ValidationAccuracy = c.Accuracy,
-        };
-        var kept = c.F1 > single.Score!.Value + 1e-9;
-        if (!kept)
-        {
-            record.Note = string.Create(inv, $"not kept: inner macro-F1 {c.F1:F4} does not beat the best single pipeline's {single.Score:F4}");
+            stackRecord = Record(b.Members, b.F1, b.Accuracy, "stacked: " + StackingCombiner.Describe(b.Members.Count), trials.Count + 2);
+            stackKept = Beats(stackRecord, b.F1, single.Score!.Value, "the best single pipeline's") && Beats(stackRecord, b.F1, a.F1, "the average's");
+            records.Add(stackRecord);
         }
-        else
+        if (stackKept && meanKept)
+            meanRecord.Note = "not kept: the stacked ensemble scored higher";
+        var (record, members, kept) = stackKept ? (stackRecord!, stack!.Value.Members, true) : (meanRecord, a.Members, meanKept);
+        if (kept)
         {
-            var refit = c.Members.Sum(t => Refit(t.Record.Seconds));
+            var refit = members.Sum(t => Refit(t.Record.Seconds));
             if (options.TimeBudget is not null && refit > Remaining())
             {
                 kept = false;
-                record.Note = string.Create(inv, $"not kept: refitting its {c.Members.Count} members needs about {refit:F0} s, {Remaining():F0} s are left");
+                record.Note = string.Create(inv, $"not kept: refitting its {members.Count} members needs about {refit:F0} s, {Remaining():F0} s are left");
             }
         }
-        context.Log?.Invoke(string.Create(inv,
-            $"auto: ensemble of trials {string.Join(", ", c.Members.Select(t => t.Record.Trial))}: inner macro-F1 {c.F1:F4} against the best single {single.Score:F4}; {(kept ? "kept" : record.Note)}"));
-        if (!kept)
-            record.ValidationMacroF1 = record.ValidationAccuracy = null;
-        if (!kept)
-            record.Note += string.Create(inv, $" (it scored {c.F1:F4})");
-        return new EnsembleChoice(record, c.Members, kept);
+        foreach (var r in records)
+        {
+            context.Log?.Invoke(string.Create(inv,
+                $"auto: ensemble ({r.Settings["combine"]}) of {r.Settings["members"]}: inner macro-F1 {r.ValidationMacroF1:F4} against the best single {single.Score:F4}; {(kept && r == record ? "kept" : r.Note ?? "not kept")}"));
+        }
+        foreach (var r in records.Where(x => !(kept && x == record)))
+        {
+            r.Note ??= "not kept";
+            r.Note += string.Create(inv, $" (it scored {r.ValidationMacroF1:F4})");
+            r.ValidationMacroF1 = r.ValidationAccuracy = null;
+        }
+        StackingCombiner? stacker = null;
+        if (kept && record == stackRecord)
+        {
+            var perMember = members.Select(t => rows.Select(p => t.OutOfFold![p]).ToArray()).ToList();
+            stacker = StackingCombiner.Fit(perMember, labels, data.ClassCount);
+        }
+        return new EnsembleChoice(record, records, members, kept, stacker);
+
+        static bool Beats(TrialRecord record, double score, double rival, string whose)
+        {
+            if (score > rival + 1e-9)
+                return true;
+            record.Note ??= string.Create(CultureInfo.InvariantCulture, $"not kept: inner macro-F1 {score:F4} does not beat {whose} {rival:F4}");
+            return false;
+        }
     }
+
+    /// <summary>Out-of-fold predictions of the stack on <paramref name="rows"/>: per inner fold, a combiner fitted on the other folds' rows.</summary>
+    double[][] CrossValidatedStack(List<double[][]> perMember, int[] rows, int[] labels)
+    {
+        var result = new double[rows.Length][];
+        var foldOf = new int[train.Count];
+        for (var f = 0; f < K; f++)
+        {
+            foreach (var item in folds[f].Validation)
+                foldOf[position[item]] = f;
+        }
+        for (var f = 0; f < K; f++)
+        {
+            var fit = Enumerable.Range(0, rows.Length).Where(r => foldOf[rows[r]] != f).ToArray();
+            var held = Enumerable.Range(0, rows.Length).Where(r => foldOf[rows[r]] == f).ToArray();
+            if (held.Length == 0)
+                continue;
+            var combiner = StackingCombiner.Fit(perMember.Select(m => fit.Select(r => m[r]).ToArray()).ToList(), fit.Select(r => labels[r]).ToArray(), data.ClassCount);
+            var predicted = combiner.Predict(perMember.Select(m => held.Select(r => m[r]).ToArray()).ToList(), held.Length);
+            for (var i = 0; i < held.Length; i++)
+                result[held[i]] = predicted[i];
+        }
+        return result;
+    }
+
+    (double F1, double Accuracy) Score(double[][] probabilities, int[] labels)
+    {
+        var confusion = new ConfusionMatrix(data.ClassCount);
+        for (var r = 0; r < labels.Length; r++)
+            confusion.Counts[labels[r], OrderStatistics.ArgMax(probabilities[r])]++;
+        return (confusion.MacroF1(), confusion.Accuracy());
+    }
+
+    static TrialRecord Record(List<Trial> members, double f1, double accuracy, string combine, int number) => new()
+    {
+        Trial = number,
+        Family = EnsembleModel.Kind,
+        Representation = string.Join(" + ", members.Select(t => t.Candidate.Representation).Distinct()),
+        Stage = "ensemble",
+        Settings = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["members"] = string.Join(" + ", members.Select(t => $"#{t.Record.Trial.ToString(CultureInfo.InvariantCulture)} {t.Candidate.Family}")),
+            ["combine"] = combine,
+        },
+        ValidationMacroF1 = f1,
+        ValidationAccuracy = accuracy,
+    };
 
     static double? Finite(double value) => double.IsFinite(value) ? value : null;
 
@@ -763,10 +963,14 @@ internal sealed class AutoMlSearch
             : budgetExhausted ? "time budget"
             : skipped.Count > 0 || planBound ? "time left too short for the next trial"
             : "plan complete";
-        facts["automl_time_by_pipeline"] = string.Join("; ", trials
-            .GroupBy(t => (t.Candidate.Representation, t.Candidate.Family))
-            .OrderByDescending(g => g.Sum(t => t.Record.Seconds))
-            .Select(g => string.Create(inv, $"{g.Key.Family} on {g.Key.Representation}: {g.Sum(t => t.Record.Seconds):F1} s in {g.Count()}")));
+        var spent = trials.GroupBy(t => (t.Candidate.Representation, t.Candidate.Family))
+            .ToDictionary(g => g.Key, g => (Seconds: g.Sum(t => t.Record.Seconds), Count: g.Count()));
+        foreach (var key in probeSeconds.Keys.Where(k => !spent.ContainsKey(k)))
+            spent[key] = (0, 0);
+        facts["automl_time_by_pipeline"] = string.Join("; ", spent
+            .OrderByDescending(p => p.Value.Seconds + probeSeconds.GetValueOrDefault(p.Key))
+            .Select(p => string.Create(inv, $"{p.Key.Family} on {p.Key.Representation}: {p.Value.Seconds:F1} s in {p.Value.Count}") +
+                (probeSeconds.TryGetValue(p.Key, out var probe) ? string.Create(inv, $" (and {probe:F1} s of probes)") : "")));
         facts["automl_inner_folds"] = K.ToString(inv);
         if (innerNote is not null)
             facts["automl_inner_note"] = innerNote;
@@ -778,7 +982,7 @@ internal sealed class AutoMlSearch
             summary.Curves[key] = values;
         summary.Trials.AddRange(trials.Select(t => t.Record));
         if (ensemble is not null)
-            summary.Trials.Add(ensemble.Record);
+            summary.Trials.AddRange(ensemble.Records);
         return summary;
     }
 
@@ -786,9 +990,10 @@ internal sealed class AutoMlSearch
     string Choice(TrialRecord winner, EnsembleChoice? ensemble, Trial bestSingle)
     {
         var inv = CultureInfo.InvariantCulture;
-        var what = winner.Family == "ensemble"
-            ? $"an ensemble averaging {string.Join(", ", ensemble!.Members.Select(m => $"{m.Candidate.Family} on {m.Candidate.Representation}"))}"
-            : $"{winner.Family} on {winner.Representation}";
+        var memberList = ensemble is null ? "" : string.Join(", ", ensemble.Members.Select(m => $"{m.Candidate.Family} on {m.Candidate.Representation}"));
+        var what = winner.Family != "ensemble" ? $"{winner.Family} on {winner.Representation}"
+            : ensemble!.Stacker is null ? $"an ensemble averaging {memberList}"
+            : $"a stacked ensemble of {memberList} (a logistic regression on their probabilities)";
         var score = winner.ValidationMacroF1!.Value;
         if (winner.Family == "ensemble")
         {
@@ -832,5 +1037,6 @@ internal sealed class AutoMlSearch
     /// <summary>A candidate that did not start: its estimated seconds, the seconds left and the search time then.</summary>
     sealed record Skip(AutoMlCandidate Candidate, double Estimate, double Left, TimeSpan At);
 
-    sealed record EnsembleChoice(TrialRecord Record, List<Trial> Members, bool Kept);
+    /// <summary>The combination that competes (<paramref name="Record"/>), every combination scored, and the stack's fitted combiner when it is the one.</summary>
+    sealed record EnsembleChoice(TrialRecord Record, List<TrialRecord> Records, List<Trial> Members, bool Kept, StackingCombiner? Stacker);
 }

@@ -95,6 +95,14 @@ public sealed record AutoMlSearchSpace
         new("resnet18-finetune", 1e-5, 1e-3, Optional: true),
     ];
 
+    /// <summary>
+    /// Image models on a LipNet package given with <c>--backbone</c> (<see cref="Transfer.TransferOptions.Backbone"/>),
+    /// tried before <see cref="ImageFamilies"/> when one is given: its frozen features with a softmax head, at the
+    /// package's input size. Ignored without a backbone.
+    /// </summary>
+    public IReadOnlyList<AutoMlImageFamily> BackboneFamilies { get; init; } =
+        [new(Transfer.BackboneSource.LipNetPrefix + Transfer.TransferCatalog.Frozen, 1e-4, 1e-2)];
+
     public IReadOnlyList<double> WeightDecays { get; init; } = [0, 1e-5, 1e-4, 1e-3];
 
     public IReadOnlyList<double> LabelSmoothings { get; init; } = [0, 0.05, 0.1, 0.2];
@@ -156,7 +164,9 @@ public sealed record AutoMlSearchSpace
                     $"{nameof(ImageFamilies)}: '{family.Model}' needs 0 < learning rates and min ≤ max < 10, got [{family.MinLearningRate}, {family.MaxLearningRate}]."));
             }
         }
-        if (ImageFamilies is { Count: > 0 })
+        if (BackboneFamilies is null || BackboneFamilies.Any(f => f is null || !f.Model.StartsWith(Transfer.BackboneSource.LipNetPrefix + "-", StringComparison.Ordinal) || !ModelCatalog.Names.Contains(f.Model)))
+            problems.Add($"{nameof(BackboneFamilies)} may list only the {Transfer.BackboneSource.LipNetPrefix}-* models of the catalog.");
+        if (ImageFamilies is { Count: > 0 } || BackboneFamilies is { Count: > 0 })
         {
             NonEmpty(problems, nameof(WeightDecays), WeightDecays, v => v is >= 0 and <= 1);
             NonEmpty(problems, nameof(LabelSmoothings), LabelSmoothings, v => v is >= 0 and < 1);

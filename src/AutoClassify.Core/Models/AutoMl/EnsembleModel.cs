@@ -1,8 +1,9 @@
 namespace AutoClassify.Models.AutoMl;
 
 /// <summary>
-/// Pipelines fitted on the same training items whose class probabilities are averaged with equal weights: what the
-/// search returns when such an average beat the best single pipeline on the inner folds. It owns its members.
+/// Pipelines fitted on the same training items whose class probabilities are averaged with equal weights, or combined
+/// by a <see cref="StackingCombiner"/>: what the search returns when such a combination beat the best single pipeline
+/// on the inner folds. It owns its members.
 /// </summary>
 public sealed class EnsembleModel : ITrainedModel
 {
@@ -11,8 +12,11 @@ public sealed class EnsembleModel : ITrainedModel
 
     readonly List<ITrainedModel?> members;
 
-    /// <summary>An ensemble of <paramref name="members"/> (taking ownership), each with its package kind.</summary>
-    public EnsembleModel(IReadOnlyList<ITrainedModel> members, IReadOnlyList<string> memberKinds, int classCount)
+    /// <summary>
+    /// An ensemble of <paramref name="members"/> (taking ownership), each with its package kind, averaged or, with a
+    /// <paramref name="stacker"/>, stacked.
+    /// </summary>
+    public EnsembleModel(IReadOnlyList<ITrainedModel> members, IReadOnlyList<string> memberKinds, int classCount, StackingCombiner? stacker = null)
     {
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(memberKinds);
@@ -21,7 +25,10 @@ public sealed class EnsembleModel : ITrainedModel
         if (memberKinds.Count != members.Count)
             throw new ArgumentException($"{memberKinds.Count} kinds for {members.Count} members.", nameof(memberKinds));
         ArgumentOutOfRangeException.ThrowIfLessThan(classCount, 2);
+        if (stacker is not null && (stacker.Members != members.Count || stacker.ClassCount != classCount))
+            throw new ArgumentException($"The stacking combiner reads {stacker.Members} members of {stacker.ClassCount} classes, not {members.Count} of {classCount}.", nameof(stacker));
         this.members = [.. members];
+        Stacker = stacker;
         MemberKinds = [.. memberKinds];
         ClassCount = classCount;
         for (var i = 0; i < members.Count; i++)
@@ -30,8 +37,14 @@ public sealed class EnsembleModel : ITrainedModel
                 Summary.Facts[$"member{i + 1}_{key}"] = value;
         }
         Summary.Facts["ensemble_members"] = string.Join(", ", MemberKinds);
-        Summary.Facts["ensemble_combine"] = "mean probability";
+        Summary.Facts["ensemble_combine"] = stacker is null ? MeanCombine : stacker.Describe();
     }
+
+    /// <summary>How an averaging ensemble combines, as the leaderboard and the package write it.</summary>
+    public const string MeanCombine = "mean probability";
+
+    /// <summary>The meta-learner of a stacked ensemble; null when the members are averaged.</summary>
+    public StackingCombiner? Stacker { get; }
 
     /// <summary>The package kind of every member, in member order.</summary>
     public IReadOnlyList<string> MemberKinds { get; }
@@ -47,8 +60,12 @@ public sealed class EnsembleModel : ITrainedModel
     public double[][] PredictProbabilities(TrainingData data, IReadOnlyList<int> indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        return Average(Members.Select(m => m.PredictProbabilities(data, indices)).ToList(), indices.Count, ClassCount);
+        return Combine(Members.Select(m => m.PredictProbabilities(data, indices)).ToList(), indices.Count, ClassCount, Stacker);
     }
+
+    /// <summary>The members' probability rows combined: by <paramref name="stacker"/>, or averaged when it is null.</summary>
+    public static double[][] Combine(IReadOnlyList<double[][]> perMember, int rows, int classes, StackingCombiner? stacker) =>
+        stacker is null ? Average(perMember, rows, classes) : stacker.Predict(perMember, rows);
 
     /// <summary>The equal-weight mean of every member's probability rows (each member's rows in the same order).</summary>
     public static double[][] Average(IReadOnlyList<double[][]> perMember, int rows, int classes)

@@ -37,7 +37,7 @@ public sealed record CnnModelInfo
 }
 
 /// <summary>A trained LipNet: its weights and how to prepare inputs for it. Dispose it to free the weights.</summary>
-public sealed class CnnModel : ITrainedModel
+public sealed partial class CnnModel : ITrainedModel
 {
     /// <summary>File names inside a saved model's folder.</summary>
     public const string WeightsFile = "weights.safetensors";

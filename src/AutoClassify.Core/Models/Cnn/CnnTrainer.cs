@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using AutoClassify.Evaluation;
+using AutoClassify.Dataset;
 using AutoClassify.Tensors;
 using AutoClassify.Tensors.NN;
 using AutoClassify.Tensors.Optim;
@@ -98,7 +98,7 @@ public sealed class CnnTrainer : IModelTrainer
         temperature = 1;
         var size = info.InputSize;
         var validationSeed = Seeds.Derive(context.Seed, "cnn-validation");
-        var (fit, validation) = ValidationSplit.Carve(data, trainIndices, Options.ValidationFraction, validationSeed);
+        var (fit, validation) = ValidationSplit.Carve(data.Labels, data.Groups, trainIndices, Options.ValidationFraction, validationSeed);
         var preparer = new CnnInputPreparer(Options.InputMode, size, Options.CropMargin);
         using var fitSet = PreparedSet.Create(preparer, data, fit, device);
         using var validationSet = PreparedSet.Create(preparer, data, validation, device);
@@ -197,7 +197,7 @@ public sealed class CnnTrainer : IModelTrainer
             facts["hidden_dropout"] = Format(Options.HiddenDropout);
         facts["fit_items"] = Format(fit.Length);
         facts["validation_items"] = Format(validation.Length);
-        facts[ValidationSplit.ClassCountsFact] = ValidationSplit.ClassCounts(data, validation);
+        facts[ValidationSplit.ClassCountsFact] = ValidationSplit.ClassCounts(data.Labels, data.Groups, data.ClassCount, validation);
         facts["epochs_run"] = Format(epochsRun);
         facts["best_epoch"] = Format(bestEpoch + 1);
         if (validationSet.Count > 0)

@@ -1,5 +1,3 @@
-using AutoClassify.Evaluation;
-
 namespace AutoClassify.Models.Cnn;
 
 /// <summary>
@@ -74,77 +72,5 @@ public sealed class EarlyStopping
         ArgumentOutOfRangeException.ThrowIfLessThan(independentItems, 1);
         var chance = 1.0 / classesPresent;
         return Math.Min(chance + 2 * Math.Sqrt(chance * (1 - chance) / independentItems), (1 + chance) / 2);
-    }
-}
-
-/// <summary>Carves a stratified validation set out of a training fold.</summary>
-public static class ValidationSplit
-{
-    /// <summary>The training fact holding <see cref="ClassCounts"/>, which the report warns about when a class is nearly absent.</summary>
-    public const string ClassCountsFact = "validation_class_counts";
-
-    /// <summary>Images of each class in a validation split, comma-separated in class order; tiles of one image count once.</summary>
-    public static string ClassCounts(TrainingData data, IReadOnlyList<int> validation)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(validation);
-        var counts = new int[data.ClassCount];
-        foreach (var g in validation.GroupBy(i => data.Groups is { } groups ? groups[i] : i))
-            counts[data.Labels[g.First()]]++;
-        return string.Join(",", counts.Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-    }
-
-    /// <summary>
-    /// The CNN arms' validation split of a training fold: <see cref="Carve(IReadOnlyList{int}, IReadOnlyList{int}, double, int)"/>,
-    /// or <see cref="GroupedFolds.Carve"/> when the data has groups, so the tiles of one image stay on one side.
-    /// </summary>
-    public static (int[] Fit, int[] Validation) Carve(TrainingData data, IReadOnlyList<int> trainIndices, double fraction, int seed)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        return data.Groups is null
-            ? Carve(data.Labels, trainIndices, fraction, seed)
-            : GroupedFolds.Carve(data.Labels, data.Groups, trainIndices, fraction, seed);
-    }
-
-    /// <summary>
-    /// Splits <paramref name="trainIndices"/> into a fitting part and a validation part holding about
-    /// <paramref name="fraction"/> of each class (largest remainder, so the total is the rounded fraction of the
-    /// whole). Each class is shuffled with its own seed derived from <paramref name="seed"/>, as in
-    /// <see cref="StratifiedKFold"/>. A class keeps at least one fitting item, and a class with a single item
-    /// gives none to validation.
-    /// </summary>
-    public static (int[] Fit, int[] Validation) Carve(IReadOnlyList<int> labels, IReadOnlyList<int> trainIndices, double fraction, int seed)
-    {
-        ArgumentNullException.ThrowIfNull(labels);
-        ArgumentNullException.ThrowIfNull(trainIndices);
-        if (double.IsNaN(fraction) || fraction < 0 || fraction >= 1)
-            throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "The validation fraction must lie in [0, 1).");
-        if (fraction == 0)
-            return ([.. trainIndices], []);
-
-        var groups = trainIndices.GroupBy(i => labels[i]).OrderBy(g => g.Key).Select(g => (Label: g.Key, Members: g.ToArray())).ToList();
-        var target = (int)Math.Round(fraction * trainIndices.Count, MidpointRounding.AwayFromZero);
-        var quotas = groups.Select(g => fraction * g.Members.Length).ToArray();
-        var counts = quotas.Select(q => (int)Math.Floor(q)).ToArray();
-        foreach (var k in Enumerable.Range(0, groups.Count).OrderByDescending(k => quotas[k] - counts[k]).ThenBy(k => k))
-        {
-            if (counts.Sum() >= target)
-                break;
-            counts[k]++;
-        }
-
-        var fit = new List<int>();
-        var validation = new List<int>();
-        for (var k = 0; k < groups.Count; k++)
-        {
-            var members = groups[k].Members;
-            new Random(Seeds.Derive(seed, "cnn-validation", groups[k].Label)).Shuffle(members);
-            var take = Math.Clamp(counts[k], 0, members.Length - 1);
-            validation.AddRange(members.Take(take));
-            fit.AddRange(members.Skip(take));
-        }
-        fit.Sort();
-        validation.Sort();
-        return ([.. fit], [.. validation]);
     }
 }

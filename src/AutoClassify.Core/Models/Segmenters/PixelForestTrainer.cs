@@ -24,17 +24,45 @@ public sealed class PixelForestOptions
     /// <summary>Predicted objects smaller than this (px) are dropped.</summary>
     public int MinArea { get; init; } = 10;
 
+    /// <summary>Most feature scales: each adds seven full-size planes per image.</summary>
+    public const int MaxScales = 10;
+
+    /// <summary>Largest feature scale in pixels; larger Gaussian kernels cost much and see past most particles.</summary>
+    public const double MaxScale = 100;
+
+    /// <summary>Every problem with these settings, each naming its parameter; empty when they are usable.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        var inv = CultureInfo.InvariantCulture;
+        if (Scales is null || Scales.Count == 0)
+            problems.Add(string.Create(inv, $"{nameof(Scales)} must list 1 to {MaxScales} scales in pixels."));
+        else
+        {
+            if (Scales.Count > MaxScales)
+                problems.Add(string.Create(inv, $"{nameof(Scales)} must list at most {MaxScales} scales, got {Scales.Count}."));
+            foreach (var s in Scales.Where(s => !(s > 0 && s <= MaxScale)))
+                problems.Add(string.Create(inv, $"{nameof(Scales)} must lie in (0, {MaxScale}] pixels, got {s}."));
+            foreach (var s in Scales.Where(double.IsFinite).GroupBy(s => s).Where(g => g.Count() > 1))
+                problems.Add(string.Create(inv, $"{nameof(Scales)} lists {s.Key} more than once."));
+        }
+        if (Forest is null)
+            problems.Add($"{nameof(Forest)} must be set.");
+        else
+            problems.AddRange(Forest.Problems());
+        UNetOptions.Count(problems, nameof(SamplesPerClassPerImage), SamplesPerClassPerImage, 1, int.MaxValue);
+        UNetOptions.Count(problems, nameof(MaxSamplesPerClass), MaxSamplesPerClass, 1, int.MaxValue);
+        UNetOptions.Count(problems, nameof(BoundaryWidth), BoundaryWidth, 1, 32);
+        UNetOptions.Count(problems, nameof(MinArea), MinArea, 1, int.MaxValue);
+        return problems;
+    }
+
+    /// <summary>Throws an <see cref="ArgumentException"/> listing every problem, when there is any.</summary>
     public void Validate()
     {
-        ArgumentNullException.ThrowIfNull(Scales);
-        if (Scales.Any(s => !(s > 0) || !double.IsFinite(s)))
-            throw new ArgumentOutOfRangeException(nameof(Scales), "Feature scales must be positive numbers of pixels.");
-        ArgumentNullException.ThrowIfNull(Forest);
-        Forest.Validate();
-        ArgumentOutOfRangeException.ThrowIfLessThan(SamplesPerClassPerImage, 1, nameof(SamplesPerClassPerImage));
-        ArgumentOutOfRangeException.ThrowIfLessThan(MaxSamplesPerClass, 1, nameof(MaxSamplesPerClass));
-        ArgumentOutOfRangeException.ThrowIfLessThan(BoundaryWidth, 1, nameof(BoundaryWidth));
-        ArgumentOutOfRangeException.ThrowIfLessThan(MinArea, 1, nameof(MinArea));
+        var problems = Problems();
+        if (problems.Count > 0)
+            throw new ArgumentException("Invalid pixel-forest options: " + string.Join(" ", problems));
     }
 }
 
@@ -48,6 +76,28 @@ public sealed class PixelForestTrainer(PixelForestOptions? options = null) : ISe
     public PixelForestOptions Options { get; } = Checked(options ?? new PixelForestOptions());
 
     public string Name => "pixel-forest";
+
+    public IReadOnlyList<KeyValuePair<string, string>> Settings
+    {
+        get
+        {
+            var inv = CultureInfo.InvariantCulture;
+            var o = Options;
+            return
+            [
+                new("trees", o.Forest.Trees.ToString(inv)),
+                new("max_depth", o.Forest.MaxDepth.ToString(inv)),
+                new("min_samples_per_node", o.Forest.MinSamples.ToString(inv)),
+                new("features_per_split", o.Forest.ActiveVariables == 0 ? "sqrt(features)" : o.Forest.ActiveVariables.ToString(inv)),
+                new("scales_px", string.Join(" ", o.Scales.Select(s => s.ToString("0.###", inv)))),
+                new("features", PixelFeatureBank.Count(o.Scales.Count).ToString(inv)),
+                new("samples_per_class_per_image", o.SamplesPerClassPerImage.ToString(inv)),
+                new("max_samples_per_class", o.MaxSamplesPerClass.ToString(inv)),
+                new("boundary_width_px", o.BoundaryWidth.ToString(inv)),
+                new("min_object_area_px", o.MinArea.ToString(inv)),
+            ];
+        }
+    }
 
     public ISegmenter Train(SegmentationData training, TrainingContext context, SegmenterTrainingSummary summary)
     {
@@ -113,7 +163,7 @@ public sealed class PixelForestTrainer(PixelForestOptions? options = null) : ISe
 
         var inv = CultureInfo.InvariantCulture;
         summary.Facts["features"] = features.ToString(inv);
-        summary.Facts["scales"] = string.Join(" ", Options.Scales.Select(s => s.ToString("0.##", inv)));
+        summary.Facts["scales"] = string.Join(" ", Options.Scales.Select(s => s.ToString("0.###", inv)));
         summary.Facts["trees"] = Options.Forest.Trees.ToString(inv);
         summary.Facts["max_depth"] = Options.Forest.MaxDepth.ToString(inv);
         summary.Facts["samples"] = labels.Length.ToString(inv);

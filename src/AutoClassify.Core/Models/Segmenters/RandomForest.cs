@@ -2,7 +2,7 @@ using AutoClassify.Native;
 
 namespace AutoClassify.Models.Segmenters;
 
-/// <summary>Settings of <see cref="RandomForest"/>; <see cref="Validate"/> names the first bad one.</summary>
+/// <summary>Settings of <see cref="RandomForest"/>; <see cref="Validate"/> names every bad one.</summary>
 public sealed class RandomForestOptions
 {
     public int Trees { get; init; } = 64;
@@ -14,14 +14,23 @@ public sealed class RandomForestOptions
     /// <summary>Features tried per split; 0 = √(features), OpenCV's default.</summary>
     public int ActiveVariables { get; init; }
 
+    /// <summary>Every problem with these settings, each naming its parameter; empty when they are usable.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        UNetOptions.Count(problems, nameof(Trees), Trees, 1, 10_000);
+        UNetOptions.Count(problems, nameof(MaxDepth), MaxDepth, 1, 64);
+        UNetOptions.Count(problems, nameof(MinSamples), MinSamples, 1, int.MaxValue);
+        UNetOptions.Count(problems, nameof(ActiveVariables), ActiveVariables, 0, int.MaxValue);
+        return problems;
+    }
+
+    /// <summary>Throws an <see cref="ArgumentException"/> listing every problem, when there is any.</summary>
     public void Validate()
     {
-        if (Trees is < 1 or > 10_000)
-            throw new ArgumentOutOfRangeException(nameof(Trees), Trees, "Trees must be in 1..10000.");
-        if (MaxDepth is < 1 or > 64)
-            throw new ArgumentOutOfRangeException(nameof(MaxDepth), MaxDepth, "Maximum depth must be in 1..64.");
-        ArgumentOutOfRangeException.ThrowIfLessThan(MinSamples, 1, nameof(MinSamples));
-        ArgumentOutOfRangeException.ThrowIfNegative(ActiveVariables, nameof(ActiveVariables));
+        var problems = Problems();
+        if (problems.Count > 0)
+            throw new ArgumentException("Invalid random-forest options: " + string.Join(" ", problems));
     }
 }
 

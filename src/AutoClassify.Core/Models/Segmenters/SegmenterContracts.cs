@@ -82,6 +82,9 @@ public interface ISegmenterTrainer
     /// <summary>The name used on the command line (<c>classical</c>, <c>unet</c>, <c>resunet</c>, <c>pixel-forest</c>).</summary>
     string Name { get; }
 
+    /// <summary>The settings it fits with, as key and invariant value in a fixed order, for reports and <c>results.json</c>.</summary>
+    IReadOnlyList<KeyValuePair<string, string>> Settings => [];
+
     /// <summary>Fits on <paramref name="training"/>; validation splits, if any, are carved from it by whole images.</summary>
     ISegmenter Train(SegmentationData training, TrainingContext context, SegmenterTrainingSummary summary);
 }

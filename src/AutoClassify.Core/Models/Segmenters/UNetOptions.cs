@@ -191,6 +191,12 @@ public sealed record UNetOptions
     /// <summary>Local contrast normalisation (Gaussian window of this σ in pixels) before everything else; null switches it off.</summary>
     public double? LocalContrastSigma { get; init; }
 
+    /// <summary>
+    /// The network's working resolution: each image (and its mask, in training) is resized so that its longer side has
+    /// this many pixels, and probabilities are resized back; null keeps the native resolution.
+    /// </summary>
+    public int? InputLongSide { get; init; }
+
     /// <summary>Side of the sliding-window tiles at prediction (rounded down to a multiple of 2^depth).</summary>
     public int TileSize { get; init; } = Defaults.TileSize;
 
@@ -228,6 +234,8 @@ public sealed record UNetOptions
         Range(problems, nameof(WeightDecay), WeightDecay, 0, 1);
         Range(problems, nameof(DiceWeight), DiceWeight, 0, 100);
         Range(problems, nameof(ValidationFraction), ValidationFraction, 0, 0.5, highOpen: true);
+        if (InputLongSide is { } longSide)
+            Count(problems, nameof(InputLongSide), longSide, 1 << Math.Clamp(Depth, 1, 6), 16384);
         if (LocalContrastSigma is { } sigma)
             Range(problems, nameof(LocalContrastSigma), sigma, 0, 1000, lowOpen: true);
         if (!Enum.IsDefined(Scheme))

@@ -34,6 +34,9 @@ public sealed record UNetSegmenterInfo
 
     public double? LocalContrastSigma { get; init; }
 
+    /// <summary>Working resolution: images are resized to this longer side before the network (null: native).</summary>
+    public int? InputLongSide { get; init; }
+
     public int TileSize { get; init; } = UNetOptions.Defaults.TileSize;
 
     public int TileOverlap { get; init; } = UNetOptions.Defaults.TileOverlap;
@@ -71,6 +74,7 @@ public sealed record UNetSegmenterInfo
             Depth = Depth,
             BaseWidth = BaseWidth,
             LocalContrastSigma = LocalContrastSigma,
+            InputLongSide = InputLongSide,
             TileSize = TileSize,
             TileOverlap = TileOverlap,
             PredictionBatchSize = PredictionBatchSize,
@@ -190,6 +194,13 @@ public sealed class UNetSegmenter : ISegmenter
         ArgumentOutOfRangeException.ThrowIfLessThan(tileSize, Network.SizeMultiple);
         ArgumentOutOfRangeException.ThrowIfNegative(tileOverlap);
         ObjectDisposedException.ThrowIf(disposed, this);
+        var (width, height) = InputScaling.Size(image.Width, image.Height, Info.InputLongSide);
+        var probabilities = NetworkProbabilities(InputScaling.Image(image, width, height), tileSize, tileOverlap, cancellationToken);
+        return InputScaling.Probabilities(probabilities, Info.ChannelNames.Count, width, height, image.Width, image.Height);
+    }
+
+    float[] NetworkProbabilities(GrayImage image, int tileSize, int tileOverlap, CancellationToken cancellationToken)
+    {
         var input = SegmenterInput.Prepare(image, Info.LocalContrastSigma);
         var tile = tileSize / Network.SizeMultiple * Network.SizeMultiple;
         var overlap = Math.Min(tileOverlap, tile / 2);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using AutoClassify.Evaluation;
+using AutoClassify.Dataset;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Tensors;
 using AutoClassify.Tensors.NN;
@@ -44,6 +44,34 @@ public sealed class UNetTrainer : ISegmenterTrainer
 
     public UNetOptions Options { get; }
 
+    public IReadOnlyList<KeyValuePair<string, string>> Settings
+    {
+        get
+        {
+            var o = Options;
+            return
+            [
+                new("depth", Format(o.Depth)),
+                new("width", Format(o.BaseWidth)),
+                new("residual", o.Residual ? "true" : "false"),
+                new("scheme", o.Scheme.ToString().ToLowerInvariant()),
+                new("boundary_width_px", Format(o.BoundaryWidth)),
+                new("patch_size", Format(o.PatchSize)),
+                new("batch_size", Format(o.BatchSize)),
+                new("steps_per_epoch", Format(o.StepsPerEpoch)),
+                new("max_epochs", Format(o.MaxEpochs)),
+                new("patience", Format(o.Patience)),
+                new("learning_rate", Format(o.LearningRate)),
+                new("validation_fraction", Format(o.ValidationFraction)),
+                new("augmentation", o.Augmentation.ToString()),
+                new("local_contrast_sigma", o.LocalContrastSigma is { } sigma ? Format(sigma) : "off"),
+                new("tile_size", Format(o.TileSize)),
+                new("tile_overlap", Format(o.TileOverlap)),
+                new("min_object_area_px", Format(o.MinObjectArea)),
+            ];
+        }
+    }
+
     ISegmenter ISegmenterTrainer.Train(SegmentationData training, TrainingContext context, SegmenterTrainingSummary summary) =>
         Train(training, context, summary);
 
@@ -71,6 +99,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
             BaseWidth = Options.BaseWidth,
             Residual = Options.Residual,
             LocalContrastSigma = Options.LocalContrastSigma,
+            InputLongSide = Options.InputLongSide,
             TileSize = Options.TileSize,
             TileOverlap = Options.TileOverlap,
             PredictionBatchSize = Options.PredictionBatchSize,
@@ -79,8 +108,9 @@ public sealed class UNetTrainer : ISegmenterTrainer
         };
 
         // Targets first: a bad mask fails before any training time is spent.
-        var images = training.Samples.Select(s => SegmenterInput.Prepare(s.Image, Options.LocalContrastSigma)).ToArray();
-        var targets = training.Samples.Select(s => SegmentationTargets.For(s, training.Kind, scheme, channels.Count, Options.BoundaryWidth)).ToArray();
+        var samples = training.Samples.Select(s => InputScaling.Sample(s, Options.InputLongSide)).ToArray();
+        var images = samples.Select(s => SegmenterInput.Prepare(s.Image, Options.LocalContrastSigma)).ToArray();
+        var targets = samples.Select(s => SegmentationTargets.For(s, training.Kind, scheme, channels.Count, Options.BoundaryWidth)).ToArray();
         var (fit, validation) = SplitByGroup(training, Options.ValidationFraction, Seeds.Derive(context.Seed, "unet-validation"));
 
         using var gate = TorchThreads.Gate.EnterScope();
@@ -116,6 +146,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
             facts["patience"] = Format(Options.Patience);
             facts["augmentation"] = Options.Augmentation.ToString();
             facts["local_contrast_sigma"] = Options.LocalContrastSigma is { } sigma ? Format(sigma) : "off";
+            facts["input_long_side"] = Options.InputLongSide is { } longSide ? Format(longSide) : "native";
             facts["normalisation"] = "per-image mean and standard deviation";
             facts["fit_images"] = Format(fit.Length);
             facts["validation_images"] = Format(validation.Length);

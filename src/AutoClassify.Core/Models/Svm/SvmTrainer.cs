@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.ExceptionServices;
-using AutoClassify.Evaluation;
+using AutoClassify.Dataset;
 using AutoClassify.Features;
 using AutoClassify.Native;
 

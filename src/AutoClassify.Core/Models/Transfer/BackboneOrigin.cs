@@ -1,4 +1,4 @@
-using AutoClassify.Packaging;
+using AutoClassify.IO;
 
 namespace AutoClassify.Models.Transfer;
 
@@ -52,10 +52,10 @@ public sealed record BackboneOrigin
             if (weights.Equals(BackboneArchitectures.NoWeights, StringComparison.OrdinalIgnoreCase))
                 return new() { Architecture = architecture, Weights = BackboneArchitectures.NoWeights };
             var file = Path.GetFullPath(weights);
-            return new() { Architecture = architecture, Weights = file, Sha256 = ModelPackage.Sha256Hex(file) };
+            return new() { Architecture = architecture, Weights = file, Sha256 = FileHash.Sha256Hex(file) };
         }
         var package = LipNetBackbone.ResolvePackagePath(source.Package!);
-        return new() { Package = package, Sha256 = ModelPackage.Sha256Hex(package) };
+        return new() { Package = package, Sha256 = FileHash.Sha256Hex(package) };
     }
 
     /// <summary>
@@ -116,7 +116,7 @@ public sealed record BackboneOrigin
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: {what} the backbone came from no longer exists.", path);
-        var sha = ModelPackage.Sha256Hex(path);
+        var sha = FileHash.Sha256Hex(path);
         if (!sha.Equals(Sha256, StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"{path}: {what} the backbone came from has changed since (SHA-256 {sha[..12]}…, recorded {Short(Sha256)}…).");
     }

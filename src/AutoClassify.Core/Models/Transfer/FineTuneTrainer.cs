@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using AutoClassify.Evaluation;
+using AutoClassify.Dataset;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Tensors;
 using AutoClassify.Tensors.NN;
@@ -80,7 +80,7 @@ public sealed class FineTuneTrainer : IModelTrainer
             var input = BackboneInputSpec.For(backbone, Transfer, Cnn);
             var preparer = new BackboneInputPreparer(input);
             var train = trainIndices as int[] ?? [.. trainIndices];
-            var (fit, validation) = ValidationSplit.Carve(data, train, Cnn.ValidationFraction, Seeds.Derive(context.Seed, "transfer-validation"));
+            var (fit, validation) = ValidationSplit.Carve(data.Labels, data.Groups, train, Cnn.ValidationFraction, Seeds.Derive(context.Seed, "transfer-validation"));
 
             var stageCount = backbone.StageNames.Count;
             var unfreeze = Math.Min(Transfer.UnfreezeStages ?? stageCount, stageCount);
@@ -187,7 +187,7 @@ public sealed class FineTuneTrainer : IModelTrainer
                 facts["feature_cache"] = scalingCache.Directory ?? "memory only";
                 facts["fit_items"] = TransferFit.Format(fit.Length);
                 facts["validation_items"] = TransferFit.Format(validation.Length);
-                facts[ValidationSplit.ClassCountsFact] = ValidationSplit.ClassCounts(data, validation);
+                facts[ValidationSplit.ClassCountsFact] = ValidationSplit.ClassCounts(data.Labels, data.Groups, data.ClassCount, validation);
                 facts["epochs_run"] = TransferFit.Format(result.EpochsRun);
                 facts["best_epoch"] = TransferFit.Format(result.BestEpoch + 1);
                 if (result.HadValidation)

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using AutoClassify.Evaluation;
+using AutoClassify.Dataset;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Svm;
 using AutoClassify.Tensors;
@@ -150,7 +150,7 @@ public sealed class FrozenTrainer : IModelTrainer
     TransferModel FitSoftmax(IFeatureBackbone backbone, FeatureExtractor extractor, BackboneInputSpec input, TrainingData data, int[] train,
         float[][] plain, float[][][] augmented, TrainingContext context, Device device, int threads)
     {
-        var (fit, validation) = ValidationSplit.Carve(data, train, Cnn.ValidationFraction, Seeds.Derive(context.Seed, "transfer-validation"));
+        var (fit, validation) = ValidationSplit.Carve(data.Labels, data.Groups, train, Cnn.ValidationFraction, Seeds.Derive(context.Seed, "transfer-validation"));
         var rowOf = new Dictionary<int, int>(train.Length);
         for (var row = 0; row < train.Length; row++)
             rowOf[train[row]] = row;
@@ -207,7 +207,7 @@ public sealed class FrozenTrainer : IModelTrainer
             foreach (var (name, values) in result.Curves)
                 summary.Curves[name] = values;
             AddHeadFacts(summary.Facts, head, fit.Length, validation.Length, result);
-            summary.Facts[ValidationSplit.ClassCountsFact] = ValidationSplit.ClassCounts(data, validation);
+            summary.Facts[ValidationSplit.ClassCountsFact] = ValidationSplit.ClassCounts(data.Labels, data.Groups, data.ClassCount, validation);
             var info = TransferFit.Info(Name, backbone, input, data.ClassNames) with { Temperature = temperature };
             return new TransferModel(backbone, head, info, device, threads, Cnn.PredictionBatchSize, extractor, summary);
         }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using AutoClassify.Evaluation;
+using AutoClassify.Dataset;
 using AutoClassify.Features;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Tensors;

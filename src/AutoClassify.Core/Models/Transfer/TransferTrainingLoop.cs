@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using AutoClassify.Evaluation;
+using AutoClassify.Dataset;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Tensors;
 using AutoClassify.Tensors.NN;

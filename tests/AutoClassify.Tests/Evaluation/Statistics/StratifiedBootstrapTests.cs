@@ -73,13 +73,4 @@ public class StratifiedBootstrapTests
         Assert.Equal(accuracy - half, interval.Lower, 0.012);
         Assert.Equal(accuracy + half, interval.Upper, 0.012);
     }
-
-    [Fact]
-    public void Should_interpolate_quantiles_as_numpy()
-    {
-        double[] sorted = [1, 2, 3, 4];
-        Assert.Equal(1.075, StratifiedBootstrap.Quantile(sorted, 0.025), 1e-12);
-        Assert.Equal(2.5, StratifiedBootstrap.Quantile(sorted, 0.5), 1e-12);
-        Assert.Equal(4, StratifiedBootstrap.Quantile(sorted, 1), 1e-12);
-    }
 }

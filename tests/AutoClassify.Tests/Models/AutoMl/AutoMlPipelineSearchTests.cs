@@ -224,5 +224,20 @@ public partial class AutoMlPipelineSearchTests
         public override long GetTimestamp() => Interlocked.Read(ref ticks);
 
         public void Advance(TimeSpan by) => Interlocked.Add(ref ticks, by.Ticks);
+
+        // Timers on this clock never fire: the search checks its deadlines on the clock itself, so no wall-clock timer
+        // (a real fit running slowly on a loaded machine) can change what a test sees.
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => new SilentTimer();
+
+        sealed class SilentTimer : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+
+            public void Dispose()
+            {
+            }
+
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
     }
 }

@@ -1,3 +1,4 @@
+using AutoClassify.Dataset;
 using AutoClassify.Models.Cnn;
 
 namespace AutoClassify.Tests.Models.Cnn;

@@ -1,4 +1,4 @@
-namespace AutoClassify.Evaluation;
+namespace AutoClassify.Dataset;
 
 /// <summary>
 /// Stratified k-fold assignment, deterministic by seed. Every class is shuffled on its own and dealt

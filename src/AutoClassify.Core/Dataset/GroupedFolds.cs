@@ -1,6 +1,4 @@
-using AutoClassify.Models.Cnn;
-
-namespace AutoClassify.Evaluation;
+namespace AutoClassify.Dataset;
 
 /// <summary>
 /// Splits that keep groups whole: items of one group (e.g. the tiles of one image) always land on the same side.

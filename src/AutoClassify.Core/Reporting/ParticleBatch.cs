@@ -3,8 +3,9 @@ using AutoClassify.IO;
 using AutoClassify.Native;
 using AutoClassify.Preprocessing;
 using AutoClassify.Preprocessing.Formats;
+using AutoClassify.Segmentation;
 
-namespace AutoClassify.Segmentation;
+namespace AutoClassify.Reporting;
 
 /// <summary>Settings of <see cref="ParticleBatch.Run"/>.</summary>
 public sealed record ParticleBatchOptions
@@ -128,9 +129,9 @@ public static class ParticleBatch
                             $"the image states no pixel size (no metadata, no readable scale bar), so it cannot be rescaled to {target:G4} nm per pixel; give --nm-per-pixel"));
                     image = ScaleResampling.Apply(new PreparedImage(image, null), nm, target).Image;
                 }
-                var segmentation = options.Labeler is { } labeler
+                var (segmentation, probabilityChannels) = options.Labeler is { } labeler
                     ? Learned(labeler, image, relative, output, options.Segmentation, cancellationToken)
-                    : segmenter.Segment(image);
+                    : (segmenter.Segment(image), []);
                 ParticleOutput.SaveLabels(segmentation, Path.Combine(output, ParticleBatchResult.LabelPath(relative)));
                 var overlay = ParticleOutput.RenderOverlay(image, segmentation);
                 AtomicFile.WriteAllBytes(Path.Combine(output, ParticleBatchResult.OverlayPath(relative)), overlay);
@@ -138,6 +139,7 @@ public static class ParticleBatch
                 {
                     BannerRows = banner?.Rows ?? 0,
                     Preview = ParticleOutput.Preview(image, segmentation),
+                    ProbabilityChannels = probabilityChannels,
                 };
             }
             catch (ImageDecodeException e)
@@ -160,7 +162,8 @@ public static class ParticleBatch
         return result;
     }
 
-    static ParticleSegmentation Learned(IParticleLabeler labeler, GrayImage image, string relative, string output,
+    // Also returns the channels whose probability maps were written, for the report's links.
+    static (ParticleSegmentation Segmentation, IReadOnlyList<string> ProbabilityChannels) Learned(IParticleLabeler labeler, GrayImage image, string relative, string output,
         ParticleSegmentationOptions settings, CancellationToken cancellationToken)
     {
         var field = labeler.Label(image, cancellationToken);
@@ -177,7 +180,8 @@ public static class ParticleBatch
                 AtomicFile.WriteAllBytes(Path.Combine(output, ParticleBatchResult.ProbabilityPath(relative, field.ChannelNames[c])), ImageCodec.Encode(map, ImageFileFormat.Png));
             }
         }
-        return ParticleMeasurement.FromLabels(image, field.Instances, settings.MinArea, settings.NmPerPixel);
+        return (ParticleMeasurement.FromLabels(image, field.Instances, settings.MinArea, settings.NmPerPixel),
+            field.Probabilities is null ? [] : field.ChannelNames);
     }
 
     // Each file's own scale: the flag, else its metadata, else its banner's scale bar (read in parallel: OCR is slow).

@@ -1,9 +1,11 @@
 using System.Text;
+using AutoClassify.Dataset;
+using AutoClassify.IO;
 using AutoClassify.Preprocessing;
-using AutoClassify.Reporting;
+using AutoClassify.Segmentation;
 using static AutoClassify.Reporting.HtmlFormat;
 
-namespace AutoClassify.Segmentation;
+namespace AutoClassify.Reporting;
 
 /// <summary>
 /// Renders a <see cref="ParticleBatchResult"/> as one self-contained HTML page (inline CSS and SVG, no scripts):
@@ -48,7 +50,7 @@ public static class ParticleReport
             Row("Segmenter", E("trained model " + labeler.Name));
             foreach (var (key, value) in labeler.Settings)
                 Row(E(key), E(value));
-            Row("Probability maps", E("probabilities/<image>.<channel>.png: 8-bit grey, value = 255 × probability"));
+            Row("Probability maps", E("probabilities/<image>.<channel>.png, linked per image as p(channel): 8-bit grey, value = 255 × probability"));
         }
         else
         {
@@ -67,10 +69,10 @@ public static class ParticleReport
         }
         else
         {
-            sb.Append(Inv, $"<p class=\"lead\">Equivalent diameter (diameter of the disk of equal area) of {Int(diameters.Length)} particles not touching the border: median {Num(Statistics.Quantile(diameters, 0.5))} {unit}, 10–90 % range {Num(Statistics.Quantile(diameters, 0.1))}–{Num(Statistics.Quantile(diameters, 0.9))} {unit}.</p>\n");
+            sb.Append(Inv, $"<p class=\"lead\">Equivalent diameter (diameter of the disk of equal area) of {Int(diameters.Length)} particles not touching the border: median {Num(OrderStatistics.Quantile(diameters, 0.5))} {unit}, 10–90 % range {Num(OrderStatistics.Quantile(diameters, 0.1))}–{Num(OrderStatistics.Quantile(diameters, 0.9))} {unit}.</p>\n");
             sb.Append("<figure id=\"diameter-histogram\">");
             sb.Append(SvgHistogram.Render(diameters, $"equivalent diameter ({unit})", "Histogram of equivalent diameters"));
-            sb.Append(Inv, $"<figcaption>Equivalent diameters ({E(unit)}) of the particles not touching the border</figcaption></figure>\n");
+            sb.Append(Inv, $"<figcaption>Equivalent diameters ({unit}) of the particles clear of the border, all images.</figcaption></figure>\n");
         }
         sb.Append("</section>\n");
 
@@ -81,7 +83,10 @@ public static class ParticleReport
             var m = image.Summary;
             sb.Append(Inv, $"<tr><th scope=\"row\" class=\"text\"><code>{E(image.Path)}</code></th><td>{Int(image.Width)}×{Int(image.Height)}</td><td>{Int(m.Count)}</td><td>{Int(m.BorderCount)}</td><td>{Int(m.MeasuredCount)}</td>");
             sb.Append(Inv, $"<td>{Num(m.DiameterQ10)}</td><td>{Num(m.DiameterQ50)}</td><td>{Num(m.DiameterQ90)}</td><td>{Percent(m.AreaFraction)}</td>");
-            sb.Append(Inv, $"<td class=\"text\"><a href=\"{E(Href(ParticleBatchResult.OverlayPath(image.Path)))}\">overlay</a> · <a href=\"{E(Href(ParticleBatchResult.LabelPath(image.Path)))}\">labels</a></td></tr>\n");
+            sb.Append(Inv, $"<td class=\"text\"><a href=\"{E(Href(ParticleBatchResult.OverlayPath(image.Path)))}\">overlay</a> · <a href=\"{E(Href(ParticleBatchResult.LabelPath(image.Path)))}\">labels</a>");
+            if (image.ProbabilityChannels.Count > 0)
+                sb.Append(" · p(").AppendJoin(", ", image.ProbabilityChannels.Select(c => $"<a class=\"probability\" href=\"{E(Href(ParticleBatchResult.ProbabilityPath(image.Path, c)))}\">{E(c)}</a>")).Append(')');
+            sb.Append("</td></tr>\n");
         }
         sb.Append("</tbody></table></div>\n<p class=\"quiet\">Per-particle measurements: particles.csv; per-image summaries: summary.csv.</p>\n</section>\n");
 

@@ -1,4 +1,4 @@
-namespace AutoClassify.Evaluation;
+namespace AutoClassify.Models;
 
 /// <summary>Counts of (true class, predicted class) pairs; rows are true classes.</summary>
 public sealed class ConfusionMatrix

@@ -1,4 +1,4 @@
-namespace AutoClassify.Evaluation;
+namespace AutoClassify.Dataset;
 
 /// <summary>
 /// Derives independent, reproducible seeds from the run's seed, so every random choice in a report

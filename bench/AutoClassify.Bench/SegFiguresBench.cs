@@ -1,0 +1,149 @@
+using System.Globalization;
+using AutoClassify.Evaluation.Segmentation;
+using AutoClassify.Models.Segmenters;
+using AutoClassify.Reporting;
+
+namespace AutoClassify.Bench;
+
+/// <summary>
+/// Issue #11's figures: the segment-benchmark runner, in process, on ../shared/datasets/emps-particles (instance
+/// masks) and ../shared/datasets/isbi2012-em (membrane masks, 30 slices of one stack: contiguous folds), 5 folds,
+/// classical, pixel-forest and unet. Per contender it prints instance F1 at IoU 0.5, the median diameter error,
+/// foreground Dice, V_rand and wall time beside the issue's targets, and writes each run's results.json, CSVs and
+/// report. Settings as --key=value: unet-width, unet-depth (the default network otherwise), models, datasets
+/// (emps,isbi), folds, threads (2: the targets are for 2 cores), seed and out. --quick runs 2 folds on 4 images with
+/// 2 short epochs: a smoke test of the wiring, not a figure.
+/// </summary>
+internal sealed class SegFiguresBench : IBenchSuite
+{
+    const double TargetF1 = 0.80, TargetDiameterError = 0.10;
+    static readonly TimeSpan TargetEmpsWall = TimeSpan.FromMinutes(60);
+
+    static readonly string[] Keys = ["unet-width", "unet-depth", "models", "datasets", "folds", "threads", "seed", "out"];
+
+    public string Name => "segfigures";
+
+    public string Description => "issue #11 figures: segment-benchmark on emps-particles and isbi2012-em, 5 folds (slow; --quick is a smoke test)";
+
+    public void Run(BenchOptions options)
+    {
+        var s = options.Settings;
+        var unknown = s.Keys.Where(k => !Keys.Contains(k)).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"segfigures does not know --{string.Join(", --", unknown)}; it reads --{string.Join("=, --", Keys)}=.");
+        var inv = CultureInfo.InvariantCulture;
+        var defaults = new UNetOptions();
+        var unet = defaults with
+        {
+            BaseWidth = Int(s, "unet-width", defaults.BaseWidth),
+            Depth = Int(s, "unet-depth", defaults.Depth),
+        };
+        if (options.Quick)
+            unet = unet with { MaxEpochs = 2, StepsPerEpoch = 3, BatchSize = 4, PatchSize = Math.Max(64, 1 << unet.Depth), Patience = 2 };
+        var problems = unet.Problems();
+        if (problems.Count > 0)
+            throw new ArgumentException("Invalid U-Net settings: " + string.Join(" ", problems));
+        var forest = options.Quick ? new PixelForestOptions { Forest = new RandomForestOptions { Trees = 8, MaxDepth = 10 } } : new PixelForestOptions();
+        var models = (s.GetValueOrDefault("models") ?? "classical,pixel-forest,unet").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var m in models.Where(m => !SegmenterCatalog.Contains(m)))
+            throw new ArgumentException($"Unknown model '{m}' in --models=; known: {string.Join(", ", SegmenterCatalog.Names)}.");
+        var datasets = (s.GetValueOrDefault("datasets") ?? "emps,isbi").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var d in datasets.Where(d => d is not ("emps" or "isbi")))
+            throw new ArgumentException($"Unknown data set '{d}' in --datasets=; known: emps, isbi.");
+        var folds = Int(s, "folds", options.Quick ? 2 : 5);
+        var threads = Int(s, "threads", 2);
+        var seed = Int(s, "seed", 42);
+        if (folds < 2 || threads < 0)
+            throw new ArgumentException("--folds= must be at least 2 and --threads= not negative.");
+        var outRoot = Path.GetFullPath(s.GetValueOrDefault("out")
+            ?? Path.Combine(Path.GetTempPath(), "autoclassify-segfigures", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", inv) + (options.Quick ? "-quick" : "")));
+        Console.WriteLine(string.Create(inv,
+            $"U-Net depth {unet.Depth}, width {unet.BaseWidth}{(options.Quick ? $", {unet.MaxEpochs} epochs of {unet.StepsPerEpoch} steps (quick)" : "")}; {folds} folds; {threads} threads; seed {seed}; outputs under {outRoot}"));
+
+        foreach (var dataset in datasets)
+        {
+            var (folder, title) = dataset == "emps" ? ("emps-particles", "emps-particles (instance masks)") : ("isbi2012-em", "isbi2012-em (membranes, contiguous slices)");
+            var root = Path.Combine(options.SharedRoot, "datasets", folder);
+            if (!Directory.Exists(root))
+            {
+                Console.WriteLine($"{title}: skipped, {root} does not exist");
+                continue;
+            }
+            var set = SegmentationDataLoader.Load(root, new SegmentationDataOptions { Threads = threads });
+            if (options.Quick)
+                set = set with { Data = set.Data.Subset(Enumerable.Range(0, Math.Min(4, set.Data.Samples.Count))) };
+            var trainers = models.Select(m => m switch
+            {
+                "pixel-forest" => new PixelForestTrainer(forest),
+                "unet" or "resunet" => UNetTrainer.Create(m, unet),
+                _ => SegmenterCatalog.Create(m),
+            }).ToList();
+            var output = Path.Combine(outRoot, folder);
+            var result = SegmentBenchmarkRunner.Run(set, trainers, new SegmentBenchmarkOptions
+            {
+                Folds = folds,
+                Seed = seed,
+                Threads = threads,
+                Log = line => Console.WriteLine("  " + line),
+            });
+            SegmentBenchmarkFiles.WriteAll(result, output);
+            Print(title, result, dataset == "emps", Path.Combine(output, "index.html"));
+        }
+    }
+
+    static void Print(string title, SegmentBenchmarkResult result, bool emps, string report)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine();
+        Console.WriteLine(string.Create(inv, $"{title}: {result.ImagePaths.Count} images, {SegmentBenchmarkFiles.KindName(result.Kind)} masks, {result.FoldCount} folds ({result.FoldMethod}); mean ± SD over folds"));
+        var f1Header = emps ? string.Create(inv, $"F1@0.5 (≥{TargetF1:F2})") : "F1@0.5";
+        var errorHeader = emps ? string.Create(inv, $"median Ø err (≤{100 * TargetDiameterError:F0} %)") : "median Ø err";
+        Console.WriteLine($"{"model",-13} {f1Header,-22} {errorHeader,-24} {"fg Dice",-15} {"V_rand",-15} {"wall min",8}");
+        foreach (var m in result.Models)
+        {
+            if (m.Error is not null)
+            {
+                Console.WriteLine($"{m.Model,-13} failed: {m.Error}");
+                continue;
+            }
+            var f1 = m.Scores["instance_f1"];
+            var error = m.Scores["median_diameter_error"];
+            var f1Text = Pm(f1.Mean, f1.Sd) + (emps ? Verdict(f1.Mean >= TargetF1) : "");
+            var errorText = string.Create(inv, $"{100 * error.Mean:F1} ± {100 * error.Sd:F1} %") + (emps ? Verdict(error.Mean <= TargetDiameterError) : "");
+            Console.WriteLine(string.Create(inv,
+                $"{m.Model,-13} {f1Text,-22} {errorText,-24} {Pm(m.Scores["foreground_dice"].Mean, m.Scores["foreground_dice"].Sd),-15} {Pm(m.Scores["v_rand"].Mean, m.Scores["v_rand"].Sd),-15} {m.WallTime.TotalMinutes,8:F1}"));
+        }
+        if (emps)
+        {
+            Console.WriteLine(string.Create(inv, $"whole run: {result.WallTime.TotalMinutes:F1} min (target ≤ {TargetEmpsWall.TotalMinutes:F0} min on 2 cores){Verdict(result.WallTime <= TargetEmpsWall)}"));
+            var learned = result.Models.Where(m => m.Error is null && m.Model != "classical").ToList();
+            var classical = result.Models.FirstOrDefault(m => m.Error is null && m.Model == "classical");
+            if (classical is not null)
+            {
+                foreach (var m in learned)
+                    Console.WriteLine(string.Create(inv, $"{m.Model} F1 minus classical F1: {m.Scores["instance_f1"].Mean - classical.Scores["instance_f1"].Mean:+0.000;-0.000} (target: clearly above)"));
+            }
+        }
+        else if (result.Models.FirstOrDefault(m => m.Error is null && m.Model == "unet") is { } unet)
+        {
+            foreach (var other in result.Models.Where(m => m.Error is null && m != unet))
+                Console.WriteLine(string.Create(inv, $"unet minus {other.Model}: foreground Dice {unet.Scores["foreground_dice"].Mean - other.Scores["foreground_dice"].Mean:+0.000;-0.000}, V_rand {unet.Scores["v_rand"].Mean - other.Scores["v_rand"].Mean:+0.000;-0.000} (target: clearly above)"));
+        }
+        Console.WriteLine($"report: {report}");
+    }
+
+    static string Pm(double mean, double sd) => double.IsFinite(mean)
+        ? string.Create(CultureInfo.InvariantCulture, $"{mean:F3} ± {(double.IsFinite(sd) ? sd : 0):F3}")
+        : "n/a";
+
+    static string Verdict(bool met) => met ? " met" : " NOT met";
+
+    static int Int(IReadOnlyDictionary<string, string> settings, string key, int fallback)
+    {
+        if (!settings.TryGetValue(key, out var text))
+            return fallback;
+        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new ArgumentException($"--{key}={text}: not a whole number.");
+    }
+}
