@@ -42,22 +42,7 @@ public class InputScalingTests(ITestOutputHelper output)
     {
         // Given touching discs drawn 2.5 times larger than a 48-px patch sees comfortably
         var data = Enlarged(TouchingDiscs.Data(count: 6, width: 96, height: 96, pairs: 4, seed: 100), 240);
-        var options = new UNetOptions
-        {
-            Depth = 2,
-            BaseWidth = 8,
-            PatchSize = 48,
-            BatchSize = 4,
-            StepsPerEpoch = 25,
-            MaxEpochs = 8,
-            Patience = 8,
-            LearningRate = 3e-3,
-            Augmentation = new SegmentationAugmentation { RotationDegrees = 5, ElasticPixels = 1, Noise = 0.01, BlurProbability = 0.1 },
-            TileSize = 64,
-            TileOverlap = 16,
-            InputLongSide = 96,
-            Threads = 2,
-        };
+        var options = TrainedDiscsFixture.Small with { InputLongSide = 96 };
 
         // When a U-Net trains with its working resolution at a 96-px long side, and predicts unseen large fields
         var summary = new SegmenterTrainingSummary();

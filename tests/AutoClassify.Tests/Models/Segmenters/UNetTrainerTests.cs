@@ -14,26 +14,29 @@ public sealed class TrainedDiscsFixture : IDisposable
     public TrainedDiscsFixture()
     {
         var data = TouchingDiscs.Data(count: 6, width: 96, height: 96, pairs: 4, seed: 100);
-        Options = new UNetOptions
-        {
-            Depth = 2,
-            BaseWidth = 8,
-            PatchSize = 48,
-            BatchSize = 4,
-            StepsPerEpoch = 25,
-            MaxEpochs = 8,
-            Patience = 8,
-            LearningRate = 3e-3,
-            Augmentation = new SegmentationAugmentation { RotationDegrees = 5, ElasticPixels = 1, Noise = 0.01, BlurProbability = 0.1 },
-            TileSize = 64,
-            TileOverlap = 16,
-            Threads = 2,
-        };
+        Options = Small;
         Summary = new SegmenterTrainingSummary();
         var clock = Stopwatch.StartNew();
         Segmenter = new UNetTrainer(Options).Train(data, new TrainingContext { Seed = 7, Threads = 2 }, Summary);
         Seconds = clock.Elapsed.TotalSeconds;
     }
+
+    /// <summary>The small U-Net settings these disc tests train with (seconds on 2 cores).</summary>
+    public static UNetOptions Small => new UNetOptions
+    {
+        Depth = 2,
+        BaseWidth = 8,
+        PatchSize = 48,
+        BatchSize = 4,
+        StepsPerEpoch = 25,
+        MaxEpochs = 8,
+        Patience = 8,
+        LearningRate = 3e-3,
+        Augmentation = new SegmentationAugmentation { RotationDegrees = 5, ElasticPixels = 1, Noise = 0.01, BlurProbability = 0.1 },
+        TileSize = 64,
+        TileOverlap = 16,
+        Threads = 2,
+    };
 
     public UNetOptions Options { get; }
 
