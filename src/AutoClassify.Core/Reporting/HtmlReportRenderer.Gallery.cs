@@ -115,7 +115,7 @@ internal sealed partial class HtmlReportRenderer
             ? $"The cap of {E(Bytes(_images.CapBytes))} dropped no thumbnail"
             : $"The cap of {E(Bytes(_images.CapBytes))} dropped {Int(_images.DroppedByCap)} {(_images.DroppedByCap == 1 ? "thumbnail" : "thumbnails")} (shown as “not embedded”): thumbnails are taken in order of importance, every model's top losses first, then the most-confused pairs, then the other cells";
         var unreadable = _images.Unreadable == 0 ? "" : $" {Int(_images.Unreadable)} {(_images.Unreadable == 1 ? "image" : "images")} could not be read again and show as “unreadable”.";
-        _sb.Append(Inv, $"<li id=\"note-images\">Gallery thumbnails are the test images read again from the data set when the report was written, after the manual crop (banner handling and resampling are not repeated), at most {Int(ReportImages.MaxSide)} px on the longer side, stretched from their 1st to 99th intensity percentile and JPEG-compressed (quality {Int(ReportImages.JpegQuality)}). {Int(_images.Embedded)} thumbnails take {E(Bytes(_images.Bytes))} of the page. {dropped}.{unreadable}</li>\n");
+        _sb.Append(Inv, $"<li id=\"note-images\">Gallery thumbnails are the test images read again from the data set when the report was written, prepared as the run prepared them (manual crop, data-banner handling and, with --resample-nm, resampling), at most {Int(ReportImages.MaxSide)} px on the longer side, stretched from their 1st to 99th intensity percentile and JPEG-compressed (quality {Int(ReportImages.JpegQuality)}). {Int(_images.Embedded)} thumbnails take {E(Bytes(_images.Bytes))} of the page. {dropped}.{unreadable}</li>\n");
     }
 
     static string Bytes(long bytes) => bytes >= 1024 * 1024

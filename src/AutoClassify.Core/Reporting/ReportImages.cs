@@ -5,8 +5,9 @@ using AutoClassify.Preprocessing;
 namespace AutoClassify.Reporting;
 
 /// <summary>
-/// The thumbnails a report embeds: the gallery's images read again from the data set, cropped as in the run,
-/// shrunk to at most <see cref="MaxSide"/> pixels, contrast-stretched and JPEG-compressed by OpenCV, until the
+/// The thumbnails a report embeds: the gallery's images read again from the data set and prepared as the run prepared
+/// them (manual crop, data-banner handling, resampling to the run's pixel size), so a thumbnail shows what the models
+/// saw; then shrunk to at most <see cref="MaxSide"/> pixels, contrast-stretched and JPEG-compressed by OpenCV, until the
 /// page's embedded images would exceed a byte cap. What the cap or an unreadable file left out is counted.
 /// </summary>
 public sealed class ReportImages
@@ -60,7 +61,7 @@ public sealed class ReportImages
             return new ReportImages(capBytes, $"the data set folder '{root}' was not found when the report was written");
 
         var images = new ReportImages(capBytes, null);
-        var crop = result.Settings.Crop;
+        var prepare = Preparation(result);
         var candidates = GalleryPlan.Build(result).ItemsByPriority();
         for (var c = 0; c < candidates.Count; c++)
         {
@@ -72,7 +73,7 @@ public sealed class ReportImages
             Thumbnail thumbnail;
             try
             {
-                thumbnail = Make(ImageCodec.Decode(path), crop);
+                thumbnail = Make(prepare(item, path));
             }
             catch (Exception e) when (e is ImageDecodeException or IOException or UnauthorizedAccessException or InvalidDataException or NativeException or ArgumentException)
             {
@@ -98,10 +99,26 @@ public sealed class ReportImages
     /// <summary>Why an item's image could not be read, or null.</summary>
     internal string? ProblemOf(int item) => _unreadable.GetValueOrDefault(item);
 
-    static Thumbnail Make(GrayImage image, CropMargins crop)
+    // The run's own preparation of one item: its crop, its banner mode, and its resampling when every scale is on record.
+    static Func<int, string, GrayImage> Preparation(BenchmarkResult result)
     {
-        if (!crop.IsNone && image.Width > crop.Left + crop.Right && image.Height > crop.Top + crop.Bottom)
-            image = image.Crop(crop.Top, crop.Bottom, crop.Left, crop.Right);
+        var crop = result.Settings.Crop;
+        var banner = result.Dataset.Banners is { Mode.Length: > 0 } banners ? BannerDetector.ParseMode(banners.Mode) : BannerMode.Keep;
+        var scales = result.Dataset.Scales;
+        Dictionary<string, double>? nmPerPixel = null;
+        if (scales is { ResampledToNm: > 0 } && scales.Images.All(i => i.NmPerPixel is > 0))
+            nmPerPixel = scales.Images.ToDictionary(i => i.Path, i => i.NmPerPixel!.Value, StringComparer.Ordinal);
+        return (item, path) =>
+        {
+            var prepared = ImagePreparation.Prepare(path, maskPath: null, crop, banner);
+            if (nmPerPixel is not null && nmPerPixel.TryGetValue(result.Items[item].Path, out var nm))
+                prepared = ScaleResampling.Apply(prepared, nm, scales!.ResampledToNm!.Value);
+            return prepared.Image;
+        };
+    }
+
+    static Thumbnail Make(GrayImage image)
+    {
         var scale = Math.Min(1.0, (double)MaxSide / Math.Max(image.Width, image.Height));
         var width = Math.Max(1, (int)Math.Round(image.Width * scale));
         var height = Math.Max(1, (int)Math.Round(image.Height * scale));
