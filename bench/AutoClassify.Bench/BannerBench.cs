@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using AutoClassify.Imaging;
 using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Bench;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
-using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Bench;
 

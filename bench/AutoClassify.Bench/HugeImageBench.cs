@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Packaging;
-using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Bench;
 

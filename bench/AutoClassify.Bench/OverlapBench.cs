@@ -3,6 +3,7 @@ using System.Globalization;
 using AutoClassify.Dataset;
 using AutoClassify.Dataset.Synthesis;
 using AutoClassify.Evaluation;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Svm;

@@ -1,8 +1,8 @@
 using System.Globalization;
 using AutoClassify.Evaluation;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
-using AutoClassify.Preprocessing;
 using AutoClassify.Tiling;
 
 namespace AutoClassify.Bench;

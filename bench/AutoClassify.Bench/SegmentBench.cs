@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using AutoClassify.Features;
+using AutoClassify.Imaging;
 using AutoClassify.Preprocessing;
 using AutoClassify.Segmentation;
 

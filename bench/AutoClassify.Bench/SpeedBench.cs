@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using AutoClassify.Dataset;
 using AutoClassify.Dataset.Synthesis;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Svm;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using AutoClassify.Features;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Packaging;

@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using AutoClassify.Dataset;
 using AutoClassify.Dataset.Synthesis;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Transfer;
-using AutoClassify.Preprocessing;
 using AutoClassify.Tensors;
 
 namespace AutoClassify.Bench;

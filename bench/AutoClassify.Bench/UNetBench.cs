@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using AutoClassify.Imaging;
 using AutoClassify.Models.Segmenters;
-using AutoClassify.Preprocessing;
 using AutoClassify.Tensors;
 
 namespace AutoClassify.Bench;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using AutoClassify.Dataset;
+using AutoClassify.Imaging;
 using AutoClassify.Native;
-using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Cli;
 

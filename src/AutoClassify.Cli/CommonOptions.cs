@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using AutoClassify.Imaging;
 using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Cli;

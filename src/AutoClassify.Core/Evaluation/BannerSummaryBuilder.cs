@@ -1,4 +1,5 @@
 using AutoClassify.Dataset;
+using AutoClassify.Imaging;
 using AutoClassify.IO;
 using AutoClassify.Preprocessing;
 

@@ -1,6 +1,6 @@
+using AutoClassify.Imaging;
 using AutoClassify.IO;
 using AutoClassify.Models;
-using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Evaluation;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using AutoClassify.Dataset;
 using AutoClassify.Features;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Native;
 using AutoClassify.Preprocessing;
@@ -264,7 +265,7 @@ public static class BenchmarkRunner
                     ["banner"] = BannerDetector.ModeName(options.Banner),
                     ["nm_per_pixel"] = options.NmPerPixel?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "not given",
                     ["resample_nm"] = options.ResampleNm?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "off",
-                    ["intensity_mapping"] = Preprocessing.Formats.IntensityMapping.Name,
+                    ["intensity_mapping"] = Imaging.Formats.IntensityMapping.Name,
                     ["near_duplicates"] = copiesSummary,
                 },
             },

@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using AutoClassify.Dataset;
+using AutoClassify.Imaging.Formats;
 using AutoClassify.IO;
-using AutoClassify.Preprocessing.Formats;
 
 namespace AutoClassify.Evaluation;
 

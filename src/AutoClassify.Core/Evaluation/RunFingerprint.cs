@@ -6,9 +6,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using AutoClassify.Dataset;
+using AutoClassify.Imaging.Formats;
 using AutoClassify.IO;
 using AutoClassify.Models;
-using AutoClassify.Preprocessing.Formats;
 
 namespace AutoClassify.Evaluation;
 

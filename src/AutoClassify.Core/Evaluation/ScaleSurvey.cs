@@ -1,8 +1,8 @@
 using System.Globalization;
 using AutoClassify.Dataset;
+using AutoClassify.Imaging.Formats;
 using AutoClassify.IO;
 using AutoClassify.Preprocessing;
-using AutoClassify.Preprocessing.Formats;
 
 namespace AutoClassify.Evaluation;
 
@@ -49,7 +49,7 @@ public sealed class ScaleSummary
     public double? ResampledToNm { get; set; }
 
     /// <summary>The intensity mapping of microscope data (see <see cref="IntensityMapping"/>).</summary>
-    public string IntensityMapping { get; set; } = Preprocessing.Formats.IntensityMapping.Name;
+    public string IntensityMapping { get; set; } = Imaging.Formats.IntensityMapping.Name;
 
     /// <summary>Every image's own scale, in data set order.</summary>
     public List<ImageScaleRecord> Images { get; set; } = [];

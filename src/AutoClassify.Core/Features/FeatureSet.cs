@@ -1,5 +1,5 @@
 using System.Globalization;
-using AutoClassify.Preprocessing;
+using AutoClassify.Imaging;
 using AutoClassify.Segmentation;
 
 namespace AutoClassify.Features;

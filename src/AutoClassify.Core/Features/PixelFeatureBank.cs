@@ -1,5 +1,5 @@
+using AutoClassify.Imaging;
 using AutoClassify.Native;
-using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Features;
 

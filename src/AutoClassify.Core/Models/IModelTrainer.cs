@@ -1,5 +1,6 @@
 using AutoClassify.Dataset;
 using AutoClassify.Features;
+using AutoClassify.Imaging;
 using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Models;

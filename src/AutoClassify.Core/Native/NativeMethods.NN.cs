@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using AutoClassify.Tensors;
 
 namespace AutoClassify.Native;
 

@@ -3,9 +3,9 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using AutoClassify.Imaging.Formats;
 using AutoClassify.IO;
 using AutoClassify.Native;
-using AutoClassify.Preprocessing.Formats;
 
 namespace AutoClassify.Packaging;
 

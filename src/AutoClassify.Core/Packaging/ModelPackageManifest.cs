@@ -3,6 +3,8 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using AutoClassify.Imaging;
+using AutoClassify.Imaging.Formats;
 using AutoClassify.Preprocessing;
 using AutoClassify.Tiling;
 
@@ -105,8 +107,8 @@ public sealed record ModelPackageManifest
             return "the manifest's resample_nm is not a positive number";
         if (Preprocessing.ReduceAbovePixels is < 1)
             return "the manifest's reduce_above_pixels is not a positive number";
-        if (Preprocessing.IntensityMapping is { } mapping && mapping != AutoClassify.Preprocessing.Formats.IntensityMapping.Name)
-            return $"the package maps microscope intensities as '{mapping}', but this version maps them as '{AutoClassify.Preprocessing.Formats.IntensityMapping.Name}'; retrain it with this version";
+        if (Preprocessing.IntensityMapping is { } mapping && mapping != AutoClassify.Imaging.Formats.IntensityMapping.Name)
+            return $"the package maps microscope intensities as '{mapping}', but this version maps them as '{AutoClassify.Imaging.Formats.IntensityMapping.Name}'; retrain it with this version";
         if (Preprocessing.BannerMode is not ("crop" or "reflect" or "keep"))
             return $"the manifest's banner mode '{Preprocessing.BannerMode}' is not crop, reflect or keep";
         if (Payload is null || Payload.Count == 0)
@@ -180,13 +182,13 @@ public sealed record PackagePreprocessing
 
     /// <summary>
     /// Images declaring more pixels than this are reduced by a whole factor before anything else (see
-    /// <see cref="AutoClassify.Preprocessing.ImageReduction"/>), in training and prediction alike; set for networks on
+    /// <see cref="AutoClassify.Imaging.ImageReduction"/>), in training and prediction alike; set for networks on
     /// whole images, which shrink them to their input anyway. Null: images are read at full resolution.
     /// </summary>
     public long? ReduceAbovePixels { get; init; }
 
     /// <summary>
-    /// How microscope data wider than 8 bits were mapped to [0, 1] (<see cref="AutoClassify.Preprocessing.Formats.IntensityMapping.Name"/>);
+    /// How microscope data wider than 8 bits were mapped to [0, 1] (<see cref="AutoClassify.Imaging.Formats.IntensityMapping.Name"/>);
     /// null in packages written before it was recorded.
     /// </summary>
     public string? IntensityMapping { get; init; }

@@ -1,9 +1,10 @@
 using System.Globalization;
 using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
+using AutoClassify.Imaging;
+using AutoClassify.Imaging.Formats;
 using AutoClassify.IO;
 using AutoClassify.Preprocessing;
-using AutoClassify.Preprocessing.Formats;
 using AutoClassify.Tiling;
 using CsvHelper;
 

@@ -4,9 +4,10 @@ using System.Text;
 using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
 using AutoClassify.Features;
+using AutoClassify.Imaging;
+using AutoClassify.Imaging.Formats;
 using AutoClassify.Models;
 using AutoClassify.Preprocessing;
-using AutoClassify.Preprocessing.Formats;
 using AutoClassify.Tiling;
 
 namespace AutoClassify.Packaging;

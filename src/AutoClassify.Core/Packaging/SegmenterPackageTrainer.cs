@@ -1,8 +1,8 @@
 using System.Globalization;
+using AutoClassify.Imaging.Formats;
 using AutoClassify.Models;
 using AutoClassify.Models.Segmenters;
 using AutoClassify.Preprocessing;
-using AutoClassify.Preprocessing.Formats;
 
 namespace AutoClassify.Packaging;
 

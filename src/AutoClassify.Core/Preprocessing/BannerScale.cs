@@ -1,5 +1,6 @@
 using System.Globalization;
-using AutoClassify.Preprocessing.Formats;
+using AutoClassify.Imaging;
+using AutoClassify.Imaging.Formats;
 
 namespace AutoClassify.Preprocessing;
 

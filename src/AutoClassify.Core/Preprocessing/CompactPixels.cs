@@ -1,3 +1,5 @@
+using AutoClassify.Imaging;
+
 namespace AutoClassify.Preprocessing;
 
 /// <summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using AutoClassify.Dataset;
+using AutoClassify.Imaging;
 
 namespace AutoClassify.Preprocessing;
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using AutoClassify.Imaging;
 
 namespace AutoClassify.Preprocessing;
 

@@ -1,5 +1,6 @@
 using System.Collections;
 using AutoClassify.Dataset;
+using AutoClassify.Imaging;
 
 namespace AutoClassify.Preprocessing;
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
+using AutoClassify.Imaging;
 using AutoClassify.Native;
 
 namespace AutoClassify.Preprocessing;

@@ -1,8 +1,9 @@
 using AutoClassify.Dataset;
+using AutoClassify.Imaging;
+using AutoClassify.Imaging.Formats;
 using AutoClassify.IO;
 using AutoClassify.Native;
 using AutoClassify.Preprocessing;
-using AutoClassify.Preprocessing.Formats;
 using AutoClassify.Segmentation;
 
 namespace AutoClassify.Reporting;

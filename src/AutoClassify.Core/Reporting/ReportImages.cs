@@ -1,4 +1,5 @@
 using AutoClassify.Evaluation;
+using AutoClassify.Imaging;
 using AutoClassify.Native;
 using AutoClassify.Preprocessing;
 

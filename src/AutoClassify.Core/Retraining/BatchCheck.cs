@@ -1,5 +1,6 @@
 using System.Globalization;
 using AutoClassify.Dataset;
+using AutoClassify.Imaging;
 using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Retraining;

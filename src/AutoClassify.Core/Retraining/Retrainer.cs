@@ -1,13 +1,14 @@
 using System.Globalization;
 using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
+using AutoClassify.Imaging;
+using AutoClassify.Imaging.Formats;
 using AutoClassify.IO;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Transfer;
 using AutoClassify.Packaging;
 using AutoClassify.Preprocessing;
-using AutoClassify.Preprocessing.Formats;
 using AutoClassify.Tensors;
 using AutoClassify.Tiling;
 

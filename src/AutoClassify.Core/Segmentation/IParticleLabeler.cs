@@ -1,4 +1,4 @@
-using AutoClassify.Preprocessing;
+using AutoClassify.Imaging;
 
 namespace AutoClassify.Segmentation;
 

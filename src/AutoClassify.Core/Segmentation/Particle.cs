@@ -1,5 +1,5 @@
+using AutoClassify.Imaging;
 using AutoClassify.IO;
-using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Segmentation;
 

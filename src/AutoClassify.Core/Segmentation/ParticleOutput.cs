@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
+using AutoClassify.Imaging;
 using AutoClassify.IO;
-using AutoClassify.Preprocessing;
 using CsvHelper;
 
 namespace AutoClassify.Segmentation;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using AutoClassify.Imaging;
 using AutoClassify.Native;
 using AutoClassify.Preprocessing;
 

@@ -1,3 +1,4 @@
+using AutoClassify.Native;
 using static AutoClassify.Native.NativeMethods;
 
 namespace AutoClassify.Tensors;

@@ -1,6 +1,6 @@
 using System.Globalization;
+using AutoClassify.Imaging;
 using AutoClassify.IO;
-using AutoClassify.Preprocessing;
 using AutoClassify.Segmentation;
 using CsvHelper;
 

@@ -1,4 +1,5 @@
 using AutoClassify.Features;
+using AutoClassify.Imaging;
 using AutoClassify.Preprocessing;
 using Microsoft.ML;
 

@@ -1,6 +1,6 @@
 using AutoClassify.Dataset;
-using AutoClassify.Preprocessing;
-using AutoClassify.Preprocessing.Formats;
+using AutoClassify.Imaging;
+using AutoClassify.Imaging.Formats;
 using Microsoft.ML;
 
 namespace AutoClassify.MLNet;

@@ -1,5 +1,5 @@
 using AutoClassify.Dataset.Synthesis;
-using AutoClassify.Preprocessing;
+using AutoClassify.Imaging;
 using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Dataset;

@@ -1,5 +1,5 @@
 using AutoClassify.Dataset.Synthesis;
-using AutoClassify.Preprocessing;
+using AutoClassify.Imaging;
 using Xunit.Abstractions;
 
 namespace AutoClassify.Tests.Dataset;

@@ -1,6 +1,7 @@
 using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
 using AutoClassify.Features;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Svm;
 using AutoClassify.Preprocessing;

@@ -1,4 +1,4 @@
-using AutoClassify.Preprocessing;
+using AutoClassify.Imaging;
 using AutoClassify.Tests.Segmentation;
 using AutoClassify.Tests.Tiling;
 

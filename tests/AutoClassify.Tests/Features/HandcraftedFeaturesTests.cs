@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using AutoClassify.Features;
-using AutoClassify.Preprocessing;
+using AutoClassify.Imaging;
 using AutoClassify.Tests.Preprocessing;
 
 namespace AutoClassify.Tests.Features;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using AutoClassify.Dataset;
-using AutoClassify.Preprocessing;
+using AutoClassify.Imaging;
 using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Hostile;

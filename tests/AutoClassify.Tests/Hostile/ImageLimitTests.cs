@@ -1,6 +1,6 @@
 using AutoClassify.Cli;
 using AutoClassify.Dataset;
-using AutoClassify.Preprocessing;
+using AutoClassify.Imaging;
 using AutoClassify.Tests.Support;
 using static AutoClassify.Tests.Support.CliRunner;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using AutoClassify.Features;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Packaging;
 using AutoClassify.Preprocessing;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using AutoClassify.Dataset;
 using AutoClassify.Features;
+using AutoClassify.Imaging;
 using AutoClassify.Packaging;
 using AutoClassify.Preprocessing;
 using AutoClassify.Tests.Support;

@@ -1,7 +1,7 @@
 using System.IO.Compression;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Packaging;
-using AutoClassify.Preprocessing;
 using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Packaging;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using AutoClassify.Cli;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Segmenters;
 using AutoClassify.Packaging;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Segmenters;
 using AutoClassify.Packaging;

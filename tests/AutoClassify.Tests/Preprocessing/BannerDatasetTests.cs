@@ -1,5 +1,6 @@
 using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
+using AutoClassify.Imaging;
 using AutoClassify.Preprocessing;
 using AutoClassify.Reporting;
 using AutoClassify.Tests.Support;

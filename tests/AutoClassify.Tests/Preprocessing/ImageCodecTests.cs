@@ -1,5 +1,5 @@
 using System.Text;
-using AutoClassify.Preprocessing;
+using AutoClassify.Imaging;
 using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Preprocessing;

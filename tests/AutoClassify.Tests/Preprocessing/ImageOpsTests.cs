@@ -1,3 +1,4 @@
+using AutoClassify.Imaging;
 using AutoClassify.Native;
 using AutoClassify.Preprocessing;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using AutoClassify.Imaging;
 using AutoClassify.Packaging;
-using AutoClassify.Preprocessing;
 using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Preprocessing;
@@ -64,7 +64,7 @@ public class ImageReductionTests
         var streamed = ImageReduction.DecodeReduced(path, 4);
         var whole = ImageReduction.Reduce(ImageCodec.Decode(File.ReadAllBytes(path), path, out _), 4);
         if (depth > 8)
-            AutoClassify.Preprocessing.Formats.IntensityMapping.Stretch(whole.Pixels);
+            AutoClassify.Imaging.Formats.IntensityMapping.Stretch(whole.Pixels);
 
         // Then both have the same size and the same block means (colour turned grey alike, to within a grey level)
         Assert.Equal((65, 33), (streamed.Width, streamed.Height));

@@ -1,5 +1,6 @@
 using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Preprocessing;
 using AutoClassify.Tests.Support;

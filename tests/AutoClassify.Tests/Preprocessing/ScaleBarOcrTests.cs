@@ -1,7 +1,7 @@
 using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
+using AutoClassify.Imaging;
 using AutoClassify.Preprocessing;
-using AutoClassify.Preprocessing.Formats;
 using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Preprocessing;

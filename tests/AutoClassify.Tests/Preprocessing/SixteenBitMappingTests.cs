@@ -1,6 +1,6 @@
 using AutoClassify.Features;
-using AutoClassify.Preprocessing;
-using AutoClassify.Preprocessing.Formats;
+using AutoClassify.Imaging;
+using AutoClassify.Imaging.Formats;
 using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Preprocessing;

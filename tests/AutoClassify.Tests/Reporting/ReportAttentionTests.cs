@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using AutoClassify.Evaluation;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Preprocessing;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using AutoClassify.Evaluation;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
-using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Tests.Reporting;
 

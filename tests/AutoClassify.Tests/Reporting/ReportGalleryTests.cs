@@ -214,7 +214,7 @@ public class ReportGalleryTests(GalleryRun run) : IClassFixture<GalleryRun>
         // When one copy's image changes, and then one image moves to the other class
         var original = Hash(a);
         var copied = Hash(b);
-        AutoClassify.Preprocessing.PngWriter.Write(Path.Combine(b, "round", "round_000.png"), TestImages.Disk(32, 9, seed: 99));
+        AutoClassify.Imaging.PngWriter.Write(Path.Combine(b, "round", "round_000.png"), TestImages.Disk(32, 9, seed: 99));
         var changed = Hash(b);
         File.Move(Path.Combine(a, "round", "round_001.png"), Path.Combine(a, "square", "round_001.png"));
         var moved = Hash(a);

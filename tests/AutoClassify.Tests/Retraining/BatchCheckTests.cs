@@ -1,4 +1,5 @@
 using AutoClassify.Dataset;
+using AutoClassify.Imaging;
 using AutoClassify.Packaging;
 using AutoClassify.Preprocessing;
 using AutoClassify.Retraining;

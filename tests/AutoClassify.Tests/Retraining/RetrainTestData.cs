@@ -1,5 +1,5 @@
+using AutoClassify.Imaging;
 using AutoClassify.Packaging;
-using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Tests.Retraining;
 

@@ -1,8 +1,8 @@
 using AutoClassify.Evaluation;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Packaging;
-using AutoClassify.Preprocessing;
 using AutoClassify.Retraining;
 using AutoClassify.Tests.Support;
 using AutoClassify.Tests.Tensors;

@@ -1,5 +1,5 @@
 using AutoClassify.Features;
-using AutoClassify.Preprocessing;
+using AutoClassify.Imaging;
 using AutoClassify.Segmentation;
 
 namespace AutoClassify.Tests.Segmentation;

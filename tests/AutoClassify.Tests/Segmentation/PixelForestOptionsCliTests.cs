@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using AutoClassify.Cli;
+using AutoClassify.Imaging;
 using AutoClassify.Packaging;
-using AutoClassify.Preprocessing;
 using AutoClassify.Tests.Evaluation.Segmentation;
 using AutoClassify.Tests.Models.Segmenters;
 using AutoClassify.Tests.Support;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using AutoClassify.Cli;
+using AutoClassify.Imaging;
 using AutoClassify.Preprocessing;
 using AutoClassify.Tests.Support;
 

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using AutoClassify.Preprocessing;
+using AutoClassify.Imaging;
 
 namespace AutoClassify.Tests.Support;
 

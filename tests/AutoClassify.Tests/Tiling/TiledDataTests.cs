@@ -1,4 +1,5 @@
 using AutoClassify.Dataset;
+using AutoClassify.Imaging;
 using AutoClassify.Preprocessing;
 using AutoClassify.Tiling;
 

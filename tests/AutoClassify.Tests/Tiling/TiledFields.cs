@@ -1,6 +1,6 @@
 using AutoClassify.Evaluation;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
-using AutoClassify.Preprocessing;
 using AutoClassify.Tests.Segmentation;
 using AutoClassify.Tests.Support;
 using AutoClassify.Tiling;

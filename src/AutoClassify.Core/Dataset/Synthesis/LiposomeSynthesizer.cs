@@ -1,5 +1,5 @@
 using System.Globalization;
-using AutoClassify.Preprocessing;
+using AutoClassify.Imaging;
 
 namespace AutoClassify.Dataset.Synthesis;
 

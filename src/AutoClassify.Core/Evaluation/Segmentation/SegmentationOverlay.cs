@@ -1,4 +1,4 @@
-using AutoClassify.Preprocessing;
+using AutoClassify.Imaging;
 using AutoClassify.Segmentation;
 
 namespace AutoClassify.Evaluation.Segmentation;

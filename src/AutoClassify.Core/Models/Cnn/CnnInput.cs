@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using AutoClassify.Imaging;
 using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Models.Cnn;

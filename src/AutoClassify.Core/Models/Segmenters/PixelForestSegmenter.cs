@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AutoClassify.Features;
+using AutoClassify.Imaging;
 using AutoClassify.IO;
-using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Models.Segmenters;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using AutoClassify.Features;
-using AutoClassify.Preprocessing;
+using AutoClassify.Imaging;
 
 namespace AutoClassify.Models.Segmenters;
 

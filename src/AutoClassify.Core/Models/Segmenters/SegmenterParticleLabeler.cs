@@ -1,3 +1,4 @@
+using AutoClassify.Imaging;
 using AutoClassify.Preprocessing;
 using AutoClassify.Segmentation;
 

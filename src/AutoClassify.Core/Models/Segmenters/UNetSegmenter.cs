@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AutoClassify.Imaging;
 using AutoClassify.IO;
 using AutoClassify.Models.Cnn;
-using AutoClassify.Preprocessing;
 using AutoClassify.Tensors;
 
 namespace AutoClassify.Models.Segmenters;

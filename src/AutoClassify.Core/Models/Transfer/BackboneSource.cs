@@ -1,5 +1,3 @@
-using AutoClassify.Packaging;
-
 namespace AutoClassify.Models.Transfer;
 
 /// <summary>
@@ -64,10 +62,10 @@ public sealed record BackboneSource
         var full = Path.GetFullPath(packagePath);
         if (!File.Exists(full))
             throw new FileNotFoundException($"{full}: the transfer model package to take the backbone from does not exist.", full);
-        var manifest = ModelPackage.ReadManifest(full);
+        var manifest = BackbonePackages.Current.ReadFacts(full);
         if (TransferCatalog.Split(manifest.ModelKind) is not { } split || split.Mode == TransferCatalog.FrozenSvm)
             throw new ArgumentException($"{full}: holds a {manifest.ModelKind} model, not a packaged transfer model (*{TransferCatalog.Frozen}, *{TransferCatalog.FineTune}), so it has no backbone to reopen.");
-        return new(null, null, full, manifest.ModelKind, BackboneOrigin.FromFacts(split.Backbone, manifest.Provenance.Facts));
+        return new(null, null, full, manifest.ModelKind, BackboneOrigin.FromFacts(split.Backbone, manifest.Facts));
     }
 
     /// <summary>
@@ -122,11 +120,11 @@ public sealed record BackboneSource
             return BackboneArchitectures.Require(Architecture).Create(new BackboneRequest { WeightsPath = options.WeightsPath, Log = log, Trainable = trainable });
         if (TransferPackage is not null)
         {
-            using var package = ModelPackage.Open(TransferPackage);
-            if (package.Model is not TransferPackagedModel transfer)
-                throw new InvalidDataException($"{TransferPackage}: holds a {package.Manifest.ModelKind} model, not a packaged transfer model.");
-            log?.Invoke($"backbone: {transfer.Model.Info.Backbone} as saved in {TransferPackage}");
-            return transfer.Model.CopyBackbone();
+            using var package = BackbonePackages.Current.Open(TransferPackage);
+            if (package.Model is not TransferModel transfer)
+                throw new InvalidDataException($"{TransferPackage}: holds a {package.ModelKind} model, not a packaged transfer model.");
+            log?.Invoke($"backbone: {transfer.Info.Backbone} as saved in {TransferPackage}");
+            return transfer.CopyBackbone();
         }
         return LipNetBackbone.Open(Package!);
     }

@@ -5,8 +5,8 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using AutoClassify.Imaging;
 using AutoClassify.IO;
-using AutoClassify.Preprocessing;
 using AutoClassify.Tensors;
 
 namespace AutoClassify.Models.Transfer;

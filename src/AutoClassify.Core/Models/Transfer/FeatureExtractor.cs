@@ -114,7 +114,7 @@ public sealed class FeatureExtractor
         return result;
     }
 
-    float[] Thetas(IReadOnlyList<Preprocessing.GrayImage> images, int[] items, int draw)
+    float[] Thetas(IReadOnlyList<Imaging.GrayImage> images, int[] items, int draw)
     {
         var thetas = new float[items.Length * 6];
         for (var i = 0; i < items.Length; i++)
@@ -126,7 +126,7 @@ public sealed class FeatureExtractor
         return thetas;
     }
 
-    static Preprocessing.BinaryMask? MaskOf(TrainingData data, int item) =>
+    static Imaging.BinaryMask? MaskOf(TrainingData data, int item) =>
         data.Masks is { } masks && item < masks.Count ? masks[item] : null;
 
     /// <summary>Every strength of the augmentation and the draw number, for cache keys.</summary>

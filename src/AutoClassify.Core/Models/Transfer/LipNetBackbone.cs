@@ -1,5 +1,4 @@
 using AutoClassify.Models.Cnn;
-using AutoClassify.Packaging;
 using AutoClassify.Tensors;
 using AutoClassify.Tensors.NN;
 
@@ -33,12 +32,12 @@ public sealed class LipNetBackbone : IFeatureBackbone
     public static LipNetBackbone Open(string packageOrRegistryPath)
     {
         var path = ResolvePackagePath(packageOrRegistryPath);
-        var package = ModelPackage.Open(path);
+        var package = BackbonePackages.Current.Open(path);
         try
         {
-            if (package.Model is not CnnPackagedModel cnn)
-                throw new ArgumentException($"'{path}' holds a {package.Manifest.ModelKind} model; only CNN packages ({string.Join(", ", LipNet.Names)}) can serve as a backbone.");
-            return new LipNetBackbone(cnn.Model.Network, cnn.Model.Info, path, package);
+            if (package.Model is not CnnModel cnn)
+                throw new ArgumentException($"'{path}' holds a {package.ModelKind} model; only CNN packages ({string.Join(", ", LipNet.Names)}) can serve as a backbone.");
+            return new LipNetBackbone(cnn.Network, cnn.Info, path, package);
         }
         catch
         {
@@ -68,27 +67,7 @@ public sealed class LipNetBackbone : IFeatureBackbone
     /// The package file a backbone argument names: the file itself, <c>model.acpkg</c> inside a version folder, or the
     /// champion's package inside a registry model folder. Throws naming the path when it is none of these.
     /// </summary>
-    public static string ResolvePackagePath(string packageOrRegistryPath)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(packageOrRegistryPath);
-        var full = Path.GetFullPath(packageOrRegistryPath);
-        if (File.Exists(full))
-            return full;
-        if (Directory.Exists(full))
-        {
-            var inVersion = Path.Combine(full, ModelRegistry.PackageFileName);
-            if (File.Exists(inVersion))
-                return inVersion;
-            if (File.Exists(Path.Combine(full, ModelRegistry.ChampionFileName)))
-            {
-                var root = Path.GetDirectoryName(full) ?? full;
-                return new ModelRegistry(root).ResolveChampion(Path.GetFileName(full));
-            }
-            throw new FileNotFoundException(
-                $"Backbone folder '{full}' holds neither {ModelRegistry.PackageFileName} (a registry version such as models/x/v3) nor {ModelRegistry.ChampionFileName} (a registry model such as models/x).", full);
-        }
-        throw new FileNotFoundException($"Backbone '{packageOrRegistryPath}' is neither a model package file nor a registry folder ({full} does not exist).", full);
-    }
+    public static string ResolvePackagePath(string packageOrRegistryPath) => BackbonePackages.Current.ResolvePackagePath(packageOrRegistryPath);
 
     /// <summary>The LipNet's name (e.g. <c>lipnet4</c>).</summary>
     public string Name => network.Spec.Name;

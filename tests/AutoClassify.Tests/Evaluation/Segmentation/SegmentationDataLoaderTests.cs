@@ -1,4 +1,5 @@
 using AutoClassify.Dataset;
+using AutoClassify.Imaging;
 using AutoClassify.Models.Segmenters;
 using AutoClassify.Preprocessing;
 using AutoClassify.Tests.Preprocessing;

@@ -1,6 +1,6 @@
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
-using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Tests.Models.Cnn;
 

@@ -1,7 +1,7 @@
 using AutoClassify.Dataset;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
-using AutoClassify.Preprocessing;
 using AutoClassify.Tensors;
 using AutoClassify.Tests.Tensors;
 

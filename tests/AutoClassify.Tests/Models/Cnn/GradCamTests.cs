@@ -1,8 +1,8 @@
 using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
-using AutoClassify.Preprocessing;
 using AutoClassify.Tensors;
 using AutoClassify.Tests.Tensors;
 

@@ -1,5 +1,5 @@
+using AutoClassify.Imaging;
 using AutoClassify.Models;
-using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Tests.Models.Cnn;
 

@@ -1,3 +1,4 @@
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Segmenters;
 using AutoClassify.Preprocessing;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Segmenters;
-using AutoClassify.Preprocessing;
 using AutoClassify.Tensors;
 using AutoClassify.Tests.Tensors;
 using Xunit.Abstractions;

@@ -164,7 +164,7 @@ public sealed class TransferTrainerTests : IDisposable
     public void Should_feed_imagenet_networks_replicated_grey_with_imagenet_statistics()
     {
         // Given a flat grey image of value 0.5 and the ImageNet input rule at 96 px
-        var image = new AutoClassify.Preprocessing.GrayImage(20, 20);
+        var image = new AutoClassify.Imaging.GrayImage(20, 20);
         Array.Fill(image.Pixels, 0.5f);
         var data = new TrainingData { ClassNames = ["a", "b"], Labels = [0], Images = [image] };
         var preparer = new BackboneInputPreparer(new BackboneInputSpec(3, 96, PixelNormalisation.ImageNet, InputMode.Surround, 0.1));

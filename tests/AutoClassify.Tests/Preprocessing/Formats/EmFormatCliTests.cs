@@ -1,4 +1,4 @@
-using AutoClassify.Preprocessing;
+using AutoClassify.Imaging;
 using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Preprocessing.Formats;

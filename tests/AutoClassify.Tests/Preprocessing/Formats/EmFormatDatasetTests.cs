@@ -1,9 +1,9 @@
 using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Packaging;
 using AutoClassify.Preprocessing;
-using AutoClassify.Preprocessing.Formats;
 using AutoClassify.Reporting;
 using AutoClassify.Segmentation;
 using AutoClassify.Tests.Support;

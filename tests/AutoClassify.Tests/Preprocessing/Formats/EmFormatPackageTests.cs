@@ -1,7 +1,7 @@
+using AutoClassify.Imaging;
+using AutoClassify.Imaging.Formats;
 using AutoClassify.Models;
 using AutoClassify.Packaging;
-using AutoClassify.Preprocessing;
-using AutoClassify.Preprocessing.Formats;
 using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Preprocessing.Formats;

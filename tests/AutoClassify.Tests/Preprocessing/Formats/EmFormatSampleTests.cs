@@ -1,5 +1,6 @@
+using AutoClassify.Imaging;
+using AutoClassify.Imaging.Formats;
 using AutoClassify.Preprocessing;
-using AutoClassify.Preprocessing.Formats;
 
 namespace AutoClassify.Tests.Preprocessing.Formats;
 

@@ -1,4 +1,4 @@
-using AutoClassify.Preprocessing.Formats;
+using AutoClassify.Imaging.Formats;
 
 namespace AutoClassify.Tests.Preprocessing.Formats;
 

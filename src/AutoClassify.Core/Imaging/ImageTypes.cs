@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace AutoClassify.Preprocessing;
+namespace AutoClassify.Imaging;
 
 /// <summary>The image file formats the codec reads and writes.</summary>
 public enum ImageFileFormat
@@ -11,7 +11,7 @@ public enum ImageFileFormat
     Jpeg,
 }
 
-/// <summary>How <see cref="ImageOps.Resize"/> interpolates (values match the native codes).</summary>
+/// <summary>How <c>ImageOps.Resize</c> interpolates (values match the native codes).</summary>
 public enum ResizeInterpolation
 {
     /// <summary>Pixel-area averaging: the right choice for shrinking.</summary>
@@ -20,7 +20,7 @@ public enum ResizeInterpolation
     Cubic = 2,
 }
 
-/// <summary>The local mean used by <see cref="ImageOps.AdaptiveThreshold"/>.</summary>
+/// <summary>The local mean used by <c>ImageOps.AdaptiveThreshold</c>.</summary>
 public enum AdaptiveThresholdMethod
 {
     Mean = 0,
@@ -40,7 +40,7 @@ public enum MorphologyOperation
     Close = 3,
 }
 
-/// <summary>Structuring element shapes for <see cref="ImageOps.Morphology(BinaryMask, MorphologyOperation, int, KernelShape, int)"/>.</summary>
+/// <summary>Structuring element shapes for <c>ImageOps.Morphology</c>.</summary>
 public enum KernelShape
 {
     Ellipse = 0,

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using BitMiracle.LibTiff.Classic;
 
-namespace AutoClassify.Preprocessing.Formats;
+namespace AutoClassify.Imaging.Formats;
 
 /// <summary>
 /// The pixel size SEM and TEM vendors write into TIFF files, read with LibTiff.NET: FEI/Thermo Fisher tag 34682

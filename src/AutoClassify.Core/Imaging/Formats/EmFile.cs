@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace AutoClassify.Preprocessing.Formats;
+namespace AutoClassify.Imaging.Formats;
 
 /// <summary>
 /// Names of stack sections: section k (1-based, as RELION counts) of <c>stack.mrcs</c> is <c>stack.mrcs#k</c>.

@@ -1,4 +1,4 @@
-namespace AutoClassify.Preprocessing.Formats;
+namespace AutoClassify.Imaging.Formats;
 
 /// <summary>
 /// The microscope formats beside the codec's PNG/JPEG/TIFF/BMP: MRC (<c>.mrc</c>, <c>.mrcs</c>, 2D <c>.map</c>),

@@ -1,4 +1,7 @@
-namespace AutoClassify.Preprocessing.Formats;
+using AutoClassify.Imaging;
+using AutoClassify.Imaging.Formats;
+
+namespace AutoClassify.Preprocessing;
 
 /// <summary>What an image file says about its pixel size, and any warning about it.</summary>
 /// <param name="Scale">The pixel size and its source, or null when the file says nothing usable.</param>

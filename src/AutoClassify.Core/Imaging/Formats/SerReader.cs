@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 
-namespace AutoClassify.Preprocessing.Formats;
+namespace AutoClassify.Imaging.Formats;
 
 /// <summary>
 /// Reads the 2D image of an FEI/Thermo Fisher TIA <c>.ser</c> file (series versions 0x0210 with 32-bit offsets and

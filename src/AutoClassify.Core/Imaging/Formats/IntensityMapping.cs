@@ -1,4 +1,4 @@
-namespace AutoClassify.Preprocessing.Formats;
+namespace AutoClassify.Imaging.Formats;
 
 /// <summary>
 /// The one mapping from an image's stored values to the [0, 1] grey every arm sees, the same in training and

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 
-namespace AutoClassify.Preprocessing.Formats;
+namespace AutoClassify.Imaging.Formats;
 
 /// <summary>
 /// Reads MRC files (MRC2014, and the MRC2000 and older headers CCP4/EMDB/RELION write): modes 0 (int8), 1 (int16),

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace AutoClassify.Preprocessing;
+namespace AutoClassify.Imaging;
 
 /// <summary>Pixels to cut from each edge before anything else sees the image (manual banner removal).</summary>
 public readonly record struct CropMargins(int Top, int Bottom, int Left, int Right)

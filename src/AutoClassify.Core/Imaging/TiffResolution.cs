@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace AutoClassify.Preprocessing;
+namespace AutoClassify.Imaging;
 
 /// <summary>A physical pixel size in nanometres per pixel along x and y.</summary>
 public readonly record struct PixelSize(double NanometresX, double NanometresY);

@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
-using AutoClassify.Preprocessing.Formats;
+using AutoClassify.Imaging.Formats;
 
-namespace AutoClassify.Preprocessing;
+namespace AutoClassify.Imaging;
 
 /// <summary>
 /// The whole-image reduction rule: an image larger than a pixel bound is reduced by the smallest whole factor f that

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace AutoClassify.Preprocessing;
+namespace AutoClassify.Imaging;
 
 /// <summary>
 /// Reads the dimensions an image file declares in its header (PNG IHDR, JPEG SOF, TIFF first IFD, BMP info header)

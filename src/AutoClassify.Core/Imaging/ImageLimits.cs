@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace AutoClassify.Preprocessing;
+namespace AutoClassify.Imaging;
 
 /// <summary>
 /// The largest image (in pixels, width × height as the header declares it) that is decoded, and a bound on the pixels

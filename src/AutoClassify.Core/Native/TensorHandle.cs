@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
-using AutoClassify.Native;
 
-namespace AutoClassify.Tensors;
+namespace AutoClassify.Native;
 
 /// <summary>Owns one native <c>at::Tensor*</c>; releasing it frees the handle (not necessarily the storage).</summary>
 internal sealed class TensorHandle : SafeHandle

@@ -1,6 +1,6 @@
 using AutoClassify.Native;
 
-namespace AutoClassify.Preprocessing;
+namespace AutoClassify.Imaging;
 
 /// <summary>A decoded mask with its integer values kept: class indices or instance ids, row-major.</summary>
 /// <param name="Width">Columns.</param>

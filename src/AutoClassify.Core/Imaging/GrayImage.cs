@@ -1,4 +1,4 @@
-namespace AutoClassify.Preprocessing;
+namespace AutoClassify.Imaging;
 
 /// <summary>
 /// A single-channel image in row-major float32, intensities scaled to [0, 1]

@@ -1,4 +1,4 @@
-namespace AutoClassify.Preprocessing.Formats;
+namespace AutoClassify.Imaging.Formats;
 
 /// <summary>
 /// One 2D image as a microscope file stores it, before any intensity mapping: the stored grey values as float,

@@ -1,4 +1,4 @@
-namespace AutoClassify.Preprocessing.Formats;
+namespace AutoClassify.Imaging.Formats;
 
 /// <summary>Length units as microscope metadata spell them, converted to nanometres.</summary>
 public static class LengthUnits

@@ -1,4 +1,4 @@
-namespace AutoClassify.Preprocessing;
+namespace AutoClassify.Imaging;
 
 /// <summary>An image or mask file could not be read; the message names the file and the problem.</summary>
 public sealed class ImageDecodeException : Exception

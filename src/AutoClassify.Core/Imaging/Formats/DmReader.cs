@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 
-namespace AutoClassify.Preprocessing.Formats;
+namespace AutoClassify.Imaging.Formats;
 
 /// <summary>
 /// Reads 2D images from Gatan DigitalMicrograph DM3 and DM4 files, written from the published descriptions of

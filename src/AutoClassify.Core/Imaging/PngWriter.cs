@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using AutoClassify.IO;
 
-namespace AutoClassify.Preprocessing;
+namespace AutoClassify.Imaging;
 
 /// <summary>
 /// Writes 8-bit greyscale PNG files without native dependencies: zlib from <see cref="ZLibStream"/>,

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using AutoClassify.Imaging.Formats;
 using AutoClassify.Native;
-using AutoClassify.Preprocessing.Formats;
 
-namespace AutoClassify.Preprocessing;
+namespace AutoClassify.Imaging;
 
 /// <summary>
 /// Reads and writes PNG, JPEG, TIFF and BMP files through OpenCV. Decoding always yields float32 grey in
