@@ -1,4 +1,5 @@
 using AutoClassify.Evaluation;
+using AutoClassify.Imaging;
 using AutoClassify.Preprocessing;
 using AutoClassify.Reporting;
 using AutoClassify.Tests.Preprocessing;
