@@ -14,13 +14,14 @@ public class StreamedReductionTests
     [InlineData(8, 3, false, Compression.LZW)]
     [InlineData(8, 1, true, Compression.LZW)]
     [InlineData(16, 1, true, Compression.NONE)]
-    public void Should_reduce_a_streamed_tiff_as_the_whole_decode_would(int depth, int channels, bool tiled, Compression compression)
+    [InlineData(16, 1, false, Compression.LZW, true)]
+    public void Should_reduce_a_streamed_tiff_as_the_whole_decode_would(int depth, int channels, bool tiled, Compression compression, bool bigEndian = false)
     {
-        // Given a noisy 301 x 203 TIFF in strips of 7 rows or in 32 x 48 tiles (neither divides the image)
+        // Given a noisy 301 x 203 TIFF in strips of 7 rows or in 32 x 48 tiles (neither divides the image), in either byte order
         using var dir = new TempDirectory("reduce-tiff");
         var path = dir.Combine("noisy.tif");
         var random = new Random(depth + channels + (tiled ? 10 : 0));
-        WriteTiff(path, 301, 203, depth, channels, tiled, compression, (_, _, _) => depth == 8 ? random.Next(256) : random.Next(1_000, 5_000));
+        WriteTiff(path, 301, 203, depth, channels, tiled, compression, (_, _, _) => depth == 8 ? random.Next(256) : random.Next(1_000, 5_000), bigEndian);
 
         // When it is reduced by 3 as it is read, and decoded whole by OpenCV and then reduced
         var streamed = ImageReduction.DecodeReduced(path, 3);
@@ -142,10 +143,11 @@ public class StreamedReductionTests
         return new GrayImage(width, height, pixels);
     }
 
-    /// <summary>Writes a TIFF with LibTiff.NET, one strip of 7 rows or one 32 x 48 tile at a time; <paramref name="sample"/> gives (x, y, channel).</summary>
-    internal static void WriteTiff(string path, int width, int height, int depth, int channels, bool tiled, Compression compression, Func<int, int, int, int> sample)
+    /// <summary>Writes a TIFF with LibTiff.NET (samples given in machine order; LibTiff swaps them for a big-endian file), in strips of 7 rows or 32 x 48 tiles; <paramref name="sample"/> gives (x, y, channel).</summary>
+    internal static void WriteTiff(string path, int width, int height, int depth, int channels, bool tiled, Compression compression, Func<int, int, int, int> sample,
+        bool bigEndian = false)
     {
-        using var tiff = Tiff.Open(path, "w");
+        using var tiff = Tiff.Open(path, bigEndian ? "wb" : "w");
         tiff.SetField(TiffTag.IMAGEWIDTH, width);
         tiff.SetField(TiffTag.IMAGELENGTH, height);
         tiff.SetField(TiffTag.BITSPERSAMPLE, depth);
