@@ -59,6 +59,11 @@ public sealed class FeatureReductionTests : IDisposable
         }
         Assert.NotEqual(FeatureSet.Handcrafted.Extract(reduced), FeatureSet.Handcrafted.Extract(ImagePreparation.Prepare(big, null, default)));
 
+        // And the CLI's summary names the reduced image and its factor
+        var (code, output, _) = CliRunner.Run("predict", lowered, folder, "--out", temp.File("cli.csv"));
+        Assert.Equal(0, code);
+        Assert.Contains("1 image above 1,024 pixels was reduced (block means): " + big + " by 4", output, StringComparison.Ordinal);
+
         // And a package written before the field existed (none recorded) still opens and reads the image at full resolution
         var old = temp.File("old.acpkg");
         ModelPackage.Write(old, trained.Manifest with { Preprocessing = trained.Manifest.Preprocessing with { ReduceAbovePixels = null } }, trained.Model);
