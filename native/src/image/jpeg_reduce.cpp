@@ -14,7 +14,7 @@ using ac::image::CountingErrors;
 
 namespace {
 
-// The largest of 8, 4, 2, 1 that divides factor: the share of the reduction libjpeg's scaled IDCT can do exactly in size.
+// The largest of 8, 4, 2, 1 dividing factor: the part of the reduction libjpeg's scaled IDCT does (output sizes exact).
 int dct_scale(int32_t factor) {
   for (int scale : {8, 4, 2})
     if (factor % scale == 0) return scale;
