@@ -8,16 +8,17 @@ using AutoClassify.Packaging;
 namespace AutoClassify.Bench;
 
 /// <summary>
-/// Peak resident memory (VmHWM) of <c>autoclassify predict</c> with an SVM package on a folder of 32 liposome crops,
-/// and on the same folder with one large image added (10,000² px; 5,000² with --quick): the ratio shows what one huge
-/// but allowed image costs a batch; then the same with a small whole-image LipNet-4 package, with and without its
-/// reduction rule (<c>reduce_above_pixels</c>). Each run is a fresh process, so its high-water mark is its own.
+/// Peak resident memory (VmHWM) of <c>autoclassify predict</c> on a folder of 32 liposome crops, and on the same folder
+/// with three large images added, one PNG, one TIFF and one JPEG (10,000² px each; 5,000² with --quick), for an SVM
+/// package and a small whole-image LipNet-4 package, each as trained (huge images reduced while they are decoded,
+/// <c>reduce_above_pixels</c>) and with the rule removed (full resolution, as before it existed). Each run is a fresh
+/// process, so its high-water mark is its own.
 /// </summary>
 internal sealed class HugeImageBench : IBenchSuite
 {
     public string Name => "huge-image";
 
-    public string Description => "peak RSS of predict on a folder with and without one huge (allowed) image, and their ratio";
+    public string Description => "peak RSS of predict on a folder with and without huge (allowed) PNG, TIFF and JPEG images, old (full resolution) vs new (reduced)";
 
     public void Run(BenchOptions options)
     {
@@ -25,16 +26,6 @@ internal sealed class HugeImageBench : IBenchSuite
         var work = Directory.CreateTempSubdirectory("ac-bench-huge-");
         try
         {
-            using var trained = PackageTrainer.Train(new PackageTrainingOptions
-            {
-                DatasetPath = dataset,
-                Seed = 42,
-                ModelSettings = new ModelSettings { Grid = "coarse" },
-                CommandLine = "bench huge-image",
-            });
-            var package = Path.Combine(work.FullName, "model.acpkg");
-            trained.WriteTo(package);
-
             var small = Path.Combine(work.FullName, "small");
             Directory.CreateDirectory(small);
             foreach (var file in PackagePredictor.CollectInputs([dataset]).Where(f => f.EndsWith(".png", StringComparison.Ordinal)).Take(32))
@@ -44,21 +35,23 @@ internal sealed class HugeImageBench : IBenchSuite
             foreach (var file in Directory.GetFiles(small))
                 File.Copy(file, Path.Combine(huge, Path.GetFileName(file)));
             var side = options.Quick ? 5_000 : 10_000;
-            WriteField(Path.Combine(huge, "huge.png"), side);
-            Console.WriteLine(Invariant($"huge.png: {side}x{side} = {(long)side * side / 1e6:F0} Mpx, {new FileInfo(Path.Combine(huge, "huge.png")).Length / 1e6:F1} MB on disk"));
+            WriteFields(huge, side);
+            var factor = ImageReduction.Factor(side, side, ImageReduction.DefaultReduceAbovePixels);
+            Console.WriteLine(Invariant($"huge.png, huge.tif, huge.jpg: {side}x{side} = {(long)side * side / 1e6:F0} Mpx each (reduced by {factor} under reduce_above_pixels {ImageReduction.DefaultReduceAbovePixels:N0})"));
+            foreach (var file in Directory.GetFiles(huge, "huge.*").Order(StringComparer.Ordinal))
+                Console.WriteLine(Invariant($"  {Path.GetFileName(file)}: {new FileInfo(file).Length / 1e6:F1} MB on disk"));
 
             var cli = Path.Combine(AppContext.BaseDirectory, "autoclassify.dll");
             if (!File.Exists(cli))
                 cli = Path.Combine(options.RepoRoot, "src", "AutoClassify.Cli", "bin", "Release", "net10.0", "autoclassify.dll");
-            Console.WriteLine($"{"folder",-8} {"images",7} {"peak RSS MiB",13} {"seconds",8}");
-            var (smallPeak, smallTime) = Predict(cli, package, small, work.FullName);
-            Console.WriteLine(Invariant($"{"small",-8} {32,7} {smallPeak / 1048576.0,13:F0} {smallTime,8:F1}"));
-            var (hugePeak, hugeTime) = Predict(cli, package, huge, work.FullName);
-            Console.WriteLine(Invariant($"{"+huge",-8} {33,7} {hugePeak / 1048576.0,13:F0} {hugeTime,8:F1}"));
-            Console.WriteLine(Invariant($"ratio {(double)hugePeak / smallPeak:F2}; {(hugePeak - smallPeak) / ((double)side * side):F1} bytes per pixel of the huge image"));
 
-            // A whole-image network: the package as trained (huge images reduced, ImageReduction) against the same
-            // package with the rule removed (full resolution, as before the rule existed).
+            using var svm = PackageTrainer.Train(new PackageTrainingOptions
+            {
+                DatasetPath = dataset,
+                Seed = 42,
+                ModelSettings = new ModelSettings { Grid = "coarse" },
+                CommandLine = "bench huge-image",
+            });
             using var cnn = PackageTrainer.Train(new PackageTrainingOptions
             {
                 DatasetPath = dataset,
@@ -67,18 +60,21 @@ internal sealed class HugeImageBench : IBenchSuite
                 ModelSettings = new ModelSettings { Cnn = new CnnOptions { InputSize = 32, MaxEpochs = 2, Patience = 2 } },
                 CommandLine = "bench huge-image",
             });
-            var reducing = Path.Combine(work.FullName, "cnn.acpkg");
-            cnn.WriteTo(reducing);
-            var full = Path.Combine(work.FullName, "cnn-full.acpkg");
-            ModelPackage.Write(full, cnn.Manifest with { Preprocessing = cnn.Manifest.Preprocessing with { ReduceAbovePixels = null } }, cnn.Model);
-            Console.WriteLine(Invariant($"lipnet4 on whole images (reduce_above_pixels {cnn.Manifest.Preprocessing.ReduceAbovePixels:N0}):"));
-            Console.WriteLine($"{"package",-14} {"folder",-8} {"peak RSS MiB",13} {"seconds",8}");
-            foreach (var (name, path) in new[] { ("full", full), ("reduced", reducing) })
+            Console.WriteLine($"{"package",-8} {"rule",-20} {"small MiB",10} {"+3 huge MiB",12} {"bytes/huge px",14} {"small s",8} {"+huge s",8}");
+            foreach (var (model, trained) in new[] { ("svm", svm), ("lipnet4", cnn) })
             {
-                var (cnnSmall, smallSeconds) = Predict(cli, path, small, work.FullName);
-                Console.WriteLine(Invariant($"{name,-14} {"small",-8} {cnnSmall / 1048576.0,13:F0} {smallSeconds,8:F1}"));
-                var (cnnHuge, hugeSeconds) = Predict(cli, path, huge, work.FullName);
-                Console.WriteLine(Invariant($"{name,-14} {"+huge",-8} {cnnHuge / 1048576.0,13:F0} {hugeSeconds,8:F1}   {(cnnHuge - cnnSmall) / ((double)side * side):F1} bytes per huge pixel"));
+                // Old: the same package with the rule removed, so every image is decoded and measured at full resolution.
+                var old = Path.Combine(work.FullName, model + "-full.acpkg");
+                ModelPackage.Write(old, trained.Manifest with { Preprocessing = trained.Manifest.Preprocessing with { ReduceAbovePixels = null } }, trained.Model);
+                var current = Path.Combine(work.FullName, model + ".acpkg");
+                trained.WriteTo(current);
+                foreach (var (rule, path) in new[] { ("old: full resolution", old), ("new: reduced", current) })
+                {
+                    var (smallPeak, smallSeconds) = Predict(cli, path, small, work.FullName);
+                    var (hugePeak, hugeSeconds) = Predict(cli, path, huge, work.FullName);
+                    Console.WriteLine(Invariant(
+                        $"{model,-8} {rule,-20} {smallPeak / 1048576.0,10:F0} {hugePeak / 1048576.0,12:F0} {(hugePeak - smallPeak) / (3.0 * side * side),14:F1} {smallSeconds,8:F1} {hugeSeconds,8:F1}"));
+                }
             }
         }
         finally
@@ -87,8 +83,17 @@ internal sealed class HugeImageBench : IBenchSuite
         }
     }
 
+    // The same field as PNG, TIFF (8-bit, OpenCV's strips) and JPEG.
+    static void WriteFields(string folder, int side)
+    {
+        var image = Field(side);
+        File.WriteAllBytes(Path.Combine(folder, "huge.png"), ImageCodec.Encode(image, ImageFileFormat.Png));
+        File.WriteAllBytes(Path.Combine(folder, "huge.tif"), ImageCodec.Encode(image, ImageFileFormat.Tiff));
+        File.WriteAllBytes(Path.Combine(folder, "huge.jpg"), ImageCodec.Encode(image, ImageFileFormat.Jpeg, jpegQuality: 90));
+    }
+
     // Dark disks every 64 px on a lighter noisy ground: something to segment and measure, like a real field.
-    static void WriteField(string path, int side)
+    static GrayImage Field(int side)
     {
         var image = new GrayImage(side, side);
         var random = new Random(7);
@@ -101,7 +106,7 @@ internal sealed class HugeImageBench : IBenchSuite
                 image.Pixels[((long)y * side) + x] = (cx * cx) + (cy * cy) < 400 ? 0.3f + (0.05f * random.NextSingle()) : 0.7f + (0.05f * random.NextSingle());
             }
         }
-        File.WriteAllBytes(path, ImageCodec.Encode(image, ImageFileFormat.Png));
+        return image;
     }
 
     static (long PeakBytes, double Seconds) Predict(string cli, string package, string folder, string work)

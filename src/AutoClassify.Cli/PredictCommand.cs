@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using AutoClassify.Cluster;
 using AutoClassify.Packaging;
+using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Cli;
 
@@ -170,6 +171,9 @@ internal static class PredictCommand
             });
             stdout.WriteLine($"{summary.Total} images, {summary.Failed} failed. Model: {package.Manifest.ModelKind} from {packagePath}. Predictions: {outPath}"
                 + (mapsDir is null ? "" : $". Maps: {mapsDir}"));
+            if (package.Manifest.Preprocessing.ReduceAbovePixels is { } bound
+                && ImageReduction.Describe([.. summary.Reduced.Select(r => r.Path)], [.. summary.Reduced.Select(r => r.Factor)], bound) is { } note)
+                stdout.WriteLine(note + " (the package's reduce_above_pixels, as in training).");
             if (shardOf is not null)
             {
                 // A shard task succeeds with failed rows too: they are rows of the merged CSV, not a failed task.

@@ -51,7 +51,7 @@ public sealed class MLNetPackagedModel : IPackagedModel
         var rows = new double[images.Count][];
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
         var features = Model.FeatureSet;
-        Parallel.For(0, images.Count, parallel, i => rows[i] = features.Extract(images[i].Image, images[i].Mask));
+        Parallel.For(0, images.Count, parallel, i => rows[i] = features.Extract(images[i]));
         return Model.PredictProbabilities(rows);
     }
 

@@ -1,44 +1,15 @@
 // JPEG decoding through libjpeg directly, with an error manager that counts the decoder's warnings ("Corrupt JPEG
 // data: bad Huffman code") instead of printing them to stderr, so damaged entropy data is found per file.
-#include <csetjmp>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <opencv2/core.hpp>
 #include <vector>
 
-// jpeglib.h needs size_t and FILE declared first.
-#include <jpeglib.h>
-
 #include "common/common.h"
 #include "image/image.h"
+#include "image/jpeg_errors.h"
 
-namespace {
-
-struct CountingErrors {
-  jpeg_error_mgr base;
-  std::jmp_buf jump;
-  int warnings;
-  char first_warning[JMSG_LENGTH_MAX];
-  char fatal[JMSG_LENGTH_MAX];
-};
-
-void on_fatal(j_common_ptr info) {
-  auto* errors = reinterpret_cast<CountingErrors*>(info->err);
-  (*info->err->format_message)(info, errors->fatal);
-  std::longjmp(errors->jump, 1);
-}
-
-// Level -1 is a warning (damaged data the decoder worked around); higher levels are trace messages.
-void on_message(j_common_ptr info, int level) {
-  if (level >= 0) return;
-  auto* errors = reinterpret_cast<CountingErrors*>(info->err);
-  if (errors->warnings++ == 0) (*info->err->format_message)(info, errors->first_warning);
-}
-
-void no_output(j_common_ptr) {}
-
-}  // namespace
+using ac::image::CountingErrors;
 
 // Decodes a JPEG silently. With full == 0 it only checks the data (decoding at 1/8 scale, which still reads every
 // entropy-coded bit) and returns null; with full == 1 it returns a float32 grey [0, 1] image handle (free with
@@ -58,11 +29,7 @@ ac_jpeg_decode_checked(const uint8_t* data, int64_t length, int32_t full, int32_
 
   jpeg_decompress_struct info;
   CountingErrors errors;
-  std::memset(&errors, 0, sizeof errors);
-  info.err = jpeg_std_error(&errors.base);
-  errors.base.error_exit = on_fatal;
-  errors.base.emit_message = on_message;
-  errors.base.output_message = no_output;
+  ac::image::install_counting_errors(info, errors);
   cv::Mat* volatile result = nullptr;
   std::vector<JSAMPLE> row;
 

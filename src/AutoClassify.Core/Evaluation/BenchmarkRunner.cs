@@ -225,7 +225,7 @@ public static class BenchmarkRunner
             _ => options.Models,
         }).SelectMany(ModelCatalog.InputsOf).ToHashSet();
         var timer = new StageTimer();
-        var data = Prepare(dataset, options, inputs, imageGroups, threads, observer, timer, out var banners, out var scales, out var tiled, cancellationToken);
+        var data = Prepare(dataset, options, inputs, imageGroups, threads, observer, timer, out var banners, out var scales, out var tiled, out var reduced, cancellationToken);
         // Every tile inherits its source image's row; the training fold's means (MeanImputingTrainer) then come from its training tiles.
         data = extra?.AppendTo(data, tiled) ?? data;
 
@@ -267,6 +267,7 @@ public static class BenchmarkRunner
                     ["resample_nm"] = options.ResampleNm?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "off",
                     ["intensity_mapping"] = Imaging.Formats.IntensityMapping.Name,
                     ["near_duplicates"] = copiesSummary,
+                    ["reduce_images"] = reduced,
                 },
             },
             Items = dataset.Items.Select((item, i) => new ItemAssignment
@@ -294,7 +295,8 @@ public static class BenchmarkRunner
         typeof(BenchmarkRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     static TrainingData Prepare(LabeledDataset dataset, BenchmarkOptions options, HashSet<ModelInput> inputs, int[]? imageGroups,
-        int threads, IBenchmarkObserver observer, StageTimer timer, out BannerSummary banners, out ScaleSummary scales, out TiledData? tiled, CancellationToken cancellationToken)
+        int threads, IBenchmarkObserver observer, StageTimer timer, out BannerSummary banners, out ScaleSummary scales, out TiledData? tiled, out string reduced,
+        CancellationToken cancellationToken)
     {
         const string stage = "Preparing images";
         scales = ScaleSurvey.Build(dataset, options.NmPerPixel, options.ResampleNm);
@@ -310,6 +312,7 @@ public static class BenchmarkRunner
         long featureTicks = 0;
         observer.StageStarted(stage, dataset.Items.Count);
         var wall = Stopwatch.StartNew();
+        var bound = ImageReduction.BoundFor(options.Tile is not null, options.ResampleNm is not null);
         var prepared = PreparedImageStore.Prepare(dataset, options.Crop, options.Banner, retention, threads, resample,
             handcrafted is null && field is null ? null : (i, image) =>
             {
@@ -317,11 +320,17 @@ public static class BenchmarkRunner
                 if (handcrafted is not null)
                     handcrafted[i] = FeatureSet.Handcrafted.Extract(image.Image, image.Mask);
                 if (field is not null)
-                    field[i] = fieldSet.Extract(image.Image, image.Mask);
+                    field[i] = fieldSet.Extract(image);
                 Interlocked.Add(ref featureTicks, Stopwatch.GetTimestamp() - started);
             },
-            () => observer.StepCompleted(stage), cancellationToken: cancellationToken);
+            () => observer.StepCompleted(stage), reduceAbovePixels: bound, cancellationToken: cancellationToken);
         wall.Stop();
+        // The rule train records in the package, so cross-validated numbers are those of the package's own inputs.
+        reduced = bound is { } limit
+            ? ImageReduction.Describe(dataset.Items.Select(i => i.RelativePath).ToList(), prepared.Reductions, limit) ?? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"above {limit:N0} pixels (none this large)")
+            : "off (" + (options.Tile is not null ? "tiles are cut at full resolution" : "--resample-nm reads each file's pixel size") + ")";
+        if (bound is not null && prepared.Reductions.Any(r => r > 1))
+            observer.Message(reduced + ".");
         if (resample is not null)
             observer.Message(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Resampled every image to {options.ResampleNm} nm per pixel (--resample-nm)."));
         banners = BannerSummaryBuilder.Build(dataset, prepared, options.Crop, options.Banner, options.NmPerPixel, scales);

@@ -77,11 +77,42 @@ public sealed class FeatureSet : IEquatable<FeatureSet>
         return segmenter is null ? HandcraftedFeatures.Extract(image, mask) : ParticleFeatures.Extract(image, segmenter);
     }
 
+    /// <summary>
+    /// The set that measures an image reduced by <paramref name="reduction"/> (<see cref="ImageReduction"/>): with a known
+    /// pixel size, lengths are in nm at <paramref name="reduction"/> times the size; in pixels, this set (the reduced image's pixels).
+    /// </summary>
+    public FeatureSet At(int reduction)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(reduction);
+        return reduction == 1 || NmPerPixel is not { } nm ? this : Field(nm * reduction);
+    }
+
+    /// <summary>The feature row of a prepared image, measured at the pixel size it was reduced to (<see cref="At"/>).</summary>
+    public double[] Extract(PreparedImage prepared)
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        return At(prepared.Reduction).Extract(prepared.Image, prepared.Mask);
+    }
+
     /// <summary>Rows for a batch on <paramref name="threads"/> threads (0 = all cores), in input order; cancellable between images.</summary>
     public FeatureMatrix ExtractAll(IReadOnlyList<GrayImage> images, IReadOnlyList<BinaryMask?>? masks, int threads,
+        CancellationToken cancellationToken = default) => ExtractAll(images, masks, null, threads, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ExtractAll(IReadOnlyList{GrayImage}, IReadOnlyList{BinaryMask?}?, int, CancellationToken)"/>, each image
+    /// measured at the pixel size its <paramref name="reductions"/> entry gave it (<see cref="At"/>; null: none reduced).
+    /// </summary>
+    public FeatureMatrix ExtractAll(IReadOnlyList<GrayImage> images, IReadOnlyList<BinaryMask?>? masks, IReadOnlyList<int>? reductions, int threads,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
+        if (reductions is not null && NmPerPixel is not null && reductions.Any(r => r != 1))
+        {
+            var rows = new double[images.Count][];
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount, CancellationToken = cancellationToken };
+            Parallel.For(0, images.Count, parallel, i => rows[i] = At(reductions[i]).Extract(images[i], masks?[i]));
+            return new FeatureMatrix(Names, rows);
+        }
         return segmenter is null
             ? HandcraftedFeatures.ExtractAll(images, masks, threads, cancellationToken)
             : ParticleFeatures.ExtractAll(images, threads, segmenter, cancellationToken);

@@ -133,7 +133,7 @@ public static class ImageCodec
         }
     }
 
-    static string TakeString(IntPtr text)
+    internal static string TakeString(IntPtr text)
     {
         if (text == IntPtr.Zero)
             return "";

@@ -9,13 +9,44 @@ namespace AutoClassify.Imaging;
 /// The whole-image reduction rule: an image larger than a pixel bound is reduced by the smallest whole factor f that
 /// brings it within the bound, each output pixel the mean of an f × f block (the last row and column of blocks average
 /// what they hold). A model that shrinks its input anyway (a CNN at its input size) loses nothing it would have seen,
-/// and the full-resolution float image never exists: 8- and 16-bit PNGs are reduced row by row as they are inflated;
+/// and the full-resolution image never exists: 8- and 16-bit PNGs are reduced row by row as they are inflated, 8- and
+/// 16-bit TIFFs as their strips or rows of tiles are decoded, JPEGs through libjpeg's DCT scaling (see <see cref="DecodeReduced"/>);
 /// other formats are decoded whole first. Training and prediction apply the same rule, recorded in the package.
 /// </summary>
-public static class ImageReduction
+public static partial class ImageReduction
 {
     /// <summary>The default bound, 2^24 pixels (4,096²): far above any network's input, far below the decode limit.</summary>
     public const long DefaultReduceAbovePixels = 1L << 24;
+
+    /// <summary>
+    /// The bound a run applies, the same for <c>benchmark</c> (cross-validation), <c>train</c> and the package's
+    /// <c>predict</c>: <see cref="DefaultReduceAbovePixels"/> for whole images, whatever the model (networks shrink them
+    /// anyway; features of a reduced image are measured on it, nm-based ones at the reduced pixel size); null for tiled
+    /// runs (tiles are cut at full resolution) and resampled runs (resampling reads each file's own pixel size).
+    /// </summary>
+    public static long? BoundFor(bool tiled, bool resampled) => tiled || resampled ? null : DefaultReduceAbovePixels;
+
+    /// <summary>The factor <paramref name="path"/> is reduced by under <paramref name="maxPixels"/> (null: no bound), from its header; 1 when it fits or has no readable header.</summary>
+    public static int FactorFor(string path, long? maxPixels) =>
+        maxPixels is { } bound && DeclaredSize(path) is var (width, height) && width > 0 && height > 0 ? Factor(width, height, bound) : 1;
+
+    /// <summary>
+    /// One line naming the images a run reduced and by what factor (at most ten, then a count), e.g.
+    /// <c>2 images above 16,777,216 pixels were reduced: a.png by 3, b.tif by 2</c>; null when none was.
+    /// </summary>
+    public static string? Describe(IReadOnlyList<string> names, IReadOnlyList<int> reductions, long maxPixels)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentNullException.ThrowIfNull(reductions);
+        var reduced = Enumerable.Range(0, reductions.Count).Where(i => reductions[i] > 1).ToList();
+        if (reduced.Count == 0)
+            return null;
+        const int shown = 10;
+        var list = string.Join(", ", reduced.Take(shown).Select(i => string.Create(CultureInfo.InvariantCulture, $"{names[i]} by {reductions[i]}")));
+        var more = reduced.Count > shown ? string.Create(CultureInfo.InvariantCulture, $" and {reduced.Count - shown} more") : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{reduced.Count} image{(reduced.Count == 1 ? "" : "s")} above {maxPixels:N0} pixels {(reduced.Count == 1 ? "was" : "were")} reduced (block means): {list}{more}");
+    }
 
     /// <summary>The smallest whole factor f with ⌈w/f⌉·⌈h/f⌉ ≤ <paramref name="maxPixels"/>; 1 when the image fits.</summary>
     public static int Factor(long width, long height, long maxPixels)
@@ -88,7 +119,11 @@ public static class ImageReduction
     /// <summary>
     /// Decodes <paramref name="path"/> reduced by <paramref name="factor"/>, with the pipeline's intensity rule (8-bit ÷255,
     /// wider data stretched by <see cref="IntensityMapping.Stretch"/> after reduction). Non-interlaced 8- and 16-bit PNGs
-    /// (grey, grey + alpha, RGB, RGBA) are reduced as they are inflated, holding a few rows; everything else is decoded
+    /// (grey, grey + alpha, RGB, RGBA) are reduced as they are inflated, holding a few rows; 8- and 16-bit unsigned
+    /// TIFFs (grey or RGB, ± alpha, strips or tiles, any codec LibTiff.NET reads) as each strip's rows or each row of
+    /// tiles arrives; JPEGs by libjpeg's DCT scaling for the largest of 8, 4, 2 dividing the factor and block means for
+    /// the rest, as scanlines arrive. DCT scaling is the block mean up to the codec's rounding (within a few grey levels
+    /// of 255), so a JPEG is always reduced this way, in training and prediction alike. Everything else is decoded
     /// whole (within <see cref="ImageLimits"/>) and then reduced. Throws <see cref="ImageDecodeException"/> naming the file.
     /// </summary>
     public static GrayImage DecodeReduced(string path, int factor)
@@ -101,6 +136,8 @@ public static class ImageReduction
             return Reduce(ImageCodec.Decode(path), factor);
         if (StreamPng(path, factor) is { } streamed)
             return streamed;
+        if (IsTiff(path) && StreamTiff(path, factor) is { } tiff)
+            return tiff;
         // As the streamed PNG: reduce at the stored values, then stretch wide data by the reduced image's own range.
         byte[] data;
         try
@@ -111,10 +148,26 @@ public static class ImageReduction
         {
             throw new ImageDecodeException(path, "cannot read the file (" + e.Message + ")", e);
         }
+        if (ImageCodec.Sniff(data) == ImageFileFormat.Jpeg && StreamJpeg(data, path, factor) is { } jpeg)
+            return jpeg;
         var reduced = Reduce(ImageCodec.Decode(data, path, out var depth), factor);
         if (depth > 8)
             IntensityMapping.Stretch(reduced.Pixels);
         return reduced;
+    }
+
+    static bool IsTiff(string path)
+    {
+        try
+        {
+            using var file = File.OpenRead(path);
+            Span<byte> head = stackalloc byte[8];
+            return file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) == head.Length && ImageCodec.Sniff(head) == ImageFileFormat.Tiff;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     // The PNG reduced while it is inflated, or null when it is not a kind read here (the caller decodes it whole).

@@ -99,13 +99,14 @@ public sealed class TrainingData
         // A store's views expand each image when it is read, so no pass holds every image's float pixels at once.
         IReadOnlyList<GrayImage> images = prepared is PreparedImageStore store ? store.Images : prepared.Select(p => p.Image).ToArray();
         IReadOnlyList<BinaryMask?> masks = prepared is PreparedImageStore kept ? kept.Masks : prepared.Select(p => p.Mask).ToArray();
+        IReadOnlyList<int> reductions = prepared is PreparedImageStore held ? held.Reductions : prepared.Select(p => p.Reduction).ToArray();
         var withImages = needs.Contains(ModelInput.Images);
         return new TrainingData
         {
             ClassNames = classNames,
             Labels = labels,
             Features = needs.Contains(ModelInput.Features) ? FeatureSet.Handcrafted.ExtractAll(images, masks, threads, cancellationToken) : null,
-            FieldFeatures = needs.Contains(ModelInput.FieldFeatures) ? FeatureSet.Field(nmPerPixel).ExtractAll(images, masks, threads, cancellationToken) : null,
+            FieldFeatures = needs.Contains(ModelInput.FieldFeatures) ? FeatureSet.Field(nmPerPixel).ExtractAll(images, masks, reductions, threads, cancellationToken) : null,
             FieldNmPerPixel = needs.Contains(ModelInput.FieldFeatures) ? nmPerPixel : null,
             Images = withImages ? images : null,
             Masks = withImages ? masks : null,

@@ -7,4 +7,7 @@ internal static unsafe partial class NativeMethods
 {
     [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_jpeg_decode_checked")]
     internal static partial DecodedImageHandle JpegDecodeChecked(byte* data, long length, int full, out int warnings, out IntPtr message, out int width, out int height);
+
+    [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_jpeg_decode_reduced")]
+    internal static partial DecodedImageHandle JpegDecodeReduced(byte* data, long length, int factor, out int warnings, out IntPtr message, out int width, out int height);
 }

@@ -17,7 +17,9 @@ namespace AutoClassify.Packaging;
 /// <param name="Abstained">True when the top probability is below the predicted class's threshold.</param>
 /// <param name="Error">Why the image could not be read, or null.</param>
 /// <param name="Map">The per-tile probabilities of a tiled package, or null.</param>
-public sealed record ImagePrediction(string Path, int PredictedClass, double[] Probabilities, bool Abstained, string? Error, PredictionMap? Map = null);
+/// <param name="Reduction">The whole factor the image was reduced by under the package's <c>reduce_above_pixels</c> (1: read at full resolution).</param>
+public sealed record ImagePrediction(string Path, int PredictedClass, double[] Probabilities, bool Abstained, string? Error, PredictionMap? Map = null,
+    int Reduction = 1);
 
 /// <summary>Settings of a prediction run.</summary>
 public sealed class PredictionOptions
@@ -54,7 +56,11 @@ public sealed class PredictionOptions
 }
 
 /// <summary>Counts of a finished prediction run.</summary>
-public sealed record PredictionRunSummary(long Total, long Failed);
+public sealed record PredictionRunSummary(long Total, long Failed)
+{
+    /// <summary>The images reduced under the package's <c>reduce_above_pixels</c>, with their factors, in prediction order.</summary>
+    public IReadOnlyList<(string Path, int Factor)> Reduced { get; init; } = [];
+}
 
 /// <summary>
 /// Applies a loaded package to image files in batches: decode and crop as the manifest says (with a
@@ -141,6 +147,7 @@ public static class PackagePredictor
         ArgumentNullException.ThrowIfNull(package);
         ArgumentException.ThrowIfNullOrWhiteSpace(csvPath);
         long total = 0, failed = 0;
+        var reduced = new List<(string, int)>();
         var classes = package.Manifest.ClassNames;
         AtomicFile.Write(csvPath, stream =>
         {
@@ -149,6 +156,8 @@ public static class PackagePredictor
             foreach (var row in Predict(package, files, options, cancellationToken))
             {
                 total++;
+                if (row.Reduction > 1)
+                    reduced.Add((row.Path, row.Reduction));
                 csv.WriteField(CsvCells.Protect(row.Path));
                 if (row.Error is null)
                 {
@@ -171,7 +180,7 @@ public static class PackagePredictor
                 onPredicted?.Invoke(row);
             }
         });
-        return new PredictionRunSummary(total, failed);
+        return new PredictionRunSummary(total, failed) { Reduced = reduced };
     }
 
     static IEnumerable<ImagePrediction> PredictBatches(LoadedModelPackage package, IEnumerable<string> files,
@@ -204,6 +213,7 @@ public static class PackagePredictor
                 ok = Enumerable.Range(0, batch.Length).Where(i => errors[i] is null).ToArray();
                 maps?.Write(batch, prepared, ok, tileMaps!, probabilities, parallel);
             }
+            var reductions = prepared.Select(p => p?.Reduction ?? 1).ToArray();
             Array.Clear(prepared);
             var next = 0;
             for (var i = 0; i < batch.Length; i++)
@@ -216,7 +226,7 @@ public static class PackagePredictor
                 var map = tileMaps[next];
                 var p = probabilities[next++];
                 var top = ModelResultBuilder.Decide(p);
-                yield return new ImagePrediction(batch[i], top, p, p[top] < package.Manifest.ThresholdOf(top), null, map);
+                yield return new ImagePrediction(batch[i], top, p, p[top] < package.Manifest.ThresholdOf(top), null, map, reductions[i]);
             }
         }
     }

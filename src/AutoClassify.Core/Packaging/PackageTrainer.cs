@@ -207,12 +207,14 @@ public static class PackageTrainer
         var (nmPerPixel, scaleSource) = (scales.NmPerPixel, scales.Source);
         if (input == ModelInput.FieldFeatures)
             log.Message($"Whole-field features: {FeatureSet.Field(nmPerPixel).Describe()}{(scaleSource is null ? "" : $", pixel size from {scaleSource}")}.");
-        var (data, tiled) = Prepare(dataset, options, ModelCatalog.InputsOf(options.Model), scales, threads, log, cancellationToken);
+        var (data, tiled, reduced) = Prepare(dataset, options, ModelCatalog.InputsOf(options.Model), scales, threads, log, cancellationToken);
         var all = Enumerable.Range(0, data.Labels.Length).ToArray();
         var unit = tiled is null ? "images" : "tiles";
 
         var metrics = new Dictionary<string, MetricSummary>(StringComparer.Ordinal);
         var facts = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (reduced is not null)
+            facts["reduced_images"] = reduced;
         Dictionary<string, ThresholdEstimate>? autoThresholds = null;
         if (validationFolds > 0)
         {
@@ -441,7 +443,7 @@ public static class PackageTrainer
         return files.OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
     }
 
-    static (TrainingData Data, TiledData? Tiled) Prepare(LabeledDataset dataset, PackageTrainingOptions options, IReadOnlySet<ModelInput> inputs,
+    static (TrainingData Data, TiledData? Tiled, string? Reduced) Prepare(LabeledDataset dataset, PackageTrainingOptions options, IReadOnlySet<ModelInput> inputs,
         ScaleSummary scales, int threads, IBenchmarkObserver log, CancellationToken cancellationToken)
     {
         var nmPerPixel = scales.NmPerPixel;
@@ -453,26 +455,24 @@ public static class PackageTrainer
         var prepared = PreparedImageStore.Prepare(dataset, options.Crop, options.Banner, PixelRetention.Compact, threads,
             options.ResampleNm is { } target ? ScaleSurvey.Resampler(scales, target) : null, onPrepared: () => log.StepCompleted(stage),
             cancellationToken: cancellationToken, reduceAbovePixels: ReduceAbove(options));
+        var reduced = ReduceAbove(options) is { } bound ? ImageReduction.Describe(dataset.Items.Select(i => i.RelativePath).ToList(), prepared.Reductions, bound) : null;
+        if (reduced is not null)
+            log.Message(reduced + "; the package reduces new images above the same size in the same way.");
         if (options.Tile is not { } spec)
         {
             var whole = TrainingData.FromPrepared(dataset, prepared, inputs, threads, nmPerPixel, cancellationToken);
             whole.Groups = StackGroups.Of(dataset.Items);
-            return (whole, null);
+            return (whole, null, reduced);
         }
 
         var tiled = TiledData.Expand(dataset, prepared, spec, PixelRetention.Compact);
         log.Message(string.Create(CultureInfo.InvariantCulture, $"Tiling: {tiled.TileCount} tiles of {spec} px from {tiled.ImageCount} images."));
         var data = TrainingData.FromPrepared(tiled.Tiles, tiled.Prepared, inputs, threads, nmPerPixel, cancellationToken);
         data.Groups = StackGroups.ForTraining(dataset.Items, tiled.SourceImage);
-        return (data, tiled);
+        return (data, tiled, reduced);
     }
 
-    // Networks on whole images shrink them to their input anyway; features are measured in pixels, tiles cut at full
-    // resolution, and resampling reads each file's own pixel size, which a reduction would change.
-    static long? ReduceAbove(PackageTrainingOptions options) =>
-        options.Tile is null && options.ResampleNm is null && ModelCatalog.InputOf(options.Model) == ModelInput.Images
-            ? ImageReduction.DefaultReduceAbovePixels
-            : null;
+    static long? ReduceAbove(PackageTrainingOptions options) => ImageReduction.BoundFor(options.Tile is not null, options.ResampleNm is not null);
 
     static int[] TilesOf(TiledData tiled, IEnumerable<int> images) =>
         [.. images.SelectMany(i => Enumerable.Range(tiled.TilesOf(i).First, tiled.TilesOf(i).Count))];

@@ -57,8 +57,7 @@ public sealed class SvmPackagedModel : IPackagedModel
         var features = Model.FeatureSet;
         Parallel.For(0, images.Count, parallel, i =>
         {
-            var image = images[i];
-            result[i] = Model.PredictProbabilities(features.Extract(image.Image, image.Mask));
+            result[i] = Model.PredictProbabilities(features.Extract(images[i]));
         });
         return result;
     }

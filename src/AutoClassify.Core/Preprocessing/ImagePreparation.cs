@@ -5,9 +5,10 @@ namespace AutoClassify.Preprocessing;
 
 /// <summary>
 /// An image as the models see it: decoded, banner-cropped, with its mask when one exists, and the data banner
-/// found after the manual crop (null when none; with <see cref="BannerMode.Keep"/> it is still in the image).
+/// found after the manual crop (null when none; with <see cref="BannerMode.Keep"/> it is still in the image), and the
+/// whole factor the file was reduced by (<see cref="ImageReduction"/>; 1 when read at full resolution).
 /// </summary>
-public sealed record PreparedImage(GrayImage Image, BinaryMask? Mask, BannerDetection? Banner = null);
+public sealed record PreparedImage(GrayImage Image, BinaryMask? Mask, BannerDetection? Banner = null, int Reduction = 1);
 
 /// <summary>Decodes a dataset item and applies the run's preprocessing in one place, so every arm sees the same pixels.</summary>
 public static class ImagePreparation
@@ -41,9 +42,7 @@ public static class ImagePreparation
     public static PreparedImage Prepare(string imagePath, string? maskPath, CropMargins crop, BannerMode banner, long? reduceAbovePixels)
     {
         ArgumentNullException.ThrowIfNull(imagePath);
-        var factor = reduceAbovePixels is { } bound && ImageReduction.DeclaredSize(imagePath) is var (width, height) && width > 0 && height > 0
-            ? ImageReduction.Factor(width, height, bound)
-            : 1;
+        var factor = ImageReduction.FactorFor(imagePath, reduceAbovePixels);
         var image = factor == 1 ? ImageCodec.Decode(imagePath) : ImageReduction.DecodeReduced(imagePath, factor);
         var mask = maskPath is null ? null : ImageCodec.DecodeMask(maskPath);
         if (factor > 1)
@@ -63,7 +62,7 @@ public static class ImagePreparation
             image = BannerDetector.Remove(image, detection, banner);
             mask = mask is null ? null : BannerDetector.Remove(mask, detection, banner);
         }
-        return new PreparedImage(image, mask, detection);
+        return new PreparedImage(image, mask, detection, factor);
     }
 
     /// <summary>Prepares every item of the data set in parallel, in dataset order.</summary>

@@ -29,6 +29,7 @@ public sealed class PreparedImageStore : IReadOnlyList<PreparedImage>
     readonly GrayImage?[] plain;
     readonly BinaryMask?[] masks;
     readonly BannerDetection?[] banners;
+    readonly int[] reductions;
     readonly (int Width, int Height)[] sizes;
     readonly Func<int, PreparedImage>? reprepare;
 
@@ -39,11 +40,13 @@ public sealed class PreparedImageStore : IReadOnlyList<PreparedImage>
         plain = new GrayImage?[retention == PixelRetention.Eager ? count : 0];
         masks = new BinaryMask?[count];
         banners = new BannerDetection?[count];
+        reductions = new int[count];
         sizes = new (int, int)[count];
         this.reprepare = reprepare;
         Images = new View<GrayImage>(this, i => Image(i));
         Masks = new View<BinaryMask?>(this, i => masks[i]);
         Banners = new View<BannerDetection?>(this, i => banners[i]);
+        Reductions = new View<int>(this, i => reductions[i]);
     }
 
     public PixelRetention Retention { get; }
@@ -51,7 +54,7 @@ public sealed class PreparedImageStore : IReadOnlyList<PreparedImage>
     public int Count => sizes.Length;
 
     /// <summary>The prepared image <paramref name="index"/>, its pixels expanded (or prepared again) for this call.</summary>
-    public PreparedImage this[int index] => new(Image(index), masks[index], banners[index]);
+    public PreparedImage this[int index] => new(Image(index), masks[index], banners[index], reductions[index]);
 
     /// <summary>Every image's pixels, expanded on access.</summary>
     public IReadOnlyList<GrayImage> Images { get; }
@@ -61,6 +64,9 @@ public sealed class PreparedImageStore : IReadOnlyList<PreparedImage>
 
     /// <summary>Every image's detected data banner, null where none.</summary>
     public IReadOnlyList<BannerDetection?> Banners { get; }
+
+    /// <summary>The factor every image was reduced by when it was read (<see cref="ImageReduction"/>; 1 at full resolution).</summary>
+    public IReadOnlyList<int> Reductions { get; }
 
     /// <summary>Width and height of every prepared image.</summary>
     public IReadOnlyList<(int Width, int Height)> Sizes => sizes;
@@ -142,6 +148,7 @@ public sealed class PreparedImageStore : IReadOnlyList<PreparedImage>
                 Array.Copy(part.plain, 0, store.plain, at, part.Count);
             Array.Copy(part.masks, 0, store.masks, at, part.Count);
             Array.Copy(part.banners, 0, store.banners, at, part.Count);
+            Array.Copy(part.reductions, 0, store.reductions, at, part.Count);
             Array.Copy(part.sizes, 0, store.sizes, at, part.Count);
             at += part.Count;
         }
@@ -161,6 +168,7 @@ public sealed class PreparedImageStore : IReadOnlyList<PreparedImage>
         ArgumentNullException.ThrowIfNull(prepared);
         masks[i] = prepared.Mask;
         banners[i] = prepared.Banner;
+        reductions[i] = prepared.Reduction;
         sizes[i] = (prepared.Image.Width, prepared.Image.Height);
         if (Retention == PixelRetention.Compact)
             compact[i] = CompactPixels.Pack(prepared.Image);

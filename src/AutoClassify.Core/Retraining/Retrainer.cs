@@ -59,7 +59,7 @@ public static class Retrainer
         var referenceImages = LocateReferenceImages(reference, parallel, Warn);
         var batch = LoadBatch(options.BatchPath, crop, threads, parallel, log, Warn, out var batchRoot);
 
-        PrepareAll([.. old, .. referenceImages, .. batch], crop, banner, manifest.Preprocessing.ResampleNm, parallel, log, Warn);
+        PrepareAll([.. old, .. referenceImages, .. batch], crop, banner, manifest.Preprocessing.ResampleNm, manifest.Preprocessing.ReduceAbovePixels, parallel, log, Warn);
         old.RemoveAll(s => s.Prepared is null);
         referenceImages.RemoveAll(s => s.Prepared is null);
         batch.RemoveAll(s => s.Prepared is null);
@@ -335,7 +335,8 @@ public static class Retrainer
         return images;
     }
 
-    static void PrepareAll(List<SourceImage> images, CropMargins crop, BannerMode banner, double? resampleNm, ParallelOptions parallel, IBenchmarkObserver log, Action<string> warn)
+    static void PrepareAll(List<SourceImage> images, CropMargins crop, BannerMode banner, double? resampleNm, long? reduceAbovePixels,
+        ParallelOptions parallel, IBenchmarkObserver log, Action<string> warn)
     {
         const string stage = "Preparing images";
         log.StageStarted(stage, images.Count);
@@ -345,7 +346,7 @@ public static class Retrainer
             var image = images[i];
             try
             {
-                var prepared = ImagePreparation.Prepare(image.FullPath, image.MaskPath, crop, banner);
+                var prepared = ImagePreparation.Prepare(image.FullPath, image.MaskPath, crop, banner, reduceAbovePixels);
                 // The champion's --resample-nm applies to old and new images alike, each from its own pixel size.
                 if (resampleNm is { } target)
                 {
@@ -577,6 +578,7 @@ public static class Retrainer
                 BannerMode = champion.Preprocessing.BannerMode,
                 Tiling = champion.Preprocessing.Tiling,
                 ResampleNm = champion.Preprocessing.ResampleNm,
+                ReduceAbovePixels = champion.Preprocessing.ReduceAbovePixels,
                 IntensityMapping = IntensityMapping.Name,
             },
             Metrics = metrics,

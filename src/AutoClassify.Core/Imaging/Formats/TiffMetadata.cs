@@ -206,7 +206,7 @@ public static class TiffMetadata
         return x is > 0 && y is > 0 ? new PixelSize(nm / x.Value, nm / y.Value) : null;
     }
 
-    static Tiff? Open(string path)
+    internal static Tiff? Open(string path)
     {
         try
         {
