@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using AutoClassify.Cluster;
+using AutoClassify.Imaging;
 using AutoClassify.Packaging;
 using AutoClassify.Preprocessing;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using AutoClassify.Imaging;
+using AutoClassify.Preprocessing;
 using AutoClassify.Segmentation;
 
 namespace AutoClassify.Features;

@@ -1,5 +1,6 @@
 using AutoClassify.Evaluation;
 using AutoClassify.Features;
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Packaging;
 using AutoClassify.Preprocessing;

@@ -1,5 +1,5 @@
-using AutoClassify.Preprocessing;
-using AutoClassify.Preprocessing.Formats;
+using AutoClassify.Imaging;
+using AutoClassify.Imaging.Formats;
 using AutoClassify.Tests.Support;
 using BitMiracle.LibTiff.Classic;
 

@@ -1,7 +1,7 @@
-using AutoClassify.Preprocessing.Formats;
+using AutoClassify.Imaging.Formats;
 using BitMiracle.LibTiff.Classic;
 
-namespace AutoClassify.Preprocessing;
+namespace AutoClassify.Imaging;
 
 public static partial class ImageReduction
 {

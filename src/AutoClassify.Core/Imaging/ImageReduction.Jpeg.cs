@@ -1,6 +1,6 @@
 using AutoClassify.Native;
 
-namespace AutoClassify.Preprocessing;
+namespace AutoClassify.Imaging;
 
 public static partial class ImageReduction
 {
