@@ -424,10 +424,10 @@ public static class BenchmarkRunner
                     model.Summary.PermutationImportance[feature] = drop;
                 timer.Add(trainer.Name, "permutation importance", clock.Elapsed.TotalSeconds);
             }
-            if (options.Tile is null && model is Models.Cnn.CnnModel cnn)
+            if (options.Tile is null && model is Models.Cnn.IGradCamModel explained)
             {
                 clock.Restart();
-                model.Summary.Explanation = CnnExplanations.Compute(cnn, data, test, probabilities, firstLayer: fold == 0);
+                model.Summary.Explanation = CnnExplanations.Compute(explained, data, test, probabilities, firstLayer: fold == 0);
                 timer.Add(trainer.Name, "Grad-CAM", clock.Elapsed.TotalSeconds);
             }
             builder.AddFold(fold, test, probabilities, model.Summary);

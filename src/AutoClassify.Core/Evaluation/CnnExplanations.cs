@@ -15,14 +15,15 @@ public static class CnnExplanations
 
     /// <summary>
     /// Grad-CAM maps of the chosen images of one fold, for the class the model predicted; with
-    /// <paramref name="firstLayer"/> also the first convolution's filters and activations of one test image per class.
+    /// <paramref name="firstLayer"/> also, for a LipNet, the first convolution's filters and activations of one test
+    /// image per class. A model that cannot draw maps returns the reason instead (<see cref="CnnExplanation.Unavailable"/>).
     /// </summary>
     /// <param name="model">The model trained on the fold's training images.</param>
     /// <param name="data">The data set.</param>
     /// <param name="test">The fold's test items.</param>
     /// <param name="probabilities">The model's probabilities of <paramref name="test"/>, row by row.</param>
     /// <param name="firstLayer">Record the first layer too (one fold per model is enough).</param>
-    public static CnnExplanation Compute(CnnModel model, TrainingData data, IReadOnlyList<int> test, IReadOnlyList<double[]> probabilities, bool firstLayer)
+    public static CnnExplanation Compute(IGradCamModel model, TrainingData data, IReadOnlyList<int> test, IReadOnlyList<double[]> probabilities, bool firstLayer)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -43,13 +44,13 @@ public static class CnnExplanations
             .Concat(surest.Select((item, c) => (Item: item, Class: c)).Where(x => x.Item is not null).Select(x => (x.Item!.Value, x.Class)))
             .ToList();
         var explanation = model.GradCam(data, targets);
-        if (firstLayer)
+        if (firstLayer && model is CnnModel cnn)
         {
             // One image per class: the surest right one, else the one the model gave its class the highest probability.
             var examples = Enumerable.Range(0, data.ClassCount)
                 .Select(c => surest[c] ?? rows.Where(r => r.True == c).OrderByDescending(r => r.P[c]).ThenBy(r => r.Item).Select(r => (int?)r.Item).FirstOrDefault())
                 .Where(i => i is not null).Select(i => i!.Value).ToList();
-            (explanation.Filters, explanation.Activations) = model.FirstLayer(data, examples);
+            (explanation.Filters, explanation.Activations) = cnn.FirstLayer(data, examples);
         }
         return explanation;
     }

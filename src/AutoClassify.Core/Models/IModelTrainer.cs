@@ -220,7 +220,7 @@ public sealed class TrainingSummary
     /// <summary>Every trial of a model search (AutoML's leaderboard), in the order run; empty for models that search nothing.</summary>
     public List<TrialRecord> Trials { get; } = [];
 
-    /// <summary>What a CNN looked at on this fold's test images (Grad-CAM, first layer); null for other models.</summary>
+    /// <summary>What a CNN or transfer model looked at on this fold's test images (Grad-CAM, a LipNet's first layer), or why it cannot say; null for other models.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public Cnn.CnnExplanation? Explanation { get; set; }
 }

@@ -60,15 +60,27 @@ public sealed class AttentionFiguresExporter : IReportExporter
         var rows = (shown.Count + columns - 1) / columns;
         var width = pad + columns * (panelW + pad);
         var height = top + rows * (panelH + captionH + pad) + barH;
-        var title = $"{model}: Grad-CAM for the predicted class (input left, map right), one scale 0 to {AttentionImages.Sig(plan.Scale)}";
+        var title = $"{model}: Grad-CAM (HiResCAM) for the predicted class (input left, map right), one scale 0 to {AttentionImages.Sig(plan.Scale)}";
         var sb = Open(width, height, title);
         for (var n = 0; n < shown.Count; n++)
         {
             var (p, kind) = shown[n];
             var x = pad + n % columns * (panelW + pad);
             var y = top + n / columns * (panelH + captionH + pad);
-            var (png, _, _) = AttentionImages.GradCam(plan.Maps[p.Item], plan.Scale);
-            Image(sb, png, x, y, panelW, panelH);
+            var map = plan.Maps[p.Item];
+            if (map.IsEmpty)
+            {
+                var (input, _, _) = AttentionImages.Input(map.Input);
+                Image(sb, input, x, y, panelH, panelH);
+                var mid = x + panelH + (panelW - panelH) / 2;
+                sb.Append(Inv, $"<text x=\"{Coord(mid)}\" y=\"{Coord(y + panelH / 2 - 6)}\" text-anchor=\"middle\">no map: no location</text>");
+                sb.Append(Inv, $"<text x=\"{Coord(mid)}\" y=\"{Coord(y + panelH / 2 + 8)}\" text-anchor=\"middle\">raised this score</text>");
+            }
+            else
+            {
+                var (png, _, _) = AttentionImages.GradCam(map, plan.Scale);
+                Image(sb, png, x, y, panelW, panelH);
+            }
             var confidence = ModelGallery.Confidence(p);
             sb.Append(Inv, $"<text x=\"{Coord(x)}\" y=\"{Coord(y + panelH + 12)}\">{E(kind)}, fold {Int(p.Fold + 1)}: true {E(ClassName(classes, p.TrueLabel))}</text>");
             sb.Append(Inv, $"<text x=\"{Coord(x)}\" y=\"{Coord(y + panelH + 25)}\">predicted {E(ClassName(classes, p.PredictedLabel))}, p {Num(confidence, 2)}</text>");

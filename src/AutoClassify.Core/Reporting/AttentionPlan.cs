@@ -10,8 +10,9 @@ namespace AutoClassify.Reporting;
 /// </summary>
 internal sealed class AttentionPlan
 {
-    AttentionPlan(Dictionary<int, GradCamMap> maps, List<Prediction> wrong, List<Prediction> right, FoldResult? firstLayer, List<int> missingFolds, string layer, int inputSize)
+    AttentionPlan(Dictionary<int, GradCamMap> maps, List<Prediction> wrong, List<Prediction> right, FoldResult? firstLayer, List<int> missingFolds, string layer, int inputSize, string? unavailable)
     {
+        Unavailable = unavailable;
         Maps = maps;
         Wrong = wrong;
         Right = right;
@@ -45,12 +46,24 @@ internal sealed class AttentionPlan
 
     internal int InputSize { get; }
 
-    /// <summary>The plan of a model, or null when no fold of it recorded explanations (every model but the CNNs).</summary>
+    /// <summary>Why the model has no maps at all (e.g. an SVM head), or null when it has them.</summary>
+    internal string? Unavailable { get; }
+
+    /// <summary>
+    /// The plan of a model, or null when no fold of it recorded explanations (every model but the CNNs); a model whose
+    /// folds gave only a reason for having no maps has a plan with <see cref="Unavailable"/> set and nothing to show.
+    /// </summary>
     internal static AttentionPlan? Build(ModelResult model, ModelGallery? gallery, int classCount)
     {
-        var folds = model.Folds.Where(f => f.Training.Explanation is not null).ToList();
-        if (folds.Count == 0)
+        var recorded = model.Folds.Where(f => f.Training.Explanation is not null).ToList();
+        if (recorded.Count == 0)
             return null;
+        var folds = recorded.Where(f => f.Training.Explanation!.Unavailable is null).ToList();
+        if (folds.Count == 0)
+        {
+            return new AttentionPlan([], [], [], null, model.Folds.Where(f => f.Training.Explanation is null).Select(f => f.Fold).ToList(),
+                "", recorded[0].Training.Explanation!.InputSize, recorded[0].Training.Explanation!.Unavailable);
+        }
         var maps = new Dictionary<int, GradCamMap>();
         foreach (var f in folds)
         {
@@ -66,6 +79,6 @@ internal sealed class AttentionPlan
             .OfType<Prediction>().ToList();
         var first = folds[0].Training.Explanation!;
         return new AttentionPlan(maps, wrong, right, folds.FirstOrDefault(f => f.Training.Explanation!.Filters is not null),
-            model.Folds.Where(f => f.Training.Explanation is null).Select(f => f.Fold).ToList(), first.Layer, first.InputSize);
+            model.Folds.Where(f => f.Training.Explanation is null).Select(f => f.Fold).ToList(), first.Layer, first.InputSize, null);
     }
 }

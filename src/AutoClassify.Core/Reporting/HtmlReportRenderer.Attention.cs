@@ -29,7 +29,12 @@ internal sealed partial class HtmlReportRenderer
         var before = _attentionBytes;
         var missing = plan.MissingFolds.Select(f => Int(f + 1)).ToList();
         _sb.Append(Inv, $"<h3 id=\"{id}-gradcam\">What the network looked at: Grad-CAM</h3>\n");
-        _sb.Append(Inv, $"<p class=\"quiet\">Each pair shows the network's input ({Int(plan.InputSize)} × {Int(plan.InputSize)} px, as prepared for the CNN) and, on the right, its Grad-CAM map for the class the model predicted: the gradient of that class's score (logit) with respect to the activations after the last convolution (<code>{E(plan.Layer)}</code>) is averaged per channel, the channels are summed with these weights, negative sums are set to 0, and the map is enlarged bilinearly to the input and blended {Int((int)Math.Round(AttentionImages.Blend * 100))} % over it. Bright regions raised the predicted class's score. Each fold's model explains its own test images only. All maps of this model share one scale, 0 to {E(AttentionImages.Sig(plan.Scale))} (the largest value shown), so their brightness can be compared.{(missing.Count == 0 ? "" : $" Folds {string.Join(", ", missing)} have no maps (they were restored from a checkpoint written before maps were recorded).")}</p>\n");
+        if (plan.Unavailable is { } reason)
+        {
+            _sb.Append(Inv, $"<p class=\"quiet\" id=\"{id}-gradcam-none\">{E(model.Name)} has no class activation maps: {E(reason)}.</p>\n");
+            return;
+        }
+        _sb.Append(Inv, $"<p class=\"quiet\">Each pair shows the network's input ({Int(plan.InputSize)} × {Int(plan.InputSize)} px, as prepared for the CNN) and, on the right, its class activation map for the class the model predicted, by HiResCAM (Draelos and Carin, 2020), the form of Grad-CAM that keeps the gradient per location: at every location of the activations after the last convolutional block (<code>{E(plan.Layer)}</code>), each channel's activation is multiplied by the gradient of the predicted class's score (logit) with respect to it, the channels are summed, negative sums are set to 0, and the map is enlarged bilinearly to the input and blended {Int((int)Math.Round(AttentionImages.Blend * 100))} % over it. Where the network ends in global average pooling and a linear layer this is Grad-CAM itself; where a dense layer reads the flattened maps (LipNet-1, -2, -4, -6), Grad-CAM's per-channel average of the gradient would lose which locations count for which class. Bright regions raised the predicted class's score; where only pooling and one linear layer follow the layer, the map before the cut at 0 adds up to the score minus its bias. An image on which no location raised the score (the class won by the evidence against the others) is shown without a map and says so. Each fold's model explains its own test images only. All maps of this model share one scale, 0 to {E(AttentionImages.Sig(plan.Scale))} (the largest value shown), so their brightness can be compared.{(missing.Count == 0 ? "" : $" Folds {string.Join(", ", missing)} have no maps (they were restored from a checkpoint written before maps were recorded).")}</p>\n");
         _sb.Append(AttentionImages.ColourBar(plan.Scale, "Grad-CAM, logit units (shared by every map of this model)", $"{id}-gradcam-scale")).Append('\n');
         _sb.Append("<h4>Top losses</h4>\n");
         if (plan.Wrong.Count == 0)
@@ -54,6 +59,16 @@ internal sealed partial class HtmlReportRenderer
             var path = (uint)p.Item < (uint)_r.Items.Count ? _r.Items[p.Item].Path : $"item {Int(p.Item)}";
             var confidence = ModelGallery.Confidence(p);
             var right = p.TrueLabel == p.PredictedLabel;
+            if (map.IsEmpty)
+            {
+                // Drawing the empty map would read as "looked nowhere"; say what the zero means instead.
+                var (ipng, iw, ih) = AttentionImages.Input(map.Input);
+                var izoom = AttentionImages.Zoom(ih);
+                _sb.Append("<figure class=\"thumb cam nomap\">");
+                Png(ipng, iw * izoom, ih * izoom, $"{path}: network input; no location raised the score of predicted class {ClassName(p.PredictedLabel)} (true {ClassName(p.TrueLabel)}, probability {Num(confidence, 2)})");
+                _sb.Append(Inv, $"<figcaption>true {E(ClassName(p.TrueLabel))} · <span class=\"{(right ? "right" : "wrong")}\">pred {E(ClassName(p.PredictedLabel))}</span> p {Num(confidence, 2)} · <strong>no map</strong>: no location raised this class's score (logit {E(AttentionImages.Sig(map.Logit))}, locations' sum {E(AttentionImages.Sig(map.Total))})<br>fold {Int(p.Fold + 1)} · <code>{E(path)}</code></figcaption></figure>\n");
+                continue;
+            }
             var alt = $"{path}: network input and Grad-CAM for predicted class {ClassName(p.PredictedLabel)} (true {ClassName(p.TrueLabel)}, probability {Num(confidence, 2)})";
             var (png, width, height) = AttentionImages.GradCam(map, plan.Scale);
             var zoom = AttentionImages.Zoom(height);

@@ -135,6 +135,36 @@ public class ReportAttentionTests(AttentionRun run) : IClassFixture<AttentionRun
     }
 
     [Fact]
+    public void Should_say_no_location_raised_the_score_instead_of_drawing_an_empty_map()
+    {
+        // Given the run's results with the map of one shown right answer all zero (its locations only lowered the score)
+        var again = ResultsJson.Read(Path.Combine(run.OutDir, "results.json"));
+        var section = Regex.Match(run.Html, "<div class=\"gallery\" id=\"m0-gradcam-right\">(.*?)</div>", RegexOptions.Singleline).Groups[1].Value;
+        var maps = again.Models[0].Folds.SelectMany(f => f.Training.Explanation!.GradCam).ToList();
+        var shown = maps.First(m => section.Contains(WebUtility.HtmlEncode(again.Items[m.Item].Path), StringComparison.Ordinal));
+        Array.Clear(shown.Values);
+        shown.Total = -1.5f;
+
+        // When the report and the figure are drawn from them
+        var html = HtmlReport.Render(again, ReportImages.Load(again));
+        var svg = AttentionFiguresExporter.Render(again).Single(f => f.File.EndsWith("-gradcam.svg", StringComparison.Ordinal)).Svg;
+
+        // Then that image shows its input alone, with a caption saying no location raised the class's score
+        var right = Regex.Match(html, "<div class=\"gallery\" id=\"m0-gradcam-right\">(.*?)</div>", RegexOptions.Singleline).Groups[1].Value;
+        var figure = Regex.Matches(right, "<figure class=\"thumb cam nomap\">.*?</figure>", RegexOptions.Singleline).Single().Value;
+        Assert.Contains(WebUtility.HtmlEncode(again.Items[shown.Item].Path), figure, StringComparison.Ordinal);
+        Assert.Contains("<strong>no map</strong>: no location raised this class's score", figure, StringComparison.Ordinal);
+        Assert.Contains("locations' sum -1.5", figure, StringComparison.Ordinal);
+        using var dir = new TempDirectory();
+        var file = dir.File("input.png");
+        File.WriteAllBytes(file, Convert.FromBase64String(Regex.Match(figure, "base64,([A-Za-z0-9+/=]+)").Groups[1].Value));
+        Assert.Equal((BlobImages.Size, BlobImages.Size), (PngImage.Read(file).Width, PngImage.Read(file).Height));
+        // and the other right answer keeps its overlay, and the figure for a paper says the same
+        Assert.Single(Regex.Matches(right, "<figure class=\"thumb cam\">"));
+        Assert.Contains("no map: no location", svg, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Should_render_the_attention_section_in_chromium_with_decoded_images_and_no_console_message()
     {
         // Given the report of the CNN run

@@ -13,6 +13,9 @@ public sealed class CnnExplanation
     /// <summary>The layer Grad-CAM differentiates to, by parameter-style name (e.g. <c>features.7</c>, a ReLU after the last convolution).</summary>
     public string Layer { get; set; } = "";
 
+    /// <summary>Why this fold's model has no maps (e.g. an SVM head on pooled features); null when it has them.</summary>
+    public string? Unavailable { get; set; }
+
     /// <summary>One map per explained test image.</summary>
     public List<GradCamMap> GradCam { get; set; } = [];
 
@@ -24,9 +27,12 @@ public sealed class CnnExplanation
 }
 
 /// <summary>
-/// A Grad-CAM map (Selvaraju et al., 2017) of one image: ReLU(Σ<sub>k</sub> α<sub>k</sub> A<sub>k</sub>) at the last
-/// convolution's resolution, where α<sub>k</sub> is the mean gradient of the target class's logit over channel k.
-/// Values are in logit units, unnormalised, so maps of one model can share one colour scale.
+/// A class activation map of one image, HiResCAM (Draelos and Carin, 2020; Grad-CAM, Selvaraju et al., 2017, with
+/// the gradient kept per location): ReLU(Σ<sub>k</sub> ∂y/∂A<sub>k</sub> ⊙ A<sub>k</sub>) at the explained layer's
+/// resolution, where y is the target class's logit and A<sub>k</sub> channel k of the layer. Where only pooling and
+/// one linear layer follow the layer, the map before the ReLU sums to y minus its bias exactly. Values are in logit
+/// units, unnormalised, so maps of one model can share one colour scale. A map is all zero when no location raised
+/// the class's score (the class won by the evidence against the others, or by its bias).
 /// </summary>
 public sealed class GradCamMap
 {
@@ -42,6 +48,16 @@ public sealed class GradCamMap
 
     /// <summary>Row-major <see cref="Height"/> × <see cref="Width"/> values (≥ 0).</summary>
     public float[] Values { get; set; } = [];
+
+    /// <summary>The target class's logit for this image.</summary>
+    public float Logit { get; set; }
+
+    /// <summary>The sum of the map before the ReLU: the share of <see cref="Logit"/> the explained layer's locations account for.</summary>
+    public float Total { get; set; }
+
+    /// <summary>True when no location raised the class's score, so the map is all zero.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsEmpty => !Values.Any(v => v > 0);
 
     /// <summary>The network's input as 8-bit grey (min to max of the standardised pixels), <see cref="CnnExplanation.InputSize"/> squared, row-major.</summary>
     public byte[] Input { get; set; } = [];

@@ -24,3 +24,19 @@ public interface IFeatureBackbone : IDisposable
     /// <summary>Pooled features of a normalised batch: [N, C, H, W] in, [N, FeatureDim] out.</summary>
     AutoClassify.Tensors.Tensor Features(AutoClassify.Tensors.Tensor input);
 }
+
+/// <summary>
+/// A backbone whose last convolutional block's output is reachable, so class activation maps can be drawn through it:
+/// <see cref="IFeatureBackbone.Features"/> equals <see cref="FeaturesFromMaps"/> of <see cref="LastMaps"/>.
+/// </summary>
+public interface IConvolutionalBackbone : IFeatureBackbone
+{
+    /// <summary>Parameter-style name of the module whose output <see cref="LastMaps"/> returns (e.g. <c>layer4</c>).</summary>
+    string LastMapsLayer { get; }
+
+    /// <summary>The last convolutional block's output of a normalised batch: N × C × h × w.</summary>
+    AutoClassify.Tensors.Tensor LastMaps(AutoClassify.Tensors.Tensor input);
+
+    /// <summary>The pooled features (N × <see cref="IFeatureBackbone.FeatureDim"/>) of those maps.</summary>
+    AutoClassify.Tensors.Tensor FeaturesFromMaps(AutoClassify.Tensors.Tensor maps);
+}

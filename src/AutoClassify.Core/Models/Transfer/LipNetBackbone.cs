@@ -10,10 +10,11 @@ namespace AutoClassify.Models.Transfer;
 /// LipNet-4c its last feature maps pooled globally. Inputs are one grey channel at the package's size,
 /// standardised per image exactly as the package was trained.
 /// </summary>
-public sealed class LipNetBackbone : IFeatureBackbone
+public sealed class LipNetBackbone : IConvolutionalBackbone
 {
     readonly LipNetModule network;
     readonly IDisposable? owner;
+    readonly int lastMaps;
 
     LipNetBackbone(LipNetModule network, CnnModelInfo info, string source, IDisposable? owner)
     {
@@ -22,6 +23,7 @@ public sealed class LipNetBackbone : IFeatureBackbone
         Info = info;
         Source = source;
         StageNames = Stages(network);
+        lastMaps = LastConvolutionActivation(network);
         FeatureDim = network.Spec.AllConvolutional
             ? LipNet.Channels
             : ((Linear)network.Classifier[network.Classifier.Count - 1]).InFeatures;
@@ -92,16 +94,33 @@ public sealed class LipNetBackbone : IFeatureBackbone
 
     public Tensor Features(Tensor input)
     {
+        using var maps = LastMaps(input);
+        return FeaturesFromMaps(maps);
+    }
+
+    /// <summary>The ReLU after the last convolution of <c>features</c> (as the LipNet's own maps are drawn).</summary>
+    public string LastMapsLayer => "features." + lastMaps.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <inheritdoc/>
+    public Tensor LastMaps(Tensor input)
+    {
         ArgumentNullException.ThrowIfNull(input);
-        var maps = network.Features.Forward(input);
+        return Run(input, 0, lastMaps + 1);
+    }
+
+    /// <inheritdoc/>
+    public Tensor FeaturesFromMaps(Tensor maps)
+    {
+        ArgumentNullException.ThrowIfNull(maps);
+        var rest = Run(maps, lastMaps + 1, network.Features.Count);
         if (network.Spec.AllConvolutional)
         {
-            using (maps)
-            using (var pooled = Functional.AdaptiveAvgPool2d(maps, 1, 1))
+            using (rest)
+            using (var pooled = Functional.AdaptiveAvgPool2d(rest, 1, 1))
                 return pooled.Flatten(1);
         }
         // Every classifier layer but the last: flatten (and the hidden layer of LipNet-1 and -2).
-        var x = maps;
+        var x = rest;
         for (var i = 0; i < network.Classifier.Count - 1; i++)
         {
             var next = network.Classifier[i].Forward(x);
@@ -109,6 +128,29 @@ public sealed class LipNetBackbone : IFeatureBackbone
             x = next;
         }
         return x;
+    }
+
+    // features[from..to), releasing each intermediate result; `input` is left alone.
+    Tensor Run(Tensor input, int from, int to)
+    {
+        var x = input.Reshape(input.Shape);
+        for (var i = from; i < to; i++)
+        {
+            var next = network.Features[i].Forward(x);
+            x.Dispose();
+            x = next;
+        }
+        return x;
+    }
+
+    static int LastConvolutionActivation(LipNetModule network)
+    {
+        for (var i = network.Features.Count - 1; i >= 0; i--)
+        {
+            if (network.Features[i] is Conv2d)
+                return i + 1 < network.Features.Count && network.Features[i + 1] is ReLU ? i + 1 : i;
+        }
+        throw new InvalidOperationException($"{network.Spec.Name}: no convolution in its features.");
     }
 
     static string[] Stages(LipNetModule network)

@@ -13,7 +13,7 @@ namespace AutoClassify.Models.Transfer;
 /// end 2/0) where torchvision pads symmetrically; at the fixed 224 px input both give the same windows, so the
 /// outputs agree (a test checks against ONNX Runtime). <c>fc</c> is not in the graph and keeps its initialisation.
 /// </summary>
-public sealed class MLNetResNet18Torch : Module, IFeatureBackbone
+public sealed class MLNetResNet18Torch : Module, IConvolutionalBackbone
 {
     /// <summary>Basic blocks per stage in the graph.</summary>
     public static readonly IReadOnlyList<int> BlocksPerStage = [2, 2, 2, 3];
@@ -59,6 +59,26 @@ public sealed class MLNetResNet18Torch : Module, IFeatureBackbone
     /// <summary>ImageNet-normalised N × 3 × 224 × 224 in; the graph's input (BGR 0..255 minus the mean image) through the ResNet; N × 512 out.</summary>
     public Tensor Features(Tensor input)
     {
+        using var scope = DisposeScope.Begin();
+        return net.Features(GraphInput(input)).DetachFromDisposeScope();
+    }
+
+    /// <summary>The output of the ResNet's <c>layer4</c>.</summary>
+    public string LastMapsLayer => "resnet.layer4";
+
+    /// <inheritdoc/>
+    public Tensor LastMaps(Tensor input)
+    {
+        using var scope = DisposeScope.Begin();
+        return net.LastMaps(GraphInput(input)).MoveToOuterScope();
+    }
+
+    /// <inheritdoc/>
+    public Tensor FeaturesFromMaps(Tensor maps) => net.FeaturesFromMaps(maps);
+
+    // The graph's input (BGR 0..255 minus the mean image) of an ImageNet-normalised batch; belongs to the caller's scope.
+    Tensor GraphInput(Tensor input)
+    {
         ArgumentNullException.ThrowIfNull(input);
         var shape = input.Shape;
         const int size = MLNetResNet18.InputSize;
@@ -67,12 +87,10 @@ public sealed class MLNetResNet18Torch : Module, IFeatureBackbone
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"{Name} has its mean image at 3 x {size} x {size}; got {Tensor.FormatShape(shape)} (use --input-size {size})."), nameof(input));
         }
-        using var scope = DisposeScope.Begin();
         var std = Statistics(ImageNetInput.Std, input.Device);
         var mean = Statistics(ImageNetInput.Mean, input.Device);
         var rgb255 = input.Multiply(std).Add(mean).Multiply(255.0);
-        var graphInput = rgb255.Flip(1).Subtract(meanImage);
-        return net.Features(graphInput).DetachFromDisposeScope();
+        return rgb255.Flip(1).Subtract(meanImage);
     }
 
     /// <summary>Logits of the (untrained) <c>fc</c>; the transfer models use <see cref="Features"/>.</summary>

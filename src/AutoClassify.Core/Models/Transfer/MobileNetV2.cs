@@ -15,7 +15,7 @@ public sealed record InvertedResidualSetting(int ExpandRatio, int Channels, int 
 /// and block table are torchvision's constructor arguments; the last width is exposed too so that a tiny variant
 /// exists for tests.
 /// </summary>
-public sealed class MobileNetV2 : Module, IFeatureBackbone
+public sealed class MobileNetV2 : Module, IConvolutionalBackbone
 {
     /// <summary>torchvision's block table.</summary>
     public static IReadOnlyList<InvertedResidualSetting> DefaultSettings { get; } =
@@ -110,6 +110,24 @@ public sealed class MobileNetV2 : Module, IFeatureBackbone
     {
         ArgumentNullException.ThrowIfNull(input);
         using var maps = FeatureLayers.Forward(input);
+        using var pooled = Functional.AdaptiveAvgPool2d(maps, 1, 1);
+        return pooled.Flatten(1);
+    }
+
+    /// <summary>The output of the last <c>features</c> module, the 1 × 1 conv-bn-ReLU6 to <see cref="FeatureDim"/> channels.</summary>
+    public string LastMapsLayer => StageNames[^1];
+
+    /// <inheritdoc/>
+    public Tensor LastMaps(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return FeatureLayers.Forward(input);
+    }
+
+    /// <inheritdoc/>
+    public Tensor FeaturesFromMaps(Tensor maps)
+    {
+        ArgumentNullException.ThrowIfNull(maps);
         using var pooled = Functional.AdaptiveAvgPool2d(maps, 1, 1);
         return pooled.Flatten(1);
     }

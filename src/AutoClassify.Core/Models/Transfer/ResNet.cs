@@ -20,7 +20,7 @@ public enum ResNetBlockKind
 /// ImageNet state dicts load with strict key matching. A smaller <c>baseChannels</c> than 64 gives a narrow copy of
 /// the same layout (for tests); initialisation follows torchvision and draws from libtorch's seeded generator.
 /// </summary>
-public sealed class ResNet : Module, IFeatureBackbone
+public sealed class ResNet : Module, IConvolutionalBackbone
 {
     readonly Module[] stem;
 
@@ -125,6 +125,24 @@ public sealed class ResNet : Module, IFeatureBackbone
     {
         ArgumentNullException.ThrowIfNull(input);
         using var pooled = Chain.Run(input, [.. stem, Layer1, Layer2, Layer3, Layer4, AvgPool]);
+        return pooled.Flatten(1);
+    }
+
+    /// <summary>The output of <c>layer4</c>, the last residual stage.</summary>
+    public string LastMapsLayer => "layer4";
+
+    /// <inheritdoc/>
+    public Tensor LastMaps(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return Chain.Run(input, [.. stem, Layer1, Layer2, Layer3, Layer4]);
+    }
+
+    /// <inheritdoc/>
+    public Tensor FeaturesFromMaps(Tensor maps)
+    {
+        ArgumentNullException.ThrowIfNull(maps);
+        using var pooled = AvgPool.Forward(maps);
         return pooled.Flatten(1);
     }
 

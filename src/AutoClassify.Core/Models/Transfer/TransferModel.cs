@@ -52,7 +52,7 @@ public sealed record TransferModelInfo
 /// feature extractor (and so through the feature cache); a fine-tuned one runs the images through the network.
 /// Dispose it to free the weights.
 /// </summary>
-public sealed class TransferModel : ITrainedModel
+public sealed class TransferModel : ITrainedModel, IGradCamModel
 {
     /// <summary>File names inside a saved model's folder.</summary>
     public const string BackboneFile = "backbone.safetensors";
@@ -149,6 +149,53 @@ public sealed class TransferModel : ITrainedModel
         var (pixels, _) = preparer.PrepareGrey(data, items);
         var grey = CnnTrainer.ToDevice(Tensor.FromArray(pixels, [items.Length, 1, Info.InputSize, Info.InputSize]), device);
         return Backbone.Features(preparer.ToNetworkInput(grey));
+    }
+
+    /// <summary>
+    /// Class activation maps of <paramref name="targets"/> at the backbone's last convolutional block (see
+    /// <see cref="GradCamMap"/>), through the pooling and the linear head, for frozen and fine-tuned models alike. A
+    /// backbone that runs without gradients gives no maps; <see cref="CnnExplanation.Unavailable"/> then says so.
+    /// </summary>
+    /// <param name="data">The data set the item indices point into.</param>
+    /// <param name="targets">Items with the class to explain (usually the predicted one).</param>
+    public CnnExplanation GradCam(TrainingData data, IReadOnlyList<(int Item, int Class)> targets)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(targets);
+        var classes = Info.ClassNames.Count;
+        foreach (var (item, target) in targets)
+        {
+            if ((uint)target >= (uint)classes)
+                throw new ArgumentOutOfRangeException(nameof(targets), target, $"Item {item}: class index outside the model's {classes} classes.");
+        }
+        if (Backbone is not IConvolutionalBackbone backbone)
+        {
+            return new CnnExplanation
+            {
+                InputSize = Info.InputSize,
+                Unavailable = $"its {Backbone.Name} backbone runs on an inference engine without gradients (ONNX Runtime); the fine-tuned model of the same backbone runs on libtorch and has maps",
+            };
+        }
+        var explanation = new CnnExplanation { InputSize = Info.InputSize, Layer = backbone.LastMapsLayer };
+        if (targets.Count == 0)
+            return explanation;
+        using var gate = TorchThreads.Gate.EnterScope();
+        using var threadScope = new TorchThreads(threads);
+        Backbone.Network.Eval();
+        Head.Eval();
+        var cut = new ClassActivationMaps.Cut(
+            backbone.LastMapsLayer,
+            [Backbone.Network, Head],
+            items =>
+            {
+                var (pixels, _) = preparer.PrepareGrey(data, items);
+                var grey = CnnTrainer.ToDevice(Tensor.FromArray(pixels, [items.Count, 1, Info.InputSize, Info.InputSize]), device);
+                return (preparer.ToNetworkInput(grey), pixels, Info.InputSize);
+            },
+            backbone.LastMaps,
+            maps => Head.Forward(backbone.FeaturesFromMaps(maps)));
+        explanation.GradCam = ClassActivationMaps.Compute(cut, targets, classes, batchSize, device);
+        return explanation;
     }
 
     /// <summary>Writes <c>backbone.safetensors</c>, <c>head.safetensors</c> and <c>transfer.json</c> into <paramref name="directory"/>.</summary>
@@ -250,7 +297,7 @@ public sealed class TransferModel : ITrainedModel
 }
 
 /// <summary>An SVM on frozen backbone features (<c>*-frozen-svm</c>): the CNN arm's features, the SVM arm's classifier.</summary>
-public sealed class FrozenSvmModel : ITrainedModel
+public sealed class FrozenSvmModel : ITrainedModel, IGradCamModel
 {
     readonly IFeatureBackbone backbone;
     readonly FeatureExtractor extractor;
@@ -268,6 +315,17 @@ public sealed class FrozenSvmModel : ITrainedModel
     public SvmModel Svm { get; }
 
     public TrainingSummary Summary => Svm.Summary;
+
+    /// <summary>
+    /// No maps: the RBF SVM's decision is not linear in the pooled features, and its probabilities come from pairwise
+    /// Platt scaling, so a class's score has no gradient that adds up over the image's locations.
+    /// <see cref="CnnExplanation.Unavailable"/> says so in the report.
+    /// </summary>
+    public CnnExplanation GradCam(TrainingData data, IReadOnlyList<(int Item, int Class)> targets) => new()
+    {
+        InputSize = extractor.Input.Size,
+        Unavailable = $"its classifier is an RBF SVM on the {backbone.Name} backbone's pooled features, whose decision is not linear in the features and whose probabilities come from pairwise Platt scaling, so no class score adds up over the image's locations; the -frozen model has the same features under a linear softmax head, and its maps",
+    };
 
     /// <inheritdoc/>
     public double[][] PredictProbabilities(TrainingData data, IReadOnlyList<int> indices)
