@@ -1,7 +1,7 @@
+using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Transfer;
-using AutoClassify.Preprocessing;
 using AutoClassify.Tensors;
 using AutoClassify.Tests.Models.Cnn;
 using AutoClassify.Tests.Tensors;
