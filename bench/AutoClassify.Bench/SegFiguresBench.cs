@@ -10,16 +10,18 @@ namespace AutoClassify.Bench;
 /// masks) and ../shared/datasets/isbi2012-em (membrane masks, 30 slices of one stack: contiguous folds), 5 folds,
 /// classical, pixel-forest and unet. Per contender it prints instance F1 at IoU 0.5, the median diameter error,
 /// foreground Dice, V_rand and wall time beside the issue's targets, and writes each run's results.json, CSVs and
-/// report. Settings as --key=value: unet-width, unet-depth (the default network otherwise), models, datasets
+/// report. Settings as --key=value: unet-width, unet-depth (the default network otherwise), input-long-side (the
+/// U-Net's working resolution, as segment-benchmark's --input-long-side; 0 or absent: native), models, datasets
 /// (emps,isbi), folds, threads (2: the targets are for 2 cores), seed and out. --quick runs 2 folds on 4 images with
-/// 2 short epochs: a smoke test of the wiring, not a figure.
+/// 2 short epochs: a smoke test of the wiring, not a figure. Example, the emps figure at a 256-px long side:
+/// <c>bench segfigures --datasets=emps --unet-width=8 --input-long-side=256</c>.
 /// </summary>
 internal sealed class SegFiguresBench : IBenchSuite
 {
     const double TargetF1 = 0.80, TargetDiameterError = 0.10;
     static readonly TimeSpan TargetEmpsWall = TimeSpan.FromMinutes(60);
 
-    static readonly string[] Keys = ["unet-width", "unet-depth", "models", "datasets", "folds", "threads", "seed", "out"];
+    static readonly string[] Keys = ["unet-width", "unet-depth", "input-long-side", "models", "datasets", "folds", "threads", "seed", "out"];
 
     public string Name => "segfigures";
 
@@ -33,10 +35,14 @@ internal sealed class SegFiguresBench : IBenchSuite
             throw new ArgumentException($"segfigures does not know --{string.Join(", --", unknown)}; it reads --{string.Join("=, --", Keys)}=.");
         var inv = CultureInfo.InvariantCulture;
         var defaults = new UNetOptions();
+        var longSide = Int(s, "input-long-side", 0);
+        if (longSide < 0)
+            throw new ArgumentException("--input-long-side= must be a positive number of pixels, or 0 for the native resolution.");
         var unet = defaults with
         {
             BaseWidth = Int(s, "unet-width", defaults.BaseWidth),
             Depth = Int(s, "unet-depth", defaults.Depth),
+            InputLongSide = longSide > 0 ? longSide : null,
         };
         if (options.Quick)
             unet = unet with { MaxEpochs = 2, StepsPerEpoch = 3, BatchSize = 4, PatchSize = Math.Max(64, 1 << unet.Depth), Patience = 2 };
@@ -58,7 +64,7 @@ internal sealed class SegFiguresBench : IBenchSuite
         var outRoot = Path.GetFullPath(s.GetValueOrDefault("out")
             ?? Path.Combine(Path.GetTempPath(), "autoclassify-segfigures", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", inv) + (options.Quick ? "-quick" : "")));
         Console.WriteLine(string.Create(inv,
-            $"U-Net depth {unet.Depth}, width {unet.BaseWidth}{(options.Quick ? $", {unet.MaxEpochs} epochs of {unet.StepsPerEpoch} steps (quick)" : "")}; {folds} folds; {threads} threads; seed {seed}; outputs under {outRoot}"));
+            $"U-Net depth {unet.Depth}, width {unet.BaseWidth}, {(longSide > 0 ? $"long side {longSide} px" : "native resolution")}{(options.Quick ? $", {unet.MaxEpochs} epochs of {unet.StepsPerEpoch} steps (quick)" : "")}; {folds} folds; {threads} threads; seed {seed}; outputs under {outRoot}"));
 
         foreach (var dataset in datasets)
         {
@@ -112,6 +118,8 @@ internal sealed class SegFiguresBench : IBenchSuite
             var errorText = string.Create(inv, $"{100 * error.Mean:F1} ± {100 * error.Sd:F1} %") + (emps ? Verdict(error.Mean <= TargetDiameterError) : "");
             Console.WriteLine(string.Create(inv,
                 $"{m.Model,-13} {f1Text,-22} {errorText,-24} {Pm(m.Scores["foreground_dice"].Mean, m.Scores["foreground_dice"].Sd),-15} {Pm(m.Scores["v_rand"].Mean, m.Scores["v_rand"].Sd),-15} {m.WallTime.TotalMinutes,8:F1}"));
+            foreach (var f in m.Folds.Where(f => f.Training.Facts.ContainsKey("post_seed_threshold")))
+                Console.WriteLine($"  fold {f.Fold + 1} post-processing: {string.Join(", ", f.Training.Facts.Where(p => p.Key.StartsWith("post_", StringComparison.Ordinal)).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key[5..]} {p.Value}"))}");
         }
         if (emps)
         {

@@ -114,6 +114,9 @@ internal static class SegmentCommand
                 ? "instance: background, interior, boundary; marker-controlled watershed splits touching particles"
                 : "semantic: one channel per class; each connected non-background region is one particle"),
             new("Tiling", string.Create(inv, $"tiles up to {info.EffectiveTileSize} px overlapping by {info.TileOverlap} px, Hann-blended, mirrored at the borders")),
+            new("Instance post-processing", info.Scheme != OutputScheme.Instance ? "none"
+                : info.Format < 2 ? "arg-max interior regions as seeds, at the image's resolution (a format-1 package)"
+                : $"{segmenter.PostProcessing.Summary()} at the network's resolution; tuned on: {facts.GetValueOrDefault("post_tuned_on") ?? "not recorded"}"),
             new("Local contrast normalisation", info.LocalContrastSigma is { } sigma ? string.Create(inv, $"sigma {sigma} px") : "off"),
             new("Trained", $"{package.Manifest.Provenance.CreatedUtc.UtcDateTime.ToString("u", inv)} on {facts.GetValueOrDefault("training_images") ?? "?"} images, seed {package.Manifest.Provenance.Seed.ToString(inv)}"),
         };

@@ -29,7 +29,7 @@ internal sealed class UNetCommandOptions
     readonly Option<int?> inputLongSide = new("--input-long-side") { Description = "Resize each image so its longer side has this many pixels before the network, and the probabilities back (for figure crops whose objects span a similar share of each image; also bounds the cost per image). Default: native resolution." };
     readonly Option<int?> tileSize = new("--tile-size") { Description = $"Largest sliding-window tile at prediction (default {UNetOptions.Defaults.TileSize}); smaller images run as one tile." };
     readonly Option<int?> tileOverlap = new("--tile-overlap") { Description = $"Pixels shared by neighbouring tiles, blended (default {UNetOptions.Defaults.TileOverlap})." };
-    readonly Option<int?> minObject = new("--min-object-area") { Description = $"Instance scheme: objects smaller than this many pixels are dropped (default {UNetOptions.Defaults.MinObjectArea})." };
+    readonly Option<int?> minObject = new("--min-object-area") { Description = $"Instance scheme: objects smaller than this many pixels (at the network's working resolution) are always dropped; the post-processing tuned on the validation images may drop larger ones (default {UNetOptions.Defaults.MinObjectArea})." };
     readonly Option<bool> noAugmentation = new("--no-augmentation") { Description = "Train without augmentation (flips, turns, rotation, scale, elastic, intensity, noise, blur)." };
 
     public UNetCommandOptions() => scheme.AcceptOnlyFromAmong("auto", "semantic", "instance");

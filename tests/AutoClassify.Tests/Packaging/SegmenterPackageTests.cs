@@ -79,6 +79,79 @@ public sealed class SegmenterPackageTests : IDisposable
         Assert.Equal(5, reloaded.Info.LocalContrastSigma);
     }
 
+    // Saves a tiny trained segmenter into a folder and edits its description.
+    string SavedWithInfo(string name, Action<JsonObject> edit)
+    {
+        var folder = temp.Combine(name);
+        using (var model = TrainTiny("unet"))
+            model.Segmenter.Save(folder);
+        var path = Path.Combine(folder, UNetSegmenter.InfoFile);
+        var info = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        edit(info);
+        File.WriteAllText(path, info.ToJsonString());
+        return folder;
+    }
+
+    [Fact]
+    public void Should_keep_the_tuned_post_processing_through_saving_and_packaging()
+    {
+        // Given a trained segmenter whose description holds post-processing settings unlike the defaults
+        var tuned = new InstancePostProcessing { ForegroundThreshold = 0.6, SeedThreshold = 0.8, SeedSigma = 1, MinSeedArea = 3, MinObjectArea = 12 };
+        var folder = SavedWithInfo("tuned", info => info["post_processing"] = new JsonObject
+        {
+            ["foreground_threshold"] = 0.6,
+            ["seed_threshold"] = 0.8,
+            ["seed_sigma"] = 1.0,
+            ["min_seed_area"] = 3,
+            ["min_object_area"] = 12,
+        });
+        var (image, _) = TouchingDiscs.Generate(53, 47, pairs: 2, seed: 61);
+
+        // When it is loaded, packaged and reopened
+        using var loaded = new SegmenterPackagedModel(UNetSegmenter.Load(folder, threads: 1));
+        var path = temp.File("tuned.acpkg");
+        ModelPackage.Write(path, Manifest(loaded), loaded);
+        using var package = ModelPackage.Open(path);
+        var reopened = Assert.IsType<SegmenterPackagedModel>(package.Model).Segmenter;
+
+        // Then the settings survive both steps and split the image the same way
+        Assert.Equal(UNetSegmenterInfo.CurrentFormat, reopened.Info.Format);
+        Assert.Equal(tuned, loaded.Segmenter.Info.PostProcessing);
+        Assert.Equal(tuned, reopened.Info.PostProcessing);
+        Assert.Equal(loaded.Segmenter.Predict(image).Instances, reopened.Predict(image).Instances);
+    }
+
+    [Fact]
+    public void Should_split_a_format_1_segmenter_as_before_post_processing_was_tuned()
+    {
+        // Given a description written before format 2: no post-processing settings
+        var folder = SavedWithInfo("format1", info =>
+        {
+            info["format"] = 1;
+            info.Remove("post_processing");
+        });
+        var (image, _) = TouchingDiscs.Generate(53, 47, pairs: 2, seed: 61);
+
+        // When it is loaded and predicts
+        using var segmenter = UNetSegmenter.Load(folder, threads: 1);
+        var prediction = segmenter.Predict(image);
+
+        // Then its objects come from the arg-max split with the minimum object area, at the image's resolution
+        Assert.Null(segmenter.Info.PostProcessing);
+        Assert.Equal(SegmentationTargets.SplitInstances(prediction.Probabilities!, image.Width, image.Height, segmenter.Info.MinObjectArea), prediction.Instances);
+    }
+
+    [Fact]
+    public void Should_refuse_a_format_2_instance_segmenter_without_post_processing_naming_the_file()
+    {
+        var folder = SavedWithInfo("missing", info => info.Remove("post_processing"));
+
+        var error = Assert.Throws<InvalidDataException>(() => UNetSegmenter.Load(folder, threads: 1));
+
+        Assert.Contains(UNetSegmenter.InfoFile, error.Message, StringComparison.Ordinal);
+        Assert.Contains("the instance scheme has no post_processing settings", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Should_say_that_a_segmenter_labels_pixels_when_asked_for_image_probabilities()
     {

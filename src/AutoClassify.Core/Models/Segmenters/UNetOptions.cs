@@ -206,8 +206,14 @@ public sealed record UNetOptions
     /// <summary>Tiles per forward pass at prediction.</summary>
     public int PredictionBatchSize { get; init; } = Defaults.PredictionBatchSize;
 
-    /// <summary>Instance scheme: objects smaller than this many pixels are dropped.</summary>
+    /// <summary>
+    /// Instance scheme: objects smaller than this many pixels (of the network's working resolution) are always dropped;
+    /// the post-processing tuned on the validation images may drop larger ones.
+    /// </summary>
     public int MinObjectArea { get; init; } = Defaults.MinObjectArea;
+
+    /// <summary>Instance scheme: the settings tried when the post-processing is tuned on the validation images after training.</summary>
+    public InstanceTuningGrid PostProcessingGrid { get; init; } = new();
 
     /// <summary>libtorch threads; 0 takes the training context's.</summary>
     public int Threads { get; init; }
@@ -250,6 +256,8 @@ public sealed record UNetOptions
         }
         if (TileOverlap >= TileSize / 2 && TileSize >= 8)
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(TileOverlap)} must be less than half the tile size ({TileSize}), got {TileOverlap}."));
+        if (PostProcessingGrid is null || PostProcessingGrid.Count == 0)
+            problems.Add($"{nameof(PostProcessingGrid)} must hold at least one setting.");
         if (Augmentation is null)
             problems.Add($"{nameof(Augmentation)} must be set (use SegmentationAugmentation.None to switch it off).");
         else

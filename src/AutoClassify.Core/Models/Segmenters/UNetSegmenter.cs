@@ -10,8 +10,14 @@ namespace AutoClassify.Models.Segmenters;
 /// <summary>What a trained U-Net needs besides its weights to segment, and what a package records about it.</summary>
 public sealed record UNetSegmenterInfo
 {
-    /// <summary>Version of the saved description; a reader refuses any other.</summary>
-    public const int CurrentFormat = 1;
+    /// <summary>
+    /// Version of the saved description. Format 2 adds <see cref="PostProcessing"/>; a format-1 instance segmenter
+    /// (written before it) still loads and splits its objects the old way. A reader refuses any other format.
+    /// </summary>
+    public const int CurrentFormat = 2;
+
+    /// <summary>The oldest format a reader accepts.</summary>
+    public const int OldestFormat = 1;
 
     public int Format { get; init; } = CurrentFormat;
 
@@ -48,6 +54,12 @@ public sealed record UNetSegmenterInfo
     /// <summary>The instance scheme's boundary width the network was trained with (recorded, not used at prediction).</summary>
     public int BoundaryWidth { get; init; } = UNetOptions.Defaults.BoundaryWidth;
 
+    /// <summary>
+    /// Instance scheme: how probabilities become objects, tuned on the trainer's validation images (at the network's
+    /// resolution). Null only in format-1 descriptions, whose objects come from <see cref="SegmentationTargets.SplitInstances"/>.
+    /// </summary>
+    public InstancePostProcessing? PostProcessing { get; init; }
+
     /// <summary>Tile side actually used: <see cref="TileSize"/> rounded down to a multiple of 2^depth.</summary>
     [JsonIgnore]
     public int EffectiveTileSize => Math.Max(1 << Depth, TileSize / (1 << Depth) * (1 << Depth));
@@ -55,8 +67,8 @@ public sealed record UNetSegmenterInfo
     /// <summary>What makes this description unusable, or null.</summary>
     public string? FindProblem()
     {
-        if (Format != CurrentFormat)
-            return $"format {Format} is not the supported {CurrentFormat}";
+        if (Format is < OldestFormat or > CurrentFormat)
+            return $"format {Format} is not one of the supported {OldestFormat} to {CurrentFormat}";
         if (Model is not ("unet" or "resunet"))
             return $"model '{Model}' is not unet or resunet";
         if (Residual != (Model == "resunet"))
@@ -69,6 +81,10 @@ public sealed record UNetSegmenterInfo
             return "the instance scheme's channels are not background, interior, boundary";
         if (Scheme == OutputScheme.Semantic && !ChannelNames.SequenceEqual(ClassNames, StringComparer.Ordinal))
             return "the semantic scheme's channels are not the classes";
+        if (Format >= 2 && Scheme == OutputScheme.Instance && PostProcessing is null)
+            return "the instance scheme has no post_processing settings";
+        if (PostProcessing?.FindProblem() is { } postProblem)
+            return "post_processing: " + postProblem;
         var options = new UNetOptions
         {
             Depth = Depth,
@@ -92,8 +108,9 @@ public sealed record UNetSegmenterInfo
 /// as a whole, mirrored beyond its borders by half the overlap, cut into tiles that are run in batches under no_grad,
 /// and the tiles' softmax outputs are blended with a cosine (Hann) window, so tile edges, where the network sees
 /// least context, count least and no seams show. The label map is the arg-max class; the instance scheme's
-/// prediction is split into objects by <see cref="SegmentationTargets.SplitInstances"/>. Thread-safe: predictions
-/// take turns on libtorch.
+/// prediction is split into objects by <see cref="PostProcessing"/> at the network's working resolution, and the ids
+/// are resized to the image (a format-1 segmenter keeps <see cref="SegmentationTargets.SplitInstances"/> at the
+/// image's resolution). Thread-safe: predictions take turns on libtorch.
 /// </summary>
 public sealed class UNetSegmenter : ISegmenter
 {
@@ -136,6 +153,9 @@ public sealed class UNetSegmenter : ISegmenter
 
     public UNetSegmenterInfo Info { get; }
 
+    /// <summary>The instance post-processing in use: the info's, or untuned settings with its minimum object area when it has none.</summary>
+    public InstancePostProcessing PostProcessing => Info.PostProcessing ?? new InstancePostProcessing { MinObjectArea = Info.MinObjectArea };
+
     /// <summary>Facts and curves of the fit that made this segmenter (empty when it was loaded).</summary>
     public SegmenterTrainingSummary Summary { get; init; } = new();
 
@@ -143,7 +163,9 @@ public sealed class UNetSegmenter : ISegmenter
     {
         ArgumentNullException.ThrowIfNull(image);
         ObjectDisposedException.ThrowIf(disposed, this);
-        var probabilities = Probabilities(image, cancellationToken);
+        var (workingWidth, workingHeight) = InputScaling.Size(image.Width, image.Height, Info.InputLongSide);
+        var working = NetworkProbabilities(InputScaling.Image(image, workingWidth, workingHeight), Info.TileSize, Info.TileOverlap, cancellationToken);
+        var probabilities = InputScaling.Probabilities(working, Info.ChannelNames.Count, workingWidth, workingHeight, image.Width, image.Height);
         int width = image.Width, height = image.Height, n = width * height;
         var channels = Info.ChannelNames.Count;
         var labels = new int[n];
@@ -163,7 +185,10 @@ public sealed class UNetSegmenter : ISegmenter
         int[]? instances = null;
         if (Info.Scheme == OutputScheme.Instance)
         {
-            instances = SegmentationTargets.SplitInstances(probabilities, width, height, Info.MinObjectArea);
+            // Objects form where the network worked, with the areas they were tuned at, and are then resized as ids.
+            instances = Info.Format < 2
+                ? SegmentationTargets.SplitInstances(probabilities, width, height, Info.MinObjectArea)
+                : InputScaling.Labels(PostProcessing.Apply(working, workingWidth, workingHeight), workingWidth, workingHeight, width, height);
             for (var i = 0; i < n; i++)
                 labels[i] = instances[i] > 0 ? 1 : 0;
         }
@@ -199,7 +224,8 @@ public sealed class UNetSegmenter : ISegmenter
         return InputScaling.Probabilities(probabilities, Info.ChannelNames.Count, width, height, image.Width, image.Height);
     }
 
-    float[] NetworkProbabilities(GrayImage image, int tileSize, int tileOverlap, CancellationToken cancellationToken)
+    /// <summary>Blended probabilities of an image already at the network's working resolution (no resizing).</summary>
+    internal float[] NetworkProbabilities(GrayImage image, int tileSize, int tileOverlap, CancellationToken cancellationToken)
     {
         var input = SegmenterInput.Prepare(image, Info.LocalContrastSigma);
         var tile = tileSize / Network.SizeMultiple * Network.SizeMultiple;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AutoClassify.Dataset;
 using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Segmenters;
@@ -14,6 +15,7 @@ public sealed class TrainedDiscsFixture : IDisposable
     public TrainedDiscsFixture()
     {
         var data = TouchingDiscs.Data(count: 6, width: 96, height: 96, pairs: 4, seed: 100);
+        Data = data;
         Options = Small;
         Summary = new SegmenterTrainingSummary();
         var clock = Stopwatch.StartNew();
@@ -37,6 +39,9 @@ public sealed class TrainedDiscsFixture : IDisposable
         TileOverlap = 16,
         Threads = 2,
     };
+
+    /// <summary>The annotated fields it was trained on.</summary>
+    public SegmentationData Data { get; }
 
     public UNetOptions Options { get; }
 
@@ -86,6 +91,28 @@ public class UNetTrainerTests(TrainedDiscsFixture trained, ITestOutputHelper out
         Assert.Contains("U-Net, depth 2, widths 8-16-32", summary.Facts["architecture"], StringComparison.Ordinal);
         Assert.True(summary.TrainingTime > TimeSpan.Zero);
         Assert.Equal(["background", "interior", "boundary"], trained.Segmenter.Info.ChannelNames);
+    }
+
+    [Fact]
+    public void Should_tune_the_instance_post_processing_on_the_validation_images_only()
+    {
+        // Given the trainer's split of the fixture's fields into fitting and early-stopping images
+        var (fit, validation) = UNetTrainer.SplitByGroup(trained.Data, trained.Options.ValidationFraction, Seeds.Derive(7, "unet-validation"));
+        var segmenter = trained.Segmenter;
+        InstanceTuningImage Field(int i) => new(
+            segmenter.NetworkProbabilities(trained.Data.Samples[i].Image, segmenter.Info.TileSize, segmenter.Info.TileOverlap, default), 96, 96, trained.Data.Samples[i].Mask);
+        var referenceArea = InstancePostProcessingTuner.ReferenceArea(trained.Data.Samples.Select(s => s.Mask));
+
+        // When the grid search is repeated by hand on the validation image alone
+        var byHand = InstancePostProcessingTuner.Tune([.. validation.Select(Field)], referenceArea, trained.Options.MinObjectArea, threads: 2);
+
+        // Then the trainer chose what it chooses, with the F1 it scores there, and says it looked at that one image
+        Assert.Equal(5, fit.Length);
+        Assert.Single(validation);
+        Assert.Equal(byHand.Chosen, segmenter.Info.PostProcessing);
+        Assert.Equal(byHand.F1.ToString("F4", System.Globalization.CultureInfo.InvariantCulture), trained.Summary.Facts["post_validation_f1"]);
+        Assert.StartsWith("1 validation image(s)", trained.Summary.Facts["post_tuned_on"], StringComparison.Ordinal);
+        Assert.Equal(byHand.Chosen.MinObjectArea.ToString(System.Globalization.CultureInfo.InvariantCulture), trained.Summary.Facts["post_min_object_area_px"]);
     }
 
     [Fact]

@@ -1,0 +1,178 @@
+using System.Globalization;
+using AutoClassify.Dataset;
+using AutoClassify.Evaluation.Segmentation;
+using AutoClassify.Models;
+using AutoClassify.Models.Segmenters;
+
+namespace AutoClassify.Bench;
+
+/// <summary>
+/// One fold of emps-particles, as <c>segment-benchmark</c> deals it: trains the U-Net on the other folds (or loads the
+/// one an earlier run cached), then scores the fold's test images with the untuned and the validation-tuned instance
+/// post-processing side by side, so both use the same network. Settings as --key=value: fold (1-based, default 1),
+/// folds (5), unet-width (8), input-long-side (256; 0 = native), epochs (the default most epochs), threads (2), seed (42),
+/// out (the cache folder).
+/// </summary>
+internal sealed class SegPostBench : IBenchSuite
+{
+    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out"];
+
+    public string Name => "segpost";
+
+    public string Description => "instance post-processing on one emps-particles fold: untuned against tuned on the validation images (trains once, then cached)";
+
+    public void Run(BenchOptions options)
+    {
+        var s = options.Settings;
+        var unknown = s.Keys.Where(k => !Keys.Contains(k)).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"segpost does not know --{string.Join(", --", unknown)}; it reads --{string.Join("=, --", Keys)}=.");
+        var inv = CultureInfo.InvariantCulture;
+        var fold = Int(s, "fold", 1) - 1;
+        var folds = Int(s, "folds", 5);
+        var width = Int(s, "unet-width", 8);
+        var longSide = Int(s, "input-long-side", 256);
+        var epochs = Int(s, "epochs", UNetOptions.Defaults.MaxEpochs);
+        var threads = Int(s, "threads", 2);
+        var seed = Int(s, "seed", 42);
+        var cache = Path.GetFullPath(s.GetValueOrDefault("out")
+            ?? Path.Combine(Path.GetTempPath(), "autoclassify-segpost", string.Create(inv, $"emps-fold{fold + 1}of{folds}-w{width}-ls{longSide}-e{epochs}-seed{seed}")));
+        var root = Path.Combine(options.SharedRoot, "datasets", "emps-particles");
+        var set = SegmentationDataLoader.Load(root, new SegmentationDataOptions { Threads = threads });
+        var data = set.Data;
+        var assignment = SegmentationFolds.Assign(data.Samples.Count, folds, null, seed);
+        var train = Enumerable.Range(0, data.Samples.Count).Where(i => assignment[i] != fold).ToArray();
+        var test = Enumerable.Range(0, data.Samples.Count).Where(i => assignment[i] == fold).ToArray();
+        var training = data.Subset(train);
+        var unetOptions = new UNetOptions { BaseWidth = width, InputLongSide = longSide > 0 ? longSide : null, MaxEpochs = epochs, Threads = threads };
+        var contextSeed = Seeds.Derive(seed, "segmenter:unet", fold);
+        Console.WriteLine(string.Create(inv, $"emps-particles fold {fold + 1}/{folds}: {train.Length} training, {test.Length} test images; U-Net width {width}, long side {(longSide > 0 ? longSide : "native")}; cache {cache}"));
+
+        UNetSegmenter segmenter;
+        if (File.Exists(Path.Combine(cache, UNetSegmenter.InfoFile)))
+        {
+            segmenter = UNetSegmenter.Load(cache, threads);
+            Console.WriteLine("loaded the cached network");
+        }
+        else
+        {
+            var context = new TrainingContext { Seed = contextSeed, Threads = threads, Log = m => Console.WriteLine("  " + m) };
+            segmenter = UNetTrainer.Create("unet", unetOptions).Train(training, context, new SegmenterTrainingSummary());
+            segmenter.Save(cache);
+            Console.WriteLine("trained and cached the network");
+        }
+        using (segmenter)
+        {
+            Console.WriteLine("post-processing in the package: " + (segmenter.Info.PostProcessing is { } post
+                ? string.Join(", ", post.Describe().Select(p => $"{p.Key} {p.Value}"))
+                : "none (format 1)"));
+            var untuned = new InstancePostProcessing { MinObjectArea = segmenter.Info.MinObjectArea };
+            var methods = new (string Name, Func<Split, int[]> Apply)[]
+            {
+                ("before: arg-max seeds at image resolution", x => SegmentationTargets.SplitInstances(x.Full, x.Width, x.Height, segmenter.Info.MinObjectArea)),
+                ("untuned thresholds at the working resolution", x => x.Upscale(untuned.Apply(x.Working, x.WorkingWidth, x.WorkingHeight))),
+                ("after: tuned on the validation images", x => x.Upscale(segmenter.PostProcessing.Apply(x.Working, x.WorkingWidth, x.WorkingHeight))),
+            };
+            var f1 = new double[methods.Length][];
+            var ratios = new double[methods.Length][];
+            var causes = new Dictionary<string, int>[methods.Length];
+            for (var m = 0; m < methods.Length; m++)
+            {
+                f1[m] = new double[test.Length];
+                ratios[m] = new double[test.Length];
+                causes[m] = [];
+            }
+            for (var k = 0; k < test.Length; k++)
+            {
+                var sample = data.Samples[test[k]];
+                var split = Split.Of(segmenter, sample.Image);
+                var line = string.Create(inv, $"  {Path.GetFileName(sample.Path),-16} {sample.Width}x{sample.Height} true {Count(sample.Mask)}");
+                for (var m = 0; m < methods.Length; m++)
+                {
+                    var predicted = methods[m].Apply(split);
+                    var match = InstanceScores.Match(sample.Mask, predicted);
+                    f1[m][k] = match.F1;
+                    ratios[m][k] = match.TrueCount == 0 ? double.NaN : (double)match.PredictedCount / match.TrueCount;
+                    foreach (var cause in FalsePositives(sample.Mask, predicted, sample.Width, sample.Height))
+                        causes[m][cause] = causes[m].GetValueOrDefault(cause) + 1;
+                    line += string.Create(inv, $" | pred {match.PredictedCount,4} P {match.Precision:F2} R {match.Recall:F2} F1 {match.F1:F2}");
+                }
+                Console.WriteLine(line);
+            }
+            Console.WriteLine();
+            Console.WriteLine(string.Create(inv, $"fold {fold + 1} of {folds}, {test.Length} test images (image means, as segment-benchmark's fold score):"));
+            for (var m = 0; m < methods.Length; m++)
+            {
+                var ratio = ratios[m].Where(double.IsFinite).Order().ToArray();
+                Console.WriteLine(string.Create(inv,
+                    $"  {methods[m].Name,-48} instance F1 {f1[m].Where(double.IsFinite).Average():F3}, median predicted/true {ratio[ratio.Length / 2]:F2}; unmatched predictions: {string.Join(", ", causes[m].OrderByDescending(c => c.Value).Select(c => $"{c.Key} {c.Value}"))}"));
+            }
+        }
+    }
+
+    static int Count(int[] mask) => mask.Where(v => v != 0).Distinct().Count();
+
+    /// <summary>
+    /// Why each unmatched predicted object is a false positive: a fragment (most of it inside one true particle) or a
+    /// spurious blob (most of it on true background), small (under a tenth of the image's median true area) or not,
+    /// and whether it touches the image border.
+    /// </summary>
+    static IEnumerable<string> FalsePositives(int[] truth, int[] predicted, int width, int height)
+    {
+        var match = new HashSet<int>();
+        var trueArea = new Dictionary<int, int>();
+        var predictedArea = new Dictionary<int, int>();
+        var overlap = new Dictionary<(int, int), int>();
+        var border = new HashSet<int>();
+        for (var i = 0; i < truth.Length; i++)
+        {
+            int t = truth[i], p = predicted[i];
+            if (t != 0)
+                trueArea[t] = trueArea.GetValueOrDefault(t) + 1;
+            if (p == 0)
+                continue;
+            predictedArea[p] = predictedArea.GetValueOrDefault(p) + 1;
+            overlap[(t, p)] = overlap.GetValueOrDefault((t, p)) + 1;
+            int x = i % width, y = i / width;
+            if (x == 0 || y == 0 || x == width - 1 || y == height - 1)
+                border.Add(p);
+        }
+        foreach (var ((t, p), o) in overlap)
+        {
+            if (t != 0 && (double)o / (trueArea[t] + predictedArea[p] - o) >= 0.5)
+                match.Add(p);
+        }
+        var medianTrue = trueArea.Count == 0 ? 0 : trueArea.Values.Order().ElementAt(trueArea.Count / 2);
+        foreach (var (p, area) in predictedArea)
+        {
+            if (match.Contains(p))
+                continue;
+            var best = overlap.Where(o => o.Key.Item2 == p).MaxBy(o => o.Value);
+            var kind = best.Key.Item1 == 0 && best.Value * 2 >= area ? "spurious" : best.Value * 2 >= area ? "fragment" : "mixed";
+            var size = area < 0.1 * medianTrue ? "small" : "large";
+            yield return $"{size} {kind}{(border.Contains(p) ? " at border" : "")}";
+        }
+    }
+
+    /// <summary>One image's probabilities at the network's working resolution and at the image's.</summary>
+    sealed record Split(float[] Working, int WorkingWidth, int WorkingHeight, float[] Full, int Width, int Height)
+    {
+        public static Split Of(UNetSegmenter segmenter, AutoClassify.Preprocessing.GrayImage image)
+        {
+            var (w, h) = InputScaling.Size(image.Width, image.Height, segmenter.Info.InputLongSide);
+            var working = segmenter.NetworkProbabilities(InputScaling.Image(image, w, h), segmenter.Info.TileSize, segmenter.Info.TileOverlap, default);
+            return new Split(working, w, h, InputScaling.Probabilities(working, 3, w, h, image.Width, image.Height), image.Width, image.Height);
+        }
+
+        public int[] Upscale(int[] ids) => InputScaling.Labels(ids, WorkingWidth, WorkingHeight, Width, Height);
+    }
+
+    static int Int(IReadOnlyDictionary<string, string> settings, string key, int fallback)
+    {
+        if (!settings.TryGetValue(key, out var text))
+            return fallback;
+        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new ArgumentException($"--{key}={text}: not a whole number.");
+    }
+}

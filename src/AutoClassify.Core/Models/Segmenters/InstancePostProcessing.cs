@@ -1,0 +1,261 @@
+using System.Globalization;
+using AutoClassify.Preprocessing;
+using AutoClassify.Segmentation;
+
+namespace AutoClassify.Models.Segmenters;
+
+/// <summary>
+/// How the instance scheme's probabilities ([background, interior, boundary] × height × width) become objects:
+/// foreground is where the background probability is at most 1 − <see cref="ForegroundThreshold"/>; seeds are the
+/// 4-connected foreground regions where the interior probability (smoothed by <see cref="SeedSigma"/>) reaches
+/// <see cref="SeedThreshold"/>, keeping those of at least <see cref="MinSeedArea"/> pixels; a marker-controlled
+/// watershed floods the foreground from the seeds over the boundary probability; a foreground region without a seed
+/// is one object; objects under <see cref="MinObjectArea"/> pixels are dropped. Areas are in pixels of the resolution
+/// the network works at. <see cref="InstancePostProcessingTuner"/> picks the values on validation images.
+/// </summary>
+public sealed record InstancePostProcessing
+{
+    /// <summary>Foreground probability (1 − background) a pixel needs to belong to an object.</summary>
+    public double ForegroundThreshold { get; init; } = 0.5;
+
+    /// <summary>Interior probability a foreground pixel needs to belong to a seed.</summary>
+    public double SeedThreshold { get; init; } = 0.5;
+
+    /// <summary>Gaussian σ in pixels by which the interior probability is smoothed before the seed threshold; 0 leaves it.</summary>
+    public double SeedSigma { get; init; }
+
+    /// <summary>Seeds smaller than this many pixels are no seeds (their pixels are flooded from the neighbouring seeds).</summary>
+    public int MinSeedArea { get; init; }
+
+    /// <summary>Objects smaller than this many pixels are dropped.</summary>
+    public int MinObjectArea { get; init; }
+
+    /// <summary>What makes these settings unusable, or null.</summary>
+    public string? FindProblem()
+    {
+        if (!(ForegroundThreshold > 0 && ForegroundThreshold < 1))
+            return Invariant($"the foreground threshold must lie in (0, 1), got {ForegroundThreshold}");
+        if (!(SeedThreshold > 0 && SeedThreshold < 1))
+            return Invariant($"the seed threshold must lie in (0, 1), got {SeedThreshold}");
+        if (!(SeedSigma >= 0 && SeedSigma <= 100))
+            return Invariant($"the seed smoothing sigma must lie in [0, 100], got {SeedSigma}");
+        if (MinSeedArea < 0 || MinObjectArea < 0)
+            return Invariant($"the minimum seed and object areas must not be negative, got {MinSeedArea} and {MinObjectArea}");
+        return null;
+    }
+
+    /// <summary>The settings as key and invariant value, for facts and reports (prefixed <c>post_</c>).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Describe() =>
+    [
+        new("post_foreground_threshold", Format(ForegroundThreshold)),
+        new("post_seed_threshold", Format(SeedThreshold)),
+        new("post_seed_sigma_px", Format(SeedSigma)),
+        new("post_min_seed_area_px", MinSeedArea.ToString(CultureInfo.InvariantCulture)),
+        new("post_min_object_area_px", MinObjectArea.ToString(CultureInfo.InvariantCulture)),
+    ];
+
+    /// <summary>The settings in one line for a report, e.g. "foreground p ≥ 0.5; seeds: interior p ≥ 0.7 (smoothed σ 1 px), ≥ 12 px; objects ≥ 40 px".</summary>
+    public string Summary() => Invariant(
+        $"foreground p ≥ {ForegroundThreshold}; seeds: interior p ≥ {SeedThreshold}{(SeedSigma > 0 ? Invariant($" (smoothed σ {SeedSigma} px)") : "")}, ≥ {MinSeedArea} px; objects ≥ {MinObjectArea} px");
+
+    /// <summary>Instance ids (1..n in scan order, 0 = background) of instance-scheme probabilities at <paramref name="width"/> × <paramref name="height"/>.</summary>
+    public int[] Apply(ReadOnlySpan<float> probabilities, int width, int height)
+    {
+        if (FindProblem() is { } problem)
+            throw new InvalidOperationException($"Instance post-processing: {problem}.");
+        var fields = InstanceFields.From(probabilities, width, height);
+        var foreground = fields.Foreground(ForegroundThreshold);
+        var seeds = fields.Seeds(foreground, fields.Interior(SeedSigma), SeedThreshold);
+        var objects = fields.Flood(foreground, seeds, MinSeedArea, out var areas);
+        return InstanceFields.DropSmall(objects, areas, MinObjectArea);
+    }
+
+    static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// The steps of <see cref="InstancePostProcessing.Apply"/> on one probability map, kept apart so the tuner can share
+/// the costly ones (smoothing, seed labelling, the watershed) between the settings that agree on them.
+/// </summary>
+internal sealed class InstanceFields
+{
+    const int BackgroundMarker = 1;
+
+    readonly float[] background;
+    readonly float[] interior;
+    readonly float[] boundary;
+    readonly Dictionary<double, float[]> smoothed = [];
+
+    InstanceFields(float[] background, float[] interior, float[] boundary, int width, int height)
+    {
+        this.background = background;
+        this.interior = interior;
+        this.boundary = boundary;
+        Width = width;
+        Height = height;
+    }
+
+    public int Width { get; }
+
+    public int Height { get; }
+
+    public static InstanceFields From(ReadOnlySpan<float> probabilities, int width, int height)
+    {
+        var n = width * height;
+        if (width <= 0 || height <= 0 || probabilities.Length != 3 * n)
+            throw new ArgumentException($"Expected 3 x {width}x{height} probabilities, got {probabilities.Length}.", nameof(probabilities));
+        return new InstanceFields(probabilities[..n].ToArray(), probabilities.Slice(n, n).ToArray(), probabilities.Slice(2 * n, n).ToArray(), width, height);
+    }
+
+    public byte[] Foreground(double threshold)
+    {
+        var limit = (float)(1 - threshold);
+        var mask = new byte[background.Length];
+        for (var i = 0; i < mask.Length; i++)
+            mask[i] = background[i] <= limit ? (byte)1 : (byte)0;
+        return mask;
+    }
+
+    /// <summary>The interior probability, Gaussian-smoothed by <paramref name="sigma"/> (cached per σ).</summary>
+    public float[] Interior(double sigma)
+    {
+        if (sigma <= 0)
+            return interior;
+        if (!smoothed.TryGetValue(sigma, out var values))
+        {
+            values = ImageOps.GaussianBlur(new GrayImage(Width, Height, interior), sigma).Pixels;
+            smoothed[sigma] = values;
+        }
+        return values;
+    }
+
+    /// <summary>4-connected seed regions (1..count) where the foreground's interior value reaches <paramref name="threshold"/>, with their areas.</summary>
+    public SeedRegions Seeds(byte[] foreground, float[] interiorValues, double threshold)
+    {
+        var mask = new BinaryMask(Width, Height);
+        var limit = (float)threshold;
+        for (var i = 0; i < mask.Data.Length; i++)
+            mask.Data[i] = foreground[i] != 0 && interiorValues[i] >= limit ? (byte)1 : (byte)0;
+        // Four-connectivity, so seeds do not join diagonally through a thin boundary line.
+        var labelling = ImageOps.ConnectedComponents(mask, connectivity: 4);
+        int[] labels = [.. labelling.Labels];
+        var areas = new int[labelling.Components.Count + 1];
+        foreach (var label in labels)
+            areas[label]++;
+        return new SeedRegions(labels, areas);
+    }
+
+    /// <summary>
+    /// Objects 1..n of the foreground: the watershed from the seeds of at least <paramref name="minSeedArea"/> pixels
+    /// over the boundary probability, each seedless 8-connected foreground region as one object; foreground pixels the
+    /// watershed left unclaimed (its lines, or ground the background marker reached first) join the nearest object
+    /// within the foreground.
+    /// </summary>
+    public int[] Flood(byte[] foreground, SeedRegions seeds, int minSeedArea, out int[] areas)
+    {
+        var n = foreground.Length;
+        var markers = new int[n];
+        var kept = new int[seeds.Areas.Length];
+        var next = BackgroundMarker;
+        for (var s = 1; s < kept.Length; s++)
+            kept[s] = seeds.Areas[s] >= Math.Max(1, minSeedArea) ? ++next : 0;
+        var flood = new GrayImage(Width, Height);
+        for (var i = 0; i < n; i++)
+        {
+            if (foreground[i] == 0)
+            {
+                markers[i] = BackgroundMarker;
+                continue;
+            }
+            markers[i] = kept[seeds.Labels[i]];
+            // Background sits below every object pixel, so each object fills from its seeds first.
+            flood.Pixels[i] = 0.5f + (0.5f * Math.Clamp(boundary[i], 0f, 1f));
+        }
+
+        var regions = ImageOps.ConnectedComponents(new BinaryMask(Width, Height, foreground), connectivity: 8);
+        int[] regionLabels = [.. regions.Labels];
+        var seeded = new bool[regions.Components.Count + 1];
+        for (var i = 0; i < n; i++)
+        {
+            if (markers[i] > BackgroundMarker)
+                seeded[regionLabels[i]] = true;
+        }
+        var ownSeed = new int[seeded.Length];
+        for (var i = 0; i < n; i++)
+        {
+            var region = regionLabels[i];
+            if (region > 0 && !seeded[region])
+            {
+                if (ownSeed[region] == 0)
+                    ownSeed[region] = ++next;
+                markers[i] = ownSeed[region];
+            }
+        }
+
+        var basins = next > BackgroundMarker ? SegmentationOps.Watershed(flood, markers) : markers;
+        var labels = new int[n];
+        var queue = new Queue<int>();
+        for (var i = 0; i < n; i++)
+        {
+            if (foreground[i] != 0 && basins[i] > BackgroundMarker)
+            {
+                labels[i] = basins[i] - BackgroundMarker;
+                queue.Enqueue(i);
+            }
+        }
+        Claim(labels, foreground, queue);
+        areas = new int[next - BackgroundMarker + 1];
+        foreach (var label in labels)
+            areas[label]++;
+        areas[0] = 0;
+        return labels;
+    }
+
+    // Breadth-first, 8-connected: unclaimed foreground pixels take the label of the object that reaches them first.
+    void Claim(int[] labels, byte[] foreground, Queue<int> queue)
+    {
+        while (queue.Count > 0)
+        {
+            var i = queue.Dequeue();
+            int x = i % Width, y = i / Width;
+            for (var dy = -1; dy <= 1; dy++)
+            {
+                for (var dx = -1; dx <= 1; dx++)
+                {
+                    int u = x + dx, v = y + dy;
+                    if (u < 0 || v < 0 || u >= Width || v >= Height)
+                        continue;
+                    var j = (v * Width) + u;
+                    if (foreground[j] != 0 && labels[j] == 0)
+                    {
+                        labels[j] = labels[i];
+                        queue.Enqueue(j);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The objects of at least <paramref name="minArea"/> pixels, renumbered 1..n in scan order; the rest become background.</summary>
+    public static int[] DropSmall(int[] labels, int[] areas, int minArea)
+    {
+        var ids = new int[areas.Length];
+        var next = 0;
+        var result = new int[labels.Length];
+        for (var i = 0; i < labels.Length; i++)
+        {
+            var label = labels[i];
+            if (label == 0 || areas[label] < minArea)
+                continue;
+            if (ids[label] == 0)
+                ids[label] = ++next;
+            result[i] = ids[label];
+        }
+        return result;
+    }
+}
+
+/// <summary>Seed regions 1..n (0 = none) and their areas, indexed by label.</summary>
+internal sealed record SeedRegions(int[] Labels, int[] Areas);

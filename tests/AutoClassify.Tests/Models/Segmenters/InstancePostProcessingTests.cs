@@ -1,0 +1,147 @@
+using System.Globalization;
+using AutoClassify.Evaluation.Segmentation;
+using AutoClassify.Models.Segmenters;
+using AutoClassify.Preprocessing;
+using Xunit.Abstractions;
+
+namespace AutoClassify.Tests.Models.Segmenters;
+
+public class InstancePostProcessingTests(ITestOutputHelper output)
+{
+    /// <summary>
+    /// Instance-scheme probabilities a network might give for <paramref name="mask"/>: the true class leads by
+    /// <paramref name="lead"/> in logit, and every channel carries smooth noise (white noise blurred by σ 1.5 px,
+    /// scaled to <paramref name="amplitude"/>), so the arg-max interior breaks into fragments and specks of
+    /// foreground dot the background, as on micrographs the network has not mastered.
+    /// </summary>
+    internal static float[] NoisyProbabilities(int[] mask, int width, int height, int seed, double lead = 2.5, double amplitude = 1.5)
+    {
+        var targets = SegmentationTargets.InstanceTargets(mask, width, height, boundaryWidth: 2);
+        var random = new Random(seed);
+        var n = width * height;
+        var logits = new double[3 * n];
+        for (var c = 0; c < 3; c++)
+        {
+            var white = new float[n];
+            for (var i = 0; i < n; i++)
+                white[i] = (float)Gaussian(random);
+            var smooth = ImageOps.GaussianBlur(new GrayImage(width, height, white), 1.5).Pixels;
+            var deviation = Math.Sqrt(smooth.Average(v => (double)v * v));
+            for (var i = 0; i < n; i++)
+                logits[(c * n) + i] = (amplitude * smooth[i] / deviation) + (targets[i] == c ? lead : 0);
+        }
+        var probabilities = new float[3 * n];
+        for (var i = 0; i < n; i++)
+        {
+            var max = Math.Max(logits[i], Math.Max(logits[n + i], logits[(2 * n) + i]));
+            var sum = 0.0;
+            for (var c = 0; c < 3; c++)
+                sum += Math.Exp(logits[(c * n) + i] - max);
+            for (var c = 0; c < 3; c++)
+                probabilities[(c * n) + i] = (float)(Math.Exp(logits[(c * n) + i] - max) / sum);
+        }
+        return probabilities;
+    }
+
+    static double Gaussian(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+
+    static (InstanceTuningImage Image, int[] Mask)[] Fields(int firstSeed, int count) =>
+        [.. Enumerable.Range(firstSeed, count).Select(seed =>
+        {
+            var (_, mask) = TouchingDiscs.Generate(96, 96, pairs: 4, seed: seed);
+            return (new InstanceTuningImage(NoisyProbabilities(mask, 96, 96, seed + 5000), 96, 96, mask), mask);
+        })];
+
+    static double MeanF1(IEnumerable<(InstanceTuningImage Image, int[] Mask)> fields, Func<InstanceTuningImage, int[]> split) =>
+        fields.Average(f => InstanceScores.Match(f.Mask, split(f.Image)).F1);
+
+    [Fact]
+    public void Should_beat_the_untuned_split_by_a_wide_margin_on_noisy_touching_discs_it_was_not_tuned_on()
+    {
+        // Given noisy probabilities of touching discs: four fields to tune on, four others to score on
+        var validation = Fields(300, 4);
+        var test = Fields(400, 4);
+        var referenceArea = InstancePostProcessingTuner.ReferenceArea(validation.Select(v => v.Mask));
+
+        // When the post-processing is tuned on the first four
+        var result = InstancePostProcessingTuner.Tune([.. validation.Select(v => v.Image)], referenceArea, minObjectFloor: 4, threads: 2);
+
+        // Then on the other four it finds the discs far better than untuned thresholds or the arg-max split it replaces
+        var tuned = MeanF1(test, f => result.Chosen.Apply(f.Probabilities, f.Width, f.Height));
+        var untuned = MeanF1(test, f => result.Untuned.Apply(f.Probabilities, f.Width, f.Height));
+        var legacy = MeanF1(test, f => SegmentationTargets.SplitInstances(f.Probabilities, f.Width, f.Height, minArea: 4));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"reference area {referenceArea} px; chosen {string.Join(", ", result.Chosen.Describe().Select(p => $"{p.Key} {p.Value}"))}; validation F1 {result.F1:F3} (untuned {result.UntunedF1:F3}); test F1 tuned {tuned:F3}, untuned {untuned:F3}, arg-max split {legacy:F3}"));
+        Assert.True(tuned >= 0.7, $"Tuned instance F1 {tuned:F3} on fields it was not tuned on.");
+        Assert.True(tuned >= untuned + 0.3, $"Tuned F1 {tuned:F3} against untuned {untuned:F3}.");
+        Assert.True(tuned >= legacy + 0.3, $"Tuned F1 {tuned:F3} against the arg-max split's {legacy:F3}.");
+        Assert.True(result.F1 > result.UntunedF1, "The choice should beat the untuned settings on the images it was tuned on.");
+        Assert.Equal(new InstanceTuningGrid().Count, result.Candidates);
+    }
+
+    [Fact]
+    public void Should_use_seeds_of_the_minimum_area_and_drop_objects_below_the_minimum()
+    {
+        // Given two touching discs whose interior holds a one-pixel speck of its own, and a small blob far from them
+        const int width = 48, height = 24;
+        var n = width * height;
+        var probabilities = new float[3 * n];
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                var i = (y * width) + x;
+                var inLeft = ((x - 12) * (x - 12)) + ((y - 12) * (y - 12)) <= 81;
+                var inRight = ((x - 28) * (x - 28)) + ((y - 12) * (y - 12)) <= 81;
+                var blob = x >= 42 && x <= 44 && y >= 3 && y <= 5;
+                var channel = blob ? 1 : !inLeft && !inRight ? 0 : Math.Abs(x - 20) <= 1 ? 2 : 1;
+                probabilities[(channel * n) + i] = 1;
+            }
+        }
+        // A ring of boundary around (12, 12) cuts a one-pixel speck off the left disc's interior.
+        foreach (var (dx, dy) in new[] { (-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1) })
+        {
+            var i = ((12 + dy) * width) + 12 + dx;
+            probabilities[n + i] = 0;
+            probabilities[(2 * n) + i] = 1;
+        }
+
+        // When split with and without minimum areas
+        var loose = new InstancePostProcessing().Apply(probabilities, width, height);
+        var strict = new InstancePostProcessing { MinSeedArea = 2, MinObjectArea = 10 }.Apply(probabilities, width, height);
+
+        // Then the speck and the blob are objects of their own only without the minimums
+        Assert.Equal(4, loose.Max());
+        Assert.Equal(2, strict.Max());
+        Assert.Equal(strict[(12 * width) + 8], strict[(12 * width) + 12]);
+        Assert.NotEqual(strict[(12 * width) + 8], strict[(12 * width) + 28]);
+        Assert.Equal(0, strict[(4 * width) + 43]);
+        Assert.All(Enumerable.Range(0, n).Where(i => probabilities[i] == 0 && strict[i] == 0), i => Assert.Equal(1f, probabilities[n + i]));
+    }
+
+    [Fact]
+    public void Should_refuse_thresholds_outside_the_unit_interval_naming_them()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => new InstancePostProcessing { SeedThreshold = 1.5 }.Apply(new float[3 * 4], 2, 2));
+
+        Assert.Contains("seed threshold must lie in (0, 1), got 1.5", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_take_the_median_over_images_of_each_images_median_object_area()
+    {
+        // Given one image of three objects (2, 3, 50 px), one of a single 8-px object, one empty
+        var first = new int[100];
+        Array.Fill(first, 1, 0, 2);
+        Array.Fill(first, 2, 10, 3);
+        Array.Fill(first, 3, 40, 50);
+        var second = new int[100];
+        Array.Fill(second, 7, 20, 8);
+
+        // When
+        var area = InstancePostProcessingTuner.ReferenceArea([first, second, new int[100]]);
+
+        // Then the image medians are 3 and 8, and the empty image does not count
+        Assert.Equal(5.5, area);
+    }
+}
