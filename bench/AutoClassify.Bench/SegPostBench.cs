@@ -157,7 +157,7 @@ internal sealed class SegPostBench : IBenchSuite
     /// <summary>One image's probabilities at the network's working resolution and at the image's.</summary>
     sealed record Split(float[] Working, int WorkingWidth, int WorkingHeight, float[] Full, int Width, int Height)
     {
-        public static Split Of(UNetSegmenter segmenter, AutoClassify.Preprocessing.GrayImage image)
+        public static Split Of(UNetSegmenter segmenter, AutoClassify.Imaging.GrayImage image)
         {
             var (w, h) = InputScaling.Size(image.Width, image.Height, segmenter.Info.InputLongSide);
             var working = segmenter.NetworkProbabilities(InputScaling.Image(image, w, h), segmenter.Info.TileSize, segmenter.Info.TileOverlap, default);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AutoClassify.Imaging;
 using AutoClassify.Preprocessing;
 using AutoClassify.Segmentation;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using AutoClassify.Evaluation.Segmentation;
+using AutoClassify.Imaging;
 using AutoClassify.Models.Segmenters;
 using AutoClassify.Preprocessing;
 using Xunit.Abstractions;
