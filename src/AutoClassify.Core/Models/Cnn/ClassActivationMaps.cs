@@ -37,6 +37,17 @@ internal static class ClassActivationMaps
         Func<Tensor, Tensor> ToLayer,
         Func<Tensor, Tensor> ToLogits);
 
+    /// <summary>Refuses a null target list or a class index outside the model's <paramref name="classes"/> classes.</summary>
+    internal static void CheckTargets(IReadOnlyList<(int Item, int Class)> targets, int classes)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        foreach (var (item, target) in targets)
+        {
+            if ((uint)target >= (uint)classes)
+                throw new ArgumentOutOfRangeException(nameof(targets), target, $"Item {item}: class index outside the model's {classes} classes.");
+        }
+    }
+
     /// <summary>
     /// The maps of <paramref name="targets"/>, <paramref name="batchSize"/> images at a time. The caller holds the
     /// torch gate and has put the modules in evaluation mode.

@@ -18,13 +18,7 @@ public sealed partial class CnnModel : IGradCamModel
     public CnnExplanation GradCam(TrainingData data, IReadOnlyList<(int Item, int Class)> targets)
     {
         ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(targets);
-        var classes = Info.ClassNames.Count;
-        foreach (var (item, target) in targets)
-        {
-            if ((uint)target >= (uint)classes)
-                throw new ArgumentOutOfRangeException(nameof(targets), target, $"Item {item}: class index outside the model's {classes} classes.");
-        }
+        ClassActivationMaps.CheckTargets(targets, Info.ClassNames.Count);
         var (layerIndex, layerName) = LastConvolutionActivation();
         var explanation = new CnnExplanation { InputSize = Info.InputSize, Layer = layerName };
         if (targets.Count == 0)
@@ -43,7 +37,7 @@ public sealed partial class CnnModel : IGradCamModel
             },
             x => Run(x, 0, layerIndex + 1),
             a => module.Classifier.Forward(Run(a, layerIndex + 1, module.Features.Count)));
-        explanation.GradCam = ClassActivationMaps.Compute(cut, targets, classes, batchSize, device);
+        explanation.GradCam = ClassActivationMaps.Compute(cut, targets, Info.ClassNames.Count, batchSize, device);
         return explanation;
     }
 

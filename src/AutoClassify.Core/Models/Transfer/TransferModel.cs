@@ -161,13 +161,7 @@ public sealed class TransferModel : ITrainedModel, IGradCamModel
     public CnnExplanation GradCam(TrainingData data, IReadOnlyList<(int Item, int Class)> targets)
     {
         ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(targets);
-        var classes = Info.ClassNames.Count;
-        foreach (var (item, target) in targets)
-        {
-            if ((uint)target >= (uint)classes)
-                throw new ArgumentOutOfRangeException(nameof(targets), target, $"Item {item}: class index outside the model's {classes} classes.");
-        }
+        ClassActivationMaps.CheckTargets(targets, Info.ClassNames.Count);
         if (Backbone is not IConvolutionalBackbone backbone)
         {
             return new CnnExplanation
@@ -194,7 +188,7 @@ public sealed class TransferModel : ITrainedModel, IGradCamModel
             },
             backbone.LastMaps,
             maps => Head.Forward(backbone.FeaturesFromMaps(maps)));
-        explanation.GradCam = ClassActivationMaps.Compute(cut, targets, classes, batchSize, device);
+        explanation.GradCam = ClassActivationMaps.Compute(cut, targets, Info.ClassNames.Count, batchSize, device);
         return explanation;
     }
 
