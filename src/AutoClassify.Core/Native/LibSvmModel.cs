@@ -46,22 +46,7 @@ public sealed unsafe class LibSvmModel : SafeHandleZeroOrMinusOneIsInvalid
     public bool HasProbabilityModel { get; }
 
     /// <summary>The predicted class label of a dense row (one-vs-one voting on decision values).</summary>
-    public int Predict(ReadOnlySpan<double> row)
-    {
-        var buffer = RentNodes(row);
-        var added = false;
-        DangerousAddRef(ref added);
-        try
-        {
-            fixed (SvmNodeNative* nodes = buffer)
-                return (int)NativeMethods.SvmPredict(handle, nodes);
-        }
-        finally
-        {
-            DangerousRelease();
-            ArrayPool<SvmNodeNative>.Shared.Return(buffer);
-        }
-    }
+    public int Predict(ReadOnlySpan<double> row) => Call(row, [], &PredictLabel);
 
     /// <summary>
     /// Writes the class probabilities of a dense row into <paramref name="probabilities"/> (length
@@ -74,20 +59,7 @@ public sealed unsafe class LibSvmModel : SafeHandleZeroOrMinusOneIsInvalid
             throw new InvalidOperationException("This LIBSVM model was trained without probability estimates (-b 0).");
         if (probabilities.Length != ClassCount)
             throw new ArgumentException($"Need room for {ClassCount} probabilities, got {probabilities.Length}.", nameof(probabilities));
-        var buffer = RentNodes(row);
-        var added = false;
-        DangerousAddRef(ref added);
-        try
-        {
-            fixed (SvmNodeNative* nodes = buffer)
-            fixed (double* output = probabilities)
-                return (int)NativeMethods.SvmPredictProbability(handle, nodes, output);
-        }
-        finally
-        {
-            DangerousRelease();
-            ArrayPool<SvmNodeNative>.Shared.Return(buffer);
-        }
+        return Call(row, probabilities, &NativeMethods.SvmPredictProbability);
     }
 
     /// <summary>
@@ -99,14 +71,22 @@ public sealed unsafe class LibSvmModel : SafeHandleZeroOrMinusOneIsInvalid
         var pairs = ClassCount * (ClassCount - 1) / 2;
         if (decisionValues.Length != pairs)
             throw new ArgumentException($"Need room for {pairs} decision values, got {decisionValues.Length}.", nameof(decisionValues));
+        return Call(row, decisionValues, &NativeMethods.SvmPredictValues);
+    }
+
+    static double PredictLabel(IntPtr model, SvmNodeNative* nodes, double* _) => NativeMethods.SvmPredict(model, nodes);
+
+    // One native prediction of a dense row: its nodes rented for the call and the model handle held across it.
+    int Call(ReadOnlySpan<double> row, Span<double> output, delegate*<IntPtr, SvmNodeNative*, double*, double> predict)
+    {
         var buffer = RentNodes(row);
         var added = false;
         DangerousAddRef(ref added);
         try
         {
             fixed (SvmNodeNative* nodes = buffer)
-            fixed (double* output = decisionValues)
-                return (int)NativeMethods.SvmPredictValues(handle, nodes, output);
+            fixed (double* values = output)
+                return (int)predict(handle, nodes, values);
         }
         finally
         {
