@@ -22,25 +22,11 @@ public sealed class PixelForestPackageTests(ITestOutputHelper log) : IDisposable
 
     public void Dispose() => temp.Dispose();
 
-    string WriteData(int count, int size, int seed)
-    {
-        var data = temp.Combine("data");
-        Directory.CreateDirectory(data);
-        for (var i = 0; i < count; i++)
-        {
-            var (image, mask) = TouchingDiscs.Generate(size, size, pairs: 3, seed: seed + i);
-            var name = "field" + i.ToString(CultureInfo.InvariantCulture);
-            PngWriter.Write(Path.Combine(data, name + ".png"), image);
-            TrainedSegmenterRegistry.WriteInstances(Path.Combine(data, name + ".mask.png"), mask, size, size);
-        }
-        return data;
-    }
-
     [Fact]
     public void Should_train_a_pixel_forest_from_the_cli_and_segment_an_unseen_field_as_the_in_memory_forest_does()
     {
         // Given annotated touching discs and a forest trained from the command line
-        var data = WriteData(count: 4, size: 72, seed: 500);
+        var data = TouchingDiscs.WriteFolder(temp.Combine("data"), count: 4, size: 72, pairs: 3, seed: 500);
         var registry = temp.Combine("registry");
         using var trainOut = new StringWriter(CultureInfo.InvariantCulture);
         using var trainErr = new StringWriter(CultureInfo.InvariantCulture);

@@ -18,15 +18,7 @@ public sealed class TrainedSegmenterRegistry : IDisposable
 
     public TrainedSegmenterRegistry()
     {
-        var data = temp.Combine("data");
-        Directory.CreateDirectory(data);
-        for (var i = 0; i < 6; i++)
-        {
-            var (image, mask) = TouchingDiscs.Generate(96, 96, pairs: 4, seed: 300 + i);
-            var name = "field" + i.ToString(CultureInfo.InvariantCulture);
-            PngWriter.Write(Path.Combine(data, name + ".png"), image);
-            WriteInstances(Path.Combine(data, name + ".mask.png"), mask, 96, 96);
-        }
+        var data = TouchingDiscs.WriteFolder(temp.Combine("data"), count: 6, size: 96, pairs: 4, seed: 300);
         Registry = temp.Combine("registry");
         using var stdout = new StringWriter(CultureInfo.InvariantCulture);
         using var stderr = new StringWriter(CultureInfo.InvariantCulture);
@@ -44,10 +36,6 @@ public sealed class TrainedSegmenterRegistry : IDisposable
     public int Code { get; }
 
     public string Output { get; }
-
-    /// <summary>Writes an instance mask as a 16-bit PNG (value = instance id), the way label tools export them.</summary>
-    internal static void WriteInstances(string path, int[] ids, int width, int height) =>
-        File.WriteAllBytes(path, ImageCodec.Encode(new GrayImage(width, height, [.. ids.Select(id => id / (float)ushort.MaxValue)]), ImageFileFormat.Png, bitDepth: 16));
 
     public void Dispose() => temp.Dispose();
 }
@@ -194,7 +182,7 @@ public sealed class LearnedSegmentCommandTests(TrainedSegmenterRegistry trained,
         var (image, mask) = TouchingDiscs.Generate(64, 64, pairs: 1, seed: 940);
         PngWriter.Write(Path.Combine(data, "lonely.png"), image);
         PngWriter.Write(Path.Combine(data, "odd.png"), image);
-        TrainedSegmenterRegistry.WriteInstances(Path.Combine(data, "odd.mask.png"), [.. mask.Take(64 * 60)], 64, 60);
+        TouchingDiscs.WriteInstances(Path.Combine(data, "odd.mask.png"), [.. mask.Take(64 * 60)], 64, 60);
         using var stderr = new StringWriter(CultureInfo.InvariantCulture);
 
         var code = CliApp.Run(["train-segmenter", data, "--name", "x", "--registry", temp.Combine("reg"), "--epochs", "1"], new StringWriter(), stderr);

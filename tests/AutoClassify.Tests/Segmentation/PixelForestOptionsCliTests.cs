@@ -17,25 +17,11 @@ public sealed class PixelForestOptionsCliTests(ITestOutputHelper log) : IDisposa
 
     public void Dispose() => temp.Dispose();
 
-    string WriteDiscs(int count, int size, int seed)
-    {
-        var data = temp.Combine("data");
-        Directory.CreateDirectory(data);
-        for (var i = 0; i < count; i++)
-        {
-            var (image, mask) = TouchingDiscs.Generate(size, size, pairs: 3, seed: seed + i);
-            var name = "field" + i.ToString(CultureInfo.InvariantCulture);
-            PngWriter.Write(Path.Combine(data, name + ".png"), image);
-            TrainedSegmenterRegistry.WriteInstances(Path.Combine(data, name + ".mask.png"), mask, size, size);
-        }
-        return data;
-    }
-
     [Fact]
     public void Should_train_the_forest_with_the_given_trees_depth_and_scales_and_record_them_in_the_package()
     {
         // Given annotated touching discs
-        var data = WriteDiscs(count: 3, size: 64, seed: 610);
+        var data = TouchingDiscs.WriteFolder(temp.Combine("data"), count: 3, size: 64, pairs: 3, seed: 610);
         var registry = temp.Combine("registry");
         using var stdout = new StringWriter(CultureInfo.InvariantCulture);
         using var stderr = new StringWriter(CultureInfo.InvariantCulture);
@@ -63,7 +49,7 @@ public sealed class PixelForestOptionsCliTests(ITestOutputHelper log) : IDisposa
     public void Should_name_every_bad_forest_and_unet_value_at_once_and_exit_2_before_training()
     {
         // Given valid data
-        var data = WriteDiscs(count: 2, size: 48, seed: 620);
+        var data = TouchingDiscs.WriteFolder(temp.Combine("data"), count: 2, size: 48, pairs: 3, seed: 620);
         var registry = temp.Combine("registry");
 
         foreach (var command in new[] { "train-segmenter", "segment-benchmark" })

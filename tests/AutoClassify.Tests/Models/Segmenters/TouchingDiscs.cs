@@ -23,6 +23,27 @@ internal static class TouchingDiscs
         ClassNames = ["background", "particle"],
     };
 
+    /// <summary>
+    /// Writes <paramref name="count"/> annotated fields into <paramref name="folder"/> as a labelling tool would:
+    /// <c>field{i}.png</c> beside <c>field{i}.mask.png</c>, a 16-bit instance mask; returns the folder.
+    /// </summary>
+    public static string WriteFolder(string folder, int count, int size, int pairs, int seed)
+    {
+        Directory.CreateDirectory(folder);
+        for (var i = 0; i < count; i++)
+        {
+            var (image, mask) = Generate(size, size, pairs, seed + i);
+            var name = "field" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            PngWriter.Write(Path.Combine(folder, name + ".png"), image);
+            WriteInstances(Path.Combine(folder, name + ".mask.png"), mask, size, size);
+        }
+        return folder;
+    }
+
+    /// <summary>Writes an instance mask as a 16-bit PNG (value = instance id), the way label tools export them.</summary>
+    public static void WriteInstances(string path, int[] ids, int width, int height) =>
+        File.WriteAllBytes(path, ImageCodec.Encode(new GrayImage(width, height, [.. ids.Select(id => id / (float)ushort.MaxValue)]), ImageFileFormat.Png, bitDepth: 16));
+
     public static (GrayImage Image, int[] Mask) Generate(int width, int height, int pairs, int seed)
     {
         var random = new Random(seed);
