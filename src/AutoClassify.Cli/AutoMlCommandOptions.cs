@@ -8,7 +8,7 @@ internal sealed class AutoMlCommandOptions
 {
     readonly Option<bool> auto = new("--auto")
     {
-        Description = "AutoML: search representations (object features, whole-field features, images at several sizes), learners (SVMs, the other feature models, CNNs), samplers, hyper-parameters and ensembles inside each training fold and keep the best (the model 'auto').",
+        Description = "AutoML: search representations (object features, whole-field features, tiles at sizes chosen from the image size, images at several sizes), learners (SVMs, the other feature models, CNNs), samplers, hyper-parameters and ensembles inside each training fold and keep the best (the model 'auto').",
     };
 
     readonly Option<TimeSpan?> timeBudget = new("--time-budget")

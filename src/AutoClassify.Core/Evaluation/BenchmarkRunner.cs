@@ -373,6 +373,7 @@ public static class BenchmarkRunner
                 TrainingData.FromPrepared(items, images, inputs, threads, nmPerPixel, cancellationToken));
         }
         data.Groups = StackGroups.ForTiles(imageGroups, tiled?.SourceImage);
+        data.ItemTile = tiled?.Spec;
         if (extractFeatures)
             observer.StepCompleted(featureStage);
         return data;

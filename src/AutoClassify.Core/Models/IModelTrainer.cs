@@ -39,6 +39,9 @@ public sealed class TrainingData
     /// </summary>
     public IReadOnlyList<int>? Groups { get; set; }
 
+    /// <summary>The tile layout when every item is a tile cut from a larger image (<c>--tile</c>), so models do not tile them again; null otherwise.</summary>
+    public Tiling.TileSpec? ItemTile { get; set; }
+
     public int ClassCount => ClassNames.Count;
 
     /// <summary>A copy of this data with another handcrafted feature matrix and everything else shared.</summary>
@@ -52,6 +55,7 @@ public sealed class TrainingData
         Images = Images,
         Masks = Masks,
         Groups = Groups,
+        ItemTile = ItemTile,
     };
 
     /// <summary>

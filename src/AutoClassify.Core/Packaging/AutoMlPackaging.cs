@@ -6,7 +6,9 @@ namespace AutoClassify.Packaging;
 
 /// <summary>
 /// Packages what <c>auto</c> found: the package holds the winner under the winner's own kind (<c>svm</c>,
-/// <c>lipnet4</c>, ...), so it loads and predicts like any other package; the search is recorded in the manifest.
+/// <c>lipnet4</c>, ...), so it loads and predicts like any other package; the search is recorded in the manifest. A
+/// tiled winner is packaged as its tile learner with the tiling in the manifest (<see cref="TilingOf"/>), as
+/// <c>train --tile</c> packages one.
 /// </summary>
 public static class AutoMlPackaging
 {
@@ -22,13 +24,56 @@ public static class AutoMlPackaging
         var winner = auto.DetachWinner();
         try
         {
-            var packaged = kind.Wrap(winner);
+            IPackagedModel packaged;
+            if (winner is TiledModel tiled)
+            {
+                packaged = kind.Wrap(tiled.DetachInner());
+                tiled.Dispose();
+            }
+            else
+            {
+                packaged = kind.Wrap(winner);
+            }
             auto.Dispose();
             return packaged;
         }
         catch
         {
             winner.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The tiling a package of <paramref name="trained"/> records: the tiles of a tiled AutoML winner, whose packaged
+    /// learner reads tiles; null for any other model.
+    /// </summary>
+    public static PackageTiling? TilingOf(ITrainedModel trained) =>
+        trained is AutoMlModel { Winner: TiledModel tiled } ? PackageTiling.From(tiled.Spec, tiled.Aggregation) : null;
+
+    /// <summary>
+    /// A fitted model in its packaged form by <paramref name="kind"/>; a <see cref="TiledModel"/> (an ensemble member)
+    /// becomes a <see cref="TiledPackagedModel"/> around its packaged learner.
+    /// </summary>
+    internal static IPackagedModel WrapMember(PackagedModelKind kind, ITrainedModel trained)
+    {
+        if (trained is not TiledModel tiled)
+            return kind.Wrap(trained);
+        var tiling = PackageTiling.From(tiled.Spec, tiled.Aggregation);
+        var learner = tiled.DetachInner();
+        tiled.Dispose();
+        IPackagedModel? inner = null;
+        try
+        {
+            inner = kind.Wrap(learner);
+            return new TiledPackagedModel(inner, tiling);
+        }
+        catch
+        {
+            if (inner is null)
+                learner.Dispose();
+            else
+                inner.Dispose();
             throw;
         }
     }

@@ -112,7 +112,7 @@ public sealed class EnsemblePackagedModel : IPackagedModel
         try
         {
             for (var i = 0; i < fitted.Count; i++)
-                packaged.Add(kinds[i].Wrap(fitted[i]));
+                packaged.Add(AutoMlPackaging.WrapMember(kinds[i], fitted[i]));
             return new EnsemblePackagedModel(packaged, ensemble.Stacker);
         }
         catch
@@ -154,6 +154,12 @@ public sealed class EnsemblePackagedModel : IPackagedModel
                             throw new InvalidDataException($"ensemble member {i + 1} names the file '{name}', which is not one of its own");
                         File.Copy(Path.Combine(directory, name), Path.Combine(staging.FullName, name[prefix.Length..]));
                     }
+                    // A member of its own tiling (an AutoML tiled pipeline) cuts the whole images the package hands it.
+                    var memberTiling = entry.Preprocessing.Tiling;
+                    if (memberTiling is not null && manifest.Preprocessing.Tiling is not null)
+                        throw new InvalidDataException($"ensemble member {i + 1} has its own tiling inside a package that is tiled already");
+                    if (memberTiling is not null && ModelPackageManifest.TilingProblem(memberTiling) is { } problem)
+                        throw new InvalidDataException($"ensemble member {i + 1}: {problem}");
                     // The member sees the package's own preparation (crop, banner, pixel size) with its own model settings.
                     var memberManifest = manifest with
                     {
@@ -163,10 +169,11 @@ public sealed class EnsemblePackagedModel : IPackagedModel
                             Crop = manifest.Preprocessing.Crop,
                             BannerMode = manifest.Preprocessing.BannerMode,
                             ResampleNm = manifest.Preprocessing.ResampleNm,
-                            Tiling = manifest.Preprocessing.Tiling,
+                            Tiling = memberTiling ?? manifest.Preprocessing.Tiling,
                         },
                     };
-                    loaded.Add(kind.Load(staging.FullName, memberManifest));
+                    var member = kind.Load(staging.FullName, memberManifest);
+                    loaded.Add(memberTiling is null ? member : new TiledPackagedModel(member, memberTiling));
                 }
                 finally
                 {

@@ -94,15 +94,8 @@ public sealed record ModelPackageManifest
             return "the manifest has no preprocessing section";
         if (Preprocessing.Crop is null || Preprocessing.Crop.Top < 0 || Preprocessing.Crop.Bottom < 0 || Preprocessing.Crop.Left < 0 || Preprocessing.Crop.Right < 0)
             return "the manifest's crop margins are missing or negative";
-        if (Preprocessing.Tiling is { } tiling)
-        {
-            if (tiling.Size < 8 || tiling.Stride < 1 || tiling.Stride > tiling.Size)
-                return string.Create(CultureInfo.InvariantCulture, $"the tiling ({tiling.Size} px every {tiling.Stride} px) is not a valid tile layout");
-            if (tiling.Aggregation is not ("mean" or "vote"))
-                return $"the tile aggregation '{tiling.Aggregation}' is unknown (expected mean or vote)";
-            if (!(tiling.MapThreshold > 0 && tiling.MapThreshold < 1))
-                return string.Create(CultureInfo.InvariantCulture, $"the map threshold {tiling.MapThreshold} is not strictly between 0 and 1");
-        }
+        if (Preprocessing.Tiling is { } tiling && TilingProblem(tiling) is { } tilingProblem)
+            return tilingProblem;
         if (Preprocessing.ResampleNm is { } resample && !(resample > 0 && double.IsFinite(resample)))
             return "the manifest's resample_nm is not a positive number";
         if (Preprocessing.ReduceAbovePixels is < 1)
@@ -134,6 +127,18 @@ public sealed record ModelPackageManifest
         }
         if (Provenance is null)
             return "the manifest has no provenance section";
+        return null;
+    }
+
+    /// <summary>What is wrong with a tile layout a manifest records, or null when it is usable.</summary>
+    internal static string? TilingProblem(PackageTiling tiling)
+    {
+        if (tiling.Size < 8 || tiling.Stride < 1 || tiling.Stride > tiling.Size)
+            return string.Create(CultureInfo.InvariantCulture, $"the tiling ({tiling.Size} px every {tiling.Stride} px) is not a valid tile layout");
+        if (tiling.Aggregation is not ("mean" or "vote"))
+            return $"the tile aggregation '{tiling.Aggregation}' is unknown (expected mean or vote)";
+        if (!(tiling.MapThreshold > 0 && tiling.MapThreshold < 1))
+            return string.Create(CultureInfo.InvariantCulture, $"the map threshold {tiling.MapThreshold} is not strictly between 0 and 1");
         return null;
     }
 }

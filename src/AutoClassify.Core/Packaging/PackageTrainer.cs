@@ -254,6 +254,8 @@ public static class PackageTrainer
         var final = trainer.Train(data, all, Context(options, Seeds.Derive(options.Seed, trainer.Name, 0), log, cancellationToken));
         IPackagedModel packaged;
         var search = PackageSearchSummary.From(final.Summary);
+        // A tiled AutoML winner is packaged as its tile learner with the tiling, as train --tile packages one.
+        var searchTiling = AutoMlPackaging.TilingOf(final);
         try
         {
             foreach (var (key, value) in final.Summary.Facts)
@@ -268,6 +270,7 @@ public static class PackageTrainer
         log.StepCompleted($"{trainer.Name}: final fit on all {all.Length} {unit}");
         var tiling = options.Tile is { } tile ? PackageTiling.From(tile, options.TileAggregation, options.MapThreshold) : null;
         AddTrainingFacts(facts, options.Model, options.ModelSettings, final.Summary, tiling, all.Length);
+        tiling ??= searchTiling;
 
         var thresholds = autoThresholds?.Where(t => t.Value.Threshold > 0).ToDictionary(t => t.Key, t => t.Value.Threshold, StringComparer.Ordinal)
             ?? dataset.ClassNames
@@ -469,6 +472,7 @@ public static class PackageTrainer
         log.Message(string.Create(CultureInfo.InvariantCulture, $"Tiling: {tiled.TileCount} tiles of {spec} px from {tiled.ImageCount} images."));
         var data = TrainingData.FromPrepared(tiled.Tiles, tiled.Prepared, inputs, threads, nmPerPixel, cancellationToken);
         data.Groups = StackGroups.ForTraining(dataset.Items, tiled.SourceImage);
+        data.ItemTile = spec;
         return (data, tiled, reduced);
     }
 

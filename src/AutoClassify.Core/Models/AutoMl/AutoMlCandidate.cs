@@ -10,14 +10,15 @@ namespace AutoClassify.Models.AutoMl;
 /// <summary>One configuration the search can fit: what it is (for the leaderboard) and how to train it.</summary>
 internal abstract class AutoMlCandidate
 {
-    protected AutoMlCandidate(int key, string family, string stage, ModelInput input, string packageKind, string representation)
+    protected AutoMlCandidate(int key, string family, string stage, ModelInput input, string packageKind, string representation, AutoMlTiling? tiling = null)
     {
         Key = key;
         Family = family;
         Stage = stage;
         Input = input;
         PackageKind = packageKind;
-        Representation = representation;
+        Tiling = tiling;
+        Representation = tiling?.Representation ?? representation;
     }
 
     /// <summary>Position in the plan; the trial's seeds derive from it, so they do not depend on timing.</summary>
@@ -33,17 +34,35 @@ internal abstract class AutoMlCandidate
     /// <summary>What the learner reads, e.g. <c>object features</c>, <c>field features</c>, <c>image 56 px</c>.</summary>
     public string Representation { get; }
 
-    /// <summary>The package kind of the fitted model (<c>svm</c>, <c>svm-field</c>, <c>lipnet4</c>, ...).</summary>
+    /// <summary>The package kind of the fitted model (<c>svm</c>, <c>svm-field</c>, <c>lipnet4</c>, ...); a tiled one's learner's kind.</summary>
     public string PackageKind { get; }
+
+    /// <summary>How the learner reads tiles of the images instead of whole items; null when it reads the items.</summary>
+    public AutoMlTiling? Tiling { get; }
+
+    /// <summary>Sees the source image of every tile row a tiled fit learns from (for tests that prove what the search reads).</summary>
+    public Action<AutoMlDataAccess>? Audit { get; init; }
 
     /// <summary>The settings, in display order.</summary>
     public abstract IReadOnlyList<KeyValuePair<string, string>> Settings { get; }
 
     /// <summary>
     /// Fits on <paramref name="indices"/> of <paramref name="data"/> only; resampling (SMOTE included) draws from those
-    /// indices alone.
+    /// indices alone. A tiled candidate fits its learner on the tiles of those items only (<see cref="TiledModel"/>).
     /// </summary>
-    public abstract ITrainedModel Fit(TrainingData data, IReadOnlyList<int> indices, TrainingContext context);
+    public ITrainedModel Fit(TrainingData data, IReadOnlyList<int> indices, TrainingContext context)
+    {
+        if (Tiling is not { } tiling)
+            return FitItems(data, indices, context);
+        var (tiles, source) = TileFeatures.For(data, tiling.Spec)
+            .Training(indices, tiling.TilesPerImage, Seeds.Derive(context.Seed, "automl-tile-draw"), context.Threads, context.CancellationToken);
+        Audit?.Invoke(new AutoMlDataAccess(0, Family, "fit tiles", source));
+        var learner = FitItems(tiles, Enumerable.Range(0, source.Length).ToArray(), context);
+        return new TiledModel(learner, tiling.Spec, context.Threads, indices.Count, source.Length);
+    }
+
+    /// <summary>Fits the learner itself on <paramref name="indices"/> of <paramref name="data"/> (items or tiles).</summary>
+    protected abstract ITrainedModel FitItems(TrainingData data, IReadOnlyList<int> indices, TrainingContext context);
 
     public string Describe() => string.Join(", ", Settings.Select(s => $"{s.Key}={s.Value}"));
 
@@ -66,10 +85,12 @@ internal sealed class SvmCandidate : AutoMlCandidate
     readonly SvmTrainer trainer;
 
     public SvmCandidate(int key, string stage, ModelInput input, LibSvmKernel kernel, double log2C, double log2Gamma, AutoMlSampler sampler,
-        double undersampleFraction)
+        double undersampleFraction, AutoMlTiling? tiling = null)
         : base(key, kernel == LibSvmKernel.Linear ? "svm-linear" : "svm-rbf", stage, input, input == ModelInput.FieldFeatures ? "svm-field" : "svm",
-            RepresentationOf(input))
+            RepresentationOf(input), tiling)
     {
+        if (tiling is not null && input != ModelInput.FieldFeatures)
+            throw new ArgumentException("Tiles are measured with the whole-field features; a tiled SVM reads ModelInput.FieldFeatures.", nameof(input));
         Kernel = kernel;
         Log2C = log2C;
         Log2Gamma = kernel == LibSvmKernel.Linear ? 0 : log2Gamma;
@@ -94,9 +115,10 @@ internal sealed class SvmCandidate : AutoMlCandidate
             : [new("C", Power(Log2C)), new("gamma", Power(Log2Gamma)), new("sampler", Sampler.ToName())];
 
     /// <summary>True when both would fit the same SVM on the same features.</summary>
-    public bool SameModel(SvmCandidate other) => Input == other.Input && Kernel == other.Kernel && Log2C == other.Log2C && Log2Gamma == other.Log2Gamma;
+    public bool SameModel(SvmCandidate other) =>
+        Input == other.Input && Equals(Tiling, other.Tiling) && Kernel == other.Kernel && Log2C == other.Log2C && Log2Gamma == other.Log2Gamma;
 
-    public override ITrainedModel Fit(TrainingData data, IReadOnlyList<int> indices, TrainingContext context)
+    protected override ITrainedModel FitItems(TrainingData data, IReadOnlyList<int> indices, TrainingContext context)
     {
         var (c, gamma) = (Math.Pow(2, Log2C), Math.Pow(2, Log2Gamma));
         var seed = Seeds.Derive(context.Seed, "automl-sampler");
@@ -185,7 +207,7 @@ internal sealed class ImageCandidate : AutoMlCandidate
         new("augment", Config.Augmentation),
     ];
 
-    public override ITrainedModel Fit(TrainingData data, IReadOnlyList<int> indices, TrainingContext context) =>
+    protected override ITrainedModel FitItems(TrainingData data, IReadOnlyList<int> indices, TrainingContext context) =>
         ModelCatalog.Create(Config.Model, settings).Train(data, indices, context);
 }
 
@@ -233,9 +255,11 @@ internal sealed class CatalogCandidate : AutoMlCandidate
 {
     readonly ModelSettings settings;
 
-    public CatalogCandidate(int key, string stage, string model, string learner, ModelSettings baseSettings)
-        : base(key, learner, stage, ModelCatalog.InputOf(model), model, RepresentationOf(ModelCatalog.InputOf(model)))
+    public CatalogCandidate(int key, string stage, string model, string learner, ModelSettings baseSettings, AutoMlTiling? tiling = null)
+        : base(key, learner, stage, ModelCatalog.InputOf(model), model, RepresentationOf(ModelCatalog.InputOf(model)), tiling)
     {
+        if (tiling is not null && Input != ModelInput.FieldFeatures)
+            throw new ArgumentException($"Tiles are measured with the whole-field features; '{model}' reads {Input}.", nameof(model));
         Model = model;
         settings = baseSettings with { Grid = "coarse" };
     }
@@ -245,6 +269,6 @@ internal sealed class CatalogCandidate : AutoMlCandidate
 
     public override IReadOnlyList<KeyValuePair<string, string>> Settings => [new("model", Model), new("tuning", "own coarse grid")];
 
-    public override ITrainedModel Fit(TrainingData data, IReadOnlyList<int> indices, TrainingContext context) =>
+    protected override ITrainedModel FitItems(TrainingData data, IReadOnlyList<int> indices, TrainingContext context) =>
         ModelCatalog.Create(Model, settings).Train(data, indices, context);
 }

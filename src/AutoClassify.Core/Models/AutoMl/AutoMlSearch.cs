@@ -4,6 +4,7 @@ using AutoClassify.IO;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Models.Transfer;
 using AutoClassify.Native;
+using AutoClassify.Tiling;
 
 namespace AutoClassify.Models.AutoMl;
 
@@ -11,8 +12,9 @@ namespace AutoClassify.Models.AutoMl;
 /// One nested search on one training fold. The fold is split into stratified inner folds (groups kept together); every
 /// trial fits on the inner-training parts and is scored by the macro-F1 of its pooled inner-validation predictions, so
 /// nothing outside <c>trainIndices</c> is ever read. Cheap probes come first: one RBF SVM per feature representation
-/// (object features, whole-field features) says which are worth the budget. Then the SVM grid, its refinement and the
-/// samplers on the kept representations, the catalog's other feature learners, and the image models (families × input
+/// (object features, whole-field features, and the whole-field features of tiles at one or two sizes chosen from the
+/// image size, scored per image on the mean of its tiles) says which are worth the budget. Then the SVM grid, its
+/// refinement and the samplers on the kept representations, the catalog's other feature learners, and the image models (families × input
 /// sizes) by successive halving, sized from the cost of a first short trial. While image models wait, the feature
 /// models take at most <see cref="AutoMlOptions.FeatureShare"/> of the budget and finish afterwards if time is left.
 /// Before each trial its cost is estimated from earlier ones; it starts only when it and a refit of the winner fit in
@@ -28,6 +30,9 @@ internal sealed class AutoMlSearch
     // A catalog learner's first probe reads about this fraction of each class of an inner-training part.
     const int ProbeDivisor = 8;
 
+    // Measuring the tiles of one size may take at most this share of the time left; a sample projects the cost first.
+    const double TileShare = 0.25;
+
     readonly AutoMlOptions options;
     readonly ModelSettings settings;
     readonly TrainingData data;
@@ -42,6 +47,7 @@ internal sealed class AutoMlSearch
     readonly List<string> notes = [];
     readonly Dictionary<string, double> probeEstimates = new(StringComparer.Ordinal);
     readonly Dictionary<(string Representation, string Family), double> probeSeconds = [];
+    readonly Dictionary<string, double> tileSeconds = new(StringComparer.Ordinal);
     readonly string? innerNote;
     int nextKey;
     int? backboneInputSize;
@@ -156,56 +162,146 @@ internal sealed class AutoMlSearch
     }
 
     /// <summary>
-    /// One quick RBF SVM (class weights, C = 2^3, γ = 1/features) per feature representation the data holds. Those within
-    /// <see cref="AutoMlSearchSpace.ProbeMargin"/> of the best probe are searched further, best first.
+    /// One quick RBF SVM (class weights, C = 2^3, γ = 1/features) per feature representation the data holds, tiles
+    /// included (<see cref="TileViews"/>). Those within <see cref="AutoMlSearchSpace.ProbeMargin"/> of the best probe are
+    /// searched further, best first.
     /// </summary>
-    List<ModelInput> Probes()
+    List<View> Probes()
     {
         var space = options.Space;
-        if (space.RbfLog2C.Count == 0 && space.LinearLog2C.Count == 0 && FeatureLearners(space.FeatureInputs).Count == 0)
+        if (space.RbfLog2C.Count == 0 && space.LinearLog2C.Count == 0 && FeatureLearners(space.FeatureInputs.Select(i => new View(i, null)).ToList()).Count == 0)
             return [];
         var available = space.FeatureInputs.Where(i => data.FeaturesFor(i) is not null).Distinct().ToList();
         foreach (var missing in space.FeatureInputs.Except(available))
             context.Log?.Invoke($"auto: the data has no {AutoMlCandidate.RepresentationOf(missing)}, so no model on them is tried");
-        if (available.Count <= 1)
-            return available;
-        var probes = new List<(ModelInput Input, double? Score)>();
-        foreach (var input in available)
+        var views = available.Select(i => new View(i, null)).ToList();
+        if (available.Contains(ModelInput.FieldFeatures))
+            views.AddRange(TileViews());
+        if (views.Count <= 1)
+            return views;
+        var probes = new List<(View View, double? Score)>();
+        foreach (var view in views)
         {
-            var dimension = Math.Max(1, data.FeaturesFor(input)!.Names.Count);
-            var trial = TryRun(Svm("probe", input, LibSvmKernel.Rbf, 3, Math.Round(-Math.Log2(dimension)), space.FeatureSamplers[0]));
-            probes.Add((input, trial?.Score));
+            var dimension = Math.Max(1, data.FeaturesFor(view.Input)!.Names.Count);
+            var trial = TryRun(Svm("probe", view, LibSvmKernel.Rbf, 3, Math.Round(-Math.Log2(dimension)), space.FeatureSamplers[0]));
+            probes.Add((view, trial?.Score));
         }
         var top = probes.Max(p => p.Score ?? double.NegativeInfinity);
-        var kept = probes.Where(p => p.Score is { } s && s >= top - space.ProbeMargin).OrderByDescending(p => p.Score).Select(p => p.Input).ToList();
-        var text = string.Join(", ", probes.Select(p => $"{AutoMlCandidate.RepresentationOf(p.Input)} {(p.Score is { } s ? s.ToString("F3", CultureInfo.InvariantCulture) : "no score")}"));
-        var dropped = probes.Select(p => p.Input).Except(kept).ToList();
+        var kept = probes.Where(p => p.Score is { } s && s >= top - space.ProbeMargin).OrderByDescending(p => p.Score).Select(p => p.View).ToList();
+        var text = string.Join(", ", probes.Select(p => $"{p.View.Name} {(p.Score is { } s ? s.ToString("F3", CultureInfo.InvariantCulture) : "no score")}"));
+        var dropped = probes.Select(p => p.View).Except(kept).ToList();
         var verdict = dropped.Count == 0
-            ? "searching both"
-            : string.Create(CultureInfo.InvariantCulture, $"searching {string.Join(" and ", kept.Select(AutoMlCandidate.RepresentationOf))} only (the others scored more than {space.ProbeMargin:F2} below)");
+            ? views.Count == 2 ? "searching both" : "searching all"
+            : string.Create(CultureInfo.InvariantCulture, $"searching {string.Join(" and ", kept.Select(v => v.Name))} only (the others scored more than {space.ProbeMargin:F2} below)");
         context.Log?.Invoke($"auto: probes (inner macro-F1): {text}; {verdict}");
         notes.Add($"probes: {text}; {verdict}");
-        return kept.Count > 0 ? kept : available;
+        return kept.Count > 0 ? kept : views;
+    }
+
+    /// <summary>
+    /// The tiled representations worth a probe: <see cref="AutoMlSearchSpace.TileSizes"/>, or sizes chosen from the
+    /// smallest training image (<see cref="AutoMlTiling.Sizes"/>), each with its tiles measured. None when the items are
+    /// tiles already, have no images, or are too small for 2 × 2 tiles; a size is left out when measuring its tiles
+    /// would take more than <see cref="TileShare"/> of the time left (projected from a sample). Each decision is logged.
+    /// </summary>
+    List<View> TileViews()
+    {
+        var space = options.Space;
+        if (space.TileSizes is { Count: 0 })
+            return [];
+        var inv = CultureInfo.InvariantCulture;
+        var why = data.Images is null ? "the data has no images"
+            : data.ItemTile is { } tile ? $"the items are tiles of {tile} px already (--tile)"
+            : null;
+        if (why is not null)
+        {
+            context.Log?.Invoke($"auto: {why}, so no tiling is tried");
+            return [];
+        }
+        var sides = train.Select(i => data.Images![i]).Where(i => i is not null).Select(i => (i.Width, i.Height)).ToList();
+        if (sides.Count == 0)
+            return [];
+        var smallest = sides.MinBy(s => Math.Min(s.Width, s.Height));
+        var side = Math.Min(smallest.Width, smallest.Height);
+        var sizes = space.TileSizes ?? AutoMlTiling.Sizes(side);
+        if (sizes.Count == 0)
+        {
+            var message = string.Create(inv,
+                $"no tiling: the smallest training image is {smallest.Width}x{smallest.Height} px, too small for 2 × 2 tiles of at least {AutoMlTiling.MinTileSize} px");
+            context.Log?.Invoke("auto: " + message);
+            notes.Add(message);
+            return [];
+        }
+        context.Log?.Invoke(string.Create(inv,
+            $"auto: tiling at {string.Join(" and ", sizes)} px{(space.TileSizes is null ? $" (from the smallest training image's shorter side, {side} px: half of it{(sizes.Count > 1 ? " and half again" : "")})" : "")}: a probe SVM on each size's tile features, at most {space.TilesPerImage} tiles of an image per fit, an image's tiles averaged into its probabilities"));
+        var views = new List<View>();
+        foreach (var size in sizes)
+        {
+            var tiling = new AutoMlTiling(new TileSpec(size, size), space.TilesPerImage);
+            if (MeasureTiles(tiling))
+                views.Add(new View(ModelInput.FieldFeatures, tiling));
+        }
+        return views;
+    }
+
+    /// <summary>
+    /// Cuts and measures the tiles of every training image at <paramref name="tiling"/>'s size; under a time budget a
+    /// sample goes first, and the rest only when its projected cost fits <see cref="TileShare"/> of the time left.
+    /// </summary>
+    bool MeasureTiles(AutoMlTiling tiling)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var tiles = TileFeatures.For(data, tiling.Spec);
+        var missing = tiles.Unmeasured(train);
+        var clock = options.Clock.GetTimestamp();
+        try
+        {
+            if (options.TimeBudget is not null && missing.Length > 0)
+            {
+                var sample = missing.Take(Math.Max(context.EffectiveThreads, missing.Length / 20)).ToArray();
+                tiles.Measure(sample, context.Threads, context.CancellationToken);
+                var seconds = options.Clock.GetElapsedTime(clock).TotalSeconds;
+                var rest = missing.Length - sample.Length;
+                var projected = seconds * rest / sample.Length;
+                var allowed = Remaining() * TileShare;
+                if (projected > allowed)
+                {
+                    var message = string.Create(inv,
+                        $"{tiling.Representation} not tried: measuring the tiles of the other {rest} training images would take about {projected:F0} s ({sample.Length} took {seconds:F1} s), more than {TileShare:P0} of the {Remaining():F0} s left");
+                    context.Log?.Invoke("auto: " + message);
+                    notes.Add(message);
+                    return false;
+                }
+            }
+            tiles.Measure(train, context.Threads, context.CancellationToken);
+            return true;
+        }
+        finally
+        {
+            tileSeconds[tiling.Representation] = tileSeconds.GetValueOrDefault(tiling.Representation) + options.Clock.GetElapsedTime(clock).TotalSeconds;
+        }
     }
 
     /// <summary>The feature candidates in order, proposed lazily so each step can read the scores of the steps before it.</summary>
-    IEnumerable<AutoMlCandidate> FeatureCandidates(List<ModelInput> representations)
+    IEnumerable<AutoMlCandidate> FeatureCandidates(List<View> representations)
     {
         var space = options.Space;
         var sampler = space.FeatureSamplers[0];
-        foreach (var input in representations)
+        foreach (var view in representations)
         {
             var grid = new List<AutoMlCandidate>();
             foreach (var c in space.RbfLog2C)
             {
                 foreach (var g in space.RbfLog2Gamma)
-                    grid.Add(Svm("grid", input, LibSvmKernel.Rbf, c, g, sampler));
+                    grid.Add(Svm("grid", view, LibSvmKernel.Rbf, c, g, sampler));
             }
             foreach (var c in space.LinearLog2C)
-                grid.Add(Svm("grid", input, LibSvmKernel.Linear, c, 0, sampler));
+                grid.Add(Svm("grid", view, LibSvmKernel.Linear, c, 0, sampler));
             var order = grid.ToArray();
             // A seeded order, so a trial cap or a short budget still samples both kernels across the whole grid.
-            new Random(Seeds.Derive(context.Seed, "automl-grid-order", (int)input)).Shuffle(order);
+            new Random(view.Tiling is { } tiling
+                ? Seeds.Derive(context.Seed, "automl-grid-order", (int)view.Input, tiling.Spec.Size)
+                : Seeds.Derive(context.Seed, "automl-grid-order", (int)view.Input)).Shuffle(order);
             foreach (var candidate in order)
             {
                 if (!Tried((SvmCandidate)candidate))
@@ -213,7 +309,7 @@ internal sealed class AutoMlSearch
             }
 
             var bestRbf = trials
-                .Where(t => t.Score is not null && t.Candidate is SvmCandidate { Kernel: LibSvmKernel.Rbf } s && s.Input == input)
+                .Where(t => t.Score is not null && t.Candidate is SvmCandidate { Kernel: LibSvmKernel.Rbf } s && view.Holds(s))
                 .OrderByDescending(t => t.Score)
                 .ThenBy(t => t.Record.Trial)
                 .FirstOrDefault();
@@ -227,7 +323,7 @@ internal sealed class AutoMlSearch
                         var (c, g) = (centre.Log2C + dc, centre.Log2Gamma + dg);
                         if ((dc == 0 && dg == 0) || Math.Abs(c) > 60 || Math.Abs(g) > 60)
                             continue;
-                        var neighbour = Svm("refine", input, LibSvmKernel.Rbf, c, g, sampler);
+                        var neighbour = Svm("refine", view, LibSvmKernel.Rbf, c, g, sampler);
                         if (!Tried(neighbour))
                             yield return neighbour;
                     }
@@ -235,7 +331,7 @@ internal sealed class AutoMlSearch
             }
 
             var leaders = new List<SvmCandidate>();
-            foreach (var t in trials.Where(t => t.Candidate is SvmCandidate s && s.Input == input && t.Score is not null).OrderByDescending(t => t.Score).ThenBy(t => t.Record.Trial))
+            foreach (var t in trials.Where(t => t.Candidate is SvmCandidate s && view.Holds(s) && t.Score is not null).OrderByDescending(t => t.Score).ThenBy(t => t.Record.Trial))
             {
                 var svm = (SvmCandidate)t.Candidate;
                 if (leaders.Count < options.SamplerCandidates && !leaders.Any(l => l.SameModel(svm)))
@@ -244,11 +340,11 @@ internal sealed class AutoMlSearch
             foreach (var leader in leaders)
             {
                 foreach (var other in space.FeatureSamplers.Skip(1))
-                    yield return Svm("sampler", input, leader.Kernel, leader.Log2C, leader.Log2Gamma, other);
+                    yield return Svm("sampler", view, leader.Kernel, leader.Log2C, leader.Log2Gamma, other);
             }
         }
-        foreach (var (model, learner) in FeatureLearners(representations))
-            yield return new CatalogCandidate(nextKey++, "learner", model, learner, settings);
+        foreach (var (model, learner, view) in FeatureLearners(representations))
+            yield return new CatalogCandidate(nextKey++, "learner", model, learner, settings, view.Tiling) { Audit = options.Audit };
     }
 
     bool Tried(SvmCandidate candidate) =>
@@ -256,20 +352,21 @@ internal sealed class AutoMlSearch
 
     /// <summary>
     /// The catalog's feature learners other than the SVMs (the ML.NET baselines, once registered) on the given
-    /// representations, or those <see cref="AutoMlSearchSpace.FeatureLearners"/> names: (catalog name, learner name).
+    /// representations, or those <see cref="AutoMlSearchSpace.FeatureLearners"/> names: (catalog name, learner name, representation).
     /// </summary>
-    List<(string Model, string Learner)> FeatureLearners(IReadOnlyList<ModelInput> representations)
+    List<(string Model, string Learner, View View)> FeatureLearners(IReadOnlyList<View> representations)
     {
-        var result = new List<(string, string)>();
+        var result = new List<(string, string, View)>();
         foreach (var name in ModelCatalog.Names)
         {
             var family = ModelCatalog.Family(name);
-            if (family.IsFeatureSvm || !representations.Contains(family.Input))
+            if (family.IsFeatureSvm)
                 continue;
             var learner = family.Input == ModelInput.FieldFeatures && name.EndsWith("-field", StringComparison.Ordinal) ? name[..^"-field".Length] : name;
             if (options.Space.FeatureLearners is { } wanted && !wanted.Contains(learner, StringComparer.Ordinal))
                 continue;
-            result.Add((name, learner));
+            foreach (var view in representations.Where(v => v.Input == family.Input))
+                result.Add((name, learner, view));
         }
         return result;
     }
@@ -611,7 +708,7 @@ internal sealed class AutoMlSearch
         var perFit = measured.Count == 1
             ? t1 * Math.Max(1, fitSize / n1)
             : Math.Max(t1, measured[1].Seconds) + Math.Max(0, (measured[1].Seconds - t1) / (measured[1].Items - n1)) * Math.Max(0, fitSize - measured[1].Items);
-        probeEstimates[candidate.Model] = K * perFit;
+        probeEstimates[ProbeKey(candidate)] = K * perFit;
         context.Log?.Invoke(string.Create(inv,
             $"auto: probe of {candidate.Family} on {candidate.Representation}: {string.Join(" and ", measured.Select(m => $"{m.Seconds:F1} s on {m.Items} items"))}; its trial ({K} fits on about {fitSize:F0} items) should take about {K * perFit:F1} s"));
         return true;
@@ -646,7 +743,7 @@ internal sealed class AutoMlSearch
         {
             case SvmCandidate svm:
                 {
-                    var svms = finished.Where(t => t.Candidate is SvmCandidate s && s.Input == svm.Input).ToList();
+                    var svms = finished.Where(t => t.Candidate is SvmCandidate s && s.Input == svm.Input && Equals(s.Tiling, svm.Tiling)).ToList();
                     var alike = svms.Where(t => t.Candidate.Family == svm.Family && ((SvmCandidate)t.Candidate).Sampler == svm.Sampler).ToList();
                     var family = svms.Where(t => t.Candidate.Family == svm.Family).ToList();
                     var pool = alike.Count > 0 ? alike : family.Count > 0 ? family : svms;
@@ -654,8 +751,8 @@ internal sealed class AutoMlSearch
                 }
             case CatalogCandidate catalog:
                 {
-                    var same = finished.Where(t => t.Candidate is CatalogCandidate c && c.Model == catalog.Model).ToList();
-                    return same.Count > 0 ? same.Average(t => t.Record.Seconds) : probeEstimates.TryGetValue(catalog.Model, out var probed) ? probed : null;
+                    var same = finished.Where(t => t.Candidate is CatalogCandidate c && c.Model == catalog.Model && Equals(c.Tiling, catalog.Tiling)).ToList();
+                    return same.Count > 0 ? same.Average(t => t.Record.Seconds) : probeEstimates.TryGetValue(ProbeKey(catalog), out var probed) ? probed : null;
                 }
             case ImageCandidate image:
                 {
@@ -675,6 +772,8 @@ internal sealed class AutoMlSearch
                 return null;
         }
     }
+
+    static string ProbeKey(CatalogCandidate candidate) => candidate.Tiling is { } tiling ? $"{candidate.Model} on {tiling.Representation}" : candidate.Model;
 
     static double Pixels(AutoMlCandidate candidate) => candidate is ImageCandidate i ? (double)i.Config.InputSize * i.Config.InputSize : 1;
 
@@ -909,8 +1008,8 @@ internal sealed class AutoMlSearch
 
     static double? Finite(double value) => double.IsFinite(value) ? value : null;
 
-    SvmCandidate Svm(string stage, ModelInput input, LibSvmKernel kernel, double log2C, double log2Gamma, AutoMlSampler sampler) =>
-        new(nextKey++, stage, input, kernel, log2C, log2Gamma, sampler, options.Space.UndersampleFraction);
+    SvmCandidate Svm(string stage, View view, LibSvmKernel kernel, double log2C, double log2Gamma, AutoMlSampler sampler) =>
+        new(nextKey++, stage, view.Input, kernel, log2C, log2Gamma, sampler, options.Space.UndersampleFraction, view.Tiling) { Audit = options.Audit };
 
     ((int[] Fit, int[] Validation)[] Folds, string? Note) InnerFolds()
     {
@@ -970,7 +1069,8 @@ internal sealed class AutoMlSearch
         facts["automl_time_by_pipeline"] = string.Join("; ", spent
             .OrderByDescending(p => p.Value.Seconds + probeSeconds.GetValueOrDefault(p.Key))
             .Select(p => string.Create(inv, $"{p.Key.Family} on {p.Key.Representation}: {p.Value.Seconds:F1} s in {p.Value.Count}") +
-                (probeSeconds.TryGetValue(p.Key, out var probe) ? string.Create(inv, $" (and {probe:F1} s of probes)") : "")));
+                (probeSeconds.TryGetValue(p.Key, out var probe) ? string.Create(inv, $" (and {probe:F1} s of probes)") : ""))
+            .Concat(tileSeconds.Select(t => string.Create(inv, $"measuring {t.Key}: {t.Value:F1} s"))));
         facts["automl_inner_folds"] = K.ToString(inv);
         if (innerNote is not null)
             facts["automl_inner_note"] = innerNote;
@@ -995,22 +1095,34 @@ internal sealed class AutoMlSearch
             : ensemble!.Stacker is null ? $"an ensemble averaging {memberList}"
             : $"a stacked ensemble of {memberList} (a logistic regression on their probabilities)";
         var score = winner.ValidationMacroF1!.Value;
+        var winnerTiled = winner.Family == "ensemble" ? ensemble!.Members.Any(m => m.Candidate.Tiling is not null) : IsTiled(winner);
+        var tiled = trials.Where(t => t.Candidate.Tiling is not null).ToList();
+        var bestTiled = tiled.Where(t => t.Score is not null).OrderByDescending(t => t.Score).ThenBy(t => t.Record.Trial).FirstOrDefault();
+        // Tiling is said whenever it was tried, even when an untiled rival is the closer one.
+        var tiling = winnerTiled || tiled.Count == 0 ? null
+            : bestTiled is null ? "no tiled pipeline could be scored"
+            : string.Create(inv, $"tiling at {bestTiled.Candidate.Tiling!.Spec.Size} px ({bestTiled.Candidate.Family}) scored {score - bestTiled.Score!.Value:F3} lower");
         if (winner.Family == "ensemble")
         {
             return string.Create(inv,
-                $"Chose {what} (inner macro-F1 {score:F3}); the best single pipeline, {bestSingle.Candidate.Family} on {bestSingle.Candidate.Representation}, scored {bestSingle.Score:F3}.");
+                $"Chose {what} (inner macro-F1 {score:F3}); the best single pipeline, {bestSingle.Candidate.Family} on {bestSingle.Candidate.Representation}, scored {bestSingle.Score:F3}") +
+                (tiling is null ? "." : $"; {tiling}.");
         }
-        var rival = trials.Where(t => t.Score is not null && t.Candidate.Representation != winner.Representation)
+        var rival = trials.Where(t => t.Score is not null && t.Candidate.Representation != winner.Representation && t.Candidate.Tiling is null)
             .OrderByDescending(t => t.Score).ThenBy(t => t.Record.Trial).FirstOrDefault();
         var otherLearner = trials.Where(t => t.Score is not null && t.Candidate.Representation == winner.Representation && t.Candidate.Family != winner.Family)
             .OrderByDescending(t => t.Score).FirstOrDefault();
         var comparisons = new List<string>();
         if (rival is not null)
             comparisons.Add(string.Create(inv, $"{rival.Candidate.Representation} ({rival.Candidate.Family}) scored {score - rival.Score!.Value:F3} lower"));
+        if (tiling is not null)
+            comparisons.Add(tiling);
         if (otherLearner is not null)
             comparisons.Add(string.Create(inv, $"{otherLearner.Candidate.Family} on the same representation {score - otherLearner.Score!.Value:F3} lower"));
         return string.Create(inv, $"Chose {what} (inner macro-F1 {score:F3})") +
             (comparisons.Count == 0 ? ", the only kind of pipeline scored." : "; on the inner folds " + string.Join(", and ", comparisons) + ".");
+
+        bool IsTiled(TrialRecord record) => trials.Any(t => t.Record == record && t.Candidate.Tiling is not null);
     }
 
     sealed class Trial(AutoMlCandidate candidate, TrialRecord record, TimeSpan startedAt)
@@ -1032,6 +1144,14 @@ internal sealed class AutoMlSearch
 
         /// <summary>Inner-validation probabilities by position in the training fold; null unless the trial was scored.</summary>
         public double[][]? OutOfFold { get; set; }
+    }
+
+    /// <summary>A feature representation: the item's feature matrix of <paramref name="Input"/>, or its tiles' (<paramref name="Tiling"/>).</summary>
+    sealed record View(ModelInput Input, AutoMlTiling? Tiling)
+    {
+        public string Name => Tiling?.Representation ?? AutoMlCandidate.RepresentationOf(Input);
+
+        public bool Holds(AutoMlCandidate candidate) => candidate.Input == Input && Equals(candidate.Tiling, Tiling);
     }
 
     /// <summary>A candidate that did not start: its estimated seconds, the seconds left and the search time then.</summary>

@@ -63,6 +63,17 @@ public sealed record AutoMlSearchSpace
     /// </summary>
     public IReadOnlyList<ModelInput> FeatureInputs { get; init; } = [ModelInput.Features, ModelInput.FieldFeatures];
 
+    /// <summary>
+    /// Tile sizes in px of the tiled representations: the whole-field features of every tile, an image's tiles averaged
+    /// into its probabilities. Null chooses them from the training images (half their smallest side and half again, at
+    /// least <see cref="AutoMlTiling.MinTileSize"/> px, so small crops get none); empty switches tiling off. Needs the images
+    /// and the whole-field features; never applied to items that are tiles already (<c>--tile</c>).
+    /// </summary>
+    public IReadOnlyList<int>? TileSizes { get; init; }
+
+    /// <summary>At most this many tiles of each image (a seeded draw) enter a fit of a tiled learner; prediction reads all of them.</summary>
+    public int TilesPerImage { get; init; } = 8;
+
     /// <summary>A representation whose probe scores more than this below the best probe (inner macro-F1) is not searched further.</summary>
     public double ProbeMargin { get; init; } = 0.1;
 
@@ -139,6 +150,12 @@ public sealed record AutoMlSearchSpace
             problems.Add($"{nameof(FeatureInputs)} may list only {ModelInput.Features} and {ModelInput.FieldFeatures}.");
         if (double.IsNaN(ProbeMargin) || ProbeMargin < 0 || ProbeMargin > 1)
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(ProbeMargin)} must lie in [0, 1], got {ProbeMargin}."));
+        if (TileSizes is not null && TileSizes.Any(s => s < AutoMlTiling.MinTileSize))
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(TileSizes)} must be at least {AutoMlTiling.MinTileSize} px."));
+        if (TileSizes is not null && TileSizes.Distinct().Count() != TileSizes.Count)
+            problems.Add($"{nameof(TileSizes)} lists a size twice.");
+        if (TilesPerImage < 1)
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(TilesPerImage)} must be at least 1, got {TilesPerImage}."));
         if (ImageSizes is not null && ImageSizes.Any(s => s is < 8 or > 1024))
             problems.Add($"{nameof(ImageSizes)} must lie in [8, 1024] px.");
         if (EnsembleSize < 0)
