@@ -116,7 +116,7 @@ internal sealed class TileBench : IBenchSuite
                 var target = Path.Combine(training, Path.GetFileName(dir));
                 Directory.CreateDirectory(target);
                 foreach (var image in images.Take(4))
-                    File.CreateSymbolicLink(Path.Combine(target, Path.GetFileName(image)), image);
+                    File.Copy(image, Path.Combine(target, Path.GetFileName(image)));
                 fields.AddRange(images.Skip(4).Take(options.Quick ? 3 : 8));
             }
             return (training, fields, "ncm-sem-6 (640x480 JPEG, banner cropped to 640x448)");

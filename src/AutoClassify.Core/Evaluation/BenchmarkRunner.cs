@@ -421,7 +421,7 @@ public static class BenchmarkRunner
             {
                 clock.Restart();
                 foreach (var (feature, drop) in PermutationImportance.Compute(model, data, ModelCatalog.InputOf(trainer.Name), test,
-                    Seeds.Derive(options.Seed, trainer.Name + "-importance", fold), cancellationToken))
+                    Seeds.Derive(options.Seed, trainer.Name + "-importance", fold), options.Threads, cancellationToken))
                     model.Summary.PermutationImportance[feature] = drop;
                 timer.Add(trainer.Name, "permutation importance", clock.Elapsed.TotalSeconds);
             }

@@ -9,7 +9,9 @@ namespace AutoClassify.Evaluation;
 /// the test items (the other columns and the model stay as they are), and the importance is the mean drop in
 /// macro-F1 over <see cref="Repeats"/> seeded shuffles. A drop near 0 means the model does not rely on that feature
 /// (or a correlated one stands in for it); a negative drop is noise. Plain arrays only, so it works for any model
-/// that reads a feature matrix: LIBSVM's SVMs and the ML.NET baselines alike.
+/// that reads a feature matrix: LIBSVM's SVMs and the ML.NET baselines alike. Features are scored in parallel when the
+/// model allows it (<see cref="ITrainedModel.ConcurrentPrediction"/>); each has its own seeded shuffles, so the result
+/// does not depend on the number of threads.
 /// </summary>
 public static class PermutationImportance
 {
@@ -21,10 +23,11 @@ public static class PermutationImportance
 
     /// <summary>
     /// The macro-F1 drop of every feature of <paramref name="input"/>'s matrix (by name) when that column is shuffled
-    /// among <paramref name="test"/>; every shuffle is seeded from <paramref name="seed"/>.
+    /// among <paramref name="test"/>; every shuffle is seeded from <paramref name="seed"/>. Up to <paramref name="threads"/>
+    /// features are scored at once (0: all cores) when the model allows concurrent prediction.
     /// </summary>
     public static Dictionary<string, double> Compute(ITrainedModel model, TrainingData data, ModelInput input, IReadOnlyList<int> test, int seed,
-        CancellationToken cancellationToken = default)
+        int threads = 1, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -43,9 +46,14 @@ public static class PermutationImportance
             return result;
         var truth = items.Select(i => data.Labels[i]).ToArray();
         var baseline = MacroF1(truth, model.PredictProbabilities(data, items), data.ClassCount);
-        for (var j = 0; j < features.Dimension; j++)
+        var drops = new double[features.Dimension];
+        var parallel = new ParallelOptions
         {
-            var drop = 0.0;
+            MaxDegreeOfParallelism = !model.ConcurrentPrediction ? 1 : threads > 0 ? threads : Environment.ProcessorCount,
+            CancellationToken = cancellationToken,
+        };
+        Parallel.For(0, features.Dimension, parallel, j =>
+        {
             for (var r = 0; r < Repeats; r++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -59,10 +67,11 @@ public static class PermutationImportance
                     rows[items[i]] = row;
                 }
                 var permuted = With(data, input, new FeatureMatrix(features.Names, rows));
-                drop += baseline - MacroF1(truth, model.PredictProbabilities(permuted, items), data.ClassCount);
+                drops[j] += baseline - MacroF1(truth, model.PredictProbabilities(permuted, items), data.ClassCount);
             }
-            result[features.Names[j]] = drop / Repeats;
-        }
+        });
+        for (var j = 0; j < features.Dimension; j++)
+            result[features.Names[j]] = drops[j] / Repeats;
         return result;
     }
 

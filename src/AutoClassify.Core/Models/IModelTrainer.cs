@@ -196,6 +196,9 @@ public interface ITrainedModel : IDisposable
 
     /// <summary>What the fit chose or observed (tuned hyper-parameters, best epoch, curves), for the report.</summary>
     TrainingSummary Summary { get; }
+
+    /// <summary>True when <see cref="PredictProbabilities"/> may run on several threads at once (it changes no state).</summary>
+    bool ConcurrentPrediction => false;
 }
 
 /// <summary>Facts about one fit that the report shows.</summary>

@@ -87,6 +87,8 @@ public sealed class MeanImputingTrainer : IModelTrainer
     {
         public TrainingSummary Summary => inner.Summary;
 
+        public bool ConcurrentPrediction => inner.ConcurrentPrediction;
+
         public double[][] PredictProbabilities(TrainingData data, IReadOnlyList<int> indices) =>
             inner.PredictProbabilities(Fill(data, means), indices);
 

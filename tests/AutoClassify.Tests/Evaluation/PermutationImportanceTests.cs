@@ -47,6 +47,25 @@ public sealed class PermutationImportanceTests
     }
 
     [Fact]
+    public void Should_give_the_same_importance_on_one_thread_and_on_several()
+    {
+        // Given an SVM, whose prediction may run on several threads at once
+        var data = SignalAndNoise(90, 5);
+        var assignment = StratifiedKFold.Assign(data.Labels, 3, 2);
+        var (train, test) = StratifiedKFold.Split(assignment, 0);
+        using var model = ModelCatalog.Create("svm", new ModelSettings { Grid = "coarse" }).Train(data, train, new TrainingContext { Seed = 1, Threads = 2 });
+        Assert.True(model.ConcurrentPrediction);
+
+        // When the importance is computed serially and with features scored in parallel
+        var serial = PermutationImportance.Compute(model, data, ModelInput.Features, test, seed: 3, threads: 1);
+        var parallel = PermutationImportance.Compute(model, data, ModelInput.Features, test, seed: 3, threads: 3);
+
+        // Then every feature's drop is the same to the last bit, and 'signal' still ranks first
+        Assert.Equal(serial, parallel);
+        Assert.Equal("signal", parallel.MaxBy(p => p.Value).Key);
+    }
+
+    [Fact]
     public void Should_leave_the_data_it_permutes_untouched()
     {
         var data = SignalAndNoise(30, 3);

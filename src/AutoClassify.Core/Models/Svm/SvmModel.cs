@@ -80,6 +80,10 @@ public sealed class SvmModel : ITrainedModel
 
     public TrainingSummary Summary { get; }
 
+    /// <inheritdoc/>
+    /// <remarks>LIBSVM's prediction only reads the model, and each call rents its own node array.</remarks>
+    public bool ConcurrentPrediction => true;
+
     /// <summary>Class probabilities of one raw (unscaled) feature row: entry k is class k, the entries sum to 1.</summary>
     public double[] PredictProbabilities(ReadOnlySpan<double> features)
     {
