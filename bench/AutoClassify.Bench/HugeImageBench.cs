@@ -49,6 +49,9 @@ internal sealed partial class HugeImageBench : IBenchSuite
 
             var cli = Cli(options);
             RunSteps(cli, small, side, work.FullName);
+            // --steps=only: the second table alone, without training the two packages.
+            if (options.Settings.TryGetValue("steps", out var steps) && steps == "only")
+                return;
 
             using var svm = PackageTrainer.Train(new PackageTrainingOptions
             {
