@@ -12,9 +12,10 @@ namespace AutoClassify.Bench;
 /// with three large images added, one PNG, one TIFF and one JPEG (10,000² px each; 5,000² with --quick), for an SVM
 /// package and a small whole-image LipNet-4 package, each as trained (huge images reduced while they are decoded,
 /// <c>reduce_above_pixels</c>) and with the rule removed (full resolution, as before it existed). Each run is a fresh
-/// process, so its high-water mark is its own.
+/// process, so its high-water mark is its own. The second table (<see cref="RunSteps"/>) covers the other steps that read
+/// huge images: <c>features</c>, BMP and MRC decoding, <c>--resample-nm</c> and the scale survey's banner read.
 /// </summary>
-internal sealed class HugeImageBench : IBenchSuite
+internal sealed partial class HugeImageBench : IBenchSuite
 {
     public string Name => "huge-image";
 
@@ -22,6 +23,11 @@ internal sealed class HugeImageBench : IBenchSuite
 
     public void Run(BenchOptions options)
     {
+        if (options.Settings.TryGetValue("child", out var child))
+        {
+            RunChild(child, options.Settings["path"]);
+            return;
+        }
         var dataset = Path.Combine(options.RepoRoot, "datasets", "liposomes");
         var work = Directory.CreateTempSubdirectory("ac-bench-huge-");
         try
@@ -41,9 +47,11 @@ internal sealed class HugeImageBench : IBenchSuite
             foreach (var file in Directory.GetFiles(huge, "huge.*").Order(StringComparer.Ordinal))
                 Console.WriteLine(Invariant($"  {Path.GetFileName(file)}: {new FileInfo(file).Length / 1e6:F1} MB on disk"));
 
-            var cli = Path.Combine(AppContext.BaseDirectory, "autoclassify.dll");
-            if (!File.Exists(cli))
-                cli = Path.Combine(options.RepoRoot, "src", "AutoClassify.Cli", "bin", "Release", "net10.0", "autoclassify.dll");
+            var cli = Cli(options);
+            RunSteps(cli, small, side, work.FullName);
+            // --steps=only: the second table alone, without training the two packages.
+            if (options.Settings.TryGetValue("steps", out var steps) && steps == "only")
+                return;
 
             using var svm = PackageTrainer.Train(new PackageTrainingOptions
             {
@@ -109,10 +117,20 @@ internal sealed class HugeImageBench : IBenchSuite
         return image;
     }
 
-    static (long PeakBytes, double Seconds) Predict(string cli, string package, string folder, string work)
+    static string Cli(BenchOptions options)
+    {
+        var cli = Path.Combine(AppContext.BaseDirectory, "autoclassify.dll");
+        return File.Exists(cli) ? cli : Path.Combine(options.RepoRoot, "src", "AutoClassify.Cli", "bin", "Release", "net10.0", "autoclassify.dll");
+    }
+
+    static (long PeakBytes, double Seconds) Predict(string cli, string package, string folder, string work) =>
+        Peak([cli, "predict", package, folder, "--out", Path.Combine(work, Path.GetFileName(folder) + ".csv")]);
+
+    // Peak RSS and wall time of `dotnet args...`, a fresh process.
+    static (long PeakBytes, double Seconds) Peak(IEnumerable<string> args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { cli, "predict", package, folder, "--out", Path.Combine(work, Path.GetFileName(folder) + ".csv") })
+        foreach (var arg in args)
             start.ArgumentList.Add(arg);
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(start)!;
@@ -124,7 +142,7 @@ internal sealed class HugeImageBench : IBenchSuite
             peak = Math.Max(peak, HighWaterMark(process.Id));
         clock.Stop();
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"predict failed ({process.ExitCode}): {output.Result}{error.Result}");
+            throw new InvalidOperationException($"{string.Join(' ', start.ArgumentList.Skip(1).Take(1))} failed ({process.ExitCode}): {output.Result}{error.Result}");
         return (peak, clock.Elapsed.TotalSeconds);
     }
 

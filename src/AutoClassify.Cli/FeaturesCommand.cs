@@ -2,6 +2,7 @@ using System.CommandLine;
 using AutoClassify.Dataset;
 using AutoClassify.Evaluation;
 using AutoClassify.Features;
+using AutoClassify.Imaging;
 using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Cli;
@@ -30,25 +31,73 @@ internal static class FeaturesCommand
             // Export needs only one image per class; fold counts do not apply here.
             var data = DatasetLoader.Load(parse.GetRequiredValue(dataset).FullName, new DatasetOptions { Folds = 1, Crop = cropMargins, Threads = workers });
             var bannerMode = parse.GetValue(banner);
-            var prepared = ImagePreparation.PrepareAll(data, cropMargins, bannerMode, workers);
-            if (parse.GetValue(resampleNm) is { } target)
+            var target = parse.GetValue(resampleNm);
+            ScaleSummary? scales = null;
+            if (target is not null)
             {
-                var scales = ScaleSurvey.Build(data, parse.GetValue(nmPerPixel), target);
+                scales = ScaleSurvey.Build(data, parse.GetValue(nmPerPixel), target, workers);
                 foreach (var warning in scales.Warnings)
                     parse.InvocationConfiguration.Error.WriteLine("warning: " + warning);
-                prepared = ScaleSurvey.Resample(prepared, scales, target);
             }
-            var matrix = HandcraftedFeatures.ExtractAll(prepared.Select(p => p.Image).ToList(), prepared.Select(p => p.Mask).ToList(), workers);
-            FeatureCsv.Write(path, matrix, data.Items.Select(i => i.RelativePath).ToList(), data.Items.Select(i => data.ClassNames[i.Label]).ToList());
-            parse.InvocationConfiguration.Output.WriteLine($"Wrote {matrix.Count} rows × {matrix.Dimension} features to {path}");
-            var found = prepared.Count(p => p.Banner is not null);
-            parse.InvocationConfiguration.Output.WriteLine($"Data banners: {found} of {prepared.Length} images (--banner {BannerDetector.ModeName(bannerMode)})");
-            if (bannerMode == BannerMode.Keep && found > 0)
+            var export = Export(data, path, cropMargins, bannerMode, workers, scales, target, ImageReduction.BoundFor(tiled: false, resampled: target is not null));
+            var stdout = parse.InvocationConfiguration.Output;
+            stdout.WriteLine($"Wrote {export.Rows} rows × {HandcraftedFeatures.Count} features to {path}");
+            if (export.Reduced is { } reduced)
+                stdout.WriteLine(reduced + " (as benchmark, train and predict do).");
+            stdout.WriteLine($"Data banners: {export.Banners} of {export.Rows} images (--banner {BannerDetector.ModeName(bannerMode)})");
+            if (bannerMode == BannerMode.Keep && export.Banners > 0)
                 parse.InvocationConfiguration.Error.WriteLine("warning: data banners were kept; their text (dates, sample names) can leak the labels.");
             foreach (var s in data.Skipped)
                 parse.InvocationConfiguration.Error.WriteLine($"skipped {s.RelativePath}: {s.Reason}");
+            foreach (var (relative, reason) in export.Failed)
+                parse.InvocationConfiguration.Error.WriteLine($"skipped {relative}: {reason}");
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>What <see cref="Export"/> wrote: rows, banners found, the reduction line (null when none) and the images that failed.</summary>
+    internal sealed record ExportSummary(int Rows, int Banners, string? Reduced, IReadOnlyList<(string Path, string Reason)> Failed);
+
+    /// <summary>
+    /// Prepares, measures and drops one image at a time on each of <paramref name="workers"/> workers (only the feature
+    /// rows are kept), reducing images above <paramref name="reduceAbovePixels"/> and reading resampled ones reduced by the
+    /// whole part of their shrink, as the other commands do; then writes the CSV atomically in data set order. An image
+    /// that fails to prepare is left out and listed, not fatal.
+    /// </summary>
+    internal static ExportSummary Export(LabeledDataset data, string path, CropMargins crop, BannerMode banner, int workers,
+        ScaleSummary? scales, double? resampleNm, long? reduceAbovePixels)
+    {
+        var resample = resampleNm is { } target ? ScaleSurvey.Resampler(scales!, target) : null;
+        var decodeFactor = resampleNm is { } shrinkTo ? ScaleSurvey.DecodeFactors(scales!, shrinkTo) : null;
+        var count = data.Items.Count;
+        var rows = new double[count][];
+        var reductions = new int[count];
+        var banners = new bool[count];
+        var errors = new string?[count];
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = workers }, i =>
+        {
+            var item = data.Items[i];
+            try
+            {
+                var prepared = ImagePreparation.Prepare(item.FullPath, item.MaskPath, crop, banner, reduceAbovePixels, decodeFactor?.Invoke(i) ?? 1);
+                if (resample is not null)
+                    prepared = resample(i, prepared);
+                rows[i] = HandcraftedFeatures.Extract(prepared.Image, prepared.Mask);
+                (reductions[i], banners[i]) = (prepared.Reduction, prepared.Banner is not null);
+            }
+            catch (Exception e) when (e is ImageDecodeException or IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                errors[i] = e is ImageDecodeException decode ? decode.Reason : Messages.Plain(e.Message);
+            }
+        });
+        var kept = Enumerable.Range(0, count).Where(i => errors[i] is null).ToArray();
+        FeatureCsv.Write(path, new FeatureMatrix(HandcraftedFeatures.Names, [.. kept.Select(i => rows[i])]),
+            [.. kept.Select(i => data.Items[i].RelativePath)], [.. kept.Select(i => data.ClassNames[data.Items[i].Label])]);
+        var reduced = reduceAbovePixels is { } bound
+            ? ImageReduction.Describe([.. kept.Select(i => data.Items[i].RelativePath)], [.. kept.Select(i => reductions[i])], bound)
+            : null;
+        return new ExportSummary(kept.Length, kept.Count(i => banners[i]), reduced,
+            [.. Enumerable.Range(0, count).Where(i => errors[i] is not null).Select(i => (data.Items[i].RelativePath, errors[i]!))]);
     }
 }

@@ -26,6 +26,13 @@ public sealed class DatasetOptions
 
     static (int, int) DefaultProbe(string path)
     {
+        // An image above the reduce bound is checked by a reduced decode and sized by its header, never held whole.
+        var factor = ImageReduction.FactorFor(path, ImageReduction.DefaultReduceAbovePixels);
+        if (factor > 1 && ImageReduction.DeclaredSize(path) is var (width, height))
+        {
+            ImageReduction.DecodeReduced(path, factor);
+            return ((int)width, (int)height);
+        }
         var image = ImageCodec.Decode(path);
         return (image.Width, image.Height);
     }

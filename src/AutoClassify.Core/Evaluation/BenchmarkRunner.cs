@@ -299,7 +299,7 @@ public static class BenchmarkRunner
         CancellationToken cancellationToken)
     {
         const string stage = "Preparing images";
-        scales = ScaleSurvey.Build(dataset, options.NmPerPixel, options.ResampleNm);
+        scales = ScaleSurvey.Build(dataset, options.NmPerPixel, options.ResampleNm, threads);
         foreach (var warning in scales.Warnings)
             observer.Message("Warning: " + warning);
         var resample = options.ResampleNm is { } target ? ScaleSurvey.Resampler(scales, target) : null;
@@ -323,7 +323,8 @@ public static class BenchmarkRunner
                     field[i] = fieldSet.Extract(image);
                 Interlocked.Add(ref featureTicks, Stopwatch.GetTimestamp() - started);
             },
-            () => observer.StepCompleted(stage), reduceAbovePixels: bound, cancellationToken: cancellationToken);
+            () => observer.StepCompleted(stage), reduceAbovePixels: bound, cancellationToken: cancellationToken,
+            minimumReduction: options.ResampleNm is { } shrinkTo ? ScaleSurvey.DecodeFactors(scales, shrinkTo) : null);
         wall.Stop();
         // The rule train records in the package, so cross-validated numbers are those of the package's own inputs.
         reduced = bound is { } limit

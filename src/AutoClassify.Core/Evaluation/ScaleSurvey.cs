@@ -78,9 +78,17 @@ public static class ScaleSurvey
     /// <param name="dataset">The validated data set.</param>
     /// <param name="nmPerPixel">The user's <c>--nm-per-pixel</c>, which overrides every file's metadata; null to read metadata.</param>
     /// <param name="resampleNm">The <c>--resample-nm</c> target, or null.</param>
-    public static ScaleSummary Build(LabeledDataset dataset, double? nmPerPixel, double? resampleNm = null)
+    public static ScaleSummary Build(LabeledDataset dataset, double? nmPerPixel, double? resampleNm = null) => Build(dataset, nmPerPixel, resampleNm, threads: 0);
+
+    /// <summary>
+    /// As <see cref="Build(LabeledDataset, double?, double?)"/> on <paramref name="threads"/> workers (0 = all cores).
+    /// Headers and metadata are read without pixels; a file that declares no scale is decoded for its banner, one image
+    /// per worker at a time, and dropped once its scale bar is read.
+    /// </summary>
+    public static ScaleSummary Build(LabeledDataset dataset, double? nmPerPixel, double? resampleNm, int threads)
     {
         ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
         var summary = new ScaleSummary { ResampledToNm = resampleNm };
         var byFile = new Dictionary<string, ScaleReading>(StringComparer.Ordinal);
         if (nmPerPixel is null)
@@ -88,7 +96,8 @@ public static class ScaleSurvey
             // Files without metadata are decoded for their banner's scale bar: read them in parallel, once per file.
             var files = dataset.Items.Select(i => (File: EmPath.FileOf(i.FullPath), i.FullPath)).DistinctBy(f => f.File, StringComparer.Ordinal).ToArray();
             var readings = new ScaleReading[files.Length];
-            Parallel.For(0, files.Length, i => readings[i] = ImageScales.ReadOrBanner(files[i].FullPath));
+            Parallel.For(0, files.Length, new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount },
+                i => readings[i] = ImageScales.ReadOrBanner(files[i].FullPath));
             for (var i = 0; i < files.Length; i++)
                 byFile[files[i].File] = readings[i];
         }
@@ -190,6 +199,16 @@ public static class ScaleSurvey
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"--resample-nm needs every image's pixel size, but {unknown.Count} image(s) declare none: {string.Join(", ", unknown.Take(10))}{(unknown.Count > 10 ? ", ..." : "")}. Give --nm-per-pixel for the whole set, or remove them."));
         return (i, image) => ScaleResampling.Apply(image, scales.Images[i].NmPerPixel!.Value, targetNm);
+    }
+
+    /// <summary>
+    /// The least factor each image (by index) is read reduced by before <see cref="Resampler"/> shrinks it to
+    /// <paramref name="targetNm"/> (<see cref="ScaleResampling.DecodeFactor"/>); 1 where the scale is unknown.
+    /// </summary>
+    public static Func<int, int> DecodeFactors(ScaleSummary scales, double targetNm)
+    {
+        ArgumentNullException.ThrowIfNull(scales);
+        return i => scales.Images[i].NmPerPixel is { } nm ? ScaleResampling.DecodeFactor(nm, targetNm) : 1;
     }
 
     static bool Agree(List<double> values) => values.Max() <= values.Min() * (1 + Tolerance);

@@ -10,8 +10,9 @@ namespace AutoClassify.Imaging;
 /// brings it within the bound, each output pixel the mean of an f × f block (the last row and column of blocks average
 /// what they hold). A model that shrinks its input anyway (a CNN at its input size) loses nothing it would have seen,
 /// and the full-resolution image never exists: 8- and 16-bit PNGs are reduced row by row as they are inflated, 8- and
-/// 16-bit TIFFs as their strips or rows of tiles are decoded, JPEGs through libjpeg's DCT scaling (see <see cref="DecodeReduced"/>);
-/// other formats are decoded whole first. Training and prediction apply the same rule, recorded in the package.
+/// 16-bit TIFFs as their strips or rows of tiles are decoded, JPEGs through libjpeg's DCT scaling, uncompressed BMPs and
+/// MRC sections as their rows are read (see <see cref="DecodeReduced"/>); other formats are decoded whole first, bounded
+/// by <see cref="ImageLimits"/>. Training and prediction apply the same rule, recorded in the package.
 /// </summary>
 public static partial class ImageReduction
 {
@@ -60,12 +61,12 @@ public static partial class ImageReduction
         return factor;
     }
 
-    /// <summary>The declared size of an image file from its first bytes, or null when its header cannot be read (or it is a microscope format).</summary>
+    /// <summary>The declared size of an image file from its header (a microscope format's too), or null when its header cannot be read.</summary>
     public static (long Width, long Height)? DeclaredSize(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (EmFormats.HandlesFile(path))
-            return null;
+        if (EmFormats.Handles(path))
+            return EmDeclaredSize(path);
         try
         {
             using var file = File.OpenRead(path);
@@ -123,8 +124,11 @@ public static partial class ImageReduction
     /// TIFFs (grey or RGB, ± alpha, strips or tiles, any codec LibTiff.NET reads) as each strip's rows or each row of
     /// tiles arrives; JPEGs by libjpeg's DCT scaling for the largest of 8, 4, 2 dividing the factor and block means for
     /// the rest, as scanlines arrive. DCT scaling is the block mean up to the codec's rounding (within a few grey levels
-    /// of 255), so a JPEG is always reduced this way, in training and prediction alike. Everything else is decoded
-    /// whole (within <see cref="ImageLimits"/>) and then reduced. Throws <see cref="ImageDecodeException"/> naming the file.
+    /// of 255), so a JPEG is always reduced this way, in training and prediction alike. Uncompressed 8-, 24- and 32-bit BMPs
+    /// are reduced as their rows are read; MRC sections too, at their stored values, then mapped by <see cref="IntensityMapping"/>
+    /// (8-bit by the fixed range, wider by the reduced image's percentiles). Everything else (interlaced PNG, RLE BMP, float
+    /// and other TIFFs, DM3/DM4, SER) is decoded whole (within <see cref="ImageLimits"/>) and then reduced, microscope data
+    /// at their stored values as MRC. Throws <see cref="ImageDecodeException"/> naming the file.
     /// </summary>
     public static GrayImage DecodeReduced(string path, int factor)
     {
@@ -133,11 +137,13 @@ public static partial class ImageReduction
         if (factor == 1)
             return ImageCodec.Decode(path);
         if (EmFormats.HandlesFile(path))
-            return Reduce(ImageCodec.Decode(path), factor);
+            return ReduceEm(path, factor);
         if (StreamPng(path, factor) is { } streamed)
             return streamed;
         if (IsTiff(path) && StreamTiff(path, factor) is { } tiff)
             return tiff;
+        if (StreamBmp(path, factor) is { } bmp)
+            return bmp;
         // As the streamed PNG: reduce at the stored values, then stretch wide data by the reduced image's own range.
         byte[] data;
         try

@@ -334,13 +334,15 @@ public static class PackagePredictor
         try
         {
             var mask = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + DatasetLoader.MaskSuffix);
-            var prepared = ImagePreparation.Prepare(path, File.Exists(mask) ? mask : null, crop, banner, reduceAbovePixels);
+            var maskPath = File.Exists(mask) ? mask : null;
             if (resampleNm is not { } target)
-                return (prepared, null);
+                return (ImagePreparation.Prepare(path, maskPath, crop, banner, reduceAbovePixels), null);
             // The model saw every image at one scale; an image that does not declare its own cannot be brought to it.
             if (ImageScales.ReadOrBanner(path).Scale is not { } scale)
                 return (null, string.Create(CultureInfo.InvariantCulture, $"the file declares no pixel size, and the model resamples every image to {target} nm per pixel"));
-            return (ScaleResampling.Apply(prepared, scale.Size.NanometresX, target), null);
+            var nm = scale.Size.NanometresX;
+            var prepared = ImagePreparation.Prepare(path, maskPath, crop, banner, reduceAbovePixels, ScaleResampling.DecodeFactor(nm, target));
+            return (ScaleResampling.Apply(prepared, nm, target), null);
         }
         catch (ImageDecodeException ex)
         {

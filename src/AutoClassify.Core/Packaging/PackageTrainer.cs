@@ -201,7 +201,7 @@ public static class PackageTrainer
             dataset = kept;
         }
         var input = ModelCatalog.InputOf(options.Model);
-        var scales = ScaleSurvey.Build(dataset, options.NmPerPixel, options.ResampleNm);
+        var scales = ScaleSurvey.Build(dataset, options.NmPerPixel, options.ResampleNm, threads);
         foreach (var warning in scales.Warnings)
             log.Message("Warning: " + warning);
         var (nmPerPixel, scaleSource) = (scales.NmPerPixel, scales.Source);
@@ -457,7 +457,8 @@ public static class PackageTrainer
         // Packed without loss (a byte per 8-bit pixel) rather than held as float: the same pixels at a quarter of the memory.
         var prepared = PreparedImageStore.Prepare(dataset, options.Crop, options.Banner, PixelRetention.Compact, threads,
             options.ResampleNm is { } target ? ScaleSurvey.Resampler(scales, target) : null, onPrepared: () => log.StepCompleted(stage),
-            cancellationToken: cancellationToken, reduceAbovePixels: ReduceAbove(options));
+            cancellationToken: cancellationToken, reduceAbovePixels: ReduceAbove(options),
+            minimumReduction: options.ResampleNm is { } shrinkTo ? ScaleSurvey.DecodeFactors(scales, shrinkTo) : null);
         var reduced = ReduceAbove(options) is { } bound ? ImageReduction.Describe(dataset.Items.Select(i => i.RelativePath).ToList(), prepared.Reductions, bound) : null;
         if (reduced is not null)
             log.Message(reduced + "; the package reduces new images above the same size in the same way.");

@@ -129,8 +129,31 @@ public static class BannerDetector
         ArgumentNullException.ThrowIfNull(image);
         options ??= DefaultOptions;
         options.Validate();
-        var bottom = DetectAt(image, BannerEdge.Bottom, options);
-        var top = DetectAt(image, BannerEdge.Top, options);
+        return DetectIn(image, image.Height, options);
+    }
+
+    /// <summary>The rows at each edge that <see cref="Detect"/> reads in an image <paramref name="height"/> rows tall (the tallest banner and the rows beyond it).</summary>
+    public static int EdgeRows(int height, BannerDetectorOptions? options = null) => (int)(height * (options ?? DefaultOptions).MaxHeightFraction) + OutsideRows;
+
+    /// <summary>
+    /// As <see cref="Detect"/> for an image <paramref name="fullHeight"/> rows tall of which only the edges are at hand:
+    /// <paramref name="edges"/> holds its first and its last <see cref="EdgeRows"/> rows, stacked. The detection (its rows,
+    /// scale bar, <see cref="BannerDetection.FirstRow"/>) is that of <paramref name="edges"/>, and equals the whole image's.
+    /// </summary>
+    public static BannerDetection? DetectInEdges(GrayImage edges, int fullHeight, BannerDetectorOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(edges);
+        options ??= DefaultOptions;
+        options.Validate();
+        if (edges.Height != 2 * EdgeRows(fullHeight, options))
+            throw new ArgumentException($"Edges of an image {fullHeight} rows tall are {2 * EdgeRows(fullHeight, options)} rows, not {edges.Height}.", nameof(edges));
+        return DetectIn(edges, fullHeight, options);
+    }
+
+    static BannerDetection? DetectIn(GrayImage image, int fullHeight, BannerDetectorOptions options)
+    {
+        var bottom = DetectAt(image, BannerEdge.Bottom, options, fullHeight);
+        var top = DetectAt(image, BannerEdge.Top, options, fullHeight);
         if (bottom is null || top is null)
             return bottom ?? top;
         return top.Confidence > bottom.Confidence ? top : bottom;
@@ -204,11 +227,12 @@ public static class BannerDetector
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown banner mode."),
     };
 
-    static BannerDetection? DetectAt(GrayImage image, BannerEdge edge, BannerDetectorOptions o)
+    // fullHeight sizes the search; the rows read lie within EdgeRows of each edge of image, which may hold only those.
+    static BannerDetection? DetectAt(GrayImage image, BannerEdge edge, BannerDetectorOptions o, int fullHeight)
     {
         int width = image.Width, height = image.Height;
-        var maxRows = (int)(height * o.MaxHeightFraction);
-        if (maxRows < o.MinRows || height < maxRows + OutsideRows)
+        var maxRows = (int)(fullHeight * o.MaxHeightFraction);
+        if (maxRows < o.MinRows || fullHeight < maxRows + OutsideRows)
             return null;
         var pixels = image.Pixels;
         int RowStart(int i) => (edge == BannerEdge.Bottom ? height - 1 - i : i) * width;

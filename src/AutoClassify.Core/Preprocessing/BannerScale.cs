@@ -13,27 +13,37 @@ public static class BannerScale
     /// <summary>The source name of a scale read from the banner.</summary>
     public const string Source = "banner scale-bar OCR";
 
-    /// <summary>Reads the scale from the banner of the image at <paramref name="path"/>; the scale is null when there is no bar or no label is read.</summary>
+    /// <summary>
+    /// Reads the scale from the banner of the image at <paramref name="path"/>; the scale is null when there is no bar or
+    /// no label is read. Only the rows a banner can occupy are kept (<see cref="ImageReduction.DecodeEdges"/>) where the
+    /// format allows; other files are decoded whole.
+    /// </summary>
     public static ScaleReading Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        GrayImage image;
         try
         {
-            image = ImageCodec.Decode(path);
+            if (ImageReduction.DecodeEdges(path, rows => BannerDetector.EdgeRows(rows)) is var (edges, height))
+                return Read(edges, BannerDetector.DetectInEdges(edges, height), path);
+            var image = ImageCodec.Decode(path);
+            return Read(image, BannerDetector.Detect(image), path);
         }
         catch (ImageDecodeException)
         {
             return new ScaleReading(null, [], Unreadable: true);
         }
-        return Read(image, path);
     }
 
     /// <summary>Reads the scale from the banner of a decoded image; <paramref name="name"/> names it in warnings.</summary>
     public static ScaleReading Read(GrayImage image, string name)
     {
         ArgumentNullException.ThrowIfNull(image);
-        if (BannerDetector.Detect(image) is not { ScaleBar: { } bar } banner)
+        return Read(image, BannerDetector.Detect(image), name);
+    }
+
+    static ScaleReading Read(GrayImage image, BannerDetection? detection, string name)
+    {
+        if (detection is not { ScaleBar: { } bar } banner)
             return new ScaleReading(null, []);
         if (ScaleBarOcr.Unavailable is { } why)
             return new ScaleReading(null, [$"the banners' scale bars cannot be read: {why.ReplaceLineEndings(" ")}"]);

@@ -39,10 +39,19 @@ public static class ImagePreparation
     /// <paramref name="reduceAbovePixels"/> pixels (null: no bound) is first reduced by <see cref="ImageReduction"/>'s rule,
     /// and the margins with it (each divided by the factor, rounded up), so the full-resolution image is never held as float.
     /// </summary>
-    public static PreparedImage Prepare(string imagePath, string? maskPath, CropMargins crop, BannerMode banner, long? reduceAbovePixels)
+    public static PreparedImage Prepare(string imagePath, string? maskPath, CropMargins crop, BannerMode banner, long? reduceAbovePixels) =>
+        Prepare(imagePath, maskPath, crop, banner, reduceAbovePixels, minimumReduction: 1);
+
+    /// <summary>
+    /// As <see cref="Prepare(string, string?, CropMargins, BannerMode, long?)"/>, reducing by at least
+    /// <paramref name="minimumReduction"/> (a <c>--resample-nm</c> run's whole part of the shrink, see
+    /// <see cref="ScaleResampling.DecodeFactor"/>), so an image that is shrunk anyway is never held at full resolution.
+    /// </summary>
+    public static PreparedImage Prepare(string imagePath, string? maskPath, CropMargins crop, BannerMode banner, long? reduceAbovePixels, int minimumReduction)
     {
         ArgumentNullException.ThrowIfNull(imagePath);
-        var factor = ImageReduction.FactorFor(imagePath, reduceAbovePixels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minimumReduction);
+        var factor = Math.Max(minimumReduction, ImageReduction.FactorFor(imagePath, reduceAbovePixels));
         var image = factor == 1 ? ImageCodec.Decode(imagePath) : ImageReduction.DecodeReduced(imagePath, factor);
         var mask = maskPath is null ? null : ImageCodec.DecodeMask(maskPath);
         if (factor > 1)

@@ -90,17 +90,19 @@ public sealed class PreparedImageStore : IReadOnlyList<PreparedImage>
     /// <param name="consume">Called with every final image, by index, from worker threads; null for none.</param>
     /// <param name="onPrepared">Called after each item, from worker threads (progress).</param>
     /// <param name="reduceAbovePixels">Images declaring more pixels are reduced as <see cref="ImageReduction"/> says; null for no bound.</param>
+    /// <param name="minimumReduction">The least factor each image (by index) is read reduced by, e.g. <see cref="ScaleResampling.DecodeFactor"/> before a resampling <paramref name="transform"/>; null for 1.</param>
     /// <param name="cancellationToken">Stops the work between items.</param>
     public static PreparedImageStore Prepare(LabeledDataset dataset, CropMargins crop, BannerMode banner, PixelRetention retention, int threads,
         Func<int, PreparedImage, PreparedImage>? transform = null, Action<int, PreparedImage>? consume = null, Action? onPrepared = null,
-        long? reduceAbovePixels = null, CancellationToken cancellationToken = default)
+        long? reduceAbovePixels = null, Func<int, int>? minimumReduction = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         if (!Enum.IsDefined(retention))
             throw new ArgumentOutOfRangeException(nameof(retention), retention, "Unknown pixel retention.");
         PreparedImage PrepareOne(int i)
         {
-            var prepared = ImagePreparation.Prepare(dataset.Items[i], crop, banner, reduceAbovePixels);
+            var item = dataset.Items[i];
+            var prepared = ImagePreparation.Prepare(item.FullPath, item.MaskPath, crop, banner, reduceAbovePixels, minimumReduction?.Invoke(i) ?? 1);
             return transform is null ? prepared : transform(i, prepared);
         }
         var store = new PreparedImageStore(dataset.Items.Count, retention, retention == PixelRetention.None ? PrepareOne : (Func<int, PreparedImage>?)null);

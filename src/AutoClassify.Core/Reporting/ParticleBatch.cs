@@ -116,19 +116,18 @@ public static class ParticleBatch
             var relative = Path.GetRelativePath(fullRoot, files[i]).Replace('\\', '/');
             try
             {
-                var image = ImageCodec.Decode(files[i]);
-                if (!options.Crop.IsNone)
-                    image = image.Crop(options.Crop.Top, options.Crop.Bottom, options.Crop.Left, options.Crop.Right);
+                // An image shrunk 2x or more by --resample-nm is read reduced by the whole part of the shrink.
+                var factor = options.ResampleNm is { } shrinkTo && own[i].Scale is { } fileScale ? ScaleResampling.DecodeFactor(fileScale.Size.NanometresX, shrinkTo) : 1;
                 // The banner's text and scale bar would otherwise be measured as particles.
-                var banner = BannerDetector.Detect(image);
-                if (banner is not null)
-                    image = BannerDetector.Remove(image, banner, options.Banner);
+                var prepared = ImagePreparation.Prepare(files[i], null, options.Crop, options.Banner, null, factor);
+                var banner = prepared.Banner;
+                var image = prepared.Image;
                 if (options.ResampleNm is { } target)
                 {
                     var nm = own[i].Scale?.Size.NanometresX
                         ?? throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                             $"the image states no pixel size (no metadata, no readable scale bar), so it cannot be rescaled to {target:G4} nm per pixel; give --nm-per-pixel"));
-                    image = ScaleResampling.Apply(new PreparedImage(image, null), nm, target).Image;
+                    image = ScaleResampling.Apply(prepared, nm, target).Image;
                 }
                 var (segmentation, probabilityChannels) = options.Labeler is { } labeler
                     ? Learned(labeler, image, relative, output, options.Segmentation, cancellationToken)
@@ -138,7 +137,7 @@ public static class ParticleBatch
                 AtomicFile.WriteAllBytes(Path.Combine(output, ParticleBatchResult.OverlayPath(relative)), overlay);
                 images[i] = SegmentedImage.From(relative, segmentation) with
                 {
-                    BannerRows = banner?.Rows ?? 0,
+                    BannerRows = (banner?.Rows ?? 0) * prepared.Reduction,
                     Preview = ParticleOutput.Preview(image, segmentation),
                     ProbabilityChannels = probabilityChannels,
                 };

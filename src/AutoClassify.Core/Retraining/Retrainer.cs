@@ -346,15 +346,18 @@ public static class Retrainer
             var image = images[i];
             try
             {
-                var prepared = ImagePreparation.Prepare(image.FullPath, image.MaskPath, crop, banner, reduceAbovePixels);
                 // The champion's --resample-nm applies to old and new images alike, each from its own pixel size.
                 if (resampleNm is { } target)
                 {
-                    var scale = ImageScales.ReadOrBanner(image.FullPath).Scale
-                        ?? throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"the file declares no pixel size, and the model resamples every image to {target} nm per pixel"));
-                    prepared = ScaleResampling.Apply(prepared, scale.Size.NanometresX, target);
+                    var nm = (ImageScales.ReadOrBanner(image.FullPath).Scale
+                        ?? throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"the file declares no pixel size, and the model resamples every image to {target} nm per pixel"))).Size.NanometresX;
+                    var reduced = ImagePreparation.Prepare(image.FullPath, image.MaskPath, crop, banner, reduceAbovePixels, ScaleResampling.DecodeFactor(nm, target));
+                    image.Prepared = ScaleResampling.Apply(reduced, nm, target);
                 }
-                image.Prepared = prepared;
+                else
+                {
+                    image.Prepared = ImagePreparation.Prepare(image.FullPath, image.MaskPath, crop, banner, reduceAbovePixels);
+                }
             }
             catch (Exception ex) when (ex is ImageDecodeException or IOException or UnauthorizedAccessException or ArgumentException)
             {

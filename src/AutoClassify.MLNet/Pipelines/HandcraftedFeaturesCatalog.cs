@@ -14,13 +14,21 @@ public sealed class ImagePreparationOptions
     /// <summary>What is done with a detected data banner (cut off by default, as the CLI does).</summary>
     public BannerMode Banner { get; init; } = BannerMode.Crop;
 
+    /// <summary>
+    /// Images declaring more pixels are read reduced by the smallest whole factor that fits (block means, see
+    /// <see cref="ImageReduction"/>), as the CLI's <c>features</c>, <c>benchmark</c>, <c>train</c> and <c>predict</c> do, so
+    /// their features are those of an AutoClassify package and the full-resolution image is never held. Default
+    /// <see cref="ImageReduction.DefaultReduceAbovePixels"/>; null reads every image at full resolution.
+    /// </summary>
+    public long? ReduceAbovePixels { get; init; } = ImageReduction.DefaultReduceAbovePixels;
+
     internal PreparedImage Prepare(string imagePath, string? maskPath)
     {
         if (string.IsNullOrWhiteSpace(imagePath))
             throw new InvalidDataException("An image path is empty.");
         try
         {
-            return ImagePreparation.Prepare(imagePath, string.IsNullOrEmpty(maskPath) ? null : maskPath, Crop, Banner);
+            return ImagePreparation.Prepare(imagePath, string.IsNullOrEmpty(maskPath) ? null : maskPath, Crop, Banner, ReduceAbovePixels);
         }
         catch (ImageDecodeException e)
         {
@@ -33,7 +41,8 @@ public sealed class ImagePreparationOptions
 public static class HandcraftedFeaturesCatalog
 {
     /// <summary>
-    /// Decodes each row's image (and mask), prepares it as the CLI does and writes its handcrafted feature vector
+    /// Decodes each row's image (and mask), prepares it as the CLI does (an image above
+    /// <see cref="ImagePreparationOptions.ReduceAbovePixels"/> read reduced) and writes its handcrafted feature vector
     /// (intensity, texture and shape, <see cref="HandcraftedFeatures.Names"/>, as slot names) to
     /// <paramref name="outputColumnName"/>. A file that cannot be decoded stops the cursor with an error naming it.
     /// The values are raw: standardise them in the pipeline (<c>NormalizeMeanVariance</c>) or leave that to a trainer
