@@ -96,17 +96,11 @@ public sealed class PixelForestPackageTests(ITestOutputHelper log) : IDisposable
     }
 
     // Saves a tiny fitted forest into a folder and edits its description.
-    string SavedWithInfo(string name, Action<JsonObject> edit)
+    string SavedWithInfo(string name, Action<JsonObject> edit) => PackagingTestData.SavedWithEditedInfo(temp.Combine(name), folder =>
     {
-        var folder = temp.Combine(name);
-        using (var model = TrainTiny())
-            model.Segmenter.Save(folder);
-        var path = Path.Combine(folder, PixelForestSegmenter.InfoFile);
-        var info = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        edit(info);
-        File.WriteAllText(path, info.ToJsonString());
-        return folder;
-    }
+        using var model = TrainTiny();
+        model.Segmenter.Save(folder);
+    }, PixelForestSegmenter.InfoFile, edit);
 
     [Fact]
     public void Should_split_a_format_1_forest_as_before_its_split_was_tuned()

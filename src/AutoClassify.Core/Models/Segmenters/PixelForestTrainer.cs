@@ -235,29 +235,14 @@ public sealed class PixelForestTrainer(PixelForestOptions? options = null) : ISe
     /// </summary>
     InstancePostProcessing TunePostProcessing(RandomForest forest, SegmentationData training, int[] validation, TrainingContext context, SegmenterTrainingSummary summary)
     {
-        var clock = Stopwatch.StartNew();
-        if (validation.Length == 0)
-        {
-            var untuned = new InstancePostProcessing { MinObjectArea = Options.MinArea };
-            foreach (var (key, value) in untuned.Describe())
-                summary.Facts[key] = value;
-            summary.Facts["post_tuned_on"] = "none (no held-out images)";
-            return untuned;
-        }
         var referenceArea = InstancePostProcessingTuner.ReferenceArea(training.Samples.Select(s => s.Mask));
         var images = validation.Select(i =>
         {
             var sample = training.Samples[i];
             var probabilities = PixelForestSegmenter.Probabilities(forest, Options.Scales, sample.Image, context.CancellationToken);
             return new InstanceTuningImage(probabilities, sample.Width, sample.Height, sample.Mask);
-        }).ToArray();
-        var result = InstancePostProcessingTuner.Tune(images, referenceArea, Options.MinArea, Options.PostProcessingGrid, context.EffectiveThreads, context.CancellationToken);
-        foreach (var (key, value) in result.Describe())
-            summary.Facts[key] = value;
-        summary.Facts["post_tuning_seconds"] = clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
-        context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
-            $"{Name}: instance split tuned on {images.Length} held-out image(s) ({result.Candidates} settings): F1 {result.F1:F3} (untuned {result.UntunedF1:F3}); {string.Join(", ", result.Chosen.Describe().Select(p => $"{p.Key} {p.Value}"))}"));
-        return result.Chosen;
+        });
+        return InstancePostProcessingTuner.ChooseFor(Name, images, referenceArea, Options.MinArea, Options.PostProcessingGrid, context.EffectiveThreads, context, summary);
     }
 
     (float[] X, int[] Y) Draw(GrayImage image, int[] targets, int classes, int features, Random random)

@@ -123,7 +123,7 @@ public class PixelForestTuningTests(TunedForestFixture trained, ITestOutputHelpe
         Assert.Equal(("6", "2"), (facts["fit_images"], facts["validation_images"]));
         // And without held-out fields the untuned settings are kept, and said to be
         Assert.Equal(new InstancePostProcessing { MinObjectArea = alone.Info.MinArea }, alone.Info.PostProcessing);
-        Assert.Equal("none (no held-out images)", aloneSummary.Facts["post_tuned_on"]);
+        Assert.Equal("none (no validation images)", aloneSummary.Facts["post_tuned_on"]);
     }
 
     [Fact]
