@@ -18,6 +18,24 @@ internal interface IBenchSuite
 internal sealed record BenchOptions(bool Quick, string RepoRoot, string SharedRoot)
 {
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Throws naming every setting given that <paramref name="suite"/> does not read, with the <paramref name="keys"/> it does.</summary>
+    public void RequireKnownSettings(string suite, IReadOnlyList<string> keys)
+    {
+        var unknown = Settings.Keys.Where(k => !keys.Contains(k)).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"{suite} does not know --{string.Join(", --", unknown)}; it reads --{string.Join("=, --", keys)}=.");
+    }
+
+    /// <summary>The whole number given as <c>--key=</c>, or <paramref name="fallback"/> when absent; throws when it is not one.</summary>
+    public int Int(string key, int fallback)
+    {
+        if (!Settings.TryGetValue(key, out var text))
+            return fallback;
+        return int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new ArgumentException($"--{key}={text}: not a whole number.");
+    }
 }
 
 static class Program

@@ -29,19 +29,17 @@ internal sealed class SegFiguresBench : IBenchSuite
 
     public void Run(BenchOptions options)
     {
+        options.RequireKnownSettings(Name, Keys);
         var s = options.Settings;
-        var unknown = s.Keys.Where(k => !Keys.Contains(k)).ToList();
-        if (unknown.Count > 0)
-            throw new ArgumentException($"segfigures does not know --{string.Join(", --", unknown)}; it reads --{string.Join("=, --", Keys)}=.");
         var inv = CultureInfo.InvariantCulture;
         var defaults = new UNetOptions();
-        var longSide = Int(s, "input-long-side", 0);
+        var longSide = options.Int("input-long-side", 0);
         if (longSide < 0)
             throw new ArgumentException("--input-long-side= must be a positive number of pixels, or 0 for the native resolution.");
         var unet = defaults with
         {
-            BaseWidth = Int(s, "unet-width", defaults.BaseWidth),
-            Depth = Int(s, "unet-depth", defaults.Depth),
+            BaseWidth = options.Int("unet-width", defaults.BaseWidth),
+            Depth = options.Int("unet-depth", defaults.Depth),
             InputLongSide = longSide > 0 ? longSide : null,
         };
         if (options.Quick)
@@ -56,9 +54,9 @@ internal sealed class SegFiguresBench : IBenchSuite
         var datasets = (s.GetValueOrDefault("datasets") ?? "emps,isbi").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var d in datasets.Where(d => d is not ("emps" or "isbi")))
             throw new ArgumentException($"Unknown data set '{d}' in --datasets=; known: emps, isbi.");
-        var folds = Int(s, "folds", options.Quick ? 2 : 5);
-        var threads = Int(s, "threads", 2);
-        var seed = Int(s, "seed", 42);
+        var folds = options.Int("folds", options.Quick ? 2 : 5);
+        var threads = options.Int("threads", 2);
+        var seed = options.Int("seed", 42);
         if (folds < 2 || threads < 0)
             throw new ArgumentException("--folds= must be at least 2 and --threads= not negative.");
         var outRoot = Path.GetFullPath(s.GetValueOrDefault("out")
@@ -145,13 +143,4 @@ internal sealed class SegFiguresBench : IBenchSuite
         : "n/a";
 
     static string Verdict(bool met) => met ? " met" : " NOT met";
-
-    static int Int(IReadOnlyDictionary<string, string> settings, string key, int fallback)
-    {
-        if (!settings.TryGetValue(key, out var text))
-            return fallback;
-        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw new ArgumentException($"--{key}={text}: not a whole number.");
-    }
 }

@@ -23,18 +23,16 @@ internal sealed class SegPostBench : IBenchSuite
 
     public void Run(BenchOptions options)
     {
+        options.RequireKnownSettings(Name, Keys);
         var s = options.Settings;
-        var unknown = s.Keys.Where(k => !Keys.Contains(k)).ToList();
-        if (unknown.Count > 0)
-            throw new ArgumentException($"segpost does not know --{string.Join(", --", unknown)}; it reads --{string.Join("=, --", Keys)}=.");
         var inv = CultureInfo.InvariantCulture;
-        var fold = Int(s, "fold", 1) - 1;
-        var folds = Int(s, "folds", 5);
-        var width = Int(s, "unet-width", 8);
-        var longSide = Int(s, "input-long-side", 256);
-        var epochs = Int(s, "epochs", UNetOptions.Defaults.MaxEpochs);
-        var threads = Int(s, "threads", 2);
-        var seed = Int(s, "seed", 42);
+        var fold = options.Int("fold", 1) - 1;
+        var folds = options.Int("folds", 5);
+        var width = options.Int("unet-width", 8);
+        var longSide = options.Int("input-long-side", 256);
+        var epochs = options.Int("epochs", UNetOptions.Defaults.MaxEpochs);
+        var threads = options.Int("threads", 2);
+        var seed = options.Int("seed", 42);
         var cache = Path.GetFullPath(s.GetValueOrDefault("out")
             ?? Path.Combine(Path.GetTempPath(), "autoclassify-segpost", string.Create(inv, $"emps-fold{fold + 1}of{folds}-w{width}-ls{longSide}-e{epochs}-seed{seed}")));
         var root = Path.Combine(options.SharedRoot, "datasets", "emps-particles");
@@ -165,14 +163,5 @@ internal sealed class SegPostBench : IBenchSuite
         }
 
         public int[] Upscale(int[] ids) => InputScaling.Labels(ids, WorkingWidth, WorkingHeight, Width, Height);
-    }
-
-    static int Int(IReadOnlyDictionary<string, string> settings, string key, int fallback)
-    {
-        if (!settings.TryGetValue(key, out var text))
-            return fallback;
-        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw new ArgumentException($"--{key}={text}: not a whole number.");
     }
 }

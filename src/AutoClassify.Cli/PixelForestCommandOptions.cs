@@ -6,8 +6,8 @@ using AutoClassify.Models.Segmenters;
 namespace AutoClassify.Cli;
 
 /// <summary>
-/// The pixel forest's own options, shared by <c>train-segmenter</c> and <c>segment-benchmark</c>: trees, tree depth
-/// and the feature bank's scales. Each is optional: an absent one keeps <see cref="PixelForestOptions"/>' default.
+/// The pixel forest's own options, shared by <c>train-segmenter</c> and <c>segment-benchmark</c>: trees, tree depth,
+/// the feature bank's scales and the share of images held out to tune the instance split. Each is optional: an absent one keeps <see cref="PixelForestOptions"/>' default.
 /// </summary>
 internal sealed class PixelForestCommandOptions
 {
@@ -21,9 +21,14 @@ internal sealed class PixelForestCommandOptions
         Description = $"Pixel forest: Gaussian scales of the feature bank in pixels, comma-separated, at most {PixelForestOptions.MaxScales} (default {string.Join(",", PixelFeatureBank.DefaultScales.Select(s => s.ToString(CultureInfo.InvariantCulture)))}).",
     };
 
+    readonly Option<double?> validation = new("--forest-validation")
+    {
+        Description = $"Pixel forest, instance masks: share of the images (whole images, by group) kept out of the fit to tune the instance split on; 0 fits on all and keeps untuned settings (default {Defaults.ValidationFraction.ToString(CultureInfo.InvariantCulture)}).",
+    };
+
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { trees, depth, scales })
+        foreach (var option in new Option[] { trees, depth, scales, validation })
             command.Options.Add(option);
     }
 
@@ -42,7 +47,7 @@ internal sealed class PixelForestCommandOptions
         if (unetProblems.Count > 0)
             messages.Add("Invalid U-Net options: " + string.Join(" ", unetProblems));
         if (forestProblems.Count > 0)
-            messages.Add("Invalid pixel-forest options (--forest-trees, --forest-depth, --forest-scales): " + string.Join(" ", forestProblems));
+            messages.Add("Invalid pixel-forest options (--forest-trees, --forest-depth, --forest-scales, --forest-validation): " + string.Join(" ", forestProblems));
         if (messages.Count > 0)
             throw new ArgumentException(string.Join(" ", messages));
         return (unetOptions, forest);
@@ -75,6 +80,7 @@ internal sealed class PixelForestCommandOptions
                 Trees = parse.GetValue(trees) ?? Defaults.Forest.Trees,
                 MaxDepth = parse.GetValue(depth) ?? Defaults.Forest.MaxDepth,
             },
+            ValidationFraction = parse.GetValue(validation) ?? Defaults.ValidationFraction,
         };
         return (options, problems);
     }

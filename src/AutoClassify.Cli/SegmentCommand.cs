@@ -136,6 +136,9 @@ internal static class SegmentCommand
             new("Output scheme", info.Instances
                 ? "instance: background, interior, boundary; marker-controlled watershed splits touching particles"
                 : "semantic: one channel per class; each connected non-background region is one particle"),
+            new("Instance post-processing", !info.Instances ? "none"
+                : info.PostProcessing is not { } post ? "arg-max interior regions as seeds (a format-1 package)"
+                : $"{post.Summary()}; tuned on: {facts.GetValueOrDefault("post_tuned_on") ?? "not recorded"}"),
             new("Trained", $"{package.Manifest.Provenance.CreatedUtc.UtcDateTime.ToString("u", inv)} on {facts.GetValueOrDefault("training_images") ?? "?"} images, seed {package.Manifest.Provenance.Seed.ToString(inv)}"),
         };
         return new SegmenterParticleLabeler(segmenter, $"{given} ({info.Model})", settings);

@@ -42,8 +42,8 @@ public sealed class SegmenterPackageOptions
 
 /// <summary>
 /// Trains a production segmenter: reads and validates the annotated micrographs (every problem listed at once),
-/// fits a U-Net, residual U-Net or pixel forest on all of them (its early stopping holds out whole images, as in
-/// <c>segment-benchmark</c>), and returns it with a manifest that records the training files' hashes, the data
+/// fits a U-Net, residual U-Net or pixel forest on all of them (the U-Net's early stopping and the instance forest's
+/// split tuning hold out whole images, as in <c>segment-benchmark</c>), and returns it with a manifest that records the training files' hashes, the data
 /// folders, the mask kind, the seed, this build's versions, the command line and the fit's facts, so the registry
 /// stores it like any classifier. The early-stopping validation score is a fact, not a metric: it chose the epoch,
 /// so it is optimistic; <c>segment-benchmark</c> gives honest figures.

@@ -42,6 +42,17 @@ internal static class PackagingTestData
     public static TrainedPackage Train(string dataset, double threshold = 0) => PackageTrainer.Train(Options(dataset, threshold));
 
     /// <summary>Copies a package, letting <paramref name="edit"/> rewrite the entry list (name, bytes) in order.</summary>
+    /// <summary>Saves a model into <paramref name="folder"/> with <paramref name="save"/>, then edits its JSON description <paramref name="infoFile"/> there; returns the folder.</summary>
+    public static string SavedWithEditedInfo(string folder, Action<string> save, string infoFile, Action<System.Text.Json.Nodes.JsonObject> edit)
+    {
+        save(folder);
+        var path = Path.Combine(folder, infoFile);
+        var info = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        edit(info);
+        File.WriteAllText(path, info.ToJsonString());
+        return folder;
+    }
+
     public static void Rewrite(string source, string target, Func<List<(string Name, byte[] Data)>, List<(string Name, byte[] Data)>> edit)
     {
         var entries = new List<(string, byte[])>();

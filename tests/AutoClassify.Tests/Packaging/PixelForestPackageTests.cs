@@ -54,9 +54,13 @@ public sealed class PixelForestPackageTests(ITestOutputHelper log) : IDisposable
         var expected = inMemory.Predict(decoded);
         using (var package = ModelPackage.Open(packagePath))
         {
-            var reopened = Assert.IsType<PixelForestPackagedModel>(package.Model).Segmenter.Predict(decoded);
+            var packaged = Assert.IsType<PixelForestPackagedModel>(package.Model).Segmenter;
+            var reopened = packaged.Predict(decoded);
             Assert.Equal(expected.Probabilities, reopened.Probabilities);
             Assert.Equal(expected.Instances, reopened.Instances);
+            Assert.Equal(PixelForestInfo.CurrentFormat, packaged.Info.Format);
+            Assert.NotNull(packaged.Info.PostProcessing);
+            Assert.Equal(inMemory.Info.PostProcessing, packaged.Info.PostProcessing);
         }
         var output = temp.Combine("out");
         using var stdout = new StringWriter(CultureInfo.InvariantCulture);
@@ -77,7 +81,11 @@ public sealed class PixelForestPackageTests(ITestOutputHelper log) : IDisposable
         var (f1, _, predicted, real) = TouchingDiscs.InstanceF1(truth, instances);
         log.WriteLine($"instance F1 {f1:F2}: {predicted} predicted, {real} true");
         Assert.True(f1 > 0.6, $"Instance F1 is only {f1:F2}.");
-        Assert.Contains("(pixel-forest)", File.ReadAllText(Path.Combine(output, "index.html")), StringComparison.Ordinal);
+        var report = File.ReadAllText(Path.Combine(output, "index.html"));
+        Assert.Contains("(pixel-forest)", report, StringComparison.Ordinal);
+        // And the report names the split the package tuned on its held-out field
+        Assert.Contains("Instance post-processing", report, StringComparison.Ordinal);
+        Assert.Contains("tuned on: 1 validation image(s)", report, StringComparison.Ordinal);
     }
 
     static PixelForestPackagedModel TrainTiny()
@@ -85,6 +93,47 @@ public sealed class PixelForestPackageTests(ITestOutputHelper log) : IDisposable
         var data = TouchingDiscs.Data(count: 2, width: 48, height: 48, pairs: 1, seed: 70);
         var trainer = new PixelForestTrainer(new PixelForestOptions { Forest = new RandomForestOptions { Trees = 6, MaxDepth = 8 }, SamplesPerClassPerImage = 300 });
         return new PixelForestPackagedModel((PixelForestSegmenter)trainer.Train(data, new TrainingContext { Seed = 3, Threads = 1 }, new SegmenterTrainingSummary()));
+    }
+
+    // Saves a tiny fitted forest into a folder and edits its description.
+    string SavedWithInfo(string name, Action<JsonObject> edit) => PackagingTestData.SavedWithEditedInfo(temp.Combine(name), folder =>
+    {
+        using var model = TrainTiny();
+        model.Segmenter.Save(folder);
+    }, PixelForestSegmenter.InfoFile, edit);
+
+    [Fact]
+    public void Should_split_a_format_1_forest_as_before_its_split_was_tuned()
+    {
+        // Given a description written before format 2: no post-processing settings
+        var folder = SavedWithInfo("format1", info =>
+        {
+            info["format"] = 1;
+            info.Remove("post_processing");
+        });
+        var (image, _) = TouchingDiscs.Generate(53, 47, pairs: 2, seed: 61);
+
+        // When it is loaded and predicts
+        using var forest = PixelForestSegmenter.Load(folder);
+        var prediction = forest.Predict(image);
+
+        // Then its objects come from the arg-max classes and the boundary votes, with its minimum area
+        var n = image.Width * image.Height;
+        var probabilities = prediction.Probabilities!;
+        var argMax = Enumerable.Range(0, n).Select(i => Enumerable.Range(0, 3).Aggregate((best, c) => probabilities[(c * n) + i] > probabilities[(best * n) + i] ? c : best)).ToArray();
+        Assert.Null(forest.Info.PostProcessing);
+        Assert.Equal(InteriorBoundaryScheme.ToInstances(argMax, probabilities.AsSpan(2 * n, n), image.Width, image.Height, minArea: forest.Info.MinArea), prediction.Instances);
+    }
+
+    [Fact]
+    public void Should_refuse_a_format_2_instance_forest_without_post_processing_naming_the_file()
+    {
+        var folder = SavedWithInfo("missing", info => info.Remove("post_processing"));
+
+        var error = Assert.Throws<InvalidDataException>(() => PixelForestSegmenter.Load(folder));
+
+        Assert.Contains(PixelForestSegmenter.InfoFile, error.Message, StringComparison.Ordinal);
+        Assert.Contains("the instance scheme has no post_processing settings", error.Message, StringComparison.Ordinal);
     }
 
     string Forge(Func<byte[], byte[]> editForest)

@@ -80,17 +80,11 @@ public sealed class SegmenterPackageTests : IDisposable
     }
 
     // Saves a tiny trained segmenter into a folder and edits its description.
-    string SavedWithInfo(string name, Action<JsonObject> edit)
+    string SavedWithInfo(string name, Action<JsonObject> edit) => PackagingTestData.SavedWithEditedInfo(temp.Combine(name), folder =>
     {
-        var folder = temp.Combine(name);
-        using (var model = TrainTiny("unet"))
-            model.Segmenter.Save(folder);
-        var path = Path.Combine(folder, UNetSegmenter.InfoFile);
-        var info = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        edit(info);
-        File.WriteAllText(path, info.ToJsonString());
-        return folder;
-    }
+        using var model = TrainTiny("unet");
+        model.Segmenter.Save(folder);
+    }, UNetSegmenter.InfoFile, edit);
 
     [Fact]
     public void Should_keep_the_tuned_post_processing_through_saving_and_packaging()

@@ -16,49 +16,22 @@ using AutoClassify.Tests.Tensors;
 namespace AutoClassify.Tests.Reporting;
 
 /// <summary>A real LipNet-4 benchmark on generated blob images written to disk, with its report, shared by the attention tests.</summary>
-public sealed class AttentionRun : IDisposable
+public sealed class AttentionRun() : ReportRun("attention", Options)
 {
-    public AttentionRun()
+    static BenchmarkOptions Options(TempDirectory directory) => new()
     {
-        Directory = new TempDirectory("attention");
-        var data = Directory.Combine("blobs");
-        var (images, _) = BlobImages.Create(perClass: 12, seed: 3);
-        for (var i = 0; i < images.Labels.Length; i++)
+        DatasetPath = WriteBlobs(directory.Combine("blobs"), perClass: 12, seed: 3),
+        Folds = 3,
+        Seed = 5,
+        Models = ["lipnet4"],
+        Threads = 2,
+        NearDuplicates = NearDuplicateMode.Keep,
+        CommandLine = "autoclassify benchmark blobs --models lipnet4 --folds 3 --seed 5",
+        ModelSettings = new ModelSettings
         {
-            var folder = Path.Combine(data, BlobImages.ClassNames[images.Labels[i]]);
-            System.IO.Directory.CreateDirectory(folder);
-            PngWriter.Write(Path.Combine(folder, $"img_{i:D2}.png"), images.Images![i]);
-        }
-        Result = BenchmarkRunner.Run(new BenchmarkOptions
-        {
-            DatasetPath = data,
-            Folds = 3,
-            Seed = 5,
-            Models = ["lipnet4"],
-            Threads = 2,
-            NearDuplicates = NearDuplicateMode.Keep,
-            CommandLine = "autoclassify benchmark blobs --models lipnet4 --folds 3 --seed 5",
-            ModelSettings = new ModelSettings
-            {
-                Cnn = new CnnOptions { InputSize = BlobImages.Size, MaxEpochs = 4, Patience = 4, BatchSize = 16, Threads = 2, Augmentation = AugmentationOptions.None },
-            },
-        });
-        OutDir = Directory.Combine("report");
-        ReportWriter.WriteAll(Result, OutDir);
-        Html = File.ReadAllText(HtmlPath);
-    }
-
-    internal TempDirectory Directory { get; }
-
-    public BenchmarkResult Result { get; }
-
-    public string OutDir { get; }
-
-    public string Html { get; }
-
-    public string HtmlPath => Path.Combine(OutDir, HtmlReportExporter.FileName);
-
-    public void Dispose() => Directory.Dispose();
+            Cnn = new CnnOptions { InputSize = BlobImages.Size, MaxEpochs = 4, Patience = 4, BatchSize = 16, Threads = 2, Augmentation = AugmentationOptions.None },
+        },
+    };
 }
 
 [Collection(TorchTests.Name)]

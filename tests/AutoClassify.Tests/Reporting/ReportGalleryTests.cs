@@ -9,14 +9,13 @@ using AutoClassify.Tests.Support;
 namespace AutoClassify.Tests.Reporting;
 
 /// <summary>A real SVM benchmark on 24 shipped liposome images, written once with its report for every gallery test.</summary>
-public sealed class GalleryRun : IDisposable
+public sealed class GalleryRun() : ReportRun("gallery", Options)
 {
-    public GalleryRun()
+    static BenchmarkOptions Options(TempDirectory directory)
     {
-        Directory = new TempDirectory("gallery");
-        var data = Directory.Combine("lipo");
+        var data = directory.Combine("lipo");
         RepoPaths.CopyLiposomeSubset(data, perClass: 8);
-        Result = BenchmarkRunner.Run(new BenchmarkOptions
+        return new BenchmarkOptions
         {
             DatasetPath = data,
             Folds = 4,
@@ -30,23 +29,8 @@ public sealed class GalleryRun : IDisposable
                 InnerFolds = 2,
                 Cnn = new CnnOptions { MaxEpochs = 2, Patience = 1, BatchSize = 16, Threads = 1, Augmentation = AugmentationOptions.None },
             },
-        });
-        OutDir = Directory.Combine("report");
-        ReportWriter.WriteAll(Result, OutDir);
-        Html = File.ReadAllText(Path.Combine(OutDir, HtmlReportExporter.FileName));
+        };
     }
-
-    internal TempDirectory Directory { get; }
-
-    public BenchmarkResult Result { get; }
-
-    public string OutDir { get; }
-
-    public string Html { get; }
-
-    public string HtmlPath => Path.Combine(OutDir, HtmlReportExporter.FileName);
-
-    public void Dispose() => Directory.Dispose();
 }
 
 public class ReportGalleryTests(GalleryRun run) : IClassFixture<GalleryRun>

@@ -19,25 +19,16 @@ namespace AutoClassify.Tests.Reporting;
 /// A real benchmark of the three domain-transfer models (a pretrained LipNet-4 package as backbone: fine-tuned, frozen with
 /// a softmax head, frozen with an SVM) on generated blob images written to disk, with its report.
 /// </summary>
-public sealed class TransferAttentionRun : IDisposable
+public sealed class TransferAttentionRun() : ReportRun("transfer-attention", Options)
 {
     public static readonly string[] Models = ["lipnet-backbone-finetune", "lipnet-backbone-frozen", "lipnet-backbone-frozen-svm"];
 
-    public TransferAttentionRun()
+    static BenchmarkOptions Options(TempDirectory directory)
     {
-        Directory = new TempDirectory("transfer-attention");
-        var backbone = TransferTestData.PretrainShapesPackage(Directory.Combine("models"), epochs: 4);
-        var data = Directory.Combine("blobs");
-        var (images, _) = BlobImages.Create(perClass: 12, seed: 4);
-        for (var i = 0; i < images.Labels.Length; i++)
+        var backbone = TransferTestData.PretrainShapesPackage(directory.Combine("models"), epochs: 4);
+        return new()
         {
-            var folder = Path.Combine(data, BlobImages.ClassNames[images.Labels[i]]);
-            System.IO.Directory.CreateDirectory(folder);
-            PngWriter.Write(Path.Combine(folder, $"img_{i:D2}.png"), images.Images![i]);
-        }
-        Result = BenchmarkRunner.Run(new BenchmarkOptions
-        {
-            DatasetPath = data,
+            DatasetPath = WriteBlobs(directory.Combine("blobs"), perClass: 12, seed: 4),
             Folds = 3,
             Seed = 5,
             Models = Models,
@@ -51,23 +42,8 @@ public sealed class TransferAttentionRun : IDisposable
                 Cnn = new CnnOptions { MaxEpochs = 4, Patience = 4, BatchSize = 16, Threads = 2, LearningRate = 1e-2, ValidationFraction = 0, Augmentation = AugmentationOptions.None },
                 Transfer = new TransferOptions { Backbone = backbone, DisableDiskCache = true, WarmupEpochs = 1 },
             },
-        });
-        OutDir = Directory.Combine("report");
-        ReportWriter.WriteAll(Result, OutDir);
-        Html = File.ReadAllText(HtmlPath);
+        };
     }
-
-    internal TempDirectory Directory { get; }
-
-    public BenchmarkResult Result { get; }
-
-    public string OutDir { get; }
-
-    public string Html { get; }
-
-    public string HtmlPath => Path.Combine(OutDir, HtmlReportExporter.FileName);
-
-    public void Dispose() => Directory.Dispose();
 }
 
 [Collection(TorchTests.Name)]

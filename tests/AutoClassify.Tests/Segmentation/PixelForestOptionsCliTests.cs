@@ -62,7 +62,7 @@ public sealed class PixelForestOptionsCliTests(ITestOutputHelper log) : IDisposa
 
             // When every forest option is bad, and a U-Net option too
             var code = CliApp.Run([command, data, .. specific,
-                "--forest-trees", "0", "--forest-depth", "99", "--forest-scales", "1,abc,-2,1,500", "--depth", "9"], stdout, stderr);
+                "--forest-trees", "0", "--forest-depth", "99", "--forest-scales", "1,abc,-2,1,500", "--forest-validation", "0.7", "--depth", "9"], stdout, stderr);
 
             // Then it exits 2 naming each of them, with no stack trace, and writes nothing
             var error = stderr.ToString();
@@ -72,7 +72,7 @@ public sealed class PixelForestOptionsCliTests(ITestOutputHelper log) : IDisposa
             {
                 "Trees must lie in [1, 10000], got 0.", "MaxDepth must lie in [1, 64], got 99.", "--forest-scales: 'abc' is not a number of pixels.",
                 "Scales must lie in (0, 100] pixels, got -2.", "Scales must lie in (0, 100] pixels, got 500.", "Scales lists 1 more than once.",
-                "Depth must lie in [1, 6], got 9.",
+                "ValidationFraction must lie in [0, 0.5), got 0.7.", "Depth must lie in [1, 6], got 9.",
             })
                 Assert.Contains(part, error, StringComparison.Ordinal);
             Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
@@ -91,9 +91,9 @@ public sealed class PixelForestOptionsCliTests(ITestOutputHelper log) : IDisposa
         using var stdout = new StringWriter(CultureInfo.InvariantCulture);
         using var stderr = new StringWriter(CultureInfo.InvariantCulture);
 
-        // When the forest is benchmarked over 2 folds with 5 trees of depth 7 on three scales
+        // When the forest is benchmarked over 2 folds with 5 trees of depth 7 on three scales, a quarter of the images held out
         var code = CliApp.Run(["segment-benchmark", root, "--models", "pixel-forest", "--folds", "2", "--out", output, "--threads", "2",
-            "--forest-trees", "5", "--forest-depth", "7", "--forest-scales", "0.7,1.6,3.5"], stdout, stderr);
+            "--forest-trees", "5", "--forest-depth", "7", "--forest-scales", "0.7,1.6,3.5", "--forest-validation", "0.25"], stdout, stderr);
 
         // Then every fold trained with them, and results.json and the report's settings say so
         log.WriteLine(stdout.ToString() + stderr);
@@ -105,11 +105,15 @@ public sealed class PixelForestOptionsCliTests(ITestOutputHelper log) : IDisposa
         Assert.Equal("7", settings.GetProperty("max_depth").GetString());
         Assert.Equal("0.7 1.6 3.5", settings.GetProperty("scales_px").GetString());
         Assert.Equal("22", settings.GetProperty("features").GetString());
+        Assert.Equal("0.25", settings.GetProperty("validation_fraction").GetString());
         Assert.True(model.GetProperty("wall_seconds").GetDouble() > 0);
         foreach (var fold in model.GetProperty("folds").EnumerateArray())
         {
             var facts = fold.GetProperty("facts");
             Assert.Equal(("5", "7"), (facts.GetProperty("trees").GetString(), facts.GetProperty("max_depth").GetString()));
+            // Each fold tuned its instance split on one of its two training images
+            Assert.Equal(("1", "1"), (facts.GetProperty("fit_images").GetString(), facts.GetProperty("validation_images").GetString()));
+            Assert.StartsWith("1 validation image(s)", facts.GetProperty("post_tuned_on").GetString(), StringComparison.Ordinal);
         }
         var html = File.ReadAllText(Path.Combine(output, "index.html"));
         Assert.Contains("trees = 5; max_depth = 7;", html, StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using AutoClassify.IO;
 
@@ -136,6 +137,33 @@ public static class InstancePostProcessingTuner
         return best < 0
             ? new InstanceTuningResult(untuned, double.NaN, untuned, double.NaN, referenceArea, settings.Count, validation.Count)
             : new InstanceTuningResult(settings[best], means[best], untuned, means[untunedIndex], referenceArea, settings.Count, validation.Count);
+    }
+
+    /// <summary>
+    /// A trainer's choice for <paramref name="model"/>: the best setting of <paramref name="grid"/> on
+    /// <paramref name="validation"/> (images the model was not fitted on, made only when enumerated), or untuned settings
+    /// over <paramref name="minObjectFloor"/> when there is none. The choice and its scores go into the facts and the log.
+    /// </summary>
+    internal static InstancePostProcessing ChooseFor(string model, IEnumerable<InstanceTuningImage> validation, double referenceArea, int minObjectFloor,
+        InstanceTuningGrid grid, int threads, TrainingContext context, SegmenterTrainingSummary summary)
+    {
+        var clock = Stopwatch.StartNew();
+        var images = validation.ToArray();
+        if (images.Length == 0)
+        {
+            var untuned = new InstancePostProcessing { MinObjectArea = minObjectFloor };
+            foreach (var (key, value) in untuned.Describe())
+                summary.Facts[key] = value;
+            summary.Facts["post_tuned_on"] = "none (no validation images)";
+            return untuned;
+        }
+        var result = Tune(images, referenceArea, minObjectFloor, grid, threads, context.CancellationToken);
+        foreach (var (key, value) in result.Describe())
+            summary.Facts[key] = value;
+        summary.Facts["post_tuning_seconds"] = clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
+        context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+            $"{model}: instance post-processing tuned on {images.Length} validation image(s) ({result.Candidates} settings): F1 {result.F1:F3} (untuned {result.UntunedF1:F3}); {string.Join(", ", result.Chosen.Describe().Select(p => $"{p.Key} {p.Value}"))}"));
+        return result.Chosen;
     }
 
     // Grid order, without duplicates (fractions of a small reference area may round to the same pixel count).

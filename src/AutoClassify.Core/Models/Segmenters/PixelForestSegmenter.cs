@@ -10,8 +10,14 @@ namespace AutoClassify.Models.Segmenters;
 /// <summary>What a fitted pixel forest needs besides its trees to segment: the feature bank and the output scheme.</summary>
 public sealed record PixelForestInfo
 {
-    /// <summary>Version of the saved description; a reader refuses any other.</summary>
-    public const int CurrentFormat = 1;
+    /// <summary>
+    /// Version of the saved description. Format 2 adds <see cref="PostProcessing"/>; a format-1 instance forest (written
+    /// before it) still loads and splits its objects the old way. A reader refuses any other format.
+    /// </summary>
+    public const int CurrentFormat = 2;
+
+    /// <summary>The oldest format a reader accepts.</summary>
+    public const int OldestFormat = 1;
 
     public int Format { get; init; } = CurrentFormat;
 
@@ -34,6 +40,12 @@ public sealed record PixelForestInfo
     /// <summary>Predicted objects smaller than this (px) are dropped.</summary>
     public int MinArea { get; init; } = 10;
 
+    /// <summary>
+    /// Instance forests: how probabilities become objects, tuned on images held out of the forest's fit. Null in
+    /// format-1 descriptions, whose objects come from the arg-max split of <see cref="InteriorBoundaryScheme.ToInstances"/>.
+    /// </summary>
+    public InstancePostProcessing? PostProcessing { get; init; }
+
     /// <summary>Recorded for the report, not used at prediction.</summary>
     public int Trees { get; init; }
 
@@ -47,8 +59,8 @@ public sealed record PixelForestInfo
     /// <summary>What makes this description unusable, or null.</summary>
     public string? FindProblem()
     {
-        if (Format != CurrentFormat)
-            return $"format {Format} is not the supported {CurrentFormat}";
+        if (Format is < OldestFormat or > CurrentFormat)
+            return $"format {Format} is not one of the supported {OldestFormat} to {CurrentFormat}";
         if (Model != "pixel-forest")
             return $"model '{Model}' is not pixel-forest";
         if (ClassNames is null || ChannelNames is null || Scales is null)
@@ -63,11 +75,18 @@ public sealed record PixelForestInfo
             return "feature scales must be 1 to 16 positive numbers of pixels up to 256";
         if (MinArea < 1 || BoundaryWidth < 1)
             return "minimum area and boundary width must be at least 1";
+        if (Format >= 2 && Instances && PostProcessing is null)
+            return "the instance scheme has no post_processing settings";
+        if (PostProcessing?.FindProblem() is { } postProblem)
+            return "post_processing: " + postProblem;
         return null;
     }
 }
 
-/// <summary>A fitted pixel forest: features of the whole image, class votes per pixel, instances for instance data.</summary>
+/// <summary>
+/// A fitted pixel forest: features of the whole image, class votes per pixel, and for instance data objects split by
+/// <see cref="PixelForestInfo.PostProcessing"/> (a format-1 forest keeps the arg-max split of <see cref="InteriorBoundaryScheme"/>).
+/// </summary>
 public sealed class PixelForestSegmenter : ISegmenter
 {
     /// <summary>The forest's file in a saved segmenter's folder (OpenCV YAML).</summary>
@@ -105,7 +124,40 @@ public sealed class PixelForestSegmenter : ISegmenter
     public SegmentationPrediction Predict(GrayImage image, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(image);
-        var bank = PixelFeatureBank.Compute(image, Info.Scales);
+        var probabilities = Probabilities(forest, Info.Scales, image, cancellationToken);
+        var plane = image.Width * image.Height;
+        var classes = forest.Classes;
+        var argmax = new int[plane];
+        for (var i = 0; i < plane; i++)
+        {
+            var best = 0;
+            for (var c = 1; c < classes; c++)
+            {
+                if (probabilities[((long)c * plane) + i] > probabilities[((long)best * plane) + i])
+                    best = c;
+            }
+            argmax[i] = best;
+        }
+        if (!Info.Instances)
+            return new SegmentationPrediction { Width = image.Width, Height = image.Height, ChannelNames = Info.ChannelNames, Probabilities = probabilities, Labels = argmax };
+        var ids = Info.PostProcessing is { } post
+            ? post.Apply(probabilities, image.Width, image.Height)
+            : InteriorBoundaryScheme.ToInstances(argmax, probabilities.AsSpan(InteriorBoundaryScheme.Boundary * plane, plane), image.Width, image.Height, minArea: Info.MinArea);
+        return new SegmentationPrediction
+        {
+            Width = image.Width,
+            Height = image.Height,
+            ChannelNames = Info.ChannelNames,
+            Probabilities = probabilities,
+            Labels = Array.ConvertAll(ids, v => v != 0 ? 1 : 0),
+            Instances = ids,
+        };
+    }
+
+    /// <summary>The forest's class votes per pixel of <paramref name="image"/>, channel-major [class × height × width], from the feature bank at <paramref name="scales"/>.</summary>
+    internal static float[] Probabilities(RandomForest forest, IReadOnlyList<double> scales, GrayImage image, CancellationToken cancellationToken)
+    {
+        var bank = PixelFeatureBank.Compute(image, scales);
         var plane = image.Width * image.Height;
         var features = forest.Features;
         var classes = forest.Classes;
@@ -128,30 +180,7 @@ public sealed class PixelForestSegmenter : ISegmenter
                     probabilities[((long)c * plane) + start + r] = p[((long)r * classes) + c];
             }
         });
-        var argmax = new int[plane];
-        for (var i = 0; i < plane; i++)
-        {
-            var best = 0;
-            for (var c = 1; c < classes; c++)
-            {
-                if (probabilities[((long)c * plane) + i] > probabilities[((long)best * plane) + i])
-                    best = c;
-            }
-            argmax[i] = best;
-        }
-        if (!Info.Instances)
-            return new SegmentationPrediction { Width = image.Width, Height = image.Height, ChannelNames = Info.ChannelNames, Probabilities = probabilities, Labels = argmax };
-        var boundary = probabilities.AsSpan(InteriorBoundaryScheme.Boundary * plane, plane);
-        var ids = InteriorBoundaryScheme.ToInstances(argmax, boundary, image.Width, image.Height, minArea: Info.MinArea);
-        return new SegmentationPrediction
-        {
-            Width = image.Width,
-            Height = image.Height,
-            ChannelNames = Info.ChannelNames,
-            Probabilities = probabilities,
-            Labels = Array.ConvertAll(ids, v => v != 0 ? 1 : 0),
-            Instances = ids,
-        };
+        return probabilities;
     }
 
     /// <summary>Writes <see cref="ForestFile"/> and <see cref="InfoFile"/> into <paramref name="directory"/> (created if needed).</summary>

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
+using AutoClassify.Dataset;
 using AutoClassify.Features;
 using AutoClassify.Imaging;
 
@@ -21,8 +23,17 @@ public sealed class PixelForestOptions
     /// <summary>Width (px) of the boundary class derived from instance masks.</summary>
     public int BoundaryWidth { get; init; } = 2;
 
-    /// <summary>Predicted objects smaller than this (px) are dropped.</summary>
+    /// <summary>Predicted objects smaller than this (px) are always dropped; the split tuned on held-out images may drop larger ones.</summary>
     public int MinArea { get; init; } = 10;
+
+    /// <summary>
+    /// Instance masks: share of the images (whole groups, at least one) kept out of the forest's fit to tune the
+    /// instance split on; 0, or a single group, fits on every image and keeps untuned settings.
+    /// </summary>
+    public double ValidationFraction { get; init; } = UNetOptions.Defaults.ValidationFraction;
+
+    /// <summary>Instance masks: the settings tried when the instance split is tuned on the held-out images.</summary>
+    public InstanceTuningGrid PostProcessingGrid { get; init; } = new();
 
     /// <summary>Most feature scales: each adds seven full-size planes per image.</summary>
     public const int MaxScales = 10;
@@ -54,6 +65,9 @@ public sealed class PixelForestOptions
         UNetOptions.Count(problems, nameof(MaxSamplesPerClass), MaxSamplesPerClass, 1, int.MaxValue);
         UNetOptions.Count(problems, nameof(BoundaryWidth), BoundaryWidth, 1, 32);
         UNetOptions.Count(problems, nameof(MinArea), MinArea, 1, int.MaxValue);
+        UNetOptions.Range(problems, nameof(ValidationFraction), ValidationFraction, 0, 0.5, highOpen: true);
+        if (PostProcessingGrid is null || PostProcessingGrid.Count == 0)
+            problems.Add($"{nameof(PostProcessingGrid)} must hold at least one setting.");
         return problems;
     }
 
@@ -69,7 +83,9 @@ public sealed class PixelForestOptions
 /// <summary>
 /// Pixel classification as ilastik does it: <see cref="PixelFeatureBank"/> features and a random forest (OpenCV
 /// RTrees) fitted on pixels drawn class-balanced from the training images. Semantic data predicts the classes;
-/// instance data predicts background / interior / boundary and splits objects with <see cref="InteriorBoundaryScheme"/>.
+/// instance data predicts background / interior / boundary, and the forest is fitted on all but a seeded share of
+/// whole images (as <see cref="UNetTrainer"/> holds out its early-stopping images), on whose predictions
+/// <see cref="InstancePostProcessingTuner"/> picks the <see cref="InstancePostProcessing"/> that splits objects.
 /// </summary>
 public sealed class PixelForestTrainer(PixelForestOptions? options = null) : ISegmenterTrainer
 {
@@ -95,6 +111,8 @@ public sealed class PixelForestTrainer(PixelForestOptions? options = null) : ISe
                 new("max_samples_per_class", o.MaxSamplesPerClass.ToString(inv)),
                 new("boundary_width_px", o.BoundaryWidth.ToString(inv)),
                 new("min_object_area_px", o.MinArea.ToString(inv)),
+                new("validation_fraction", o.ValidationFraction.ToString("R", inv)),
+                new("post_processing", string.Create(inv, $"instance masks: tuned on the held-out images ({o.PostProcessingGrid.Count} settings)")),
             ];
         }
     }
@@ -106,20 +124,66 @@ public sealed class PixelForestTrainer(PixelForestOptions? options = null) : ISe
         ArgumentNullException.ThrowIfNull(summary);
         if (training.Samples.Count == 0)
             throw new ArgumentException("No training images.", nameof(training));
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
         var instances = training.Kind == MaskKind.Instances;
         var classes = instances ? InteriorBoundaryScheme.ChannelNames.Count : training.ClassNames.Count;
+        // Instance data keeps whole images out of the fit: the split is tuned on probabilities the forest has not learnt.
+        var (fit, validation) = instances
+            ? UNetTrainer.SplitByGroup(training, Options.ValidationFraction, Seeds.Derive(context.Seed, "pixel-forest-validation"))
+            : (Enumerable.Range(0, training.Samples.Count).ToArray(), []);
+        var forest = Fit(training, fit, classes, context, out var samples);
+        try
+        {
+            var info = new PixelForestInfo
+            {
+                ClassNames = [.. training.ClassNames],
+                ChannelNames = [.. instances ? InteriorBoundaryScheme.ChannelNames : training.ClassNames],
+                Instances = instances,
+                Scales = [.. Options.Scales],
+                BoundaryWidth = Options.BoundaryWidth,
+                MinArea = Options.MinArea,
+                Trees = Options.Forest.Trees,
+                MaxDepth = Options.Forest.MaxDepth,
+                PostProcessing = instances ? TunePostProcessing(forest, training, validation, context, summary) : null,
+            };
+            context.Progress?.Report(1);
+
+            var inv = CultureInfo.InvariantCulture;
+            summary.Facts["features"] = forest.Features.ToString(inv);
+            summary.Facts["scales"] = string.Join(" ", Options.Scales.Select(s => s.ToString("0.###", inv)));
+            summary.Facts["trees"] = Options.Forest.Trees.ToString(inv);
+            summary.Facts["max_depth"] = Options.Forest.MaxDepth.ToString(inv);
+            summary.Facts["samples"] = samples.ToString(inv);
+            summary.Facts["scheme"] = instances ? "background/interior/boundary + tuned watershed split" : "semantic";
+            summary.Facts["fit_images"] = fit.Length.ToString(inv);
+            if (instances)
+                summary.Facts["validation_images"] = validation.Length.ToString(inv);
+            summary.TrainingTime = clock.Elapsed;
+            return new PixelForestSegmenter(forest, info);
+        }
+        catch
+        {
+            forest.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The forest fitted on pixels drawn from the images <paramref name="fit"/> lists; <paramref name="samples"/> says how many.</summary>
+    RandomForest Fit(SegmentationData training, int[] fit, int classes, TrainingContext context, out int samples)
+    {
+        var instances = training.Kind == MaskKind.Instances;
         var features = PixelFeatureBank.Count(Options.Scales.Count);
-        var perImage = new (float[] X, int[] Y)[training.Samples.Count];
+        var perImage = new (float[] X, int[] Y)[fit.Length];
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = context.EffectiveThreads, CancellationToken = context.CancellationToken };
         var done = 0;
-        Parallel.For(0, perImage.Length, parallel, i =>
+        Parallel.For(0, perImage.Length, parallel, k =>
         {
-            var sample = training.Samples[i];
+            var sample = training.Samples[fit[k]];
             var targets = instances
                 ? InteriorBoundaryScheme.Targets(sample.Mask, sample.Width, sample.Height, Options.BoundaryWidth)
                 : sample.Mask;
-            perImage[i] = Draw(sample.Image, targets, classes, features, new Random(HashCode.Combine(context.Seed, i, 0x5eed)));
+            // Seeded by the image's place among the fitting images, so a forest fitted on just those draws the same pixels.
+            perImage[k] = Draw(sample.Image, targets, classes, features, new Random(Seeds.Derive(context.Seed, "pixel-forest-samples", k)));
             context.Progress?.Report(0.5 * Interlocked.Increment(ref done) / perImage.Length);
         });
 
@@ -158,29 +222,27 @@ public sealed class PixelForestTrainer(PixelForestOptions? options = null) : ISe
         var present = labels.Distinct().Count();
         if (present < 2)
             throw new ArgumentException("The training masks hold a single class; the pixel forest needs at least two.", nameof(training));
+        samples = labels.Length;
         var forest = RandomForest.Train(x, features, labels, classes, Options.Forest, context.Seed);
-        context.Progress?.Report(1);
+        context.Progress?.Report(instances ? 0.7 : 0.95);
+        return forest;
+    }
 
-        var inv = CultureInfo.InvariantCulture;
-        summary.Facts["features"] = features.ToString(inv);
-        summary.Facts["scales"] = string.Join(" ", Options.Scales.Select(s => s.ToString("0.###", inv)));
-        summary.Facts["trees"] = Options.Forest.Trees.ToString(inv);
-        summary.Facts["max_depth"] = Options.Forest.MaxDepth.ToString(inv);
-        summary.Facts["samples"] = labels.Length.ToString(inv);
-        summary.Facts["scheme"] = instances ? "background/interior/boundary + watershed" : "semantic";
-        summary.TrainingTime = clock.Elapsed;
-        var info = new PixelForestInfo
+    /// <summary>
+    /// The instance split with the highest instance F1 on the held-out images (never the fitting images, whose pixels
+    /// the forest has learnt, nor any test image), its areas scaled to the training objects; untuned settings when
+    /// nothing was held out. The choice goes into the facts.
+    /// </summary>
+    InstancePostProcessing TunePostProcessing(RandomForest forest, SegmentationData training, int[] validation, TrainingContext context, SegmenterTrainingSummary summary)
+    {
+        var referenceArea = InstancePostProcessingTuner.ReferenceArea(training.Samples.Select(s => s.Mask));
+        var images = validation.Select(i =>
         {
-            ClassNames = [.. training.ClassNames],
-            ChannelNames = [.. instances ? InteriorBoundaryScheme.ChannelNames : training.ClassNames],
-            Instances = instances,
-            Scales = [.. Options.Scales],
-            BoundaryWidth = Options.BoundaryWidth,
-            MinArea = Options.MinArea,
-            Trees = Options.Forest.Trees,
-            MaxDepth = Options.Forest.MaxDepth,
-        };
-        return new PixelForestSegmenter(forest, info);
+            var sample = training.Samples[i];
+            var probabilities = PixelForestSegmenter.Probabilities(forest, Options.Scales, sample.Image, context.CancellationToken);
+            return new InstanceTuningImage(probabilities, sample.Width, sample.Height, sample.Mask);
+        });
+        return InstancePostProcessingTuner.ChooseFor(Name, images, referenceArea, Options.MinArea, Options.PostProcessingGrid, context.EffectiveThreads, context, summary);
     }
 
     (float[] X, int[] Y) Draw(GrayImage image, int[] targets, int classes, int features, Random random)

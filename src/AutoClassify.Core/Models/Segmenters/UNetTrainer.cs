@@ -176,31 +176,16 @@ public sealed class UNetTrainer : ISegmenterTrainer
     InstancePostProcessing TunePostProcessing(UNet network, UNetSegmenterInfo info, SegmentationSample[] samples, int[] validation,
         TrainingContext context, SegmenterTrainingSummary summary, int threads)
     {
-        var clock = Stopwatch.StartNew();
         var referenceArea = InstancePostProcessingTuner.ReferenceArea(samples.Select(s => s.Mask));
-        if (validation.Length == 0)
-        {
-            var untuned = new InstancePostProcessing { MinObjectArea = Options.MinObjectArea };
-            foreach (var (key, value) in untuned.Describe())
-                summary.Facts[key] = value;
-            summary.Facts["post_tuned_on"] = "none (no validation images)";
-            return untuned;
-        }
         // A wrapper to run the network with the info's tiling; not disposed, since the network lives on in the result.
-        var probe = new UNetSegmenter(network, info, threads);
+        var probe = validation.Length > 0 ? new UNetSegmenter(network, info, threads) : null;
         var images = validation.Select(i =>
         {
             var sample = samples[i];
-            var probabilities = probe.NetworkProbabilities(sample.Image, info.TileSize, info.TileOverlap, context.CancellationToken);
+            var probabilities = probe!.NetworkProbabilities(sample.Image, info.TileSize, info.TileOverlap, context.CancellationToken);
             return new InstanceTuningImage(probabilities, sample.Width, sample.Height, sample.Mask);
-        }).ToArray();
-        var result = InstancePostProcessingTuner.Tune(images, referenceArea, Options.MinObjectArea, Options.PostProcessingGrid, threads, context.CancellationToken);
-        foreach (var (key, value) in result.Describe())
-            summary.Facts[key] = value;
-        summary.Facts["post_tuning_seconds"] = clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
-        context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
-            $"{Name}: instance post-processing tuned on {images.Length} validation image(s) ({result.Candidates} settings): F1 {result.F1:F3} (untuned {result.UntunedF1:F3}); {string.Join(", ", result.Chosen.Describe().Select(p => $"{p.Key} {p.Value}"))}"));
-        return result.Chosen;
+        });
+        return InstancePostProcessingTuner.ChooseFor(Name, images, referenceArea, Options.MinObjectArea, Options.PostProcessingGrid, threads, context, summary);
     }
 
     void Fit(UNet network, SegmenterInput[] images, byte[][] targets, int[] fit, int[] validation, int classes,
