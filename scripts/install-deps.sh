@@ -3,7 +3,9 @@
 # Usage: scripts/install-deps.sh [--with-browser] [--with-bench] [--with-slurm]
 set -euo pipefail
 
-packages=(cmake g++ libopencv-dev libjpeg-dev libtorch-dev libsvm-dev libtesseract5 tesseract-ocr-eng)
+# libopenblas0-openmp: Debian's libtorch calls the system BLAS for matrix products and transposed convolutions; the
+# reference BLAS it otherwise gets is about 12x slower at GEMM (bench `peak`), OpenMP-threaded like libtorch itself.
+packages=(cmake g++ libopencv-dev libjpeg-dev libtorch-dev libsvm-dev libtesseract5 tesseract-ocr-eng libopenblas0-openmp)
 for arg in "$@"; do
   case "$arg" in
     --with-browser) packages+=(chromium poppler-utils) ;;

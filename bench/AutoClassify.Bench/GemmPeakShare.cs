@@ -53,6 +53,7 @@ internal static class GemmPeakShare
             Console.WriteLine(F($"    conv peak           {conv / 1e9,7:F2} GFLOP/s (LipNet-4's own convolutions, forward, batch {Batch})   share reached: {achieved / conv:P1}"));
         }
         Console.WriteLine(F($"  load average after: {LoadAverage()}"));
+        Console.WriteLine($"  BLAS behind libtorch's matmul: {BlasLibrary()} (the reference BLAS makes the GEMM peak meaningless; scripts/install-deps.sh installs OpenBLAS)");
         Console.WriteLine("  FLOPs count convolutions and linear layers only (ReLU, pooling, dropout, the loss and Adam are not counted).");
     }
 
@@ -175,6 +176,21 @@ internal static class GemmPeakShare
             best = Math.Max(best, calls / clock.Elapsed.TotalSeconds);
         }
         return best;
+    }
+
+    // The BLAS mapped into this process once libtorch has run a matmul: Debian picks it through update-alternatives.
+    static string BlasLibrary()
+    {
+        try
+        {
+            var blas = File.ReadLines("/proc/self/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "")
+                .FirstOrDefault(p => p.Contains("blas", StringComparison.OrdinalIgnoreCase));
+            return blas ?? "none mapped";
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
     }
 
     static string LoadAverage()
