@@ -243,18 +243,7 @@ public static class ImageCodec
     static byte[] ReadAll(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        try
-        {
-            return File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new ImageDecodeException(path, "file not found", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ImageDecodeException(path, "cannot read the file (" + e.Message + ")", e);
-        }
+        return ImageDecodeException.Reading(path, () => File.ReadAllBytes(path));
     }
 
     static string FormatName(ImageFileFormat format) => format switch

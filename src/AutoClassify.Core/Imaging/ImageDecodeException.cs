@@ -16,4 +16,21 @@ public sealed class ImageDecodeException : Exception
 
     /// <summary>What is wrong, e.g. "file is empty".</summary>
     public string Reason { get; }
+
+    /// <summary>Runs <paramref name="read"/> on <paramref name="path"/>, turning a missing or unreadable file into this exception.</summary>
+    internal static T Reading<T>(string path, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ImageDecodeException(path, "file not found", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageDecodeException(path, "cannot read the file (" + e.Message + ")", e);
+        }
+    }
 }

@@ -115,21 +115,7 @@ public static partial class ImageReduction
         return reducer.Result();
     }
 
-    static FileStream OpenForReduction(string path)
-    {
-        try
-        {
-            return File.OpenRead(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new ImageDecodeException(path, "file not found", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ImageDecodeException(path, "cannot read the file (" + e.Message + ")", e);
-        }
-    }
+    static FileStream OpenForReduction(string path) => ImageDecodeException.Reading(path, () => File.OpenRead(path));
 
     /// <summary>Where an uncompressed BMP's rows lie and how its pixels turn grey (as OpenCV turns them).</summary>
     sealed class BmpLayout

@@ -145,15 +145,7 @@ public static partial class ImageReduction
         if (StreamBmp(path, factor) is { } bmp)
             return bmp;
         // As the streamed PNG: reduce at the stored values, then stretch wide data by the reduced image's own range.
-        byte[] data;
-        try
-        {
-            data = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ImageDecodeException(path, "cannot read the file (" + e.Message + ")", e);
-        }
+        var data = ImageDecodeException.Reading(path, () => File.ReadAllBytes(path));
         if (ImageCodec.Sniff(data) == ImageFileFormat.Jpeg && StreamJpeg(data, path, factor) is { } jpeg)
             return jpeg;
         var reduced = Reduce(ImageCodec.Decode(data, path, out var depth), factor);
@@ -179,19 +171,7 @@ public static partial class ImageReduction
     // The PNG reduced while it is inflated, or null when it is not a kind read here (the caller decodes it whole).
     static GrayImage? StreamPng(string path, int factor)
     {
-        FileStream file;
-        try
-        {
-            file = File.OpenRead(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new ImageDecodeException(path, "file not found", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ImageDecodeException(path, "cannot read the file (" + e.Message + ")", e);
-        }
+        var file = ImageDecodeException.Reading(path, () => File.OpenRead(path));
         using (file)
         {
             Span<byte> head = stackalloc byte[33];

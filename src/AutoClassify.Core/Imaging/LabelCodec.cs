@@ -21,19 +21,7 @@ public static class LabelCodec
     public static LabelImage Decode(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        byte[] data;
-        try
-        {
-            data = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new ImageDecodeException(path, "file not found", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ImageDecodeException(path, "cannot read the file (" + e.Message + ")", e);
-        }
+        var data = ImageDecodeException.Reading(path, () => File.ReadAllBytes(path));
         return Decode(data, path);
     }
 

@@ -37,18 +37,7 @@ internal static class EmFile
     public static FileStream Open(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        try
-        {
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new ImageDecodeException(path, "file not found", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ImageDecodeException(path, "cannot read the file (" + e.Message + ")", e);
-        }
+        return ImageDecodeException.Reading(path, () => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16));
     }
 
     public static void ReadExactly(Stream stream, Span<byte> buffer, string source)
