@@ -86,13 +86,7 @@ public sealed class TemperatureScalingTests : IDisposable
 
         // When packaged and reopened
         var path = temp.File("calibrated.acpkg");
-        ModelPackage.Write(path, new ModelPackageManifest
-        {
-            ModelKind = model.Kind,
-            ClassNames = model.ClassNames,
-            Preprocessing = model.Preprocessing,
-            Provenance = new PackageProvenance { Seed = 42, CreatedUtc = DateTimeOffset.UtcNow },
-        }, model);
+        TestPackages.Write(path, model);
         using var package = ModelPackage.Open(path);
 
         // Then the fold recorded the temperature and an NLL no worse than before; probabilities are softmax(z / T), before and after packaging

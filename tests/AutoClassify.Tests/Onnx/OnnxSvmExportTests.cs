@@ -163,7 +163,7 @@ public sealed class OnnxSvmExportTests : IDisposable
         var model = trainer.Train(data, SvmTestData.All(data), new TrainingContext { Seed = 1, Threads = 2 });
         using var packaged = new SvmPackagedModel((SvmModel)model);
         var path = temp.File(kind + "-" + Guid.NewGuid().ToString("N")[..8] + ModelPackage.Extension);
-        ModelPackage.Write(path, OnnxTestPackages.Manifest(packaged), packaged);
+        TestPackages.Write(path, packaged);
         return path;
     }
 

@@ -7,6 +7,7 @@ using AutoClassify.Preprocessing;
 using AutoClassify.Tensors;
 using AutoClassify.Tensors.NN;
 using AutoClassify.Tests.Models.Cnn;
+using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Onnx;
 
@@ -79,18 +80,10 @@ internal static class OnnxTestPackages
         }
     }
 
-    public static ModelPackageManifest Manifest(IPackagedModel model) => new()
-    {
-        ModelKind = model.Kind,
-        ClassNames = model.ClassNames,
-        Preprocessing = model.Preprocessing,
-        Provenance = new PackageProvenance { Seed = 42, CreatedUtc = DateTimeOffset.UtcNow },
-    };
-
     static string Write(string directory, IPackagedModel model)
     {
         var path = Path.Combine(directory, model.Kind + "-" + Guid.NewGuid().ToString("N")[..8] + ModelPackage.Extension);
-        ModelPackage.Write(path, Manifest(model), model);
+        TestPackages.Write(path, model);
         return path;
     }
 

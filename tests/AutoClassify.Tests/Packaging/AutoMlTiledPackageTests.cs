@@ -97,13 +97,7 @@ public sealed class AutoMlTiledPackageTests : IDisposable
         // When it is packaged, written and opened
         using var packaged = PackagedModelKinds.Find(EnsembleModel.Kind)!.Wrap(ensemble);
         var path = temp.File("ensemble.acpkg");
-        ModelPackage.Write(path, new ModelPackageManifest
-        {
-            ModelKind = packaged.Kind,
-            ClassNames = packaged.ClassNames,
-            Preprocessing = packaged.Preprocessing,
-            Provenance = new PackageProvenance { Seed = 4, CreatedUtc = DateTimeOffset.UtcNow },
-        }, packaged);
+        TestPackages.Write(path, packaged, seed: 4);
         using var package = ModelPackage.Open(path);
         var loaded = package.Model.PredictProbabilities(prepared, 2);
 

@@ -50,13 +50,7 @@ public sealed class EnsemblePackageTests : IDisposable
     static ModelPackageManifest WritePackage(EnsembleModel ensemble, string path, int seed)
     {
         using var packaged = PackagedModelKinds.Find(EnsembleModel.Kind)!.Wrap(ensemble);
-        return ModelPackage.Write(path, new ModelPackageManifest
-        {
-            ModelKind = packaged.Kind,
-            ClassNames = packaged.ClassNames,
-            Preprocessing = packaged.Preprocessing,
-            Provenance = new PackageProvenance { Seed = seed, CreatedUtc = DateTimeOffset.UtcNow },
-        }, packaged);
+        return TestPackages.Write(path, packaged, seed: seed);
     }
 
     [Fact]

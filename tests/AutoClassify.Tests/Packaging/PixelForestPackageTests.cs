@@ -140,13 +140,7 @@ public sealed class PixelForestPackageTests(ITestOutputHelper log) : IDisposable
     {
         using (var model = TrainTiny())
         {
-            ModelPackage.Write(temp.File("forest.acpkg"), new ModelPackageManifest
-            {
-                ModelKind = model.Kind,
-                ClassNames = model.ClassNames,
-                Preprocessing = model.Preprocessing,
-                Provenance = new PackageProvenance { Seed = 3, CreatedUtc = DateTimeOffset.UtcNow },
-            }, model);
+            TestPackages.Write(temp.File("forest.acpkg"), model, seed: 3);
         }
         var forged = temp.File("forged.acpkg");
         // The payload's checksum is updated, so only the forest reader stands between the bytes and the predictor

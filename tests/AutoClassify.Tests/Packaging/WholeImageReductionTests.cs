@@ -27,13 +27,7 @@ public sealed class WholeImageReductionTests : IDisposable
             .Train(data, [.. Enumerable.Range(0, data.Labels.Length)], new TrainingContext { Seed = 42, Threads = 2 }));
         const long bound = 1L << 20;
         var package = temp.File("cnn.acpkg");
-        ModelPackage.Write(package, new ModelPackageManifest
-        {
-            ModelKind = model.Kind,
-            ClassNames = model.ClassNames,
-            Preprocessing = model.Preprocessing with { ReduceAbovePixels = bound },
-            Provenance = new PackageProvenance { Seed = 42, CreatedUtc = DateTimeOffset.UtcNow },
-        }, model);
+        TestPackages.Write(package, model, preprocessing: model.Preprocessing with { ReduceAbovePixels = bound });
 
         // And a folder with a small image and a 12,000 x 9,000 PNG (432 MB as float pixels)
         var folder = Path.Combine(temp.Path, "in");

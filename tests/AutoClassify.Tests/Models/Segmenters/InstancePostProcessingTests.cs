@@ -86,17 +86,13 @@ public class InstancePostProcessingTests(ITestOutputHelper output)
         // Given two touching discs whose interior holds a one-pixel speck of its own, and a small blob far from them
         const int width = 48, height = 24;
         var n = width * height;
-        var probabilities = new float[3 * n];
-        for (var y = 0; y < height; y++)
+        var probabilities = TouchingDiscs.TwoDiscProbabilities(width, height);
+        for (var y = 3; y <= 5; y++)
         {
-            for (var x = 0; x < width; x++)
+            for (var x = 42; x <= 44; x++)
             {
-                var i = (y * width) + x;
-                var inLeft = ((x - 12) * (x - 12)) + ((y - 12) * (y - 12)) <= 81;
-                var inRight = ((x - 28) * (x - 28)) + ((y - 12) * (y - 12)) <= 81;
-                var blob = x >= 42 && x <= 44 && y >= 3 && y <= 5;
-                var channel = blob ? 1 : !inLeft && !inRight ? 0 : Math.Abs(x - 20) <= 1 ? 2 : 1;
-                probabilities[(channel * n) + i] = 1;
+                probabilities[(y * width) + x] = 0;
+                probabilities[n + (y * width) + x] = 1;
             }
         }
         // A ring of boundary around (12, 12) cuts a one-pixel speck off the left disc's interior.

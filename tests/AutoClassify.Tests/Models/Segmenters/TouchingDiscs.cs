@@ -128,4 +128,25 @@ internal static class TouchingDiscs
 
     static double Gaussian(Random random) =>
         Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+
+    /// <summary>
+    /// A certain 3-channel map (background, interior, boundary; channel-major) of two discs of radius 9 centred at
+    /// (12, 12) and (28, 12), touching along x = 20, with a boundary band 3 px wide between them.
+    /// </summary>
+    public static float[] TwoDiscProbabilities(int width, int height)
+    {
+        var n = width * height;
+        var probabilities = new float[3 * n];
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                var inLeft = ((x - 12) * (x - 12)) + ((y - 12) * (y - 12)) <= 81;
+                var inRight = ((x - 28) * (x - 28)) + ((y - 12) * (y - 12)) <= 81;
+                var channel = !inLeft && !inRight ? 0 : Math.Abs(x - 20) <= 1 ? 2 : 1;
+                probabilities[(channel * n) + (y * width) + x] = 1;
+            }
+        }
+        return probabilities;
+    }
 }

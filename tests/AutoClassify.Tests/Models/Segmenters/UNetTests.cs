@@ -73,18 +73,7 @@ public class UNetTests
         // Given probabilities of two discs touching along x = 20, with a boundary band between them
         const int width = 40, height = 24;
         var n = width * height;
-        var probabilities = new float[3 * n];
-        for (var y = 0; y < height; y++)
-        {
-            for (var x = 0; x < width; x++)
-            {
-                var i = (y * width) + x;
-                var inLeft = ((x - 12) * (x - 12)) + ((y - 12) * (y - 12)) <= 81;
-                var inRight = ((x - 28) * (x - 28)) + ((y - 12) * (y - 12)) <= 81;
-                var channel = !inLeft && !inRight ? 0 : Math.Abs(x - 20) <= 1 ? 2 : 1;
-                probabilities[(channel * n) + i] = 1;
-            }
-        }
+        var probabilities = TouchingDiscs.TwoDiscProbabilities(width, height);
 
         // When
         var instances = SegmentationTargets.SplitInstances(probabilities, width, height, minArea: 4);

@@ -122,13 +122,7 @@ public sealed class LipNetBackboneTests : IClassFixture<LipNetBackboneTests.Pret
 
         // When it is packaged and opened again
         var path = pretrained.Combine($"tuned-{Guid.NewGuid():N}.acpkg");
-        var manifest = ModelPackage.Write(path, new ModelPackageManifest
-        {
-            ModelKind = packaged.Kind,
-            ClassNames = packaged.ClassNames,
-            Preprocessing = packaged.Preprocessing,
-            Provenance = new PackageProvenance { Seed = 42, CreatedUtc = DateTimeOffset.UtcNow },
-        }, packaged);
+        var manifest = TestPackages.Write(path, packaged);
         using var opened = ModelPackage.Open(path);
 
         // Then it is self-contained and gives the same probabilities

@@ -118,13 +118,7 @@ public sealed class MLNetResNet18Tests : IDisposable
         var images = data.Images!.Select((image, i) => new PreparedImage(image, data.Masks?[i])).ToList();
         var expected = packaged.PredictProbabilities(images, 2);
         var path = temp.Combine("finetuned.acpkg");
-        ModelPackage.Write(path, new ModelPackageManifest
-        {
-            ModelKind = packaged.Kind,
-            ClassNames = packaged.ClassNames,
-            Preprocessing = packaged.Preprocessing,
-            Provenance = new PackageProvenance { Seed = 42, CreatedUtc = DateTimeOffset.UtcNow },
-        }, packaged);
+        TestPackages.Write(path, packaged);
         using var opened = ModelPackage.Open(path);
         var actual = opened.Model.PredictProbabilities(images, 2);
 
@@ -179,13 +173,7 @@ public sealed class MLNetResNet18Tests : IDisposable
 
         // When it is packaged and opened again
         var path = temp.Combine("frozen.acpkg");
-        var manifest = ModelPackage.Write(path, new ModelPackageManifest
-        {
-            ModelKind = packaged.Kind,
-            ClassNames = packaged.ClassNames,
-            Preprocessing = packaged.Preprocessing,
-            Provenance = new PackageProvenance { Seed = 42, CreatedUtc = DateTimeOffset.UtcNow },
-        }, packaged);
+        var manifest = TestPackages.Write(path, packaged);
         using (var opened = ModelPackage.Open(path))
         {
             // Then the 64 MB graph is not inside (only its hash), and the probabilities are the same
@@ -201,13 +189,7 @@ public sealed class MLNetResNet18Tests : IDisposable
         using (var zeros = Tensor.Zeros([32], ScalarType.UInt8))
             transfer.Backbone.Network.LoadStateDict(new Dictionary<string, Tensor> { ["onnx_sha256"] = zeros });
         var other = temp.Combine("other.acpkg");
-        ModelPackage.Write(other, new ModelPackageManifest
-        {
-            ModelKind = packaged.Kind,
-            ClassNames = packaged.ClassNames,
-            Preprocessing = packaged.Preprocessing,
-            Provenance = new PackageProvenance { Seed = 42, CreatedUtc = DateTimeOffset.UtcNow },
-        }, packaged);
+        TestPackages.Write(other, packaged);
         using (var opened = ModelPackage.Open(other))
         {
             var error = Assert.Throws<InvalidDataException>(() => opened.Model.PredictProbabilities(images, 2));

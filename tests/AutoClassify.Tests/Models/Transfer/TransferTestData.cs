@@ -3,6 +3,7 @@ using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Packaging;
 using AutoClassify.Tests.Models.Cnn;
+using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Models.Transfer;
 
@@ -39,13 +40,7 @@ internal static class TransferTestData
         var options = Fast(epochs) with { Model = "lipnet4", InputSize = 16 };
         var model = CnnTrainer.Create("lipnet4", options).Train(data, all, Context(seed: 7));
         using var packaged = new CnnPackagedModel(model);
-        var manifest = new ModelPackageManifest
-        {
-            ModelKind = packaged.Kind,
-            ClassNames = packaged.ClassNames,
-            Preprocessing = packaged.Preprocessing,
-            Provenance = new PackageProvenance { Seed = 7, CreatedUtc = DateTimeOffset.UtcNow },
-        };
+        var manifest = TestPackages.Manifest(packaged, 7);
         var version = new ModelRegistry(registry).Add("shapes", stream => ModelPackage.Write(stream, manifest, packaged));
         new ModelRegistry(registry).PromoteIfNoChampion("shapes", version);
         return Path.Combine(registry, "shapes", "v" + version.ToString(System.Globalization.CultureInfo.InvariantCulture));
