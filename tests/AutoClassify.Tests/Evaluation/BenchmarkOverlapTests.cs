@@ -203,6 +203,35 @@ public class BenchmarkOverlapTests
     }
 
     [Fact]
+    public void Should_overlap_from_the_command_line_by_default_and_not_with_no_overlap()
+    {
+        // Given generated crops and the same svm + lipnet1 benchmark on 2 threads
+        using var dir = new TempDirectory("overlap-cli");
+        var data = Crops(dir);
+        string[] settings = ["--models", "svm,lipnet1", "--folds", "3", "--seed", "4", "--epochs", "2", "--batch-size", "16", "--grid", "coarse",
+            "--inner-folds", "2", "--threads", "2"];
+
+        // When it runs as typed, and with --no-overlap
+        var (code, stdout, stderr) = CliRunner.Run(["benchmark", data, "--out", dir.Combine("on"), .. settings]);
+        var off = CliRunner.Run(["benchmark", data, "--out", dir.Combine("off"), "--no-overlap", .. settings]);
+
+        // Then the first ran both models' stages at once with the network on 1 thread, the second one after another on 2
+        Assert.True(code == 0, stderr);
+        Assert.True(off.Code == 0, off.Err);
+        Assert.Contains("Overlap on: svm beside lipnet1", stdout, StringComparison.Ordinal);
+        var (on, serial) = (ResultsJson.Read(dir.Combine("on", "results.json")), ResultsJson.Read(dir.Combine("off", "results.json")));
+        Assert.StartsWith("on: ", on.Settings.Extra["overlap"], StringComparison.Ordinal);
+        Assert.Equal("off (--no-overlap)", serial.Settings.Extra["overlap"]);
+        Assert.All(on.Models[1].Folds, f => Assert.Equal("1", f.Training.Facts["threads"]));
+        Assert.All(serial.Models[1].Folds, f => Assert.Equal("2", f.Training.Facts["threads"]));
+        Assert.DoesNotContain(serial.Timing!, r => r.Stage == ModelArms.WallStage);
+        Assert.Contains(on.Timing!, r => r.Stage == ModelArms.WallStage);
+
+        // And the SVM's predictions are the same either way
+        Assert.Equal(Json(serial.Models[0].Predictions), Json(on.Models[0].Predictions));
+    }
+
+    [Fact]
     public void Should_set_libtorchs_thread_count_for_the_calling_thread_only()
     {
         // Given this thread on 2 libtorch threads, under the gate every CNN fit takes
