@@ -1,28 +1,25 @@
 using System.Diagnostics;
 using System.Globalization;
-using AutoClassify.Dataset;
 using AutoClassify.Dataset.Synthesis;
 using AutoClassify.Evaluation;
-using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
-using AutoClassify.Models.Svm;
-using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Bench;
 
 /// <summary>
-/// Issue 19's overlap lever, measured before the benchmark runner is changed: the SVM arm (handcrafted features, then
-/// the grid search and final fit of every fold) and the LipNet-4 arm (every fold) run one after the other on all
-/// cores, as the runner does now, and then side by side with the cores split between them. Same data, folds and
-/// seeds; the probabilities of every test item must come out bit-identical, or the overlap would change the
-/// figures. The load average is printed beside the times: on a shared machine the ratio is noise.
+/// Issue 19's overlap lever, through the benchmark runner: the same svm + lipnet4 run with <c>--no-overlap</c> (the
+/// models one after another on all cores) and with the default overlap (the SVM beside the network, the network on
+/// cores − 1 threads). Same data, folds and seeds. The SVM's probabilities must equal the serial run's bit for bit,
+/// and the network's those of a serial run on the rule's thread count (a third, untimed run of the network alone);
+/// otherwise the overlap would change the figures. The load average is printed beside the times: on a shared machine
+/// the ratio is noise, the identity check is not.
 /// </summary>
 internal sealed class OverlapBench : IBenchSuite
 {
     public string Name => "overlap";
 
-    public string Description => "SVM arm and LipNet-4 arm serial on all cores vs overlapped on split cores: wall ratio and identical results (issue 19)";
+    public string Description => "benchmark runner: svm + lipnet4 with --no-overlap vs overlapped (network on cores - 1 threads): wall ratio and identical results (issue 19)";
 
     public void Run(BenchOptions options)
     {
@@ -34,36 +31,40 @@ internal sealed class OverlapBench : IBenchSuite
         try
         {
             LiposomeSynthesizer.Generate(dir, new LiposomeSynthesisOptions { Count = count, UncertainFraction = 0.006, Seed = 23 });
-            var dataset = DatasetLoader.Load(dir, new DatasetOptions { Folds = folds, Threads = cores });
-            var prepared = ImagePreparation.PrepareAll(dataset, CropMargins.None, cores);
-            var assignment = StratifiedKFold.Assign(dataset.Labels, folds, 42);
             var cnn = new CnnOptions { MaxEpochs = options.Quick ? 4 : 15, Patience = 5 };
+            BenchmarkOptions Options(bool overlap, IReadOnlyList<string> models, int cnnThreads = 0) => new()
+            {
+                DatasetPath = dir,
+                Folds = folds,
+                Seed = 42,
+                Models = models,
+                Overlap = overlap,
+                ModelSettings = new ModelSettings { Cnn = cnn with { Threads = cnnThreads } },
+            };
+            var plan = ModelOverlap.Plan(Options(overlap: true, ["svm", "lipnet4"]));
             Console.WriteLine(F($"  {count} generated crops, {folds} folds, svm (coarse-to-fine grid) and lipnet4 (up to {cnn.MaxEpochs} epochs), {cores} cores"));
+            Console.WriteLine(F($"  overlap {plan.Describe(asked: true)}"));
             Console.WriteLine(F($"  load average before: {LoadAverage()}"));
 
             var clock = Stopwatch.StartNew();
-            var serialSvm = SvmArm(dataset, prepared, assignment, folds, cores);
-            var svmSeconds = clock.Elapsed.TotalSeconds;
-            var serialCnn = CnnArm(dataset, prepared, assignment, folds, cnn, cores);
-            var serial = clock.Elapsed.TotalSeconds;
-            Console.WriteLine(F($"  serial, {cores} threads each:    {serial,7:F1} s (svm {svmSeconds:F1} s, lipnet4 {serial - svmSeconds:F1} s), load average {LoadAverage()}"));
+            var serial = BenchmarkRunner.Run(Options(overlap: false, ["svm", "lipnet4"]));
+            var serialSeconds = clock.Elapsed.TotalSeconds;
+            Console.WriteLine(F($"  --no-overlap, {cores} threads each:  {serialSeconds,7:F1} s ({Busy(serial, "svm")}, {Busy(serial, "lipnet4")}), load average {LoadAverage()}"));
 
-            // Split the cores: the SVM arm gets one, the network the rest (one on a 2-core machine).
-            var svmThreads = 1;
-            var cnnThreads = Math.Max(1, cores - svmThreads);
             clock.Restart();
-            var svmTask = Task.Factory.StartNew(() => SvmArm(dataset, prepared, assignment, folds, svmThreads), TaskCreationOptions.LongRunning);
-            var cnnTask = Task.Factory.StartNew(() => CnnArm(dataset, prepared, assignment, folds, cnn, cnnThreads), TaskCreationOptions.LongRunning);
-            Task.WaitAll(svmTask, cnnTask);
-            var overlapped = clock.Elapsed.TotalSeconds;
-            Console.WriteLine(F($"  overlapped, svm {svmThreads} / lipnet4 {cnnThreads} thread(s): {overlapped,7:F1} s, load average {LoadAverage()}"));
+            var overlapped = BenchmarkRunner.Run(Options(overlap: true, ["svm", "lipnet4"]));
+            var overlappedSeconds = clock.Elapsed.TotalSeconds;
+            var arms = overlapped.Timing?.SingleOrDefault(r => r.Stage == ModelArms.WallStage)?.Seconds ?? double.NaN;
+            Console.WriteLine(F($"  overlapped, lipnet4 on {plan.NetworkThreads}: {overlappedSeconds,7:F1} s ({Busy(overlapped, "svm")}, {Busy(overlapped, "lipnet4")}, both arms {arms:F1} s wall), load average {LoadAverage()}"));
 
-            var svmSame = Same(serialSvm, svmTask.Result);
-            var cnnSame = Same(serialCnn, cnnTask.Result);
-            Console.WriteLine(F($"  overlapped / serial wall: {overlapped / serial:F2}x; identical probabilities: svm {(svmSame ? "yes" : "NO")}, lipnet4 {(cnnSame ? "yes" : "NO")}"));
+            // The network's reference: a serial run of it alone on the rule's thread count (not timed).
+            var reference = plan.Enabled ? BenchmarkRunner.Run(Options(overlap: false, ["lipnet4"], cnnThreads: plan.NetworkThreads)) : serial;
+            var svmSame = Same(serial, overlapped, "svm");
+            var cnnSame = Same(reference, overlapped, "lipnet4");
+            Console.WriteLine(F($"  overlapped / serial wall: {overlappedSeconds / serialSeconds:F2}x; identical probabilities: svm (vs --no-overlap) {(svmSame ? "yes" : "NO")}, lipnet4 (vs serial on {plan.NetworkThreads} thread(s)) {(cnnSame ? "yes" : "NO")}"));
             Console.WriteLine(svmSame && cnnSame
                 ? "  the overlap keeps every number; it pays only if the ratio stays below 1 on an idle machine"
-                : "  the overlap changes numbers (thread count reaches the results), so it cannot be the default as it stands");
+                : "  the overlap changes numbers: it must not be the default as it stands");
         }
         finally
         {
@@ -71,33 +72,14 @@ internal sealed class OverlapBench : IBenchSuite
         }
     }
 
-    // Features, then each fold's grid search, final fit and test probabilities, on `threads` threads.
-    static double[][][] SvmArm(LabeledDataset dataset, PreparedImage[] prepared, int[] assignment, int folds, int threads)
-    {
-        var data = TrainingData.FromPrepared(dataset, prepared, withImages: false, withFeatures: true, threads);
-        return Folds(data, assignment, folds, threads, "svm", () => new SvmTrainer(new SvmOptions()));
-    }
+    static string Busy(BenchmarkResult result, string model) =>
+        F($"{model} busy {result.Timing?.Where(r => r.Model == model).Sum(r => r.Seconds) ?? double.NaN:F1} s");
 
-    static double[][][] CnnArm(LabeledDataset dataset, PreparedImage[] prepared, int[] assignment, int folds, CnnOptions cnn, int threads)
+    static bool Same(BenchmarkResult a, BenchmarkResult b, string model)
     {
-        var data = TrainingData.FromPrepared(dataset, prepared, withImages: true, withFeatures: false, threads);
-        return Folds(data, assignment, folds, threads, "lipnet4", () => new CnnTrainer(cnn));
+        var (x, y) = (a.Models.Single(m => m.Name == model).Predictions, b.Models.Single(m => m.Name == model).Predictions);
+        return x.Count == y.Count && x.Zip(y).All(p => p.First.Item == p.Second.Item && p.First.Probabilities.SequenceEqual(p.Second.Probabilities));
     }
-
-    static double[][][] Folds(TrainingData data, int[] assignment, int folds, int threads, string name, Func<IModelTrainer> create)
-    {
-        var result = new double[folds][][];
-        for (var fold = 0; fold < folds; fold++)
-        {
-            var (train, test) = StratifiedKFold.Split(assignment, fold);
-            using var model = create().Train(data, train, new TrainingContext { Seed = Seeds.Derive(42, name, fold), Threads = threads });
-            result[fold] = model.PredictProbabilities(data, test);
-        }
-        return result;
-    }
-
-    static bool Same(double[][][] a, double[][][] b) =>
-        a.Length == b.Length && a.Zip(b).All(f => f.First.Length == f.Second.Length && f.First.Zip(f.Second).All(p => p.First.SequenceEqual(p.Second)));
 
     static string LoadAverage()
     {

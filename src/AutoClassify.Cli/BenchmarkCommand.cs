@@ -39,6 +39,10 @@ internal static class BenchmarkCommand
         };
         nearDuplicates.AcceptOnlyFromAmong("group", "drop", "keep");
         var resume = new Option<bool>("--resume") { Description = $"Continue an interrupted run in the same --out folder: reuse the folds saved in {FoldCheckpoint.DefaultFolderName}/ (refused when settings, data or version changed) and train only the rest." };
+        var noOverlap = new Option<bool>("--no-overlap")
+        {
+            Description = "Cross-validate the models one after another. By default, with feature models (svm...) and networks (lipnet4...) in one run and 2 or more threads, the two kinds run side by side: the networks on threads - 1 for the whole run (their numbers depend on it), the feature models on the rest, and on all threads once the networks are done.",
+        };
         var extraFeatures = new Option<FileInfo>("--features") { Description = "CSV of extra per-image features (a path or file-name column, then numeric columns) added to the SVM's features; images without a row get their training fold's mean; with --tile, every tile takes its image's row." };
         var modelOptions = new ModelCommandOptions();
         var tileOptions = new TileOptions();
@@ -47,7 +51,7 @@ internal static class BenchmarkCommand
 
         var command = new Command("benchmark", "Cross-validate every model on the same stratified folds and write an HTML report, results.json and predictions.csv.")
         {
-            dataset, folds, seed, output, models, crop, banner, nmPerPixel, resampleNm, threads, nearDuplicates, resume, extraFeatures, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
+            dataset, folds, seed, output, models, crop, banner, nmPerPixel, resampleNm, threads, nearDuplicates, resume, noOverlap, extraFeatures, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         modelOptions.AddTo(command);
         tileOptions.AddTo(command);
@@ -84,6 +88,7 @@ internal static class BenchmarkCommand
                 NmPerPixel = parse.GetValue(nmPerPixel),
                 ResampleNm = parse.GetValue(resampleNm),
                 Threads = threadCount,
+                Overlap = !parse.GetValue(noOverlap),
                 ModelSettings = modelOptions.Read(parse, threadCount, tiled: tiling.Tile is not null) with
                 {
                     AutoMl = autoOptions.Read(parse, fits: outerFolds, autoRuns: modelNames.Contains(AutoMlTrainer.ModelName)),

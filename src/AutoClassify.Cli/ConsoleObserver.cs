@@ -105,7 +105,11 @@ internal sealed class ConsoleObserver : IBenchmarkObserver
     public void Message(string text)
     {
         if (context is not null)
-            AnsiConsole.MarkupLine(Markup.Escape(text));
+        {
+            // Feature models and networks report side by side; one line at a time over the live display.
+            lock (log)
+                AnsiConsole.MarkupLine(Markup.Escape(text));
+        }
         else
             Write(text);
     }

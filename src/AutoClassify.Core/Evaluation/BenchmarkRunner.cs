@@ -41,6 +41,12 @@ public sealed class BenchmarkOptions
     /// <summary>Worker threads; 0 means all cores.</summary>
     public int Threads { get; init; }
 
+    /// <summary>
+    /// Cross-validate the feature models beside the networks when the run holds both and has at least 2 threads (see
+    /// <see cref="ModelOverlap"/>); false runs the models one after another (<c>--no-overlap</c>).
+    /// </summary>
+    public bool Overlap { get; init; } = true;
+
     public ModelSettings ModelSettings { get; init; } = new();
 
     /// <summary>Tiles cut from every prepared image, or null to use images whole (see <see cref="TiledData"/>).</summary>
@@ -180,7 +186,8 @@ public static class BenchmarkRunner
         var clock = Stopwatch.StartNew();
         var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
 
-        var trainers = options.Models.Select(m => createTrainer(m, options.ModelSettings)).ToList();
+        var overlap = ModelOverlap.Plan(options, threads);
+        var trainers = options.Models.Select(m => createTrainer(m, ModelCatalog.IsFeatureModel(m) ? options.ModelSettings : overlap.NetworkSettings(options.ModelSettings))).ToList();
         var (dataset, copies, copiesSummary) = LoadChecked(options, threads, observer, cancellationToken);
         foreach (var warning in dataset.Warnings)
             observer.Message(warning.ToString());
@@ -232,13 +239,26 @@ public static class BenchmarkRunner
         // Tiles take their image's fold, so tiling never splits an image across training and test.
         var fitAssignment = tiled?.TileFolds(assignment) ?? assignment;
 
-        var modelResults = new List<ModelResult>();
-        foreach (var trainer in trainers)
+        // Each model books its stages on its own timer, merged in the order asked, so the table does not depend on which arm finished first.
+        var results = new ModelResult?[trainers.Count];
+        var modelTimers = trainers.Select(_ => new StageTimer()).ToArray();
+        void CrossValidateModel(int i, Func<int> threadsNow, CancellationToken token)
         {
-            var result = CrossValidate(extra?.Wrap(trainer) ?? trainer, data, fitAssignment, options, observer, timer, checkpoint, pending, trainedUnits, cancellationToken);
-            if (result is not null)
-                modelResults.Add(tiled is null ? result : TiledEvaluation.ToImageLevel(result, tiled, options.TileAggregation));
+            var result = CrossValidate(extra?.Wrap(trainers[i]) ?? trainers[i], data, fitAssignment, options, threadsNow, observer, modelTimers[i], checkpoint, pending,
+                trainedUnits, token);
+            results[i] = result is null || tiled is null ? result : TiledEvaluation.ToImageLevel(result, tiled, options.TileAggregation);
         }
+        var sideBySide = overlap.Enabled ? ModelArms.Run(overlap, options.Models, CrossValidateModel, observer, cancellationToken) : (TimeSpan?)null;
+        if (sideBySide is null)
+        {
+            for (var i = 0; i < trainers.Count; i++)
+                CrossValidateModel(i, () => options.Threads, cancellationToken);
+        }
+        foreach (var modelTimer in modelTimers)
+            timer.Add(modelTimer);
+        if (sideBySide is { } overlapWall)
+            timer.Add(null, ModelArms.WallStage, overlapWall.TotalSeconds, folds: 0);
+        var modelResults = results.OfType<ModelResult>().ToList();
         if (options.Scope == BenchmarkScope.Units)
             return null;
 
@@ -268,6 +288,7 @@ public static class BenchmarkRunner
                     ["intensity_mapping"] = Imaging.Formats.IntensityMapping.Name,
                     ["near_duplicates"] = copiesSummary,
                     ["reduce_images"] = reduced,
+                    ["overlap"] = overlap.Describe(options.Overlap),
                 },
             },
             Items = dataset.Items.Select((item, i) => new ItemAssignment
@@ -380,7 +401,8 @@ public static class BenchmarkRunner
         return data;
     }
 
-    static ModelResult? CrossValidate(IModelTrainer trainer, TrainingData data, int[] assignment, BenchmarkOptions options,
+    // threadsNow is read as each fit and each importance pass starts: fixed for a network, elastic for a feature model beside one.
+    static ModelResult? CrossValidate(IModelTrainer trainer, TrainingData data, int[] assignment, BenchmarkOptions options, Func<int> threadsNow,
         IBenchmarkObserver observer, StageTimer timer, FoldCheckpoint? checkpoint, IReadOnlySet<BenchmarkUnit>? pending, List<BenchmarkUnit>? trainedUnits,
         CancellationToken cancellationToken)
     {
@@ -406,7 +428,7 @@ public static class BenchmarkRunner
             var context = new TrainingContext
             {
                 Seed = Seeds.Derive(options.Seed, trainer.Name, fold),
-                Threads = options.Threads,
+                Threads = threadsNow(),
                 Log = observer.Message,
                 Progress = new StepProgressReporter(observer, stage),
                 CancellationToken = cancellationToken,
@@ -422,7 +444,7 @@ public static class BenchmarkRunner
             {
                 clock.Restart();
                 foreach (var (feature, drop) in PermutationImportance.Compute(model, data, ModelCatalog.InputOf(trainer.Name), test,
-                    Seeds.Derive(options.Seed, trainer.Name + "-importance", fold), options.Threads, cancellationToken))
+                    Seeds.Derive(options.Seed, trainer.Name + "-importance", fold), threadsNow(), cancellationToken))
                     model.Summary.PermutationImportance[feature] = drop;
                 timer.Add(trainer.Name, "permutation importance", clock.Elapsed.TotalSeconds);
             }
@@ -434,7 +456,11 @@ public static class BenchmarkRunner
             }
             builder.AddFold(fold, test, probabilities, model.Summary);
             checkpoint?.Save(trainer.Name, fold, test, probabilities, model.Summary);
-            trainedUnits?.Add(new BenchmarkUnit(trainer.Name, fold));
+            if (trainedUnits is not null)
+            {
+                lock (trainedUnits)
+                    trainedUnits.Add(new BenchmarkUnit(trainer.Name, fold));
+            }
             observer.StepCompleted(stage);
         }
         return units is null ? builder.Build() : null;

@@ -203,7 +203,9 @@ public sealed class FoldCheckpoint
             builder.AddFold(fold, test, saved.Probabilities, saved.Training);
             restored.Add(fold);
         }
-        resumedByModel[model] = restored.Count;
+        // The feature models and the networks restore side by side when they overlap.
+        lock (resumedByModel)
+            resumedByModel[model] = restored.Count;
         return restored;
     }
 
@@ -231,7 +233,9 @@ public sealed class FoldCheckpoint
     public void Record(BenchmarkResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var resumed = resumedByModel.Where(r => r.Value > 0).ToList();
+        List<KeyValuePair<string, int>> resumed;
+        lock (resumedByModel)
+            resumed = [.. resumedByModel.Where(r => r.Value > 0).OrderBy(r => result.Settings.Models.IndexOf(r.Key))];
         if (resumed.Count > 0)
         {
             result.Settings.Extra["resumed_folds"] = string.Join("; ", resumed.Select(r =>

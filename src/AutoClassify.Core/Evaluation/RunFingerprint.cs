@@ -45,6 +45,8 @@ public sealed class RunFingerprint
         nameof(BenchmarkOptions.Units),
         nameof(BenchmarkOptions.Resume),
         nameof(BenchmarkOptions.ExtraFeaturesPath),
+        // Overlapping changes a number only through the networks' thread count, which cnnThreads records.
+        nameof(BenchmarkOptions.Overlap),
     };
 
     static readonly JsonSerializerOptions JsonOptions = new()
@@ -92,9 +94,7 @@ public sealed class RunFingerprint
         if (options.Models.Any(m => ModelCatalog.InputsOf(m).Contains(ModelInput.Images)))
         {
             // libtorch splits its reductions by thread, so a CNN's floats can differ in the last bits between thread counts.
-            var cnnThreads = options.ModelSettings.Cnn.Threads > 0 ? options.ModelSettings.Cnn.Threads
-                : options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
-            settings["cnnThreads"] = cnnThreads.ToString(CultureInfo.InvariantCulture);
+            settings["cnnThreads"] = ModelOverlap.Plan(options).NetworkThreads.ToString(CultureInfo.InvariantCulture);
         }
         settings["extraFeatures"] = options.ExtraFeaturesPath is { } extra
             ? "sha256 " + FileHash.Sha256Hex(extra)

@@ -47,6 +47,14 @@ internal sealed class StageTimer
         rows.AddOrUpdate((model, stage), (seconds, folds, next), (_, row) => (row.Seconds + seconds, row.Folds + folds, row.Order));
     }
 
+    /// <summary>Adds every row of <paramref name="other"/> (e.g. one model's), in its order, after the rows seen so far.</summary>
+    public void Add(StageTimer other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        foreach (var row in other.Rows())
+            Add(row.Model, row.Stage, row.Seconds, row.Folds);
+    }
+
     /// <summary>
     /// Books one fold's training: the parts its trainer timed (<see cref="TrainingSummary.StageSeconds"/>, such as an
     /// SVM's grid search and final fit) apart, or else the whole of <paramref name="trainingSeconds"/> as <c>training</c>.

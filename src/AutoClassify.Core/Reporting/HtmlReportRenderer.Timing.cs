@@ -10,7 +10,11 @@ internal sealed partial class HtmlReportRenderer
         if (_r.Timing is not { Count: > 0 } rows)
             return;
         var wall = _r.Settings.WallTime.TotalSeconds;
-        _sb.Append("<figure class=\"table\"><figcaption>Where the time went (wall time; model stages summed over the folds trained in this run)</figcaption>\n");
+        // Rows of two overlapped arms add up to more than the wall time; the caption says so and names the row that does not.
+        var overlapped = rows.Any(r => r.Model is null && r.Stage == Evaluation.ModelArms.WallStage);
+        _sb.Append("<figure class=\"table\"><figcaption>Where the time went (wall time; model stages summed over the folds trained in this run")
+            .Append(overlapped ? $"; the feature models ran beside the networks, so their rows overlap in time and the row &ldquo;{E(Evaluation.ModelArms.WallStage)}&rdquo; is the wall time of both" : "")
+            .Append(")</figcaption>\n");
         _sb.Append("<table id=\"stage-times\" class=\"num\"><thead><tr><th scope=\"col\" class=\"text\">Stage</th><th scope=\"col\">Folds</th><th scope=\"col\">Time</th><th scope=\"col\">Per fold</th><th scope=\"col\">Share of wall time</th></tr></thead><tbody>\n");
         foreach (var row in rows)
         {
