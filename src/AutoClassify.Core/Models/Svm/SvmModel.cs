@@ -93,8 +93,8 @@ public sealed class SvmModel : ITrainedModel
 
     /// <summary>
     /// True when probabilities come from the dense path (RBF or linear C-SVC with probability estimates: the kernel
-    /// rows as dense dot products, then LIBSVM's own decision values, sigmoids and coupling, equal to
-    /// <c>svm_predict_probability</c> within 1e-9); false when LIBSVM predicts each row itself.
+    /// rows as dense dot products, then LIBSVM's own decision values, sigmoids and coupling; they differ from
+    /// <c>svm_predict_probability</c>'s by rounding only, about 1e-12); false when LIBSVM predicts each row itself.
     /// </summary>
     public bool DensePrediction => dense is not null;
 
