@@ -113,6 +113,57 @@ public sealed unsafe class LibSvmModel : SafeHandleZeroOrMinusOneIsInvalid
     }
 
     /// <summary>
+    /// Copies the model's numbers out of its <c>struct svm_model</c>, with every support vector made dense over
+    /// <paramref name="dimension"/> features. Throws <see cref="InvalidDataException"/> when a support vector names a
+    /// feature outside 1..<paramref name="dimension"/> or the model is not a C-SVC.
+    /// </summary>
+    public LibSvmModelContents ReadContents(int dimension)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        var added = false;
+        DangerousAddRef(ref added);
+        try
+        {
+            var model = (SvmModelNative*)handle;
+            if (model->Param.SvmType != NativeMethods.SvmTypeCSvc)
+                throw new InvalidDataException($"The LIBSVM model is of svm_type {model->Param.SvmType}, not a C-SVC classifier.");
+            var classes = model->NrClass;
+            var count = model->L;
+            var pairs = classes * (classes - 1) / 2;
+            var vectors = new double[(long)count * dimension];
+            for (var v = 0; v < count; v++)
+            {
+                for (var node = model->SV[v]; node->Index != -1; node++)
+                {
+                    if (node->Index < 1 || node->Index > dimension)
+                        throw new InvalidDataException($"Support vector {v + 1} of the LIBSVM model has feature index {node->Index}, outside 1..{dimension}.");
+                    vectors[(long)v * dimension + node->Index - 1] = node->Value;
+                }
+            }
+            var coefficients = new double[(long)Math.Max(classes - 1, 0) * count];
+            for (var c = 0; c < classes - 1; c++)
+                new ReadOnlySpan<double>(model->SvCoef[c], count).CopyTo(coefficients.AsSpan(c * count, count));
+            return new LibSvmModelContents
+            {
+                Kernel = (LibSvmKernel)model->Param.KernelType,
+                Gamma = model->Param.Gamma,
+                Dimension = dimension,
+                Labels = new ReadOnlySpan<int>(model->Label, classes).ToArray(),
+                SupportVectorsPerClass = new ReadOnlySpan<int>(model->NSV, classes).ToArray(),
+                SupportVectors = vectors,
+                Coefficients = coefficients,
+                Rho = new ReadOnlySpan<double>(model->Rho, pairs).ToArray(),
+                ProbA = model->ProbA is null ? null : new ReadOnlySpan<double>(model->ProbA, pairs).ToArray(),
+                ProbB = model->ProbB is null ? null : new ReadOnlySpan<double>(model->ProbB, pairs).ToArray(),
+            };
+        }
+        finally
+        {
+            DangerousRelease();
+        }
+    }
+
+    /// <summary>
     /// Writes LIBSVM's model text to <paramref name="path"/> atomically (a temporary file in the same
     /// directory, then a rename), so a reader never sees half a model.
     /// </summary>

@@ -29,7 +29,11 @@ public sealed class SvmModel : ITrainedModel
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
+    // Rows scaled and predicted together by the dense path: bounds its buffers for any batch size.
+    const int DenseBlock = 256;
+
     readonly LibSvmModel native;
+    readonly DenseSvmPredictor? dense;
     readonly int[] positionOfClass;
 
     internal SvmModel(LibSvmModel native, Standardizer standardizer, IReadOnlyList<string> classNames,
@@ -53,6 +57,9 @@ public sealed class SvmModel : ITrainedModel
                 throw new InvalidDataException($"The LIBSVM model knows class label {label}, but there are only {ClassNames.Count} class names.");
             positionOfClass[label] = p;
         }
+        dense = native.HasProbabilityModel ? DenseSvmPredictor.TryCreate(native.ReadContents(standardizer.Dimension)) : null;
+        if (dense is { HasProbabilities: false })
+            dense = null;
     }
 
     public IReadOnlyList<string> ClassNames { get; }
@@ -81,8 +88,15 @@ public sealed class SvmModel : ITrainedModel
     public TrainingSummary Summary { get; }
 
     /// <inheritdoc/>
-    /// <remarks>LIBSVM's prediction only reads the model, and each call rents its own node array.</remarks>
+    /// <remarks>Both prediction paths only read the model; each call has its own buffers.</remarks>
     public bool ConcurrentPrediction => true;
+
+    /// <summary>
+    /// True when probabilities come from the dense path (RBF or linear C-SVC with probability estimates: the kernel
+    /// rows as dense dot products, then LIBSVM's own decision values, sigmoids and coupling; they differ from
+    /// <c>svm_predict_probability</c>'s by rounding only, about 1e-12); false when LIBSVM predicts each row itself.
+    /// </summary>
+    public bool DensePrediction => dense is not null;
 
     /// <summary>Class probabilities of one raw (unscaled) feature row: entry k is class k, the entries sum to 1.</summary>
     public double[] PredictProbabilities(ReadOnlySpan<double> features)
@@ -90,32 +104,86 @@ public sealed class SvmModel : ITrainedModel
         var scaled = new double[Standardizer.Dimension];
         Standardizer.Transform(features, scaled);
         Span<double> pairwise = stackalloc double[native.ClassCount];
-        native.PredictProbability(scaled, pairwise);
+        if (dense is null)
+        {
+            native.PredictProbability(scaled, pairwise);
+        }
+        else
+        {
+            ToLibSvmPrecision(scaled);
+            dense.PredictProbabilities(scaled, pairwise);
+        }
+        return ByClass(pairwise);
+    }
 
-        // Pairwise coupling stops at a tolerance, so LIBSVM's estimates only nearly sum to 1.
+    /// <inheritdoc/>
+    public double[][] PredictProbabilities(TrainingData data, IReadOnlyList<int> indices) =>
+        PredictProbabilities(data, indices, libSvm: false);
+
+    /// <summary>As the public overload; with <paramref name="libSvm"/>, LIBSVM predicts every row even where the dense path would.</summary>
+    internal double[][] PredictProbabilities(TrainingData data, IReadOnlyList<int> indices, bool libSvm)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(indices);
+        var features = CheckFeatures(data);
+        var result = new double[indices.Count][];
+        if (dense is null || libSvm)
+        {
+            var row = new double[Standardizer.Dimension];
+            var labelOrder = new double[native.ClassCount];
+            for (var i = 0; i < indices.Count; i++)
+            {
+                Standardizer.Transform(features.Rows[CheckItem(indices[i], features)], row);
+                native.PredictProbability(row, labelOrder);
+                result[i] = ByClass(labelOrder);
+            }
+            return result;
+        }
+
+        var dimension = Standardizer.Dimension;
+        var classes = native.ClassCount;
+        var scaled = new double[Math.Min(DenseBlock, indices.Count) * dimension];
+        var pairwise = new double[Math.Min(DenseBlock, indices.Count) * classes];
+        for (var first = 0; first < indices.Count; first += DenseBlock)
+        {
+            var rows = Math.Min(DenseBlock, indices.Count - first);
+            for (var i = 0; i < rows; i++)
+            {
+                var row = scaled.AsSpan(i * dimension, dimension);
+                Standardizer.Transform(features.Rows[CheckItem(indices[first + i], features)], row);
+                ToLibSvmPrecision(row);
+            }
+            dense.PredictProbabilities(scaled.AsSpan(0, rows * dimension), pairwise.AsSpan(0, rows * classes));
+            for (var i = 0; i < rows; i++)
+                result[first + i] = ByClass(pairwise.AsSpan(i * classes, classes));
+        }
+        return result;
+    }
+
+    static int CheckItem(int item, FeatureMatrix features) => item >= 0 && item < features.Count
+        ? item
+        : throw new ArgumentOutOfRangeException(nameof(item), item, $"Item index outside the {features.Count} feature rows.");
+
+    // The dense path must see exactly the values LIBSVM's nodes would hold.
+    static void ToLibSvmPrecision(Span<double> row)
+    {
+        for (var j = 0; j < row.Length; j++)
+        {
+            if (!double.IsFinite(row[j]))
+                throw new ArgumentException($"Feature value {row[j]} is not finite; LIBSVM needs finite values.", nameof(row));
+            row[j] = LibSvm.Quantize(row[j]);
+        }
+    }
+
+    // LIBSVM's label order to class indices; pairwise coupling stops at a tolerance, so its estimates only nearly sum to 1.
+    double[] ByClass(ReadOnlySpan<double> pairwise)
+    {
         var sum = 0.0;
         foreach (var p in pairwise)
             sum += p;
         var result = new double[ClassNames.Count];
         for (var k = 0; k < result.Length; k++)
             result[k] = positionOfClass[k] < 0 ? 0 : pairwise[positionOfClass[k]] / sum;
-        return result;
-    }
-
-    /// <inheritdoc/>
-    public double[][] PredictProbabilities(TrainingData data, IReadOnlyList<int> indices)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(indices);
-        var features = CheckFeatures(data);
-        var result = new double[indices.Count][];
-        for (var i = 0; i < indices.Count; i++)
-        {
-            var item = indices[i];
-            if (item < 0 || item >= features.Count)
-                throw new ArgumentOutOfRangeException(nameof(indices), item, $"Item index outside the {features.Count} feature rows.");
-            result[i] = PredictProbabilities(features.Rows[item]);
-        }
         return result;
     }
 

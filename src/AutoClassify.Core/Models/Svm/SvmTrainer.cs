@@ -379,12 +379,17 @@ public sealed class SvmTrainer : IModelTrainer
     /// <summary>One inner fold, converted once and shared read-only by every grid cell.</summary>
     sealed class InnerSplit : IDisposable
     {
-        InnerSplit(LibSvmProblem train, int[] trainLabels, LibSvmProblem test, int[] testLabels)
+        readonly double[] testRows;
+        readonly int dimension;
+
+        InnerSplit(LibSvmProblem train, int[] trainLabels, LibSvmProblem test, double[] testRows, int dimension, int[] testLabels)
         {
             Train = train;
             TrainLabels = trainLabels;
             Test = test;
             TestLabels = testLabels;
+            this.testRows = testRows;
+            this.dimension = dimension;
         }
 
         public LibSvmProblem Train { get; }
@@ -404,8 +409,10 @@ public sealed class SvmTrainer : IModelTrainer
             try
             {
                 // The test labels ride along only to fill the struct; LIBSVM never sees them.
-                var test = LibSvmProblem.Create(standardizer.Transform(features.Rows, innerTest), testLabels);
-                return new InnerSplit(train, trainLabels, test, testLabels);
+                var testMatrix = standardizer.Transform(features.Rows, innerTest);
+                var test = LibSvmProblem.Create(testMatrix, testLabels);
+                var testRows = testMatrix.SelectMany(row => row.Select(LibSvm.Quantize)).ToArray();
+                return new InnerSplit(train, trainLabels, test, testRows, features.Dimension, testLabels);
             }
             catch
             {
@@ -418,6 +425,14 @@ public sealed class SvmTrainer : IModelTrainer
         {
             using var model = LibSvm.Train(Train, parameters, seed: 0);
             var predicted = new int[Test.Count];
+            // The dense vote is svm_predict's at a fraction of its cost (the svm bench's part (e)).
+            if (DenseSvmPredictor.TryCreate(model.ReadContents(dimension)) is { } dense)
+            {
+                dense.PredictVotes(testRows, predicted);
+                for (var r = 0; r < predicted.Length; r++)
+                    predicted[r] = model.Labels[predicted[r]];
+                return predicted;
+            }
             for (var r = 0; r < predicted.Length; r++)
                 predicted[r] = model.Predict(Test, r);
             return predicted;
