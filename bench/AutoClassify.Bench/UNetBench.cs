@@ -7,12 +7,14 @@ using AutoClassify.Tensors;
 namespace AutoClassify.Bench;
 
 /// <summary>
-/// Sliding-window prediction speed of the default U-Net (depth 3, width 16, default tiles) on a 1024 × 768 field, in
-/// megapixels per second, for the semantic scheme and for the instance scheme with its watershed, side by side with
-/// bench/native/unet_predict: the same network in plain libtorch C++ (InferenceMode, channels-last) run on the same
-/// tiles with a softmax and nothing else. The ratio (ours / plain) is what the suite is for: on a shared machine the
-/// absolute figures are noise. The weights are freshly initialised: a forward pass costs the same whatever they are.
-/// Besides wall time it prints the process's CPU seconds per image.
+/// Sliding-window prediction speed of the default U-Net (depth 3, width 16) on a 1024 × 768 field, in megapixels per
+/// second, for the semantic scheme and for the instance scheme with its watershed, through the tiling before the
+/// planner (tiles of at most 512 px, two a pass) and through the planned tiles (one pass here), each side by side with
+/// bench/native/unet_predict: the same network in plain libtorch C++ (InferenceMode, channels-last, batch norm folded,
+/// shuffled upsampling, as ours runs) on the same tiles with a softmax and nothing else. The ratios (ours / plain, and
+/// between the tilings) are what the suite is for: on a shared machine the absolute figures are noise. The weights are
+/// freshly initialised: a forward pass costs the same whatever they are. Besides wall time it prints the process's
+/// CPU seconds per image and its peak RSS after each tiling (the old tiling runs first).
 /// </summary>
 internal sealed class UNetBench : IBenchSuite
 {
@@ -33,10 +35,10 @@ internal sealed class UNetBench : IBenchSuite
         var native = CnnBench.BuildNative(options.RepoRoot) is { } built ? Path.Combine(Path.GetDirectoryName(built)!, "unet_predict") : null;
         if (native is null || !File.Exists(native))
             Console.WriteLine("  plain libtorch C++ loop skipped (bench/native/build.sh failed; needs cmake, g++ and libtorch-dev)");
-        Console.WriteLine($"{"scheme",-10} {"threads",8} {"s/image",9} {"MP/s",8} {"cpu s/image",12} {"plain MP/s",11} {"ratio",6}");
+        Console.WriteLine($"  load average before: {LoadAverage()} (absolute figures on a loaded machine are noise; the ratios within a row and between tilings hold better)");
+        Console.WriteLine($"{"scheme",-10} {"tiling",-8} {"plan",-40} {"s/image",9} {"MP/s",8} {"cpu s/image",12} {"plain MP/s",11} {"ratio",6} {"peak RSS MB",12}");
         foreach (var (scheme, channels) in new[] { (OutputScheme.Semantic, (IReadOnlyList<string>)["background", "foreground"]), (OutputScheme.Instance, SegmentationTargets.InstanceChannels) })
         {
-            Torch.ManualSeed(1);
             var defaults = new UNetOptions();
             var info = new UNetSegmenterInfo
             {
@@ -48,38 +50,54 @@ internal sealed class UNetBench : IBenchSuite
                 BaseWidth = defaults.BaseWidth,
                 Residual = false,
             };
-            using var segmenter = new UNetSegmenter(new UNet(1, channels.Count, defaults.Depth, defaults.BaseWidth), info, threads: 2);
-            segmenter.Predict(image);
-            var process = Process.GetCurrentProcess();
-            var cpuBefore = process.TotalProcessorTime;
-            // The fastest repeat, as the plain loop reports its fastest: the least disturbed by other processes.
-            var seconds = double.MaxValue;
-            for (var r = 0; r < repeats; r++)
+            // The tiling before the planner (512 px tiles, two a pass) first, so the peak RSS it leaves is its own.
+            var tilings = new[] { ("512 px", info with { TileSize = 512, PredictionPixels = 2 * 512 * 512 }), ("planned", info) };
+            foreach (var (tiling, tiled) in tilings)
             {
-                var clock = Stopwatch.StartNew();
+                Torch.ManualSeed(1);
+                using var segmenter = new UNetSegmenter(new UNet(1, channels.Count, defaults.Depth, defaults.BaseWidth), tiled, threads: 2);
+                var plan = segmenter.TilePlan(Width, Height, tiled.TileSize, tiled.TileOverlap);
                 segmenter.Predict(image);
-                seconds = Math.Min(seconds, clock.Elapsed.TotalSeconds);
+                var process = Process.GetCurrentProcess();
+                var cpuBefore = process.TotalProcessorTime;
+                // The fastest repeat, as the plain loop reports its fastest: the least disturbed by other processes.
+                var seconds = double.MaxValue;
+                for (var r = 0; r < repeats; r++)
+                {
+                    var clock = Stopwatch.StartNew();
+                    segmenter.Predict(image);
+                    seconds = Math.Min(seconds, clock.Elapsed.TotalSeconds);
+                }
+                process.Refresh();
+                var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds / repeats;
+                var ours = Width * Height / 1e6 / seconds;
+                var plain = native is null ? 0 : PlainLoop(native, segmenter, plan, channels.Count, repeats);
+                var planText = string.Create(CultureInfo.InvariantCulture, $"{plan.TileCount} x {plan.TileWidth}x{plan.TileHeight}, batch {plan.BatchSize}, {plan.ComputedPixels / 1e6:F2} MP");
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{scheme.ToString().ToLowerInvariant(),-10} {tiling,-8} {planText,-40} {seconds,9:F3} {ours,8:F2} {cpu,12:F3} {plain,11:F2} {(plain > 0 ? ours / plain : double.NaN),6:F2} {process.PeakWorkingSet64 / 1048576.0,12:F0}"));
             }
-            process.Refresh();
-            var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds / repeats;
-            var ours = Width * Height / 1e6 / seconds;
-            var plain = native is null ? 0 : PlainLoop(native, segmenter, channels.Count, repeats);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{scheme.ToString().ToLowerInvariant(),-10} {2,8} {seconds,9:F3} {ours,8:F2} {cpu,12:F3} {plain,11:F2} {(plain > 0 ? ours / plain : double.NaN),6:F2}"));
+        }
+        Console.WriteLine($"  load average after: {LoadAverage()}");
+    }
+
+    static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
         }
     }
 
-    // The same tiles our predictor cuts from the field: sides and counts from its layout.
-    static double PlainLoop(string program, UNetSegmenter segmenter, int channels, int repeats)
+    // The same tiles our predictor runs, from its plan, and the same evaluation form: batch norm folded, upsampling shuffled.
+    static double PlainLoop(string program, UNetSegmenter segmenter, UNetTilePlan plan, int channels, int repeats)
     {
         var info = segmenter.Info;
-        var multiple = segmenter.Network.SizeMultiple;
-        var tile = info.TileSize / multiple * multiple;
-        var overlap = Math.Min(info.TileOverlap, tile / 2);
-        var (tileWidth, xs) = UNetSegmenter.Layout(Width, tile, overlap, multiple);
-        var (tileHeight, ys) = UNetSegmenter.Layout(Height, tile, overlap, multiple);
         var arguments = string.Create(CultureInfo.InvariantCulture,
-            $"--depth {info.Depth} --width {info.BaseWidth} --classes {channels} --tile-width {tileWidth} --tile-height {tileHeight} --tiles {xs.Length * ys.Length} --batch {info.PredictionBatchSize} --threads 2 --repeats {repeats} --field-megapixels {Width * Height / 1e6}");
+            $"--depth {info.Depth} --width {info.BaseWidth} --classes {channels} --tile-width {plan.TileWidth} --tile-height {plan.TileHeight} --tiles {plan.TileCount} --batch {plan.BatchSize} --threads 2 --repeats {repeats} --field-megapixels {Width * Height / 1e6} --fold-bn 1 --shuffle-up 1");
         return CnnBench.RunReference(program, arguments, "megapixels_per_second ");
     }
 }

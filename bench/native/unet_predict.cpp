@@ -3,6 +3,7 @@
 // concatenation, 1x1 head), in evaluation mode under InferenceMode, channels-last, run on the same tiles the C#
 // predictor cuts from a field (tile width x height, count, batch) with a softmax over the channels, in a tight loop
 // with no blending or copying. Prints the field's megapixels per second, so the suite can show the ratio.
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -24,6 +25,9 @@ struct Args {
   int64_t threads = 2;
   int64_t repeats = 5;
   double field_megapixels = 0.786432;
+  bool fold_bn = false;
+  bool shuffle_up = false;
+  std::string profile;
 };
 
 Args parse(int argc, char** argv) {
@@ -45,6 +49,9 @@ Args parse(int argc, char** argv) {
     else if (key == "--threads") a.threads = std::atoll(value);
     else if (key == "--repeats") a.repeats = std::atoll(value);
     else if (key == "--field-megapixels") a.field_megapixels = std::atof(value);
+    else if (key == "--fold-bn") a.fold_bn = std::atoll(value) != 0;
+    else if (key == "--shuffle-up") a.shuffle_up = std::atoll(value) != 0;
+    else if (key == "--profile") a.profile = value;
     else {
       std::fprintf(stderr, "unknown argument %s\n", key.c_str());
       std::exit(2);
@@ -61,9 +68,25 @@ struct BlockImpl : torch::nn::Module {
         bn2(register_module("bn2", torch::nn::BatchNorm2d(out))) {}
 
   torch::Tensor forward(const torch::Tensor& x) {
+    if (folded)
+      return torch::conv2d(torch::conv2d(x, w1, b1, 1, 1).relu_(), w2, b2, 1, 1).relu_();
     return torch::relu(bn2(conv2(torch::relu(bn1(conv1(x))))));
   }
 
+  // Evaluation-mode batch norm folded into the convolution before it: w * s, beta - mean * s with s = gamma / sd.
+  void fold() {
+    auto one = [](torch::nn::Conv2d& conv, torch::nn::BatchNorm2d& bn, torch::Tensor& w, torch::Tensor& b) {
+      auto scale = bn->weight / torch::sqrt(bn->running_var + bn->options.eps());
+      w = (conv->weight * scale.view({-1, 1, 1, 1})).contiguous(at::MemoryFormat::ChannelsLast);
+      b = bn->bias - bn->running_mean * scale;
+    };
+    one(conv1, bn1, w1, b1);
+    one(conv2, bn2, w2, b2);
+    folded = true;
+  }
+
+  bool folded = false;
+  torch::Tensor w1, b1, w2, b2;
   torch::nn::Conv2d conv1;
   torch::nn::BatchNorm2d bn1;
   torch::nn::Conv2d conv2;
@@ -95,8 +118,34 @@ struct UNetImpl : torch::nn::Module {
     }
     x = encoder[depth]->forward(x);
     for (int64_t level = depth - 1; level >= 0; --level)
-      x = decoder[level]->forward(torch::cat({skips[level], up[level]->forward(x)}, 1));
+      x = decoder[level]->forward(torch::cat({skips[level], upsample(level, x)}, 1));
     return head->forward(x);
+  }
+
+  // The 2x2 stride-2 transposed convolution, or the same as a 1x1 convolution to (row, column, channel) and a shuffle.
+  torch::Tensor upsample(int64_t level, const torch::Tensor& x) {
+    if (shuffle_weights.empty())
+      return up[level]->forward(x);
+    auto y = torch::conv2d(x, shuffle_weights[level], shuffle_biases[level]);
+    auto n = y.size(0), h = y.size(2), w = y.size(3), c = y.size(1) / 4;
+    return y.permute({0, 2, 3, 1}).reshape({n, h, w, 2, 2, c}).permute({0, 1, 3, 2, 4, 5}).contiguous()
+        .view({n, 2 * h, 2 * w, c}).permute({0, 3, 1, 2});
+  }
+
+  void use_shuffle() {
+    for (auto& u : up) {
+      auto weight = u->weight;  // in x out x 2 x 2
+      shuffle_weights.push_back(weight.permute({2, 3, 1, 0}).reshape({4 * weight.size(1), weight.size(0), 1, 1})
+          .contiguous(at::MemoryFormat::ChannelsLast));
+      shuffle_biases.push_back(u->bias.repeat({4}));
+    }
+  }
+
+  std::vector<torch::Tensor> shuffle_weights, shuffle_biases;
+
+  void fold() {
+    for (auto& block : encoder) block->fold();
+    for (auto& block : decoder) block->fold();
   }
 
   int64_t depth;
@@ -119,9 +168,21 @@ int main(int argc, char** argv) {
     torch::NoGradGuard no_grad;
     for (auto& p : net->parameters())
       if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+    if (a.fold_bn) net->fold();
+    if (a.shuffle_up) net->use_shuffle();
   }
   c10::InferenceMode guard;
   auto tiles = torch::randn({a.tiles, 1, a.tile_height, a.tile_width});
+  if (a.shuffle_up) {
+    // The shuffled upsampling must give the transposed convolution's logits.
+    auto probe = torch::randn({1, 1, 64, 48}).contiguous(torch::MemoryFormat::ChannelsLast);
+    auto shuffled = net->forward(probe);
+    auto weights = std::move(net->shuffle_weights);
+    net->shuffle_weights.clear();
+    auto transposed = net->forward(probe);
+    net->shuffle_weights = std::move(weights);
+    std::printf("shuffle_max_difference %g\n", (shuffled - transposed).abs().max().item<float>());
+  }
 
   auto run = [&]() {
     double checksum = 0;
@@ -139,6 +200,10 @@ int main(int argc, char** argv) {
     auto t0 = std::chrono::steady_clock::now();
     run();
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  if (!a.profile.empty()) {
+    torch::autograd::profiler::RecordProfile profile(a.profile);
+    run();
   }
   std::printf("seconds_per_field %.6f\n", best);
   std::printf("megapixels_per_second %.6f\n", a.field_megapixels / best);

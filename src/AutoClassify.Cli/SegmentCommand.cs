@@ -113,7 +113,7 @@ internal static class SegmentCommand
             new("Output scheme", info.Scheme == OutputScheme.Instance
                 ? "instance: background, interior, boundary; marker-controlled watershed splits touching particles"
                 : "semantic: one channel per class; each connected non-background region is one particle"),
-            new("Tiling", string.Create(inv, $"tiles up to {info.EffectiveTileSize} px overlapping by {info.TileOverlap} px, Hann-blended, mirrored at the borders")),
+            new("Tiling", string.Create(inv, $"the fewest equal tiles within {info.PredictionPixels} px a pass and {info.EffectiveTileSize} px a side (one pass when the image fits), overlapping by {info.TileOverlap} px, Hann-blended, mirrored at the borders")),
             new("Instance post-processing", info.Scheme != OutputScheme.Instance ? "none"
                 : info.Format < 2 ? "arg-max interior regions as seeds, at the image's resolution (a format-1 package)"
                 : $"{segmenter.PostProcessing.Summary()} at the network's resolution; tuned on: {facts.GetValueOrDefault("post_tuned_on") ?? "not recorded"}"),

@@ -59,11 +59,22 @@ internal sealed class SegmenterInput
     {
         var scale = standardise ? 1 / Deviation : 1;
         var shift = standardise ? Mean : 0;
+        // Columns inside the image are copied as a run; only the mirrored ends look their source up.
+        int inside0 = Math.Clamp(-left, 0, width), inside1 = Math.Clamp(Width - left, inside0, width);
         for (var y = 0; y < height; y++)
         {
             var row = Mirror(top + y, Height) * Width;
             var target = destination.Slice(y * width, width);
-            for (var x = 0; x < width; x++)
+            for (var x = 0; x < inside0; x++)
+                target[x] = (Pixels[row + Mirror(left + x, Width)] - shift) * scale;
+            if (inside1 > inside0)
+            {
+                var source = Pixels.AsSpan(row + left + inside0, inside1 - inside0);
+                var middle = target[inside0..inside1];
+                for (var x = 0; x < source.Length; x++)
+                    middle[x] = (source[x] - shift) * scale;
+            }
+            for (var x = inside1; x < width; x++)
                 target[x] = (Pixels[row + Mirror(left + x, Width)] - shift) * scale;
         }
     }

@@ -134,9 +134,10 @@ public sealed record UNetOptions
         public const bool ClassWeightedLoss = true;
         public const double ValidationFraction = 0.2;
         public const int ValidationPatches = 32;
-        public const int TileSize = 512;
+        public const int TileSize = 2048;
         public const int TileOverlap = 64;
         public const int PredictionBatchSize = 2;
+        public const int PredictionPixels = 1 << 20;
         public const int MinObjectArea = 4;
     }
 
@@ -197,14 +198,20 @@ public sealed record UNetOptions
     /// </summary>
     public int? InputLongSide { get; init; }
 
-    /// <summary>Side of the sliding-window tiles at prediction (rounded down to a multiple of 2^depth).</summary>
+    /// <summary>Longest side of a sliding-window tile at prediction (rounded down to a multiple of 2^depth); <see cref="PredictionPixels"/> bounds the area.</summary>
     public int TileSize { get; init; } = Defaults.TileSize;
 
     /// <summary>Pixels shared by neighbouring tiles, blended with a cosine window; also the reflected margin at the borders is half of it.</summary>
     public int TileOverlap { get; init; } = Defaults.TileOverlap;
 
-    /// <summary>Tiles per forward pass at prediction.</summary>
+    /// <summary>Tiles per forward pass at prediction, at most.</summary>
     public int PredictionBatchSize { get; init; } = Defaults.PredictionBatchSize;
+
+    /// <summary>
+    /// Pixels one forward pass may hold at prediction (tile area times batch), which bounds its memory; an image whose
+    /// mirrored field fits runs in one pass.
+    /// </summary>
+    public int PredictionPixels { get; init; } = Defaults.PredictionPixels;
 
     /// <summary>
     /// Instance scheme: objects smaller than this many pixels (of the network's working resolution) are always dropped;
@@ -234,6 +241,7 @@ public sealed record UNetOptions
         Count(problems, nameof(TileSize), TileSize, 8, 8192);
         Count(problems, nameof(TileOverlap), TileOverlap, 0, 8192);
         Count(problems, nameof(PredictionBatchSize), PredictionBatchSize, 1, 1024);
+        Count(problems, nameof(PredictionPixels), PredictionPixels, 64, 1 << 28);
         Count(problems, nameof(MinObjectArea), MinObjectArea, 0, int.MaxValue);
         Count(problems, nameof(Threads), Threads, 0, 1024);
         Range(problems, nameof(LearningRate), LearningRate, 0, 10, lowOpen: true);
@@ -253,6 +261,8 @@ public sealed record UNetOptions
                 problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(PatchSize)} must be a multiple of 2^{nameof(Depth)} = {multiple}, got {PatchSize}."));
             if (TileSize < multiple)
                 problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(TileSize)} must be at least 2^{nameof(Depth)} = {multiple}, got {TileSize}."));
+            if (TileOverlap is >= 0 and <= 8192 && PredictionPixels < UNetTilePlan.MinimumBudget(TileOverlap, multiple))
+                problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(PredictionPixels)} must hold a tile of the overlap plus 2^{nameof(Depth)} squared ({UNetTilePlan.MinimumBudget(TileOverlap, multiple)}), got {PredictionPixels}."));
         }
         if (TileOverlap >= TileSize / 2 && TileSize >= 8)
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(TileOverlap)} must be less than half the tile size ({TileSize}), got {TileOverlap}."));

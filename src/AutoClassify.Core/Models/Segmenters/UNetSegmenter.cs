@@ -49,6 +49,9 @@ public sealed record UNetSegmenterInfo
 
     public int PredictionBatchSize { get; init; } = UNetOptions.Defaults.PredictionBatchSize;
 
+    /// <summary>The most pixels one forward pass holds at prediction (a batch of tiles); it bounds the memory prediction takes.</summary>
+    public int PredictionPixels { get; init; } = UNetOptions.Defaults.PredictionPixels;
+
     public int MinObjectArea { get; init; } = UNetOptions.Defaults.MinObjectArea;
 
     /// <summary>The instance scheme's boundary width the network was trained with (recorded, not used at prediction).</summary>
@@ -94,6 +97,7 @@ public sealed record UNetSegmenterInfo
             TileSize = TileSize,
             TileOverlap = TileOverlap,
             PredictionBatchSize = PredictionBatchSize,
+            PredictionPixels = PredictionPixels,
             MinObjectArea = MinObjectArea,
             BoundaryWidth = BoundaryWidth,
             PatchSize = Math.Max(8, 1 << Math.Clamp(Depth, 1, 6)),
@@ -105,7 +109,8 @@ public sealed record UNetSegmenterInfo
 
 /// <summary>
 /// A trained U-Net that segments images of any size with an overlap-tile sliding window: the image is standardised
-/// as a whole, mirrored beyond its borders by half the overlap, cut into tiles that are run in batches under no_grad,
+/// as a whole, mirrored beyond its borders by half the overlap, covered by the fewest equal tiles that fit the pixel
+/// budget (<see cref="UNetTilePlan"/>; one tile when the whole field fits), run in batches under no_grad,
 /// and the tiles' softmax outputs are blended with a cosine (Hann) window, so tile edges, where the network sees
 /// least context, count least and no seams show. The label map is the arg-max class; the instance scheme's
 /// prediction is split into objects by <see cref="PostProcessing"/> at the network's working resolution, and the ids
@@ -208,44 +213,58 @@ public sealed class UNetSegmenter : ISegmenter
         Probabilities(image, Info.TileSize, Info.TileOverlap, cancellationToken);
 
     /// <summary>
-    /// Blended softmax probabilities with tiles of at most <paramref name="tileSize"/> (rounded down to a multiple of
-    /// 2^depth) overlapping by <paramref name="tileOverlap"/> (at most half a tile). Along each axis the tiles shrink to
-    /// the smallest multiple of 2^depth that covers the image in as few tiles (<see cref="Layout"/>), so the network
-    /// runs on little more than the image itself.
+    /// Blended softmax probabilities with tiles of sides at most <paramref name="tileSize"/> overlapping by
+    /// <paramref name="tileOverlap"/>, planned by <see cref="TilePlan"/>: the fewest pixels computed within
+    /// <see cref="UNetSegmenterInfo.PredictionPixels"/> per forward pass, so an image whose mirrored field fits the budget
+    /// runs in one pass.
     /// </summary>
-    public float[] Probabilities(GrayImage image, int tileSize, int tileOverlap, CancellationToken cancellationToken = default)
+    public float[] Probabilities(GrayImage image, int tileSize, int tileOverlap, CancellationToken cancellationToken = default) =>
+        Probabilities(image, tileSize, tileOverlap, Info.PredictionPixels, cancellationToken);
+
+    /// <summary>The same with <paramref name="pixelBudget"/> pixels at most in one forward pass instead of the info's.</summary>
+    public float[] Probabilities(GrayImage image, int tileSize, int tileOverlap, int pixelBudget, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentOutOfRangeException.ThrowIfLessThan(tileSize, Network.SizeMultiple);
         ArgumentOutOfRangeException.ThrowIfNegative(tileOverlap);
         ObjectDisposedException.ThrowIf(disposed, this);
         var (width, height) = InputScaling.Size(image.Width, image.Height, Info.InputLongSide);
-        var probabilities = NetworkProbabilities(InputScaling.Image(image, width, height), tileSize, tileOverlap, cancellationToken);
+        var probabilities = NetworkProbabilities(InputScaling.Image(image, width, height), TilePlan(width, height, tileSize, tileOverlap, pixelBudget), cancellationToken);
         return InputScaling.Probabilities(probabilities, Info.ChannelNames.Count, width, height, image.Width, image.Height);
     }
 
+    /// <summary>
+    /// The tiles <see cref="Probabilities(GrayImage, int, int, CancellationToken)"/> runs on an image of
+    /// <paramref name="width"/> × <paramref name="height"/> at the network's working resolution.
+    /// </summary>
+    public UNetTilePlan TilePlan(int width, int height, int tileSize, int tileOverlap, int? pixelBudget = null) =>
+        UNetTilePlan.Create(width, height, Math.Max(tileSize, Network.SizeMultiple), tileOverlap, Network.SizeMultiple,
+            pixelBudget ?? Info.PredictionPixels, Info.PredictionBatchSize);
+
     /// <summary>Blended probabilities of an image already at the network's working resolution (no resizing).</summary>
-    internal float[] NetworkProbabilities(GrayImage image, int tileSize, int tileOverlap, CancellationToken cancellationToken)
+    internal float[] NetworkProbabilities(GrayImage image, int tileSize, int tileOverlap, CancellationToken cancellationToken) =>
+        NetworkProbabilities(image, TilePlan(image.Width, image.Height, tileSize, tileOverlap), cancellationToken);
+
+    float[] NetworkProbabilities(GrayImage image, UNetTilePlan plan, CancellationToken cancellationToken)
     {
         var input = SegmenterInput.Prepare(image, Info.LocalContrastSigma);
-        var tile = tileSize / Network.SizeMultiple * Network.SizeMultiple;
-        var overlap = Math.Min(tileOverlap, tile / 2);
-        var (tileWidth, xs) = Layout(input.Width, tile, overlap, Network.SizeMultiple);
-        var (tileHeight, ys) = Layout(input.Height, tile, overlap, Network.SizeMultiple);
+        int tileWidth = plan.TileWidth, tileHeight = plan.TileHeight;
         var windowX = Window(tileWidth);
         var windowY = Window(tileHeight);
         var channels = Info.ChannelNames.Count;
         int width = input.Width, height = input.Height, n = width * height, area = tileWidth * tileHeight;
         var sums = new float[channels * n];
-        var weights = new float[n];
-        var origins = ys.SelectMany(y => xs.Select(x => (X: x, Y: y))).ToArray();
-        var batchSize = Math.Min(Info.PredictionBatchSize, origins.Length);
+        // One tile needs no blending: its window divides out.
+        var weights = plan.TileCount == 1 ? null : new float[n];
+        var origins = plan.Origins.ToArray();
+        var batchSize = plan.BatchSize;
         var pixels = new float[batchSize * area];
         var output = new float[batchSize * channels * area];
 
         using var gate = TorchThreads.Gate.EnterScope();
         using var threadScope = new TorchThreads(threads);
         using var noGrad = Torch.NoGrad();
+        using var folded = Network.Fold();
         for (var start = 0; start < origins.Length; start += batchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -255,12 +274,19 @@ public sealed class UNetSegmenter : ISegmenter
             using (var scope = DisposeScope.Begin())
             {
                 var batch = Tensor.From<float>(pixels.AsSpan(0, count * area), [count, 1, tileHeight, tileWidth]);
-                var softmax = Network.Forward(batch).Softmax(1).Contiguous();
+                var softmax = folded.Forward(batch).Softmax(1).Contiguous();
                 softmax.CopyTo<float>(output.AsSpan(0, count * channels * area));
             }
             for (var b = 0; b < count; b++)
-                Accumulate(output.AsSpan(b * channels * area), origins[start + b], tileWidth, tileHeight, channels, windowX, windowY, sums, weights, width, height);
+            {
+                if (weights is null)
+                    CopyTile(output.AsSpan(b * channels * area), origins[start + b], tileWidth, area, channels, sums, width, height);
+                else
+                    Accumulate(output.AsSpan(b * channels * area), origins[start + b], tileWidth, tileHeight, channels, windowX, windowY, sums, weights, width, height);
+            }
         }
+        if (weights is null)
+            return sums;
         for (var i = 0; i < n; i++)
         {
             var scale = 1 / weights[i];
@@ -268,6 +294,16 @@ public sealed class UNetSegmenter : ISegmenter
                 sums[(c * n) + i] *= scale;
         }
         return sums;
+    }
+
+    static void CopyTile(ReadOnlySpan<float> probabilities, (int X, int Y) origin, int tileWidth, int area, int channels, float[] sums, int width, int height)
+    {
+        var n = width * height;
+        for (var c = 0; c < channels; c++)
+        {
+            for (var y = 0; y < height; y++)
+                probabilities.Slice((c * area) + ((y - origin.Y) * tileWidth) - origin.X, width).CopyTo(sums.AsSpan((c * n) + (y * width), width));
+        }
     }
 
     static void Accumulate(ReadOnlySpan<float> probabilities, (int X, int Y) origin, int tileWidth, int tileHeight, int channels,
@@ -291,38 +327,6 @@ public sealed class UNetSegmenter : ISegmenter
                     sums[(c * n) + i] += w * probabilities[(c * area) + t];
             }
         }
-    }
-
-    /// <summary>
-    /// The tile side and origins along one axis of <paramref name="length"/> pixels: as many tiles of at most
-    /// <paramref name="tile"/> as <see cref="Starts"/> needs, each shrunk to the smallest multiple of
-    /// <paramref name="multiple"/> that still covers the image plus half the overlap at both ends with that many tiles.
-    /// </summary>
-    internal static (int Side, int[] Starts) Layout(int length, int tile, int overlap, int multiple)
-    {
-        var needed = length + (2 * (overlap / 2));
-        var count = Starts(length, tile, overlap).Length;
-        var core = count == 1 ? needed : (int)Math.Ceiling((needed - overlap) / (double)count) + overlap;
-        var side = Math.Min(tile, Math.Max(multiple, (core + multiple - 1) / multiple * multiple));
-        return (side, Starts(length, side, Math.Min(overlap, side / 2)));
-    }
-
-    /// <summary>
-    /// Tile origins along one axis: the first tile starts half the overlap before the image, neighbours share
-    /// <paramref name="overlap"/> pixels, and the run is centred on the image so both borders get at least that margin.
-    /// </summary>
-    internal static int[] Starts(int length, int tile, int overlap)
-    {
-        var margin = overlap / 2;
-        var stride = tile - overlap;
-        var needed = length + (2 * margin);
-        var count = needed <= tile ? 1 : 1 + (int)Math.Ceiling((needed - tile) / (double)stride);
-        var covered = tile + ((count - 1) * stride);
-        var first = -((covered - length) / 2);
-        var starts = new int[count];
-        for (var i = 0; i < count; i++)
-            starts[i] = first + (i * stride);
-        return starts;
     }
 
     // A Hann window lifted off zero, so every pixel has weight even where only a tile edge covers it.

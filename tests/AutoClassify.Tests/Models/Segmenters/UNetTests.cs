@@ -95,43 +95,48 @@ public class UNetTests
         Assert.Equal([2, 1, 0, 1, 2, 3, 2, 1, 0, 1], Enumerable.Range(-2, 10).Select(i => SegmenterInput.Mirror(i, 4)));
         Assert.Equal(0, SegmenterInput.Mirror(-5, 1));
     }
+}
 
-    [Fact]
-    public void Should_centre_overlapping_tiles_on_the_image_with_a_margin_at_both_ends()
-    {
-        var starts = UNetSegmenter.Starts(150, 32, 12);
-
-        Assert.All(starts.Zip(starts.Skip(1)), p => Assert.Equal(20, p.Second - p.First));
-        Assert.True(starts[0] <= -6);
-        Assert.True(starts[^1] + 32 >= 156);
-        Assert.Equal([-13], UNetSegmenter.Starts(5, 32, 12));
-    }
-
+[Collection(TorchTests.Name)]
+public class FoldedUNetTests
+{
     [Theory]
-    [InlineData(1024, 512, 64, 8)]
-    [InlineData(768, 512, 64, 8)]
-    [InlineData(150, 32, 12, 4)]
-    [InlineData(5, 32, 12, 4)]
-    [InlineData(3000, 512, 64, 16)]
-    public void Should_shrink_tiles_to_cover_an_axis_in_as_few_tiles_with_little_waste(int length, int tile, int overlap, int multiple)
+    [InlineData(false, 3, 64, 48)]
+    [InlineData(true, 3, 37, 53)]
+    [InlineData(false, 2, 5, 3)]
+    public void Should_give_the_networks_logits_with_batch_norm_folded_and_shuffled_upsampling(bool residual, int depth, int height, int width)
     {
-        var (side, starts) = UNetSegmenter.Layout(length, tile, overlap, multiple);
+        // Given a network in evaluation mode whose batch norms have learnt statistics and affine maps
+        using var scope = DisposeScope.Begin();
+        Torch.ManualSeed(3);
+        using var network = new UNet(1, 3, depth, baseWidth: 4, residual: residual);
+        using (Torch.NoGrad())
+        {
+            foreach (var (name, tensor) in network.NamedParameters().Concat(network.NamedBuffers()))
+            {
+                if (name.EndsWith("running_var", StringComparison.Ordinal) || (name.Contains(".bn", StringComparison.Ordinal) && name.EndsWith("weight", StringComparison.Ordinal)))
+                    tensor.CopyFrom(Tensor.Randn(tensor.Shape).Abs() + 0.5);
+                else if (name.EndsWith("running_mean", StringComparison.Ordinal) || name.EndsWith("bias", StringComparison.Ordinal))
+                    tensor.CopyFrom(Tensor.Randn(tensor.Shape) * 0.3);
+            }
+        }
+        network.Eval();
+        network.UseChannelsLast();
+        var input = Tensor.Randn([2, 1, height, width]);
 
-        // As few tiles as full-size ones would need, each a multiple of 2^depth no larger than asked
-        Assert.Equal(UNetSegmenter.Starts(length, tile, overlap).Length, starts.Length);
-        Assert.Equal(0, side % multiple);
-        Assert.InRange(side, multiple, tile);
-        // Covering the axis with half the overlap to spare at both ends, and wasting less than a multiple per tile
-        Assert.True(starts[0] <= -(overlap / 2) || (starts.Length == 1 && starts[0] <= 0));
-        Assert.True(starts[^1] + side >= length + (starts.Length == 1 ? 0 : overlap / 2));
-        var neededPerTile = starts.Length == 1 ? length + (2 * (overlap / 2)) : Math.Ceiling((length + (2 * (overlap / 2)) - overlap) / (double)starts.Length) + overlap;
-        Assert.True(side < neededPerTile + multiple, $"side {side} for {neededPerTile} needed");
-    }
+        // When it runs as it is and folded
+        Tensor expected, actual;
+        using (Torch.NoGrad())
+        {
+            expected = network.Forward(input);
+            using var folded = network.Fold();
+            actual = folded.Forward(input);
+        }
 
-    [Fact]
-    public void Should_cut_a_1024_by_768_field_into_six_tiles_of_408_by_448_by_default()
-    {
-        Assert.Equal((408, 3), (UNetSegmenter.Layout(1024, 512, 64, 8).Side, UNetSegmenter.Layout(1024, 512, 64, 8).Starts.Length));
-        Assert.Equal((448, 2), (UNetSegmenter.Layout(768, 512, 64, 8).Side, UNetSegmenter.Layout(768, 512, 64, 8).Starts.Length));
+        // Then the logits agree to float rounding
+        Assert.Equal(expected.Shape, actual.Shape);
+        var difference = (expected - actual).Abs().Max().ToDouble();
+        var scale = expected.Abs().Max().ToDouble();
+        Assert.True(difference <= 1e-4 * Math.Max(1, scale), $"max difference {difference} at logits up to {scale}");
     }
 }

@@ -149,12 +149,57 @@ public class UNetTrainerTests(TrainedDiscsFixture trained, ITestOutputHelper out
             }
         }
         var mean = sum / count;
-        var seams = UNetSegmenter.Layout(width, 32, 12, trained.Segmenter.Network.SizeMultiple).Starts.Select(s => s + 6).Where(s => s >= border && s < width - border).ToArray();
+        var seams = trained.Segmenter.TilePlan(width, height, 32, 12).Xs.Select(s => s + 6).Where(s => s >= border && s < width - border).ToArray();
         var seamMean = seams.Average(s => columnDifference[s]);
         output.WriteLine($"mean |Δp| {mean:F4}, worst {worst:F3}, at seams {seamMean:F4}, label disagreement {disagreements} of {count}");
         Assert.True(mean < 0.02, $"Mean probability difference {mean:F4}.");
         Assert.True(disagreements < 0.01 * count, $"{disagreements} of {count} labels differ.");
         Assert.True(seamMean < 3 * mean + 0.01, $"Seams differ by {seamMean:F4} against {mean:F4} overall.");
+    }
+
+    [Theory]
+    [InlineData(40, 37)]
+    [InlineData(150, 131)]
+    [InlineData(301, 203)]
+    public void Should_predict_what_small_tiles_predicted_through_the_fewest_tiles_and_through_passes_over_a_small_budget(int width, int height)
+    {
+        // Given fields smaller than a tile, not a multiple of 2^depth, and larger than a small budget
+        var (image, _) = TouchingDiscs.Generate(width, height, pairs: Math.Max(1, width * height / 4000), seed: 960 + width);
+        var segmenter = trained.Segmenter;
+        var smallBudget = UNetTilePlan.MinimumBudget(16, 4) * 16;
+
+        // When it is predicted through 64-px tiles two at a time (the tiling before the planner), through the planned
+        // tiles (one pass for all of these), and through the plan for a budget of 80 x 80 px
+        var old = segmenter.Probabilities(image, tileSize: 64, tileOverlap: 16, pixelBudget: 2 * 64 * 64);
+        var planned = segmenter.Probabilities(image, tileSize: 4096, tileOverlap: 16, pixelBudget: 1 << 20);
+        var budgeted = segmenter.Probabilities(image, tileSize: 4096, tileOverlap: 16, pixelBudget: smallBudget);
+
+        // Then all agree within the bounds the whole-image test above allows (tiles see less context near their
+        // edges, which the Hann blend keeps small), border included
+        Assert.Equal(1, segmenter.TilePlan(width, height, 4096, 16, 1 << 20).TileCount);
+        var passes = segmenter.TilePlan(width, height, 4096, 16, smallBudget);
+        Assert.True(width * height < smallBudget || passes.TileCount > 1, passes.ToString());
+        foreach (var (name, other) in new[] { ("planned", planned), ("budgeted", budgeted) })
+        {
+            var (mean, disagreements) = Compare(old, other, width * height);
+            output.WriteLine($"{width}x{height} {name} ({(name == "planned" ? "one pass" : passes)}): mean |Δp| {mean:F4}, labels differing {disagreements} of {width * height}");
+            Assert.True(mean < 0.02, $"{name}: mean probability difference {mean:F4}.");
+            Assert.True(disagreements <= 0.01 * width * height, $"{name}: {disagreements} labels differ.");
+        }
+    }
+
+    static (double Mean, int Disagreements) Compare(float[] a, float[] b, int n)
+    {
+        double sum = 0;
+        var disagreements = 0;
+        for (var i = 0; i < n; i++)
+        {
+            for (var c = 0; c < 3; c++)
+                sum += Math.Abs(a[(c * n) + i] - b[(c * n) + i]);
+            if (ArgMax(a, i, n) != ArgMax(b, i, n))
+                disagreements++;
+        }
+        return (sum / n, disagreements);
     }
 
     [Theory]
@@ -315,12 +360,12 @@ public class UNetTrainerSmallTests
     [Fact]
     public void Should_list_every_bad_option_at_once()
     {
-        var options = new UNetOptions { Depth = 3, PatchSize = 100, TileOverlap = 300, LearningRate = 0, BoundaryWidth = 0 };
+        var options = new UNetOptions { Depth = 3, PatchSize = 100, TileOverlap = 1100, LearningRate = 0, BoundaryWidth = 0 };
 
         var error = Assert.Throws<ArgumentException>(() => new UNetTrainer(options));
 
         Assert.Contains("PatchSize must be a multiple of 2^Depth = 8, got 100", error.Message, StringComparison.Ordinal);
-        Assert.Contains("TileOverlap must be less than half the tile size (512), got 300", error.Message, StringComparison.Ordinal);
+        Assert.Contains("TileOverlap must be less than half the tile size (2048), got 1100", error.Message, StringComparison.Ordinal);
         Assert.Contains("LearningRate must lie in (0, 10], got 0", error.Message, StringComparison.Ordinal);
         Assert.Contains("BoundaryWidth must lie in [1, 32], got 0", error.Message, StringComparison.Ordinal);
     }
