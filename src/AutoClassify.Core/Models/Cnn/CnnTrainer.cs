@@ -117,7 +117,7 @@ public sealed class CnnTrainer : IModelTrainer
             rowOf[fit[row]] = row;
 
         context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
-            $"{Spec.Name}: {fit.Length} fitting and {validation.Length} validation items, {info.InputMode} input at {size} px, sampler {Options.Sampler.ToString().ToLowerInvariant()} drawing {epochItems} per epoch{(Options.ValidationsPerEpoch > 1 && validation.Length > 0 ? $" validated {Options.ValidationsPerEpoch} times each (patience {Options.Patience} checks)" : "")}, augmentation {Options.Augmentation}, {threads} thread(s) on {device}"));
+            $"{Spec.Name}: {fit.Length} fitting and {validation.Length} validation items, {info.InputMode} input at {size} px, sampler {Options.Sampler.ToString().ToLowerInvariant()} drawing {epochItems} per epoch{(Options.ValidationsPerEpoch > 1 && validation.Length > 0 ? $", {Options.ValidationsPerEpoch} validation checks per epoch, patience {Options.Patience} checks" : "")}, augmentation {Options.Augmentation}, {threads} thread(s) on {device}"));
         var fallbacks = fitSet.MaskFallbacks + validationSet.MaskFallbacks;
         if (fallbacks > 0)
             context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{Spec.Name}: {fallbacks} item(s) had no usable mask, so {info.InputMode} mode used the whole image for them."));
