@@ -138,7 +138,7 @@ public sealed class CnnTrainer : IModelTrainer
         var checks = validationSet.Count > 0 ? Options.ValidationsPerEpoch : 1;
         var validations = 0;
         long itemsTrained = 0, itemsValidated = 0;
-        double trained = 0, bestTrained = 0, trainSeconds = 0, validationSeconds = 0;
+        double trained = 0, bestTrained = 0;
         var step = 0;
         try
         {
@@ -156,14 +156,11 @@ public sealed class CnnTrainer : IModelTrainer
                     var (trainLoss, trainAccuracy) = TrainEpoch(model, optimizer, plan, ref step, fitSet, run, rowOf, data.Labels, weights, weightTensor, augmenter, size, context.CancellationToken);
                     itemsTrained += run.Count;
                     trained = epoch + (double)bounds[part + 1] / order.Length;
-                    trainSeconds += partClock.Elapsed.TotalSeconds;
                     curves["train_loss"].Add(trainLoss);
                     curves["train_acc"].Add(trainAccuracy);
                     if (validationSet.Count > 0)
                     {
-                        var validationClock = Stopwatch.StartNew();
                         var (validationLoss, validationAccuracy, balancedAccuracy) = Evaluate(model, validationSet, weights, weightTensor);
-                        validationSeconds += validationClock.Elapsed.TotalSeconds;
                         itemsValidated += validationSet.Count;
                         curves["val_loss"].Add(validationLoss);
                         curves["val_acc"].Add(validationAccuracy);
@@ -228,8 +225,6 @@ public sealed class CnnTrainer : IModelTrainer
             facts["best_validation"] = Format(stopping.BestEpoch + 1);
         facts["items_trained"] = Format(itemsTrained);
         facts["items_validated"] = Format(itemsValidated);
-        facts["train_seconds"] = trainSeconds.ToString("F2", CultureInfo.InvariantCulture);
-        facts["validation_seconds"] = validationSeconds.ToString("F2", CultureInfo.InvariantCulture);
         if (validationSet.Count > 0)
         {
             facts["best_val_loss"] = Format(stopping.BestLoss);
