@@ -38,6 +38,7 @@ internal static class RetrainCommand
         var lrSchedule = new Option<string?>("--lr-schedule") { Description = "LipNet learning rate after the warm-up, constant or cosine (default: the champion's)." };
         lrSchedule.AcceptOnlyFromAmong("constant", "cosine");
         var lrWarmup = new Option<double?>("--lr-warmup") { Description = "LipNet epochs of linear learning-rate warm-up, 0 for none (default: the champion's)." };
+        var validationsPerEpoch = new Option<int?>("--validations-per-epoch") { Description = "LipNet validation checks per epoch (default: the champion's)." };
         var grid = new Option<string?>("--grid") { Description = "SVM grid, full or coarse (default: the champion's)." };
         grid.AcceptOnlyFromAmong("full", "coarse");
         var svmSearch = new Option<string?>("--svm-search") { Description = "SVM grid search, coarse-to-fine or exhaustive (default: the champion's)." };
@@ -50,7 +51,7 @@ internal static class RetrainCommand
 
         var command = new Command("retrain", "Check a new labeled batch, train a challenger on the old data plus the batch, compare it with the champion on the frozen reference set and promote it only if it is not worse.")
         {
-            name, add, registry, allowNew, fromScratch, force, tolerance, promoteIf, report, threads, seed, epochs, patience, lr, epochSize, lrSchedule, lrWarmup, grid, svmSearch, nearDuplicate, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
+            name, add, registry, allowNew, fromScratch, force, tolerance, promoteIf, report, threads, seed, epochs, patience, lr, epochSize, lrSchedule, lrWarmup, validationsPerEpoch, grid, svmSearch, nearDuplicate, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -86,6 +87,7 @@ internal static class RetrainCommand
                     _ => null,
                 },
                 LearningRateWarmupEpochs = parse.GetValue(lrWarmup),
+                ValidationsPerEpoch = parse.GetValue(validationsPerEpoch),
                 Grid = parse.GetValue(grid),
                 SvmSearch = parse.GetValue(svmSearch) switch
                 {

@@ -87,7 +87,7 @@ public sealed class FiguresExporter : IReportExporter
 
     static int? MedianBestEpoch(ModelResult model)
     {
-        var epochs = model.Folds.Select(f => f.Training.Facts.TryGetValue(HtmlReport.BestEpochFact, out var text) && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) ? b : (int?)null)
+        var epochs = model.Folds.Select(f => HtmlReport.BestCurvePoint(f.Training.Facts))
             .OfType<int>().Order().ToList();
         return epochs.Count == 0 ? null : epochs[(epochs.Count - 1) / 2];
     }

@@ -15,6 +15,14 @@ public static class HtmlReport
     /// <summary>The fact a trainer may set in <c>TrainingSummary.Facts</c> to have its curves mark the chosen epoch (1-based).</summary>
     public const string BestEpochFact = "best_epoch";
 
+    /// <summary>
+    /// The 1-based point of the training curves that early stopping kept: <c>best_validation</c> where a fit checked
+    /// more than once per epoch (its curves hold one point per check), else <see cref="BestEpochFact"/>.
+    /// </summary>
+    internal static int? BestCurvePoint(IReadOnlyDictionary<string, string> facts) =>
+        (facts.TryGetValue("best_validation", out var text) || facts.TryGetValue(BestEpochFact, out text))
+        && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var point) ? point : null;
+
     /// <summary>The whole report as an HTML document.</summary>
     public static string Render(BenchmarkResult result) => Render(result, ReportImages.None);
 
@@ -421,9 +429,10 @@ internal sealed partial class HtmlReportRenderer(BenchmarkResult result, ReportI
             foreach (var f in model.Folds)
             {
                 var series = members.Select((k, s) => new ChartSeries(k, f.Training.Curves.TryGetValue(k, out var v) ? v : [], SeriesColors[s % SeriesColors.Length], IsValidation(k))).ToList();
-                int? best = f.Training.Facts.TryGetValue(HtmlReport.BestEpochFact, out var text) && int.TryParse(text, NumberStyles.Integer, Inv, out var b) ? b : null;
+                var best = HtmlReport.BestCurvePoint(f.Training.Facts);
+                var bestEpoch = f.Training.Facts.GetValueOrDefault(HtmlReport.BestEpochFact);
                 var title = $"{model.Name}, fold {Int(f.Fold + 1)}: {label}";
-                _sb.Append(Inv, $"<figure class=\"chart\">{SvgLineChart.Render(series, range, xMax, CurveNames.Axis(family.Key), title, best, model.Folds.Count >= 4 ? 200 : 250)}<figcaption>Fold {Int(f.Fold + 1)}{(best is { } e ? $" · best epoch {Int(e)}" : "")}</figcaption></figure>\n");
+                _sb.Append(Inv, $"<figure class=\"chart\">{SvgLineChart.Render(series, range, xMax, CurveNames.Axis(family.Key), title, best, model.Folds.Count >= 4 ? 200 : 250)}<figcaption>Fold {Int(f.Fold + 1)}{(best is not null && bestEpoch is not null ? $" · best epoch {E(bestEpoch)}" : "")}</figcaption></figure>\n");
             }
             _sb.Append("</div></div>\n");
         }

@@ -72,7 +72,11 @@ public static class MethodsText
                 text.Append(Inv, $" Optimiser {optimizer}, learning rate {facts.GetValueOrDefault("learning_rate", "?")}{(facts.TryGetValue("momentum", out var momentum) ? $", momentum {momentum}" : "")}, weight decay {facts.GetValueOrDefault("weight_decay", "?")}, batch size {facts.GetValueOrDefault("batch_size", "?")}, label smoothing {facts.GetValueOrDefault("label_smoothing", "0")}, dropout {facts.GetValueOrDefault("dropout", "?")}; class-weighted loss: {facts.GetValueOrDefault("class_weighted_loss", "?")}; sampler: {facts.GetValueOrDefault("sampler", "?")}; augmentation: {facts.GetValueOrDefault("augmentation", "none")}.");
                 var epochs = model.Folds.Select(f => f.Training.Facts.GetValueOrDefault("epochs_run")).OfType<string>().ToList();
                 var best = model.Folds.Select(f => f.Training.Facts.GetValueOrDefault("best_epoch")).OfType<string>().ToList();
-                text.Append(Inv, $" Training ran for at most {facts.GetValueOrDefault("max_epochs", "?")} epochs with early stopping on the loss of a stratified {facts.GetValueOrDefault("validation_fraction", "?")} validation split of the training folds (patience {facts.GetValueOrDefault("patience", "?")}), keeping the weights of the best epoch");
+                var checks = facts.GetValueOrDefault("validations_per_epoch", "1");
+                if (checks == "1")
+                    text.Append(Inv, $" Training ran for at most {facts.GetValueOrDefault("max_epochs", "?")} epochs with early stopping on the loss of a stratified {facts.GetValueOrDefault("validation_fraction", "?")} validation split of the training folds (patience {facts.GetValueOrDefault("patience", "?")}), keeping the weights of the best epoch");
+                else
+                    text.Append(Inv, $" Training ran for at most {facts.GetValueOrDefault("max_epochs", "?")} epochs with early stopping on the loss of a stratified {facts.GetValueOrDefault("validation_fraction", "?")} validation split of the training folds, checked {checks} times per epoch (after equal runs of whole batches; patience {facts.GetValueOrDefault("patience", "?")} checks), keeping the weights of the best check");
                 text.Append(epochs.Count > 0 ? $" (epochs run per fold: {string.Join(", ", epochs)}; best epochs: {string.Join(", ", best)})." : ".");
             }
             else

@@ -63,12 +63,15 @@ internal static class ChampionSettings
             // A champion from before these settings trained at a constant rate without a warm-up.
             Schedule = options.Schedule ?? Schedule(facts),
             LearningRateWarmupEpochs = options.LearningRateWarmupEpochs ?? Double(facts, "lr_warmup_epochs") ?? 0,
+            // A champion from before the checks within an epoch validated once per epoch.
+            ValidationsPerEpoch = options.ValidationsPerEpoch ?? Int(facts, CnnTrainer.ValidationsPerEpochFact) ?? 1,
         };
         RegimeLedger(ledger, cnn, options, everySetting: true);
         ledger.Record("lr_schedule", cnn.Schedule.ToString().ToLowerInvariant(), Flag(options.Schedule, "--lr-schedule"),
             note: "it predates learning-rate schedules and trained at a constant rate");
         ledger.Record("lr_warmup_epochs", Format(cnn.LearningRateWarmupEpochs), Flag(options.LearningRateWarmupEpochs, "--lr-warmup"),
             note: "it predates the learning-rate warm-up and trained without one");
+        ledger.Record(CnnTrainer.ValidationsPerEpochFact, Format(cnn.ValidationsPerEpoch), Flag(options.ValidationsPerEpoch, "--validations-per-epoch"), absentMeans: "1");
         // The network itself records these, whatever the facts say.
         ledger.Record("dropout", Format(cnn.Dropout), null, info is null ? null : Format(info.Dropout));
         if (LipNet.Find(kind).HiddenUnits > 0)
@@ -86,7 +89,7 @@ internal static class ChampionSettings
         var network = new (object? Value, string Flag)[]
         {
             (options.Epochs, "--epochs"), (options.Patience, "--patience"), (options.LearningRate, "--lr"), (options.EpochSize, "--epoch-size"),
-            (options.Schedule, "--lr-schedule"), (options.LearningRateWarmupEpochs, "--lr-warmup"),
+            (options.Schedule, "--lr-schedule"), (options.LearningRateWarmupEpochs, "--lr-warmup"), (options.ValidationsPerEpoch, "--validations-per-epoch"),
         };
         if (ModelCatalog.IsFeatureModel(kind) && network.FirstOrDefault(o => o.Value is not null).Flag is { } flag)
             throw new ArgumentException($"{flag} sets how a network trains, but the champion is a {kind} model, which has none.");

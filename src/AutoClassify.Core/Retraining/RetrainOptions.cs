@@ -67,6 +67,9 @@ public sealed class RetrainOptions
     /// <summary>LipNet epochs of linear learning-rate warm-up instead of the champion's (0 = none).</summary>
     public double? LearningRateWarmupEpochs { get; init; }
 
+    /// <summary>LipNet validation checks per epoch instead of the champion's.</summary>
+    public int? ValidationsPerEpoch { get; init; }
+
     /// <summary>SVM grid (<c>full</c> or <c>coarse</c>) instead of the champion's.</summary>
     public string? Grid { get; init; }
 
@@ -98,6 +101,8 @@ public sealed class RetrainOptions
             throw new ArgumentException($"--lr-schedule must be constant or cosine, not {schedule}.");
         if (LearningRateWarmupEpochs is { } warmup && (!double.IsFinite(warmup) || warmup < 0 || warmup > 1000))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--lr-warmup must lie in [0, 1000] epochs, not {warmup}."));
+        if (ValidationsPerEpoch is < 1 or > 100)
+            throw new ArgumentException($"--validations-per-epoch must lie in [1, 100], not {ValidationsPerEpoch}.");
         if (SvmSearch is { } search && !Enum.IsDefined(search))
             throw new ArgumentException($"--svm-search must be coarse-to-fine or exhaustive, not {search}.");
         if (Grid is not (null or "full" or "coarse"))

@@ -17,7 +17,7 @@ public sealed class RetrainSettingsTests : IDisposable
 
     public void Dispose() => temp.Dispose();
 
-    // A LipNet-4c champion trained under a cosine schedule, a half-epoch warm-up and a bounded epoch, and a batch to retrain it on.
+    // A LipNet-4c champion trained under a cosine schedule, a half-epoch warm-up, a bounded epoch and two validation checks per epoch, and a batch to retrain it on.
     (ModelRegistry Registry, string Batch) TrainChampion(string folder)
     {
         var data = RetrainTestData.WriteDataset(temp.Combine(folder, "data"), perClass: 16, seed: 500_000);
@@ -32,6 +32,7 @@ public sealed class RetrainSettingsTests : IDisposable
             EpochSize = 48,
             Schedule = LearningRateSchedule.Cosine,
             LearningRateWarmupEpochs = 0.5,
+            ValidationsPerEpoch = 2,
             Threads = 2,
             Augmentation = AugmentationOptions.None,
         };
@@ -82,6 +83,10 @@ public sealed class RetrainSettingsTests : IDisposable
         Assert.Equal("4", facts["max_epochs"]);
         Assert.Equal(champion["learning_rate"], facts["learning_rate"]);
         Assert.Equal("0", facts["lr_warmup_epochs"]);
+        Assert.Equal(("2", "2"), (champion[CnnTrainer.ValidationsPerEpochFact], facts[CnnTrainer.ValidationsPerEpochFact]));
+        var checks = int.Parse(facts["validations_run"], CultureInfo.InvariantCulture);
+        Assert.True(checks > double.Parse(facts["epochs_run"], CultureInfo.InvariantCulture), $"{checks} checks in {facts["epochs_run"]} epochs");
+        Assert.Equal(SettingOrigin.Carried, Setting(result, CnnTrainer.ValidationsPerEpochFact).Origin);
         // And the ledger, the manifest, the model card and the report say which settings were carried and which overridden
         Assert.Equal(SettingOrigin.Carried, Setting(result, "lr_schedule").Origin);
         Assert.Equal(SettingOrigin.Carried, Setting(result, "epoch_size").Origin);
@@ -109,7 +114,7 @@ public sealed class RetrainSettingsTests : IDisposable
         var legacy = new ModelRegistry(temp.Combine("legacy", "old-models"));
         using (var champion = ModelPackage.Open(registry.PackagePath(Name, 1)))
         {
-            var older = champion.Manifest.Provenance.Facts.Where(f => f.Key is not ("lr_schedule" or "lr_warmup_epochs")).ToDictionary();
+            var older = champion.Manifest.Provenance.Facts.Where(f => f.Key is not ("lr_schedule" or "lr_warmup_epochs" or CnnTrainer.ValidationsPerEpochFact)).ToDictionary();
             var manifest = champion.Manifest with { Provenance = champion.Manifest.Provenance with { Facts = older } };
             legacy.PromoteIfNoChampion(Name, legacy.Add(Name, stream => ModelPackage.Write(stream, manifest, champion.Model)));
         }
@@ -130,6 +135,10 @@ public sealed class RetrainSettingsTests : IDisposable
         // Then it trained at a constant rate without a warm-up, as its champion did, and the ledger says the champion did not record them
         var facts = result.ChallengerManifest.Provenance.Facts;
         Assert.Equal(("constant", "0"), (facts["lr_schedule"], facts["lr_warmup_epochs"]));
+        // And once per epoch, as every champion from before the checks within an epoch was validated
+        var checks = Setting(result, CnnTrainer.ValidationsPerEpochFact);
+        Assert.Equal((SettingOrigin.Carried, "1", "1"), (checks.Origin, checks.Value, checks.ChampionValue));
+        Assert.Equal("1", facts[CnnTrainer.ValidationsPerEpochFact]);
         Assert.Equal(SettingOrigin.NotRecorded, Setting(result, "lr_schedule").Origin);
         Assert.Equal(SettingOrigin.NotRecorded, Setting(result, "lr_warmup_epochs").Origin);
         Assert.Contains("lr_warmup_epochs 0 (it predates the learning-rate warm-up and trained without one)", facts[CarriedSetting.NotRecordedFact], StringComparison.Ordinal);

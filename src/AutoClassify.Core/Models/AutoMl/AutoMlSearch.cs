@@ -814,7 +814,8 @@ internal sealed class AutoMlSearch
                     confusion.Counts[data.Labels[validation[r]], OrderStatistics.ArgMax(probabilities[r])]++;
                     outOfFold[position[validation[r]]] = probabilities[r];
                 }
-                if (model.Summary.Facts.TryGetValue("epochs_run", out var text) && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var epochs))
+                // Fractional when a LipNet stopped between the validation checks inside an epoch.
+                if (model.Summary.Facts.TryGetValue("epochs_run", out var text) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var epochs))
                     trial.EpochsRun += epochs;
                 trial.FoldsDone = f + 1;
                 // The budget's end, checked on the search's own clock too (the timer above may run on another).
@@ -1137,7 +1138,7 @@ internal sealed class AutoMlSearch
         public double? Score => Record.ValidationMacroF1 is { } s && double.IsFinite(s) ? s : null;
 
         /// <summary>Epochs trained over all inner folds (image models), for the cost per epoch.</summary>
-        public int EpochsRun { get; set; }
+        public double EpochsRun { get; set; }
 
         /// <summary>Inner folds finished.</summary>
         public int FoldsDone { get; set; }

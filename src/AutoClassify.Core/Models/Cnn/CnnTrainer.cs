@@ -10,7 +10,7 @@ namespace AutoClassify.Models.Cnn;
 /// <summary>
 /// Trains a LipNet through libtorch on the training indices of a fold: a stratified validation split for early
 /// stopping, per-epoch resampling, per-sample affine augmentation inside libtorch, label-smoothed cross-entropy,
-/// and the weights of the epoch with the lowest validation loss.
+/// and the weights of the validation check (one or more per epoch) with the lowest validation loss.
 /// </summary>
 public sealed class CnnTrainer : IModelTrainer
 {
@@ -117,7 +117,7 @@ public sealed class CnnTrainer : IModelTrainer
             rowOf[fit[row]] = row;
 
         context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
-            $"{Spec.Name}: {fit.Length} fitting and {validation.Length} validation items, {info.InputMode} input at {size} px, sampler {Options.Sampler.ToString().ToLowerInvariant()} drawing {epochItems} per epoch, augmentation {Options.Augmentation}, {threads} thread(s) on {device}"));
+            $"{Spec.Name}: {fit.Length} fitting and {validation.Length} validation items, {info.InputMode} input at {size} px, sampler {Options.Sampler.ToString().ToLowerInvariant()} drawing {epochItems} per epoch{(Options.ValidationsPerEpoch > 1 && validation.Length > 0 ? $", {Options.ValidationsPerEpoch} validation checks per epoch, patience {Options.Patience} checks" : "")}, augmentation {Options.Augmentation}, {threads} thread(s) on {device}"));
         var fallbacks = fitSet.MaskFallbacks + validationSet.MaskFallbacks;
         if (fallbacks > 0)
             context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{Spec.Name}: {fallbacks} item(s) had no usable mask, so {info.InputMode} mode used the whole image for them."));
@@ -134,34 +134,54 @@ public sealed class CnnTrainer : IModelTrainer
             ["epoch_seconds"] = [],
         };
         Dictionary<string, Tensor>? best = null;
-        var epochsRun = 0;
+        // Without a validation split there is nothing to check, so an epoch stays one run.
+        var checks = validationSet.Count > 0 ? Options.ValidationsPerEpoch : 1;
+        var validations = 0;
+        long itemsTrained = 0, itemsValidated = 0;
+        double trained = 0, bestTrained = 0;
         var step = 0;
         try
         {
-            for (var epoch = 0; epoch < Options.MaxEpochs; epoch++)
+            var stop = false;
+            for (var epoch = 0; epoch < Options.MaxEpochs && !stop; epoch++)
             {
                 context.CancellationToken.ThrowIfCancellationRequested();
-                var epochClock = Stopwatch.StartNew();
+                var partClock = Stopwatch.StartNew();
                 var order = sampler.Epoch(epoch);
-                curves["learning_rate"].Add(plan.At(step));
-                var (trainLoss, trainAccuracy) = TrainEpoch(model, optimizer, plan, ref step, fitSet, order, rowOf, data.Labels, weights, weightTensor, augmenter, size, context.CancellationToken);
-                epochsRun++;
-                curves["train_loss"].Add(trainLoss);
-                curves["train_acc"].Add(trainAccuracy);
-                if (validationSet.Count > 0)
+                var bounds = EpochParts.Bounds(order.Length, Options.BatchSize, checks);
+                for (var part = 0; part + 1 < bounds.Length; part++)
                 {
-                    var (validationLoss, validationAccuracy, balancedAccuracy) = Evaluate(model, validationSet, weights, weightTensor);
-                    curves["val_loss"].Add(validationLoss);
-                    curves["val_acc"].Add(validationAccuracy);
-                    curves["val_balanced_acc"].Add(balancedAccuracy);
-                    if (stopping.Update(epoch, validationLoss, beatsChance: !Options.GuardChance || balancedAccuracy > chanceBar))
-                        best = Snapshot(model, best);
+                    var run = new ArraySegment<int>(order, bounds[part], bounds[part + 1] - bounds[part]);
+                    curves["learning_rate"].Add(plan.At(step));
+                    var (trainLoss, trainAccuracy) = TrainEpoch(model, optimizer, plan, ref step, fitSet, run, rowOf, data.Labels, weights, weightTensor, augmenter, size, context.CancellationToken);
+                    itemsTrained += run.Count;
+                    trained = epoch + (double)bounds[part + 1] / order.Length;
+                    curves["train_loss"].Add(trainLoss);
+                    curves["train_acc"].Add(trainAccuracy);
+                    if (validationSet.Count > 0)
+                    {
+                        var (validationLoss, validationAccuracy, balancedAccuracy) = Evaluate(model, validationSet, weights, weightTensor);
+                        itemsValidated += validationSet.Count;
+                        curves["val_loss"].Add(validationLoss);
+                        curves["val_acc"].Add(validationAccuracy);
+                        curves["val_balanced_acc"].Add(balancedAccuracy);
+                        if (stopping.Update(validations, validationLoss, beatsChance: !Options.GuardChance || balancedAccuracy > chanceBar))
+                        {
+                            best = Snapshot(model, best);
+                            bestTrained = trained;
+                        }
+                    }
+                    validations++;
+                    curves["epoch_seconds"].Add(partClock.Elapsed.TotalSeconds);
+                    context.Log?.Invoke(EpochLine(trained, curves));
+                    context.Progress?.Report(trained / Options.MaxEpochs);
+                    partClock.Restart();
+                    if (validationSet.Count > 0 && stopping.ShouldStop)
+                    {
+                        stop = true;
+                        break;
+                    }
                 }
-                curves["epoch_seconds"].Add(epochClock.Elapsed.TotalSeconds);
-                context.Log?.Invoke(EpochLine(epoch, curves));
-                context.Progress?.Report((epoch + 1.0) / Options.MaxEpochs);
-                if (validationSet.Count > 0 && stopping.ShouldStop)
-                    break;
             }
             if (best is not null)
                 model.LoadStateDict(best);
@@ -182,7 +202,6 @@ public sealed class CnnTrainer : IModelTrainer
                 summary.Curves[name] = [.. values];
         }
         var facts = summary.Facts;
-        var bestEpoch = validationSet.Count > 0 ? stopping.BestEpoch : epochsRun - 1;
         facts["model"] = Spec.Name;
         facts["architecture"] = Spec.Description;
         facts["parameters"] = Format(model.ParameterCount());
@@ -198,8 +217,14 @@ public sealed class CnnTrainer : IModelTrainer
         facts["fit_items"] = Format(fit.Length);
         facts["validation_items"] = Format(validation.Length);
         facts[ValidationSplit.ClassCountsFact] = ValidationSplit.ClassCounts(data.Labels, data.Groups, data.ClassCount, validation);
-        facts["epochs_run"] = Format(epochsRun);
-        facts["best_epoch"] = Format(bestEpoch + 1);
+        facts["epochs_run"] = FormatEpochs(trained);
+        facts["best_epoch"] = FormatEpochs(validationSet.Count > 0 ? bestTrained : trained);
+        facts[ValidationsPerEpochFact] = Format(Options.ValidationsPerEpoch);
+        facts["validations_run"] = Format(validationSet.Count > 0 ? validations : 0);
+        if (validationSet.Count > 0)
+            facts["best_validation"] = Format(stopping.BestEpoch + 1);
+        facts["items_trained"] = Format(itemsTrained);
+        facts["items_validated"] = Format(itemsValidated);
         if (validationSet.Count > 0)
         {
             facts["best_val_loss"] = Format(stopping.BestLoss);
@@ -211,7 +236,7 @@ public sealed class CnnTrainer : IModelTrainer
         facts["epoch_items"] = Format(epochItems);
         facts["lr_schedule"] = Options.Schedule.ToString().ToLowerInvariant();
         facts["lr_warmup_epochs"] = Format(Options.LearningRateWarmupEpochs);
-        facts["stopped_early"] = epochsRun < Options.MaxEpochs ? "true" : "false";
+        facts["stopped_early"] = trained < Options.MaxEpochs ? "true" : "false";
         if (Options.Calibration == CalibrationMethod.Temperature && validationSet.Count > 0)
         {
             var logits = ValidationLogits(model, validationSet);
@@ -227,17 +252,18 @@ public sealed class CnnTrainer : IModelTrainer
         return summary;
     }
 
-    (double Loss, double Accuracy) TrainEpoch(LipNetModule model, Optimizer optimizer, LearningRatePlan plan, ref int step, PreparedSet set, int[] order,
+    // Trains on one run of an epoch's order (the whole epoch at one validation per epoch).
+    (double Loss, double Accuracy) TrainEpoch(LipNetModule model, Optimizer optimizer, LearningRatePlan plan, ref int step, PreparedSet set, ArraySegment<int> order,
         Dictionary<int, int> rowOf, int[] labels, double[]? weights, Tensor? weightTensor, AffineAugmenter? augmenter, int size, CancellationToken cancellation)
     {
         model.Train();
         double lossSum = 0, weightSum = 0;
         long correct = 0;
         var rows = new long[Options.BatchSize];
-        for (var start = 0; start < order.Length; start += Options.BatchSize)
+        for (var start = 0; start < order.Count; start += Options.BatchSize)
         {
             cancellation.ThrowIfCancellationRequested();
-            var count = Math.Min(Options.BatchSize, order.Length - start);
+            var count = Math.Min(Options.BatchSize, order.Count - start);
             double batchWeight = 0;
             for (var i = 0; i < count; i++)
             {
@@ -261,8 +287,11 @@ public sealed class CnnTrainer : IModelTrainer
             weightSum += batchWeight;
             correct += logits.ArgMax(1).Eq(y).Sum().ToInt64();
         }
-        return (lossSum / weightSum, (double)correct / order.Length);
+        return (lossSum / weightSum, (double)correct / order.Count);
     }
+
+    /// <summary>The fold fact holding the validation checks per epoch (<see cref="CnnOptions.ValidationsPerEpoch"/>); absent before them, meaning 1.</summary>
+    public const string ValidationsPerEpochFact = "validations_per_epoch";
 
     /// <summary>The fold fact holding the fitted temperature, read back by the report to show calibration before and after.</summary>
     public const string TemperatureFact = "temperature";
@@ -392,10 +421,13 @@ public sealed class CnnTrainer : IModelTrainer
         }
     }
 
-    string EpochLine(int epoch, Dictionary<string, List<double>> curves)
+    // Epochs trained so far: whole at one check per epoch, as before; else to three decimals (6.5 = half of epoch 7).
+    static string FormatEpochs(double epochs) => Math.Round(epochs, 3).ToString("R", CultureInfo.InvariantCulture);
+
+    string EpochLine(double trained, Dictionary<string, List<double>> curves)
     {
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"{Spec.Name} epoch {epoch + 1}/{Options.MaxEpochs}: train loss {curves["train_loss"][^1]:F4} acc {curves["train_acc"][^1]:F3}");
+            $"{Spec.Name} epoch {FormatEpochs(trained)}/{Options.MaxEpochs}: train loss {curves["train_loss"][^1]:F4} acc {curves["train_acc"][^1]:F3}");
         if (curves["val_loss"].Count > 0)
             line += string.Create(CultureInfo.InvariantCulture, $", val loss {curves["val_loss"][^1]:F4} acc {curves["val_acc"][^1]:F3}");
         return line + string.Create(CultureInfo.InvariantCulture, $", {curves["epoch_seconds"][^1]:F1} s");
