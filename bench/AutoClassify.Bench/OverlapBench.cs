@@ -39,9 +39,10 @@ internal sealed class OverlapBench : IBenchSuite
                 Seed = 42,
                 Models = models,
                 Overlap = overlap,
+                OverlapMinImages = 0,
                 ModelSettings = new ModelSettings { Cnn = cnn with { Threads = cnnThreads } },
             };
-            var plan = ModelOverlap.Plan(Options(overlap: true, ["svm", "lipnet4"]));
+            var plan = ModelOverlap.Plan(Options(overlap: true, ["svm", "lipnet4"]), count);
             Console.WriteLine(F($"  {count} generated crops, {folds} folds, svm (coarse-to-fine grid) and lipnet4 (up to {cnn.MaxEpochs} epochs), {cores} cores"));
             Console.WriteLine(F($"  overlap {plan.Describe(asked: true)}"));
             Console.WriteLine(F($"  load average before: {LoadAverage()}"));

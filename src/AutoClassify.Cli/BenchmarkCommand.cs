@@ -43,6 +43,12 @@ internal static class BenchmarkCommand
         {
             Description = "Cross-validate the models one after another. By default, with feature models (svm...) and networks (lipnet4...) in one run and 2 or more threads, the two kinds run side by side: the networks on threads - 1 for the whole run (their numbers depend on it), the feature models on the rest, and on all threads once the networks are done.",
         };
+        var overlapMinImages = new Option<int>("--overlap-min-images")
+        {
+            Description = $"Overlap only data sets of at least this many images: below it the feature models finish in moments and the networks would only lose a thread.",
+            DefaultValueFactory = _ => BenchmarkOptions.DefaultOverlapMinImages,
+        };
+        overlapMinImages.Validators.Add(r => CommonOptions.AtLeast(r, "--overlap-min-images", 0));
         var extraFeatures = new Option<FileInfo>("--features") { Description = "CSV of extra per-image features (a path or file-name column, then numeric columns) added to the SVM's features; images without a row get their training fold's mean; with --tile, every tile takes its image's row." };
         var modelOptions = new ModelCommandOptions();
         var tileOptions = new TileOptions();
@@ -51,7 +57,7 @@ internal static class BenchmarkCommand
 
         var command = new Command("benchmark", "Cross-validate every model on the same stratified folds and write an HTML report, results.json and predictions.csv.")
         {
-            dataset, folds, seed, output, models, crop, banner, nmPerPixel, resampleNm, threads, nearDuplicates, resume, noOverlap, extraFeatures, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
+            dataset, folds, seed, output, models, crop, banner, nmPerPixel, resampleNm, threads, nearDuplicates, resume, noOverlap, overlapMinImages, extraFeatures, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         modelOptions.AddTo(command);
         tileOptions.AddTo(command);
@@ -89,6 +95,7 @@ internal static class BenchmarkCommand
                 ResampleNm = parse.GetValue(resampleNm),
                 Threads = threadCount,
                 Overlap = !parse.GetValue(noOverlap),
+                OverlapMinImages = parse.GetValue(overlapMinImages),
                 ModelSettings = modelOptions.Read(parse, threadCount, tiled: tiling.Tile is not null) with
                 {
                     AutoMl = autoOptions.Read(parse, fits: outerFolds, autoRuns: modelNames.Contains(AutoMlTrainer.ModelName)),

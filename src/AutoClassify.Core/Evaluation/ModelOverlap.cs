@@ -15,29 +15,41 @@ internal sealed class ModelOverlap
 {
     int networksRunning;
 
-    ModelOverlap(BenchmarkOptions options, int threads)
+    /// <summary>The default of <see cref="BenchmarkOptions.OverlapMinImages"/>.</summary>
+    public const int DefaultMinImages = BenchmarkOptions.DefaultOverlapMinImages;
+
+    ModelOverlap(BenchmarkOptions options, int threads, int images)
     {
         Threads = threads;
+        Images = images;
+        MinImages = options.OverlapMinImages;
         var models = options.Models;
         FeatureModels = [.. models.Where(ModelCatalog.IsFeatureModel)];
         NetworkModels = [.. models.Where(m => !ModelCatalog.IsFeatureModel(m))];
-        Enabled = options.Overlap && threads >= 2 && FeatureModels.Count > 0 && NetworkModels.Count > 0;
+        Enabled = options.Overlap && threads >= 2 && FeatureModels.Count > 0 && NetworkModels.Count > 0 && images >= MinImages;
         var cnnThreads = options.ModelSettings.Cnn.Threads;
         NetworkThreads = !Enabled ? (cnnThreads > 0 ? cnnThreads : threads)
             : cnnThreads > 0 ? Math.Min(cnnThreads, threads - 1) : threads - 1;
     }
 
-    /// <summary>The plan of <paramref name="options"/> with <paramref name="threads"/> worker threads in all.</summary>
-    public static ModelOverlap Plan(BenchmarkOptions options, int threads)
+    /// <summary>The plan of <paramref name="options"/> with <paramref name="threads"/> worker threads in all, for a data set of <paramref name="images"/> images.</summary>
+    public static ModelOverlap Plan(BenchmarkOptions options, int threads, int images)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
-        return new ModelOverlap(options, threads);
+        ArgumentOutOfRangeException.ThrowIfNegative(images);
+        return new ModelOverlap(options, threads, images);
     }
 
     /// <summary>The plan of <paramref name="options"/> on its own thread count (0: all cores).</summary>
-    public static ModelOverlap Plan(BenchmarkOptions options) =>
-        Plan(options, options.Threads > 0 ? options.Threads : Environment.ProcessorCount);
+    public static ModelOverlap Plan(BenchmarkOptions options, int images) =>
+        Plan(options, options.Threads > 0 ? options.Threads : Environment.ProcessorCount, images);
+
+    /// <summary>Images in the data set the plan is for.</summary>
+    public int Images { get; }
+
+    /// <summary>The fewest images that are overlapped.</summary>
+    public int MinImages { get; }
 
     /// <summary>True when the feature models and the networks cross-validate side by side.</summary>
     public bool Enabled { get; }
@@ -84,6 +96,8 @@ internal sealed class ModelOverlap
             return "off (--no-overlap)";
         if (FeatureModels.Count == 0 || NetworkModels.Count == 0)
             return "off (one kind of model: nothing to overlap)";
+        if (Images < MinImages)
+            return string.Create(CultureInfo.InvariantCulture, $"off ({Images} images, fewer than --overlap-min-images {MinImages})");
         return "off (1 thread)";
     }
 

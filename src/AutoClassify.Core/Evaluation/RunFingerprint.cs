@@ -47,6 +47,7 @@ public sealed class RunFingerprint
         nameof(BenchmarkOptions.ExtraFeaturesPath),
         // Overlapping changes a number only through the networks' thread count, which cnnThreads records.
         nameof(BenchmarkOptions.Overlap),
+        nameof(BenchmarkOptions.OverlapMinImages),
     };
 
     static readonly JsonSerializerOptions JsonOptions = new()
@@ -94,7 +95,7 @@ public sealed class RunFingerprint
         if (options.Models.Any(m => ModelCatalog.InputsOf(m).Contains(ModelInput.Images)))
         {
             // libtorch splits its reductions by thread, so a CNN's floats can differ in the last bits between thread counts.
-            settings["cnnThreads"] = ModelOverlap.Plan(options).NetworkThreads.ToString(CultureInfo.InvariantCulture);
+            settings["cnnThreads"] = ModelOverlap.Plan(options, dataset.Items.Count).NetworkThreads.ToString(CultureInfo.InvariantCulture);
         }
         settings["extraFeatures"] = options.ExtraFeaturesPath is { } extra
             ? "sha256 " + FileHash.Sha256Hex(extra)

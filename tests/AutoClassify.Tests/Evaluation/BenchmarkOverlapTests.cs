@@ -14,7 +14,7 @@ public class BenchmarkOverlapTests
     const int Folds = 3;
 
     static BenchmarkOptions Options(string data, bool overlap, int cnnThreads = 0, IReadOnlyList<string>? models = null, string? checkpoint = null,
-        bool resume = false) => new()
+        bool resume = false, int minImages = 0) => new()
         {
             DatasetPath = data,
             Folds = Folds,
@@ -22,6 +22,7 @@ public class BenchmarkOverlapTests
             Models = models ?? ["svm", "lipnet1"],
             Threads = 2,
             Overlap = overlap,
+            OverlapMinImages = minImages,
             CheckpointDirectory = checkpoint,
             Resume = resume,
             ModelSettings = new ModelSettings
@@ -152,7 +153,7 @@ public class BenchmarkOverlapTests
         Assert.DoesNotContain(ModelArms.WallStage, Names(asked.Timing!));
 
         // And a network alone keeps every thread
-        var networkOnly = ModelOverlap.Plan(Options(data, overlap: true, models: ["lipnet1"]), threads: 2);
+        var networkOnly = ModelOverlap.Plan(Options(data, overlap: true, models: ["lipnet1"]), threads: 2, images: 100);
         Assert.False(networkOnly.Enabled);
         Assert.Equal(2, networkOnly.NetworkThreads);
     }
@@ -162,7 +163,7 @@ public class BenchmarkOverlapTests
     {
         // Given svm and lipnet1 on 4 threads
         var options = Options("unused", overlap: true);
-        var plan = ModelOverlap.Plan(options, threads: 4);
+        var plan = ModelOverlap.Plan(options, threads: 4, images: 100);
 
         // Then the network's count is fixed and the feature models' follows the network arm
         Assert.True(plan.Enabled);
@@ -174,9 +175,9 @@ public class BenchmarkOverlapTests
         Assert.Equal(4, plan.FeatureThreadsNow);
 
         // And a smaller CNN count given by the caller is kept, one thread or --no-overlap turns it all off
-        Assert.Equal(2, ModelOverlap.Plan(Options("unused", overlap: true, cnnThreads: 2), threads: 4).NetworkThreads);
-        Assert.Equal("off (1 thread)", ModelOverlap.Plan(options, threads: 1).Describe(asked: true));
-        var off = ModelOverlap.Plan(Options("unused", overlap: false), threads: 4);
+        Assert.Equal(2, ModelOverlap.Plan(Options("unused", overlap: true, cnnThreads: 2), threads: 4, images: 100).NetworkThreads);
+        Assert.Equal("off (1 thread)", ModelOverlap.Plan(options, threads: 1, images: 100).Describe(asked: true));
+        var off = ModelOverlap.Plan(Options("unused", overlap: false), threads: 4, images: 100);
         Assert.False(off.Enabled);
         Assert.Equal(4, off.NetworkThreads);
         Assert.Equal("off (--no-overlap)", off.Describe(asked: false));
@@ -203,15 +204,33 @@ public class BenchmarkOverlapTests
     }
 
     [Fact]
+    public void Should_overlap_only_data_sets_of_the_minimum_size_and_say_so()
+    {
+        // Given svm + lipnet1 on 2 threads at the default minimum
+        var options = Options("unused", overlap: true, minImages: ModelOverlap.DefaultMinImages);
+
+        // When planned for one image fewer than the minimum, and for the minimum
+        var small = ModelOverlap.Plan(options, threads: 2, images: ModelOverlap.DefaultMinImages - 1);
+        var large = ModelOverlap.Plan(options, threads: 2, images: ModelOverlap.DefaultMinImages);
+
+        // Then the small set runs one model after another, the network on both threads, and the reason is given
+        Assert.False(small.Enabled);
+        Assert.Equal(2, small.NetworkThreads);
+        Assert.Equal("off (1999 images, fewer than --overlap-min-images 2000)", small.Describe(asked: true));
+        Assert.True(large.Enabled);
+        Assert.Equal(1, large.NetworkThreads);
+    }
+
+    [Fact]
     public void Should_overlap_from_the_command_line_by_default_and_not_with_no_overlap()
     {
         // Given generated crops and the same svm + lipnet1 benchmark on 2 threads
         using var dir = new TempDirectory("overlap-cli");
         var data = Crops(dir);
         string[] settings = ["--models", "svm,lipnet1", "--folds", "3", "--seed", "4", "--epochs", "2", "--batch-size", "16", "--grid", "coarse",
-            "--inner-folds", "2", "--threads", "2"];
+            "--inner-folds", "2", "--threads", "2", "--overlap-min-images", "0"];
 
-        // When it runs as typed, and with --no-overlap
+        // When it runs as typed (overlapping a set this small only because the minimum is lowered), and with --no-overlap
         var (code, stdout, stderr) = CliRunner.Run(["benchmark", data, "--out", dir.Combine("on"), .. settings]);
         var off = CliRunner.Run(["benchmark", data, "--out", dir.Combine("off"), "--no-overlap", .. settings]);
 
