@@ -96,13 +96,13 @@ public class BenchmarkOverlapTests
         var full = BenchmarkRunner.Run(Options(data, overlap: true));
         var checkpoint = dir.Combine("out", FoldCheckpoint.DefaultFolderName);
         using var cancel = new CancellationTokenSource();
-        var interrupted = new FoldObserver { CancelAfterFolds = 2, Cancel = cancel };
+        var interrupted = new RecordingObserver { CancelAfterFolds = 2, Cancel = cancel };
         Assert.ThrowsAny<OperationCanceledException>(() => BenchmarkRunner.Run(Options(data, overlap: true, checkpoint: checkpoint), interrupted, cancel.Token));
         var saved = Directory.GetFiles(checkpoint, "*-fold*.json").Length;
         Assert.InRange(saved, 2, 2 * Folds - 1);
 
         // When it is resumed, overlapped again
-        var observer = new FoldObserver();
+        var observer = new RecordingObserver();
         var resumed = BenchmarkRunner.Run(Options(data, overlap: true, checkpoint: checkpoint, resume: true), observer);
 
         // Then only the missing folds were trained, and every model's predictions equal the uninterrupted run's
@@ -192,7 +192,7 @@ public class BenchmarkOverlapTests
         var checkpoint = dir.Combine("ckpt");
         using (var cancel = new CancellationTokenSource())
         {
-            var observer = new FoldObserver { CancelAtStage = "Preparing images", Cancel = cancel };
+            var observer = new RecordingObserver { CancelAtStage = "Preparing images", Cancel = cancel };
             Assert.ThrowsAny<OperationCanceledException>(() => BenchmarkRunner.Run(Options(data, overlap: false, checkpoint: checkpoint), observer, cancel.Token));
         }
 
@@ -301,37 +301,5 @@ public class BenchmarkOverlapTests
                 throw new InvalidOperationException($"{Name} failed on call {failOnCall}");
             return inner.Train(data, trainIndices, context);
         }
-    }
-
-    sealed class FoldObserver : IBenchmarkObserver
-    {
-        int trained;
-        int resumed;
-
-        public int CancelAfterFolds { get; init; } = -1;
-
-        public string? CancelAtStage { get; init; }
-
-        public CancellationTokenSource? Cancel { get; init; }
-
-        public int FoldsTrained => Volatile.Read(ref trained);
-
-        public int Resumed => Volatile.Read(ref resumed);
-
-        public void StageStarted(string stage, int totalSteps)
-        {
-            if (stage == CancelAtStage)
-                Cancel?.Cancel();
-        }
-
-        public void StepCompleted(string stage)
-        {
-            if (stage.Contains("cross-validation", StringComparison.Ordinal) && Interlocked.Increment(ref trained) == CancelAfterFolds)
-                Cancel?.Cancel();
-        }
-
-        public void StepsResumed(string stage, int count) => Interlocked.Add(ref resumed, count);
-
-        public void Message(string text) { }
     }
 }

@@ -143,43 +143,6 @@ public class BenchmarkResumeTests
 
     static string Json<T>(T value) => JsonSerializer.Serialize(value, ResultsJson.Options);
 
-    sealed class RecordingObserver : IBenchmarkObserver
-    {
-        int trained;
-
-        public int CancelAfterFolds { get; init; } = -1;
-
-        public string? CancelAtStage { get; init; }
-
-        public CancellationTokenSource? Cancel { get; init; }
-
-        public int FoldsTrained => trained;
-
-        public int Resumed { get; private set; }
-
-        public List<string> Messages { get; } = [];
-
-        public void StageStarted(string stage, int totalSteps)
-        {
-            if (stage == CancelAtStage)
-                Cancel?.Cancel();
-        }
-
-        public void StepCompleted(string stage)
-        {
-            if (stage.Contains("cross-validation", StringComparison.Ordinal) && Interlocked.Increment(ref trained) == CancelAfterFolds)
-                Cancel?.Cancel();
-        }
-
-        public void StepsResumed(string stage, int count) => Resumed += count;
-
-        public void Message(string text)
-        {
-            lock (Messages)
-                Messages.Add(text);
-        }
-    }
-
     sealed class ManualClock : TimeProvider
     {
         long ticks;

@@ -2,6 +2,7 @@ using AutoClassify.Features;
 using AutoClassify.Models;
 using AutoClassify.Models.Svm;
 using AutoClassify.Native;
+using AutoClassify.Tests.Support;
 
 namespace AutoClassify.Tests.Models;
 
@@ -162,16 +163,6 @@ public sealed class DenseSvmPredictionTests : IDisposable
         return (Standardizer.Fit(data.Features!.Rows, all).Transform(data.Features.Rows, all), data.Labels);
     }
 
-    static void AssertClose(double[][] expected, double[][] actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        var worst = 0.0;
-        for (var i = 0; i < expected.Length; i++)
-        {
-            Assert.Equal(expected[i].Length, actual[i].Length);
-            for (var k = 0; k < expected[i].Length; k++)
-                worst = Math.Max(worst, Math.Abs(expected[i][k] - actual[i][k]));
-        }
-        Assert.InRange(worst, 0, Tolerance);
-    }
+    static void AssertClose(double[][] expected, double[][] actual) =>
+        Assert.InRange(Probabilities.MaxDifference(expected, actual), 0, Tolerance);
 }
