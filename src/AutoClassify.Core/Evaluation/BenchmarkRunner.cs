@@ -195,9 +195,13 @@ public static class BenchmarkRunner
         var clock = Stopwatch.StartNew();
         var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
 
+        // The trainers are built before the data are read, so a bad model setting stops the run at once; the networks'
+        // are built again once the image count has decided their thread count.
+        var trainers = options.Models.Select(m => createTrainer(m, options.ModelSettings)).ToList();
         var (dataset, copies, copiesSummary) = LoadChecked(options, threads, observer, cancellationToken);
         var overlap = ModelOverlap.Plan(options, threads, dataset.Items.Count);
-        var trainers = options.Models.Select(m => createTrainer(m, ModelCatalog.IsFeatureModel(m) ? options.ModelSettings : overlap.NetworkSettings(options.ModelSettings))).ToList();
+        if (overlap.Enabled)
+            trainers = options.Models.Select(m => createTrainer(m, ModelCatalog.IsFeatureModel(m) ? options.ModelSettings : overlap.NetworkSettings(options.ModelSettings))).ToList();
         foreach (var warning in dataset.Warnings)
             observer.Message(warning.ToString());
         if (dataset.Skipped.Count > 0)
