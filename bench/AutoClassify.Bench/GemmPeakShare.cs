@@ -25,7 +25,7 @@ internal static class GemmPeakShare
     public static void Run(bool quick)
     {
         var seconds = quick ? 1.0 : 3.0;
-        Console.WriteLine(F($"  load average before: {LoadAverage()} on {Environment.ProcessorCount} cores (figures under load are noise; quote them only from an idle machine)"));
+        Console.WriteLine(F($"  load average before: {LoadAverage.Now()} on {Environment.ProcessorCount} cores (figures under load are noise; quote them only from an idle machine)"));
         using var gate = TorchThreads.Gate.EnterScope();
         foreach (var threads in new[] { 1, Environment.ProcessorCount }.Distinct())
         {
@@ -47,12 +47,12 @@ internal static class GemmPeakShare
             var achieved = stepsPerSecond * Batch * perImage;
             var gemm = GemmPeak(quick ? 1024 : 2048, seconds);
             var conv = ConvPeak(model, seconds);
-            Console.WriteLine(F($"  -- {threads} libtorch thread(s), load average {LoadAverage()}"));
+            Console.WriteLine(F($"  -- {threads} libtorch thread(s), load average {LoadAverage.Now()}"));
             Console.WriteLine(F($"    training steps      {stepsPerSecond * Batch,8:F0} images/s = {achieved / 1e9,7:F2} GFLOP/s"));
             Console.WriteLine(F($"    GEMM peak           {gemm / 1e9,7:F2} GFLOP/s (square float32 matmul)   share reached: {achieved / gemm:P1}"));
             Console.WriteLine(F($"    conv peak           {conv / 1e9,7:F2} GFLOP/s (LipNet-4's own convolutions, forward, batch {Batch})   share reached: {achieved / conv:P1}"));
         }
-        Console.WriteLine(F($"  load average after: {LoadAverage()}"));
+        Console.WriteLine(F($"  load average after: {LoadAverage.Now()}"));
         Console.WriteLine($"  BLAS behind libtorch's matmul: {BlasLibrary()} (the reference BLAS makes the GEMM peak meaningless; scripts/install-deps.sh installs OpenBLAS)");
         Console.WriteLine("  FLOPs count convolutions and linear layers only (ReLU, pooling, dropout, the loss and Adam are not counted).");
     }
@@ -186,18 +186,6 @@ internal static class GemmPeakShare
             var blas = File.ReadLines("/proc/self/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "")
                 .FirstOrDefault(p => p.Contains("blas", StringComparison.OrdinalIgnoreCase));
             return blas ?? "none mapped";
-        }
-        catch (IOException)
-        {
-            return "unknown";
-        }
-    }
-
-    static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
         }
         catch (IOException)
         {

@@ -45,18 +45,18 @@ internal sealed class OverlapBench : IBenchSuite
             var plan = ModelOverlap.Plan(Options(overlap: true, ["svm", "lipnet4"]), count);
             Console.WriteLine(F($"  {count} generated crops, {folds} folds, svm (coarse-to-fine grid) and lipnet4 (up to {cnn.MaxEpochs} epochs), {cores} cores"));
             Console.WriteLine(F($"  overlap {plan.Describe(asked: true)}"));
-            Console.WriteLine(F($"  load average before: {LoadAverage()}"));
+            Console.WriteLine(F($"  load average before: {LoadAverage.Now()}"));
 
             var clock = Stopwatch.StartNew();
             var serial = BenchmarkRunner.Run(Options(overlap: false, ["svm", "lipnet4"]));
             var serialSeconds = clock.Elapsed.TotalSeconds;
-            Console.WriteLine(F($"  --no-overlap, {cores} threads each:  {serialSeconds,7:F1} s ({Busy(serial, "svm")}, {Busy(serial, "lipnet4")}), load average {LoadAverage()}"));
+            Console.WriteLine(F($"  --no-overlap, {cores} threads each:  {serialSeconds,7:F1} s ({Busy(serial, "svm")}, {Busy(serial, "lipnet4")}), load average {LoadAverage.Now()}"));
 
             clock.Restart();
             var overlapped = BenchmarkRunner.Run(Options(overlap: true, ["svm", "lipnet4"]));
             var overlappedSeconds = clock.Elapsed.TotalSeconds;
             var arms = overlapped.Timing?.SingleOrDefault(r => r.Stage == ModelArms.WallStage)?.Seconds ?? double.NaN;
-            Console.WriteLine(F($"  overlapped, lipnet4 on {plan.NetworkThreads}: {overlappedSeconds,7:F1} s ({Busy(overlapped, "svm")}, {Busy(overlapped, "lipnet4")}, both arms {arms:F1} s wall), load average {LoadAverage()}"));
+            Console.WriteLine(F($"  overlapped, lipnet4 on {plan.NetworkThreads}: {overlappedSeconds,7:F1} s ({Busy(overlapped, "svm")}, {Busy(overlapped, "lipnet4")}, both arms {arms:F1} s wall), load average {LoadAverage.Now()}"));
 
             // The network's reference: a serial run of it alone on the rule's thread count (not timed).
             var reference = plan.Enabled ? BenchmarkRunner.Run(Options(overlap: false, ["lipnet4"], cnnThreads: plan.NetworkThreads)) : serial;
@@ -80,18 +80,6 @@ internal sealed class OverlapBench : IBenchSuite
     {
         var (x, y) = (a.Models.Single(m => m.Name == model).Predictions, b.Models.Single(m => m.Name == model).Predictions);
         return x.Count == y.Count && x.Zip(y).All(p => p.First.Item == p.Second.Item && p.First.Probabilities.SequenceEqual(p.Second.Probabilities));
-    }
-
-    static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-        }
-        catch (IOException)
-        {
-            return "unknown";
-        }
     }
 
     static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -60,7 +60,7 @@ internal sealed partial class SvmBench
         Console.WriteLine(F($"    dense   wall {Median(dense.Select(t => t.Wall)):F3} s  cpu {denseCpu:F3} s"));
         Console.WriteLine(F($"    ratio LIBSVM/dense: wall {Median(libSvm.Select(t => t.Wall)) / Median(dense.Select(t => t.Wall)):F1}x, cpu {libSvmCpu / denseCpu:F1}x"));
         Console.WriteLine(F($"    max |p_LIBSVM - p_dense| = {worst:E2}; same argmax on {sameLabels} of {PredictionBatch} items"));
-        Console.WriteLine(F($"    load average {LoadAverage()}"));
+        Console.WriteLine(F($"    load average {LoadAverage.Now()}"));
 
         CompareKernelProducts(model.SupportVectorCount, data.Features.Dimension, quick ? 1 : repeats);
         CompareGridCellPrediction(quick);
@@ -184,6 +184,4 @@ internal sealed partial class SvmBench
             (a * b).ToColumnMajorArray().CopyTo(output, 0);
         });
     }
-
-    static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 }

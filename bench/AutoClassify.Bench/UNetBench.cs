@@ -35,7 +35,7 @@ internal sealed class UNetBench : IBenchSuite
         var native = CnnBench.BuildNative(options.RepoRoot) is { } built ? Path.Combine(Path.GetDirectoryName(built)!, "unet_predict") : null;
         if (native is null || !File.Exists(native))
             Console.WriteLine("  plain libtorch C++ loop skipped (bench/native/build.sh failed; needs cmake, g++ and libtorch-dev)");
-        Console.WriteLine($"  load average before: {LoadAverage()} (absolute figures on a loaded machine are noise; the ratios within a row and between tilings hold better)");
+        Console.WriteLine($"  load average before: {LoadAverage.Now()} (absolute figures on a loaded machine are noise; the ratios within a row and between tilings hold better)");
         Console.WriteLine($"{"scheme",-10} {"tiling",-8} {"plan",-40} {"s/image",9} {"MP/s",8} {"cpu s/image",12} {"plain MP/s",11} {"ratio",6} {"peak RSS MB",12}");
         foreach (var (scheme, channels) in new[] { (OutputScheme.Semantic, (IReadOnlyList<string>)["background", "foreground"]), (OutputScheme.Instance, SegmentationTargets.InstanceChannels) })
         {
@@ -77,19 +77,7 @@ internal sealed class UNetBench : IBenchSuite
                     $"{scheme.ToString().ToLowerInvariant(),-10} {tiling,-8} {planText,-40} {seconds,9:F3} {ours,8:F2} {cpu,12:F3} {plain,11:F2} {(plain > 0 ? ours / plain : double.NaN),6:F2} {process.PeakWorkingSet64 / 1048576.0,12:F0}"));
             }
         }
-        Console.WriteLine($"  load average after: {LoadAverage()}");
-    }
-
-    static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-        }
-        catch (IOException)
-        {
-            return "unknown";
-        }
+        Console.WriteLine($"  load average after: {LoadAverage.Now()}");
     }
 
     // The same tiles our predictor runs, from its plan, and the same evaluation form: batch norm folded, upsampling shuffled.
