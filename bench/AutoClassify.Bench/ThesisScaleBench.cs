@@ -42,7 +42,9 @@ internal class ThesisScaleBench : IBenchSuite
             // A balanced epoch the size of a fold's fitting set, instead of classes x the majority class (3x the data at
             // 87 %): the minority classes are still seen ~50 times per epoch, each time under a fresh augmentation draw.
             var fitting = (int)(count * 0.8 * (1 - CnnOptions.Defaults.ValidationFraction));
-            var cnn = new CnnOptions { EpochSize = fitting, Patience = Patience, MaxEpochs = MaxEpochs };
+            // Two validation checks per epoch, patience counted in checks: at this size 0.58x the items of whole epochs, with
+            // accuracy inside and macro-F1 above whole epochs' interval (bench epochs --count=14000).
+            var cnn = new CnnOptions { EpochSize = fitting, Patience = Patience, MaxEpochs = MaxEpochs, ValidationsPerEpoch = 2 };
             var settings = new ModelSettings
             {
                 Grid = "full",
@@ -51,7 +53,7 @@ internal class ThesisScaleBench : IBenchSuite
                 Cnn = Before ? cnn with { LearningRateWarmupEpochs = 0, GuardChance = false, ValidationsPerEpoch = 1 } : cnn,
             };
             Console.WriteLine(Before ? "  issue 19's levers OFF: exhaustive grid, no LR warm-up, loss-only early stopping, models one after another" : "  issue 19's levers ON: coarse-to-fine grid, 1-epoch LR warm-up, chance-guarded early stopping, svm beside lipnet4");
-            Console.WriteLine(Invariant($"  settings: --svm-tune-max {SvmTuneMax} --epoch-size {fitting} --patience {Patience} --epochs {MaxEpochs} (everything else at the defaults: --validations-per-epoch {settings.Cnn.ValidationsPerEpoch})"));
+            Console.WriteLine(Invariant($"  settings: --svm-tune-max {SvmTuneMax} --epoch-size {fitting} --patience {Patience} --epochs {MaxEpochs} --validations-per-epoch {settings.Cnn.ValidationsPerEpoch} (everything else at the defaults)"));
 
             var observer = new StageClock();
             clock.Restart();
