@@ -49,6 +49,10 @@ internal static class BenchmarkCommand
             DefaultValueFactory = _ => BenchmarkOptions.DefaultOverlapMinImages,
         };
         overlapMinImages.Validators.Add(r => CommonOptions.AtLeast(r, "--overlap-min-images", 0));
+        var oneProcess = new Option<bool>("--one-process")
+        {
+            Description = "Keep every fit in this process. By default, once the feature models of an overlapped run are done on 2 threads, a second autoclassify process trains the last network folds on the thread they freed, with the same seeds and thread count, so the numbers are the same.",
+        };
         var extraFeatures = new Option<FileInfo>("--features") { Description = "CSV of extra per-image features (a path or file-name column, then numeric columns) added to the SVM's features; images without a row get their training fold's mean; with --tile, every tile takes its image's row." };
         var modelOptions = new ModelCommandOptions();
         var tileOptions = new TileOptions();
@@ -57,7 +61,7 @@ internal static class BenchmarkCommand
 
         var command = new Command("benchmark", "Cross-validate every model on the same stratified folds and write an HTML report, results.json and predictions.csv.")
         {
-            dataset, folds, seed, output, models, crop, banner, nmPerPixel, resampleNm, threads, nearDuplicates, resume, noOverlap, overlapMinImages, extraFeatures, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
+            dataset, folds, seed, output, models, crop, banner, nmPerPixel, resampleNm, threads, nearDuplicates, resume, noOverlap, overlapMinImages, oneProcess, extraFeatures, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         modelOptions.AddTo(command);
         tileOptions.AddTo(command);
@@ -82,6 +86,7 @@ internal static class BenchmarkCommand
             var threadsGiven = parse.GetResult(threads) is { Implicit: false };
             // Cluster tasks train with --cpus-per-task threads; the submission's fingerprint must count the same.
             var threadCount = role == SlurmRole.Submit ? slurmOptions.TaskThreads(parse, parse.GetValue(threads)) : parse.GetValue(threads);
+            var checkpointDir = Path.Combine(outDir, FoldCheckpoint.DefaultFolderName);
             var options = new BenchmarkOptions
             {
                 DatasetPath = datasetDir.FullName,
@@ -104,7 +109,7 @@ internal static class BenchmarkCommand
                 TileAggregation = tiling.Aggregation,
                 MapThreshold = tiling.MapThreshold,
                 CommandLine = "autoclassify " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
-                CheckpointDirectory = Path.Combine(outDir, FoldCheckpoint.DefaultFolderName),
+                CheckpointDirectory = checkpointDir,
                 // A repeated submission keeps the folds already saved; one with other settings is refused, naming the change.
                 Resume = parse.GetValue(resume) || role == SlurmRole.Submit,
                 ExtraFeaturesPath = parse.GetValue(extraFeatures)?.FullName,
@@ -115,6 +120,7 @@ internal static class BenchmarkCommand
                     _ => BenchmarkScope.All,
                 },
                 Units = role == SlurmRole.Unit ? [slurmOptions.Unit(parse)] : [],
+                UnitWorker = role == SlurmRole.None && !parse.GetValue(oneProcess) ? UnitProcess.ForThisProcess(parse, checkpointDir) : null,
             };
             // Checked once every argument is known to be valid, and before any work.
             OutputGuard.Folder(outDir, "--out", [datasetDir.FullName]);

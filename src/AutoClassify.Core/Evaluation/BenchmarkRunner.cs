@@ -92,6 +92,13 @@ public sealed class BenchmarkOptions
     public IReadOnlyList<BenchmarkUnit> Units { get; init; } = [];
 
     /// <summary>
+    /// Trains network units in a second process once the feature models of an overlapped run are done, when the
+    /// networks' thread count fits twice into <see cref="Threads"/> (2 threads: 1 each); null keeps every fit in this
+    /// process. Needs <see cref="CheckpointDirectory"/>, through which the units come back.
+    /// </summary>
+    public IUnitWorker? UnitWorker { get; init; }
+
+    /// <summary>
     /// How prepared images are held during the run; null chooses: none when only features are read (each image is
     /// measured as it is prepared), compact when a model reads images or tiles. <see cref="PixelRetention.Eager"/> is the
     /// path before the store (every image as float at once), kept to measure and test against.
@@ -255,13 +262,15 @@ public static class BenchmarkRunner
         // Each model books its stages on its own timer, merged in the order asked, so the table does not depend on which arm finished first.
         var results = new ModelResult?[trainers.Count];
         var modelTimers = trainers.Select(_ => new StageTimer()).ToArray();
+        var second = SecondProcess(options, overlap, checkpoint);
         void CrossValidateModel(int i, Func<int> threadsNow, CancellationToken token)
         {
+            var claims = second is not null && overlap.NetworkModels.Contains(options.Models[i]) ? second.Claims : null;
             var result = CrossValidate(extra?.Wrap(trainers[i]) ?? trainers[i], data, fitAssignment, options, threadsNow, observer, modelTimers[i], checkpoint, pending,
-                trainedUnits, token);
+                trainedUnits, claims, token);
             results[i] = result is null || tiled is null ? result : TiledEvaluation.ToImageLevel(result, tiled, options.TileAggregation);
         }
-        var sideBySide = overlap.Enabled ? ModelArms.Run(overlap, options.Models, CrossValidateModel, observer, cancellationToken) : (TimeSpan?)null;
+        var sideBySide = overlap.Enabled ? ModelArms.Run(overlap, options.Models, CrossValidateModel, observer, cancellationToken, second) : (TimeSpan?)null;
         if (sideBySide is null)
         {
             for (var i = 0; i < trainers.Count; i++)
@@ -315,6 +324,11 @@ public static class BenchmarkRunner
             Timing = timer.Rows(),
             Tiling = tiled is null ? null : TiledEvaluation.Summarise(tiled, options.TileAggregation, options.MapThreshold, options.Folds, options.Seed, modelResults),
         };
+        if (second is not null)
+        {
+            run.Settings.Extra["second_process"] = second.Claims.TrainedElsewhere.Count == 0 ? "asked, but no network unit was left once the feature models were done"
+                : $"{string.Join(", ", second.Claims.TrainedElsewhere)} trained in a second process once the feature models were done (the same seed and thread count as here, so the same numbers)";
+        }
         if (options.Models.Any(m => ModelCatalog.InputsOf(m).Contains(ModelInput.FieldFeatures)))
             run.Settings.Extra["field_features"] = FeatureSet.Field(banners.NmPerPixel).Describe();
         run.Dataset.ContentSha256 = RunEnvironment.DatasetHash(dataset, threads, cancellationToken);
@@ -417,7 +431,7 @@ public static class BenchmarkRunner
     // threadsNow is read as each fit and each importance pass starts: fixed for a network, elastic for a feature model beside one.
     static ModelResult? CrossValidate(IModelTrainer trainer, TrainingData data, int[] assignment, BenchmarkOptions options, Func<int> threadsNow,
         IBenchmarkObserver observer, StageTimer timer, FoldCheckpoint? checkpoint, IReadOnlySet<BenchmarkUnit>? pending, List<BenchmarkUnit>? trainedUnits,
-        CancellationToken cancellationToken)
+        UnitClaims? claims, CancellationToken cancellationToken)
     {
         // A cluster task trains its units only; a local run (pending null) every fold the checkpoint lacks.
         var units = pending?.Where(u => u.Model == trainer.Name).Select(u => u.Fold).ToHashSet();
@@ -430,12 +444,36 @@ public static class BenchmarkRunner
             ? checkpoint?.Restore(trainer.Name, assignment, options.Folds, builder, observer.Message) ?? new HashSet<int>()
             : new HashSet<int>();
         observer.StepsResumed(stage, restored.Count);
+        var trainedElsewhere = new List<int>();
         for (var fold = 0; fold < options.Folds; fold++)
         {
             if (restored.Contains(fold) || (units is not null && !units.Contains(fold)))
                 continue;
             if (options.Scope == BenchmarkScope.CheckpointOnly)
                 throw new MissingUnitsException(checkpoint!.Directory, [new BenchmarkUnit(trainer.Name, fold)]);
+            if (claims is not null && !claims.TryClaimHere(new BenchmarkUnit(trainer.Name, fold)))
+                trainedElsewhere.Add(fold);
+            else
+                Fit(fold);
+        }
+        foreach (var fold in trainedElsewhere)
+        {
+            // The second process saved the fold in the checkpoint; a fold it did not save is trained here after all.
+            if (claims!.WaitFor(new BenchmarkUnit(trainer.Name, fold), cancellationToken) &&
+                checkpoint!.RestoreFold(trainer.Name, fold, assignment, builder, observer.Message) is { } training)
+            {
+                timer.AddTraining(trainer.Name, training, training.TrainingTime.TotalSeconds);
+                observer.StepCompleted(stage);
+            }
+            else
+            {
+                Fit(fold);
+            }
+        }
+        return units is null ? builder.Build() : null;
+
+        void Fit(int fold)
+        {
             cancellationToken.ThrowIfCancellationRequested();
             var (train, test) = StratifiedKFold.Split(assignment, fold);
             var context = new TrainingContext
@@ -476,7 +514,17 @@ public static class BenchmarkRunner
             }
             observer.StepCompleted(stage);
         }
-        return units is null ? builder.Build() : null;
+    }
+
+    // A second process trains network units on the thread the feature arm frees, when the caller gave a worker and the
+    // networks' fixed thread count fits twice; the units it takes come back through the checkpoint.
+    static ModelArms.SecondProcess? SecondProcess(BenchmarkOptions options, ModelOverlap overlap, FoldCheckpoint? checkpoint)
+    {
+        if (options.UnitWorker is not { } worker || checkpoint is null || options.Scope != BenchmarkScope.All || !overlap.Enabled ||
+            2 * overlap.NetworkThreads > overlap.Threads)
+            return null;
+        var units = overlap.NetworkModels.SelectMany(m => Enumerable.Range(0, options.Folds).Select(f => new BenchmarkUnit(m, f))).Where(u => !checkpoint.Has(u));
+        return new ModelArms.SecondProcess(new UnitClaims(units), worker);
     }
 
     /// <summary>The reason a dropped copy is listed among the skipped files.</summary>

@@ -179,34 +179,61 @@ public sealed class FoldCheckpoint
         var restored = new SortedSet<int>();
         for (var fold = 0; fold < folds; fold++)
         {
-            var path = FoldPath(model, fold);
-            if (!File.Exists(path))
+            if (Read(model, fold, assignment, log) is not { } saved)
                 continue;
-            SavedFold? saved;
-            try
-            {
-                saved = JsonSerializer.Deserialize<SavedFold>(File.ReadAllText(path), JsonFormat.Results);
-            }
-            catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
-            {
-                log?.Invoke($"Checkpoint file {path} cannot be read ({e.Message}); fold {fold + 1} of {model} runs again.");
-                continue;
-            }
-            var test = StratifiedKFold.Split(assignment, fold).Test;
-            if (saved is null || saved.Fingerprint != fingerprint.Hash || saved.Model != model || saved.Fold != fold ||
-                !saved.TestItems.SequenceEqual(test) || saved.Probabilities.Count != test.Length)
-            {
-                // run.json matched, so this file is a stray from elsewhere; trusting it could mix two runs.
-                log?.Invoke($"Checkpoint file {path} does not belong to this run; fold {fold + 1} of {model} runs again.");
-                continue;
-            }
-            builder.AddFold(fold, test, saved.Probabilities, saved.Training);
+            builder.AddFold(fold, saved.TestItems, saved.Probabilities, saved.Training);
             restored.Add(fold);
         }
         // The feature models and the networks restore side by side when they overlap.
         lock (resumedByModel)
             resumedByModel[model] = restored.Count;
         return restored;
+    }
+
+    /// <summary>
+    /// Adds one fold that another process saved while this run went on (not counted as resumed) to
+    /// <paramref name="builder"/>, and returns its training summary; null, with a line to <paramref name="log"/>, when
+    /// the fold is missing or does not belong to this run.
+    /// </summary>
+    public TrainingSummary? RestoreFold(string model, int fold, int[] assignment, ModelResultBuilder builder, Action<string>? log = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        ArgumentNullException.ThrowIfNull(assignment);
+        ArgumentNullException.ThrowIfNull(builder);
+        if (Read(model, fold, assignment, log) is not { } saved)
+        {
+            log?.Invoke($"Fold {fold + 1} of {model} is not in the checkpoint {directory}.");
+            return null;
+        }
+        builder.AddFold(fold, saved.TestItems, saved.Probabilities, saved.Training);
+        return saved.Training;
+    }
+
+    // A saved fold of this run, or null (reported to log when a file is there but unreadable or foreign).
+    SavedFold? Read(string model, int fold, int[] assignment, Action<string>? log)
+    {
+        var path = FoldPath(model, fold);
+        if (!File.Exists(path))
+            return null;
+        SavedFold? saved;
+        try
+        {
+            saved = JsonSerializer.Deserialize<SavedFold>(File.ReadAllText(path), JsonFormat.Results);
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            log?.Invoke($"Checkpoint file {path} cannot be read ({e.Message}); fold {fold + 1} of {model} runs again.");
+            return null;
+        }
+        var test = StratifiedKFold.Split(assignment, fold).Test;
+        if (saved is null || saved.Fingerprint != fingerprint.Hash || saved.Model != model || saved.Fold != fold ||
+            !saved.TestItems.SequenceEqual(test) || saved.Probabilities.Count != test.Length)
+        {
+            // run.json matched, so this file is a stray from elsewhere; trusting it could mix two runs.
+            log?.Invoke($"Checkpoint file {path} does not belong to this run; fold {fold + 1} of {model} runs again.");
+            return null;
+        }
+        return saved;
     }
 
     /// <summary>Saves one finished fold atomically.</summary>

@@ -48,6 +48,8 @@ public sealed class RunFingerprint
         // Overlapping changes a number only through the networks' thread count, which cnnThreads records.
         nameof(BenchmarkOptions.Overlap),
         nameof(BenchmarkOptions.OverlapMinImages),
+        // Where a unit trains does not change its numbers: the same seed, thread count and data.
+        nameof(BenchmarkOptions.UnitWorker),
     };
 
     static readonly JsonSerializerOptions JsonOptions = new()

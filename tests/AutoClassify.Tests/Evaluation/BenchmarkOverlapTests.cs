@@ -11,20 +11,23 @@ namespace AutoClassify.Tests.Evaluation;
 
 public class BenchmarkOverlapTests
 {
-    const int Folds = 3;
+    internal const int Folds = 3;
 
-    static BenchmarkOptions Options(string data, bool overlap, int cnnThreads = 0, IReadOnlyList<string>? models = null, string? checkpoint = null,
-        bool resume = false, int minImages = 0) => new()
+    internal static BenchmarkOptions Options(string data, bool overlap, int cnnThreads = 0, IReadOnlyList<string>? models = null, string? checkpoint = null,
+        bool resume = false, int minImages = 0, int threads = 2, IUnitWorker? worker = null, IReadOnlyList<BenchmarkUnit>? units = null) => new()
         {
             DatasetPath = data,
             Folds = Folds,
             Seed = 11,
             Models = models ?? ["svm", "lipnet1"],
-            Threads = 2,
+            Threads = threads,
             Overlap = overlap,
             OverlapMinImages = minImages,
             CheckpointDirectory = checkpoint,
             Resume = resume,
+            UnitWorker = worker,
+            Scope = units is null ? BenchmarkScope.All : BenchmarkScope.Units,
+            Units = units ?? [],
             ModelSettings = new ModelSettings
             {
                 Grid = "coarse",
@@ -33,7 +36,7 @@ public class BenchmarkOverlapTests
             },
         };
 
-    static string Crops(TempDirectory dir)
+    internal static string Crops(TempDirectory dir)
     {
         var data = dir.Combine("crops");
         LiposomeSynthesizer.Generate(data, new LiposomeSynthesisOptions { Count = 45, MinPerClass = 6, ImageSize = 48, Seed = 3, MaxDegreeOfParallelism = 2 });
@@ -282,10 +285,10 @@ public class BenchmarkOverlapTests
 
     static List<string> Names(IEnumerable<StageTime> rows) => [.. rows.Select(t => t.Model is null ? t.Stage : $"{t.Model}: {t.Stage}")];
 
-    static Dictionary<string, double[]> Untimed(Dictionary<string, double[]> curves) =>
+    internal static Dictionary<string, double[]> Untimed(Dictionary<string, double[]> curves) =>
         curves.Where(c => !c.Key.EndsWith("_seconds", StringComparison.Ordinal)).ToDictionary();
 
-    static string Json<T>(T value) => JsonSerializer.Serialize(value, ResultsJson.Options);
+    internal static string Json<T>(T value) => JsonSerializer.Serialize(value, ResultsJson.Options);
 
     sealed class CountingTrainer(IModelTrainer inner, int failOnCall) : IModelTrainer
     {
