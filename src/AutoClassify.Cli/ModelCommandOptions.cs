@@ -14,7 +14,7 @@ internal sealed class ModelCommandOptions
     readonly Option<int> innerFolds = CommonOptions.InnerFolds();
     readonly Option<string> grid = CommonOptions.Grid();
     readonly Option<int> svmTuneMax = new("--svm-tune-max") { Description = "Largest training fold the SVM grid search scores in full; larger folds are searched on a stratified sample of this size (0 = no cap). The final fit uses the whole fold.", DefaultValueFactory = _ => Models.Svm.SvmOptions.Defaults.MaxTuningItems };
-    readonly Option<int?> epochSize = new("--epoch-size") { Description = "Items drawn per CNN epoch, keeping the sampler's class shares (default or 0: the sampler's natural size, which for oversampling is classes x the largest class)." };
+    readonly Option<int?> epochSize = new("--epoch-size") { Description = "Items drawn per CNN epoch, keeping the sampler's class shares (default: as many as the fitting set holds; 0: the sampler's natural size, which for oversampling is classes x the largest class, the thesis's regime)." };
     readonly Option<string> svmSearch = new("--svm-search") { Description = "SVM grid search: coarse-to-fine (a coarse sub-grid, then the neighbourhood of its best cells) or exhaustive (every cell).", DefaultValueFactory = _ => "coarse-to-fine" };
     readonly Option<string> lrSchedule = new("--lr-schedule") { Description = "LipNet learning rate after the warm-up: constant (the thesis's) or cosine (down to 1 % at the last epoch).", DefaultValueFactory = _ => "constant" };
     readonly Option<double> lrWarmup = new("--lr-warmup") { Description = "LipNet epochs over which the learning rate rises linearly to its peak (0 = none).", DefaultValueFactory = _ => CnnOptions.Defaults.LearningRateWarmupEpochs };

@@ -149,4 +149,27 @@ public sealed class RetrainSettingsTests : IDisposable
         Assert.True(int.Parse(facts["epoch_items"], CultureInfo.InvariantCulture) >= int.Parse(facts["fit_items"], CultureInfo.InvariantCulture), facts["epoch_items"]);
         Assert.Equal(SettingOrigin.Overridden, Setting(result, "max_epochs").Origin);
     }
+
+    [Fact]
+    public void Should_retrain_a_champion_from_before_the_fitting_set_epoch_at_the_samplers_natural_size()
+    {
+        // Given a champion whose manifest has no epoch_size fact, as every package from before the fitting-set default
+        var (registry, batch) = TrainChampion("natural");
+        var legacy = new ModelRegistry(temp.Combine("natural", "old-models"));
+        using (var champion = ModelPackage.Open(registry.PackagePath(Name, 1)))
+        {
+            var older = champion.Manifest.Provenance.Facts.Where(f => f.Key != "epoch_size").ToDictionary();
+            var manifest = champion.Manifest with { Provenance = champion.Manifest.Provenance with { Facts = older } };
+            legacy.PromoteIfNoChampion(Name, legacy.Add(Name, stream => ModelPackage.Write(stream, manifest, champion.Model)));
+        }
+        ReferenceSet.TryRead(registry, Name)!.WriteTo(legacy, Name);
+
+        // When it is retrained without an epoch size on the command line
+        var result = Retrainer.Run(new RetrainOptions { Registry = legacy.Root, Name = Name, BatchPath = batch, Force = true, Epochs = 1, Threads = 2 });
+
+        // Then it drew the sampler's natural size, as its champion did, and says so in its facts
+        var facts = result.ChallengerManifest.Provenance.Facts;
+        Assert.Equal("0", facts["epoch_size"]);
+        Assert.True(int.Parse(facts["epoch_items"], CultureInfo.InvariantCulture) >= int.Parse(facts["fit_items"], CultureInfo.InvariantCulture), facts["epoch_items"]);
+    }
 }

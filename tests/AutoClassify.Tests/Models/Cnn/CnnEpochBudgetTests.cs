@@ -14,21 +14,30 @@ public class EpochBudgetTests
     static int[] All => [.. Enumerable.Range(0, Labels.Length)];
 
     [Fact]
-    public void Should_keep_the_natural_size_by_default_and_draw_a_given_size_at_the_oversamplers_shares()
+    public void Should_draw_the_fitting_sets_size_by_default_at_the_oversamplers_shares()
     {
-        // Given the default options (oversampling) and a fixed epoch size on a skewed fitting set
-        var natural = EpochSampler.Create(All, Labels, 3, new CnnOptions(), seed: 1);
-        var bounded = EpochSampler.Create(All, Labels, 3, new CnnOptions { EpochSize = Labels.Length }, seed: 1);
+        // Given the default options (oversampling), the natural size (0) and a fixed epoch size on a skewed fitting set
+        var byDefault = EpochSampler.Create(All, Labels, 3, new CnnOptions(), seed: 1);
+        var natural = EpochSampler.Create(All, Labels, 3, new CnnOptions { EpochSize = 0 }, seed: 1);
+        var bounded = EpochSampler.Create(All, Labels, 3, new CnnOptions { EpochSize = 600 }, seed: 1);
 
         // When an epoch is drawn
-        var epoch = bounded.Epoch(0);
+        var epoch = byDefault.Epoch(0);
 
-        // Then the default draws 3 x 870 (the thesis's regime) and the bounded one as many items as asked,
-        // at the oversampler's equal shares
-        Assert.Equal(3 * 870, natural.Epoch(0).Length);
+        // Then the default draws as many items as the fitting set holds, not 3 x 870 (the thesis's regime, asked with 0),
+        // at the oversampler's equal shares, and a fixed size as many as asked
         Assert.Equal(Labels.Length, epoch.Length);
+        Assert.Equal(3 * 870, natural.Epoch(0).Length);
+        Assert.Equal(600, bounded.Epoch(0).Length);
         var perClass = epoch.GroupBy(i => Labels[i]).ToDictionary(g => g.Key, g => g.Count());
         Assert.All(perClass.Values, count => Assert.InRange(count, 333, 334));
+
+        // And the packages' facts say which: "fit" for the default, the number otherwise
+        var facts = new Dictionary<string, string>();
+        new CnnOptions().AddRegimeFacts(facts);
+        Assert.Equal(CnnOptions.FitEpochFact, facts["epoch_size"]);
+        new CnnOptions { EpochSize = 0 }.AddRegimeFacts(facts);
+        Assert.Equal("0", facts["epoch_size"]);
     }
 
     [Fact]
