@@ -47,7 +47,9 @@ public sealed class WholeImageReductionTests : IDisposable
         Assert.All(rows, r => Assert.Null(r.Error));
         var reduced = ImagePreparation.Prepare(huge, null, default, BannerMode.Crop, bound);
         Assert.True(reduced.Image.Width * (long)reduced.Image.Height <= bound);
-        Assert.Equal(model.PredictProbabilities([reduced], 2)[0], rows[1].Probabilities);
+        // (to rounding: the folder's batch holds both images, and libtorch's kernels may sum a batch of two differently)
+        var difference = Probabilities.MaxDifference([model.PredictProbabilities([reduced], 1)[0]], [rows[1].Probabilities]);
+        Assert.True(difference < 1e-6, $"the huge image's probabilities differ from its reduced image's by {difference}");
 
         // And the run allocated more than the reduced image but a fraction of the full image's float pixels
         Assert.InRange(allocated, (long)reduced.Image.Pixels.Length * sizeof(float), 100_000_000L);
