@@ -112,8 +112,8 @@ internal static class ChampionSettings
             MaxEpochs = options.Epochs ?? Int(facts, "max_epochs") ?? defaults.MaxEpochs,
             Patience = options.Patience ?? Int(facts, "patience") ?? defaults.Patience,
             ValidationFraction = Double(facts, "validation_fraction") ?? defaults.ValidationFraction,
-            // No fact: the champion predates the fitting-set default and drew the sampler's natural size (0).
-            EpochSize = options.EpochSize ?? (facts.GetValueOrDefault("epoch_size") == CnnOptions.FitEpochFact ? null : Int(facts, "epoch_size") ?? 0),
+            // No fact: the champion predates the capped default and drew the sampler's natural size (0).
+            EpochSize = options.EpochSize ?? (facts.GetValueOrDefault("epoch_size") == CnnOptions.CappedEpochFact ? null : Int(facts, "epoch_size") ?? 0),
             Sampler = facts.GetValueOrDefault("sampler") switch
             {
                 "none" => SamplerKind.None,
@@ -148,7 +148,7 @@ internal static class ChampionSettings
         Add("max_epochs", Format(cnn.MaxEpochs), Flag(options.Epochs, "--epochs"));
         Add("patience", Format(cnn.Patience), Flag(options.Patience, "--patience"));
         Add("validation_fraction", Format(cnn.ValidationFraction));
-        Add("epoch_size", cnn.EpochSize switch { null => CnnOptions.FitEpochFact, 0 => "natural", { } size => Format(size) }, Flag(options.EpochSize, "--epoch-size"), absentMeans: "natural");
+        Add("epoch_size", cnn.EpochSize switch { null => CnnOptions.CappedEpochFact, 0 => "natural", { } size => Format(size) }, Flag(options.EpochSize, "--epoch-size"), absentMeans: "natural");
         Add("sampler", cnn.Sampler.ToString().ToLowerInvariant());
         if (cnn.Sampler == SamplerKind.Undersample)
             Add("undersample_fraction", Format(cnn.UndersampleFraction));

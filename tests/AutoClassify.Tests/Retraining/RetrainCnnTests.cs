@@ -28,8 +28,7 @@ public sealed class RetrainCnnTests : IDisposable
     {
         // Given a small LipNet-4c champion
         var data = RetrainTestData.WriteDataset(temp.Combine("data"), perClass: 12, seed: 300_000);
-        // (the sampler's natural epochs: three of them take the champion far enough from a fresh network)
-        var cnn = new CnnOptions { Model = "lipnet4c", InputSize = 16, MaxEpochs = 3, Patience = 3, BatchSize = 16, Threads = 2, Augmentation = AugmentationOptions.None, EpochSize = 0 };
+        var cnn = new CnnOptions { Model = "lipnet4c", InputSize = 16, MaxEpochs = 3, Patience = 3, BatchSize = 16, Threads = 2, Augmentation = AugmentationOptions.None };
         var warmRegistry = new ModelRegistry(temp.Combine("warm"));
         RetrainTestData.TrainFirstVersion(warmRegistry, "cnn", new PackageTrainingOptions
         {

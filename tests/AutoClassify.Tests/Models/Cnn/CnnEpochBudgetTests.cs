@@ -14,28 +14,34 @@ public class EpochBudgetTests
     static int[] All => [.. Enumerable.Range(0, Labels.Length)];
 
     [Fact]
-    public void Should_draw_the_fitting_sets_size_by_default_at_the_oversamplers_shares()
+    public void Should_cap_the_natural_epoch_at_the_fitting_set_or_128_batches_by_default()
     {
-        // Given the default options (oversampling), the natural size (0) and a fixed epoch size on a skewed fitting set
-        var byDefault = EpochSampler.Create(All, Labels, 3, new CnnOptions(), seed: 1);
-        var natural = EpochSampler.Create(All, Labels, 3, new CnnOptions { EpochSize = 0 }, seed: 1);
+        // Given a skewed fitting set of 1,000 items (natural oversampled epoch: 3 x 870), under the default epoch size
+        // with batches of 4 (the cap: the larger of 1,000 items and 128 x 4 = 512) and of 32 (128 x 32 = 4,096, above
+        // the natural size), and with 0 (the natural size always)
+        var capped = EpochSampler.Create(All, Labels, 3, new CnnOptions { BatchSize = 4 }, seed: 1);
+        var smallSet = EpochSampler.Create(All, Labels, 3, new CnnOptions(), seed: 1);
+        var natural = EpochSampler.Create(All, Labels, 3, new CnnOptions { EpochSize = 0, BatchSize = 4 }, seed: 1);
         var bounded = EpochSampler.Create(All, Labels, 3, new CnnOptions { EpochSize = 600 }, seed: 1);
 
         // When an epoch is drawn
-        var epoch = byDefault.Epoch(0);
+        var epoch = capped.Epoch(0);
 
-        // Then the default draws as many items as the fitting set holds, not 3 x 870 (the thesis's regime, asked with 0),
-        // at the oversampler's equal shares, and a fixed size as many as asked
+        // Then the cap draws as many items as the fitting set holds, at the oversampler's equal shares; a set whose
+        // natural epoch is under 128 batches keeps it, as 0 always does; a fixed size draws as many as asked
         Assert.Equal(Labels.Length, epoch.Length);
-        Assert.Equal(3 * 870, natural.Epoch(0).Length);
-        Assert.Equal(600, bounded.Epoch(0).Length);
         var perClass = epoch.GroupBy(i => Labels[i]).ToDictionary(g => g.Key, g => g.Count());
         Assert.All(perClass.Values, count => Assert.InRange(count, 333, 334));
+        Assert.Equal(3 * 870, smallSet.Epoch(0).Length);
+        Assert.Equal(3 * 870, natural.Epoch(0).Length);
+        Assert.Equal(600, bounded.Epoch(0).Length);
+        Assert.Equal(4_096, new CnnOptions().EffectiveEpochSize(naturalSize: 10_698, fitCount: 4_080));
+        Assert.Equal(9_520, new CnnOptions().EffectiveEpochSize(naturalSize: 25_000, fitCount: 9_520));
 
-        // And the packages' facts say which: "fit" for the default, the number otherwise
+        // And the packages' facts say which: "capped" for the default, the number otherwise
         var facts = new Dictionary<string, string>();
         new CnnOptions().AddRegimeFacts(facts);
-        Assert.Equal(CnnOptions.FitEpochFact, facts["epoch_size"]);
+        Assert.Equal(CnnOptions.CappedEpochFact, facts["epoch_size"]);
         new CnnOptions { EpochSize = 0 }.AddRegimeFacts(facts);
         Assert.Equal("0", facts["epoch_size"]);
     }

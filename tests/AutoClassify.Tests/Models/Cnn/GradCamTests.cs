@@ -65,8 +65,6 @@ public class GradCamTests
         LearningRate = 3e-3,
         // Flips would move the class signal to the other side.
         Augmentation = AugmentationOptions.None,
-        // The sampler's natural epoch, which these networks were checked under (the default draws the fitting set's size).
-        EpochSize = 0,
     };
 
     static TrainingContext Context => new() { Seed = 11, Threads = 2 };
