@@ -61,18 +61,7 @@ public class BenchmarkOverlapTests
 
         // And the models come in the order asked, every probability, metric and fact bit-identical to the serial run's
         Assert.Equal(["svm", "lipnet1"], overlapped.Models.Select(m => m.Name));
-        for (var i = 0; i < 2; i++)
-        {
-            var (a, b) = (serial.Models[i], overlapped.Models[i]);
-            Assert.Equal(Json(a.Predictions), Json(b.Predictions));
-            Assert.Equal(Json(a.Aggregate), Json(b.Aggregate));
-            for (var k = 0; k < Folds; k++)
-            {
-                Assert.Equal(a.Folds[k].Training.Facts, b.Folds[k].Training.Facts);
-                Assert.Equal(Json(Untimed(a.Folds[k].Training.Curves)), Json(Untimed(b.Folds[k].Training.Curves)));
-                Assert.Equal(Json(a.Folds[k].Training.PermutationImportance), Json(b.Folds[k].Training.PermutationImportance));
-            }
-        }
+        AssertSameModels(serial, overlapped);
 
         // And the time table has every row of the serial run, in its order, each model's over all folds, then the arms' wall time
         var rows = Assert.IsType<List<StageTime>>(overlapped.Timing);
@@ -284,6 +273,24 @@ public class BenchmarkOverlapTests
     }
 
     static List<string> Names(IEnumerable<StageTime> rows) => [.. rows.Select(t => t.Model is null ? t.Stage : $"{t.Model}: {t.Stage}")];
+
+    /// <summary>Every model's predictions, aggregates, and per fold its facts, untimed curves and importance, bit for bit.</summary>
+    internal static void AssertSameModels(BenchmarkResult expected, BenchmarkResult actual)
+    {
+        Assert.Equal(expected.Models.Count, actual.Models.Count);
+        for (var i = 0; i < expected.Models.Count; i++)
+        {
+            var (a, b) = (expected.Models[i], actual.Models[i]);
+            Assert.Equal(Json(a.Predictions), Json(b.Predictions));
+            Assert.Equal(Json(a.Aggregate), Json(b.Aggregate));
+            for (var k = 0; k < a.Folds.Count; k++)
+            {
+                Assert.Equal(a.Folds[k].Training.Facts, b.Folds[k].Training.Facts);
+                Assert.Equal(Json(Untimed(a.Folds[k].Training.Curves)), Json(Untimed(b.Folds[k].Training.Curves)));
+                Assert.Equal(Json(a.Folds[k].Training.PermutationImportance), Json(b.Folds[k].Training.PermutationImportance));
+            }
+        }
+    }
 
     internal static Dictionary<string, double[]> Untimed(Dictionary<string, double[]> curves) =>
         curves.Where(c => !c.Key.EndsWith("_seconds", StringComparison.Ordinal)).ToDictionary();

@@ -29,17 +29,7 @@ public class SecondProcessTests
         Assert.False(alone.Settings.Extra.ContainsKey("second_process"));
 
         // And every probability, metric, fact and curve equals the one-process run's, and no fold counts as resumed
-        for (var i = 0; i < 2; i++)
-        {
-            var (a, b) = (alone.Models[i], shared.Models[i]);
-            Assert.Equal(Json(a.Predictions), Json(b.Predictions));
-            Assert.Equal(Json(a.Aggregate), Json(b.Aggregate));
-            for (var k = 0; k < Folds; k++)
-            {
-                Assert.Equal(a.Folds[k].Training.Facts, b.Folds[k].Training.Facts);
-                Assert.Equal(Json(Untimed(a.Folds[k].Training.Curves)), Json(Untimed(b.Folds[k].Training.Curves)));
-            }
-        }
+        AssertSameModels(alone, shared);
         Assert.False(shared.Settings.Extra.ContainsKey("resumed_folds"));
 
         // And the worker's fold is booked in the network's training time
