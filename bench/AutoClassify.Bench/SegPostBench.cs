@@ -39,8 +39,8 @@ internal sealed class SegPostBench : IBenchSuite
         var objectSize = options.Int("object-size", 0);
         var jitter = options.Int("scale-jitter", 10);
         var scale = s.GetValueOrDefault("scale") ?? "both";
-        if (scale is not ("oracle" or "estimate" or "both"))
-            throw new ArgumentException($"--scale={scale}: expected oracle, estimate or both.");
+        if (scale is not ("oracle" or "estimate" or "both" or "ladder"))
+            throw new ArgumentException($"--scale={scale}: expected oracle, estimate, both or ladder.");
         if (objectSize > 0)
             longSide = 0;
         var name = objectSize > 0 ? string.Create(inv, $"os{objectSize}-j{jitter}") : string.Create(inv, $"ls{longSide}");
@@ -142,7 +142,7 @@ internal sealed class SegPostBench : IBenchSuite
         var inv = CultureInfo.InvariantCulture;
         var objectScale = segmenter.Info.ObjectScale ?? throw new InvalidOperationException("The cached network has no object scale.");
         Console.WriteLine(string.Create(inv, $"object scale: size {objectScale.ObjectSize} px, factors {objectScale.MinFactor:F3}-{objectScale.MaxFactor:F3}, probe {objectScale.ProbeFactor:F3}, {objectScale.Refinements} refinements; post-processing {segmenter.PostProcessing.Summary()}"));
-        var modes = scale == "both" ? new[] { "oracle", "estimate" } : new[] { scale };
+        var modes = scale == "both" ? new[] { "oracle", "estimate" } : scale == "ladder" ? new[] { "oracle", "estimate", "ladder" } : new[] { scale };
         var f1 = modes.ToDictionary(m => m, _ => new List<double>());
         var errors = modes.ToDictionary(m => m, _ => new List<double>());
         var ratios = new List<double>();
@@ -158,14 +158,16 @@ internal sealed class SegPostBench : IBenchSuite
             var line = string.Create(inv, $"  {Path.GetFileName(sample.Path),-16} {sample.Width}x{sample.Height} true {Count(sample.Mask),4} d {trueDiameter ?? double.NaN,6:F1} oracle x{oracle:F3}");
             foreach (var mode in modes)
             {
-                var prediction = mode == "oracle" ? segmenter.PredictAtFactor(sample.Image, oracle) : segmenter.Predict(sample.Image);
+                var prediction = mode == "oracle" ? segmenter.PredictAtFactor(sample.Image, oracle)
+                    : mode == "ladder" ? Ladder(segmenter, sample.Image, objectScale)
+                    : segmenter.Predict(sample.Image);
                 var predicted = prediction.Instances!;
                 var match = InstanceScores.Match(sample.Mask, predicted);
                 var error = SizeDistributions.Compare(trueSizes, SizeDistributions.EquivalentDiameters(predicted, sample.Width, sample.Height)).MedianRelativeError;
                 f1[mode].Add(match.F1);
                 errors[mode].Add(error);
                 line += string.Create(inv, $" | {mode} x{prediction.ScaleFactor:F3} pred {match.PredictedCount,4} F1 {match.F1:F2} mde {error:F2}");
-                if (mode == "estimate")
+                if (mode != "oracle")
                 {
                     ratios.Add(prediction.ScaleFactor!.Value / oracle);
                     line += string.Create(inv, $" est/true {ratios[^1]:F2}");
@@ -187,6 +189,39 @@ internal sealed class SegPostBench : IBenchSuite
             var within = sorted.Count(r => Math.Abs(Math.Log(r)) <= Math.Log(1.25));
             Console.WriteLine(string.Create(inv, $"  estimated/true factor: median {sorted[sorted.Length / 2]:F2}, range {sorted[0]:F2}-{sorted[^1]:F2}, within 25 % for {within} of {sorted.Length} images"));
         }
+    }
+
+    /// <summary>
+    /// An experimental estimate: passes at the probe times 2^k (k = −3..3, within the factor range); among those whose
+    /// objects' median diameter lies within 1.5× of the object size, the one where the network is surest of its
+    /// non-background pixels (mean top probability); else the one whose objects come closest to the size.
+    /// </summary>
+    static SegmentationPrediction Ladder(UNetSegmenter segmenter, AutoClassify.Imaging.GrayImage image, ObjectScale scale)
+    {
+        var passes = new List<(SegmentationPrediction Prediction, double Mismatch, double Confidence)>();
+        foreach (var k in Enumerable.Range(-3, 7))
+        {
+            var factor = Math.Clamp(scale.ProbeFactor * Math.Pow(2, k), scale.MinFactor, scale.MaxFactor);
+            if (passes.Any(p => Math.Abs(Math.Log(p.Prediction.ScaleFactor!.Value / factor)) < Math.Log(1.1)))
+                continue;
+            var prediction = segmenter.PredictAtFactor(image, factor);
+            var diameter = ObjectScaling.MedianDiameter(prediction.Instances!, prediction.Width, prediction.Height);
+            var mismatch = diameter is { } d ? Math.Abs(Math.Log(d * prediction.ScaleFactor!.Value / scale.ObjectSize)) : double.PositiveInfinity;
+            var n = prediction.Width * prediction.Height;
+            var p = prediction.Probabilities!;
+            double sum = 0;
+            var count = 0;
+            for (var i = 0; i < n; i++)
+            {
+                if (p[i] >= Math.Max(p[n + i], p[(2 * n) + i]))
+                    continue;
+                sum += Math.Max(p[n + i], p[(2 * n) + i]);
+                count++;
+            }
+            passes.Add((prediction, mismatch, count == 0 ? 0 : sum / count));
+        }
+        var consistent = passes.Where(p => p.Mismatch < Math.Log(1.5)).ToList();
+        return consistent.Count > 0 ? consistent.MaxBy(p => p.Confidence).Prediction : passes.MinBy(p => p.Mismatch).Prediction;
     }
 
     static int Count(int[] mask) => mask.Where(v => v != 0).Distinct().Count();

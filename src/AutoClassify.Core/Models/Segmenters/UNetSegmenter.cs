@@ -197,10 +197,12 @@ public sealed class UNetSegmenter : ISegmenter
     }
 
     /// <summary>
-    /// The network's pass that a prediction uses: at the fixed working size, or, with object scaling, the pass whose
-    /// objects come closest to the object size among a probe at <see cref="ObjectScale.ProbeFactor"/> (stepping out by
-    /// factors of 3 and 9 when it finds no object) and up to <see cref="ObjectScale.Refinements"/> passes, each at the
-    /// factor the previous one's objects ask for, within the scale's factor range.
+    /// The network's pass that a prediction uses: at the fixed working size, or, with object scaling, a ladder of
+    /// passes at <see cref="ObjectScale.ProbeFactor"/> × 2^k (k = −3..3, within the scale's factor range); among those
+    /// whose objects' median diameter lies within 1.5× of the object size, the one where the network is surest of the
+    /// pixels it calls objects (mean top probability), else the one whose objects come closest to the size; then up to
+    /// <see cref="ObjectScale.Refinements"/> passes at the factor the chosen one's objects ask for, which join the
+    /// ladder, and the same rule chooses again among all passes.
     /// </summary>
     internal ScaledPass WorkingPass(GrayImage image, CancellationToken cancellationToken)
     {
@@ -209,23 +211,20 @@ public sealed class UNetSegmenter : ISegmenter
             var (width, height) = InputScaling.Size(image.Width, image.Height, Info.InputLongSide);
             return Run(image, width, height, cancellationToken);
         }
-        var pass = PassAt(image, scale.ProbeFactor, cancellationToken);
-        var tried = new List<double> { pass.Factor };
-        // Objects far smaller or larger than the network knows may leave the probe empty: step out by thirds until some show.
-        for (var k = 1; pass.MedianDiameter is null && k <= 2; k++)
+        var tried = new List<double>();
+        var ladder = new List<(ScaledPass Pass, double Confidence)>();
+        for (var k = -3; k <= 3; k++)
         {
-            foreach (var factor in new[] { scale.ProbeFactor * Math.Pow(3, k), scale.ProbeFactor / Math.Pow(3, k) })
-            {
-                var clamped = Math.Clamp(factor, scale.MinFactor, scale.MaxFactor);
-                if (pass.MedianDiameter is not null || tried.Any(f => Math.Abs(Math.Log(clamped / f)) < Math.Log(1.1)))
-                    continue;
-                var attempt = PassAt(image, clamped, cancellationToken);
-                tried.Add(attempt.Factor);
-                if (attempt.MedianDiameter is not null)
-                    pass = attempt;
-            }
+            var factor = Math.Clamp(scale.ProbeFactor * Math.Pow(2, k), scale.MinFactor, scale.MaxFactor);
+            if (tried.Any(f => Math.Abs(Math.Log(factor / f)) < Math.Log(1.1)))
+                continue;
+            var rung = PassAt(image, factor, cancellationToken);
+            tried.Add(rung.Factor);
+            ladder.Add((rung, Confidence(rung.Probabilities, Info.ChannelNames.Count, rung.Width * rung.Height)));
         }
-        var best = pass;
+        // Both merged clusters at too small a scale and fragments at too large a one can have the object size; the
+        // network is least sure of either.
+        var pass = Choose(ladder, scale.ObjectSize);
         for (var k = 0; k < scale.Refinements && pass.MedianDiameter is { } diameter; k++)
         {
             var next = Math.Clamp(pass.Factor * scale.ObjectSize / diameter, scale.MinFactor, scale.MaxFactor);
@@ -234,10 +233,37 @@ public sealed class UNetSegmenter : ISegmenter
                 break;
             pass = PassAt(image, next, cancellationToken);
             tried.Add(pass.Factor);
-            if (Mismatch(pass, scale.ObjectSize) < Mismatch(best, scale.ObjectSize))
-                best = pass;
+            ladder.Add((pass, Confidence(pass.Probabilities, Info.ChannelNames.Count, pass.Width * pass.Height)));
         }
-        return best;
+        return Choose(ladder, scale.ObjectSize);
+    }
+
+    static ScaledPass Choose(List<(ScaledPass Pass, double Confidence)> passes, int objectSize)
+    {
+        var consistent = passes.Where(r => Mismatch(r.Pass, objectSize) < Math.Log(1.5)).ToList();
+        return consistent.Count > 0 ? consistent.MaxBy(r => r.Confidence).Pass : passes.MinBy(r => Mismatch(r.Pass, objectSize)).Pass;
+    }
+
+    // Mean top probability over the pixels whose top channel is not the first (background).
+    static double Confidence(float[] probabilities, int channels, int n)
+    {
+        double sum = 0;
+        var count = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var (best, top) = (0, probabilities[i]);
+            for (var c = 1; c < channels; c++)
+            {
+                if (probabilities[(c * n) + i] > top)
+                    (best, top) = (c, probabilities[(c * n) + i]);
+            }
+            if (best != 0)
+            {
+                sum += top;
+                count++;
+            }
+        }
+        return count == 0 ? 0 : sum / count;
     }
 
     static double Mismatch(ScaledPass pass, int objectSize) =>
