@@ -13,8 +13,9 @@ namespace AutoClassify.Bench;
 /// folds (5), unet-width (8), input-long-side (256; 0 = native), epochs (the default most epochs), threads (2), seed (42),
 /// out (the cache folder). With object-size (0 = off, the default) the network works at object scale instead of a
 /// long side, trained with scale jitter (augmentation scale range, percent, default 10), and each test image is scored
-/// at the factor its true mask gives (scale=oracle), at the factor estimated from the image alone (scale=estimate), or
-/// both (the default), with the per-image factors and median diameter errors.
+/// at the factor its true mask gives (scale=oracle), at the factor estimated from the image alone (scale=estimate),
+/// both (the default), or both and a ladder without re-estimates (scale=ladder), with the per-image factors and median
+/// diameter errors.
 /// </summary>
 internal sealed class SegPostBench : IBenchSuite
 {

@@ -8,7 +8,7 @@ namespace AutoClassify.Models.Segmenters;
 /// Object-scale normalisation as a trained U-Net applies it: the object size the network works at, and the range of
 /// resize factors fitted on the training images (the factors their true masks gave, widened by
 /// <see cref="ObjectScaling.Margin"/> each way and clamped to [<see cref="ObjectScaling.SmallestFactor"/>,
-/// <see cref="ObjectScaling.LargestFactor"/>]). Prediction starts at <see cref="ProbeFactor"/> and never leaves the range.
+/// <see cref="ObjectScaling.LargestFactor"/>]). Prediction tries factors around <see cref="ProbeFactor"/> and never leaves the range.
 /// </summary>
 public sealed record ObjectScale
 {
@@ -21,13 +21,13 @@ public sealed record ObjectScale
     /// <summary>The largest resize factor prediction may choose.</summary>
     public required double MaxFactor { get; init; }
 
-    /// <summary>The first pass's factor at prediction: the training images' median factor.</summary>
+    /// <summary>The centre of the ladder of factors tried at prediction: the training images' median factor.</summary>
     public required double ProbeFactor { get; init; }
 
     /// <summary>The most pixels a resized image may have; a larger factor is reduced to fit.</summary>
     public int MaxPixels { get; init; } = ObjectScaling.DefaultMaxPixels;
 
-    /// <summary>Passes after the probe that re-estimate the factor from the objects found, at most.</summary>
+    /// <summary>Passes after the ladder that re-estimate the factor from the objects found, at most.</summary>
     public int Refinements { get; init; } = ObjectScaling.DefaultRefinements;
 
     /// <summary>What makes these settings unusable, or null.</summary>
@@ -89,7 +89,7 @@ public static class ObjectScaling
     /// <summary>Default bound on a resized image's pixels (2,048²), which bounds the memory and time of one image.</summary>
     public const int DefaultMaxPixels = 1 << 22;
 
-    /// <summary>Default number of re-estimating passes after the probe.</summary>
+    /// <summary>Default number of re-estimating passes after the ladder.</summary>
     public const int DefaultRefinements = 3;
 
     /// <summary>The smallest object size accepted (a few pixels across).</summary>
