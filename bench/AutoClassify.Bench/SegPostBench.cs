@@ -11,11 +11,15 @@ namespace AutoClassify.Bench;
 /// one an earlier run cached), then scores the fold's test images with the untuned and the validation-tuned instance
 /// post-processing side by side, so both use the same network. Settings as --key=value: fold (1-based, default 1),
 /// folds (5), unet-width (8), input-long-side (256; 0 = native), epochs (the default most epochs), threads (2), seed (42),
-/// out (the cache folder).
+/// out (the cache folder). With object-size (0 = off, the default) the network works at object scale instead of a
+/// long side, trained with scale jitter (augmentation scale range, percent, default 10), and each test image is scored
+/// at the factor its true mask gives (scale=oracle), at the factor estimated from the image alone (scale=estimate),
+/// both (the default), or both and a ladder without re-estimates (scale=ladder), with the per-image factors and median
+/// diameter errors.
 /// </summary>
 internal sealed class SegPostBench : IBenchSuite
 {
-    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out"];
+    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out", "object-size", "scale", "scale-jitter"];
 
     public string Name => "segpost";
 
@@ -33,8 +37,16 @@ internal sealed class SegPostBench : IBenchSuite
         var epochs = options.Int("epochs", UNetOptions.Defaults.MaxEpochs);
         var threads = options.Int("threads", 2);
         var seed = options.Int("seed", 42);
+        var objectSize = options.Int("object-size", 0);
+        var jitter = options.Int("scale-jitter", 10);
+        var scale = s.GetValueOrDefault("scale") ?? "both";
+        if (scale is not ("oracle" or "estimate" or "both" or "ladder"))
+            throw new ArgumentException($"--scale={scale}: expected oracle, estimate, both or ladder.");
+        if (objectSize > 0)
+            longSide = 0;
+        var name = objectSize > 0 ? string.Create(inv, $"os{objectSize}-j{jitter}") : string.Create(inv, $"ls{longSide}");
         var cache = Path.GetFullPath(s.GetValueOrDefault("out")
-            ?? Path.Combine(Path.GetTempPath(), "autoclassify-segpost", string.Create(inv, $"emps-fold{fold + 1}of{folds}-w{width}-ls{longSide}-e{epochs}-seed{seed}")));
+            ?? Path.Combine(Path.GetTempPath(), "autoclassify-segpost", string.Create(inv, $"emps-fold{fold + 1}of{folds}-w{width}-{name}-e{epochs}-seed{seed}")));
         var root = Path.Combine(options.SharedRoot, "datasets", "emps-particles");
         var set = SegmentationDataLoader.Load(root, new SegmentationDataOptions { Threads = threads });
         var data = set.Data;
@@ -42,9 +54,17 @@ internal sealed class SegPostBench : IBenchSuite
         var train = Enumerable.Range(0, data.Samples.Count).Where(i => assignment[i] != fold).ToArray();
         var test = Enumerable.Range(0, data.Samples.Count).Where(i => assignment[i] == fold).ToArray();
         var training = data.Subset(train);
-        var unetOptions = new UNetOptions { BaseWidth = width, InputLongSide = longSide > 0 ? longSide : null, MaxEpochs = epochs, Threads = threads };
+        var unetOptions = new UNetOptions
+        {
+            BaseWidth = width,
+            InputLongSide = longSide > 0 ? longSide : null,
+            ObjectSize = objectSize > 0 ? objectSize : null,
+            Augmentation = new SegmentationAugmentation { ScaleRange = jitter / 100.0 },
+            MaxEpochs = epochs,
+            Threads = threads,
+        };
         var contextSeed = Seeds.Derive(seed, "segmenter:unet", fold);
-        Console.WriteLine(string.Create(inv, $"emps-particles fold {fold + 1}/{folds}: {train.Length} training, {test.Length} test images; U-Net width {width}, long side {(longSide > 0 ? longSide : "native")}; cache {cache}"));
+        Console.WriteLine(string.Create(inv, $"emps-particles fold {fold + 1}/{folds}: {train.Length} training, {test.Length} test images; U-Net width {width}, {(objectSize > 0 ? $"object size {objectSize} px, scale jitter {jitter} %" : longSide > 0 ? $"long side {longSide}" : "native")}; cache {cache}"));
 
         UNetSegmenter segmenter;
         if (File.Exists(Path.Combine(cache, UNetSegmenter.InfoFile)))
@@ -58,6 +78,12 @@ internal sealed class SegPostBench : IBenchSuite
             segmenter = UNetTrainer.Create("unet", unetOptions).Train(training, context, new SegmenterTrainingSummary());
             segmenter.Save(cache);
             Console.WriteLine("trained and cached the network");
+        }
+        if (objectSize > 0)
+        {
+            using (segmenter)
+                ScoreObjectScale(segmenter, data, test, scale, fold, folds);
+            return;
         }
         using (segmenter)
         {
@@ -106,6 +132,97 @@ internal sealed class SegPostBench : IBenchSuite
                     $"  {methods[m].Name,-48} instance F1 {f1[m].Where(double.IsFinite).Average():F3}, median predicted/true {ratio[ratio.Length / 2]:F2}; unmatched predictions: {string.Join(", ", causes[m].OrderByDescending(c => c.Value).Select(c => $"{c.Key} {c.Value}"))}"));
             }
         }
+    }
+
+    /// <summary>
+    /// Scores the test images at the oracle factor (from the true mask) and at the estimated one: per image the true
+    /// median diameter, both factors and their ratio, instance F1 and the median diameter error; then the means.
+    /// </summary>
+    static void ScoreObjectScale(UNetSegmenter segmenter, SegmentationData data, int[] test, string scale, int fold, int folds)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var objectScale = segmenter.Info.ObjectScale ?? throw new InvalidOperationException("The cached network has no object scale.");
+        Console.WriteLine(string.Create(inv, $"object scale: size {objectScale.ObjectSize} px, factors {objectScale.MinFactor:F3}-{objectScale.MaxFactor:F3}, probe {objectScale.ProbeFactor:F3}, {objectScale.Refinements} refinements; post-processing {segmenter.PostProcessing.Summary()}"));
+        var modes = scale == "both" ? new[] { "oracle", "estimate" } : scale == "ladder" ? new[] { "oracle", "estimate", "ladder" } : new[] { scale };
+        var f1 = modes.ToDictionary(m => m, _ => new List<double>());
+        var errors = modes.ToDictionary(m => m, _ => new List<double>());
+        var ratios = new List<double>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        foreach (var index in test)
+        {
+            var sample = data.Samples[index];
+            var trueDiameter = ObjectScaling.MedianDiameter(sample.Mask, sample.Width, sample.Height, data.Kind);
+            var oracle = trueDiameter is { } d
+                ? ObjectScaling.Size(sample.Width, sample.Height, ObjectScaling.Factor(d, objectScale.ObjectSize), objectScale.MaxPixels).Factor
+                : objectScale.ProbeFactor;
+            var trueSizes = SizeDistributions.EquivalentDiameters(sample.Mask, sample.Width, sample.Height);
+            var line = string.Create(inv, $"  {Path.GetFileName(sample.Path),-16} {sample.Width}x{sample.Height} true {Count(sample.Mask),4} d {trueDiameter ?? double.NaN,6:F1} oracle x{oracle:F3}");
+            foreach (var mode in modes)
+            {
+                var prediction = mode == "oracle" ? segmenter.PredictAtFactor(sample.Image, oracle)
+                    : mode == "ladder" ? Ladder(segmenter, sample.Image, objectScale)
+                    : segmenter.Predict(sample.Image);
+                var predicted = prediction.Instances!;
+                var match = InstanceScores.Match(sample.Mask, predicted);
+                var error = SizeDistributions.Compare(trueSizes, SizeDistributions.EquivalentDiameters(predicted, sample.Width, sample.Height)).MedianRelativeError;
+                f1[mode].Add(match.F1);
+                errors[mode].Add(error);
+                line += string.Create(inv, $" | {mode} x{prediction.ScaleFactor:F3} pred {match.PredictedCount,4} F1 {match.F1:F2} mde {error:F2}");
+                if (mode != "oracle")
+                {
+                    ratios.Add(prediction.ScaleFactor!.Value / oracle);
+                    line += string.Create(inv, $" est/true {ratios[^1]:F2}");
+                }
+            }
+            Console.WriteLine(line);
+        }
+        Console.WriteLine();
+        Console.WriteLine(string.Create(inv, $"fold {fold + 1} of {folds}, {test.Length} test images (image means, as segment-benchmark's fold score; {clock.Elapsed.TotalSeconds:F0} s):"));
+        foreach (var mode in modes)
+        {
+            var e = errors[mode].Where(double.IsFinite).Order().ToArray();
+            Console.WriteLine(string.Create(inv,
+                $"  {mode,-8} instance F1 {f1[mode].Where(double.IsFinite).Average():F3}, median diameter error mean {(e.Length > 0 ? e.Average() : double.NaN):F3} median {(e.Length > 0 ? e[e.Length / 2] : double.NaN):F3} ({e.Length} images with objects on both sides)"));
+        }
+        if (ratios.Count > 0)
+        {
+            var sorted = ratios.Order().ToArray();
+            var within = sorted.Count(r => Math.Abs(Math.Log(r)) <= Math.Log(1.25));
+            Console.WriteLine(string.Create(inv, $"  estimated/true factor: median {sorted[sorted.Length / 2]:F2}, range {sorted[0]:F2}-{sorted[^1]:F2}, within 25 % for {within} of {sorted.Length} images"));
+        }
+    }
+
+    /// <summary>
+    /// An experimental estimate: passes at the probe times 2^k (k = −3..3, within the factor range); among those whose
+    /// objects' median diameter lies within 1.5× of the object size, the one where the network is surest of its
+    /// non-background pixels (mean top probability); else the one whose objects come closest to the size.
+    /// </summary>
+    static SegmentationPrediction Ladder(UNetSegmenter segmenter, AutoClassify.Imaging.GrayImage image, ObjectScale scale)
+    {
+        var passes = new List<(SegmentationPrediction Prediction, double Mismatch, double Confidence)>();
+        foreach (var k in Enumerable.Range(-3, 7))
+        {
+            var factor = Math.Clamp(scale.ProbeFactor * Math.Pow(2, k), scale.MinFactor, scale.MaxFactor);
+            if (passes.Any(p => Math.Abs(Math.Log(p.Prediction.ScaleFactor!.Value / factor)) < Math.Log(1.1)))
+                continue;
+            var prediction = segmenter.PredictAtFactor(image, factor);
+            var diameter = ObjectScaling.MedianDiameter(prediction.Instances!, prediction.Width, prediction.Height);
+            var mismatch = diameter is { } d ? Math.Abs(Math.Log(d * prediction.ScaleFactor!.Value / scale.ObjectSize)) : double.PositiveInfinity;
+            var n = prediction.Width * prediction.Height;
+            var p = prediction.Probabilities!;
+            double sum = 0;
+            var count = 0;
+            for (var i = 0; i < n; i++)
+            {
+                if (p[i] >= Math.Max(p[n + i], p[(2 * n) + i]))
+                    continue;
+                sum += Math.Max(p[n + i], p[(2 * n) + i]);
+                count++;
+            }
+            passes.Add((prediction, mismatch, count == 0 ? 0 : sum / count));
+        }
+        var consistent = passes.Where(p => p.Mismatch < Math.Log(1.5)).ToList();
+        return consistent.Count > 0 ? consistent.MaxBy(p => p.Confidence).Prediction : passes.MinBy(p => p.Mismatch).Prediction;
     }
 
     static int Count(int[] mask) => mask.Where(v => v != 0).Distinct().Count();

@@ -118,6 +118,9 @@ internal static class SegmentCommand
                 : info.Format < 2 ? "arg-max interior regions as seeds, at the image's resolution (a format-1 package)"
                 : $"{segmenter.PostProcessing.Summary()} at the network's resolution; tuned on: {facts.GetValueOrDefault("post_tuned_on") ?? "not recorded"}"),
             new("Local contrast normalisation", info.LocalContrastSigma is { } sigma ? string.Create(inv, $"sigma {sigma} px") : "off"),
+            new("Working resolution", info.ObjectScale is { } scale
+                ? string.Create(inv, $"object scale: each image resized so its objects' median diameter is {scale.ObjectSize} px, the factor estimated per image within {scale.MinFactor:G3}-{scale.MaxFactor:G3} (probe {scale.ProbeFactor:G3}; summary.csv's scale_factor)")
+                : info.InputLongSide is { } side ? string.Create(inv, $"long side {side} px") : "native"),
             new("Trained", $"{package.Manifest.Provenance.CreatedUtc.UtcDateTime.ToString("u", inv)} on {facts.GetValueOrDefault("training_images") ?? "?"} images, seed {package.Manifest.Provenance.Seed.ToString(inv)}"),
         };
         return new SegmenterParticleLabeler(segmenter, $"{given} ({info.Model})", settings);

@@ -27,6 +27,8 @@ internal sealed class UNetCommandOptions
     readonly Option<double?> validation = new("--validation") { Description = "Share of the images (whole images, by group) held out for early stopping; 0 trains every epoch (default 0.2)." };
     readonly Option<double?> localContrast = new("--local-contrast") { Description = "Local contrast normalisation before the network, Gaussian window sigma in pixels (default off)." };
     readonly Option<int?> inputLongSide = new("--input-long-side") { Description = "Resize each image so its longer side has this many pixels before the network, and the probabilities back (for figure crops whose objects span a similar share of each image; also bounds the cost per image). Default: native resolution." };
+    readonly Option<int?> objectSize = new("--object-size") { Description = "Object-scale normalisation: resize each training image so the median equivalent diameter of its objects becomes this many pixels, and at prediction estimate each image's factor from the objects the network finds (a ladder of seven factors around the training images' median one, chosen by the network's confidence among those whose objects come out near N px, then up to three re-estimates). Excludes --input-long-side. Default: off." };
+    readonly Option<double?> scaleJitter = new("--scale-jitter") { Description = "Augmentation: random scale factor drawn from [1/(1+s), 1+s] (default 0.1); with --object-size a larger value (0.25) lets the network tolerate scale estimates that are off." };
     readonly Option<int?> tileSize = new("--tile-size") { Description = $"Largest sliding-window tile at prediction (default {UNetOptions.Defaults.TileSize}); smaller images run as one tile." };
     readonly Option<int?> tileOverlap = new("--tile-overlap") { Description = $"Pixels shared by neighbouring tiles, blended (default {UNetOptions.Defaults.TileOverlap})." };
     readonly Option<int?> minObject = new("--min-object-area") { Description = $"Instance scheme: objects smaller than this many pixels (at the network's working resolution) are always dropped; the post-processing tuned on the validation images may drop larger ones (default {UNetOptions.Defaults.MinObjectArea})." };
@@ -36,7 +38,7 @@ internal sealed class UNetCommandOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { depth, width, scheme, boundary, patch, batch, epochs, steps, patience, learningRate, validation, localContrast, inputLongSide, tileSize, tileOverlap, minObject, noAugmentation })
+        foreach (var option in new Option[] { depth, width, scheme, boundary, patch, batch, epochs, steps, patience, learningRate, validation, localContrast, inputLongSide, objectSize, scaleJitter, tileSize, tileOverlap, minObject, noAugmentation })
             command.Options.Add(option);
     }
 
@@ -75,7 +77,9 @@ internal sealed class UNetCommandOptions
             TileSize = parse.GetValue(tileSize) ?? d.TileSize,
             TileOverlap = parse.GetValue(tileOverlap) ?? d.TileOverlap,
             MinObjectArea = parse.GetValue(minObject) ?? d.MinObjectArea,
-            Augmentation = parse.GetValue(noAugmentation) ? SegmentationAugmentation.None : d.Augmentation,
+            ObjectSize = parse.GetValue(objectSize),
+            Augmentation = parse.GetValue(noAugmentation) ? SegmentationAugmentation.None
+                : parse.GetValue(scaleJitter) is { } jitter ? d.Augmentation with { ScaleRange = jitter } : d.Augmentation,
             Threads = threads,
         };
     }

@@ -129,9 +129,9 @@ public static class ParticleBatch
                             $"the image states no pixel size (no metadata, no readable scale bar), so it cannot be rescaled to {target:G4} nm per pixel; give --nm-per-pixel"));
                     image = ScaleResampling.Apply(prepared, nm, target).Image;
                 }
-                var (segmentation, probabilityChannels) = options.Labeler is { } labeler
+                var (segmentation, probabilityChannels, scaleFactor) = options.Labeler is { } labeler
                     ? Learned(labeler, image, relative, output, options.Segmentation, cancellationToken)
-                    : (segmenter.Segment(image), []);
+                    : (segmenter.Segment(image), [], null);
                 ParticleOutput.SaveLabels(segmentation, Path.Combine(output, ParticleBatchResult.LabelPath(relative)));
                 var overlay = ParticleOutput.RenderOverlay(image, segmentation);
                 AtomicFile.WriteAllBytes(Path.Combine(output, ParticleBatchResult.OverlayPath(relative)), overlay);
@@ -140,6 +140,7 @@ public static class ParticleBatch
                     BannerRows = (banner?.Rows ?? 0) * prepared.Reduction,
                     Preview = ParticleOutput.Preview(image, segmentation),
                     ProbabilityChannels = probabilityChannels,
+                    ScaleFactor = scaleFactor,
                 };
             }
             catch (ImageDecodeException e)
@@ -162,8 +163,8 @@ public static class ParticleBatch
         return result;
     }
 
-    // Also returns the channels whose probability maps were written, for the report's links.
-    static (ParticleSegmentation Segmentation, IReadOnlyList<string> ProbabilityChannels) Learned(IParticleLabeler labeler, GrayImage image, string relative, string output,
+    // Also returns the channels whose probability maps were written, for the report's links, and the model's resize factor.
+    static (ParticleSegmentation Segmentation, IReadOnlyList<string> ProbabilityChannels, double? ScaleFactor) Learned(IParticleLabeler labeler, GrayImage image, string relative, string output,
         ParticleSegmentationOptions settings, CancellationToken cancellationToken)
     {
         var field = labeler.Label(image, cancellationToken);
@@ -181,7 +182,7 @@ public static class ParticleBatch
             }
         }
         return (ParticleMeasurement.FromLabels(image, field.Instances, settings.MinArea, settings.NmPerPixel),
-            field.Probabilities is null ? [] : field.ChannelNames);
+            field.Probabilities is null ? [] : field.ChannelNames, field.ScaleFactor);
     }
 
     // Each file's own scale: the flag, else its metadata, else its banner's scale bar (read in parallel: OCR is slow).

@@ -18,7 +18,7 @@ public static class SegmentBenchmarkFiles
 
     /// <summary>The leading columns of <c>per_image.csv</c>; the metric keys follow.</summary>
     public static IReadOnlyList<string> PerImageColumns { get; } =
-        ["model", "fold", "image", "width", "height", "predict_seconds", "true_objects_measured", "predicted_objects_measured"];
+        ["model", "fold", "image", "width", "height", "predict_seconds", "true_objects_measured", "predicted_objects_measured", "scale_factor"];
 
     /// <summary>The leading columns of <c>folds.csv</c>; the metric keys follow.</summary>
     public static IReadOnlyList<string> FoldColumns { get; } = ["model", "fold", "train_images", "test_images", "training_seconds"];
@@ -165,6 +165,10 @@ public static class SegmentBenchmarkFiles
                 csv.WriteField(Math.Round(r.PredictTime.TotalSeconds, 4), "R");
                 csv.WriteField(r.TrueDiameters.Length);
                 csv.WriteField(r.PredictedDiameters.Length);
+                if (r.ScaleFactor is { } factor)
+                    csv.WriteField(Math.Round(factor, 5), "R");
+                else
+                    csv.WriteField("");
                 foreach (var key in result.MetricKeys)
                     Field(csv, r.Scores.GetValueOrDefault(key, double.NaN));
                 csv.EndRecord();

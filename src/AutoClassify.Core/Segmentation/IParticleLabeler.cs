@@ -6,7 +6,11 @@ namespace AutoClassify.Segmentation;
 /// What a trained model says about one field: an instance label map (0 = background, any positive id = one particle)
 /// and, when the model gives them, per-channel probabilities, channel-major [channel × height × width].
 /// </summary>
-public sealed record LabelledField(int[] Instances, IReadOnlyList<string> ChannelNames, float[]? Probabilities);
+public sealed record LabelledField(int[] Instances, IReadOnlyList<string> ChannelNames, float[]? Probabilities)
+{
+    /// <summary>The resize factor the model worked at on this field (working pixels per image pixel); null when it does not resize.</summary>
+    public double? ScaleFactor { get; init; }
+}
 
 /// <summary>
 /// A trained model that draws the particles of a field in place of the classical pipeline (<c>segment --model</c>);

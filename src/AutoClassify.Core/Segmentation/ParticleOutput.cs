@@ -22,6 +22,9 @@ public sealed record SegmentedImage(string Path, int Width, int Height, IReadOnl
     /// <summary>Rows of the data banner found in the image and treated as asked (0 when none).</summary>
     public int BannerRows { get; init; }
 
+    /// <summary>The resize factor a trained model worked at on this image (with object scaling, the one it estimated); null for the classical pipeline.</summary>
+    public double? ScaleFactor { get; init; }
+
     /// <summary>A small overlay PNG for the report, or null.</summary>
     public byte[]? Preview { get; init; }
 
@@ -50,7 +53,7 @@ public static class ParticleOutput
     public static IReadOnlyList<string> SummaryColumns { get; } =
     [
         "image", "width", "height", "unit", "count", "border_count", "measured_count",
-        "diameter_q10", "diameter_q50", "diameter_q90", "diameter_mean", "area_fraction",
+        "diameter_q10", "diameter_q50", "diameter_q90", "diameter_mean", "area_fraction", "scale_factor",
     ];
 
     /// <summary>Writes the label image as a 16-bit grey PNG: 0 background, particle labels 1..65535.</summary>
@@ -209,6 +212,10 @@ public static class ParticleOutput
                     csv.WriteField(v, "R");
             }
             csv.WriteField(m.AreaFraction, "R");
+            if (image.ScaleFactor is { } factor)
+                csv.WriteField(Math.Round(factor, 5), "R");
+            else
+                csv.WriteField("");
             csv.EndRecord();
         }
         csv.Flush();

@@ -109,7 +109,7 @@ public sealed class SegmenterPackageTests : IDisposable
         var reopened = Assert.IsType<SegmenterPackagedModel>(package.Model).Segmenter;
 
         // Then the settings survive both steps and split the image the same way
-        Assert.Equal(UNetSegmenterInfo.CurrentFormat, reopened.Info.Format);
+        Assert.Equal(UNetSegmenterInfo.UnscaledFormat, reopened.Info.Format);
         Assert.Equal(tuned, loaded.Segmenter.Info.PostProcessing);
         Assert.Equal(tuned, reopened.Info.PostProcessing);
         Assert.Equal(loaded.Segmenter.Predict(image).Instances, reopened.Predict(image).Instances);

@@ -33,6 +33,9 @@ public sealed record SegmentImageResult(
 {
     /// <summary>The overlay of prediction against truth (PNG), for the first images only.</summary>
     public byte[]? OverlayPng { get; init; }
+
+    /// <summary>The resize factor the model worked at on this image (<see cref="SegmentationPrediction.ScaleFactor"/>); null when it does not resize.</summary>
+    public double? ScaleFactor { get; init; }
 }
 
 /// <summary>One model on one fold: image means of the per-image scores (size statistics pooled over the fold's images).</summary>
@@ -164,7 +167,7 @@ public static class SegmentBenchmarkRunner
                     : null;
                 foldImages.Add(new SegmentImageResult(trainer.Name, f, i, sample.Path, sample.Width, sample.Height, scores.Values,
                     scores.TrueDiameters, scores.PredictedDiameters, predictTime)
-                { OverlayPng = overlay });
+                { OverlayPng = overlay, ScaleFactor = prediction.ScaleFactor });
             }
             var foldScores = new Dictionary<string, double>(StringComparer.Ordinal);
             foreach (var key in keys)

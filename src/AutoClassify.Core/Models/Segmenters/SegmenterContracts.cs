@@ -67,6 +67,12 @@ public sealed class SegmentationPrediction
 
     /// <summary>Instance ids per pixel (0 = background) when the model separates objects; otherwise null.</summary>
     public int[]? Instances { get; init; }
+
+    /// <summary>
+    /// The resize factor the model worked at (working pixels per image pixel, 1 at native resolution), for a model that
+    /// resizes images (U-Nets); with object scaling the factor estimated for this image. Null for other models.
+    /// </summary>
+    public double? ScaleFactor { get; init; }
 }
 
 /// <summary>A trained segmenter. Thread-safe for prediction unless it says otherwise.</summary>

@@ -35,7 +35,7 @@ public sealed class SegmenterParticleLabeler : IParticleLabeler
         ArgumentNullException.ThrowIfNull(image);
         var prediction = segmenter.Predict(image, cancellationToken);
         var instances = prediction.Instances ?? Regions(prediction.Labels, image.Width, image.Height);
-        return new LabelledField(instances, prediction.ChannelNames, prediction.Probabilities);
+        return new LabelledField(instances, prediction.ChannelNames, prediction.Probabilities) { ScaleFactor = prediction.ScaleFactor };
     }
 
     static int[] Regions(int[] labels, int width, int height)

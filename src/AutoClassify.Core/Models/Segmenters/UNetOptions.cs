@@ -198,6 +198,16 @@ public sealed record UNetOptions
     /// </summary>
     public int? InputLongSide { get; init; }
 
+    /// <summary>
+    /// Object-scale normalisation: each training image (and its mask) is resized so that the median equivalent
+    /// diameter of its objects becomes this many pixels, and at prediction each image's factor is estimated from the
+    /// objects the network finds (<see cref="ObjectScale"/>); null switches it off. Excludes <see cref="InputLongSide"/>.
+    /// </summary>
+    public int? ObjectSize { get; init; }
+
+    /// <summary>With <see cref="ObjectSize"/>: the most pixels a resized image may have (a larger factor is reduced to fit).</summary>
+    public int MaxScaledPixels { get; init; } = ObjectScaling.DefaultMaxPixels;
+
     /// <summary>Longest side of a sliding-window tile at prediction (rounded down to a multiple of 2^depth); <see cref="PredictionPixels"/> bounds the area.</summary>
     public int TileSize { get; init; } = Defaults.TileSize;
 
@@ -250,6 +260,13 @@ public sealed record UNetOptions
         Range(problems, nameof(ValidationFraction), ValidationFraction, 0, 0.5, highOpen: true);
         if (InputLongSide is { } longSide)
             Count(problems, nameof(InputLongSide), longSide, 1 << Math.Clamp(Depth, 1, 6), 16384);
+        if (ObjectSize is { } objectSize)
+        {
+            Count(problems, nameof(ObjectSize), objectSize, ObjectScaling.MinObjectSize, ObjectScaling.MaxObjectSize);
+            if (InputLongSide is not null)
+                problems.Add($"{nameof(ObjectSize)} and {nameof(InputLongSide)} exclude each other: both set the working resolution.");
+        }
+        Count(problems, nameof(MaxScaledPixels), MaxScaledPixels, 4096, 1 << 28);
         if (LocalContrastSigma is { } sigma)
             Range(problems, nameof(LocalContrastSigma), sigma, 0, 1000, lowOpen: true);
         if (!Enum.IsDefined(Scheme))

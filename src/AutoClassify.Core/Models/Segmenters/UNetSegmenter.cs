@@ -12,14 +12,19 @@ public sealed record UNetSegmenterInfo
 {
     /// <summary>
     /// Version of the saved description. Format 2 adds <see cref="PostProcessing"/>; a format-1 instance segmenter
-    /// (written before it) still loads and splits its objects the old way. A reader refuses any other format.
+    /// (written before it) still loads and splits its objects the old way. Format 3 adds <see cref="ObjectScale"/>,
+    /// and only a segmenter that uses it is written as format 3, so older readers refuse it instead of ignoring it.
+    /// A reader refuses any other format.
     /// </summary>
-    public const int CurrentFormat = 2;
+    public const int CurrentFormat = 3;
+
+    /// <summary>The format of a segmenter without object scaling.</summary>
+    public const int UnscaledFormat = 2;
 
     /// <summary>The oldest format a reader accepts.</summary>
     public const int OldestFormat = 1;
 
-    public int Format { get; init; } = CurrentFormat;
+    public int Format { get; init; } = UnscaledFormat;
 
     /// <summary><c>unet</c> or <c>resunet</c>.</summary>
     public required string Model { get; init; }
@@ -42,6 +47,9 @@ public sealed record UNetSegmenterInfo
 
     /// <summary>Working resolution: images are resized to this longer side before the network (null: native).</summary>
     public int? InputLongSide { get; init; }
+
+    /// <summary>Object-scale normalisation (format 3): each image is resized to bring its objects to one size; null: off.</summary>
+    public ObjectScale? ObjectScale { get; init; }
 
     public int TileSize { get; init; } = UNetOptions.Defaults.TileSize;
 
@@ -88,6 +96,12 @@ public sealed record UNetSegmenterInfo
             return "the instance scheme has no post_processing settings";
         if (PostProcessing?.FindProblem() is { } postProblem)
             return "post_processing: " + postProblem;
+        if ((Format >= 3) != (ObjectScale is not null))
+            return Format >= 3 ? "format 3 needs object_scale settings" : $"object_scale needs format 3, got {Format}";
+        if (ObjectScale?.FindProblem() is { } scaleProblem)
+            return "object_scale: " + scaleProblem;
+        if (ObjectScale is not null && InputLongSide is not null)
+            return "object_scale and input_long_side exclude each other";
         var options = new UNetOptions
         {
             Depth = Depth,
@@ -168,11 +182,115 @@ public sealed class UNetSegmenter : ISegmenter
     {
         ArgumentNullException.ThrowIfNull(image);
         ObjectDisposedException.ThrowIf(disposed, this);
-        var (workingWidth, workingHeight) = InputScaling.Size(image.Width, image.Height, Info.InputLongSide);
-        var working = NetworkProbabilities(InputScaling.Image(image, workingWidth, workingHeight), Info.TileSize, Info.TileOverlap, cancellationToken);
-        var probabilities = InputScaling.Probabilities(working, Info.ChannelNames.Count, workingWidth, workingHeight, image.Width, image.Height);
-        int width = image.Width, height = image.Height, n = width * height;
-        var channels = Info.ChannelNames.Count;
+        return Finish(image, WorkingPass(image, cancellationToken));
+    }
+
+    /// <summary>
+    /// The prediction when the network works at <paramref name="factor"/> times the image's size (bounded by the
+    /// object scale's pixel limit) instead of the estimated one: for oracle measurements, where the factor comes from the truth.
+    /// </summary>
+    internal SegmentationPrediction PredictAtFactor(GrayImage image, double factor, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        return Finish(image, PassAt(image, factor, cancellationToken));
+    }
+
+    /// <summary>
+    /// The network's pass that a prediction uses: at the fixed working size, or, with object scaling, a ladder of
+    /// passes at <see cref="ObjectScale.ProbeFactor"/> × 2^k (k = −3..3, within the scale's factor range); among those
+    /// whose objects' median diameter lies within 1.5× of the object size, the one where the network is surest of the
+    /// pixels it calls objects (mean top probability), else the one whose objects come closest to the size; then up to
+    /// <see cref="ObjectScale.Refinements"/> passes at the factor the chosen one's objects ask for, which join the
+    /// ladder, and the same rule chooses again among all passes.
+    /// </summary>
+    internal ScaledPass WorkingPass(GrayImage image, CancellationToken cancellationToken)
+    {
+        if (Info.ObjectScale is not { } scale)
+        {
+            var (width, height) = InputScaling.Size(image.Width, image.Height, Info.InputLongSide);
+            return Run(image, width, height, cancellationToken);
+        }
+        var tried = new List<double>();
+        var ladder = new List<(ScaledPass Pass, double Confidence)>();
+        for (var k = -3; k <= 3; k++)
+        {
+            var factor = Math.Clamp(scale.ProbeFactor * Math.Pow(2, k), scale.MinFactor, scale.MaxFactor);
+            if (tried.Any(f => Math.Abs(Math.Log(factor / f)) < Math.Log(1.1)))
+                continue;
+            var rung = PassAt(image, factor, cancellationToken);
+            tried.Add(rung.Factor);
+            ladder.Add((rung, Confidence(rung.Probabilities, Info.ChannelNames.Count, rung.Width * rung.Height)));
+        }
+        // Both merged clusters at too small a scale and fragments at too large a one can have the object size; the
+        // network is least sure of either.
+        var pass = Choose(ladder, scale.ObjectSize);
+        for (var k = 0; k < scale.Refinements && pass.MedianDiameter is { } diameter; k++)
+        {
+            var next = Math.Clamp(pass.Factor * scale.ObjectSize / diameter, scale.MinFactor, scale.MaxFactor);
+            // A factor within 10 % of one already run would give nearly the same objects.
+            if (tried.Any(f => Math.Abs(Math.Log(next / f)) < Math.Log(1.1)))
+                break;
+            pass = PassAt(image, next, cancellationToken);
+            tried.Add(pass.Factor);
+            ladder.Add((pass, Confidence(pass.Probabilities, Info.ChannelNames.Count, pass.Width * pass.Height)));
+        }
+        return Choose(ladder, scale.ObjectSize);
+    }
+
+    static ScaledPass Choose(List<(ScaledPass Pass, double Confidence)> passes, int objectSize)
+    {
+        var consistent = passes.Where(r => Mismatch(r.Pass, objectSize) < Math.Log(1.5)).ToList();
+        return consistent.Count > 0 ? consistent.MaxBy(r => r.Confidence).Pass : passes.MinBy(r => Mismatch(r.Pass, objectSize)).Pass;
+    }
+
+    // Mean top probability over the pixels whose top channel is not the first (background).
+    static double Confidence(float[] probabilities, int channels, int n)
+    {
+        double sum = 0;
+        var count = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var (best, top) = (0, probabilities[i]);
+            for (var c = 1; c < channels; c++)
+            {
+                if (probabilities[(c * n) + i] > top)
+                    (best, top) = (c, probabilities[(c * n) + i]);
+            }
+            if (best != 0)
+            {
+                sum += top;
+                count++;
+            }
+        }
+        return count == 0 ? 0 : sum / count;
+    }
+
+    static double Mismatch(ScaledPass pass, int objectSize) =>
+        pass.MedianDiameter is { } d ? Math.Abs(Math.Log(d / objectSize)) : double.PositiveInfinity;
+
+    ScaledPass PassAt(GrayImage image, double factor, CancellationToken cancellationToken)
+    {
+        var maxPixels = Info.ObjectScale?.MaxPixels ?? ObjectScaling.DefaultMaxPixels;
+        var (width, height, _) = ObjectScaling.Size(image.Width, image.Height, factor, maxPixels);
+        return Run(image, width, height, cancellationToken);
+    }
+
+    ScaledPass Run(GrayImage image, int width, int height, CancellationToken cancellationToken)
+    {
+        var working = NetworkProbabilities(InputScaling.Image(image, width, height), Info.TileSize, Info.TileOverlap, cancellationToken);
+        int[]? instances = null;
+        if (Info.Scheme == OutputScheme.Instance && Info.Format >= 2)
+            instances = PostProcessing.Apply(working, width, height);
+        var diameter = Info.ObjectScale is null ? null
+            : instances is not null ? ObjectScaling.MedianDiameter(instances, width, height)
+            : ObjectScaling.MedianDiameter(ArgMax(working, Info.ChannelNames.Count, width * height), width, height, MaskKind.ClassMap);
+        var factor = Math.Sqrt((double)width * height / ((double)image.Width * image.Height));
+        return new ScaledPass(working, width, height, factor, instances, diameter);
+    }
+
+    static int[] ArgMax(float[] probabilities, int channels, int n)
+    {
         var labels = new int[n];
         for (var i = 0; i < n; i++)
         {
@@ -180,12 +298,20 @@ public sealed class UNetSegmenter : ISegmenter
             var bestValue = probabilities[i];
             for (var c = 1; c < channels; c++)
             {
-                var value = probabilities[(c * n) + i];
-                if (value > bestValue)
-                    (best, bestValue) = (c, value);
+                if (probabilities[(c * n) + i] > bestValue)
+                    (best, bestValue) = (c, probabilities[(c * n) + i]);
             }
             labels[i] = best;
         }
+        return labels;
+    }
+
+    SegmentationPrediction Finish(GrayImage image, ScaledPass pass)
+    {
+        var (working, workingWidth, workingHeight) = (pass.Probabilities, pass.Width, pass.Height);
+        var probabilities = InputScaling.Probabilities(working, Info.ChannelNames.Count, workingWidth, workingHeight, image.Width, image.Height);
+        int width = image.Width, height = image.Height, n = width * height;
+        var labels = ArgMax(probabilities, Info.ChannelNames.Count, n);
 
         int[]? instances = null;
         if (Info.Scheme == OutputScheme.Instance)
@@ -193,7 +319,7 @@ public sealed class UNetSegmenter : ISegmenter
             // Objects form where the network worked, with the areas they were tuned at, and are then resized as ids.
             instances = Info.Format < 2
                 ? SegmentationTargets.SplitInstances(probabilities, width, height, Info.MinObjectArea)
-                : InputScaling.Labels(PostProcessing.Apply(working, workingWidth, workingHeight), workingWidth, workingHeight, width, height);
+                : InputScaling.Labels(pass.Instances!, workingWidth, workingHeight, width, height);
             for (var i = 0; i < n; i++)
                 labels[i] = instances[i] > 0 ? 1 : 0;
         }
@@ -205,6 +331,7 @@ public sealed class UNetSegmenter : ISegmenter
             Probabilities = probabilities,
             Labels = labels,
             Instances = instances,
+            ScaleFactor = pass.Factor,
         };
     }
 
@@ -229,6 +356,11 @@ public sealed class UNetSegmenter : ISegmenter
         ArgumentOutOfRangeException.ThrowIfNegative(tileOverlap);
         ObjectDisposedException.ThrowIf(disposed, this);
         var (width, height) = InputScaling.Size(image.Width, image.Height, Info.InputLongSide);
+        if (Info.ObjectScale is not null)
+        {
+            var pass = WorkingPass(image, cancellationToken);
+            (width, height) = (pass.Width, pass.Height);
+        }
         var probabilities = NetworkProbabilities(InputScaling.Image(image, width, height), TilePlan(width, height, tileSize, tileOverlap, pixelBudget), cancellationToken);
         return InputScaling.Probabilities(probabilities, Info.ChannelNames.Count, width, height, image.Width, image.Height);
     }
@@ -395,3 +527,10 @@ public sealed class UNetSegmenter : ISegmenter
         Network.Dispose();
     }
 }
+
+/// <summary>
+/// One pass of the network over an image resized to <paramref name="Width"/> x <paramref name="Height"/>
+/// (<paramref name="Factor"/> times its size): the probabilities there, the instances the post-processing made of them
+/// (instance scheme), and, with object scaling, the median equivalent diameter of the objects found (working pixels).
+/// </summary>
+internal sealed record ScaledPass(float[] Probabilities, int Width, int Height, double Factor, int[]? Instances, double? MedianDiameter);

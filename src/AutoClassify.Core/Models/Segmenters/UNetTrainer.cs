@@ -65,6 +65,8 @@ public sealed class UNetTrainer : ISegmenterTrainer
                 new("validation_fraction", Format(o.ValidationFraction)),
                 new("augmentation", o.Augmentation.ToString()),
                 new("local_contrast_sigma", o.LocalContrastSigma is { } sigma ? Format(sigma) : "off"),
+                new("working_resolution", o.ObjectSize is { } size ? string.Create(CultureInfo.InvariantCulture, $"object size {size} px")
+                    : o.InputLongSide is { } side ? string.Create(CultureInfo.InvariantCulture, $"long side {side} px") : "native"),
                 new("tile_size", Format(o.TileSize)),
                 new("tile_overlap", Format(o.TileOverlap)),
                 new("min_object_area_px", Format(o.MinObjectArea)),
@@ -108,8 +110,10 @@ public sealed class UNetTrainer : ISegmenterTrainer
             BoundaryWidth = Options.BoundaryWidth,
         };
 
+        var (samples, factors) = WorkingSamples(training);
+        if (factors is not null)
+            info = info with { Format = UNetSegmenterInfo.CurrentFormat, ObjectScale = ObjectScale.Fit(Options.ObjectSize!.Value, factors.Where(f => f.FromMask).Select(f => f.Factor).ToArray(), Options.MaxScaledPixels) };
         // Targets first: a bad mask fails before any training time is spent.
-        var samples = training.Samples.Select(s => InputScaling.Sample(s, Options.InputLongSide)).ToArray();
         var images = samples.Select(s => SegmenterInput.Prepare(s.Image, Options.LocalContrastSigma)).ToArray();
         var targets = samples.Select(s => SegmentationTargets.For(s, training.Kind, scheme, channels.Count, Options.BoundaryWidth)).ToArray();
         var (fit, validation) = SplitByGroup(training, Options.ValidationFraction, Seeds.Derive(context.Seed, "unet-validation"));
@@ -149,7 +153,14 @@ public sealed class UNetTrainer : ISegmenterTrainer
             facts["patience"] = Format(Options.Patience);
             facts["augmentation"] = Options.Augmentation.ToString();
             facts["local_contrast_sigma"] = Options.LocalContrastSigma is { } sigma ? Format(sigma) : "off";
-            facts["input_long_side"] = Options.InputLongSide is { } longSide ? Format(longSide) : "native";
+            facts["input_long_side"] = Options.InputLongSide is { } longSide ? Format(longSide) : info.ObjectScale is null ? "native" : "object scale";
+            if (info.ObjectScale is { } scale && factors is not null)
+            {
+                facts["object_size"] = Format(scale.ObjectSize);
+                facts["object_scale_range"] = string.Create(CultureInfo.InvariantCulture, $"{scale.MinFactor:G4}-{scale.MaxFactor:G4}, probe {scale.ProbeFactor:G4}");
+                facts["object_scale_max_pixels"] = Format(scale.MaxPixels);
+                facts["object_scale_training_factors"] = string.Join(",", factors.Select(f => f.Factor.ToString("G4", CultureInfo.InvariantCulture)));
+            }
             facts["normalisation"] = "per-image mean and standard deviation";
             facts["fit_images"] = Format(fit.Length);
             facts["validation_images"] = Format(validation.Length);
@@ -166,6 +177,25 @@ public sealed class UNetTrainer : ISegmenterTrainer
             network.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The training images at the network's working resolution: resized to the long side, or, with object scaling,
+    /// each by the factor its true mask asks for (an image without objects by the others' median factor), with those
+    /// factors (<c>FromMask</c> false for the images without objects).
+    /// </summary>
+    (SegmentationSample[] Samples, (double Factor, bool FromMask)[]? Factors) WorkingSamples(SegmentationData training)
+    {
+        if (Options.ObjectSize is not { } objectSize)
+            return ([.. training.Samples.Select(s => InputScaling.Sample(s, Options.InputLongSide))], null);
+        var diameters = training.Samples.Select(s => ObjectScaling.MedianDiameter(s.Mask, s.Width, s.Height, training.Kind)).ToArray();
+        var known = diameters.Where(d => d is not null).Select(d => ObjectScaling.Factor(d!.Value, objectSize)).ToArray();
+        if (known.Length == 0)
+            throw new ArgumentException($"{Name}: object scaling needs objects in at least one training mask, and every mask is empty.", nameof(training));
+        var probe = ObjectScale.Fit(objectSize, known, Options.MaxScaledPixels).ProbeFactor;
+        var factors = diameters.Select(d => d is { } value ? (ObjectScaling.Factor(value, objectSize), true) : (probe, false)).ToArray();
+        var samples = training.Samples.Select((s, i) => ObjectScaling.Sample(s, factors[i].Item1, Options.MaxScaledPixels)).ToArray();
+        return (samples, factors);
     }
 
     /// <summary>
@@ -201,7 +231,8 @@ public sealed class UNetTrainer : ISegmenterTrainer
         var trainLoss = new List<double>();
         var validationLoss = new List<double>();
         var validationDice = new List<double>();
-        var cumulative = CumulativeAreas(images, fit);
+        // Object scaling shrinks images of a few large objects below one patch; each still gets a patch's share of draws.
+        var cumulative = CumulativeAreas(images, fit, Options.ObjectSize is null ? 0 : (double)size * size);
         var pixels = new float[Options.BatchSize * size * size];
         var labels = new long[Options.BatchSize * size * size];
         var means = new float[Options.BatchSize];
@@ -400,13 +431,13 @@ public sealed class UNetTrainer : ISegmenterTrainer
 
     static int Offset(int length, int size, Random random) => length <= size ? -((size - length) / 2) : random.Next(length - size + 1);
 
-    static double[] CumulativeAreas(SegmenterInput[] images, int[] fit)
+    static double[] CumulativeAreas(SegmenterInput[] images, int[] fit, double floor)
     {
         var cumulative = new double[fit.Length];
         double total = 0;
         for (var k = 0; k < fit.Length; k++)
         {
-            total += (double)images[fit[k]].Width * images[fit[k]].Height;
+            total += Math.Max(floor, (double)images[fit[k]].Width * images[fit[k]].Height);
             cumulative[k] = total;
         }
         for (var k = 0; k < fit.Length; k++)

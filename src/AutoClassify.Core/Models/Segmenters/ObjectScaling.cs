@@ -1,0 +1,183 @@
+using System.Globalization;
+using AutoClassify.Imaging;
+using AutoClassify.Preprocessing;
+
+namespace AutoClassify.Models.Segmenters;
+
+/// <summary>
+/// Object-scale normalisation as a trained U-Net applies it: the object size the network works at, and the range of
+/// resize factors fitted on the training images (the factors their true masks gave, widened by
+/// <see cref="ObjectScaling.Margin"/> each way and clamped to [<see cref="ObjectScaling.SmallestFactor"/>,
+/// <see cref="ObjectScaling.LargestFactor"/>]). Prediction tries factors around <see cref="ProbeFactor"/> and never leaves the range.
+/// </summary>
+public sealed record ObjectScale
+{
+    /// <summary>The median equivalent diameter, in pixels, every image's objects are resized to.</summary>
+    public required int ObjectSize { get; init; }
+
+    /// <summary>The smallest resize factor prediction may choose.</summary>
+    public required double MinFactor { get; init; }
+
+    /// <summary>The largest resize factor prediction may choose.</summary>
+    public required double MaxFactor { get; init; }
+
+    /// <summary>The centre of the ladder of factors tried at prediction: the training images' median factor.</summary>
+    public required double ProbeFactor { get; init; }
+
+    /// <summary>The most pixels a resized image may have; a larger factor is reduced to fit.</summary>
+    public int MaxPixels { get; init; } = ObjectScaling.DefaultMaxPixels;
+
+    /// <summary>Passes after the ladder that re-estimate the factor from the objects found, at most.</summary>
+    public int Refinements { get; init; } = ObjectScaling.DefaultRefinements;
+
+    /// <summary>What makes these settings unusable, or null.</summary>
+    public string? FindProblem()
+    {
+        if (ObjectSize is < ObjectScaling.MinObjectSize or > ObjectScaling.MaxObjectSize)
+            return Invariant($"object_size must lie in [{ObjectScaling.MinObjectSize}, {ObjectScaling.MaxObjectSize}], got {ObjectSize}");
+        if (!(MinFactor >= ObjectScaling.SmallestFactor && MinFactor <= ProbeFactor && ProbeFactor <= MaxFactor && MaxFactor <= ObjectScaling.LargestFactor))
+            return Invariant($"the factors must satisfy {ObjectScaling.SmallestFactor} <= min_factor <= probe_factor <= max_factor <= {ObjectScaling.LargestFactor}, got {MinFactor}, {ProbeFactor}, {MaxFactor}");
+        if (MaxPixels < 4096)
+            return Invariant($"max_pixels must be at least 4096, got {MaxPixels}");
+        if (Refinements is < 0 or > 8)
+            return Invariant($"refinements must lie in [0, 8], got {Refinements}");
+        return null;
+    }
+
+    /// <summary>
+    /// The scale fitted on training images whose true masks asked for <paramref name="factors"/> (one per image with
+    /// objects): their median is the probe, their range widened by <see cref="ObjectScaling.Margin"/> the bounds.
+    /// </summary>
+    public static ObjectScale Fit(int objectSize, IReadOnlyList<double> factors, int maxPixels = ObjectScaling.DefaultMaxPixels)
+    {
+        ArgumentNullException.ThrowIfNull(factors);
+        if (factors.Count == 0)
+            throw new ArgumentException("Object scaling needs at least one training image with objects in its mask.", nameof(factors));
+        var sorted = factors.Order().ToArray();
+        var probe = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : Math.Sqrt(sorted[(sorted.Length / 2) - 1] * sorted[sorted.Length / 2]);
+        return new ObjectScale
+        {
+            ObjectSize = objectSize,
+            MinFactor = ObjectScaling.Clamp(sorted[0] / ObjectScaling.Margin),
+            MaxFactor = ObjectScaling.Clamp(sorted[^1] * ObjectScaling.Margin),
+            ProbeFactor = ObjectScaling.Clamp(probe),
+            MaxPixels = maxPixels,
+        };
+    }
+
+    static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// Resizing images so that their objects have one size: the median equivalent diameter √(4A/π) of an image's objects
+/// (instances, or connected foreground components of a semantic mask; objects cut by the border are left out when any
+/// other remains, since they read small) becomes the object size, with the factor clamped to
+/// [<see cref="SmallestFactor"/>, <see cref="LargestFactor"/>] and reduced until the resized image has at most the
+/// pixel bound.
+/// </summary>
+public static class ObjectScaling
+{
+    /// <summary>The smallest resize factor ever used (a 4,096-px object becomes 256 px at most in practice).</summary>
+    public const double SmallestFactor = 1.0 / 16;
+
+    /// <summary>The largest resize factor ever used (beyond it, upsampling invents no detail and costs 64× the pixels).</summary>
+    public const double LargestFactor = 8;
+
+    /// <summary>The training images' factor range is widened by this ratio each way for prediction.</summary>
+    public const double Margin = 2;
+
+    /// <summary>Default bound on a resized image's pixels (2,048²), which bounds the memory and time of one image.</summary>
+    public const int DefaultMaxPixels = 1 << 22;
+
+    /// <summary>Default number of re-estimating passes after the ladder.</summary>
+    public const int DefaultRefinements = 3;
+
+    /// <summary>The smallest object size accepted (a few pixels across).</summary>
+    public const int MinObjectSize = 4;
+
+    /// <summary>The largest object size accepted.</summary>
+    public const int MaxObjectSize = 1024;
+
+    /// <summary>A factor within [<see cref="SmallestFactor"/>, <see cref="LargestFactor"/>].</summary>
+    public static double Clamp(double factor) => Math.Clamp(factor, SmallestFactor, LargestFactor);
+
+    /// <summary>
+    /// The median equivalent diameter in pixels of the objects of <paramref name="mask"/> (instance ids for
+    /// <see cref="MaskKind.Instances"/>, otherwise the 8-connected components of the non-zero pixels); null when it has none.
+    /// </summary>
+    public static double? MedianDiameter(int[] mask, int width, int height, MaskKind kind)
+    {
+        ArgumentNullException.ThrowIfNull(mask);
+        if (mask.Length != (long)width * height)
+            throw new ArgumentException($"Expected {width}x{height} mask values, got {mask.Length}.", nameof(mask));
+        if (kind == MaskKind.Instances)
+            return MedianDiameter(mask, width, height);
+        var foreground = new byte[mask.Length];
+        var any = false;
+        for (var i = 0; i < mask.Length; i++)
+        {
+            if (mask[i] != 0)
+            {
+                foreground[i] = 1;
+                any = true;
+            }
+        }
+        return any ? MedianDiameter([.. ImageOps.ConnectedComponents(new BinaryMask(width, height, foreground), connectivity: 8).Labels], width, height) : null;
+    }
+
+    /// <summary>The median equivalent diameter in pixels of the objects of an id map (0 = background); null when it has none.</summary>
+    public static double? MedianDiameter(ReadOnlySpan<int> ids, int width, int height)
+    {
+        var area = new Dictionary<int, long>();
+        var border = new HashSet<int>();
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                var id = ids[(y * width) + x];
+                if (id == 0)
+                    continue;
+                area[id] = area.GetValueOrDefault(id) + 1;
+                if (x == 0 || y == 0 || x == width - 1 || y == height - 1)
+                    border.Add(id);
+            }
+        }
+        if (area.Count == 0)
+            return null;
+        var inner = area.Where(a => !border.Contains(a.Key)).Select(a => a.Value).ToArray();
+        var areas = (inner.Length > 0 ? inner : [.. area.Values]).Order().ToArray();
+        var median = areas.Length % 2 == 1 ? areas[areas.Length / 2] : (areas[(areas.Length / 2) - 1] + areas[areas.Length / 2]) / 2.0;
+        return Math.Sqrt(4 * median / Math.PI);
+    }
+
+    /// <summary>The factor that brings objects of <paramref name="diameter"/> px to <paramref name="objectSize"/> px, clamped.</summary>
+    public static double Factor(double diameter, int objectSize) => Clamp(objectSize / Math.Max(diameter, 1e-6));
+
+    /// <summary>
+    /// The size of a <paramref name="width"/> x <paramref name="height"/> image resized by <paramref name="factor"/>
+    /// (reduced so the result has at most <paramref name="maxPixels"/> pixels), and the factor actually used.
+    /// </summary>
+    public static (int Width, int Height, double Factor) Size(int width, int height, double factor, int maxPixels)
+    {
+        var bound = Math.Sqrt(maxPixels / ((double)width * height));
+        var f = Math.Min(factor, bound);
+        var w = Math.Max(1, (int)Math.Round(width * f));
+        var h = Math.Max(1, (int)Math.Round(height * f));
+        while ((long)w * h > maxPixels)
+            (w, h) = (Math.Max(1, w - 1), Math.Max(1, (int)Math.Round((w - 1) * (double)height / width)));
+        return (w, h, Math.Sqrt((double)w * h / ((double)width * height)));
+    }
+
+    /// <summary>A training sample with its image and mask resized by <paramref name="factor"/> (the mask by nearest neighbour).</summary>
+    internal static SegmentationSample Sample(SegmentationSample sample, double factor, int maxPixels)
+    {
+        var (width, height, _) = Size(sample.Width, sample.Height, factor, maxPixels);
+        if (width == sample.Width && height == sample.Height)
+            return sample;
+        return sample with
+        {
+            Image = InputScaling.Image(sample.Image, width, height),
+            Mask = InputScaling.Labels(sample.Mask, sample.Width, sample.Height, width, height),
+        };
+    }
+}
