@@ -1,4 +1,5 @@
 using AutoClassify.IO;
+using AutoClassify.Models.Segmenters;
 
 namespace AutoClassify.Evaluation.Segmentation;
 
@@ -81,21 +82,7 @@ public static class SizeDistributions
     {
         if (ids.Length != (long)width * height)
             throw new ArgumentException($"Expected {width}x{height} ids, got {ids.Length}.");
-        var area = new Dictionary<int, long>();
-        var border = new HashSet<int>();
-        for (var y = 0; y < height; y++)
-        {
-            for (var x = 0; x < width; x++)
-            {
-                var id = ids[(y * width) + x];
-                if (id == 0)
-                    continue;
-                area[id] = area.GetValueOrDefault(id) + 1;
-                if (x == 0 || y == 0 || x == width - 1 || y == height - 1)
-                    border.Add(id);
-            }
-        }
-        return [.. area.Where(a => !border.Contains(a.Key)).Select(a => Math.Sqrt(4 * a.Value / Math.PI) * scale).Order()];
+        return [.. ObjectScaling.Areas(ids, width, height).Values.Where(o => !o.AtBorder).Select(o => Math.Sqrt(4 * o.Area / Math.PI) * scale).Order()];
     }
 
     /// <summary>Compares two samples of sizes: KS statistic, Wasserstein-1 distance, medians.</summary>

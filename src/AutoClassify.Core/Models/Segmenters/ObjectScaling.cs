@@ -128,8 +128,19 @@ public static class ObjectScaling
     /// <summary>The median equivalent diameter in pixels of the objects of an id map (0 = background); null when it has none.</summary>
     public static double? MedianDiameter(ReadOnlySpan<int> ids, int width, int height)
     {
-        var area = new Dictionary<int, long>();
-        var border = new HashSet<int>();
+        var objects = Areas(ids, width, height);
+        if (objects.Count == 0)
+            return null;
+        var inner = objects.Values.Where(o => !o.AtBorder).Select(o => o.Area).ToArray();
+        var areas = (inner.Length > 0 ? inner : [.. objects.Values.Select(o => o.Area)]).Order().ToArray();
+        var median = areas.Length % 2 == 1 ? areas[areas.Length / 2] : (areas[(areas.Length / 2) - 1] + areas[areas.Length / 2]) / 2.0;
+        return Math.Sqrt(4 * median / Math.PI);
+    }
+
+    /// <summary>Every object of an id map (0 = background): its area in pixels, and whether it touches the image border.</summary>
+    public static Dictionary<int, (long Area, bool AtBorder)> Areas(ReadOnlySpan<int> ids, int width, int height)
+    {
+        var objects = new Dictionary<int, (long Area, bool AtBorder)>();
         for (var y = 0; y < height; y++)
         {
             for (var x = 0; x < width; x++)
@@ -137,17 +148,11 @@ public static class ObjectScaling
                 var id = ids[(y * width) + x];
                 if (id == 0)
                     continue;
-                area[id] = area.GetValueOrDefault(id) + 1;
-                if (x == 0 || y == 0 || x == width - 1 || y == height - 1)
-                    border.Add(id);
+                var (area, atBorder) = objects.GetValueOrDefault(id);
+                objects[id] = (area + 1, atBorder || x == 0 || y == 0 || x == width - 1 || y == height - 1);
             }
         }
-        if (area.Count == 0)
-            return null;
-        var inner = area.Where(a => !border.Contains(a.Key)).Select(a => a.Value).ToArray();
-        var areas = (inner.Length > 0 ? inner : [.. area.Values]).Order().ToArray();
-        var median = areas.Length % 2 == 1 ? areas[areas.Length / 2] : (areas[(areas.Length / 2) - 1] + areas[areas.Length / 2]) / 2.0;
-        return Math.Sqrt(4 * median / Math.PI);
+        return objects;
     }
 
     /// <summary>The factor that brings objects of <paramref name="diameter"/> px to <paramref name="objectSize"/> px, clamped.</summary>
