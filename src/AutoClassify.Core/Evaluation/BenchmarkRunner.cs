@@ -523,7 +523,7 @@ public static class BenchmarkRunner
         if (options.UnitWorker is not { } worker || checkpoint is null || options.Scope != BenchmarkScope.All || !overlap.Enabled ||
             2 * overlap.NetworkThreads > overlap.Threads)
             return null;
-        var units = overlap.NetworkModels.SelectMany(m => Enumerable.Range(0, options.Folds).Select(f => new BenchmarkUnit(m, f))).Where(u => !checkpoint.Has(u));
+        var units = BenchmarkUnit.All(overlap.NetworkModels, options.Folds).Where(u => !checkpoint.Has(u));
         return new ModelArms.SecondProcess(new UnitClaims(units), worker);
     }
 
