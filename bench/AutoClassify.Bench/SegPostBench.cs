@@ -11,15 +11,18 @@ namespace AutoClassify.Bench;
 /// one an earlier run cached), then scores the fold's test images with the untuned and the validation-tuned instance
 /// post-processing side by side, so both use the same network. Settings as --key=value: fold (1-based, default 1),
 /// folds (5), unet-width (8), input-long-side (256; 0 = native), epochs (the default most epochs), threads (2), seed (42),
-/// out (the cache folder). With object-size (0 = off, the default) the network works at object scale instead of a
-/// long side, trained with scale jitter (augmentation scale range, percent, default 10), and each test image is scored
-/// at the factor its true mask gives (scale=oracle), at the factor estimated from the image alone (scale=estimate),
-/// both (the default), or both and a ladder without re-estimates (scale=ladder), with the per-image factors and median
-/// diameter errors.
+/// out (the cache folder), schedule (constant or cosine learning rate, default constant), patience (early stopping),
+/// learning-rate (Adam's, default 0.001).
+/// With object-size (0 = off, the default) the network works at object scale instead of a long side, trained with
+/// scale jitter (augmentation scale range, percent, default 10), and each test image is scored at the factor its true
+/// mask gives (scale=oracle), at the factor estimated from the image alone (scale=estimate) or both (the default), with
+/// the per-image factors and median diameter errors. scale=dense writes, per test image, a fine ladder of passes (the probe × 2^(k/2), k = −6..6, within the
+/// factor range) with each pass's objects, confidence and scores to a CSV in the cache folder (rungs=path overrides),
+/// so that rules for choosing the factor can be compared without running the network again.
 /// </summary>
 internal sealed class SegPostBench : IBenchSuite
 {
-    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out", "object-size", "scale", "scale-jitter"];
+    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out", "object-size", "scale", "scale-jitter", "rungs", "schedule", "patience", "learning-rate"];
 
     public string Name => "segpost";
 
@@ -39,12 +42,23 @@ internal sealed class SegPostBench : IBenchSuite
         var seed = options.Int("seed", 42);
         var objectSize = options.Int("object-size", 0);
         var jitter = options.Int("scale-jitter", 10);
+        var schedule = (s.GetValueOrDefault("schedule") ?? "constant") switch
+        {
+            "constant" => AutoClassify.Models.Cnn.LearningRateSchedule.Constant,
+            "cosine" => AutoClassify.Models.Cnn.LearningRateSchedule.Cosine,
+            var other => throw new ArgumentException($"--schedule={other}: expected constant or cosine."),
+        };
+        var patience = options.Int("patience", UNetOptions.Defaults.Patience);
+        var learningRate = double.Parse(s.GetValueOrDefault("learning-rate") ?? "0.001", CultureInfo.InvariantCulture);
         var scale = s.GetValueOrDefault("scale") ?? "both";
-        if (scale is not ("oracle" or "estimate" or "both" or "ladder"))
-            throw new ArgumentException($"--scale={scale}: expected oracle, estimate, both or ladder.");
+        if (scale is not ("oracle" or "estimate" or "both" or "dense" or "flips"))
+            throw new ArgumentException($"--scale={scale}: expected oracle, estimate, both, dense or flips.");
         if (objectSize > 0)
             longSide = 0;
-        var name = objectSize > 0 ? string.Create(inv, $"os{objectSize}-j{jitter}") : string.Create(inv, $"ls{longSide}");
+        var name = (objectSize > 0 ? string.Create(inv, $"os{objectSize}-j{jitter}") : string.Create(inv, $"ls{longSide}"))
+            + (schedule == AutoClassify.Models.Cnn.LearningRateSchedule.Cosine ? "-cos" : "")
+            + (patience != UNetOptions.Defaults.Patience ? string.Create(inv, $"-p{patience}") : "")
+            + (learningRate != UNetOptions.Defaults.LearningRate ? string.Create(inv, $"-lr{learningRate}") : "");
         var cache = Path.GetFullPath(s.GetValueOrDefault("out")
             ?? Path.Combine(Path.GetTempPath(), "autoclassify-segpost", string.Create(inv, $"emps-fold{fold + 1}of{folds}-w{width}-{name}-e{epochs}-seed{seed}")));
         var root = Path.Combine(options.SharedRoot, "datasets", "emps-particles");
@@ -61,6 +75,9 @@ internal sealed class SegPostBench : IBenchSuite
             ObjectSize = objectSize > 0 ? objectSize : null,
             Augmentation = new SegmentationAugmentation { ScaleRange = jitter / 100.0 },
             MaxEpochs = epochs,
+            Patience = patience,
+            Schedule = schedule,
+            LearningRate = learningRate,
             Threads = threads,
         };
         var contextSeed = Seeds.Derive(seed, "segmenter:unet", fold);
@@ -82,7 +99,12 @@ internal sealed class SegPostBench : IBenchSuite
         if (objectSize > 0)
         {
             using (segmenter)
-                ScoreObjectScale(segmenter, data, test, scale, fold, folds);
+            {
+                if (scale == "dense")
+                    WriteRungs(segmenter, data, test, fold, s.GetValueOrDefault("rungs") ?? Path.Combine(cache, string.Create(inv, $"rungs-fold{fold + 1}.csv")));
+                else
+                    ScoreObjectScale(segmenter, data, test, scale, fold, folds);
+            }
             return;
         }
         using (segmenter)
@@ -142,8 +164,8 @@ internal sealed class SegPostBench : IBenchSuite
     {
         var inv = CultureInfo.InvariantCulture;
         var objectScale = segmenter.Info.ObjectScale ?? throw new InvalidOperationException("The cached network has no object scale.");
-        Console.WriteLine(string.Create(inv, $"object scale: size {objectScale.ObjectSize} px, factors {objectScale.MinFactor:F3}-{objectScale.MaxFactor:F3}, probe {objectScale.ProbeFactor:F3}, {objectScale.Refinements} refinements; post-processing {segmenter.PostProcessing.Summary()}"));
-        var modes = scale == "both" ? new[] { "oracle", "estimate" } : scale == "ladder" ? new[] { "oracle", "estimate", "ladder" } : new[] { scale };
+        Console.WriteLine(string.Create(inv, $"object scale: size {objectScale.ObjectSize} px, factors {objectScale.MinFactor:F3}-{objectScale.MaxFactor:F3}, probe {objectScale.ProbeFactor:F3}; post-processing {segmenter.PostProcessing.Summary()}"));
+        var modes = scale == "both" ? new[] { "oracle", "estimate" } : scale == "flips" ? new[] { "estimate", "flips" } : new[] { scale };
         var f1 = modes.ToDictionary(m => m, _ => new List<double>());
         var errors = modes.ToDictionary(m => m, _ => new List<double>());
         var ratios = new List<double>();
@@ -160,9 +182,8 @@ internal sealed class SegPostBench : IBenchSuite
             foreach (var mode in modes)
             {
                 var prediction = mode == "oracle" ? segmenter.PredictAtFactor(sample.Image, oracle)
-                    : mode == "ladder" ? Ladder(segmenter, sample.Image, objectScale)
                     : segmenter.Predict(sample.Image);
-                var predicted = prediction.Instances!;
+                var predicted = mode == "flips" ? FlipAveraged(segmenter, sample.Image, prediction.ScaleFactor!.Value) : prediction.Instances!;
                 var match = InstanceScores.Match(sample.Mask, predicted);
                 var error = SizeDistributions.Compare(trueSizes, SizeDistributions.EquivalentDiameters(predicted, sample.Width, sample.Height)).MedianRelativeError;
                 f1[mode].Add(match.F1);
@@ -193,36 +214,107 @@ internal sealed class SegPostBench : IBenchSuite
     }
 
     /// <summary>
-    /// An experimental estimate: passes at the probe times 2^k (k = −3..3, within the factor range); among those whose
-    /// objects' median diameter lies within 1.5× of the object size, the one where the network is surest of its
-    /// non-background pixels (mean top probability); else the one whose objects come closest to the size.
+    /// Instances from the probabilities averaged over the image and its three flips (horizontal, vertical, both) at one
+    /// factor, post-processed as the segmenter would.
     /// </summary>
-    static SegmentationPrediction Ladder(UNetSegmenter segmenter, AutoClassify.Imaging.GrayImage image, ObjectScale scale)
+    static int[] FlipAveraged(UNetSegmenter segmenter, AutoClassify.Imaging.GrayImage image, double factor)
     {
-        var passes = new List<(SegmentationPrediction Prediction, double Mismatch, double Confidence)>();
-        foreach (var k in Enumerable.Range(-3, 7))
+        var maxPixels = segmenter.Info.ObjectScale!.MaxPixels;
+        var (w, h, _) = ObjectScaling.Size(image.Width, image.Height, factor, maxPixels);
+        var working = InputScaling.Image(image, w, h);
+        var channels = segmenter.Info.ChannelNames.Count;
+        var n = w * h;
+        var sum = new float[channels * n];
+        foreach (var (flipX, flipY) in new[] { (false, false), (true, false), (false, true), (true, true) })
         {
-            var factor = Math.Clamp(scale.ProbeFactor * Math.Pow(2, k), scale.MinFactor, scale.MaxFactor);
-            if (passes.Any(p => Math.Abs(Math.Log(p.Prediction.ScaleFactor!.Value / factor)) < Math.Log(1.1)))
-                continue;
-            var prediction = segmenter.PredictAtFactor(image, factor);
-            var diameter = ObjectScaling.MedianDiameter(prediction.Instances!, prediction.Width, prediction.Height);
-            var mismatch = diameter is { } d ? Math.Abs(Math.Log(d * prediction.ScaleFactor!.Value / scale.ObjectSize)) : double.PositiveInfinity;
-            var n = prediction.Width * prediction.Height;
-            var p = prediction.Probabilities!;
-            double sum = 0;
-            var count = 0;
-            for (var i = 0; i < n; i++)
+            var flipped = new AutoClassify.Imaging.GrayImage(w, h);
+            for (var y = 0; y < h; y++)
             {
-                if (p[i] >= Math.Max(p[n + i], p[(2 * n) + i]))
-                    continue;
-                sum += Math.Max(p[n + i], p[(2 * n) + i]);
-                count++;
+                for (var x = 0; x < w; x++)
+                    flipped.Pixels[(y * w) + x] = working.Pixels[((flipY ? h - 1 - y : y) * w) + (flipX ? w - 1 - x : x)];
             }
-            passes.Add((prediction, mismatch, count == 0 ? 0 : sum / count));
+            var p = segmenter.NetworkProbabilities(flipped, segmenter.Info.TileSize, segmenter.Info.TileOverlap, default);
+            for (var c = 0; c < channels; c++)
+            {
+                for (var y = 0; y < h; y++)
+                {
+                    for (var x = 0; x < w; x++)
+                        sum[(c * n) + (y * w) + x] += p[(c * n) + ((flipY ? h - 1 - y : y) * w) + (flipX ? w - 1 - x : x)] / 4;
+                }
+            }
         }
-        var consistent = passes.Where(p => p.Mismatch < Math.Log(1.5)).ToList();
-        return consistent.Count > 0 ? consistent.MaxBy(p => p.Confidence).Prediction : passes.MinBy(p => p.Mismatch).Prediction;
+        var ids = segmenter.PostProcessing.Apply(sum, w, h);
+        return InputScaling.Labels(ids, w, h, image.Width, image.Height);
+    }
+
+    /// <summary>
+    /// Per test image and per rung of a fine ladder: the factor, the predicted objects (count, median equivalent
+    /// diameter in image pixels, the interquartile range of their log diameters, all without objects cut by the
+    /// border), the network's mean top probability over its object pixels, and the instance F1 and median diameter error
+    /// against the truth; plus the oracle factor. One CSV row per pass.
+    /// </summary>
+    static void WriteRungs(UNetSegmenter segmenter, SegmentationData data, int[] test, int fold, string path)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var scale = segmenter.Info.ObjectScale ?? throw new InvalidOperationException("The cached network has no object scale.");
+        var lines = new List<string> { "fold,image,true_objects,true_diameter,oracle_factor,factor,objects,diameter,log_iqr,confidence,f1,median_diameter_error,agree_previous,agree_next" };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        foreach (var index in test)
+        {
+            var sample = data.Samples[index];
+            var trueDiameter = ObjectScaling.MedianDiameter(sample.Mask, sample.Width, sample.Height, data.Kind);
+            var oracle = trueDiameter is { } d ? ObjectScaling.Size(sample.Width, sample.Height, ObjectScaling.Factor(d, scale.ObjectSize), scale.MaxPixels).Factor : double.NaN;
+            var trueSizes = SizeDistributions.EquivalentDiameters(sample.Mask, sample.Width, sample.Height);
+            var tried = new List<double>();
+            var rungs = new List<(string Line, int[] Ids)>();
+            for (var k = -6; k <= 6; k++)
+            {
+                var factor = Math.Clamp(scale.ProbeFactor * Math.Pow(2, k / 2.0), scale.MinFactor, scale.MaxFactor);
+                if (tried.Any(f => Math.Abs(Math.Log(factor / f)) < Math.Log(1.1)))
+                    continue;
+                var prediction = segmenter.PredictAtFactor(sample.Image, factor);
+                tried.Add(prediction.ScaleFactor!.Value);
+                var ids = prediction.Instances!;
+                var inner = ObjectScaling.Areas(ids, sample.Width, sample.Height).Values.Where(o => !o.AtBorder)
+                    .Select(o => Math.Log(Math.Sqrt(4 * o.Area / Math.PI))).Order().ToArray();
+                var median = inner.Length == 0 ? double.NaN : Math.Exp(inner[inner.Length / 2]);
+                var iqr = inner.Length < 2 ? double.NaN : inner[3 * inner.Length / 4] - inner[inner.Length / 4];
+                var n = prediction.Width * prediction.Height;
+                var p = prediction.Probabilities!;
+                var channels = prediction.ChannelNames.Count;
+                double sum = 0;
+                var count = 0;
+                for (var i = 0; i < n; i++)
+                {
+                    var top = p[i];
+                    var best = 0;
+                    for (var c = 1; c < channels; c++)
+                    {
+                        if (p[(c * n) + i] > top)
+                            (best, top) = (c, p[(c * n) + i]);
+                    }
+                    if (best != 0)
+                    {
+                        sum += top;
+                        count++;
+                    }
+                }
+                var match = InstanceScores.Match(sample.Mask, ids);
+                var error = SizeDistributions.Compare(trueSizes, SizeDistributions.EquivalentDiameters(ids, sample.Width, sample.Height)).MedianRelativeError;
+                rungs.Add((string.Create(inv, $"{fold + 1},{Path.GetFileName(sample.Path)},{Count(sample.Mask)},{trueDiameter ?? double.NaN:G6},{oracle:G6},{prediction.ScaleFactor:G6},{inner.Length},{median:G6},{iqr:G6},{(count == 0 ? 0 : sum / count):G6},{match.F1:G6},{error:G6}"), ids));
+            }
+            // How far the objects of neighbouring rungs agree (instance F1 of one against the other, in image pixels).
+            for (var r = 0; r < rungs.Count; r++)
+            {
+                var previous = r > 0 ? InstanceScores.Match(rungs[r - 1].Ids, rungs[r].Ids).F1 : double.NaN;
+                var next = r + 1 < rungs.Count ? InstanceScores.Match(rungs[r + 1].Ids, rungs[r].Ids).F1 : double.NaN;
+                lines.Add(string.Create(inv, $"{rungs[r].Line},{previous:G6},{next:G6}"));
+            }
+            Console.WriteLine(string.Create(inv, $"  {Path.GetFileName(sample.Path),-16} {tried.Count} passes, {clock.Elapsed.TotalSeconds:F0} s"));
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        File.WriteAllLines(path, lines);
+        Console.WriteLine($"wrote {path}");
     }
 
     static int Count(int[] mask) => mask.Where(v => v != 0).Distinct().Count();

@@ -27,9 +27,6 @@ public sealed record ObjectScale
     /// <summary>The most pixels a resized image may have; a larger factor is reduced to fit.</summary>
     public int MaxPixels { get; init; } = ObjectScaling.DefaultMaxPixels;
 
-    /// <summary>Passes after the ladder that re-estimate the factor from the objects found, at most.</summary>
-    public int Refinements { get; init; } = ObjectScaling.DefaultRefinements;
-
     /// <summary>What makes these settings unusable, or null.</summary>
     public string? FindProblem()
     {
@@ -39,8 +36,6 @@ public sealed record ObjectScale
             return Invariant($"the factors must satisfy {ObjectScaling.SmallestFactor} <= min_factor <= probe_factor <= max_factor <= {ObjectScaling.LargestFactor}, got {MinFactor}, {ProbeFactor}, {MaxFactor}");
         if (MaxPixels < 4096)
             return Invariant($"max_pixels must be at least 4096, got {MaxPixels}");
-        if (Refinements is < 0 or > 8)
-            return Invariant($"refinements must lie in [0, 8], got {Refinements}");
         return null;
     }
 
@@ -89,9 +84,6 @@ public static class ObjectScaling
     /// <summary>Default bound on a resized image's pixels (2,048²), which bounds the memory and time of one image.</summary>
     public const int DefaultMaxPixels = 1 << 22;
 
-    /// <summary>Default number of re-estimating passes after the ladder.</summary>
-    public const int DefaultRefinements = 3;
-
     /// <summary>The smallest object size accepted (a few pixels across).</summary>
     public const int MinObjectSize = 4;
 
@@ -105,24 +97,24 @@ public static class ObjectScaling
     /// The median equivalent diameter in pixels of the objects of <paramref name="mask"/> (instance ids for
     /// <see cref="MaskKind.Instances"/>, otherwise the 8-connected components of the non-zero pixels); null when it has none.
     /// </summary>
-    public static double? MedianDiameter(int[] mask, int width, int height, MaskKind kind)
+    public static double? MedianDiameter(int[] mask, int width, int height, MaskKind kind) =>
+        MedianDiameter(ObjectIds(mask, width, height, kind), width, height);
+
+    /// <summary>
+    /// The objects of <paramref name="mask"/> as an id map (0 = background): the mask itself for
+    /// <see cref="MaskKind.Instances"/>, otherwise the 8-connected components of its non-zero pixels.
+    /// </summary>
+    public static int[] ObjectIds(int[] mask, int width, int height, MaskKind kind)
     {
         ArgumentNullException.ThrowIfNull(mask);
         if (mask.Length != (long)width * height)
             throw new ArgumentException($"Expected {width}x{height} mask values, got {mask.Length}.", nameof(mask));
         if (kind == MaskKind.Instances)
-            return MedianDiameter(mask, width, height);
+            return mask;
         var foreground = new byte[mask.Length];
-        var any = false;
         for (var i = 0; i < mask.Length; i++)
-        {
-            if (mask[i] != 0)
-            {
-                foreground[i] = 1;
-                any = true;
-            }
-        }
-        return any ? MedianDiameter([.. ImageOps.ConnectedComponents(new BinaryMask(width, height, foreground), connectivity: 8).Labels], width, height) : null;
+            foreground[i] = mask[i] != 0 ? (byte)1 : (byte)0;
+        return [.. ImageOps.ConnectedComponents(new BinaryMask(width, height, foreground), connectivity: 8).Labels];
     }
 
     /// <summary>The median equivalent diameter in pixels of the objects of an id map (0 = background); null when it has none.</summary>
@@ -135,6 +127,16 @@ public static class ObjectScaling
         var areas = (inner.Length > 0 ? inner : [.. objects.Values.Select(o => o.Area)]).Order().ToArray();
         var median = areas.Length % 2 == 1 ? areas[areas.Length / 2] : (areas[(areas.Length / 2) - 1] + areas[areas.Length / 2]) / 2.0;
         return Math.Sqrt(4 * median / Math.PI);
+    }
+
+    /// <summary>
+    /// The interquartile range of the log equivalent diameters of the objects of an id map (0 = background) that the
+    /// border does not cut; null with fewer than two such objects.
+    /// </summary>
+    public static double? LogDiameterSpread(ReadOnlySpan<int> ids, int width, int height)
+    {
+        var logs = Areas(ids, width, height).Values.Where(o => !o.AtBorder).Select(o => Math.Log(Math.Sqrt(4 * o.Area / Math.PI))).Order().ToArray();
+        return logs.Length < 2 ? null : logs[3 * logs.Length / 4] - logs[logs.Length / 4];
     }
 
     /// <summary>Every object of an id map (0 = background): its area in pixels, and whether it touches the image border.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AutoClassify.Models.Cnn;
 
 namespace AutoClassify.Models.Segmenters;
 
@@ -129,6 +130,7 @@ public sealed record UNetOptions
         public const int MaxEpochs = 40;
         public const int Patience = 6;
         public const double LearningRate = 1e-3;
+        public const LearningRateSchedule Schedule = LearningRateSchedule.Constant;
         public const double WeightDecay = 0;
         public const double DiceWeight = 1;
         public const bool ClassWeightedLoss = true;
@@ -170,8 +172,14 @@ public sealed record UNetOptions
     /// <summary>Epochs without a lower validation loss before training stops.</summary>
     public int Patience { get; init; } = Defaults.Patience;
 
-    /// <summary>Adam's learning rate.</summary>
+    /// <summary>Adam's learning rate (the peak, with a cosine <see cref="Schedule"/>).</summary>
     public double LearningRate { get; init; } = Defaults.LearningRate;
+
+    /// <summary>
+    /// How the learning rate moves over the fit: constant, or after one epoch of linear warm-up half a cosine down to
+    /// a hundredth of it at <see cref="MaxEpochs"/>.
+    /// </summary>
+    public LearningRateSchedule Schedule { get; init; } = Defaults.Schedule;
 
     public double WeightDecay { get; init; } = Defaults.WeightDecay;
 

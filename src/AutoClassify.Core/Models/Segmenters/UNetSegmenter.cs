@@ -197,12 +197,13 @@ public sealed class UNetSegmenter : ISegmenter
     }
 
     /// <summary>
-    /// The network's pass that a prediction uses: at the fixed working size, or, with object scaling, a ladder of
-    /// passes at <see cref="ObjectScale.ProbeFactor"/> × 2^k (k = −3..3, within the scale's factor range); among those
-    /// whose objects' median diameter lies within 1.5× of the object size, the one where the network is surest of the
-    /// pixels it calls objects (mean top probability), else the one whose objects come closest to the size; then up to
-    /// <see cref="ObjectScale.Refinements"/> passes at the factor the chosen one's objects ask for, which join the
-    /// ladder, and the same rule chooses again among all passes.
+    /// The network's pass that a prediction uses: at the fixed working size, or, with object scaling, the best of a
+    /// ladder of passes at <see cref="ObjectScale.ProbeFactor"/> × 2^(k/2) (k = −6..6, within the scale's factor
+    /// range). A pass qualifies when its objects' median diameter lies within 1.5× of the object size. Among those, the
+    /// one chosen is where the objects hold their size in image pixels across the neighbouring rungs (real particles
+    /// keep their size when the image is resized; fragments cut at the network's own scale and merged clusters do
+    /// not), where their sizes spread least, and where the network is surest of the pixels it calls objects
+    /// (<see cref="Choose"/>); a ladder with no such pass takes the one whose objects come closest to the size.
     /// </summary>
     internal ScaledPass WorkingPass(GrayImage image, CancellationToken cancellationToken)
     {
@@ -211,37 +212,64 @@ public sealed class UNetSegmenter : ISegmenter
             var (width, height) = InputScaling.Size(image.Width, image.Height, Info.InputLongSide);
             return Run(image, width, height, cancellationToken);
         }
-        var tried = new List<double>();
         var ladder = new List<(ScaledPass Pass, double Confidence)>();
-        for (var k = -3; k <= 3; k++)
+        for (var k = -LadderHalfSteps; k <= LadderHalfSteps; k++)
         {
-            var factor = Math.Clamp(scale.ProbeFactor * Math.Pow(2, k), scale.MinFactor, scale.MaxFactor);
-            if (tried.Any(f => Math.Abs(Math.Log(factor / f)) < Math.Log(1.1)))
+            var factor = Math.Clamp(scale.ProbeFactor * Math.Pow(2, k / 2.0), scale.MinFactor, scale.MaxFactor);
+            // A factor within 10 % of one already run would give nearly the same objects.
+            if (ladder.Any(r => Math.Abs(Math.Log(factor / r.Pass.Factor)) < Math.Log(1.1)))
                 continue;
             var rung = PassAt(image, factor, cancellationToken);
-            tried.Add(rung.Factor);
             ladder.Add((rung, Confidence(rung.Probabilities, Info.ChannelNames.Count, rung.Width * rung.Height)));
-        }
-        // Both merged clusters at too small a scale and fragments at too large a one can have the object size; the
-        // network is least sure of either.
-        var pass = Choose(ladder, scale.ObjectSize);
-        for (var k = 0; k < scale.Refinements && pass.MedianDiameter is { } diameter; k++)
-        {
-            var next = Math.Clamp(pass.Factor * scale.ObjectSize / diameter, scale.MinFactor, scale.MaxFactor);
-            // A factor within 10 % of one already run would give nearly the same objects.
-            if (tried.Any(f => Math.Abs(Math.Log(next / f)) < Math.Log(1.1)))
-                break;
-            pass = PassAt(image, next, cancellationToken);
-            tried.Add(pass.Factor);
-            ladder.Add((pass, Confidence(pass.Probabilities, Info.ChannelNames.Count, pass.Width * pass.Height)));
         }
         return Choose(ladder, scale.ObjectSize);
     }
 
-    static ScaledPass Choose(List<(ScaledPass Pass, double Confidence)> passes, int objectSize)
+    /// <summary>Half-octave rungs each side of the probe factor (an eighth to eight times it).</summary>
+    const int LadderHalfSteps = 6;
+
+    /// <summary>Weight of the network's confidence in a rung's score (its size drift and spread are in log units).</summary>
+    const double ConfidenceWeight = 2;
+
+    /// <summary>Weight of the spread of a rung's object sizes in its score.</summary>
+    const double SpreadWeight = 0.5;
+
+    /// <summary>The spread assumed for a rung with fewer than two whole objects.</summary>
+    const double UnknownSpread = 0.5;
+
+    /// <summary>
+    /// The rung whose objects lie within 1.5× of the object size and that scores lowest on: the mean change (log
+    /// ratio) of the objects' median size in image pixels to its neighbouring rungs, plus <see cref="SpreadWeight"/> ×
+    /// the spread of their sizes, minus <see cref="ConfidenceWeight"/> × the network's confidence. Without such a rung,
+    /// the one whose objects come closest to the size.
+    /// </summary>
+    static ScaledPass Choose(List<(ScaledPass Pass, double Confidence)> ladder, int objectSize)
     {
-        var consistent = passes.Where(r => Mismatch(r.Pass, objectSize) < Math.Log(1.5)).ToList();
-        return consistent.Count > 0 ? consistent.MaxBy(r => r.Confidence).Pass : passes.MinBy(r => Mismatch(r.Pass, objectSize)).Pass;
+        ScaledPass? best = null;
+        var bestScore = double.PositiveInfinity;
+        for (var i = 0; i < ladder.Count; i++)
+        {
+            var pass = ladder[i].Pass;
+            if (Mismatch(pass, objectSize) >= Math.Log(1.5))
+                continue;
+            var size = pass.MedianDiameter!.Value / pass.Factor;
+            double drift = 0;
+            var neighbours = 0;
+            foreach (var j in (ReadOnlySpan<int>)[i - 1, i + 1])
+            {
+                if (j >= 0 && j < ladder.Count && ladder[j].Pass.MedianDiameter is { } d)
+                {
+                    drift += Math.Abs(Math.Log(d / ladder[j].Pass.Factor / size));
+                    neighbours++;
+                }
+            }
+            if (neighbours == 0)
+                continue;
+            var score = (drift / neighbours) + (SpreadWeight * (pass.SizeSpread ?? UnknownSpread)) - (ConfidenceWeight * ladder[i].Confidence);
+            if (score < bestScore)
+                (best, bestScore) = (pass, score);
+        }
+        return best ?? ladder.MinBy(r => Mismatch(r.Pass, objectSize)).Pass;
     }
 
     // Mean top probability over the pixels whose top channel is not the first (background).
@@ -282,11 +310,12 @@ public sealed class UNetSegmenter : ISegmenter
         int[]? instances = null;
         if (Info.Scheme == OutputScheme.Instance && Info.Format >= 2)
             instances = PostProcessing.Apply(working, width, height);
-        var diameter = Info.ObjectScale is null ? null
-            : instances is not null ? ObjectScaling.MedianDiameter(instances, width, height)
-            : ObjectScaling.MedianDiameter(ArgMax(working, Info.ChannelNames.Count, width * height), width, height, MaskKind.ClassMap);
         var factor = Math.Sqrt((double)width * height / ((double)image.Width * image.Height));
-        return new ScaledPass(working, width, height, factor, instances, diameter);
+        if (Info.ObjectScale is null)
+            return new ScaledPass(working, width, height, factor, instances, null);
+        var objects = instances ?? ObjectScaling.ObjectIds(ArgMax(working, Info.ChannelNames.Count, width * height), width, height, MaskKind.ClassMap);
+        return new ScaledPass(working, width, height, factor, instances,
+            ObjectScaling.MedianDiameter(objects, width, height), ObjectScaling.LogDiameterSpread(objects, width, height));
     }
 
     static int[] ArgMax(float[] probabilities, int channels, int n)
@@ -531,6 +560,8 @@ public sealed class UNetSegmenter : ISegmenter
 /// <summary>
 /// One pass of the network over an image resized to <paramref name="Width"/> x <paramref name="Height"/>
 /// (<paramref name="Factor"/> times its size): the probabilities there, the instances the post-processing made of them
-/// (instance scheme), and, with object scaling, the median equivalent diameter of the objects found (working pixels).
+/// (instance scheme), and, with object scaling, the median equivalent diameter of the objects found (working pixels)
+/// and the spread of their sizes (the interquartile range of their log diameters, objects cut by the border left out;
+/// null with fewer than two such objects).
 /// </summary>
-internal sealed record ScaledPass(float[] Probabilities, int Width, int Height, double Factor, int[]? Instances, double? MedianDiameter);
+internal sealed record ScaledPass(float[] Probabilities, int Width, int Height, double Factor, int[]? Instances, double? MedianDiameter, double? SizeSpread = null);

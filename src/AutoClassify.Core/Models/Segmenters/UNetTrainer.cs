@@ -62,6 +62,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
                 new("max_epochs", Format(o.MaxEpochs)),
                 new("patience", Format(o.Patience)),
                 new("learning_rate", Format(o.LearningRate)),
+                new("learning_rate_schedule", o.Schedule.ToString().ToLowerInvariant()),
                 new("validation_fraction", Format(o.ValidationFraction)),
                 new("augmentation", o.Augmentation.ToString()),
                 new("local_contrast_sigma", o.LocalContrastSigma is { } sigma ? Format(sigma) : "off"),
@@ -145,6 +146,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
                 : "cross-entropy";
             facts["optimizer"] = "adam";
             facts["learning_rate"] = Format(Options.LearningRate);
+            facts["learning_rate_schedule"] = Options.Schedule.ToString().ToLowerInvariant();
             facts["weight_decay"] = Format(Options.WeightDecay);
             facts["patch_size"] = Format(Options.PatchSize);
             facts["batch_size"] = Format(Options.BatchSize);
@@ -228,6 +230,9 @@ public sealed class UNetTrainer : ISegmenterTrainer
         using var validationSet = ValidationPatches(images, targets, validation);
         using var optimizer = new Adam(network.Parameters(), new AdamOptions { LearningRate = Options.LearningRate, WeightDecay = Options.WeightDecay });
         var stopping = new EarlyStopping(Options.Patience);
+        var plan = new LearningRatePlan(Options.LearningRate, Options.Schedule,
+            Options.Schedule == LearningRateSchedule.Constant ? 0 : Options.StepsPerEpoch, Options.MaxEpochs * Options.StepsPerEpoch);
+        var optimiserStep = 0;
         var trainLoss = new List<double>();
         var validationLoss = new List<double>();
         var validationDice = new List<double>();
@@ -272,6 +277,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
                     var y = oneHot.ArgMax(1);
                     var logits = network.Forward(x);
                     var loss = Loss(logits, y, oneHot, weightTensor);
+                    optimizer.LearningRate = plan.At(optimiserStep++);
                     optimizer.ZeroGrad();
                     loss.Backward();
                     optimizer.Step();

@@ -40,6 +40,11 @@ public class ObjectScalingTests(ITestOutputHelper output)
         Assert.Equal(expected, instances!.Value, 9);
         Assert.Equal(expected, binary!.Value, 9);
         Assert.Null(ObjectScaling.MedianDiameter(new int[100], 10, 10, MaskKind.Instances));
+
+        // And the spread of sizes is the interquartile range of the whole objects' log diameters (log 6/4 here)
+        Assert.Equal(Math.Log(6.0 / 4), ObjectScaling.LogDiameterSpread(mask, 40, 20)!.Value, 9);
+        Assert.Equal(0, ObjectScaling.LogDiameterSpread(ObjectScaling.ObjectIds([.. mask.Select(v => v is 1 or 2 ? 7 : 0)], 40, 20, MaskKind.Binary), 40, 20)!.Value, 9);
+        Assert.Null(ObjectScaling.LogDiameterSpread(mask.Select(v => v == 3 ? 3 : 0).ToArray(), 40, 20));
     }
 
     [Theory]
