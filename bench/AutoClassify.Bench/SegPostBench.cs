@@ -279,29 +279,10 @@ internal sealed class SegPostBench : IBenchSuite
                     .Select(o => Math.Log(Math.Sqrt(4 * o.Area / Math.PI))).Order().ToArray();
                 var median = inner.Length == 0 ? double.NaN : Math.Exp(inner[inner.Length / 2]);
                 var iqr = inner.Length < 2 ? double.NaN : inner[3 * inner.Length / 4] - inner[inner.Length / 4];
-                var n = prediction.Width * prediction.Height;
-                var p = prediction.Probabilities!;
-                var channels = prediction.ChannelNames.Count;
-                double sum = 0;
-                var count = 0;
-                for (var i = 0; i < n; i++)
-                {
-                    var top = p[i];
-                    var best = 0;
-                    for (var c = 1; c < channels; c++)
-                    {
-                        if (p[(c * n) + i] > top)
-                            (best, top) = (c, p[(c * n) + i]);
-                    }
-                    if (best != 0)
-                    {
-                        sum += top;
-                        count++;
-                    }
-                }
+                var confidence = UNetSegmenter.Confidence(prediction.Probabilities!, prediction.ChannelNames.Count, prediction.Width * prediction.Height);
                 var match = InstanceScores.Match(sample.Mask, ids);
                 var error = SizeDistributions.Compare(trueSizes, SizeDistributions.EquivalentDiameters(ids, sample.Width, sample.Height)).MedianRelativeError;
-                rungs.Add((string.Create(inv, $"{fold + 1},{Path.GetFileName(sample.Path)},{Count(sample.Mask)},{trueDiameter ?? double.NaN:G6},{oracle:G6},{prediction.ScaleFactor:G6},{inner.Length},{median:G6},{iqr:G6},{(count == 0 ? 0 : sum / count):G6},{match.F1:G6},{error:G6}"), ids));
+                rungs.Add((string.Create(inv, $"{fold + 1},{Path.GetFileName(sample.Path)},{Count(sample.Mask)},{trueDiameter ?? double.NaN:G6},{oracle:G6},{prediction.ScaleFactor:G6},{inner.Length},{median:G6},{iqr:G6},{confidence:G6},{match.F1:G6},{error:G6}"), ids));
             }
             // How far the objects of neighbouring rungs agree (instance F1 of one against the other, in image pixels).
             for (var r = 0; r < rungs.Count; r++)

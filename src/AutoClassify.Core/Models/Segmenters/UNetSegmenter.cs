@@ -272,8 +272,8 @@ public sealed class UNetSegmenter : ISegmenter
         return best ?? ladder.MinBy(r => Mismatch(r.Pass, objectSize)).Pass;
     }
 
-    // Mean top probability over the pixels whose top channel is not the first (background).
-    static double Confidence(float[] probabilities, int channels, int n)
+    /// <summary>The network's confidence in a pass: the mean top probability over the pixels whose top channel is not the first (background).</summary>
+    internal static double Confidence(float[] probabilities, int channels, int n)
     {
         double sum = 0;
         var count = 0;
