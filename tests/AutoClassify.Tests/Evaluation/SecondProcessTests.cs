@@ -22,9 +22,10 @@ public class SecondProcessTests
         var shared = BenchmarkRunner.Run(Options(data, overlap: true, checkpoint: dir.Combine("checkpoint"), worker: worker), new MessageObserver(messages),
             Waiting(worker), CancellationToken.None);
 
-        // Then the worker trained the last network fold only, and the run says so
-        Assert.Equal([new BenchmarkUnit("lipnet1", Folds - 1)], worker.Units);
-        Assert.StartsWith("lipnet1:fold3 trained in a second process", shared.Settings.Extra["second_process"], StringComparison.Ordinal);
+        // Then the worker trained the last network fold, and maybe the ones before it if it was done before this
+        // process reached them (it claims from the end), and the run says so
+        Assert.Equal([.. Enumerable.Range(0, worker.Units.Count).Select(k => new BenchmarkUnit("lipnet1", Folds - 1 - k))], worker.Units);
+        Assert.Matches(@"^lipnet1:fold3(, lipnet1:fold[0-2])* trained in a second process", shared.Settings.Extra["second_process"]);
         Assert.Contains(messages, m => m.Contains("lipnet1:fold3 trains in a second process", StringComparison.Ordinal));
         Assert.False(alone.Settings.Extra.ContainsKey("second_process"));
 
