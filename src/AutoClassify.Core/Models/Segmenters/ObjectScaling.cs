@@ -118,9 +118,26 @@ public static class ObjectScaling
     }
 
     /// <summary>The median equivalent diameter in pixels of the objects of an id map (0 = background); null when it has none.</summary>
-    public static double? MedianDiameter(ReadOnlySpan<int> ids, int width, int height)
+    public static double? MedianDiameter(ReadOnlySpan<int> ids, int width, int height) => MedianDiameter(Areas(ids, width, height));
+
+    /// <summary>
+    /// The interquartile range of the log equivalent diameters of the objects of an id map (0 = background) that the
+    /// border does not cut; null with fewer than two such objects.
+    /// </summary>
+    public static double? LogDiameterSpread(ReadOnlySpan<int> ids, int width, int height) => LogDiameterSpread(Areas(ids, width, height));
+
+    /// <summary>
+    /// <see cref="MedianDiameter(ReadOnlySpan{int}, int, int)"/> and <see cref="LogDiameterSpread(ReadOnlySpan{int}, int, int)"/>
+    /// of one id map, from one pass over it.
+    /// </summary>
+    public static (double? MedianDiameter, double? Spread) Sizes(ReadOnlySpan<int> ids, int width, int height)
     {
         var objects = Areas(ids, width, height);
+        return (MedianDiameter(objects), LogDiameterSpread(objects));
+    }
+
+    static double? MedianDiameter(Dictionary<int, (long Area, bool AtBorder)> objects)
+    {
         if (objects.Count == 0)
             return null;
         var inner = objects.Values.Where(o => !o.AtBorder).Select(o => o.Area).ToArray();
@@ -129,13 +146,9 @@ public static class ObjectScaling
         return Math.Sqrt(4 * median / Math.PI);
     }
 
-    /// <summary>
-    /// The interquartile range of the log equivalent diameters of the objects of an id map (0 = background) that the
-    /// border does not cut; null with fewer than two such objects.
-    /// </summary>
-    public static double? LogDiameterSpread(ReadOnlySpan<int> ids, int width, int height)
+    static double? LogDiameterSpread(Dictionary<int, (long Area, bool AtBorder)> objects)
     {
-        var logs = Areas(ids, width, height).Values.Where(o => !o.AtBorder).Select(o => Math.Log(Math.Sqrt(4 * o.Area / Math.PI))).Order().ToArray();
+        var logs = objects.Values.Where(o => !o.AtBorder).Select(o => Math.Log(Math.Sqrt(4 * o.Area / Math.PI))).Order().ToArray();
         return logs.Length < 2 ? null : logs[3 * logs.Length / 4] - logs[logs.Length / 4];
     }
 

@@ -314,8 +314,8 @@ public sealed class UNetSegmenter : ISegmenter
         if (Info.ObjectScale is null)
             return new ScaledPass(working, width, height, factor, instances, null);
         var objects = instances ?? ObjectScaling.ObjectIds(ArgMax(working, Info.ChannelNames.Count, width * height), width, height, MaskKind.ClassMap);
-        return new ScaledPass(working, width, height, factor, instances,
-            ObjectScaling.MedianDiameter(objects, width, height), ObjectScaling.LogDiameterSpread(objects, width, height));
+        var (diameter, spread) = ObjectScaling.Sizes(objects, width, height);
+        return new ScaledPass(working, width, height, factor, instances, diameter, spread);
     }
 
     static int[] ArgMax(float[] probabilities, int channels, int n)
