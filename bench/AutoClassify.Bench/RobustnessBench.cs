@@ -17,31 +17,39 @@ internal sealed class RobustnessBench : IBenchSuite
 {
     public string Name => "robust";
 
-    public string Description => "tiled LipNet-4 (tile 160, input 32, epoch 1200, patience 8) over seeds, old vs new stopping: per-fold spread, folds at chance";
+    public string Description => "tiled LipNet-4 (tile 160, input 32, epoch 1200, patience 8) over seeds, old vs new stopping: per-fold spread, folds at chance; --seeds=1,2,3 --regimes=old,new";
 
     public void Run(BenchOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.RequireKnownSettings(Name, ["seeds", "regimes"]);
         var ncm = Path.Combine(options.SharedRoot, "datasets", "ncm-sem-6");
         var work = Directory.CreateTempSubdirectory("ac-bench-robust-");
         try
         {
             var data = Directory.Exists(ncm) ? ncm : Generate(work.FullName, options.Quick);
-            var seeds = options.Quick ? new[] { 1, 2 } : [1, 2, 3, 4, 5];
+            var seeds = options.Settings.TryGetValue("seeds", out var seedList)
+                ? seedList.Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray()
+                : options.Quick ? [1, 2] : [1, 2, 3, 4, 5];
+            var wanted = options.Settings.TryGetValue("regimes", out var regimeList) ? regimeList.Split(',') : ["old", "new"];
             var epochs = options.Quick ? 12 : 40;
             Console.WriteLine(F($"  data {data}; lipnet4 --tile 160 --input-size 32 --epoch-size 1200 --epochs {epochs} --patience 8, 5 folds, seeds {string.Join(",", seeds)}"));
-            var regimes = new (string Name, CnnOptions Options)[]
+            var regimes = new (string Key, string Description, CnnOptions Options)[]
             {
-                ("old: loss-only stopping, no warm-up", Regime(epochs) with { GuardChance = false, LearningRateWarmupEpochs = 0 }),
-                ("new: chance guard, 1-epoch warm-up", Regime(epochs)),
+                ("old", "loss-only stopping, no warm-up", Regime(epochs) with { GuardChance = false, LearningRateWarmupEpochs = 0 }),
+                ("new", "chance guard, 1-epoch warm-up", Regime(epochs)),
             };
-            foreach (var (name, cnn) in regimes)
+            if (wanted.Except(regimes.Select(r => r.Key)).FirstOrDefault() is { } unknown)
+                throw new ArgumentException($"--regimes: '{unknown}' is not old or new.");
+            foreach (var (key, description, cnn) in regimes.Where(r => wanted.Contains(r.Key)))
             {
+                var name = $"{key}: {description}";
                 Console.WriteLine($"  -- {name}");
                 var all = new List<double>();
                 var atChance = 0;
                 foreach (var seed in seeds)
                 {
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
                     var result = BenchmarkRunner.Run(new BenchmarkOptions
                     {
                         DatasetPath = data,
@@ -59,7 +67,7 @@ internal sealed class RobustnessBench : IBenchSuite
                     atChance += low;
                     all.AddRange(folds);
                     var guarded = model.Folds.Count(f => f.Training.Facts.GetValueOrDefault("best_epoch_beats_chance") == "false");
-                    Console.WriteLine(F($"    seed {seed}: image accuracy per fold {string.Join(" ", folds.Select(a => a.ToString("F3", CultureInfo.InvariantCulture)))}; mean {model.Aggregate.Accuracy.Mean:F3} ± {model.Aggregate.Accuracy.Sd:F3}; folds at chance {low}; fits that never beat chance on validation {guarded}"));
+                    Console.WriteLine(F($"    seed {seed}: image accuracy per fold {string.Join(" ", folds.Select(a => a.ToString("F3", CultureInfo.InvariantCulture)))}; mean {model.Aggregate.Accuracy.Mean:F3} ± {model.Aggregate.Accuracy.Sd:F3}; folds at chance {low}; fits that never beat chance on validation {guarded}; {clock.Elapsed.TotalMinutes:F1} min"));
                 }
                 var mean = all.Average();
                 var sd = Math.Sqrt(all.Sum(a => (a - mean) * (a - mean)) / Math.Max(1, all.Count - 1));
