@@ -18,7 +18,9 @@ namespace AutoClassify.Bench;
 /// mask gives (scale=oracle), at the factor estimated from the image alone (scale=estimate) or both (the default), with
 /// the per-image factors and median diameter errors. scale=dense writes, per test image, a fine ladder of passes (the probe × 2^(k/2), k = −6..6, within the
 /// factor range) with each pass's objects, confidence and scores to a CSV in the cache folder (rungs=path overrides),
-/// so that rules for choosing the factor can be compared without running the network again.
+/// so that rules for choosing the factor can be compared without running the network again. scale=selection runs the
+/// ladder once per test image and scores the factor the default selection weights pick beside the one the weights
+/// tuned on the validation images pick (the package's).
 /// </summary>
 internal sealed class SegPostBench : IBenchSuite
 {
@@ -51,8 +53,8 @@ internal sealed class SegPostBench : IBenchSuite
         var patience = options.Int("patience", UNetOptions.Defaults.Patience);
         var learningRate = double.Parse(s.GetValueOrDefault("learning-rate") ?? "0.001", CultureInfo.InvariantCulture);
         var scale = s.GetValueOrDefault("scale") ?? "both";
-        if (scale is not ("oracle" or "estimate" or "both" or "dense" or "flips"))
-            throw new ArgumentException($"--scale={scale}: expected oracle, estimate, both, dense or flips.");
+        if (scale is not ("oracle" or "estimate" or "both" or "dense" or "flips" or "selection"))
+            throw new ArgumentException($"--scale={scale}: expected oracle, estimate, both, dense, flips or selection.");
         if (objectSize > 0)
             longSide = 0;
         var name = (objectSize > 0 ? string.Create(inv, $"os{objectSize}-j{jitter}") : string.Create(inv, $"ls{longSide}"))
@@ -165,7 +167,15 @@ internal sealed class SegPostBench : IBenchSuite
         var inv = CultureInfo.InvariantCulture;
         var objectScale = segmenter.Info.ObjectScale ?? throw new InvalidOperationException("The cached network has no object scale.");
         Console.WriteLine(string.Create(inv, $"object scale: size {objectScale.ObjectSize} px, factors {objectScale.MinFactor:F3}-{objectScale.MaxFactor:F3}, probe {objectScale.ProbeFactor:F3}; post-processing {segmenter.PostProcessing.Summary()}"));
-        var modes = scale == "both" ? new[] { "oracle", "estimate" } : scale == "flips" ? new[] { "estimate", "flips" } : new[] { scale };
+        var modes = scale switch
+        {
+            "both" => new[] { "oracle", "estimate" },
+            "flips" => ["estimate", "flips"],
+            "selection" => ["default", "tuned"],
+            _ => [scale],
+        };
+        if (scale == "selection")
+            Console.WriteLine($"selection weights: default {ScaleSelection.Default.Summary()}; tuned {objectScale.Selection.Summary()}");
         var f1 = modes.ToDictionary(m => m, _ => new List<double>());
         var errors = modes.ToDictionary(m => m, _ => new List<double>());
         var ratios = new List<double>();
@@ -179,19 +189,31 @@ internal sealed class SegPostBench : IBenchSuite
                 : objectScale.ProbeFactor;
             var trueSizes = SizeDistributions.EquivalentDiameters(sample.Mask, sample.Width, sample.Height);
             var line = string.Create(inv, $"  {Path.GetFileName(sample.Path),-16} {sample.Width}x{sample.Height} true {Count(sample.Mask),4} d {trueDiameter ?? double.NaN,6:F1} oracle x{oracle:F3}");
+            var ladder = scale == "selection" ? segmenter.Ladder(sample.Image, default) : null;
             foreach (var mode in modes)
             {
-                var prediction = mode == "oracle" ? segmenter.PredictAtFactor(sample.Image, oracle)
-                    : segmenter.Predict(sample.Image);
-                var predicted = mode == "flips" ? FlipAveraged(segmenter, sample.Image, prediction.ScaleFactor!.Value) : prediction.Instances!;
+                double factor;
+                int[] predicted;
+                if (ladder is not null)
+                {
+                    var weights = mode == "default" ? ScaleSelection.Default : objectScale.Selection;
+                    var pass = ladder[weights.Choose([.. ladder.Select(p => p.Rung)], objectScale.ObjectSize)];
+                    (factor, predicted) = (pass.Factor, UNetSegmenter.InstancesAt(sample.Image, pass));
+                }
+                else
+                {
+                    var prediction = mode == "oracle" ? segmenter.PredictAtFactor(sample.Image, oracle) : segmenter.Predict(sample.Image);
+                    factor = prediction.ScaleFactor!.Value;
+                    predicted = mode == "flips" ? FlipAveraged(segmenter, sample.Image, factor) : prediction.Instances!;
+                }
                 var match = InstanceScores.Match(sample.Mask, predicted);
                 var error = SizeDistributions.Compare(trueSizes, SizeDistributions.EquivalentDiameters(predicted, sample.Width, sample.Height)).MedianRelativeError;
                 f1[mode].Add(match.F1);
                 errors[mode].Add(error);
-                line += string.Create(inv, $" | {mode} x{prediction.ScaleFactor:F3} pred {match.PredictedCount,4} F1 {match.F1:F2} mde {error:F2}");
+                line += string.Create(inv, $" | {mode} x{factor:F3} pred {match.PredictedCount,4} F1 {match.F1:F2} mde {error:F2}");
                 if (mode != "oracle")
                 {
-                    ratios.Add(prediction.ScaleFactor!.Value / oracle);
+                    ratios.Add(factor / oracle);
                     line += string.Create(inv, $" est/true {ratios[^1]:F2}");
                 }
             }

@@ -231,6 +231,17 @@ public static class InstancePostProcessingTuner
         return scores;
     }
 
+    /// <summary>Instance F1 at IoU ≥ 0.5 of two id maps (0 = background; NaN when neither has an object), as the tuning scores it.</summary>
+    internal static double InstanceF1(int[] truth, int[] predicted)
+    {
+        var trueIds = Compact(truth, out var trueCount);
+        var predictedIds = Compact(predicted, out var predictedCount);
+        var areas = new int[predictedCount + 1];
+        foreach (var id in predictedIds)
+            areas[id]++;
+        return F1(Candidates(trueIds, trueCount, predictedIds, areas), trueCount, areas, 0);
+    }
+
     static int[] Compact(int[] ids, out int count)
     {
         var map = new Dictionary<int, int>();

@@ -27,6 +27,9 @@ public sealed record ObjectScale
     /// <summary>The most pixels a resized image may have; a larger factor is reduced to fit.</summary>
     public int MaxPixels { get; init; } = ObjectScaling.DefaultMaxPixels;
 
+    /// <summary>How prediction picks a factor of the ladder; tuned on the trainer's validation images (the default weights in packages written before they were).</summary>
+    public ScaleSelection Selection { get; init; } = ScaleSelection.Default;
+
     /// <summary>What makes these settings unusable, or null.</summary>
     public string? FindProblem()
     {
@@ -36,7 +39,9 @@ public sealed record ObjectScale
             return Invariant($"the factors must satisfy {ObjectScaling.SmallestFactor} <= min_factor <= probe_factor <= max_factor <= {ObjectScaling.LargestFactor}, got {MinFactor}, {ProbeFactor}, {MaxFactor}");
         if (MaxPixels < 4096)
             return Invariant($"max_pixels must be at least 4096, got {MaxPixels}");
-        return null;
+        if (Selection is null)
+            return "selection must not be null";
+        return Selection.FindProblem();
     }
 
     /// <summary>

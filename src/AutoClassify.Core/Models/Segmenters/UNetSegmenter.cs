@@ -197,13 +197,8 @@ public sealed class UNetSegmenter : ISegmenter
     }
 
     /// <summary>
-    /// The network's pass that a prediction uses: at the fixed working size, or, with object scaling, the best of a
-    /// ladder of passes at <see cref="ObjectScale.ProbeFactor"/> × 2^(k/2) (k = −6..6, within the scale's factor
-    /// range). A pass qualifies when its objects' median diameter lies within 1.5× of the object size. Among those, the
-    /// one chosen is where the objects hold their size in image pixels across the neighbouring rungs (real particles
-    /// keep their size when the image is resized; fragments cut at the network's own scale and merged clusters do
-    /// not), where their sizes spread least, and where the network is surest of the pixels it calls objects
-    /// (<see cref="Choose"/>); a ladder with no such pass takes the one whose objects come closest to the size.
+    /// The network's pass that a prediction uses: at the fixed working size, or, with object scaling, the rung of
+    /// <see cref="Ladder"/> that the scale's <see cref="ObjectScale.Selection"/> picks.
     /// </summary>
     internal ScaledPass WorkingPass(GrayImage image, CancellationToken cancellationToken)
     {
@@ -212,65 +207,35 @@ public sealed class UNetSegmenter : ISegmenter
             var (width, height) = InputScaling.Size(image.Width, image.Height, Info.InputLongSide);
             return Run(image, width, height, cancellationToken);
         }
-        var ladder = new List<(ScaledPass Pass, double Confidence)>();
+        var ladder = Ladder(image, cancellationToken);
+        return ladder[scale.Selection.Choose([.. ladder.Select(p => p.Rung)], scale.ObjectSize)];
+    }
+
+    /// <summary>
+    /// With object scaling, the passes at <see cref="ObjectScale.ProbeFactor"/> × 2^(k/2) (k = −6..6, within the
+    /// scale's factor range), in the order of their factors; a factor within 10 % of one already run is skipped.
+    /// </summary>
+    internal List<ScaledPass> Ladder(GrayImage image, CancellationToken cancellationToken)
+    {
+        var scale = Info.ObjectScale ?? throw new InvalidOperationException("Only a segmenter with object scaling has a ladder of factors.");
+        var ladder = new List<ScaledPass>();
         for (var k = -LadderHalfSteps; k <= LadderHalfSteps; k++)
         {
             var factor = Math.Clamp(scale.ProbeFactor * Math.Pow(2, k / 2.0), scale.MinFactor, scale.MaxFactor);
             // A factor within 10 % of one already run would give nearly the same objects.
-            if (ladder.Any(r => Math.Abs(Math.Log(factor / r.Pass.Factor)) < Math.Log(1.1)))
+            if (ladder.Any(r => Math.Abs(Math.Log(factor / r.Factor)) < Math.Log(1.1)))
                 continue;
-            var rung = PassAt(image, factor, cancellationToken);
-            ladder.Add((rung, Confidence(rung.Probabilities, Info.ChannelNames.Count, rung.Width * rung.Height)));
+            ladder.Add(PassAt(image, factor, cancellationToken));
         }
-        return Choose(ladder, scale.ObjectSize);
+        return ladder;
     }
 
     /// <summary>Half-octave rungs each side of the probe factor (an eighth to eight times it).</summary>
     const int LadderHalfSteps = 6;
 
-    /// <summary>Weight of the network's confidence in a rung's score (its size drift and spread are in log units).</summary>
-    const double ConfidenceWeight = 2;
-
-    /// <summary>Weight of the spread of a rung's object sizes in its score.</summary>
-    const double SpreadWeight = 0.5;
-
-    /// <summary>The spread assumed for a rung with fewer than two whole objects.</summary>
-    const double UnknownSpread = 0.5;
-
-    /// <summary>
-    /// The rung whose objects lie within 1.5× of the object size and that scores lowest on: the mean change (log
-    /// ratio) of the objects' median size in image pixels to its neighbouring rungs, plus <see cref="SpreadWeight"/> ×
-    /// the spread of their sizes, minus <see cref="ConfidenceWeight"/> × the network's confidence. Without such a rung,
-    /// the one whose objects come closest to the size.
-    /// </summary>
-    static ScaledPass Choose(List<(ScaledPass Pass, double Confidence)> ladder, int objectSize)
-    {
-        ScaledPass? best = null;
-        var bestScore = double.PositiveInfinity;
-        for (var i = 0; i < ladder.Count; i++)
-        {
-            var pass = ladder[i].Pass;
-            if (Mismatch(pass, objectSize) >= Math.Log(1.5))
-                continue;
-            var size = pass.MedianDiameter!.Value / pass.Factor;
-            double drift = 0;
-            var neighbours = 0;
-            foreach (var j in (ReadOnlySpan<int>)[i - 1, i + 1])
-            {
-                if (j >= 0 && j < ladder.Count && ladder[j].Pass.MedianDiameter is { } d)
-                {
-                    drift += Math.Abs(Math.Log(d / ladder[j].Pass.Factor / size));
-                    neighbours++;
-                }
-            }
-            if (neighbours == 0)
-                continue;
-            var score = (drift / neighbours) + (SpreadWeight * (pass.SizeSpread ?? UnknownSpread)) - (ConfidenceWeight * ladder[i].Confidence);
-            if (score < bestScore)
-                (best, bestScore) = (pass, score);
-        }
-        return best ?? ladder.MinBy(r => Mismatch(r.Pass, objectSize)).Pass;
-    }
+    /// <summary>The instance ids of an instance-scheme pass over <paramref name="image"/>, at the image's size.</summary>
+    internal static int[] InstancesAt(GrayImage image, ScaledPass pass) =>
+        InputScaling.Labels(pass.Instances ?? throw new InvalidOperationException("The pass has no instances."), pass.Width, pass.Height, image.Width, image.Height);
 
     /// <summary>The network's confidence in a pass: the mean top probability over the pixels whose top channel is not the first (background).</summary>
     internal static double Confidence(float[] probabilities, int channels, int n)
@@ -294,9 +259,6 @@ public sealed class UNetSegmenter : ISegmenter
         return count == 0 ? 0 : sum / count;
     }
 
-    static double Mismatch(ScaledPass pass, int objectSize) =>
-        pass.MedianDiameter is { } d ? Math.Abs(Math.Log(d / objectSize)) : double.PositiveInfinity;
-
     ScaledPass PassAt(GrayImage image, double factor, CancellationToken cancellationToken)
     {
         var maxPixels = Info.ObjectScale?.MaxPixels ?? ObjectScaling.DefaultMaxPixels;
@@ -315,7 +277,7 @@ public sealed class UNetSegmenter : ISegmenter
             return new ScaledPass(working, width, height, factor, instances, null);
         var objects = instances ?? ObjectScaling.ObjectIds(ArgMax(working, Info.ChannelNames.Count, width * height), width, height, MaskKind.ClassMap);
         var (diameter, spread) = ObjectScaling.Sizes(objects, width, height);
-        return new ScaledPass(working, width, height, factor, instances, diameter, spread);
+        return new ScaledPass(working, width, height, factor, instances, diameter, spread, Confidence(working, Info.ChannelNames.Count, width * height));
     }
 
     static int[] ArgMax(float[] probabilities, int channels, int n)
@@ -348,7 +310,7 @@ public sealed class UNetSegmenter : ISegmenter
             // Objects form where the network worked, with the areas they were tuned at, and are then resized as ids.
             instances = Info.Format < 2
                 ? SegmentationTargets.SplitInstances(probabilities, width, height, Info.MinObjectArea)
-                : InputScaling.Labels(pass.Instances!, workingWidth, workingHeight, width, height);
+                : InstancesAt(image, pass);
             for (var i = 0; i < n; i++)
                 labels[i] = instances[i] > 0 ? 1 : 0;
         }
@@ -560,8 +522,12 @@ public sealed class UNetSegmenter : ISegmenter
 /// <summary>
 /// One pass of the network over an image resized to <paramref name="Width"/> x <paramref name="Height"/>
 /// (<paramref name="Factor"/> times its size): the probabilities there, the instances the post-processing made of them
-/// (instance scheme), and, with object scaling, the median equivalent diameter of the objects found (working pixels)
-/// and the spread of their sizes (the interquartile range of their log diameters, objects cut by the border left out;
-/// null with fewer than two such objects).
+/// (instance scheme), and, with object scaling, the median equivalent diameter of the objects found (working pixels),
+/// the spread of their sizes (the interquartile range of their log diameters, objects cut by the border left out;
+/// null with fewer than two such objects) and the network's confidence (<see cref="UNetSegmenter.Confidence"/>).
 /// </summary>
-internal sealed record ScaledPass(float[] Probabilities, int Width, int Height, double Factor, int[]? Instances, double? MedianDiameter, double? SizeSpread = null);
+internal sealed record ScaledPass(float[] Probabilities, int Width, int Height, double Factor, int[]? Instances, double? MedianDiameter, double? SizeSpread = null, double Confidence = 0)
+{
+    /// <summary>What the scale selection sees of this pass.</summary>
+    public ScaleRung Rung => new(Factor, MedianDiameter, SizeSpread, Confidence);
+}

@@ -131,6 +131,8 @@ public sealed class UNetTrainer : ISegmenterTrainer
             Fit(network, images, targets, fit, validation, channels.Count, classWeights, context, summary, threads);
             if (scheme == OutputScheme.Instance)
                 info = info with { PostProcessing = TunePostProcessing(network, info, samples, validation, context, summary, threads) };
+            if (scheme == OutputScheme.Instance && info.ObjectScale is { } objectScale)
+                info = info with { ObjectScale = objectScale with { Selection = TuneScaleSelection(network, info, training, validation, context, summary, threads) } };
             var facts = summary.Facts;
             facts["model"] = Name;
             facts["architecture"] = network.Description;
@@ -218,6 +220,30 @@ public sealed class UNetTrainer : ISegmenterTrainer
             return new InstanceTuningImage(probabilities, sample.Width, sample.Height, sample.Mask);
         });
         return InstancePostProcessingTuner.ChooseFor(Name, images, referenceArea, Options.MinObjectArea, Options.PostProcessingGrid, threads, context, summary);
+    }
+
+    /// <summary>
+    /// The scale-selection weights with the highest instance F1 on the early-stopping images at their own size: each
+    /// runs the whole ladder of factors, as prediction does, with the tuned post-processing, and every rung's objects
+    /// are scored against the truth. The default weights when there is no validation image.
+    /// </summary>
+    ScaleSelection TuneScaleSelection(UNet network, UNetSegmenterInfo info, SegmentationData training, int[] validation,
+        TrainingContext context, SegmenterTrainingSummary summary, int threads)
+    {
+        var clock = Stopwatch.StartNew();
+        // A wrapper to run the network as prediction will; not disposed, since the network lives on in the result.
+        var probe = new UNetSegmenter(network, info, threads);
+        var images = new List<ScaleTuningImage>();
+        foreach (var i in validation)
+        {
+            var sample = training.Samples[i];
+            var truth = ObjectScaling.ObjectIds(sample.Mask, sample.Width, sample.Height, training.Kind);
+            var ladder = probe.Ladder(sample.Image, context.CancellationToken);
+            images.Add(new ScaleTuningImage(
+                [.. ladder.Select(p => p.Rung)],
+                [.. ladder.Select(p => InstancePostProcessingTuner.InstanceF1(truth, UNetSegmenter.InstancesAt(sample.Image, p)))]));
+        }
+        return ScaleSelectionTuner.ChooseFor(Name, images, info.ObjectScale!.ObjectSize, context, summary, clock.Elapsed);
     }
 
     void Fit(UNet network, SegmenterInput[] images, byte[][] targets, int[] fit, int[] validation, int classes,

@@ -124,6 +124,7 @@ public class ObjectScalingTests(ITestOutputHelper output)
         Assert.True(Pooled(scaledScores) >= Pooled(plainScores) + 0.1, $"Object scaling gave {Pooled(scaledScores):F3} against {Pooled(plainScores):F3} without.");
         Assert.Equal("18", summary.Facts["object_size"]);
         Assert.Equal(6, summary.Facts["object_scale_training_factors"].Split(',').Length);
+        Assert.Equal(scaled.Info.ObjectScale!.Selection.Summary(), summary.Facts["scale_selection"]);
 
         // And the scale survives saving and loading, as format 3, with the same predictions
         var directory = Directory.CreateTempSubdirectory("ac-object-scaling-");

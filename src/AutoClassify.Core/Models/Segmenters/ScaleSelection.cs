@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace AutoClassify.Models.Segmenters;
+
+/// <summary>
+/// What a U-Net with object scaling knows of one pass at a resize factor: the factor, the median equivalent diameter
+/// of the objects found (working pixels; null without objects), the spread of their sizes (interquartile range of
+/// log diameters; null with fewer than two whole objects), and the network's confidence in the pixels it calls objects.
+/// </summary>
+public readonly record struct ScaleRung(double Factor, double? MedianDiameter, double? SizeSpread, double Confidence);
+
+/// <summary>
+/// How prediction picks a rung of the ladder of resize factors. A rung qualifies when its objects' median diameter
+/// lies within 1.5× of the object size; among those the lowest score wins: <see cref="DriftWeight"/> × the mean
+/// change (log ratio) of the objects' median size in image pixels to the neighbouring rungs (real particles keep their
+/// size when the image is resized; fragments cut at the network's own scale and merged clusters do not), plus
+/// <see cref="SpreadWeight"/> × the spread of their sizes, minus <see cref="ConfidenceWeight"/> × the network's
+/// confidence. A ladder with no such rung takes the one whose objects come closest to the size.
+/// </summary>
+public sealed record ScaleSelection
+{
+    /// <summary>The weights used when a package names none (format-3 packages written before they were stored).</summary>
+    public static ScaleSelection Default { get; } = new();
+
+    public double DriftWeight { get; init; } = 1;
+
+    public double SpreadWeight { get; init; } = 0.5;
+
+    public double ConfidenceWeight { get; init; } = 2;
+
+    /// <summary>The spread assumed for a rung with fewer than two whole objects.</summary>
+    const double UnknownSpread = 0.5;
+
+    /// <summary>What makes these weights unusable, or null.</summary>
+    public string? FindProblem() =>
+        new[] { DriftWeight, SpreadWeight, ConfidenceWeight }.All(w => w >= 0 && double.IsFinite(w))
+            ? null
+            : string.Create(CultureInfo.InvariantCulture, $"the selection weights must be finite and non-negative, got drift {DriftWeight}, spread {SpreadWeight}, confidence {ConfidenceWeight}");
+
+    /// <summary>The index of the rung of <paramref name="ladder"/> (in the order of its factors) these weights pick for objects of <paramref name="objectSize"/> pixels.</summary>
+    public int Choose(IReadOnlyList<ScaleRung> ladder, int objectSize)
+    {
+        ArgumentNullException.ThrowIfNull(ladder);
+        if (ladder.Count == 0)
+            throw new ArgumentException("The ladder has no rung.", nameof(ladder));
+        var best = -1;
+        var bestScore = double.PositiveInfinity;
+        for (var i = 0; i < ladder.Count; i++)
+        {
+            var rung = ladder[i];
+            if (Mismatch(rung, objectSize) >= Math.Log(1.5))
+                continue;
+            var size = rung.MedianDiameter!.Value / rung.Factor;
+            double drift = 0;
+            var neighbours = 0;
+            foreach (var j in (ReadOnlySpan<int>)[i - 1, i + 1])
+            {
+                if (j >= 0 && j < ladder.Count && ladder[j].MedianDiameter is { } d)
+                {
+                    drift += Math.Abs(Math.Log(d / ladder[j].Factor / size));
+                    neighbours++;
+                }
+            }
+            if (neighbours == 0)
+                continue;
+            var score = (DriftWeight * drift / neighbours) + (SpreadWeight * (rung.SizeSpread ?? UnknownSpread)) - (ConfidenceWeight * rung.Confidence);
+            if (score < bestScore)
+                (best, bestScore) = (i, score);
+        }
+        if (best >= 0)
+            return best;
+        var closest = 0;
+        for (var i = 1; i < ladder.Count; i++)
+        {
+            if (Mismatch(ladder[i], objectSize) < Mismatch(ladder[closest], objectSize))
+                closest = i;
+        }
+        return closest;
+    }
+
+    /// <summary>The weights as facts for reports.</summary>
+    public string Summary() =>
+        string.Create(CultureInfo.InvariantCulture, $"drift {DriftWeight:G3}, spread {SpreadWeight:G3}, confidence {ConfidenceWeight:G3}");
+
+    static double Mismatch(ScaleRung rung, int objectSize) =>
+        rung.MedianDiameter is { } d ? Math.Abs(Math.Log(d / objectSize)) : double.PositiveInfinity;
+}
+
+/// <summary>The candidate weights <see cref="ScaleSelectionTuner"/> tries: every combination.</summary>
+public sealed record ScaleSelectionGrid
+{
+    public IReadOnlyList<double> DriftWeights { get; init; } = [0, 1];
+
+    public IReadOnlyList<double> SpreadWeights { get; init; } = [0, 0.25, 0.5, 1];
+
+    public IReadOnlyList<double> ConfidenceWeights { get; init; } = [0, 1, 2, 4, 8];
+
+    public int Count => DriftWeights.Count * SpreadWeights.Count * ConfidenceWeights.Count;
+}
+
+/// <summary>One validation image's ladder as the tuner sees it: each rung, and the instance F1 of its objects against the truth (NaN where neither has an object).</summary>
+public sealed record ScaleTuningImage(IReadOnlyList<ScaleRung> Ladder, IReadOnlyList<double> F1);
+
+/// <summary>What the tuner chose, with the mean validation F1 of the choice, of <see cref="ScaleSelection.Default"/>, and of the best rung of every image (the most any weights could give).</summary>
+public sealed record ScaleTuningResult(ScaleSelection Chosen, double F1, double DefaultF1, double BestRungF1, int Candidates, int Images)
+{
+    public IReadOnlyList<KeyValuePair<string, string>> Describe()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        return
+        [
+            new("scale_selection", Chosen.Summary()),
+            new("scale_selection_tuned_on", string.Create(inv, $"{Images} validation image(s), {Candidates} settings")),
+            new("scale_selection_validation_f1", F1.ToString("F4", inv)),
+            new("scale_selection_default_validation_f1", DefaultF1.ToString("F4", inv)),
+            new("scale_selection_best_rung_validation_f1", BestRungF1.ToString("F4", inv)),
+        ];
+    }
+}
+
+/// <summary>
+/// Picks the scale-selection weights by grid search on validation images, as <see cref="InstancePostProcessingTuner"/>
+/// picks the post-processing: every candidate chooses a rung of each image's ladder, and the one whose choices have the
+/// highest mean instance F1 wins. <see cref="ScaleSelection.Default"/> is tried first and keeps ties, so the weights
+/// move only when the validation images say so. Give it images the network was not fitted on, never test images.
+/// </summary>
+public static class ScaleSelectionTuner
+{
+    public static ScaleTuningResult Tune(IReadOnlyList<ScaleTuningImage> validation, int objectSize, ScaleSelectionGrid? grid = null)
+    {
+        ArgumentNullException.ThrowIfNull(validation);
+        if (validation.Count == 0)
+            throw new ArgumentException("Tuning needs at least one validation image.", nameof(validation));
+        foreach (var image in validation)
+        {
+            if (image.Ladder.Count == 0 || image.Ladder.Count != image.F1.Count)
+                throw new ArgumentException("Every validation image needs a non-empty ladder with one F1 per rung.", nameof(validation));
+        }
+        grid ??= new ScaleSelectionGrid();
+        var candidates = new List<ScaleSelection> { ScaleSelection.Default };
+        foreach (var drift in grid.DriftWeights)
+        {
+            foreach (var spread in grid.SpreadWeights)
+            {
+                foreach (var confidence in grid.ConfidenceWeights)
+                {
+                    var candidate = new ScaleSelection { DriftWeight = drift, SpreadWeight = spread, ConfidenceWeight = confidence };
+                    if (candidate.FindProblem() is { } problem)
+                        throw new ArgumentException($"The selection grid holds unusable weights: {problem}.", nameof(grid));
+                    if (!candidates.Contains(candidate))
+                        candidates.Add(candidate);
+                }
+            }
+        }
+        var means = candidates.Select(c => MeanF1(validation, image => c.Choose(image.Ladder, objectSize))).ToArray();
+        var best = 0;
+        for (var k = 1; k < means.Length; k++)
+        {
+            if (means[k] > means[best] || double.IsNaN(means[best]))
+                best = k;
+        }
+        var bestRung = MeanF1(validation, image => Enumerable.Range(0, image.F1.Count).MaxBy(r => double.IsNaN(image.F1[r]) ? -1 : image.F1[r]));
+        return new ScaleTuningResult(candidates[best], means[best], means[0], bestRung, candidates.Count, validation.Count);
+    }
+
+    /// <summary>A trainer's choice: the tuned weights, or the default ones without validation images; the choice and its scores go into the facts and the log.</summary>
+    internal static ScaleSelection ChooseFor(string model, IReadOnlyList<ScaleTuningImage> validation, int objectSize, TrainingContext context, SegmenterTrainingSummary summary, TimeSpan elapsed)
+    {
+        if (validation.Count == 0)
+        {
+            summary.Facts["scale_selection"] = ScaleSelection.Default.Summary();
+            summary.Facts["scale_selection_tuned_on"] = "none (no validation images)";
+            return ScaleSelection.Default;
+        }
+        var clock = Stopwatch.StartNew();
+        var result = Tune(validation, objectSize);
+        foreach (var (key, value) in result.Describe())
+            summary.Facts[key] = value;
+        summary.Facts["scale_selection_seconds"] = (elapsed + clock.Elapsed).TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
+        context.Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+            $"{model}: scale selection tuned on {result.Images} validation image(s) ({result.Candidates} settings): F1 {result.F1:F3} (default {result.DefaultF1:F3}, best rung per image {result.BestRungF1:F3}); {result.Chosen.Summary()}"));
+        return result.Chosen;
+    }
+
+    static double MeanF1(IReadOnlyList<ScaleTuningImage> validation, Func<ScaleTuningImage, int> choose)
+    {
+        double sum = 0;
+        var count = 0;
+        foreach (var image in validation)
+        {
+            var f1 = image.F1[choose(image)];
+            if (double.IsNaN(f1))
+                continue;
+            sum += f1;
+            count++;
+        }
+        return count == 0 ? double.NaN : sum / count;
+    }
+}
