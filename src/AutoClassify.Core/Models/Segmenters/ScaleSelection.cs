@@ -157,7 +157,7 @@ public static class ScaleSelectionTuner
         var best = 0;
         for (var k = 1; k < means.Length; k++)
         {
-            if (means[k] > means[best] || double.IsNaN(means[best]))
+            if (!double.IsNaN(means[k]) && (double.IsNaN(means[best]) || means[k] > means[best]))
                 best = k;
         }
         var bestRung = MeanF1(validation, image => Enumerable.Range(0, image.F1.Count).MaxBy(r => double.IsNaN(image.F1[r]) ? -1 : image.F1[r]));

@@ -67,6 +67,9 @@ public class ScaleSelectionTests
         // And images whose rungs have no objects on either side (NaN) do not count
         var empty = new ScaleTuningImage(ladder, [.. f1.Select(_ => double.NaN)]);
         Assert.Equal(0.9, ScaleSelectionTuner.Tune([.. images, empty], ObjectSize).F1, 12);
+        var nothing = ScaleSelectionTuner.Tune([empty], ObjectSize);
+        Assert.Same(ScaleSelection.Default, nothing.Chosen);
+        Assert.True(double.IsNaN(nothing.F1));
     }
 
     [Fact]
