@@ -20,7 +20,7 @@ namespace AutoClassify.Bench;
 /// factor range) with each pass's objects, confidence and scores to a CSV in the cache folder (rungs=path overrides),
 /// so that rules for choosing the factor can be compared without running the network again. scale=selection runs the
 /// ladder once per test image and scores the factor the default selection weights pick beside the one the weights
-/// tuned on the validation images pick (the package's).
+/// tuned on the validation images pick (trained with <see cref="UNetOptions.TuneScaleSelection"/>, cached apart).
 /// </summary>
 internal sealed class SegPostBench : IBenchSuite
 {
@@ -60,7 +60,8 @@ internal sealed class SegPostBench : IBenchSuite
         var name = (objectSize > 0 ? string.Create(inv, $"os{objectSize}-j{jitter}") : string.Create(inv, $"ls{longSide}"))
             + (schedule == AutoClassify.Models.Cnn.LearningRateSchedule.Cosine ? "-cos" : "")
             + (patience != UNetOptions.Defaults.Patience ? string.Create(inv, $"-p{patience}") : "")
-            + (learningRate != UNetOptions.Defaults.LearningRate ? string.Create(inv, $"-lr{learningRate}") : "");
+            + (learningRate != UNetOptions.Defaults.LearningRate ? string.Create(inv, $"-lr{learningRate}") : "")
+            + (scale == "selection" ? "-tuned" : "");
         var cache = Path.GetFullPath(s.GetValueOrDefault("out")
             ?? Path.Combine(Path.GetTempPath(), "autoclassify-segpost", string.Create(inv, $"emps-fold{fold + 1}of{folds}-w{width}-{name}-e{epochs}-seed{seed}")));
         var root = Path.Combine(options.SharedRoot, "datasets", "emps-particles");
@@ -80,6 +81,7 @@ internal sealed class SegPostBench : IBenchSuite
             Patience = patience,
             Schedule = schedule,
             LearningRate = learningRate,
+            TuneScaleSelection = scale == "selection",
             Threads = threads,
         };
         var contextSeed = Seeds.Derive(seed, "segmenter:unet", fold);

@@ -216,6 +216,13 @@ public sealed record UNetOptions
     /// <summary>With <see cref="ObjectSize"/>: the most pixels a resized image may have (a larger factor is reduced to fit).</summary>
     public int MaxScaledPixels { get; init; } = ObjectScaling.DefaultMaxPixels;
 
+    /// <summary>
+    /// With <see cref="ObjectSize"/> and the instance scheme: tune the weights that pick each image's factor on the
+    /// validation images (<see cref="ScaleSelectionTuner"/>) instead of keeping <see cref="ScaleSelection.Default"/>.
+    /// Off by default: on emps-particles, tuned weights did not beat the default ones on test images (README).
+    /// </summary>
+    public bool TuneScaleSelection { get; init; }
+
     /// <summary>Longest side of a sliding-window tile at prediction (rounded down to a multiple of 2^depth); <see cref="PredictionPixels"/> bounds the area.</summary>
     public int TileSize { get; init; } = Defaults.TileSize;
 

@@ -131,8 +131,10 @@ public sealed class UNetTrainer : ISegmenterTrainer
             Fit(network, images, targets, fit, validation, channels.Count, classWeights, context, summary, threads);
             if (scheme == OutputScheme.Instance)
                 info = info with { PostProcessing = TunePostProcessing(network, info, samples, validation, context, summary, threads) };
-            if (scheme == OutputScheme.Instance && info.ObjectScale is { } objectScale)
+            if (scheme == OutputScheme.Instance && info.ObjectScale is { } objectScale && Options.TuneScaleSelection)
                 info = info with { ObjectScale = objectScale with { Selection = TuneScaleSelection(network, info, training, validation, context, summary, threads) } };
+            else if (info.ObjectScale is { } untuned)
+                (summary.Facts["scale_selection"], summary.Facts["scale_selection_tuned_on"]) = (untuned.Selection.Summary(), "none (the default weights)");
             var facts = summary.Facts;
             facts["model"] = Name;
             facts["architecture"] = network.Description;

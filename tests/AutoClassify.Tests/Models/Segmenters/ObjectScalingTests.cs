@@ -93,9 +93,9 @@ public class ObjectScalingTests(ITestOutputHelper output)
         };
         var context = new TrainingContext { Seed = 11, Threads = 2 };
 
-        // When one U-Net trains with object scaling and the same U-Net without it
+        // When one U-Net trains with object scaling (its selection weights tuned) and the same U-Net without it
         var summary = new SegmenterTrainingSummary();
-        using var scaled = new UNetTrainer(TrainedDiscsFixture.Small with { ObjectSize = ObjectSize, Augmentation = TrainedDiscsFixture.Small.Augmentation with { ScaleRange = 0.25 } })
+        using var scaled = new UNetTrainer(TrainedDiscsFixture.Small with { ObjectSize = ObjectSize, TuneScaleSelection = true, Augmentation = TrainedDiscsFixture.Small.Augmentation with { ScaleRange = 0.25 } })
             .Train(training, context, summary);
         using var plain = new UNetTrainer(TrainedDiscsFixture.Small with { Augmentation = TrainedDiscsFixture.Small.Augmentation with { ScaleRange = 0.25 } })
             .Train(training, context, new SegmenterTrainingSummary());
@@ -125,6 +125,7 @@ public class ObjectScalingTests(ITestOutputHelper output)
         Assert.Equal("18", summary.Facts["object_size"]);
         Assert.Equal(6, summary.Facts["object_scale_training_factors"].Split(',').Length);
         Assert.Equal(scaled.Info.ObjectScale!.Selection.Summary(), summary.Facts["scale_selection"]);
+        Assert.Contains("paired gain", summary.Facts["scale_selection_best_candidate"], StringComparison.Ordinal);
 
         // And the scale survives saving and loading, as format 3, with the same predictions
         var directory = Directory.CreateTempSubdirectory("ac-object-scaling-");

@@ -51,14 +51,33 @@ public class ScaleSelectionTests
         // When the tuner searches the grid
         var result = ScaleSelectionTuner.Tune(images, ObjectSize);
 
-        // Then the chosen weights pick rung 5 on every image, where the default picked rung 3, and the best rung bounds both
+        // Then the chosen weights pick rung 5 on every image, where the default picked rung 3, a gain without noise,
+        // and the best rung bounds both
         Assert.Equal(5, result.Chosen.Choose(ladder, ObjectSize));
+        Assert.Same(result.Best, result.Chosen);
         Assert.Equal(0.9, result.F1, 12);
         Assert.Equal(0.3, result.DefaultF1, 12);
+        Assert.Equal(0.6, result.Gain, 12);
+        Assert.Equal(0, result.GainError, 12);
         Assert.Equal(0.9, result.BestRungF1, 12);
         Assert.Equal(3, result.Images);
         Assert.Equal(new ScaleSelectionGrid().Count, result.Candidates);
         Assert.Contains(result.Describe(), f => f.Key == "scale_selection" && f.Value == result.Chosen.Summary());
+
+        // And when the best's gain over the default is within twice its standard error (+0.6, -0.5 and +0.1 image by
+        // image), the default stays
+        var noisy = ScaleSelectionTuner.Tune(
+        [
+            new ScaleTuningImage(ladder, [0, 0, 0, 0.3, 0, 0.9, 0]),
+            new ScaleTuningImage(ladder, [0, 0, 0, 0.9, 0, 0.4, 0]),
+            new ScaleTuningImage(ladder, [0, 0, 0, 0.3, 0, 0.4, 0]),
+        ], ObjectSize);
+        Assert.Equal(5, noisy.Best.Choose(ladder, ObjectSize));
+        Assert.Equal(0.2 / 3, noisy.Gain, 12);
+        Assert.True(noisy.Gain < 2 * noisy.GainError);
+        Assert.Same(ScaleSelection.Default, noisy.Chosen);
+        Assert.Equal(0.5, noisy.F1, 12);
+        Assert.Contains("default kept", noisy.Describe().Single(f => f.Key == "scale_selection_best_candidate").Value, StringComparison.Ordinal);
 
         // And when every rung scores alike, nothing moves the weights from the default
         var flat = ScaleSelectionTuner.Tune([new ScaleTuningImage(ladder, [.. f1.Select(_ => 0.5)])], ObjectSize);
