@@ -90,8 +90,9 @@ public sealed class LipNetBackboneTests : IClassFixture<LipNetBackboneTests.Pret
     [Fact]
     public void Should_beat_chance_clearly_on_a_new_task_with_frozen_features_and_with_fine_tuning()
     {
-        // Given a new two-class task (round against square) on fresh images
-        var data = RoundVersusSquare(perClass: 20, seed: 21);
+        // Given a new two-class task (round against square) on fresh images, 40 of each: with 20 a fold held 20
+        // training images, too few for a frozen head on this small backbone (0.70 on one CPU, 0.75 or more on another)
+        var data = RoundVersusSquare(perClass: 40, seed: 21);
         var (train, test) = Fold(data, folds: 2);
         var source = BackboneSource.FromPackage(pretrained.VersionFolder);
 
@@ -104,7 +105,7 @@ public sealed class LipNetBackboneTests : IClassFixture<LipNetBackboneTests.Pret
         // Then both classify the held-out images far above the 0.5 of chance
         var frozenAccuracy = Accuracy(frozen.PredictProbabilities(data, test), data.Labels, test);
         var tunedAccuracy = Accuracy(tuned.PredictProbabilities(data, test), data.Labels, test);
-        Assert.True(frozenAccuracy >= 0.75, $"frozen accuracy {frozenAccuracy:F3}, chance 0.5");
+        Assert.True(frozenAccuracy >= 0.75, $"frozen accuracy {frozenAccuracy:F3}, fine-tuned {tunedAccuracy:F3}, chance 0.5");
         Assert.True(tunedAccuracy >= 0.75, $"fine-tuned accuracy {tunedAccuracy:F3}, chance 0.5");
     }
 
