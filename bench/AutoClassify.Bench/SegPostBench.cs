@@ -198,8 +198,7 @@ internal sealed class SegPostBench : IBenchSuite
                 int[] predicted;
                 if (ladder is not null)
                 {
-                    var weights = mode == "default" ? ScaleSelection.Default : objectScale.Selection;
-                    var pass = ladder[weights.Choose([.. ladder.Select(p => p.Rung)], objectScale.ObjectSize)];
+                    var pass = UNetSegmenter.Choose(ladder, mode == "default" ? ScaleSelection.Default : objectScale.Selection, objectScale.ObjectSize);
                     (factor, predicted) = (pass.Factor, UNetSegmenter.InstancesAt(sample.Image, pass));
                 }
                 else
@@ -289,24 +288,22 @@ internal sealed class SegPostBench : IBenchSuite
             var trueDiameter = ObjectScaling.MedianDiameter(sample.Mask, sample.Width, sample.Height, data.Kind);
             var oracle = trueDiameter is { } d ? ObjectScaling.Size(sample.Width, sample.Height, ObjectScaling.Factor(d, scale.ObjectSize), scale.MaxPixels).Factor : double.NaN;
             var trueSizes = SizeDistributions.EquivalentDiameters(sample.Mask, sample.Width, sample.Height);
-            var tried = new List<double>();
             var rungs = new List<(string Line, int[] Ids)>();
-            for (var k = -6; k <= 6; k++)
+            var ladder = segmenter.Ladder(sample.Image, default);
+            var channels = segmenter.Info.ChannelNames.Count;
+            foreach (var pass in ladder)
             {
-                var factor = Math.Clamp(scale.ProbeFactor * Math.Pow(2, k / 2.0), scale.MinFactor, scale.MaxFactor);
-                if (tried.Any(f => Math.Abs(Math.Log(factor / f)) < Math.Log(1.1)))
-                    continue;
-                var prediction = segmenter.PredictAtFactor(sample.Image, factor);
-                tried.Add(prediction.ScaleFactor!.Value);
-                var ids = prediction.Instances!;
+                var ids = UNetSegmenter.InstancesAt(sample.Image, pass);
                 var inner = ObjectScaling.Areas(ids, sample.Width, sample.Height).Values.Where(o => !o.AtBorder)
                     .Select(o => Math.Log(Math.Sqrt(4 * o.Area / Math.PI))).Order().ToArray();
                 var median = inner.Length == 0 ? double.NaN : Math.Exp(inner[inner.Length / 2]);
                 var iqr = inner.Length < 2 ? double.NaN : inner[3 * inner.Length / 4] - inner[inner.Length / 4];
-                var confidence = UNetSegmenter.Confidence(prediction.Probabilities!, prediction.ChannelNames.Count, prediction.Width * prediction.Height);
+                // Over the probabilities resized to the image, as written before the ladder was shared (the rule's own is at the working size).
+                var full = InputScaling.Probabilities(pass.Probabilities, channels, pass.Width, pass.Height, sample.Width, sample.Height);
+                var confidence = UNetSegmenter.Confidence(full, channels, sample.Width * sample.Height);
                 var match = InstanceScores.Match(sample.Mask, ids);
                 var error = SizeDistributions.Compare(trueSizes, SizeDistributions.EquivalentDiameters(ids, sample.Width, sample.Height)).MedianRelativeError;
-                rungs.Add((string.Create(inv, $"{fold + 1},{Path.GetFileName(sample.Path)},{Count(sample.Mask)},{trueDiameter ?? double.NaN:G6},{oracle:G6},{prediction.ScaleFactor:G6},{inner.Length},{median:G6},{iqr:G6},{confidence:G6},{match.F1:G6},{error:G6}"), ids));
+                rungs.Add((string.Create(inv, $"{fold + 1},{Path.GetFileName(sample.Path)},{Count(sample.Mask)},{trueDiameter ?? double.NaN:G6},{oracle:G6},{pass.Factor:G6},{inner.Length},{median:G6},{iqr:G6},{confidence:G6},{match.F1:G6},{error:G6}"), ids));
             }
             // How far the objects of neighbouring rungs agree (instance F1 of one against the other, in image pixels).
             for (var r = 0; r < rungs.Count; r++)
@@ -315,7 +312,7 @@ internal sealed class SegPostBench : IBenchSuite
                 var next = r + 1 < rungs.Count ? InstanceScores.Match(rungs[r + 1].Ids, rungs[r].Ids).F1 : double.NaN;
                 lines.Add(string.Create(inv, $"{rungs[r].Line},{previous:G6},{next:G6}"));
             }
-            Console.WriteLine(string.Create(inv, $"  {Path.GetFileName(sample.Path),-16} {tried.Count} passes, {clock.Elapsed.TotalSeconds:F0} s"));
+            Console.WriteLine(string.Create(inv, $"  {Path.GetFileName(sample.Path),-16} {ladder.Count} passes, {clock.Elapsed.TotalSeconds:F0} s"));
         }
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         File.WriteAllLines(path, lines);

@@ -207,9 +207,12 @@ public sealed class UNetSegmenter : ISegmenter
             var (width, height) = InputScaling.Size(image.Width, image.Height, Info.InputLongSide);
             return Run(image, width, height, cancellationToken);
         }
-        var ladder = Ladder(image, cancellationToken);
-        return ladder[scale.Selection.Choose([.. ladder.Select(p => p.Rung)], scale.ObjectSize)];
+        return Choose(Ladder(image, cancellationToken), scale.Selection, scale.ObjectSize);
     }
+
+    /// <summary>The pass of <paramref name="ladder"/> that <paramref name="selection"/> picks for objects of <paramref name="objectSize"/> pixels.</summary>
+    internal static ScaledPass Choose(List<ScaledPass> ladder, ScaleSelection selection, int objectSize) =>
+        ladder[selection.Choose([.. ladder.Select(p => p.Rung)], objectSize)];
 
     /// <summary>
     /// With object scaling, the passes at <see cref="ObjectScale.ProbeFactor"/> × 2^(k/2) (k = −6..6, within the
