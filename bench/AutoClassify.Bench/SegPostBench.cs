@@ -3,6 +3,7 @@ using AutoClassify.Dataset;
 using AutoClassify.Evaluation.Segmentation;
 using AutoClassify.Models;
 using AutoClassify.Models.Segmenters;
+using AutoClassify.Tensors;
 
 namespace AutoClassify.Bench;
 
@@ -21,6 +22,8 @@ namespace AutoClassify.Bench;
 /// so that rules for choosing the factor can be compared without running the network again. scale=selection runs the
 /// ladder once per test image and scores the factor the default selection weights pick beside the one the weights
 /// tuned on the validation images pick (trained with <see cref="UNetOptions.TuneScaleSelection"/>, cached apart).
+/// scale=precision predicts each test image with the estimated factor in float32 and in bfloat16 (segment --precision
+/// bf16) on the same network, and prints both scores and the seconds each spent in Predict.
 /// </summary>
 internal sealed class SegPostBench : IBenchSuite
 {
@@ -53,8 +56,8 @@ internal sealed class SegPostBench : IBenchSuite
         var patience = options.Int("patience", UNetOptions.Defaults.Patience);
         var learningRate = double.Parse(s.GetValueOrDefault("learning-rate") ?? "0.001", CultureInfo.InvariantCulture);
         var scale = s.GetValueOrDefault("scale") ?? "both";
-        if (scale is not ("oracle" or "estimate" or "both" or "dense" or "flips" or "selection"))
-            throw new ArgumentException($"--scale={scale}: expected oracle, estimate, both, dense, flips or selection.");
+        if (scale is not ("oracle" or "estimate" or "both" or "dense" or "flips" or "selection" or "precision"))
+            throw new ArgumentException($"--scale={scale}: expected oracle, estimate, both, dense, flips, selection or precision.");
         if (objectSize > 0)
             longSide = 0;
         var name = (objectSize > 0 ? string.Create(inv, $"os{objectSize}-j{jitter}") : string.Create(inv, $"ls{longSide}"))
@@ -174,6 +177,7 @@ internal sealed class SegPostBench : IBenchSuite
             "both" => new[] { "oracle", "estimate" },
             "flips" => ["estimate", "flips"],
             "selection" => ["default", "tuned"],
+            "precision" => ["fp32", "bf16"],
             _ => [scale],
         };
         if (scale == "selection")
@@ -181,6 +185,7 @@ internal sealed class SegPostBench : IBenchSuite
         var f1 = modes.ToDictionary(m => m, _ => new List<double>());
         var errors = modes.ToDictionary(m => m, _ => new List<double>());
         var ratios = new List<double>();
+        var seconds = modes.ToDictionary(m => m, _ => 0.0);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         foreach (var index in test)
         {
@@ -203,7 +208,10 @@ internal sealed class SegPostBench : IBenchSuite
                 }
                 else
                 {
+                    segmenter.Precision = mode == "bf16" ? InferencePrecision.BFloat16 : InferencePrecision.Float32;
+                    var timer = System.Diagnostics.Stopwatch.StartNew();
                     var prediction = mode == "oracle" ? segmenter.PredictAtFactor(sample.Image, oracle) : segmenter.Predict(sample.Image);
+                    seconds[mode] += timer.Elapsed.TotalSeconds;
                     factor = prediction.ScaleFactor!.Value;
                     predicted = mode == "flips" ? FlipAveraged(segmenter, sample.Image, factor) : prediction.Instances!;
                 }
@@ -226,7 +234,7 @@ internal sealed class SegPostBench : IBenchSuite
         {
             var e = errors[mode].Where(double.IsFinite).Order().ToArray();
             Console.WriteLine(string.Create(inv,
-                $"  {mode,-8} instance F1 {f1[mode].Where(double.IsFinite).Average():F3}, median diameter error mean {(e.Length > 0 ? e.Average() : double.NaN):F3} median {(e.Length > 0 ? e[e.Length / 2] : double.NaN):F3} ({e.Length} images with objects on both sides)"));
+                $"  {mode,-8} instance F1 {f1[mode].Where(double.IsFinite).Average():F3}, median diameter error mean {(e.Length > 0 ? e.Average() : double.NaN):F3} median {(e.Length > 0 ? e[e.Length / 2] : double.NaN):F3} ({e.Length} images with objects on both sides){(seconds[mode] > 0 ? $"; predict {seconds[mode]:F1} s" : "")}"));
         }
         if (ratios.Count > 0)
         {

@@ -11,10 +11,12 @@ namespace AutoClassify.Bench;
 /// second, for the semantic scheme and for the instance scheme with its watershed, through the tiling before the
 /// planner (tiles of at most 512 px, two a pass) and through the planned tiles (one pass here), each side by side with
 /// bench/native/unet_predict: the same network in plain libtorch C++ (InferenceMode, channels-last, batch norm folded,
-/// shuffled upsampling, as ours runs) on the same tiles with a softmax and nothing else. The ratios (ours / plain, and
-/// between the tilings) are what the suite is for: on a shared machine the absolute figures are noise. The weights are
-/// freshly initialised: a forward pass costs the same whatever they are. Besides wall time it prints the process's
-/// CPU seconds per image and its peak RSS after each tiling (the old tiling runs first).
+/// shuffled upsampling, as ours runs) on the same tiles with a softmax and nothing else. Where the CPU has native
+/// bfloat16, a third row per scheme runs the planned tiles in bfloat16 (segment --precision bf16) beside the plain
+/// loop in bfloat16. The ratios (ours / plain, and between rows) are what the suite is for: on a shared machine the
+/// absolute figures are noise. The weights are freshly initialised: a forward pass costs the same whatever they are.
+/// Besides wall time it prints the process's CPU seconds per image and its peak RSS after each row (the old tiling
+/// runs first).
 /// </summary>
 internal sealed class UNetBench : IBenchSuite
 {
@@ -36,7 +38,7 @@ internal sealed class UNetBench : IBenchSuite
         if (native is null || !File.Exists(native))
             Console.WriteLine("  plain libtorch C++ loop skipped (bench/native/build.sh failed; needs cmake, g++ and libtorch-dev)");
         Console.WriteLine($"  load average before: {LoadAverage.Now()} (absolute figures on a loaded machine are noise; the ratios within a row and between tilings hold better)");
-        Console.WriteLine($"{"scheme",-10} {"tiling",-8} {"plan",-40} {"s/image",9} {"MP/s",8} {"cpu s/image",12} {"plain MP/s",11} {"ratio",6} {"peak RSS MB",12}");
+        Console.WriteLine($"{"scheme",-10} {"tiling",-8} {"prec",-5} {"plan",-40} {"s/image",9} {"MP/s",8} {"cpu s/image",12} {"plain MP/s",11} {"ratio",6} {"peak RSS MB",12}");
         foreach (var (scheme, channels) in new[] { (OutputScheme.Semantic, (IReadOnlyList<string>)["background", "foreground"]), (OutputScheme.Instance, SegmentationTargets.InstanceChannels) })
         {
             var defaults = new UNetOptions();
@@ -51,11 +53,20 @@ internal sealed class UNetBench : IBenchSuite
                 Residual = false,
             };
             // The tiling before the planner (512 px tiles, two a pass) first, so the peak RSS it leaves is its own.
-            var tilings = new[] { ("512 px", info with { TileSize = 512, PredictionPixels = 2 * 512 * 512 }), ("planned", info) };
-            foreach (var (tiling, tiled) in tilings)
+            // Then the planned tiles in float32 and, where the CPU has native bfloat16, in bfloat16 (segment --precision bf16).
+            var tilings = new List<(string, UNetSegmenterInfo, InferencePrecision)>
+            {
+                ("512 px", info with { TileSize = 512, PredictionPixels = 2 * 512 * 512 }, InferencePrecision.Float32),
+                ("planned", info, InferencePrecision.Float32),
+            };
+            if (InferencePrecisions.NativeBFloat16)
+                tilings.Add(("planned", info, InferencePrecision.BFloat16));
+            else if (scheme == OutputScheme.Semantic)
+                Console.WriteLine("  bf16 rows skipped: this CPU has no native bfloat16 (avx512_bf16 or amx_bf16)");
+            foreach (var (tiling, tiled, precision) in tilings)
             {
                 Torch.ManualSeed(1);
-                using var segmenter = new UNetSegmenter(new UNet(1, channels.Count, defaults.Depth, defaults.BaseWidth), tiled, threads: 2);
+                using var segmenter = new UNetSegmenter(new UNet(1, channels.Count, defaults.Depth, defaults.BaseWidth), tiled, threads: 2) { Precision = precision };
                 var plan = segmenter.TilePlan(Width, Height, tiled.TileSize, tiled.TileOverlap);
                 segmenter.Predict(image);
                 var process = Process.GetCurrentProcess();
@@ -71,21 +82,22 @@ internal sealed class UNetBench : IBenchSuite
                 process.Refresh();
                 var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds / repeats;
                 var ours = Width * Height / 1e6 / seconds;
-                var plain = native is null ? 0 : PlainLoop(native, segmenter, plan, channels.Count, repeats);
+                var plain = native is null ? 0 : PlainLoop(native, segmenter, plan, channels.Count, repeats, precision);
                 var planText = string.Create(CultureInfo.InvariantCulture, $"{plan.TileCount} x {plan.TileWidth}x{plan.TileHeight}, batch {plan.BatchSize}, {plan.ComputedPixels / 1e6:F2} MP");
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{scheme.ToString().ToLowerInvariant(),-10} {tiling,-8} {planText,-40} {seconds,9:F3} {ours,8:F2} {cpu,12:F3} {plain,11:F2} {(plain > 0 ? ours / plain : double.NaN),6:F2} {process.PeakWorkingSet64 / 1048576.0,12:F0}"));
+                    $"{scheme.ToString().ToLowerInvariant(),-10} {tiling,-8} {precision.Name(),-5} {planText,-40} {seconds,9:F3} {ours,8:F2} {cpu,12:F3} {plain,11:F2} {(plain > 0 ? ours / plain : double.NaN),6:F2} {process.PeakWorkingSet64 / 1048576.0,12:F0}"));
             }
         }
         Console.WriteLine($"  load average after: {LoadAverage.Now()}");
     }
 
     // The same tiles our predictor runs, from its plan, and the same evaluation form: batch norm folded, upsampling shuffled.
-    static double PlainLoop(string program, UNetSegmenter segmenter, UNetTilePlan plan, int channels, int repeats)
+    static double PlainLoop(string program, UNetSegmenter segmenter, UNetTilePlan plan, int channels, int repeats, InferencePrecision precision)
     {
         var info = segmenter.Info;
+        var bf16 = precision == InferencePrecision.BFloat16 ? 1 : 0;
         var arguments = string.Create(CultureInfo.InvariantCulture,
-            $"--depth {info.Depth} --width {info.BaseWidth} --classes {channels} --tile-width {plan.TileWidth} --tile-height {plan.TileHeight} --tiles {plan.TileCount} --batch {plan.BatchSize} --threads 2 --repeats {repeats} --field-megapixels {Width * Height / 1e6} --fold-bn 1 --shuffle-up 1");
+            $"--depth {info.Depth} --width {info.BaseWidth} --classes {channels} --tile-width {plan.TileWidth} --tile-height {plan.TileHeight} --tiles {plan.TileCount} --batch {plan.BatchSize} --threads 2 --repeats {repeats} --field-megapixels {Width * Height / 1e6} --fold-bn 1 --shuffle-up 1 --bf16 {bf16}");
         return CnnBench.RunReference(program, arguments, "megapixels_per_second ");
     }
 }

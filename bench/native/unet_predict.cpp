@@ -2,7 +2,8 @@
 // convolutions without bias, batch norm, ReLU, 2x2 max-pool, 2x2 transposed-convolution upsampling, skip
 // concatenation, 1x1 head), in evaluation mode under InferenceMode, channels-last, run on the same tiles the C#
 // predictor cuts from a field (tile width x height, count, batch) with a softmax over the channels, in a tight loop
-// with no blending or copying. Prints the field's megapixels per second, so the suite can show the ratio.
+// with no blending or copying. With --bf16 1 the folded weights and the input are bfloat16 and the softmax float32.
+// Prints the field's megapixels per second, so the suite can show the ratio.
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
@@ -27,6 +28,7 @@ struct Args {
   double field_megapixels = 0.786432;
   bool fold_bn = false;
   bool shuffle_up = false;
+  bool bf16 = false;
   std::string profile;
 };
 
@@ -51,6 +53,7 @@ Args parse(int argc, char** argv) {
     else if (key == "--field-megapixels") a.field_megapixels = std::atof(value);
     else if (key == "--fold-bn") a.fold_bn = std::atoll(value) != 0;
     else if (key == "--shuffle-up") a.shuffle_up = std::atoll(value) != 0;
+    else if (key == "--bf16") a.bf16 = std::atoll(value) != 0;
     else if (key == "--profile") a.profile = value;
     else {
       std::fprintf(stderr, "unknown argument %s\n", key.c_str());
@@ -143,6 +146,18 @@ struct UNetImpl : torch::nn::Module {
 
   std::vector<torch::Tensor> shuffle_weights, shuffle_biases;
 
+  // Every weight the folded, shuffled network uses, cast to bfloat16.
+  void to_bf16() {
+    auto cast = [](torch::Tensor& t) { t = t.to(torch::kBFloat16); };
+    for (auto* blocks : {&encoder, &decoder})
+      for (auto& block : *blocks) {
+        cast(block->w1); cast(block->b1); cast(block->w2); cast(block->b2);
+      }
+    for (auto& w : shuffle_weights) cast(w);
+    for (auto& b : shuffle_biases) cast(b);
+    head->to(torch::kBFloat16);
+  }
+
   void fold() {
     for (auto& block : encoder) block->fold();
     for (auto& block : decoder) block->fold();
@@ -170,10 +185,11 @@ int main(int argc, char** argv) {
       if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
     if (a.fold_bn) net->fold();
     if (a.shuffle_up) net->use_shuffle();
+    if (a.bf16) net->to_bf16();
   }
   c10::InferenceMode guard;
   auto tiles = torch::randn({a.tiles, 1, a.tile_height, a.tile_width});
-  if (a.shuffle_up) {
+  if (a.shuffle_up && !a.bf16) {
     // The shuffled upsampling must give the transposed convolution's logits.
     auto probe = torch::randn({1, 1, 64, 48}).contiguous(torch::MemoryFormat::ChannelsLast);
     auto shuffled = net->forward(probe);
@@ -189,7 +205,8 @@ int main(int argc, char** argv) {
     for (int64_t start = 0; start < a.tiles; start += a.batch) {
       auto count = std::min(a.batch, a.tiles - start);
       auto batch = tiles.narrow(0, start, count).contiguous(torch::MemoryFormat::ChannelsLast);
-      auto probabilities = torch::softmax(net->forward(batch), 1).contiguous();
+      if (a.bf16) batch = batch.to(torch::kBFloat16);
+      auto probabilities = torch::softmax(net->forward(batch).to(torch::kFloat), 1).contiguous();
       checksum += probabilities.index({0, 0, 0, 0}).item<float>();
     }
     return checksum;

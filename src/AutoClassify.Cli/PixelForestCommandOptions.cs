@@ -40,7 +40,7 @@ internal sealed class PixelForestCommandOptions
     {
         ArgumentNullException.ThrowIfNull(unet);
         var unetOptions = unet.Build(parse, threads);
-        var (forest, parseProblems) = Build(parse);
+        var (forest, parseProblems) = Build(parse, unet.SplitSemanticObjects(parse));
         var unetProblems = unetOptions.Problems();
         var forestProblems = parseProblems.Concat(forest.Problems()).ToList();
         var messages = new List<string>();
@@ -54,7 +54,7 @@ internal sealed class PixelForestCommandOptions
     }
 
     /// <summary>The options given over the defaults, unchecked, with the scales that did not parse as numbers.</summary>
-    internal (PixelForestOptions Options, IReadOnlyList<string> Problems) Build(ParseResult parse)
+    internal (PixelForestOptions Options, IReadOnlyList<string> Problems) Build(ParseResult parse, bool splitSemanticObjects = true)
     {
         var problems = new List<string>();
         var scaleList = Defaults.Scales;
@@ -81,6 +81,7 @@ internal sealed class PixelForestCommandOptions
                 MaxDepth = parse.GetValue(depth) ?? Defaults.Forest.MaxDepth,
             },
             ValidationFraction = parse.GetValue(validation) ?? Defaults.ValidationFraction,
+            SplitSemanticObjects = splitSemanticObjects,
         };
         return (options, problems);
     }

@@ -33,12 +33,16 @@ internal sealed class UNetCommandOptions
     readonly Option<int?> tileOverlap = new("--tile-overlap") { Description = $"Pixels shared by neighbouring tiles, blended (default {UNetOptions.Defaults.TileOverlap})." };
     readonly Option<int?> minObject = new("--min-object-area") { Description = $"Instance scheme: objects smaller than this many pixels (at the network's working resolution) are always dropped; the post-processing tuned on the validation images may drop larger ones (default {UNetOptions.Defaults.MinObjectArea})." };
     readonly Option<bool> noAugmentation = new("--no-augmentation") { Description = "Train without augmentation (flips, turns, rotation, scale, elastic, intensity, noise, blur)." };
+    readonly Option<bool> noSemanticSplit = new("--no-semantic-split")
+    {
+        Description = "Two-class (binary or class-map) masks: take each connected foreground region as one object, fitting the pixel forest on every image, instead of splitting the foreground by a seeded watershed tuned on the held-out images (U-Net and pixel forest alike).",
+    };
 
     public UNetCommandOptions() => scheme.AcceptOnlyFromAmong("auto", "semantic", "instance");
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { depth, width, scheme, boundary, patch, batch, epochs, steps, patience, learningRate, validation, localContrast, inputLongSide, objectSize, scaleJitter, tileSize, tileOverlap, minObject, noAugmentation })
+        foreach (var option in new Option[] { depth, width, scheme, boundary, patch, batch, epochs, steps, patience, learningRate, validation, localContrast, inputLongSide, objectSize, scaleJitter, tileSize, tileOverlap, minObject, noAugmentation, noSemanticSplit })
             command.Options.Add(option);
     }
 
@@ -49,6 +53,9 @@ internal sealed class UNetCommandOptions
         options.Validate();
         return options;
     }
+
+    /// <summary>False when --no-semantic-split was given.</summary>
+    public bool SplitSemanticObjects(ParseResult parse) => !parse.GetValue(noSemanticSplit);
 
     /// <summary>The options given, over the defaults, with <paramref name="threads"/> libtorch threads; unchecked.</summary>
     public UNetOptions Build(ParseResult parse, int threads)
@@ -80,6 +87,7 @@ internal sealed class UNetCommandOptions
             ObjectSize = parse.GetValue(objectSize),
             Augmentation = parse.GetValue(noAugmentation) ? SegmentationAugmentation.None
                 : parse.GetValue(scaleJitter) is { } jitter ? d.Augmentation with { ScaleRange = jitter } : d.Augmentation,
+            SplitSemanticObjects = SplitSemanticObjects(parse),
             Threads = threads,
         };
     }

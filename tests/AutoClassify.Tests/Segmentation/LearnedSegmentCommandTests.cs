@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using AutoClassify.Cli;
 using AutoClassify.Imaging;
 using AutoClassify.Packaging;
+using AutoClassify.Tensors;
 using AutoClassify.Tests.Models.Segmenters;
 using AutoClassify.Tests.Reporting;
 using AutoClassify.Tests.Support;
@@ -152,6 +153,45 @@ public sealed class LearnedSegmentCommandTests(TrainedSegmenterRegistry trained,
 
         Assert.Equal(ExitCodes.Success, code);
         Assert.True(File.ReadAllLines(temp.Combine("out", "particles.csv")).Length > 1);
+    }
+
+    [Fact]
+    public void Should_run_bf16_where_the_cpu_computes_it_and_refuse_it_where_it_would_be_emulated_or_there_is_no_network()
+    {
+        var input = temp.Combine("in");
+        Directory.CreateDirectory(input);
+        PngWriter.Write(Path.Combine(input, "a.png"), TouchingDiscs.Generate(100, 90, pairs: 3, seed: 925).Image);
+        string[] Segment(string output, params string[] more) => ["segment", input, "--out", temp.Combine(output), .. more];
+
+        // An unknown format and a network-less pipeline are refused by name, before anything is written
+        foreach (var (arguments, expected) in new[]
+        {
+            (Segment("o1", "--model", "discs", "--registry", trained.Registry, "--precision", "fp16"), "--precision must be fp32 or bf16, not 'fp16'"),
+            (Segment("o2", "--precision", "bf16"), "--precision bf16 applies to a U-Net segmenter (--model)"),
+        })
+        {
+            using var stderr = new StringWriter(CultureInfo.InvariantCulture);
+            Assert.Equal(ExitCodes.BadInput, CliApp.Run(arguments, new StringWriter(), stderr));
+            Assert.Contains(expected, stderr.ToString(), StringComparison.Ordinal);
+            Assert.DoesNotContain(" at ", stderr.ToString(), StringComparison.Ordinal);
+        }
+        Assert.False(File.Exists(temp.Combine("o2", "particles.csv")));
+
+        // And with the trained U-Net, bf16 runs and is named in the report where the CPU has it, and is refused elsewhere
+        using var err = new StringWriter(CultureInfo.InvariantCulture);
+        var code = CliApp.Run(Segment("o3", "--model", "discs", "--registry", trained.Registry, "--precision", "bf16"), new StringWriter(), err);
+        log.WriteLine($"native bfloat16: {InferencePrecisions.NativeBFloat16}; exit {code}; {err}");
+        if (InferencePrecisions.NativeBFloat16)
+        {
+            Assert.Equal(ExitCodes.Success, code);
+            Assert.True(File.ReadAllLines(temp.Combine("o3", "particles.csv")).Length > 1);
+            Assert.Contains("bf16 forward passes", File.ReadAllText(temp.Combine("o3", "index.html")), StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal(ExitCodes.BadInput, code);
+            Assert.Contains("needs a CPU with native bfloat16", err.ToString(), StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -46,6 +46,41 @@ public sealed class PixelForestOptionsCliTests(ITestOutputHelper log) : IDisposa
     }
 
     [Fact]
+    public void Should_split_binary_foreground_by_default_and_take_plain_regions_with_no_semantic_split()
+    {
+        // Given touching discs annotated as binary foreground (8-bit, 0 and 255)
+        var data = temp.Combine("binary");
+        Directory.CreateDirectory(data);
+        for (var i = 0; i < 4; i++)
+        {
+            var (image, mask) = TouchingDiscs.Generate(64, 64, pairs: 3, seed: 630 + i);
+            PngWriter.Write(Path.Combine(data, $"f{i}.png"), image);
+            PngWriter.Write(Path.Combine(data, $"f{i}.mask.png"), new GrayImage(64, 64, [.. mask.Select(id => id != 0 ? 1f : 0f)]));
+        }
+        var registry = temp.Combine("registry");
+
+        // When a pixel forest is trained on them as given and with --no-semantic-split
+        foreach (var (name, extra, scheme, fitImages) in new[] { ("split", Array.Empty<string>(), "semantic + tuned watershed split", "3"), ("plain", ["--no-semantic-split"], "semantic", "4") })
+        {
+            using var stderr = new StringWriter(CultureInfo.InvariantCulture);
+            var code = CliApp.Run(["train-segmenter", data, "--model", "pixel-forest", "--name", name, "--registry", registry,
+                "--forest-trees", "8", "--forest-scales", "1", "--seed", "3", "--threads", "2", .. extra], new StringWriter(), stderr);
+
+            // Then the split holds an image out and stores its tuned settings; without it every image is fitted and nothing is stored
+            Assert.True(code == ExitCodes.Success, stderr.ToString());
+            var path = new ModelRegistry(registry).ResolveChampion(name);
+            var facts = ModelPackage.ReadManifest(path).Provenance.Facts;
+            Assert.Equal("binary", facts["mask_kind"]);
+            Assert.Equal(scheme, facts["scheme"]);
+            Assert.Equal(fitImages, facts["fit_images"]);
+            using var package = ModelPackage.Open(path);
+            var info = Assert.IsType<PixelForestPackagedModel>(package.Model).Segmenter.Info;
+            Assert.Equal(name == "split", info.PostProcessing is not null);
+            Assert.Equal(name == "split", facts.ContainsKey("post_tuned_on"));
+        }
+    }
+
+    [Fact]
     public void Should_name_every_bad_forest_and_unet_value_at_once_and_exit_2_before_training()
     {
         // Given valid data

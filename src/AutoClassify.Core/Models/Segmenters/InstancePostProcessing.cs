@@ -59,6 +59,22 @@ public sealed record InstancePostProcessing
     public string Summary() => Invariant(
         $"foreground p ≥ {ForegroundThreshold}; seeds: interior p ≥ {SeedThreshold}{(SeedSigma > 0 ? Invariant($" (smoothed σ {SeedSigma} px)") : "")}, ≥ {MinSeedArea} px; objects ≥ {MinObjectArea} px");
 
+    /// <summary>
+    /// The background / interior / boundary maps that a two-class semantic prediction (background, foreground; channel
+    /// major) stands for: p(background), p(foreground), and p(background) again as the boundary the watershed floods
+    /// over, so <see cref="Apply"/> splits the foreground where the background (a membrane, say) is most likely.
+    /// </summary>
+    public static float[] FromSemantic(ReadOnlySpan<float> probabilities, int width, int height)
+    {
+        var n = width * height;
+        if (width <= 0 || height <= 0 || probabilities.Length != 2 * n)
+            throw new ArgumentException($"Expected 2 x {width}x{height} semantic probabilities, got {probabilities.Length}.", nameof(probabilities));
+        var maps = new float[3 * n];
+        probabilities.CopyTo(maps);
+        probabilities[..n].CopyTo(maps.AsSpan(2 * n));
+        return maps;
+    }
+
     /// <summary>Instance ids (1..n in scan order, 0 = background) of instance-scheme probabilities at <paramref name="width"/> × <paramref name="height"/>.</summary>
     public int[] Apply(ReadOnlySpan<float> probabilities, int width, int height)
     {

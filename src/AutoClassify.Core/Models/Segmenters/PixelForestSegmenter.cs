@@ -43,6 +43,8 @@ public sealed record PixelForestInfo
     /// <summary>
     /// Instance forests: how probabilities become objects, tuned on images held out of the forest's fit. Null in
     /// format-1 descriptions, whose objects come from the arg-max split of <see cref="InteriorBoundaryScheme.ToInstances"/>.
+    /// Two-class semantic forests: when set, how the foreground is split into objects
+    /// (<see cref="PixelForestOptions.SplitSemanticObjects"/>); when null, each connected foreground region is one object.
     /// </summary>
     public InstancePostProcessing? PostProcessing { get; init; }
 
@@ -75,6 +77,8 @@ public sealed record PixelForestInfo
             return "feature scales must be 1 to 16 positive numbers of pixels up to 256";
         if (MinArea < 1 || BoundaryWidth < 1)
             return "minimum area and boundary width must be at least 1";
+        if (!Instances && PostProcessing is not null && ClassNames.Count != 2)
+            return $"a semantic forest with post_processing needs two classes, got {ClassNames.Count}";
         if (Format >= 2 && Instances && PostProcessing is null)
             return "the instance scheme has no post_processing settings";
         if (PostProcessing?.FindProblem() is { } postProblem)
@@ -139,7 +143,11 @@ public sealed class PixelForestSegmenter : ISegmenter
             argmax[i] = best;
         }
         if (!Info.Instances)
-            return new SegmentationPrediction { Width = image.Width, Height = image.Height, ChannelNames = Info.ChannelNames, Probabilities = probabilities, Labels = argmax };
+        {
+            // Two classes split into objects: the objects, while the labels stay the arg-max classes.
+            var objects = Info.PostProcessing?.Apply(InstancePostProcessing.FromSemantic(probabilities, image.Width, image.Height), image.Width, image.Height);
+            return new SegmentationPrediction { Width = image.Width, Height = image.Height, ChannelNames = Info.ChannelNames, Probabilities = probabilities, Labels = argmax, Instances = objects };
+        }
         var ids = Info.PostProcessing is { } post
             ? post.Apply(probabilities, image.Width, image.Height)
             : InteriorBoundaryScheme.ToInstances(argmax, probabilities.AsSpan(InteriorBoundaryScheme.Boundary * plane, plane), image.Width, image.Height, minArea: Info.MinArea);

@@ -3,6 +3,7 @@ using System.Globalization;
 using AutoClassify.Dataset;
 using AutoClassify.Features;
 using AutoClassify.Imaging;
+using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Models.Segmenters;
 
@@ -27,13 +28,20 @@ public sealed class PixelForestOptions
     public int MinArea { get; init; } = 10;
 
     /// <summary>
-    /// Instance masks: share of the images (whole groups, at least one) kept out of the forest's fit to tune the
-    /// instance split on; 0, or a single group, fits on every image and keeps untuned settings.
+    /// Instance masks, and two-class masks split into objects: share of the images (whole groups, at least one) kept
+    /// out of the forest's fit to tune the split on; 0, or a single group, fits on every image and keeps untuned settings.
     /// </summary>
     public double ValidationFraction { get; init; } = UNetOptions.Defaults.ValidationFraction;
 
-    /// <summary>Instance masks: the settings tried when the instance split is tuned on the held-out images.</summary>
+    /// <summary>The settings tried when the split is tuned on the held-out images.</summary>
     public InstanceTuningGrid PostProcessingGrid { get; init; } = new();
+
+    /// <summary>
+    /// Two-class (binary or class-map) masks: split the foreground into objects by the instance post-processing tuned
+    /// on held-out images, as <see cref="UNetOptions.SplitSemanticObjects"/> does for the U-Net, so both contenders
+    /// get the same post-processing; off, each connected foreground region is one object and every image is fitted.
+    /// </summary>
+    public bool SplitSemanticObjects { get; init; } = true;
 
     /// <summary>Most feature scales: each adds seven full-size planes per image.</summary>
     public const int MaxScales = 10;
@@ -112,7 +120,7 @@ public sealed class PixelForestTrainer(PixelForestOptions? options = null) : ISe
                 new("boundary_width_px", o.BoundaryWidth.ToString(inv)),
                 new("min_object_area_px", o.MinArea.ToString(inv)),
                 new("validation_fraction", o.ValidationFraction.ToString("R", inv)),
-                new("post_processing", string.Create(inv, $"instance masks: tuned on the held-out images ({o.PostProcessingGrid.Count} settings)")),
+                new("post_processing", string.Create(inv, $"instance masks{(o.SplitSemanticObjects ? " and two-class masks" : "")}: tuned on the held-out images ({o.PostProcessingGrid.Count} settings)")),
             ];
         }
     }
@@ -127,8 +135,9 @@ public sealed class PixelForestTrainer(PixelForestOptions? options = null) : ISe
         var clock = Stopwatch.StartNew();
         var instances = training.Kind == MaskKind.Instances;
         var classes = instances ? InteriorBoundaryScheme.ChannelNames.Count : training.ClassNames.Count;
-        // Instance data keeps whole images out of the fit: the split is tuned on probabilities the forest has not learnt.
-        var (fit, validation) = instances
+        var split = instances || (classes == 2 && Options.SplitSemanticObjects);
+        // A split keeps whole images out of the fit: it is tuned on probabilities the forest has not learnt.
+        var (fit, validation) = split
             ? UNetTrainer.SplitByGroup(training, Options.ValidationFraction, Seeds.Derive(context.Seed, "pixel-forest-validation"))
             : (Enumerable.Range(0, training.Samples.Count).ToArray(), []);
         var forest = Fit(training, fit, classes, context, out var samples);
@@ -144,7 +153,7 @@ public sealed class PixelForestTrainer(PixelForestOptions? options = null) : ISe
                 MinArea = Options.MinArea,
                 Trees = Options.Forest.Trees,
                 MaxDepth = Options.Forest.MaxDepth,
-                PostProcessing = instances ? TunePostProcessing(forest, training, validation, context, summary) : null,
+                PostProcessing = split ? TunePostProcessing(forest, training, validation, instances, context, summary) : null,
             };
             context.Progress?.Report(1);
 
@@ -154,9 +163,9 @@ public sealed class PixelForestTrainer(PixelForestOptions? options = null) : ISe
             summary.Facts["trees"] = Options.Forest.Trees.ToString(inv);
             summary.Facts["max_depth"] = Options.Forest.MaxDepth.ToString(inv);
             summary.Facts["samples"] = samples.ToString(inv);
-            summary.Facts["scheme"] = instances ? "background/interior/boundary + tuned watershed split" : "semantic";
+            summary.Facts["scheme"] = instances ? "background/interior/boundary + tuned watershed split" : split ? "semantic + tuned watershed split" : "semantic";
             summary.Facts["fit_images"] = fit.Length.ToString(inv);
-            if (instances)
+            if (split)
                 summary.Facts["validation_images"] = validation.Length.ToString(inv);
             summary.TrainingTime = clock.Elapsed;
             return new PixelForestSegmenter(forest, info);
@@ -231,16 +240,21 @@ public sealed class PixelForestTrainer(PixelForestOptions? options = null) : ISe
     /// <summary>
     /// The instance split with the highest instance F1 on the held-out images (never the fitting images, whose pixels
     /// the forest has learnt, nor any test image), its areas scaled to the training objects; untuned settings when
-    /// nothing was held out. The choice goes into the facts.
+    /// nothing was held out. The choice goes into the facts. Two-class votes are tuned as foreground-is-interior maps
+    /// against the masks' 4-connected foreground regions, as the U-Net's are.
     /// </summary>
-    InstancePostProcessing TunePostProcessing(RandomForest forest, SegmentationData training, int[] validation, TrainingContext context, SegmenterTrainingSummary summary)
+    InstancePostProcessing TunePostProcessing(RandomForest forest, SegmentationData training, int[] validation, bool instances,
+        TrainingContext context, SegmenterTrainingSummary summary)
     {
-        var referenceArea = InstancePostProcessingTuner.ReferenceArea(training.Samples.Select(s => s.Mask));
+        int[] Objects(SegmentationSample s) => instances ? s.Mask : LabelRegions.Components(s.Mask, s.Width, s.Height, eightConnected: false, out _);
+        var referenceArea = InstancePostProcessingTuner.ReferenceArea(training.Samples.Select(Objects));
         var images = validation.Select(i =>
         {
             var sample = training.Samples[i];
             var probabilities = PixelForestSegmenter.Probabilities(forest, Options.Scales, sample.Image, context.CancellationToken);
-            return new InstanceTuningImage(probabilities, sample.Width, sample.Height, sample.Mask);
+            if (!instances)
+                probabilities = InstancePostProcessing.FromSemantic(probabilities, sample.Width, sample.Height);
+            return new InstanceTuningImage(probabilities, sample.Width, sample.Height, Objects(sample));
         });
         return InstancePostProcessingTuner.ChooseFor(Name, images, referenceArea, Options.MinArea, Options.PostProcessingGrid, context.EffectiveThreads, context, summary);
     }

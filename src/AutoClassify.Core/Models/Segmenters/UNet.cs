@@ -88,15 +88,22 @@ public sealed class UNet : Module
     /// This network in evaluation mode with every batch norm folded into the convolution before it and every upsampler
     /// run as a 1×1 convolution and a pixel shuffle: the same logits (to float rounding) with fewer memory passes, and
     /// activations that stay channels-last (libtorch's transposed convolution converts them both ways). A snapshot of
-    /// the current weights; dispose it.
+    /// the current weights, cast to <paramref name="dtype"/> (its input must then be of that type too); dispose it.
     /// </summary>
-    internal FoldedUNet Fold()
+    internal FoldedUNet Fold(ScalarType dtype = ScalarType.Float32)
     {
         using var noGrad = Torch.NoGrad();
-        return new FoldedUNet(this, encoder.Select(b => b.Fold()).ToArray(), upsamplers.Select(ShuffledUpsampler.From).ToArray(), decoder.Select(b => b.Fold()).ToArray());
+        var folded = new FoldedUNet(this, encoder.Select(b => b.Fold()).ToArray(), upsamplers.Select(ShuffledUpsampler.From).ToArray(),
+            decoder.Select(b => b.Fold()).ToArray(), (head.Weight.Detach(), head.Bias!.Detach()));
+        if (dtype != ScalarType.Float32)
+            folded.Cast(dtype);
+        return folded;
     }
 
-    internal Tensor Forward(Tensor input, Func<int, Tensor, Tensor> encode, Func<int, Tensor, Tensor> upsample, Func<int, Tensor, Tensor> decode)
+    internal Tensor Forward(Tensor input, Func<int, Tensor, Tensor> encode, Func<int, Tensor, Tensor> upsample, Func<int, Tensor, Tensor> decode) =>
+        Forward(input, encode, upsample, decode, head.Forward);
+
+    internal Tensor Forward(Tensor input, Func<int, Tensor, Tensor> encode, Func<int, Tensor, Tensor> upsample, Func<int, Tensor, Tensor> decode, Func<Tensor, Tensor> finish)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.Dim != 4 || input.Size(1) != InChannels)
@@ -106,17 +113,17 @@ public sealed class UNet : Module
         var padBottom = (SizeMultiple - (height % SizeMultiple)) % SizeMultiple;
         var padRight = (SizeMultiple - (width % SizeMultiple)) % SizeMultiple;
         if (padBottom == 0 && padRight == 0)
-            return Run(input, encode, upsample, decode);
+            return Run(input, encode, upsample, decode, finish);
 
         // Reflection needs a pad smaller than the side; tiny inputs repeat their edge instead.
         var mode = padBottom < height && padRight < width ? PaddingMode.Reflect : PaddingMode.Replicate;
         using var padded = Functional.Pad2d(input, 0, padRight, 0, padBottom, mode);
-        using var logits = Run(padded, encode, upsample, decode);
+        using var logits = Run(padded, encode, upsample, decode, finish);
         using var rows = logits.Narrow(2, 0, height);
         return rows.Narrow(3, 0, width);
     }
 
-    Tensor Run(Tensor input, Func<int, Tensor, Tensor> encode, Func<int, Tensor, Tensor> upsample, Func<int, Tensor, Tensor> decode)
+    Tensor Run(Tensor input, Func<int, Tensor, Tensor> encode, Func<int, Tensor, Tensor> upsample, Func<int, Tensor, Tensor> decode, Func<Tensor, Tensor> finish)
     {
         var skips = new List<Tensor>(Depth);
         Tensor? x = null;
@@ -142,7 +149,7 @@ public sealed class UNet : Module
                 using var joined = Tensor.Cat([skips[level], upsampled], 1);
                 x = decode(level, joined);
             }
-            return head.Forward(x);
+            return finish(x);
         }
         finally
         {
@@ -153,20 +160,35 @@ public sealed class UNet : Module
     }
 }
 
-/// <summary>A <see cref="UNet"/>'s blocks with batch norm folded into their convolutions (<see cref="UNet.Fold"/>); upsamplers and head stay the network's.</summary>
+/// <summary>
+/// A <see cref="UNet"/>'s blocks with batch norm folded into their convolutions (<see cref="UNet.Fold"/>), its
+/// upsamplers shuffled and a copy of its head, all in one element type; the network supplies only the wiring.
+/// </summary>
 internal sealed class FoldedUNet : IDisposable
 {
     readonly UNet network;
     readonly FoldedUNetBlock[] encoder;
     readonly ShuffledUpsampler[] upsamplers;
     readonly FoldedUNetBlock[] decoder;
+    (Tensor Weight, Tensor Bias) head;
 
-    internal FoldedUNet(UNet network, FoldedUNetBlock[] encoder, ShuffledUpsampler[] upsamplers, FoldedUNetBlock[] decoder) =>
-        (this.network, this.encoder, this.upsamplers, this.decoder) = (network, encoder, upsamplers, decoder);
+    internal FoldedUNet(UNet network, FoldedUNetBlock[] encoder, ShuffledUpsampler[] upsamplers, FoldedUNetBlock[] decoder, (Tensor, Tensor) head) =>
+        (this.network, this.encoder, this.upsamplers, this.decoder, this.head) = (network, encoder, upsamplers, decoder, head);
 
     /// <summary>N × InChannels × H × W to logits, as <see cref="UNet.Forward(Tensor)"/> in evaluation mode.</summary>
     public Tensor Forward(Tensor input) =>
-        network.Forward(input, (level, x) => encoder[level].Forward(x), (level, x) => upsamplers[level].Forward(x), (level, x) => decoder[level].Forward(x));
+        network.Forward(input, (level, x) => encoder[level].Forward(x), (level, x) => upsamplers[level].Forward(x), (level, x) => decoder[level].Forward(x),
+            x => Functional.Conv2d(x, head.Weight, head.Bias));
+
+    /// <summary>Converts every weight and bias to <paramref name="dtype"/>.</summary>
+    internal void Cast(ScalarType dtype)
+    {
+        foreach (var block in encoder.Concat(decoder))
+            block.Cast(dtype);
+        foreach (var upsampler in upsamplers)
+            upsampler.Cast(dtype);
+        head = FoldedUNetBlock.Cast(head, dtype);
+    }
 
     public void Dispose()
     {
@@ -174,6 +196,8 @@ internal sealed class FoldedUNet : IDisposable
             block.Dispose();
         foreach (var upsampler in upsamplers)
             upsampler.Dispose();
+        head.Weight.Dispose();
+        head.Bias.Dispose();
     }
 }
 
@@ -230,9 +254,9 @@ public sealed class UNetBlock : Module
 /// <summary>A <see cref="UNetBlock"/> with each batch norm folded into its convolution: w·s and β − μ·s, s = γ / √(σ² + ε).</summary>
 internal sealed class FoldedUNetBlock : IDisposable
 {
-    readonly (Tensor Weight, Tensor Bias) first;
-    readonly (Tensor Weight, Tensor Bias) second;
-    readonly (Tensor Weight, Tensor Bias)? shortcut;
+    (Tensor Weight, Tensor Bias) first;
+    (Tensor Weight, Tensor Bias) second;
+    (Tensor Weight, Tensor Bias)? shortcut;
     readonly bool residual;
 
     internal FoldedUNetBlock((Tensor, Tensor) first, (Tensor, Tensor) second, (Tensor, Tensor)? shortcut, bool residual) =>
@@ -249,6 +273,24 @@ internal sealed class FoldedUNetBlock : IDisposable
         using var shift = norm.RunningMean.Multiply(scale);
         var bias = norm.Bias is null ? shift.Negate() : norm.Bias.Subtract(shift);
         return (conv.Weight.Multiply(column), bias);
+    }
+
+    /// <summary>Converts the weights and biases to <paramref name="dtype"/>.</summary>
+    internal void Cast(ScalarType dtype)
+    {
+        first = Cast(first, dtype);
+        second = Cast(second, dtype);
+        if (shortcut is { } s)
+            shortcut = Cast(s, dtype);
+    }
+
+    /// <summary>A convolution's weight and bias in <paramref name="dtype"/>; the given pair is disposed.</summary>
+    internal static (Tensor Weight, Tensor Bias) Cast((Tensor Weight, Tensor Bias) conv, ScalarType dtype)
+    {
+        // Tensor.To keeps the memory format, so channels-last weights stay channels-last.
+        using (conv.Weight)
+        using (conv.Bias)
+            return (conv.Weight.To(dtype), conv.Bias.To(dtype));
     }
 
     public Tensor Forward(Tensor input)
@@ -279,8 +321,8 @@ internal sealed class FoldedUNetBlock : IDisposable
 /// </summary>
 internal sealed class ShuffledUpsampler : IDisposable
 {
-    readonly Tensor weight;
-    readonly Tensor bias;
+    Tensor weight;
+    Tensor bias;
     readonly int channels;
 
     ShuffledUpsampler(Tensor weight, Tensor bias, int channels) => (this.weight, this.bias, this.channels) = (weight, bias, channels);
@@ -296,6 +338,9 @@ internal sealed class ShuffledUpsampler : IDisposable
         var bias = Tensor.Cat([upsampler.Bias, upsampler.Bias, upsampler.Bias, upsampler.Bias]);
         return new ShuffledUpsampler(weight, bias, outputs);
     }
+
+    /// <summary>Converts the weight and bias to <paramref name="dtype"/>.</summary>
+    internal void Cast(ScalarType dtype) => (weight, bias) = FoldedUNetBlock.Cast((weight, bias), dtype);
 
     public Tensor Forward(Tensor input)
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using AutoClassify.Dataset;
 using AutoClassify.Models.Cnn;
+using AutoClassify.Preprocessing;
 using AutoClassify.Tensors;
 using AutoClassify.Tensors.NN;
 using AutoClassify.Tensors.Optim;
@@ -71,7 +72,8 @@ public sealed class UNetTrainer : ISegmenterTrainer
                 new("tile_size", Format(o.TileSize)),
                 new("tile_overlap", Format(o.TileOverlap)),
                 new("min_object_area_px", Format(o.MinObjectArea)),
-                new("post_processing", o.Scheme == OutputScheme.Semantic ? "none" : string.Create(CultureInfo.InvariantCulture, $"instance scheme: tuned on the validation images ({o.PostProcessingGrid.Count} settings)")),
+                new("post_processing", string.Create(CultureInfo.InvariantCulture,
+                    $"tuned on the validation images ({o.PostProcessingGrid.Count} settings): instance scheme{(o.SplitSemanticObjects ? ", and a semantic one with one foreground class" : "")}")),
             ];
         }
     }
@@ -129,7 +131,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
             var frequencies = Frequencies(targets, fit, channels.Count);
             var classWeights = Options.ClassWeightedLoss ? Weights(frequencies) : null;
             Fit(network, images, targets, fit, validation, channels.Count, classWeights, context, summary, threads);
-            if (scheme == OutputScheme.Instance)
+            if (scheme == OutputScheme.Instance || (channels.Count == 2 && Options.SplitSemanticObjects))
                 info = info with { PostProcessing = TunePostProcessing(network, info, samples, validation, context, summary, threads) };
             if (scheme == OutputScheme.Instance && info.ObjectScale is { } objectScale && Options.TuneScaleSelection)
                 info = info with { ObjectScale = objectScale with { Selection = TuneScaleSelection(network, info, training, validation, context, summary, threads) } };
@@ -207,19 +209,25 @@ public sealed class UNetTrainer : ISegmenterTrainer
     /// <summary>
     /// The instance post-processing with the highest instance F1 on the early-stopping images (never the fitting
     /// images, which the network has learnt, nor any test image), its areas scaled to the training objects at the
-    /// working resolution; untuned settings when there is no validation image. The choice goes into the facts.
+    /// working resolution; untuned settings when there is no validation image. The choice goes into the facts. A
+    /// two-class semantic network is tuned as one whose foreground is all interior, against the masks' 4-connected
+    /// foreground regions (the objects segment-benchmark scores).
     /// </summary>
     InstancePostProcessing TunePostProcessing(UNet network, UNetSegmenterInfo info, SegmentationSample[] samples, int[] validation,
         TrainingContext context, SegmenterTrainingSummary summary, int threads)
     {
-        var referenceArea = InstancePostProcessingTuner.ReferenceArea(samples.Select(s => s.Mask));
+        var semantic = info.Scheme == OutputScheme.Semantic;
+        int[] Objects(SegmentationSample s) => semantic ? LabelRegions.Components(s.Mask, s.Width, s.Height, eightConnected: false, out _) : s.Mask;
+        var referenceArea = InstancePostProcessingTuner.ReferenceArea(samples.Select(Objects));
         // A wrapper to run the network with the info's tiling; not disposed, since the network lives on in the result.
         var probe = validation.Length > 0 ? new UNetSegmenter(network, info, threads) : null;
         var images = validation.Select(i =>
         {
             var sample = samples[i];
             var probabilities = probe!.NetworkProbabilities(sample.Image, info.TileSize, info.TileOverlap, context.CancellationToken);
-            return new InstanceTuningImage(probabilities, sample.Width, sample.Height, sample.Mask);
+            if (semantic)
+                probabilities = InstancePostProcessing.FromSemantic(probabilities, sample.Width, sample.Height);
+            return new InstanceTuningImage(probabilities, sample.Width, sample.Height, Objects(sample));
         });
         return InstancePostProcessingTuner.ChooseFor(Name, images, referenceArea, Options.MinObjectArea, Options.PostProcessingGrid, threads, context, summary);
     }

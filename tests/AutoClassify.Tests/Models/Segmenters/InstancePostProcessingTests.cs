@@ -117,6 +117,40 @@ public class InstancePostProcessingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Should_split_two_semantic_cells_that_a_faint_gap_in_their_membrane_joins()
+    {
+        // Given two-class probabilities (background = membrane, foreground = cell) of two 10 x 10 cells, sure of
+        // themselves, between them a membrane with a 3-px gap where p(cell) is 0.6: arg-max makes them one region
+        const int width = 26, height = 12;
+        var n = width * height;
+        var semantic = new float[2 * n];
+        for (var i = 0; i < n; i++)
+        {
+            int x = i % width, y = i / width;
+            var cell = y is >= 1 and <= 10 && ((x is >= 1 and <= 11) || (x is >= 14 and <= 24));
+            var gap = y is >= 5 and <= 7 && x is 12 or 13;
+            var p = cell ? 0.95f : gap ? 0.6f : 0.02f;
+            semantic[n + i] = p;
+            semantic[i] = 1 - p;
+        }
+
+        // When split as one region per connected foreground, and with seeds where p(cell) ≥ 0.8
+        var maps = InstancePostProcessing.FromSemantic(semantic, width, height);
+        var plain = new InstancePostProcessing().Apply(maps, width, height);
+        var seeded = new InstancePostProcessing { SeedThreshold = 0.8 }.Apply(maps, width, height);
+
+        // Then the maps are background, interior and background again as the boundary; the plain split merges the
+        // cells, the seeded one keeps them apart and still gives the gap's pixels to one of them
+        Assert.Equal(semantic, maps[..(2 * n)]);
+        Assert.Equal(semantic[..n], maps[(2 * n)..]);
+        Assert.Equal(1, plain.Max());
+        Assert.Equal(2, seeded.Max());
+        Assert.NotEqual(seeded[(5 * width) + 5], seeded[(5 * width) + 20]);
+        Assert.True(seeded[(6 * width) + 12] > 0 && seeded[(6 * width) + 13] > 0);
+        Assert.Throws<ArgumentException>(() => InstancePostProcessing.FromSemantic(new float[3 * n], width, height));
+    }
+
+    [Fact]
     public void Should_refuse_thresholds_outside_the_unit_interval_naming_them()
     {
         var error = Assert.Throws<InvalidOperationException>(() => new InstancePostProcessing { SeedThreshold = 1.5 }.Apply(new float[3 * 4], 2, 2));

@@ -33,12 +33,13 @@ public sealed class TunedForestFixture : IDisposable
     }
 
     /// <summary>Eight shallow trees on the 1-px scale alone: fitted in a second.</summary>
-    public static PixelForestOptions Small(double validation) => new()
+    public static PixelForestOptions Small(double validation, bool splitSemantic = true) => new()
     {
         Scales = [1],
         Forest = new RandomForestOptions { Trees = 8, MaxDepth = 12 },
         SamplesPerClassPerImage = 400,
         ValidationFraction = validation,
+        SplitSemanticObjects = splitSemantic,
     };
 
     /// <summary>A touching-disc field of the fixture's kind that the forest never saw, and its instance mask.</summary>
@@ -127,26 +128,60 @@ public class PixelForestTuningTests(TunedForestFixture trained, ITestOutputHelpe
     }
 
     [Fact]
-    public void Should_fit_semantic_data_on_every_image_without_an_instance_split()
+    public void Should_fit_semantic_data_on_every_image_without_a_split_when_asked()
     {
         // Given the discs as foreground against background
-        var semantic = new SegmentationData
-        {
-            Samples = [.. trained.Data.Samples.Take(3).Select(s => s with { Mask = [.. s.Mask.Select(id => id != 0 ? 1 : 0)] })],
-            Kind = MaskKind.Binary,
-            ClassNames = ["background", "particle"],
-        };
+        var semantic = Binary(3);
         var summary = new SegmenterTrainingSummary();
 
-        // When a forest is fitted on them
-        using var forest = (PixelForestSegmenter)new PixelForestTrainer(TunedForestFixture.Small(validation: 0.25)).Train(semantic, new TrainingContext { Seed = 5, Threads = 2 }, summary);
+        // When a forest is fitted on them with the semantic split off
+        using var forest = (PixelForestSegmenter)new PixelForestTrainer(TunedForestFixture.Small(validation: 0.25, splitSemantic: false)).Train(semantic, new TrainingContext { Seed = 5, Threads = 2 }, summary);
 
         // Then no image was held out and nothing is split
         Assert.Null(forest.Info.PostProcessing);
         Assert.Equal("3", summary.Facts["fit_images"]);
+        Assert.Equal("semantic", summary.Facts["scheme"]);
         Assert.DoesNotContain(summary.Facts.Keys, k => k.StartsWith("post_", StringComparison.Ordinal));
         Assert.Null(forest.Predict(semantic.Samples[0].Image).Instances);
     }
+
+    [Fact]
+    public void Should_split_two_class_data_with_settings_tuned_on_a_held_out_image_as_the_unet_does()
+    {
+        // Given the discs as foreground against background (a touching pair is one true region)
+        var semantic = Binary(4);
+        var summary = new SegmenterTrainingSummary();
+
+        // When a forest is fitted on them with the split (the default)
+        using var forest = (PixelForestSegmenter)new PixelForestTrainer(TunedForestFixture.Small(validation: 0.25)).Train(semantic, new TrainingContext { Seed = 5, Threads = 2 }, summary);
+
+        // Then one image was held out and the split is what the tuner picks on it alone, against its 4-connected regions
+        Assert.Equal("3", summary.Facts["fit_images"]);
+        Assert.Equal("1", summary.Facts["validation_images"]);
+        Assert.Equal("semantic + tuned watershed split", summary.Facts["scheme"]);
+        var (_, validation) = UNetTrainer.SplitByGroup(semantic, 0.25, Seeds.Derive(5, "pixel-forest-validation"));
+        var held = semantic.Samples[Assert.Single(validation)];
+        int[] Regions(SegmentationSample s) => AutoClassify.Preprocessing.LabelRegions.Components(s.Mask, s.Width, s.Height, eightConnected: false, out _);
+        var maps = InstancePostProcessing.FromSemantic(forest.Predict(held.Image).Probabilities!, held.Width, held.Height);
+        var byHand = InstancePostProcessingTuner.Tune([new InstanceTuningImage(maps, held.Width, held.Height, Regions(held))],
+            InstancePostProcessingTuner.ReferenceArea(semantic.Samples.Select(Regions)), new PixelForestOptions().MinArea, threads: 2);
+        Assert.Equal(byHand.Chosen, forest.Info.PostProcessing);
+
+        // And a prediction's objects come from those settings while its labels stay the arg-max classes
+        var (image, mask) = TunedForestFixture.Unseen(seed: 7);
+        var prediction = forest.Predict(image);
+        var plane = image.Width * image.Height;
+        Assert.Equal(ArgMax(prediction.Probabilities!, plane), prediction.Labels);
+        Assert.Equal(forest.Info.PostProcessing!.Apply(InstancePostProcessing.FromSemantic(prediction.Probabilities!, image.Width, image.Height), image.Width, image.Height), prediction.Instances);
+        output.WriteLine($"chosen {forest.Info.PostProcessing.Summary()}, held-out F1 {byHand.F1:F3} (plain regions {byHand.UntunedF1:F3}); unseen field: {prediction.Instances!.Max()} objects, {mask.Max()} true discs");
+    }
+
+    SegmentationData Binary(int count) => new()
+    {
+        Samples = [.. trained.Data.Samples.Take(count).Select(s => s with { Mask = [.. s.Mask.Select(id => id != 0 ? 1 : 0)] })],
+        Kind = MaskKind.Binary,
+        ClassNames = ["background", "particle"],
+    };
 
     static int[] ArgMax(float[] probabilities, int plane)
     {

@@ -188,6 +188,48 @@ public class UNetTrainerTests(TrainedDiscsFixture trained, ITestOutputHelper out
         }
     }
 
+    [Fact]
+    public void Should_predict_in_bfloat16_what_it_predicts_in_float32_up_to_rounding()
+    {
+        // Given unseen fields and the trained network (bfloat16 runs natively on AVX512-BF16 CPUs, emulated elsewhere)
+        var fields = Enumerable.Range(0, 3).Select(i => TouchingDiscs.Generate(150, 131, pairs: 6, seed: 970 + i)).ToArray();
+        var segmenter = trained.Segmenter;
+
+        // When each is predicted in float32 and in bfloat16
+        var results = new List<(float[] Single, float[] Brain, double SingleF1, double BrainF1)>();
+        try
+        {
+            foreach (var (image, mask) in fields)
+            {
+                segmenter.Precision = InferencePrecision.Float32;
+                var single = segmenter.Probabilities(image);
+                var singleF1 = TouchingDiscs.InstanceF1(mask, segmenter.Predict(image).Instances!).F1;
+                segmenter.Precision = InferencePrecision.BFloat16;
+                var brain = segmenter.Probabilities(image);
+                var brainF1 = TouchingDiscs.InstanceF1(mask, segmenter.Predict(image).Instances!).F1;
+                results.Add((single, brain, singleF1, brainF1));
+            }
+        }
+        finally
+        {
+            segmenter.Precision = InferencePrecision.Float32;
+        }
+
+        // Then the probabilities differ (the passes did run in bfloat16) by rounding only, labels almost never change,
+        // and the objects are found as well
+        var n = 150 * 131;
+        foreach (var (single, brain, singleF1, brainF1) in results)
+        {
+            var (mean, disagreements) = Compare(single, brain, n);
+            var worst = single.Zip(brain, (a, b) => Math.Abs(a - b)).Max();
+            output.WriteLine($"bf16 against fp32: mean |Δp| {mean:F5}, worst {worst:F3}, labels differing {disagreements} of {n}, instance F1 {singleF1:F3} → {brainF1:F3}");
+            Assert.True(mean > 0, "bfloat16 gave float32's probabilities bit for bit: the passes did not run in bfloat16.");
+            Assert.True(mean < 0.02, $"Mean probability difference {mean:F4}.");
+            Assert.True(disagreements <= 0.01 * n, $"{disagreements} of {n} labels differ.");
+            Assert.True(brainF1 >= singleF1 - 0.05, $"Instance F1 fell from {singleF1:F3} to {brainF1:F3}.");
+        }
+    }
+
     static (double Mean, int Disagreements) Compare(float[] a, float[] b, int n)
     {
         double sum = 0;
@@ -248,7 +290,7 @@ public class UNetTrainerTests(TrainedDiscsFixture trained, ITestOutputHelper out
 }
 
 [Collection(TorchTests.Name)]
-public class UNetTrainerSmallTests
+public class UNetTrainerSmallTests(ITestOutputHelper output)
 {
     static readonly UNetOptions Tiny = new()
     {
@@ -316,7 +358,7 @@ public class UNetTrainerSmallTests
         Assert.Equal(name, summary.Facts["model"]);
         if (kind == MaskKind.Binary)
         {
-            Assert.Null(prediction.Instances);
+            Assert.NotNull(prediction.Instances);
             Assert.Equal(["background", "foreground"], prediction.ChannelNames);
             Assert.Equal("semantic", summary.Facts["scheme"]);
             Assert.Equal("6", summary.Facts["local_contrast_sigma"]);
@@ -325,6 +367,47 @@ public class UNetTrainerSmallTests
         {
             Assert.NotNull(prediction.Instances);
         }
+    }
+
+    [Fact]
+    public void Should_split_a_binary_foreground_with_settings_tuned_on_the_validation_images_and_keep_the_arg_max_labels()
+    {
+        // Given binary masks (touching discs drawn as one foreground class, so each touching pair is one true region)
+        var discs = TouchingDiscs.Data(count: 5, width: 64, height: 64, pairs: 2, seed: 40);
+        var data = new SegmentationData
+        {
+            Samples = discs.Samples.Select(s => s with { Mask = s.Mask.Select(v => v > 0 ? 1 : 0).ToArray() }).ToArray(),
+            Kind = MaskKind.Binary,
+            ClassNames = ["background", "foreground"],
+        };
+
+        // When a semantic U-Net is trained with the split (the default) and without it
+        var summary = new SegmenterTrainingSummary();
+        using var split = new UNetTrainer(Tiny).Train(data, new TrainingContext { Seed = 4, Threads = 1 }, summary);
+        using var plain = new UNetTrainer(Tiny with { SplitSemanticObjects = false }).Train(data, new TrainingContext { Seed = 4, Threads = 1 }, new SegmenterTrainingSummary());
+
+        // Then the split's settings are those the tuner picks on the validation image alone, against its mask's
+        // 4-connected regions, and the facts say so
+        var (_, validation) = UNetTrainer.SplitByGroup(data, Tiny.ValidationFraction, Seeds.Derive(4, "unet-validation"));
+        var sample = data.Samples[Assert.Single(validation)];
+        var truth = AutoClassify.Preprocessing.LabelRegions.Components(sample.Mask, 64, 64, eightConnected: false, out _);
+        var maps = InstancePostProcessing.FromSemantic(split.NetworkProbabilities(sample.Image, split.Info.TileSize, split.Info.TileOverlap, default), 64, 64);
+        var referenceArea = InstancePostProcessingTuner.ReferenceArea(data.Samples.Select(s => AutoClassify.Preprocessing.LabelRegions.Components(s.Mask, 64, 64, eightConnected: false, out _)));
+        var byHand = InstancePostProcessingTuner.Tune([new InstanceTuningImage(maps, 64, 64, truth)], referenceArea, Tiny.MinObjectArea, threads: 1);
+        Assert.Equal(byHand.Chosen, split.Info.PostProcessing);
+        Assert.StartsWith("1 validation image(s)", summary.Facts["post_tuned_on"], StringComparison.Ordinal);
+        Assert.Null(plain.Info.PostProcessing);
+
+        // And the objects come from those settings while the labels stay the arg-max classes; without the split
+        // there are no instances, as before
+        var (image, mask) = TouchingDiscs.Generate(64, 64, pairs: 2, seed: 990);
+        var prediction = split.Predict(image);
+        var n = 64 * 64;
+        var probabilities = prediction.Probabilities!;
+        Assert.All(Enumerable.Range(0, n), i => Assert.Equal(probabilities[n + i] > probabilities[i] ? 1 : 0, prediction.Labels[i]));
+        Assert.Equal(split.Info.PostProcessing!.Apply(InstancePostProcessing.FromSemantic(split.NetworkProbabilities(image, split.Info.TileSize, split.Info.TileOverlap, default), 64, 64), 64, 64), prediction.Instances);
+        Assert.Null(plain.Predict(image).Instances);
+        output.WriteLine($"chosen {split.Info.PostProcessing!.Summary()}; validation F1 {byHand.F1:F3} (plain regions {byHand.UntunedF1:F3}); {prediction.Instances!.Max()} objects, truth {TouchingDiscs.InstanceF1(mask, prediction.Instances!).Truth}");
     }
 
     [Fact]
