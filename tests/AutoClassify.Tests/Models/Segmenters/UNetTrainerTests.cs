@@ -407,6 +407,20 @@ public class UNetTrainerSmallTests(ITestOutputHelper output)
         Assert.All(Enumerable.Range(0, n), i => Assert.Equal(probabilities[n + i] > probabilities[i] ? 1 : 0, prediction.Labels[i]));
         Assert.Equal(split.Info.PostProcessing!.Apply(InstancePostProcessing.FromSemantic(split.NetworkProbabilities(image, split.Info.TileSize, split.Info.TileOverlap, default), 64, 64), 64, 64), prediction.Instances);
         Assert.Null(plain.Predict(image).Instances);
+
+        // And the split survives saving and loading
+        var directory = Directory.CreateTempSubdirectory("ac-semantic-split-");
+        try
+        {
+            split.Save(directory.FullName);
+            using var loaded = UNetSegmenter.Load(directory.FullName, threads: 1);
+            Assert.Equal(split.Info.PostProcessing, loaded.Info.PostProcessing);
+            Assert.Equal(prediction.Instances, loaded.Predict(image).Instances);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
         output.WriteLine($"chosen {split.Info.PostProcessing!.Summary()}; validation F1 {byHand.F1:F3} (plain regions {byHand.UntunedF1:F3}); {prediction.Instances!.Max()} objects, truth {TouchingDiscs.InstanceF1(mask, prediction.Instances!).Truth}");
     }
 
