@@ -3,6 +3,7 @@ using System.Globalization;
 using AutoClassify.Imaging;
 using AutoClassify.Models;
 using AutoClassify.Models.Cnn;
+using AutoClassify.Native;
 
 namespace AutoClassify.Bench;
 
@@ -192,6 +193,13 @@ internal sealed class CnnBench : IBenchSuite
     static (int Code, string Output) Execute(string program, string arguments)
     {
         var start = new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        // The plain loop runs with the allocator settings this process has (HeapTuning), so a ratio compares code, not
+        // malloc: without them every large activation is a fresh mapping, page-faulted in on every pass.
+        if (HeapTuning.Applied)
+        {
+            start.Environment["MALLOC_MMAP_THRESHOLD_"] = HeapTuning.MmapThresholdBytes.ToString(CultureInfo.InvariantCulture);
+            start.Environment["MALLOC_TRIM_THRESHOLD_"] = HeapTuning.TrimThresholdBytes.ToString(CultureInfo.InvariantCulture);
+        }
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEnd();

@@ -33,7 +33,8 @@ internal sealed class SegmenterInput
     {
         ArgumentNullException.ThrowIfNull(image);
         var source = localContrastSigma is { } sigma ? SegmentationOps.LocalNormalize(image, sigma) : image;
-        var pixels = (float[])source.Pixels.Clone();
+        // Only read from here on, so the image's own pixels serve without a copy.
+        var pixels = source.Pixels;
         double sum = 0, squares = 0;
         foreach (var p in pixels)
         {

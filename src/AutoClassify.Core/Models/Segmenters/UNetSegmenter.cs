@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AutoClassify.Imaging;
@@ -398,13 +399,40 @@ public sealed class UNetSegmenter : ISegmenter
         var windowY = Window(tileHeight);
         var channels = Info.ChannelNames.Count;
         int width = input.Width, height = input.Height, n = width * height, area = tileWidth * tileHeight;
-        var sums = new float[channels * n];
-        // One tile needs no blending: its window divides out.
+        // One tile needs no blending: its window divides out, and its copy fills every sum.
         var weights = plan.TileCount == 1 ? null : new float[n];
+        var sums = weights is null ? GC.AllocateUninitializedArray<float>(channels * n) : new float[channels * n];
         var origins = plan.Origins.ToArray();
         var batchSize = plan.BatchSize;
-        var pixels = new float[batchSize * area];
-        var output = new float[batchSize * channels * area];
+        // Scratch, written before it is read: pooled, so a large field does not page-fault fresh memory on every call.
+        var pixels = ArrayPool<float>.Shared.Rent(batchSize * area);
+        var output = ArrayPool<float>.Shared.Rent(batchSize * channels * area);
+        try
+        {
+            Blend(input, plan, origins, pixels, output, sums, weights, windowX, windowY, cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(pixels);
+            ArrayPool<float>.Shared.Return(output);
+        }
+        if (weights is null)
+            return sums;
+        for (var i = 0; i < n; i++)
+        {
+            var scale = 1 / weights[i];
+            for (var c = 0; c < channels; c++)
+                sums[(c * n) + i] *= scale;
+        }
+        return sums;
+    }
+
+    // Runs the plan's batches and adds each tile's probabilities into the sums (and window weights, when blending).
+    void Blend(SegmenterInput input, UNetTilePlan plan, (int X, int Y)[] origins, float[] pixels, float[] output, float[] sums, float[]? weights,
+        float[] windowX, float[] windowY, CancellationToken cancellationToken)
+    {
+        int tileWidth = plan.TileWidth, tileHeight = plan.TileHeight, area = tileWidth * tileHeight;
+        int width = input.Width, height = input.Height, channels = Info.ChannelNames.Count, batchSize = plan.BatchSize;
 
         using var gate = TorchThreads.Gate.EnterScope();
         using var threadScope = new TorchThreads(threads);
@@ -432,15 +460,6 @@ public sealed class UNetSegmenter : ISegmenter
                     Accumulate(output.AsSpan(b * channels * area), origins[start + b], tileWidth, tileHeight, channels, windowX, windowY, sums, weights, width, height);
             }
         }
-        if (weights is null)
-            return sums;
-        for (var i = 0; i < n; i++)
-        {
-            var scale = 1 / weights[i];
-            for (var c = 0; c < channels; c++)
-                sums[(c * n) + i] *= scale;
-        }
-        return sums;
     }
 
     static void CopyTile(ReadOnlySpan<float> probabilities, (int X, int Y) origin, int tileWidth, int area, int channels, float[] sums, int width, int height)
