@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using AutoClassify.Dataset;
 using AutoClassify.IO;
+using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Models.Segmenters;
 
@@ -230,6 +232,13 @@ public static class InstancePostProcessingTuner
         }
         return scores;
     }
+
+    /// <summary>
+    /// The objects a split is tuned against: an instance mask as it is, or the 4-connected foreground regions of a
+    /// two-class mask (the objects segment-benchmark scores a semantic prediction against).
+    /// </summary>
+    internal static int[] TruthObjects(SegmentationSample sample, bool instances) =>
+        instances ? sample.Mask : LabelRegions.Components(sample.Mask, sample.Width, sample.Height, eightConnected: false, out _);
 
     /// <summary>Instance F1 at IoU ≥ 0.5 of two id maps (0 = background; NaN when neither has an object), as the tuning scores it.</summary>
     internal static double InstanceF1(int[] truth, int[] predicted)

@@ -3,7 +3,6 @@ using System.Globalization;
 using AutoClassify.Dataset;
 using AutoClassify.Features;
 using AutoClassify.Imaging;
-using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Models.Segmenters;
 
@@ -246,7 +245,7 @@ public sealed class PixelForestTrainer(PixelForestOptions? options = null) : ISe
     InstancePostProcessing TunePostProcessing(RandomForest forest, SegmentationData training, int[] validation, bool instances,
         TrainingContext context, SegmenterTrainingSummary summary)
     {
-        int[] Objects(SegmentationSample s) => instances ? s.Mask : LabelRegions.Components(s.Mask, s.Width, s.Height, eightConnected: false, out _);
+        int[] Objects(SegmentationSample s) => InstancePostProcessingTuner.TruthObjects(s, instances);
         var referenceArea = InstancePostProcessingTuner.ReferenceArea(training.Samples.Select(Objects));
         var images = validation.Select(i =>
         {

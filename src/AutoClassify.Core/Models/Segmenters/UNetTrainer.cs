@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using AutoClassify.Dataset;
 using AutoClassify.Models.Cnn;
-using AutoClassify.Preprocessing;
 using AutoClassify.Tensors;
 using AutoClassify.Tensors.NN;
 using AutoClassify.Tensors.Optim;
@@ -217,7 +216,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
         TrainingContext context, SegmenterTrainingSummary summary, int threads)
     {
         var semantic = info.Scheme == OutputScheme.Semantic;
-        int[] Objects(SegmentationSample s) => semantic ? LabelRegions.Components(s.Mask, s.Width, s.Height, eightConnected: false, out _) : s.Mask;
+        int[] Objects(SegmentationSample s) => InstancePostProcessingTuner.TruthObjects(s, !semantic);
         var referenceArea = InstancePostProcessingTuner.ReferenceArea(samples.Select(Objects));
         // A wrapper to run the network with the info's tiling; not disposed, since the network lives on in the result.
         var probe = validation.Length > 0 ? new UNetSegmenter(network, info, threads) : null;
