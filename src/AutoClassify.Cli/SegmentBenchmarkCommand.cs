@@ -4,6 +4,7 @@ using AutoClassify.Evaluation.Segmentation;
 using AutoClassify.Models.Segmenters;
 using AutoClassify.Preprocessing;
 using AutoClassify.Reporting;
+using AutoClassify.Tensors;
 
 namespace AutoClassify.Cli;
 
@@ -46,12 +47,13 @@ internal static class SegmentBenchmarkCommand
         var overlays = new Option<int>("--overlay-images") { Description = "Images (the first in order) shown with overlays in the report.", DefaultValueFactory = _ => 8 };
         overlays.Validators.Add(r => CommonOptions.NonNegative(r, "--overlay-images"));
         var threads = CommonOptions.Threads();
+        var precision = CommonOptions.Precision();
         var unet = new UNetCommandOptions();
         var forest = new PixelForestCommandOptions();
 
         var command = new Command("segment-benchmark", "Cross-validate segmenters on annotated micrographs (same folds for every model) and write an HTML report, results.json and CSVs.")
         {
-            data, masks, maskKind, models, folds, groups, seed, output, banner, scale, overlays, threads,
+            data, masks, maskKind, models, folds, groups, seed, output, banner, scale, overlays, threads, precision,
         };
         unet.AddTo(command);
         forest.AddTo(command);
@@ -60,6 +62,14 @@ internal static class SegmentBenchmarkCommand
             var o = parse.InvocationConfiguration.Output;
             var inv = CultureInfo.InvariantCulture;
             var (unetOptions, forestOptions) = forest.ReadWith(unet, parse, parse.GetValue(threads));
+            var format = parse.GetValue(precision);
+            if (format != InferencePrecision.Float32)
+            {
+                var names = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                if (!names.Any(n => UNetTrainer.Names.Contains(n, StringComparer.OrdinalIgnoreCase)))
+                    throw new ArgumentException($"--precision {format.Name()} applies to U-Net models (unet, resunet); --models {string.Join(",", names)} has none.");
+                CommonOptions.RequireFastPrecision(format);
+            }
             var set = SegmentationDataLoader.Load(parse.GetRequiredValue(data).FullName, new SegmentationDataOptions
             {
                 MasksDirectory = parse.GetValue(masks)?.FullName,
@@ -91,6 +101,7 @@ internal static class SegmentBenchmarkCommand
                 Groups = groupFile is null ? null : SegmentationGroups.Read(groupFile.FullName, [.. d.Samples.Select(s => s.Path)]),
                 Threads = parse.GetValue(threads),
                 OverlayImages = parse.GetValue(overlays),
+                Precision = format,
                 Log = o.WriteLine,
             });
             SegmentBenchmarkFiles.WriteAll(result, outDir);

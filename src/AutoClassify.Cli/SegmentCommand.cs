@@ -41,21 +41,7 @@ internal static class SegmentCommand
         };
         var registry = ModelsCommand.RegistryOption();
         var resampleNm = CommonOptions.ResampleNm();
-        var precision = new Option<InferencePrecision>("--precision")
-        {
-            HelpName = "fp32|bf16",
-            Description = "Number format of a U-Net's forward passes: fp32 (default) or bf16, about twice as fast on CPUs with AVX512-BF16 or AMX "
-                + "(refused elsewhere, where it is emulated and slower); probabilities differ by a few 1e-4 on average, so a few boundary pixels may change label.",
-            DefaultValueFactory = _ => InferencePrecision.Float32,
-            CustomParser = r =>
-            {
-                var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
-                if (InferencePrecisions.Parse(text) is { } parsed)
-                    return parsed;
-                r.AddError($"--precision must be fp32 or bf16, not '{text}'.");
-                return default;
-            },
-        };
+        var precision = CommonOptions.Precision();
 
         var command = new Command("segment", "Segment the particles of whole-field micrographs; write label masks, overlays, particle CSV and an HTML report.")
         {
@@ -127,8 +113,7 @@ internal static class SegmentCommand
                 ? $"--precision {name} applies to a U-Net segmenter (--model); the classical pipeline has no network."
                 : $"--precision {name} applies to U-Net segmenters; {package.Path} holds a pixel forest, which has no network.");
         }
-        if (precision == InferencePrecision.BFloat16 && !InferencePrecisions.NativeBFloat16)
-            throw new ArgumentException("--precision bf16 needs a CPU with native bfloat16 (avx512_bf16 or amx_bf16 in /proc/cpuinfo); this one would emulate it, slower than fp32. Leave --precision out.");
+        CommonOptions.RequireFastPrecision(precision);
     }
 
     static SegmenterParticleLabeler Labeler(LoadedModelPackage package, string given, InferencePrecision precision)

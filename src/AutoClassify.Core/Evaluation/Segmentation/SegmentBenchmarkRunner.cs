@@ -1,6 +1,7 @@
 using AutoClassify.Dataset;
 using AutoClassify.Models;
 using AutoClassify.Models.Segmenters;
+using AutoClassify.Tensors;
 
 namespace AutoClassify.Evaluation.Segmentation;
 
@@ -18,6 +19,9 @@ public sealed class SegmentBenchmarkOptions
 
     /// <summary>Images (the first ones in order) whose overlays are kept for the report.</summary>
     public int OverlayImages { get; init; } = 8;
+
+    /// <summary>The number format of U-Net models' forward passes on the test images (training is float32 either way).</summary>
+    public InferencePrecision Precision { get; init; } = InferencePrecision.Float32;
 
     /// <summary>Longer side of an overlay in the report, in pixels.</summary>
     public int OverlayMaxSide { get; init; } = 256;
@@ -153,6 +157,11 @@ public static class SegmentBenchmarkRunner
             using var segmenter = trainer.Train(data.Subset(train), context, summary);
             if (summary.TrainingTime == TimeSpan.Zero)
                 summary.TrainingTime = clock.Elapsed;
+            if (segmenter is UNetSegmenter network)
+            {
+                network.Precision = options.Precision;
+                summary.Facts["prediction_precision"] = options.Precision.Name();
+            }
             var foldImages = new List<SegmentImageResult>();
             foreach (var i in test)
             {

@@ -115,6 +115,39 @@ public class SegmentBenchmarkTests
     }
 
     [Fact]
+    public void Should_PredictUNetTestFoldsInBf16WhereTheCpuHasIt_AndRefuseBf16WithoutAUNet()
+    {
+        using var temp = new TempDirectory("segbench-bf16");
+        SegmentationScenes.WriteInstanceSet(temp.Path, 4, 48, seed: 53);
+        string[] tiny = ["--depth", "2", "--width", "4", "--patch-size", "32", "--batch-size", "2", "--epochs", "1", "--steps-per-epoch", "2", "--tile-size", "64", "--tile-overlap", "8"];
+
+        // A contender list without a U-Net is refused by name, before any training
+        using (var stderr = new StringWriter(CultureInfo.InvariantCulture))
+        {
+            var refused = CliApp.Run(["segment-benchmark", temp.Path, "--out", temp.Combine("o1"), "--models", "classical,pixel-forest", "--precision", "bf16"], new StringWriter(), stderr);
+            Assert.Equal(ExitCodes.BadInput, refused);
+            Assert.Contains("--precision bf16 applies to U-Net models (unet, resunet); --models classical,pixel-forest has none", stderr.ToString(), StringComparison.Ordinal);
+            Assert.False(File.Exists(temp.Combine("o1", "results.json")));
+        }
+
+        // With a U-Net, the test folds are predicted in bf16 and every fold's facts say so (refused on a CPU that would emulate it)
+        using var err = new StringWriter(CultureInfo.InvariantCulture);
+        var code = CliApp.Run(["segment-benchmark", temp.Path, "--out", temp.Combine("o2"), "--models", "classical,unet", "--folds", "2", "--threads", "2", "--precision", "bf16", .. tiny], new StringWriter(), err);
+        if (!AutoClassify.Tensors.InferencePrecisions.NativeBFloat16)
+        {
+            Assert.Equal(ExitCodes.BadInput, code);
+            Assert.Contains("needs a CPU with native bfloat16", err.ToString(), StringComparison.Ordinal);
+            return;
+        }
+        Assert.True(code == ExitCodes.Success, err.ToString());
+        using var results = JsonDocument.Parse(File.ReadAllText(temp.Combine("o2", "results.json")));
+        var facts = results.RootElement.GetProperty("models").EnumerateArray()
+            .Single(m => m.GetProperty("name").GetString() == "unet").GetProperty("folds").EnumerateArray()
+            .Select(f => f.GetProperty("facts").GetProperty("prediction_precision").GetString()).ToList();
+        Assert.Equal(["bf16", "bf16"], facts);
+    }
+
+    [Fact]
     public void Should_KeepGroupsWhole_AndUseContiguousBlocksByDefault()
     {
         // When ten images are split into 3 folds, without and with groups
