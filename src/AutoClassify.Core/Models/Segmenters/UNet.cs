@@ -93,11 +93,8 @@ public sealed class UNet : Module
     internal FoldedUNet Fold(ScalarType dtype = ScalarType.Float32)
     {
         using var noGrad = Torch.NoGrad();
-        var folded = new FoldedUNet(this, encoder.Select(b => b.Fold()).ToArray(), upsamplers.Select(ShuffledUpsampler.From).ToArray(),
-            decoder.Select(b => b.Fold()).ToArray(), (head.Weight.Detach(), head.Bias!.Detach()));
-        if (dtype != ScalarType.Float32)
-            folded.Cast(dtype);
-        return folded;
+        return new FoldedUNet(this, encoder.Select(b => b.Fold(dtype)).ToArray(), upsamplers.Select(u => ShuffledUpsampler.From(u, dtype)).ToArray(),
+            decoder.Select(b => b.Fold(dtype)).ToArray(), FoldedUNetBlock.InType((head.Weight.Detach(), head.Bias!.Detach()), dtype));
     }
 
     internal Tensor Forward(Tensor input, Func<int, Tensor, Tensor> encode, Func<int, Tensor, Tensor> upsample, Func<int, Tensor, Tensor> decode) =>
@@ -170,7 +167,7 @@ internal sealed class FoldedUNet : IDisposable
     readonly FoldedUNetBlock[] encoder;
     readonly ShuffledUpsampler[] upsamplers;
     readonly FoldedUNetBlock[] decoder;
-    (Tensor Weight, Tensor Bias) head;
+    readonly (Tensor Weight, Tensor Bias) head;
 
     internal FoldedUNet(UNet network, FoldedUNetBlock[] encoder, ShuffledUpsampler[] upsamplers, FoldedUNetBlock[] decoder, (Tensor, Tensor) head) =>
         (this.network, this.encoder, this.upsamplers, this.decoder, this.head) = (network, encoder, upsamplers, decoder, head);
@@ -179,16 +176,6 @@ internal sealed class FoldedUNet : IDisposable
     public Tensor Forward(Tensor input) =>
         network.Forward(input, (level, x) => encoder[level].Forward(x), (level, x) => upsamplers[level].Forward(x), (level, x) => decoder[level].Forward(x),
             x => Functional.Conv2d(x, head.Weight, head.Bias));
-
-    /// <summary>Converts every weight and bias to <paramref name="dtype"/>.</summary>
-    internal void Cast(ScalarType dtype)
-    {
-        foreach (var block in encoder.Concat(decoder))
-            block.Cast(dtype);
-        foreach (var upsampler in upsamplers)
-            upsampler.Cast(dtype);
-        head = FoldedUNetBlock.Cast(head, dtype);
-    }
 
     public void Dispose()
     {
@@ -226,12 +213,12 @@ public sealed class UNetBlock : Module
 
     public bool Residual { get; }
 
-    /// <summary>This block's evaluation-mode function as convolutions with bias (call under no-grad).</summary>
-    internal FoldedUNetBlock Fold()
+    /// <summary>This block's evaluation-mode function as convolutions with bias, in <paramref name="dtype"/> (call under no-grad).</summary>
+    internal FoldedUNetBlock Fold(ScalarType dtype)
     {
-        var first = FoldedUNetBlock.Folded(conv1, bn1);
-        var second = FoldedUNetBlock.Folded(conv2, bn2);
-        var identity = shortcut is null ? ((Tensor, Tensor)?)null : FoldedUNetBlock.Folded(shortcut.OfType<Conv2d>().Single(), shortcut.OfType<BatchNorm2d>().Single());
+        var first = FoldedUNetBlock.Folded(conv1, bn1, dtype);
+        var second = FoldedUNetBlock.Folded(conv2, bn2, dtype);
+        var identity = shortcut is null ? ((Tensor, Tensor)?)null : FoldedUNetBlock.Folded(shortcut.OfType<Conv2d>().Single(), shortcut.OfType<BatchNorm2d>().Single(), dtype);
         return new FoldedUNetBlock(first, second, identity, Residual);
     }
 
@@ -254,15 +241,15 @@ public sealed class UNetBlock : Module
 /// <summary>A <see cref="UNetBlock"/> with each batch norm folded into its convolution: w·s and β − μ·s, s = γ / √(σ² + ε).</summary>
 internal sealed class FoldedUNetBlock : IDisposable
 {
-    (Tensor Weight, Tensor Bias) first;
-    (Tensor Weight, Tensor Bias) second;
-    (Tensor Weight, Tensor Bias)? shortcut;
+    readonly (Tensor Weight, Tensor Bias) first;
+    readonly (Tensor Weight, Tensor Bias) second;
+    readonly (Tensor Weight, Tensor Bias)? shortcut;
     readonly bool residual;
 
     internal FoldedUNetBlock((Tensor, Tensor) first, (Tensor, Tensor) second, (Tensor, Tensor)? shortcut, bool residual) =>
         (this.first, this.second, this.shortcut, this.residual) = (first, second, shortcut, residual);
 
-    internal static (Tensor Weight, Tensor Bias) Folded(Conv2d conv, BatchNorm2d norm)
+    internal static (Tensor Weight, Tensor Bias) Folded(Conv2d conv, BatchNorm2d norm, ScalarType dtype)
     {
         if (norm.RunningMean is null || norm.RunningVar is null || conv.Bias is not null)
             throw new InvalidOperationException("Only a bias-free convolution followed by a batch norm with running statistics folds.");
@@ -272,21 +259,17 @@ internal sealed class FoldedUNetBlock : IDisposable
         using var column = scale.View(-1, 1, 1, 1);
         using var shift = norm.RunningMean.Multiply(scale);
         var bias = norm.Bias is null ? shift.Negate() : norm.Bias.Subtract(shift);
-        return (conv.Weight.Multiply(column), bias);
+        return InType((conv.Weight.Multiply(column), bias), dtype);
     }
 
-    /// <summary>Converts the weights and biases to <paramref name="dtype"/>.</summary>
-    internal void Cast(ScalarType dtype)
+    /// <summary>
+    /// A float32 convolution's weight and bias in <paramref name="dtype"/>: the pair itself for float32, else converted
+    /// copies, and the given pair is disposed.
+    /// </summary>
+    internal static (Tensor Weight, Tensor Bias) InType((Tensor Weight, Tensor Bias) conv, ScalarType dtype)
     {
-        first = Cast(first, dtype);
-        second = Cast(second, dtype);
-        if (shortcut is { } s)
-            shortcut = Cast(s, dtype);
-    }
-
-    /// <summary>A convolution's weight and bias in <paramref name="dtype"/>; the given pair is disposed.</summary>
-    internal static (Tensor Weight, Tensor Bias) Cast((Tensor Weight, Tensor Bias) conv, ScalarType dtype)
-    {
+        if (dtype == ScalarType.Float32)
+            return conv;
         // Tensor.To keeps the memory format, so channels-last weights stay channels-last.
         using (conv.Weight)
         using (conv.Bias)
@@ -321,14 +304,14 @@ internal sealed class FoldedUNetBlock : IDisposable
 /// </summary>
 internal sealed class ShuffledUpsampler : IDisposable
 {
-    Tensor weight;
-    Tensor bias;
+    readonly Tensor weight;
+    readonly Tensor bias;
     readonly int channels;
 
     ShuffledUpsampler(Tensor weight, Tensor bias, int channels) => (this.weight, this.bias, this.channels) = (weight, bias, channels);
 
-    /// <summary>The same map as <paramref name="upsampler"/> (2×2 kernel, stride 2, no groups, with bias; call under no-grad).</summary>
-    internal static ShuffledUpsampler From(ConvTranspose2d upsampler)
+    /// <summary>The same map as <paramref name="upsampler"/> (2×2 kernel, stride 2, no groups, with bias; call under no-grad), in <paramref name="dtype"/>.</summary>
+    internal static ShuffledUpsampler From(ConvTranspose2d upsampler, ScalarType dtype)
     {
         if (upsampler.KernelSize != 2 || upsampler.Stride != 2 || upsampler.Padding != 0 || upsampler.OutputPadding != 0 || upsampler.Groups != 1 || upsampler.Bias is null)
             throw new InvalidOperationException("Only a 2x2 stride-2 transposed convolution with bias shuffles.");
@@ -336,11 +319,9 @@ internal sealed class ShuffledUpsampler : IDisposable
         using var permuted = upsampler.Weight.Permute(2, 3, 1, 0);
         var weight = permuted.Reshape(4 * outputs, inputs, 1, 1);
         var bias = Tensor.Cat([upsampler.Bias, upsampler.Bias, upsampler.Bias, upsampler.Bias]);
+        (weight, bias) = FoldedUNetBlock.InType((weight, bias), dtype);
         return new ShuffledUpsampler(weight, bias, outputs);
     }
-
-    /// <summary>Converts the weight and bias to <paramref name="dtype"/>.</summary>
-    internal void Cast(ScalarType dtype) => (weight, bias) = FoldedUNetBlock.Cast((weight, bias), dtype);
 
     public Tensor Forward(Tensor input)
     {
