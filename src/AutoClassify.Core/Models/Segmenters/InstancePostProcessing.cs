@@ -75,6 +75,9 @@ public sealed record InstancePostProcessing
         return maps;
     }
 
+    /// <summary>Instance ids of a two-class semantic prediction: <see cref="Apply"/> on its <see cref="FromSemantic"/> maps.</summary>
+    public int[] ApplySemantic(ReadOnlySpan<float> probabilities, int width, int height) => Apply(FromSemantic(probabilities, width, height), width, height);
+
     /// <summary>Instance ids (1..n in scan order, 0 = background) of instance-scheme probabilities at <paramref name="width"/> × <paramref name="height"/>.</summary>
     public int[] Apply(ReadOnlySpan<float> probabilities, int width, int height)
     {

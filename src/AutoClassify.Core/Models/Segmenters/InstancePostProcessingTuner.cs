@@ -142,6 +142,28 @@ public static class InstancePostProcessingTuner
     }
 
     /// <summary>
+    /// A trainer's choice for the <paramref name="validation"/> samples of <paramref name="samples"/>, whose
+    /// probabilities (at the samples' size) <paramref name="probabilities"/> gives. Instance-scheme probabilities are
+    /// tuned against the instance masks; a two-class semantic prediction (<paramref name="instances"/> false) is tuned
+    /// as <see cref="InstancePostProcessing.FromSemantic"/> maps against the masks' 4-connected foreground regions, the
+    /// objects segment-benchmark scores it against. Areas scale with the objects of all <paramref name="samples"/>.
+    /// </summary>
+    internal static InstancePostProcessing ChooseFor(string model, IReadOnlyList<SegmentationSample> samples, int[] validation, bool instances,
+        Func<SegmentationSample, float[]> probabilities, int minObjectFloor, InstanceTuningGrid grid, int threads, TrainingContext context, SegmenterTrainingSummary summary)
+    {
+        int[] Objects(SegmentationSample s) => instances ? s.Mask : LabelRegions.Components(s.Mask, s.Width, s.Height, eightConnected: false, out _);
+        var referenceArea = ReferenceArea(samples.Select(Objects));
+        var images = validation.Select(i =>
+        {
+            var sample = samples[i];
+            var given = probabilities(sample);
+            var maps = instances ? given : InstancePostProcessing.FromSemantic(given, sample.Width, sample.Height);
+            return new InstanceTuningImage(maps, sample.Width, sample.Height, Objects(sample));
+        });
+        return ChooseFor(model, images, referenceArea, minObjectFloor, grid, threads, context, summary);
+    }
+
+    /// <summary>
     /// A trainer's choice for <paramref name="model"/>: the best setting of <paramref name="grid"/> on
     /// <paramref name="validation"/> (images the model was not fitted on, made only when enumerated), or untuned settings
     /// over <paramref name="minObjectFloor"/> when there is none. The choice and its scores go into the facts and the log.
@@ -232,13 +254,6 @@ public static class InstancePostProcessingTuner
         }
         return scores;
     }
-
-    /// <summary>
-    /// The objects a split is tuned against: an instance mask as it is, or the 4-connected foreground regions of a
-    /// two-class mask (the objects segment-benchmark scores a semantic prediction against).
-    /// </summary>
-    internal static int[] TruthObjects(SegmentationSample sample, bool instances) =>
-        instances ? sample.Mask : LabelRegions.Components(sample.Mask, sample.Width, sample.Height, eightConnected: false, out _);
 
     /// <summary>Instance F1 at IoU ≥ 0.5 of two id maps (0 = background; NaN when neither has an object), as the tuning scores it.</summary>
     internal static double InstanceF1(int[] truth, int[] predicted)

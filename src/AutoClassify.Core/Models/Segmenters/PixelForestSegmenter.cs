@@ -145,7 +145,7 @@ public sealed class PixelForestSegmenter : ISegmenter
         if (!Info.Instances)
         {
             // Two classes split into objects: the objects, while the labels stay the arg-max classes.
-            var objects = Info.PostProcessing?.Apply(InstancePostProcessing.FromSemantic(probabilities, image.Width, image.Height), image.Width, image.Height);
+            var objects = Info.PostProcessing?.ApplySemantic(probabilities, image.Width, image.Height);
             return new SegmentationPrediction { Width = image.Width, Height = image.Height, ChannelNames = Info.ChannelNames, Probabilities = probabilities, Labels = argmax, Instances = objects };
         }
         var ids = Info.PostProcessing is { } post

@@ -239,23 +239,15 @@ public sealed class PixelForestTrainer(PixelForestOptions? options = null) : ISe
     /// <summary>
     /// The instance split with the highest instance F1 on the held-out images (never the fitting images, whose pixels
     /// the forest has learnt, nor any test image), its areas scaled to the training objects; untuned settings when
-    /// nothing was held out. The choice goes into the facts. Two-class votes are tuned as foreground-is-interior maps
-    /// against the masks' 4-connected foreground regions, as the U-Net's are.
+    /// nothing was held out. The choice goes into the facts. Two-class votes are tuned as the U-Net's are (see
+    /// <see cref="InstancePostProcessingTuner"/>'s sample-based ChooseFor).
     /// </summary>
     InstancePostProcessing TunePostProcessing(RandomForest forest, SegmentationData training, int[] validation, bool instances,
         TrainingContext context, SegmenterTrainingSummary summary)
     {
-        int[] Objects(SegmentationSample s) => InstancePostProcessingTuner.TruthObjects(s, instances);
-        var referenceArea = InstancePostProcessingTuner.ReferenceArea(training.Samples.Select(Objects));
-        var images = validation.Select(i =>
-        {
-            var sample = training.Samples[i];
-            var probabilities = PixelForestSegmenter.Probabilities(forest, Options.Scales, sample.Image, context.CancellationToken);
-            if (!instances)
-                probabilities = InstancePostProcessing.FromSemantic(probabilities, sample.Width, sample.Height);
-            return new InstanceTuningImage(probabilities, sample.Width, sample.Height, Objects(sample));
-        });
-        return InstancePostProcessingTuner.ChooseFor(Name, images, referenceArea, Options.MinArea, Options.PostProcessingGrid, context.EffectiveThreads, context, summary);
+        return InstancePostProcessingTuner.ChooseFor(Name, training.Samples, validation, instances,
+            sample => PixelForestSegmenter.Probabilities(forest, Options.Scales, sample.Image, context.CancellationToken),
+            Options.MinArea, Options.PostProcessingGrid, context.EffectiveThreads, context, summary);
     }
 
     (float[] X, int[] Y) Draw(GrayImage image, int[] targets, int classes, int features, Random random)

@@ -289,7 +289,7 @@ public sealed class UNetSegmenter : ISegmenter
         if (Info.Scheme == OutputScheme.Instance && Info.Format >= 2)
             instances = PostProcessing.Apply(working, width, height);
         else if (Info.Scheme == OutputScheme.Semantic && Info.PostProcessing is { } split)
-            instances = split.Apply(InstancePostProcessing.FromSemantic(working, width, height), width, height);
+            instances = split.ApplySemantic(working, width, height);
         var factor = Math.Sqrt((double)width * height / ((double)image.Width * image.Height));
         if (Info.ObjectScale is null)
             return new ScaledPass(working, width, height, factor, instances, null);

@@ -209,26 +209,17 @@ public sealed class UNetTrainer : ISegmenterTrainer
     /// The instance post-processing with the highest instance F1 on the early-stopping images (never the fitting
     /// images, which the network has learnt, nor any test image), its areas scaled to the training objects at the
     /// working resolution; untuned settings when there is no validation image. The choice goes into the facts. A
-    /// two-class semantic network is tuned as one whose foreground is all interior, against the masks' 4-connected
-    /// foreground regions (the objects segment-benchmark scores).
+    /// two-class semantic network's split is tuned on its <see cref="InstancePostProcessing.FromSemantic"/> maps
+    /// against the masks' 4-connected foreground regions (the objects segment-benchmark scores).
     /// </summary>
     InstancePostProcessing TunePostProcessing(UNet network, UNetSegmenterInfo info, SegmentationSample[] samples, int[] validation,
         TrainingContext context, SegmenterTrainingSummary summary, int threads)
     {
-        var semantic = info.Scheme == OutputScheme.Semantic;
-        int[] Objects(SegmentationSample s) => InstancePostProcessingTuner.TruthObjects(s, !semantic);
-        var referenceArea = InstancePostProcessingTuner.ReferenceArea(samples.Select(Objects));
         // A wrapper to run the network with the info's tiling; not disposed, since the network lives on in the result.
         var probe = validation.Length > 0 ? new UNetSegmenter(network, info, threads) : null;
-        var images = validation.Select(i =>
-        {
-            var sample = samples[i];
-            var probabilities = probe!.NetworkProbabilities(sample.Image, info.TileSize, info.TileOverlap, context.CancellationToken);
-            if (semantic)
-                probabilities = InstancePostProcessing.FromSemantic(probabilities, sample.Width, sample.Height);
-            return new InstanceTuningImage(probabilities, sample.Width, sample.Height, Objects(sample));
-        });
-        return InstancePostProcessingTuner.ChooseFor(Name, images, referenceArea, Options.MinObjectArea, Options.PostProcessingGrid, threads, context, summary);
+        return InstancePostProcessingTuner.ChooseFor(Name, samples, validation, info.Scheme == OutputScheme.Instance,
+            sample => probe!.NetworkProbabilities(sample.Image, info.TileSize, info.TileOverlap, context.CancellationToken),
+            Options.MinObjectArea, Options.PostProcessingGrid, threads, context, summary);
     }
 
     /// <summary>
