@@ -54,7 +54,7 @@ internal sealed class PixelForestCommandOptions
     }
 
     /// <summary>The options given over the defaults, unchecked, with the scales that did not parse as numbers.</summary>
-    internal (PixelForestOptions Options, IReadOnlyList<string> Problems) Build(ParseResult parse, bool splitSemanticObjects = true)
+    internal (PixelForestOptions Options, IReadOnlyList<string> Problems) Build(ParseResult parse, bool splitSemanticObjects)
     {
         var problems = new List<string>();
         var scaleList = Defaults.Scales;

@@ -129,11 +129,7 @@ internal static class SegmentCommand
         {
             new("Package", package.Path),
             new("Architecture", facts.GetValueOrDefault("architecture") ?? info.Model),
-            new("Output scheme", info.Scheme == OutputScheme.Instance
-                ? "instance: background, interior, boundary; marker-controlled watershed splits touching particles"
-                : info.PostProcessing is not null
-                    ? "semantic, one foreground class: a seeded watershed over the foreground splits it into particles"
-                    : "semantic: one channel per class; each connected non-background region is one particle"),
+            new("Output scheme", SchemeText(info.Scheme == OutputScheme.Instance, info.PostProcessing is not null)),
             new("Tiling", string.Create(inv, $"the fewest equal tiles within {info.PredictionPixels} px a pass and {info.EffectiveTileSize} px a side (one pass when the image fits), overlapping by {info.TileOverlap} px, Hann-blended, mirrored at the borders")),
             new("Instance post-processing", info.Scheme != OutputScheme.Instance
                 ? info.PostProcessing is { } split ? $"{split.Summary()} (foreground as interior) at the network's resolution; tuned on: {facts.GetValueOrDefault("post_tuned_on") ?? "not recorded"}" : "none"
@@ -150,6 +146,12 @@ internal static class SegmentCommand
         return new SegmenterParticleLabeler(segmenter, $"{given} ({info.Model})", settings);
     }
 
+    /// <summary>How a segmenter's output becomes particles, for the report: the instance scheme, or a semantic one with or without its split.</summary>
+    static string SchemeText(bool instances, bool split) =>
+        instances ? "instance: background, interior, boundary; marker-controlled watershed splits touching particles"
+        : split ? "semantic, one foreground class: a seeded watershed over the foreground splits it into particles"
+        : "semantic: one channel per class; each connected non-background region is one particle";
+
     static SegmenterParticleLabeler ForestLabeler(LoadedModelPackage package, PixelForestSegmenter segmenter, string given)
     {
         var info = segmenter.Info;
@@ -160,11 +162,7 @@ internal static class SegmentCommand
             new("Package", package.Path),
             new("Model", string.Create(inv, $"pixel forest: {info.Trees} trees of depth up to {info.MaxDepth} on {info.Features} pixel features")),
             new("Feature scales", string.Join(", ", info.Scales.Select(s => s.ToString("0.##", inv))) + " px"),
-            new("Output scheme", info.Instances
-                ? "instance: background, interior, boundary; marker-controlled watershed splits touching particles"
-                : info.PostProcessing is not null
-                    ? "semantic, one foreground class: a seeded watershed over the foreground splits it into particles"
-                    : "semantic: one channel per class; each connected non-background region is one particle"),
+            new("Output scheme", SchemeText(info.Instances, info.PostProcessing is not null)),
             new("Instance post-processing", info.PostProcessing is { } post
                 ? $"{post.Summary()}{(info.Instances ? "" : " (foreground as interior)")}; tuned on: {facts.GetValueOrDefault("post_tuned_on") ?? "not recorded"}"
                 : info.Instances ? "arg-max interior regions as seeds (a format-1 package)" : "none"),
