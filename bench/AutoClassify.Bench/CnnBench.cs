@@ -197,8 +197,8 @@ internal sealed class CnnBench : IBenchSuite
         // malloc: without them every large activation is a fresh mapping, page-faulted in on every pass.
         if (HeapTuning.Applied)
         {
-            start.Environment["MALLOC_MMAP_THRESHOLD_"] = HeapTuning.MmapThresholdBytes.ToString(CultureInfo.InvariantCulture);
-            start.Environment["MALLOC_TRIM_THRESHOLD_"] = HeapTuning.TrimThresholdBytes.ToString(CultureInfo.InvariantCulture);
+            foreach (var (name, value) in HeapTuning.ChildEnvironment)
+                start.Environment[name] = value;
         }
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
         var stderr = process.StandardError.ReadToEndAsync();

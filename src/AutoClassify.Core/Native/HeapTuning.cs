@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace AutoClassify.Native;
@@ -28,6 +29,16 @@ public static partial class HeapTuning
 
     static readonly Lock Gate = new();
     static bool attempted;
+
+    /// <summary>
+    /// glibc's environment variables that give a child process the thresholds this one sets (for benchmarks whose
+    /// reference programs should run with the same allocator).
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> ChildEnvironment { get; } = new Dictionary<string, string>
+    {
+        ["MALLOC_MMAP_THRESHOLD_"] = MmapThresholdBytes.ToString(CultureInfo.InvariantCulture),
+        ["MALLOC_TRIM_THRESHOLD_"] = TrimThresholdBytes.ToString(CultureInfo.InvariantCulture),
+    };
 
     /// <summary>True when the thresholds were set in this process.</summary>
     public static bool Applied { get; private set; }
@@ -65,7 +76,7 @@ public static partial class HeapTuning
             return "not Linux";
         if (string.Equals(Environment.GetEnvironmentVariable(Variable)?.Trim(), "off", StringComparison.OrdinalIgnoreCase))
             return $"{Variable}=off";
-        foreach (var glibc in new[] { "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_" })
+        foreach (var glibc in ChildEnvironment.Keys)
         {
             if (Environment.GetEnvironmentVariable(glibc) is not null)
                 return $"{glibc} is set";
