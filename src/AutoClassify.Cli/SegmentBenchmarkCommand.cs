@@ -62,10 +62,10 @@ internal static class SegmentBenchmarkCommand
             var o = parse.InvocationConfiguration.Output;
             var inv = CultureInfo.InvariantCulture;
             var (unetOptions, forestOptions) = forest.ReadWith(unet, parse, parse.GetValue(threads));
+            var names = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var format = parse.GetValue(precision);
             if (format != InferencePrecision.Float32)
             {
-                var names = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 if (!names.Any(n => UNetTrainer.Names.Contains(n, StringComparer.OrdinalIgnoreCase)))
                     throw new ArgumentException($"--precision {format.Name()} applies to U-Net models (unet, resunet); --models {string.Join(",", names)} has none.");
                 CommonOptions.RequireFastPrecision(format);
@@ -90,7 +90,7 @@ internal static class SegmentBenchmarkCommand
             foreach (var w in set.Warnings)
                 parse.InvocationConfiguration.Error.WriteLine(w.ToString());
             var groupFile = parse.GetValue(groups);
-            var trainers = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            var trainers = names
                 .Select(n => n.Equals("pixel-forest", StringComparison.OrdinalIgnoreCase) ? new PixelForestTrainer(forestOptions)
                     : UNetTrainer.Names.Contains(n, StringComparer.OrdinalIgnoreCase) ? UNetTrainer.Create(n, unetOptions) : SegmenterCatalog.Create(n)).ToList();
             var outDir = parse.GetRequiredValue(output).FullName;
