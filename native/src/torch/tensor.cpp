@@ -44,7 +44,7 @@ enum class WithScalar : int32_t {
 
 enum class InPlace : int32_t { Add = 0, Sub, Mul, Div, Copy };
 
-enum class InPlaceScalar : int32_t { Add = 0, Mul, Fill };
+enum class InPlaceScalar : int32_t { Add = 0, Mul, Fill, ClampMin };
 
 enum class Reduce : int32_t { Sum = 0, Mean, Max, Min };
 
@@ -392,6 +392,7 @@ AC_EXPORT(int32_t) ac_tensor_inplace_scalar(TensorHandle target, double value, i
     case InPlaceScalar::Add: a.add_(value); return 0;
     case InPlaceScalar::Mul: a.mul_(value); return 0;
     case InPlaceScalar::Fill: a.fill_(value); return 0;
+    case InPlaceScalar::ClampMin: a.clamp_min_(value); return 0;
   }
   unknown_op("in-place scalar", op);
   AC_TORCH_CATCH(-1)

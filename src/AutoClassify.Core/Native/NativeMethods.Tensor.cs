@@ -88,6 +88,7 @@ internal static partial class NativeMethods
         Add = 0,
         Mul,
         Fill,
+        ClampMin,
     }
 
     internal enum ReduceOp

@@ -283,6 +283,12 @@ public sealed partial class Tensor
 
     public Tensor Zero() => InPlaceScalar(0, InPlaceScalarOp.Fill);
 
+    /// <summary>Raises every value below <paramref name="min"/> to it (NaN stays NaN).</summary>
+    public Tensor ClampMinInPlace(double min) => InPlaceScalar(min, InPlaceScalarOp.ClampMin);
+
+    /// <summary><see cref="Relu"/> without a new tensor: one memory pass over this one's values.</summary>
+    public Tensor ReluInPlace() => ClampMinInPlace(0);
+
     Tensor InPlace(Tensor other, double alpha, InPlaceOp op)
     {
         ArgumentNullException.ThrowIfNull(other);

@@ -28,6 +28,19 @@ public class TensorTests
     }
 
     [Fact]
+    public void Should_apply_relu_in_place_as_relu_does()
+    {
+        using var tensor = Tensor.FromArray(new[] { -2f, -0.5f, 0f, 1.5f, float.NaN, -0f }, [2, 3]);
+        using var expected = tensor.Relu();
+
+        var result = tensor.ReluInPlace();
+
+        Assert.Same(tensor, result);
+        Assert.Equal(expected.ToArray<float>(), tensor.ToArray<float>());
+        Assert.Equal([0f, 0f, 0f, 1.5f, float.NaN, 0f], tensor.ToArray<float>());
+    }
+
+    [Fact]
     public void Should_stack_gray_images_into_an_n_1_h_w_batch()
     {
         var first = new GrayImage(3, 2, [0, 1, 2, 3, 4, 5]);

@@ -93,7 +93,7 @@ public sealed class UNet : Module
     internal FoldedUNet Fold(ScalarType dtype = ScalarType.Float32)
     {
         using var noGrad = Torch.NoGrad();
-        return new FoldedUNet(this, encoder.Select(b => b.Fold(dtype)).ToArray(), upsamplers.Select(u => ShuffledUpsampler.From(u, dtype)).ToArray(),
+        return new FoldedUNet(this, dtype, encoder.Select(b => b.Fold(dtype)).ToArray(), upsamplers.Select(u => ShuffledUpsampler.From(u, dtype)).ToArray(),
             decoder.Select(b => b.Fold(dtype)).ToArray(), FoldedUNetBlock.InType((head.Weight.Detach(), head.Bias!.Detach()), dtype));
     }
 
@@ -169,8 +169,11 @@ internal sealed class FoldedUNet : IDisposable
     readonly FoldedUNetBlock[] decoder;
     readonly (Tensor Weight, Tensor Bias) head;
 
-    internal FoldedUNet(UNet network, FoldedUNetBlock[] encoder, ShuffledUpsampler[] upsamplers, FoldedUNetBlock[] decoder, (Tensor, Tensor) head) =>
-        (this.network, this.encoder, this.upsamplers, this.decoder, this.head) = (network, encoder, upsamplers, decoder, head);
+    internal FoldedUNet(UNet network, ScalarType scalarType, FoldedUNetBlock[] encoder, ShuffledUpsampler[] upsamplers, FoldedUNetBlock[] decoder, (Tensor, Tensor) head) =>
+        (this.network, ScalarType, this.encoder, this.upsamplers, this.decoder, this.head) = (network, scalarType, encoder, upsamplers, decoder, head);
+
+    /// <summary>The element type of the weights, and of the input the pass needs.</summary>
+    public ScalarType ScalarType { get; }
 
     /// <summary>N × InChannels × H × W to logits, as <see cref="UNet.Forward(Tensor)"/> in evaluation mode.</summary>
     public Tensor Forward(Tensor input) =>
@@ -276,16 +279,26 @@ internal sealed class FoldedUNetBlock : IDisposable
             return (conv.Weight.To(dtype), conv.Bias.To(dtype));
     }
 
+    // The ReLUs and the residual sum work in place, as a plain libtorch loop would: one memory pass each, no new tensor.
     public Tensor Forward(Tensor input)
     {
-        using var a = Functional.Conv2d(input, first.Weight, first.Bias, padding: 1);
-        using var b = a.Relu();
-        using var c = Functional.Conv2d(b, second.Weight, second.Bias, padding: 1);
-        if (!residual)
-            return c.Relu();
-        using var identity = shortcut is { } s ? Functional.Conv2d(input, s.Weight, s.Bias) : null;
-        using var sum = c.Add(identity ?? input);
-        return sum.Relu();
+        Tensor c;
+        using (var a = Functional.Conv2d(input, first.Weight, first.Bias, padding: 1))
+            c = Functional.Conv2d(a.ReluInPlace(), second.Weight, second.Bias, padding: 1);
+        try
+        {
+            if (residual)
+            {
+                using var identity = shortcut is { } s ? Functional.Conv2d(input, s.Weight, s.Bias) : null;
+                c.AddInPlace(identity ?? input);
+            }
+            return c.ReluInPlace();
+        }
+        catch
+        {
+            c.Dispose();
+            throw;
+        }
     }
 
     public void Dispose()

@@ -134,7 +134,8 @@ public sealed record UNetSegmenterInfo
 /// least context, count least and no seams show. The label map is the arg-max class; the instance scheme's
 /// prediction is split into objects by <see cref="PostProcessing"/> at the network's working resolution, and the ids
 /// are resized to the image (a format-1 segmenter keeps <see cref="SegmentationTargets.SplitInstances"/> at the
-/// image's resolution). Thread-safe: predictions take turns on libtorch.
+/// image's resolution). Thread-safe: predictions take turns on libtorch. The network runs folded
+/// (<see cref="UNet.Fold"/>), folded once per number format at the first prediction in it: its weights must not change after that.
 /// </summary>
 public sealed class UNetSegmenter : ISegmenter
 {
@@ -153,10 +154,18 @@ public sealed class UNetSegmenter : ISegmenter
     };
 
     readonly int threads;
+    readonly bool ownsNetwork;
+    // The network folded for prediction in one number format, made at the first prediction in that format.
+    FoldedUNet? folded;
     bool disposed;
 
     /// <summary>Wraps a network; the segmenter owns and disposes it.</summary>
     public UNetSegmenter(UNet network, UNetSegmenterInfo info, int threads = 0)
+        : this(network, info, threads, ownsNetwork: true)
+    {
+    }
+
+    UNetSegmenter(UNet network, UNetSegmenterInfo info, int threads, bool ownsNetwork)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(info);
@@ -166,13 +175,22 @@ public sealed class UNetSegmenter : ISegmenter
             throw new ArgumentException("A trained segmenter needs a concrete scheme, semantic or instance.", nameof(info));
         Network = network;
         Info = info;
+        this.ownsNetwork = ownsNetwork;
         this.threads = threads > 0 ? threads : Environment.ProcessorCount;
         Network.Eval();
         Network.UseChannelsLast();
     }
 
+    /// <summary>
+    /// A segmenter over a network that stays its caller's: disposing it releases only what the segmenter made. The
+    /// trainer's probes, which run the network it goes on to return, are these.
+    /// </summary>
+    internal static UNetSegmenter Borrowing(UNet network, UNetSegmenterInfo info, int threads) =>
+        new(network, info, threads, ownsNetwork: false);
+
     public string Name => Info.Model;
 
+    /// <summary>The trained network (predictions run a folded snapshot of it; see the class remarks).</summary>
     public UNet Network { get; }
 
     public UNetSegmenterInfo Info { get; }
@@ -438,7 +456,7 @@ public sealed class UNetSegmenter : ISegmenter
         using var threadScope = new TorchThreads(threads);
         using var noGrad = Torch.NoGrad();
         var dtype = Precision.ScalarType();
-        using var folded = Network.Fold(dtype);
+        var folded = Folded(dtype);
         for (var start = 0; start < origins.Length; start += batchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -460,6 +478,18 @@ public sealed class UNetSegmenter : ISegmenter
                     Accumulate(output.AsSpan(b * channels * area), origins[start + b], tileWidth, tileHeight, channels, windowX, windowY, sums, weights, width, height);
             }
         }
+    }
+
+    // Called under the gate, which also keeps two predictions from folding at once.
+    FoldedUNet Folded(ScalarType dtype)
+    {
+        if (folded?.ScalarType != dtype)
+        {
+            folded?.Dispose();
+            folded = null;
+            folded = Network.Fold(dtype);
+        }
+        return folded;
     }
 
     static void CopyTile(ReadOnlySpan<float> probabilities, (int X, int Y) origin, int tileWidth, int area, int channels, float[] sums, int width, int height)
@@ -558,7 +588,13 @@ public sealed class UNetSegmenter : ISegmenter
         if (disposed)
             return;
         disposed = true;
-        Network.Dispose();
+        using (TorchThreads.Gate.EnterScope())
+        {
+            folded?.Dispose();
+            folded = null;
+        }
+        if (ownsNetwork)
+            Network.Dispose();
     }
 }
 

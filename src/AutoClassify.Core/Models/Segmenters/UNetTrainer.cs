@@ -215,8 +215,8 @@ public sealed class UNetTrainer : ISegmenterTrainer
     InstancePostProcessing TunePostProcessing(UNet network, UNetSegmenterInfo info, SegmentationSample[] samples, int[] validation,
         TrainingContext context, SegmenterTrainingSummary summary, int threads)
     {
-        // A wrapper to run the network with the info's tiling; not disposed, since the network lives on in the result.
-        var probe = validation.Length > 0 ? new UNetSegmenter(network, info, threads) : null;
+        // A wrapper to run the network with the info's tiling; the network lives on in the result.
+        using var probe = validation.Length > 0 ? UNetSegmenter.Borrowing(network, info, threads) : null;
         return InstancePostProcessingTuner.ChooseFor(Name, samples, validation, info.Scheme == OutputScheme.Instance,
             sample => probe!.NetworkProbabilities(sample.Image, info.TileSize, info.TileOverlap, context.CancellationToken),
             Options.MinObjectArea, Options.PostProcessingGrid, threads, context, summary);
@@ -231,8 +231,8 @@ public sealed class UNetTrainer : ISegmenterTrainer
         TrainingContext context, SegmenterTrainingSummary summary, int threads)
     {
         var clock = Stopwatch.StartNew();
-        // A wrapper to run the network as prediction will; not disposed, since the network lives on in the result.
-        var probe = new UNetSegmenter(network, info, threads);
+        // A wrapper to run the network as prediction will; the network lives on in the result.
+        using var probe = UNetSegmenter.Borrowing(network, info, threads);
         var images = new List<ScaleTuningImage>();
         foreach (var i in validation)
         {

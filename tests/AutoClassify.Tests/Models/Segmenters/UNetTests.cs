@@ -108,18 +108,7 @@ public class FoldedUNetTests
     {
         // Given a network in evaluation mode whose batch norms have learnt statistics and affine maps
         using var scope = DisposeScope.Begin();
-        Torch.ManualSeed(3);
-        using var network = new UNet(1, 3, depth, baseWidth: 4, residual: residual);
-        using (Torch.NoGrad())
-        {
-            foreach (var (name, tensor) in network.NamedParameters().Concat(network.NamedBuffers()))
-            {
-                if (name.EndsWith("running_var", StringComparison.Ordinal) || (name.Contains(".bn", StringComparison.Ordinal) && name.EndsWith("weight", StringComparison.Ordinal)))
-                    tensor.CopyFrom(Tensor.Randn(tensor.Shape).Abs() + 0.5);
-                else if (name.EndsWith("running_mean", StringComparison.Ordinal) || name.EndsWith("bias", StringComparison.Ordinal))
-                    tensor.CopyFrom(Tensor.Randn(tensor.Shape) * 0.3);
-            }
-        }
+        using var network = LearntLookingNetwork(depth, residual);
         network.Eval();
         network.UseChannelsLast();
         var input = Tensor.Randn([2, 1, height, width]);
@@ -139,4 +128,76 @@ public class FoldedUNetTests
         var scale = expected.Abs().Max().ToDouble();
         Assert.True(difference <= 1e-4 * Math.Max(1, scale), $"max difference {difference} at logits up to {scale}");
     }
+
+    [Fact]
+    public void Should_fold_once_per_precision_and_predict_the_same_after_switching_back()
+    {
+        // Given a segmenter over a network with learnt-looking batch norms, and a field
+        using var segmenter = new UNetSegmenter(LearntLookingNetwork(depth: 2, residual: true), Info(depth: 2, residual: true), threads: 1);
+        var (image, _) = TouchingDiscs.Generate(70, 54, pairs: 2, seed: 5);
+
+        // When it predicts twice in float32, once in bfloat16 (emulated where the CPU lacks it), and in float32 again
+        var first = segmenter.Probabilities(image);
+        var again = segmenter.Probabilities(image);
+        segmenter.Precision = InferencePrecision.BFloat16;
+        var brain = segmenter.Probabilities(image);
+        segmenter.Precision = InferencePrecision.Float32;
+        var back = segmenter.Probabilities(image);
+
+        // Then float32 gives the same probabilities bit for bit each time, and bfloat16 its own, close ones
+        Assert.Equal(first, again);
+        Assert.Equal(first, back);
+        Assert.NotEqual(first, brain);
+        Assert.True(first.Zip(brain, (a, b) => Math.Abs(a - b)).Average() < 0.02);
+    }
+
+    [Fact]
+    public void Should_leave_a_borrowed_network_to_its_owner_when_the_borrower_is_disposed()
+    {
+        // Given a network and a segmenter borrowing it, as the trainer's probes do
+        var network = LearntLookingNetwork(depth: 2, residual: false);
+        var info = Info(depth: 2, residual: false);
+        var (image, _) = TouchingDiscs.Generate(48, 40, pairs: 1, seed: 6);
+        float[] borrowed;
+        using (var probe = UNetSegmenter.Borrowing(network, info, threads: 1))
+            borrowed = probe.Probabilities(image);
+
+        // When the borrower is gone and the owner predicts
+        using var owner = new UNetSegmenter(network, info, threads: 1);
+        var owned = owner.Probabilities(image);
+
+        // Then the network still runs, and gives the same probabilities
+        Assert.Equal(borrowed, owned);
+    }
+
+    // A network whose batch norms have statistics and affine maps far from their initial ones, so folding them matters.
+    static UNet LearntLookingNetwork(int depth, bool residual)
+    {
+        Torch.ManualSeed(3);
+        var network = new UNet(1, 3, depth, baseWidth: 4, residual: residual);
+        using var scope = DisposeScope.Begin();
+        using (Torch.NoGrad())
+        {
+            foreach (var (name, tensor) in network.NamedParameters().Concat(network.NamedBuffers()))
+            {
+                if (name.EndsWith("running_var", StringComparison.Ordinal) || (name.Contains(".bn", StringComparison.Ordinal) && name.EndsWith("weight", StringComparison.Ordinal)))
+                    tensor.CopyFrom(Tensor.Randn(tensor.Shape).Abs() + 0.5);
+                else if (name.EndsWith("running_mean", StringComparison.Ordinal) || name.EndsWith("bias", StringComparison.Ordinal))
+                    tensor.CopyFrom(Tensor.Randn(tensor.Shape) * 0.3);
+            }
+        }
+        return network;
+    }
+
+    static UNetSegmenterInfo Info(int depth, bool residual) => new()
+    {
+        Model = residual ? "resunet" : "unet",
+        Scheme = OutputScheme.Instance,
+        ChannelNames = SegmentationTargets.InstanceChannels,
+        ClassNames = ["background", "foreground"],
+        Depth = depth,
+        BaseWidth = 4,
+        Residual = residual,
+        PostProcessing = new InstancePostProcessing(),
+    };
 }
