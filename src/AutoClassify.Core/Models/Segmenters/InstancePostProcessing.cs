@@ -1,5 +1,6 @@
 using System.Globalization;
 using AutoClassify.Imaging;
+using AutoClassify.Native;
 using AutoClassify.Preprocessing;
 using AutoClassify.Segmentation;
 
@@ -107,6 +108,8 @@ internal sealed class InstanceFields
     readonly float[] interior;
     readonly float[] boundary;
     readonly Dictionary<double, float[]> smoothed = [];
+    // OpenCV's component statistics, reused between labellings (room for 1,024 components, grown when short).
+    double[] componentStats = new double[1024 * NativeMethods.ComponentStatCount];
 
     InstanceFields(float[] background, float[] interior, float[] boundary, int width, int height)
     {
@@ -154,16 +157,16 @@ internal sealed class InstanceFields
     /// <summary>4-connected seed regions (1..count) where the foreground's interior value reaches <paramref name="threshold"/>, with their areas.</summary>
     public SeedRegions Seeds(byte[] foreground, float[] interiorValues, double threshold)
     {
-        var mask = new BinaryMask(Width, Height);
+        var mask = new byte[foreground.Length];
         var limit = (float)threshold;
-        for (var i = 0; i < mask.Data.Length; i++)
-            mask.Data[i] = foreground[i] != 0 && interiorValues[i] >= limit ? (byte)1 : (byte)0;
+        for (var i = 0; i < mask.Length; i++)
+            mask[i] = foreground[i] != 0 && interiorValues[i] >= limit ? (byte)1 : (byte)0;
         // Four-connectivity, so seeds do not join diagonally through a thin boundary line.
-        var labelling = ImageOps.ConnectedComponents(mask, connectivity: 4);
-        int[] labels = [.. labelling.Labels];
-        var areas = new int[labelling.Components.Count + 1];
-        foreach (var label in labels)
-            areas[label]++;
+        var labels = new int[mask.Length];
+        var count = ImageOps.ConnectedComponents(mask, Width, Height, 4, labels, ref componentStats);
+        var areas = new int[count];
+        for (var label = 1; label < count; label++)
+            areas[label] = ImageOps.ReadComponent(componentStats, label).Area;
         return new SeedRegions(labels, areas);
     }
 
@@ -194,9 +197,9 @@ internal sealed class InstanceFields
             flood.Pixels[i] = 0.5f + (0.5f * Math.Clamp(boundary[i], 0f, 1f));
         }
 
-        var regions = ImageOps.ConnectedComponents(new BinaryMask(Width, Height, foreground), connectivity: 8);
-        int[] regionLabels = [.. regions.Labels];
-        var seeded = new bool[regions.Components.Count + 1];
+        var regionLabels = new int[n];
+        var regionCount = ImageOps.ConnectedComponents(foreground, Width, Height, 8, regionLabels, ref componentStats);
+        var seeded = new bool[regionCount];
         for (var i = 0; i < n; i++)
         {
             if (markers[i] > BackgroundMarker)
@@ -216,16 +219,12 @@ internal sealed class InstanceFields
 
         var basins = next > BackgroundMarker ? SegmentationOps.Watershed(flood, markers) : markers;
         var labels = new int[n];
-        var queue = new Queue<int>();
         for (var i = 0; i < n; i++)
         {
             if (foreground[i] != 0 && basins[i] > BackgroundMarker)
-            {
                 labels[i] = basins[i] - BackgroundMarker;
-                queue.Enqueue(i);
-            }
         }
-        Claim(labels, foreground, queue);
+        Claim(labels, foreground);
         areas = new int[next - BackgroundMarker + 1];
         foreach (var label in labels)
             areas[label]++;
@@ -233,9 +232,36 @@ internal sealed class InstanceFields
         return labels;
     }
 
-    // Breadth-first, 8-connected: unclaimed foreground pixels take the label of the object that reaches them first.
-    void Claim(int[] labels, byte[] foreground, Queue<int> queue)
+    // Breadth-first from every object pixel in scan order, 8-connected: unclaimed foreground pixels take the label of the
+    // object that reaches them first. Only object pixels beside an unclaimed one start in the queue: the others would
+    // find nothing to claim when their turn came, so leaving them out changes no label and saves the pass over every object pixel.
+    void Claim(int[] labels, byte[] foreground)
     {
+        var start = new bool[labels.Length];
+        var any = false;
+        for (var i = 0; i < labels.Length; i++)
+        {
+            if (foreground[i] == 0 || labels[i] != 0)
+                continue;
+            any = true;
+            int x = i % Width, y = i / Width;
+            for (var v = Math.Max(0, y - 1); v <= Math.Min(Height - 1, y + 1); v++)
+            {
+                for (var u = Math.Max(0, x - 1); u <= Math.Min(Width - 1, x + 1); u++)
+                {
+                    if (labels[(v * Width) + u] != 0)
+                        start[(v * Width) + u] = true;
+                }
+            }
+        }
+        if (!any)
+            return;
+        var queue = new Queue<int>();
+        for (var i = 0; i < start.Length; i++)
+        {
+            if (start[i])
+                queue.Enqueue(i);
+        }
         while (queue.Count > 0)
         {
             var i = queue.Dequeue();

@@ -338,7 +338,8 @@ public sealed class UNetSegmenter : ISegmenter
         var (working, workingWidth, workingHeight) = (pass.Probabilities, pass.Width, pass.Height);
         var probabilities = InputScaling.Probabilities(working, Info.ChannelNames.Count, workingWidth, workingHeight, image.Width, image.Height);
         int width = image.Width, height = image.Height, n = width * height;
-        var labels = ArgMax(probabilities, Info.ChannelNames.Count, n);
+        // The instance scheme's labels are its objects' foreground, so its arg-max would go unused.
+        var labels = Info.Scheme == OutputScheme.Instance ? new int[n] : ArgMax(probabilities, Info.ChannelNames.Count, n);
 
         int[]? instances = null;
         if (Info.Scheme == OutputScheme.Instance)
