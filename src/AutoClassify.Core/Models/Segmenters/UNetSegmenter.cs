@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AutoClassify.Imaging;
@@ -316,19 +317,33 @@ public sealed class UNetSegmenter : ISegmenter
         return new ScaledPass(working, width, height, factor, instances, diameter, spread, Confidence(working, Info.ChannelNames.Count, width * height));
     }
 
-    static int[] ArgMax(float[] probabilities, int channels, int n)
+    /// <summary>
+    /// The first channel with the highest probability at each pixel of channel-major maps. Channel by channel over whole
+    /// planes, in SIMD vectors: a later channel takes a pixel only when strictly higher, so ties (and NaN) keep the earlier one.
+    /// </summary>
+    internal static int[] ArgMax(float[] probabilities, int channels, int n)
     {
         var labels = new int[n];
-        for (var i = 0; i < n; i++)
+        var top = probabilities.AsSpan(0, n).ToArray();
+        var width = Vector<float>.Count;
+        for (var c = 1; c < channels; c++)
         {
-            var best = 0;
-            var bestValue = probabilities[i];
-            for (var c = 1; c < channels; c++)
+            var plane = probabilities.AsSpan(c * n, n);
+            var channel = new Vector<int>(c);
+            var i = 0;
+            for (; i <= n - width; i += width)
             {
-                if (probabilities[(c * n) + i] > bestValue)
-                    (best, bestValue) = (c, probabilities[(c * n) + i]);
+                var value = new Vector<float>(plane[i..]);
+                var best = new Vector<float>(top, i);
+                var higher = Vector.GreaterThan(value, best);
+                Vector.ConditionalSelect(higher, value, best).CopyTo(top, i);
+                Vector.ConditionalSelect(higher, channel, new Vector<int>(labels, i)).CopyTo(labels, i);
             }
-            labels[i] = best;
+            for (; i < n; i++)
+            {
+                if (plane[i] > top[i])
+                    (top[i], labels[i]) = (plane[i], c);
+            }
         }
         return labels;
     }
@@ -418,7 +433,7 @@ public sealed class UNetSegmenter : ISegmenter
         var windowY = Window(tileHeight);
         var channels = Info.ChannelNames.Count;
         int width = input.Width, height = input.Height, n = width * height, area = tileWidth * tileHeight;
-        // One tile needs no blending: its window divides out, and its copy fills every sum.
+        // One tile needs no blending: its window divides out, and its image part fills every sum.
         var weights = plan.TileCount == 1 ? null : new float[n];
         var sums = weights is null ? GC.AllocateUninitializedArray<float>(channels * n) : new float[channels * n];
         var origins = plan.Origins.ToArray();
@@ -446,7 +461,8 @@ public sealed class UNetSegmenter : ISegmenter
         return sums;
     }
 
-    // Runs the plan's batches and adds each tile's probabilities into the sums (and window weights, when blending).
+    // Runs the plan's batches and adds each tile's probabilities into the sums and window weights; without weights (one
+    // tile) the tile's probabilities are the sums.
     void Blend(SegmenterInput input, UNetTilePlan plan, (int X, int Y)[] origins, float[] pixels, float[] output, float[] sums, float[]? weights,
         float[] windowX, float[] windowY, CancellationToken cancellationToken)
     {
@@ -468,16 +484,19 @@ public sealed class UNetSegmenter : ISegmenter
             {
                 var batch = Tensor.From<float>(pixels.AsSpan(0, count * area), [count, 1, tileHeight, tileWidth]);
                 var logits = folded.Forward(dtype == ScalarType.Float32 ? batch : batch.To(dtype));
-                var softmax = (dtype == ScalarType.Float32 ? logits : logits.To(ScalarType.Float32)).Softmax(1).Contiguous();
-                softmax.CopyTo<float>(output.AsSpan(0, count * channels * area));
+                if (dtype != ScalarType.Float32)
+                    logits = logits.To(ScalarType.Float32);
+                if (weights is null)
+                {
+                    // One tile, so one batch: the image's part of it goes straight into the sums, and the mirrored margin gets no softmax.
+                    var (x, y) = origins[start];
+                    logits.Narrow(2, -y, height).Narrow(3, -x, width).Softmax(1).Contiguous().CopyTo<float>(sums);
+                    return;
+                }
+                logits.Softmax(1).Contiguous().CopyTo<float>(output.AsSpan(0, count * channels * area));
             }
             for (var b = 0; b < count; b++)
-            {
-                if (weights is null)
-                    CopyTile(output.AsSpan(b * channels * area), origins[start + b], tileWidth, area, channels, sums, width, height);
-                else
-                    Accumulate(output.AsSpan(b * channels * area), origins[start + b], tileWidth, tileHeight, channels, windowX, windowY, sums, weights, width, height);
-            }
+                Accumulate(output.AsSpan(b * channels * area), origins[start + b], tileWidth, tileHeight, channels, windowX, windowY, sums, weights, width, height);
         }
     }
 
@@ -491,16 +510,6 @@ public sealed class UNetSegmenter : ISegmenter
             folded = Network.Fold(dtype);
         }
         return folded;
-    }
-
-    static void CopyTile(ReadOnlySpan<float> probabilities, (int X, int Y) origin, int tileWidth, int area, int channels, float[] sums, int width, int height)
-    {
-        var n = width * height;
-        for (var c = 0; c < channels; c++)
-        {
-            for (var y = 0; y < height; y++)
-                probabilities.Slice((c * area) + ((y - origin.Y) * tileWidth) - origin.X, width).CopyTo(sums.AsSpan((c * n) + (y * width), width));
-        }
     }
 
     static void Accumulate(ReadOnlySpan<float> probabilities, (int X, int Y) origin, int tileWidth, int tileHeight, int channels,

@@ -170,6 +170,34 @@ public class FoldedUNetTests
         Assert.Equal(borrowed, owned);
     }
 
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(2, 37)]
+    [InlineData(3, 1000)]
+    [InlineData(4, 67)]
+    public void Should_label_each_pixel_with_its_first_most_probable_channel(int channels, int n)
+    {
+        // Given maps with ties (values on a coarse grid) and a NaN, at pixel counts that are not a whole number of vectors
+        var random = new Random(channels * n);
+        var probabilities = Enumerable.Range(0, channels * n).Select(_ => random.Next(4) / 4f).ToArray();
+        probabilities[(channels - 1) * n] = float.NaN;
+
+        // When labelled
+        var labels = UNetSegmenter.ArgMax(probabilities, channels, n);
+
+        // Then each label is the first channel no later channel strictly beats, as a plain loop finds it
+        for (var i = 0; i < n; i++)
+        {
+            var best = 0;
+            for (var c = 1; c < channels; c++)
+            {
+                if (probabilities[(c * n) + i] > probabilities[(best * n) + i])
+                    best = c;
+            }
+            Assert.Equal(best, labels[i]);
+        }
+    }
+
     // A network whose batch norms have statistics and affine maps far from their initial ones, so folding them matters.
     static UNet LearntLookingNetwork(int depth, bool residual)
     {
