@@ -18,7 +18,8 @@ namespace AutoClassify.Bench;
 /// scale jitter (augmentation scale range, percent, default 10), and each test image is scored at the factor its true
 /// mask gives (scale=oracle), at the factor estimated from the image alone (scale=estimate) or both (the default), with
 /// the per-image factors and median diameter errors. scale=dense writes, per test image, a fine ladder of passes (the probe × 2^(k/2), k = −6..6, within the
-/// factor range) with each pass's objects, confidence and scores to a CSV in the cache folder (rungs=path overrides),
+/// factor range) with each pass's objects, confidence and scores, the inputs the selection rule itself sees (median
+/// diameter and spread at the working size, confidence) and which rung it picks, to a CSV in the cache folder (rungs=path overrides),
 /// so that rules for choosing the factor can be compared without running the network again. scale=selection runs the
 /// ladder once per test image and scores the factor the default selection weights pick beside the one the weights
 /// tuned on the validation images pick (trained with <see cref="UNetOptions.TuneScaleSelection"/>, cached apart).
@@ -288,7 +289,7 @@ internal sealed class SegPostBench : IBenchSuite
     {
         var inv = CultureInfo.InvariantCulture;
         var scale = segmenter.Info.ObjectScale ?? throw new InvalidOperationException("The cached network has no object scale.");
-        var lines = new List<string> { "fold,image,true_objects,true_diameter,oracle_factor,factor,objects,diameter,log_iqr,confidence,f1,median_diameter_error,agree_previous,agree_next" };
+        var lines = new List<string> { "fold,image,true_objects,true_diameter,oracle_factor,factor,objects,diameter,log_iqr,confidence,f1,median_diameter_error,rule_diameter,rule_spread,rule_confidence,chosen,agree_previous,agree_next" };
         var clock = System.Diagnostics.Stopwatch.StartNew();
         foreach (var index in test)
         {
@@ -298,6 +299,7 @@ internal sealed class SegPostBench : IBenchSuite
             var trueSizes = SizeDistributions.EquivalentDiameters(sample.Mask, sample.Width, sample.Height);
             var rungs = new List<(string Line, int[] Ids)>();
             var ladder = segmenter.Ladder(sample.Image, default);
+            var chosen = UNetSegmenter.Choose(ladder, scale.Selection, scale.ObjectSize);
             var channels = segmenter.Info.ChannelNames.Count;
             foreach (var pass in ladder)
             {
@@ -311,7 +313,7 @@ internal sealed class SegPostBench : IBenchSuite
                 var confidence = UNetSegmenter.Confidence(full, channels, sample.Width * sample.Height);
                 var match = InstanceScores.Match(sample.Mask, ids);
                 var error = SizeDistributions.Compare(trueSizes, SizeDistributions.EquivalentDiameters(ids, sample.Width, sample.Height)).MedianRelativeError;
-                rungs.Add((string.Create(inv, $"{fold + 1},{Path.GetFileName(sample.Path)},{Count(sample.Mask)},{trueDiameter ?? double.NaN:G6},{oracle:G6},{pass.Factor:G6},{inner.Length},{median:G6},{iqr:G6},{confidence:G6},{match.F1:G6},{error:G6}"), ids));
+                rungs.Add((string.Create(inv, $"{fold + 1},{Path.GetFileName(sample.Path)},{Count(sample.Mask)},{trueDiameter ?? double.NaN:G6},{oracle:G6},{pass.Factor:G6},{inner.Length},{median:G6},{iqr:G6},{confidence:G6},{match.F1:G6},{error:G6},{pass.MedianDiameter ?? double.NaN:G6},{pass.SizeSpread ?? double.NaN:G6},{pass.Confidence:G6},{(ReferenceEquals(pass, chosen) ? 1 : 0)}"), ids));
             }
             // How far the objects of neighbouring rungs agree (instance F1 of one against the other, in image pixels).
             for (var r = 0; r < rungs.Count; r++)
