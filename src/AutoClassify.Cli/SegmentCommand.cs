@@ -132,18 +132,30 @@ internal static class SegmentCommand
             new("Output scheme", SchemeText(info.Scheme == OutputScheme.Instance, info.PostProcessing is not null)),
             new("Tiling", string.Create(inv, $"the fewest equal tiles within {info.PredictionPixels} px a pass and {info.EffectiveTileSize} px a side (one pass when the image fits), overlapping by {info.TileOverlap} px, Hann-blended, mirrored at the borders")),
             new("Instance post-processing", info.Scheme != OutputScheme.Instance
-                ? info.PostProcessing is { } split ? $"{split.Summary()} (foreground as interior) at the network's resolution; tuned on: {facts.GetValueOrDefault("post_tuned_on") ?? "not recorded"}" : "none"
+                ? info.PostProcessing is { } split ? SplitText(split, instances: false, " at the network's resolution", facts) : "none"
                 : info.Format < 2 ? "arg-max interior regions as seeds, at the image's resolution (a format-1 package)"
-                : $"{segmenter.PostProcessing.Summary()} at the network's resolution; tuned on: {facts.GetValueOrDefault("post_tuned_on") ?? "not recorded"}"),
+                : SplitText(segmenter.PostProcessing, instances: true, " at the network's resolution", facts)),
             new("Precision", precision == InferencePrecision.Float32 ? "fp32"
                 : $"{precision.Name()} forward passes (--precision); softmax, blending and post-processing in fp32"),
             new("Local contrast normalisation", info.LocalContrastSigma is { } sigma ? string.Create(inv, $"sigma {sigma} px") : "off"),
             new("Working resolution", info.ObjectScale is { } scale
                 ? string.Create(inv, $"object scale: each image resized so its objects' median diameter is {scale.ObjectSize} px, the factor estimated per image within {scale.MinFactor:G3}-{scale.MaxFactor:G3} (probe {scale.ProbeFactor:G3}; summary.csv's scale_factor)")
                 : info.InputLongSide is { } side ? string.Create(inv, $"long side {side} px") : "native"),
-            new("Trained", $"{package.Manifest.Provenance.CreatedUtc.UtcDateTime.ToString("u", inv)} on {facts.GetValueOrDefault("training_images") ?? "?"} images, seed {package.Manifest.Provenance.Seed.ToString(inv)}"),
+            new("Trained", TrainedText(package)),
         };
         return new SegmenterParticleLabeler(segmenter, $"{given} ({info.Model})", settings);
+    }
+
+    /// <summary>A tuned split for the report: its settings, what it reads as interior, where it runs and what it was tuned on.</summary>
+    static string SplitText(InstancePostProcessing post, bool instances, string where, IReadOnlyDictionary<string, string> facts) =>
+        $"{post.Summary()}{(instances ? "" : " (foreground as interior)")}{where}; tuned on: {facts.GetValueOrDefault("post_tuned_on") ?? "not recorded"}";
+
+    /// <summary>When, on how many images and with which seed a package's model was trained, for the report.</summary>
+    static string TrainedText(LoadedModelPackage package)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var provenance = package.Manifest.Provenance;
+        return $"{provenance.CreatedUtc.UtcDateTime.ToString("u", inv)} on {provenance.Facts.GetValueOrDefault("training_images") ?? "?"} images, seed {provenance.Seed.ToString(inv)}";
     }
 
     /// <summary>How a segmenter's output becomes particles, for the report: the instance scheme, or a semantic one with or without its split.</summary>
@@ -164,9 +176,9 @@ internal static class SegmentCommand
             new("Feature scales", string.Join(", ", info.Scales.Select(s => s.ToString("0.##", inv))) + " px"),
             new("Output scheme", SchemeText(info.Instances, info.PostProcessing is not null)),
             new("Instance post-processing", info.PostProcessing is { } post
-                ? $"{post.Summary()}{(info.Instances ? "" : " (foreground as interior)")}; tuned on: {facts.GetValueOrDefault("post_tuned_on") ?? "not recorded"}"
+                ? SplitText(post, info.Instances, "", facts)
                 : info.Instances ? "arg-max interior regions as seeds (a format-1 package)" : "none"),
-            new("Trained", $"{package.Manifest.Provenance.CreatedUtc.UtcDateTime.ToString("u", inv)} on {facts.GetValueOrDefault("training_images") ?? "?"} images, seed {package.Manifest.Provenance.Seed.ToString(inv)}"),
+            new("Trained", TrainedText(package)),
         };
         return new SegmenterParticleLabeler(segmenter, $"{given} ({info.Model})", settings);
     }
