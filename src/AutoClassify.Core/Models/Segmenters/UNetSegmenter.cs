@@ -439,8 +439,9 @@ public sealed class UNetSegmenter : ISegmenter
         var origins = plan.Origins.ToArray();
         var batchSize = plan.BatchSize;
         // Scratch, written before it is read: pooled, so a large field does not page-fault fresh memory on every call.
+        // One tile's probabilities go straight into the sums, so it needs no tile buffer.
         var pixels = ArrayPool<float>.Shared.Rent(batchSize * area);
-        var output = ArrayPool<float>.Shared.Rent(batchSize * channels * area);
+        var output = weights is null ? [] : ArrayPool<float>.Shared.Rent(batchSize * channels * area);
         try
         {
             Blend(input, plan, origins, pixels, output, sums, weights, windowX, windowY, cancellationToken);
@@ -448,7 +449,8 @@ public sealed class UNetSegmenter : ISegmenter
         finally
         {
             ArrayPool<float>.Shared.Return(pixels);
-            ArrayPool<float>.Shared.Return(output);
+            if (weights is not null)
+                ArrayPool<float>.Shared.Return(output);
         }
         if (weights is null)
             return sums;
@@ -484,16 +486,18 @@ public sealed class UNetSegmenter : ISegmenter
             {
                 var batch = Tensor.From<float>(pixels.AsSpan(0, count * area), [count, 1, tileHeight, tileWidth]);
                 var logits = folded.Forward(dtype == ScalarType.Float32 ? batch : batch.To(dtype));
+                // One tile, so one batch: only the image's part of it is converted and gets a softmax, straight into the sums.
+                if (weights is null)
+                    logits = logits.Narrow(2, -origins[start].Y, height).Narrow(3, -origins[start].X, width);
                 if (dtype != ScalarType.Float32)
                     logits = logits.To(ScalarType.Float32);
+                var probabilities = logits.Softmax(1).Contiguous();
                 if (weights is null)
                 {
-                    // One tile, so one batch: the image's part of it goes straight into the sums, and the mirrored margin gets no softmax.
-                    var (x, y) = origins[start];
-                    logits.Narrow(2, -y, height).Narrow(3, -x, width).Softmax(1).Contiguous().CopyTo<float>(sums);
+                    probabilities.CopyTo<float>(sums);
                     return;
                 }
-                logits.Softmax(1).Contiguous().CopyTo<float>(output.AsSpan(0, count * channels * area));
+                probabilities.CopyTo<float>(output.AsSpan(0, count * channels * area));
             }
             for (var b = 0; b < count; b++)
                 Accumulate(output.AsSpan(b * channels * area), origins[start + b], tileWidth, tileHeight, channels, windowX, windowY, sums, weights, width, height);
