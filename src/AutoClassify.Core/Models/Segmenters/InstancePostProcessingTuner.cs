@@ -151,14 +151,15 @@ public static class InstancePostProcessingTuner
     internal static InstancePostProcessing ChooseFor(string model, IReadOnlyList<SegmentationSample> samples, int[] validation, bool instances,
         Func<SegmentationSample, float[]> probabilities, int minObjectFloor, InstanceTuningGrid grid, int threads, TrainingContext context, SegmenterTrainingSummary summary)
     {
-        int[] Objects(SegmentationSample s) => instances ? s.Mask : LabelRegions.Components(s.Mask, s.Width, s.Height, eightConnected: false, out _);
-        var referenceArea = ReferenceArea(samples.Select(Objects));
+        // Labelled once: the reference area reads every sample's objects, the validation images their own again.
+        var objects = samples.Select(s => instances ? s.Mask : LabelRegions.Components(s.Mask, s.Width, s.Height, eightConnected: false, out _)).ToArray();
+        var referenceArea = ReferenceArea(objects);
         var images = validation.Select(i =>
         {
             var sample = samples[i];
             var given = probabilities(sample);
             var maps = instances ? given : InstancePostProcessing.FromSemantic(given, sample.Width, sample.Height);
-            return new InstanceTuningImage(maps, sample.Width, sample.Height, Objects(sample));
+            return new InstanceTuningImage(maps, sample.Width, sample.Height, objects[i]);
         });
         return ChooseFor(model, images, referenceArea, minObjectFloor, grid, threads, context, summary);
     }
