@@ -272,6 +272,33 @@ public class BenchmarkOverlapTests
         Assert.Equal(2, Torch.Threads);
     }
 
+    [Fact]
+    public void Should_give_an_enclosing_scope_its_thread_count_back_and_leave_the_outermost_count_in_place()
+    {
+        // Given a fresh thread on 1 libtorch thread (the count is per calling thread, so this test has it to itself)
+        int inner = 0, enclosing = 0, after = 0;
+        var thread = new Thread(() =>
+        {
+            Torch.Threads = 1;
+            using (new TorchThreads(2))
+            {
+                // When a nested scope asks for 1 and ends
+                using (new TorchThreads(1))
+                    inner = Torch.Threads;
+                enclosing = Torch.Threads;
+            }
+            after = Torch.Threads;
+        });
+        thread.Start();
+        thread.Join();
+
+        // Then the nested scope ran on 1, the enclosing scope got its 2 back, and the outermost left its 2 in place
+        // (setting the count empties oneDNN's convolution cache, so restoring it would cost every next call a rebuild)
+        Assert.Equal(1, inner);
+        Assert.Equal(2, enclosing);
+        Assert.Equal(2, after);
+    }
+
     static List<string> Names(IEnumerable<StageTime> rows) => [.. rows.Select(t => t.Model is null ? t.Stage : $"{t.Model}: {t.Stage}")];
 
     /// <summary>Every model's predictions, aggregates, and per fold its facts, untimed curves and importance, bit for bit.</summary>
