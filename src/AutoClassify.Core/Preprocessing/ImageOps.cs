@@ -234,6 +234,15 @@ public static unsafe class ImageOps
         }
     }
 
+    /// <summary>The pixel count of each label 0..<paramref name="count"/> − 1 (0 = background) from <see cref="ConnectedComponents(ReadOnlySpan{byte}, int, int, int, Span{int}, ref double[])"/>'s statistics.</summary>
+    internal static int[] ComponentAreas(ReadOnlySpan<double> stats, int count)
+    {
+        var areas = new int[count];
+        for (var label = 0; label < count; label++)
+            areas[label] = (int)stats[label * NativeMethods.ComponentStatCount];
+        return areas;
+    }
+
     internal static ComponentStats ReadComponent(ReadOnlySpan<double> stats, int label)
     {
         var row = stats.Slice(label * NativeMethods.ComponentStatCount, NativeMethods.ComponentStatCount);

@@ -135,10 +135,7 @@ public sealed class ParticleSegmenter
         var labels = new int[mask.Data.Length];
         var stats = new double[64 * Native.NativeMethods.ComponentStatCount];
         var count = ImageOps.ConnectedComponents(mask.Data, mask.Width, mask.Height, connectivity, labels, ref stats);
-        var areas = new int[count];
-        for (var l = 0; l < count; l++)
-            areas[l] = (int)stats[l * Native.NativeMethods.ComponentStatCount];
-        return (labels, areas);
+        return (labels, ImageOps.ComponentAreas(stats, count));
     }
 
     /// <summary>Watershed labels: 0 background, 2.. particles (seed label + 1), −1 on dividing lines.</summary>

@@ -164,10 +164,7 @@ internal sealed class InstanceFields
         // Four-connectivity, so seeds do not join diagonally through a thin boundary line.
         var labels = new int[mask.Length];
         var count = ImageOps.ConnectedComponents(mask, Width, Height, 4, labels, ref componentStats);
-        var areas = new int[count];
-        for (var label = 1; label < count; label++)
-            areas[label] = ImageOps.ReadComponent(componentStats, label).Area;
-        return new SeedRegions(labels, areas);
+        return new SeedRegions(labels, ImageOps.ComponentAreas(componentStats, count));
     }
 
     /// <summary>
@@ -303,5 +300,5 @@ internal sealed class InstanceFields
     }
 }
 
-/// <summary>Seed regions 1..n (0 = none) and their areas, indexed by label.</summary>
+/// <summary>Seed regions 1..n (0 = none) and their areas, indexed by label (index 0 holds the pixels outside every seed).</summary>
 internal sealed record SeedRegions(int[] Labels, int[] Areas);
