@@ -13,7 +13,7 @@ namespace AutoClassify.Bench;
 /// post-processing side by side, so both use the same network. Settings as --key=value: fold (1-based, default 1),
 /// folds (5), unet-width (8), input-long-side (256; 0 = native), epochs (the default most epochs), threads (2), seed (42),
 /// out (the cache folder), schedule (constant or cosine learning rate, default constant), patience (early stopping),
-/// learning-rate (Adam's, default 0.001).
+/// learning-rate (Adam's, default 0.001), model (unet or resunet, default unet), unet-depth (the library's default); another model or depth is cached apart.
 /// With object-size (0 = off, the default) the network works at object scale instead of a long side, trained with
 /// scale jitter (augmentation scale range, percent, default 10), and each test image is scored at the factor its true
 /// mask gives (scale=oracle), at the factor estimated from the image alone (scale=estimate) or both (the default), with
@@ -28,7 +28,7 @@ namespace AutoClassify.Bench;
 /// </summary>
 internal sealed class SegPostBench : IBenchSuite
 {
-    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out", "object-size", "scale", "scale-jitter", "rungs", "schedule", "patience", "learning-rate"];
+    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out", "object-size", "scale", "scale-jitter", "rungs", "schedule", "patience", "learning-rate", "model", "unet-depth"];
 
     public string Name => "segpost";
 
@@ -42,6 +42,7 @@ internal sealed class SegPostBench : IBenchSuite
         var fold = options.Int("fold", 1) - 1;
         var folds = options.Int("folds", 5);
         var width = options.Int("unet-width", 8);
+        var depth = options.Int("unet-depth", UNetOptions.Defaults.Depth);
         var longSide = options.Int("input-long-side", 256);
         var epochs = options.Int("epochs", UNetOptions.Defaults.MaxEpochs);
         var threads = options.Int("threads", 2);
@@ -56,6 +57,9 @@ internal sealed class SegPostBench : IBenchSuite
         };
         var patience = options.Int("patience", UNetOptions.Defaults.Patience);
         var learningRate = double.Parse(s.GetValueOrDefault("learning-rate") ?? "0.001", CultureInfo.InvariantCulture);
+        var model = s.GetValueOrDefault("model") ?? "unet";
+        if (!UNetTrainer.Names.Contains(model))
+            throw new ArgumentException($"--model={model}: expected {string.Join(" or ", UNetTrainer.Names)}.");
         var scale = s.GetValueOrDefault("scale") ?? "both";
         if (scale is not ("oracle" or "estimate" or "both" or "dense" or "flips" or "selection" or "precision"))
             throw new ArgumentException($"--scale={scale}: expected oracle, estimate, both, dense, flips, selection or precision.");
@@ -67,7 +71,7 @@ internal sealed class SegPostBench : IBenchSuite
             + (learningRate != UNetOptions.Defaults.LearningRate ? string.Create(inv, $"-lr{learningRate}") : "")
             + (scale == "selection" ? "-tuned" : "");
         var cache = Path.GetFullPath(s.GetValueOrDefault("out")
-            ?? Path.Combine(Path.GetTempPath(), "autoclassify-segpost", string.Create(inv, $"emps-fold{fold + 1}of{folds}-w{width}-{name}-e{epochs}-seed{seed}")));
+            ?? Path.Combine(Path.GetTempPath(), "autoclassify-segpost", string.Create(inv, $"emps-fold{fold + 1}of{folds}-{(model == "unet" ? "" : model + "-")}w{width}{(depth == UNetOptions.Defaults.Depth ? "" : $"-d{depth}")}-{name}-e{epochs}-seed{seed}")));
         var root = Path.Combine(options.SharedRoot, "datasets", "emps-particles");
         var set = SegmentationDataLoader.Load(root, new SegmentationDataOptions { Threads = threads });
         var data = set.Data;
@@ -78,6 +82,7 @@ internal sealed class SegPostBench : IBenchSuite
         var unetOptions = new UNetOptions
         {
             BaseWidth = width,
+            Depth = depth,
             InputLongSide = longSide > 0 ? longSide : null,
             ObjectSize = objectSize > 0 ? objectSize : null,
             Augmentation = new SegmentationAugmentation { ScaleRange = jitter / 100.0 },
@@ -89,7 +94,7 @@ internal sealed class SegPostBench : IBenchSuite
             Threads = threads,
         };
         var contextSeed = Seeds.Derive(seed, "segmenter:unet", fold);
-        Console.WriteLine(string.Create(inv, $"emps-particles fold {fold + 1}/{folds}: {train.Length} training, {test.Length} test images; U-Net width {width}, {(objectSize > 0 ? $"object size {objectSize} px, scale jitter {jitter} %" : longSide > 0 ? $"long side {longSide}" : "native")}; cache {cache}"));
+        Console.WriteLine(string.Create(inv, $"emps-particles fold {fold + 1}/{folds}: {train.Length} training, {test.Length} test images; {model} width {width}, depth {depth}, {(objectSize > 0 ? $"object size {objectSize} px, scale jitter {jitter} %" : longSide > 0 ? $"long side {longSide}" : "native")}; cache {cache}"));
 
         UNetSegmenter segmenter;
         if (File.Exists(Path.Combine(cache, UNetSegmenter.InfoFile)))
@@ -100,7 +105,7 @@ internal sealed class SegPostBench : IBenchSuite
         else
         {
             var context = new TrainingContext { Seed = contextSeed, Threads = threads, Log = m => Console.WriteLine("  " + m) };
-            segmenter = UNetTrainer.Create("unet", unetOptions).Train(training, context, new SegmenterTrainingSummary());
+            segmenter = UNetTrainer.Create(model, unetOptions).Train(training, context, new SegmenterTrainingSummary());
             segmenter.Save(cache);
             Console.WriteLine("trained and cached the network");
         }
