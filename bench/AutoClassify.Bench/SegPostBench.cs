@@ -13,7 +13,8 @@ namespace AutoClassify.Bench;
 /// post-processing side by side, so both use the same network. Settings as --key=value: fold (1-based, default 1),
 /// folds (5), unet-width (8), input-long-side (256; 0 = native), epochs (the default most epochs), threads (2), seed (42),
 /// out (the cache folder), schedule (constant or cosine learning rate, default constant), patience (early stopping),
-/// learning-rate (Adam's, default 0.001), model (unet or resunet, default unet), unet-depth (the library's default); another model or depth is cached apart.
+/// learning-rate (Adam's, default 0.001), model (unet or resunet, default unet), unet-depth, patch and batch (the library's defaults);
+/// another model, depth, patch size or batch is cached apart.
 /// With object-size (0 = off, the default) the network works at object scale instead of a long side, trained with
 /// scale jitter (augmentation scale range, percent, default 10), and each test image is scored at the factor its true
 /// mask gives (scale=oracle), at the factor estimated from the image alone (scale=estimate) or both (the default), with
@@ -28,7 +29,7 @@ namespace AutoClassify.Bench;
 /// </summary>
 internal sealed class SegPostBench : IBenchSuite
 {
-    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out", "object-size", "scale", "scale-jitter", "rungs", "schedule", "patience", "learning-rate", "model", "unet-depth"];
+    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out", "object-size", "scale", "scale-jitter", "rungs", "schedule", "patience", "learning-rate", "model", "unet-depth", "patch", "batch"];
 
     public string Name => "segpost";
 
@@ -43,6 +44,8 @@ internal sealed class SegPostBench : IBenchSuite
         var folds = options.Int("folds", 5);
         var width = options.Int("unet-width", 8);
         var depth = options.Int("unet-depth", UNetOptions.Defaults.Depth);
+        var patch = options.Int("patch", UNetOptions.Defaults.PatchSize);
+        var batch = options.Int("batch", UNetOptions.Defaults.BatchSize);
         var longSide = options.Int("input-long-side", 256);
         var epochs = options.Int("epochs", UNetOptions.Defaults.MaxEpochs);
         var threads = options.Int("threads", 2);
@@ -69,6 +72,7 @@ internal sealed class SegPostBench : IBenchSuite
             + (schedule == AutoClassify.Models.Cnn.LearningRateSchedule.Cosine ? "-cos" : "")
             + (patience != UNetOptions.Defaults.Patience ? string.Create(inv, $"-p{patience}") : "")
             + (learningRate != UNetOptions.Defaults.LearningRate ? string.Create(inv, $"-lr{learningRate}") : "")
+            + (patch != UNetOptions.Defaults.PatchSize || batch != UNetOptions.Defaults.BatchSize ? string.Create(inv, $"-patch{patch}x{batch}") : "")
             + (scale == "selection" ? "-tuned" : "");
         var cache = Path.GetFullPath(s.GetValueOrDefault("out")
             ?? Path.Combine(Path.GetTempPath(), "autoclassify-segpost", string.Create(inv, $"emps-fold{fold + 1}of{folds}-{(model == "unet" ? "" : model + "-")}w{width}{(depth == UNetOptions.Defaults.Depth ? "" : $"-d{depth}")}-{name}-e{epochs}-seed{seed}")));
@@ -83,6 +87,8 @@ internal sealed class SegPostBench : IBenchSuite
         {
             BaseWidth = width,
             Depth = depth,
+            PatchSize = patch,
+            BatchSize = batch,
             InputLongSide = longSide > 0 ? longSide : null,
             ObjectSize = objectSize > 0 ? objectSize : null,
             Augmentation = new SegmentationAugmentation { ScaleRange = jitter / 100.0 },
