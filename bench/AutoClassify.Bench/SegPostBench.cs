@@ -61,8 +61,6 @@ internal sealed class SegPostBench : IBenchSuite
         var patience = options.Int("patience", UNetOptions.Defaults.Patience);
         var learningRate = double.Parse(s.GetValueOrDefault("learning-rate") ?? "0.001", CultureInfo.InvariantCulture);
         var model = s.GetValueOrDefault("model") ?? "unet";
-        if (!UNetTrainer.Names.Contains(model))
-            throw new ArgumentException($"--model={model}: expected {string.Join(" or ", UNetTrainer.Names)}.");
         var scale = s.GetValueOrDefault("scale") ?? "both";
         if (scale is not ("oracle" or "estimate" or "both" or "dense" or "flips" or "selection" or "precision"))
             throw new ArgumentException($"--scale={scale}: expected oracle, estimate, both, dense, flips, selection or precision.");
@@ -76,14 +74,8 @@ internal sealed class SegPostBench : IBenchSuite
             + (scale == "selection" ? "-tuned" : "");
         var cache = Path.GetFullPath(s.GetValueOrDefault("out")
             ?? Path.Combine(Path.GetTempPath(), "autoclassify-segpost", string.Create(inv, $"emps-fold{fold + 1}of{folds}-{(model == "unet" ? "" : model + "-")}w{width}{(depth == UNetOptions.Defaults.Depth ? "" : $"-d{depth}")}-{name}-e{epochs}-seed{seed}")));
-        var root = Path.Combine(options.SharedRoot, "datasets", "emps-particles");
-        var set = SegmentationDataLoader.Load(root, new SegmentationDataOptions { Threads = threads });
-        var data = set.Data;
-        var assignment = SegmentationFolds.Assign(data.Samples.Count, folds, null, seed);
-        var train = Enumerable.Range(0, data.Samples.Count).Where(i => assignment[i] != fold).ToArray();
-        var test = Enumerable.Range(0, data.Samples.Count).Where(i => assignment[i] == fold).ToArray();
-        var training = data.Subset(train);
-        var unetOptions = new UNetOptions
+        // Created before the data are read, so an unknown --model fails at once (UNetTrainer.Create names the known ones).
+        var trainer = UNetTrainer.Create(model, new UNetOptions
         {
             BaseWidth = width,
             Depth = depth,
@@ -98,8 +90,16 @@ internal sealed class SegPostBench : IBenchSuite
             LearningRate = learningRate,
             TuneScaleSelection = scale == "selection",
             Threads = threads,
-        };
-        var contextSeed = Seeds.Derive(seed, "segmenter:unet", fold);
+        });
+        var root = Path.Combine(options.SharedRoot, "datasets", "emps-particles");
+        var set = SegmentationDataLoader.Load(root, new SegmentationDataOptions { Threads = threads });
+        var data = set.Data;
+        var assignment = SegmentationFolds.Assign(data.Samples.Count, folds, null, seed);
+        var train = Enumerable.Range(0, data.Samples.Count).Where(i => assignment[i] != fold).ToArray();
+        var test = Enumerable.Range(0, data.Samples.Count).Where(i => assignment[i] == fold).ToArray();
+        var training = data.Subset(train);
+        // The seed segment-benchmark gives this model on this fold.
+        var contextSeed = Seeds.Derive(seed, "segmenter:" + trainer.Name, fold);
         Console.WriteLine(string.Create(inv, $"emps-particles fold {fold + 1}/{folds}: {train.Length} training, {test.Length} test images; {model} width {width}, depth {depth}, {(objectSize > 0 ? $"object size {objectSize} px, scale jitter {jitter} %" : longSide > 0 ? $"long side {longSide}" : "native")}; cache {cache}"));
 
         UNetSegmenter segmenter;
@@ -111,7 +111,7 @@ internal sealed class SegPostBench : IBenchSuite
         else
         {
             var context = new TrainingContext { Seed = contextSeed, Threads = threads, Log = m => Console.WriteLine("  " + m) };
-            segmenter = UNetTrainer.Create(model, unetOptions).Train(training, context, new SegmenterTrainingSummary());
+            segmenter = trainer.Train(training, context, new SegmenterTrainingSummary());
             segmenter.Save(cache);
             Console.WriteLine("trained and cached the network");
         }
