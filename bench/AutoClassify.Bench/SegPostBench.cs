@@ -13,7 +13,7 @@ namespace AutoClassify.Bench;
 /// post-processing side by side, so both use the same network. Settings as --key=value: fold (1-based, default 1),
 /// folds (5), unet-width (8), input-long-side (256; 0 = native), epochs (the default most epochs), threads (2), seed (42),
 /// out (the cache folder), schedule (constant or cosine learning rate, default constant), patience (early stopping),
-/// learning-rate (Adam's, default 0.001), model (unet or resunet, default unet), unet-depth, patch and batch (the library's defaults);
+/// learning-rate (Adam's, default 0.001), ema (the weight averaging's decay, default 0 = off), model (unet or resunet, default unet), unet-depth, patch and batch (the library's defaults);
 /// another model, depth, patch size or batch is cached apart.
 /// With object-size (0 = off, the default) the network works at object scale instead of a long side, trained with
 /// scale jitter (augmentation scale range, percent, default 10), and each test image is scored at the factor its true
@@ -29,7 +29,7 @@ namespace AutoClassify.Bench;
 /// </summary>
 internal sealed class SegPostBench : IBenchSuite
 {
-    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out", "object-size", "scale", "scale-jitter", "rungs", "schedule", "patience", "learning-rate", "model", "unet-depth", "patch", "batch"];
+    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out", "object-size", "scale", "scale-jitter", "rungs", "schedule", "patience", "learning-rate", "model", "unet-depth", "patch", "batch", "ema"];
 
     public string Name => "segpost";
 
@@ -60,6 +60,7 @@ internal sealed class SegPostBench : IBenchSuite
         };
         var patience = options.Int("patience", UNetOptions.Defaults.Patience);
         var learningRate = double.Parse(s.GetValueOrDefault("learning-rate") ?? "0.001", CultureInfo.InvariantCulture);
+        var averaging = double.Parse(s.GetValueOrDefault("ema") ?? "0", CultureInfo.InvariantCulture);
         var model = s.GetValueOrDefault("model") ?? "unet";
         var scale = s.GetValueOrDefault("scale") ?? "both";
         if (scale is not ("oracle" or "estimate" or "both" or "dense" or "flips" or "selection" or "precision"))
@@ -70,6 +71,7 @@ internal sealed class SegPostBench : IBenchSuite
             + (schedule == AutoClassify.Models.Cnn.LearningRateSchedule.Cosine ? "-cos" : "")
             + (patience != UNetOptions.Defaults.Patience ? string.Create(inv, $"-p{patience}") : "")
             + (learningRate != UNetOptions.Defaults.LearningRate ? string.Create(inv, $"-lr{learningRate}") : "")
+            + (averaging != UNetOptions.Defaults.WeightAveraging ? string.Create(inv, $"-ema{averaging}") : "")
             + (patch != UNetOptions.Defaults.PatchSize || batch != UNetOptions.Defaults.BatchSize ? string.Create(inv, $"-patch{patch}x{batch}") : "")
             + (scale == "selection" ? "-tuned" : "");
         var cache = Path.GetFullPath(s.GetValueOrDefault("out")
@@ -88,6 +90,7 @@ internal sealed class SegPostBench : IBenchSuite
             Patience = patience,
             Schedule = schedule,
             LearningRate = learningRate,
+            WeightAveraging = averaging,
             TuneScaleSelection = scale == "selection",
             Threads = threads,
         });

@@ -24,10 +24,15 @@ internal sealed class UNetCommandOptions
     readonly Option<int?> steps = new("--steps-per-epoch") { Description = $"Optimiser steps per epoch (default {UNetOptions.Defaults.StepsPerEpoch})." };
     readonly Option<int?> patience = new("--patience") { Description = $"Epochs without a lower validation loss before stopping (default {UNetOptions.Defaults.Patience})." };
     readonly Option<double?> learningRate = new("--learning-rate") { Description = "Adam's learning rate (default 0.001)." };
+    readonly Option<double?> weightAveraging = new("--weight-averaging")
+    {
+        HelpName = "DECAY",
+        Description = "Keep an exponential moving average of the weights with this decay per optimiser step (for example 0.99); validation, early stopping and the saved network use the average. 0 switches it off (default off).",
+    };
     readonly Option<double?> validation = new("--validation") { Description = "Share of the images (whole images, by group) held out for early stopping; 0 trains every epoch (default 0.2)." };
     readonly Option<double?> localContrast = new("--local-contrast") { Description = "Local contrast normalisation before the network, Gaussian window sigma in pixels (default off)." };
     readonly Option<int?> inputLongSide = new("--input-long-side") { Description = "Resize each image so its longer side has this many pixels before the network, and the probabilities back (for figure crops whose objects span a similar share of each image; also bounds the cost per image). Default: native resolution." };
-    readonly Option<int?> objectSize = new("--object-size") { Description = "Object-scale normalisation: resize each training image so the median equivalent diameter of its objects becomes this many pixels, and at prediction estimate each image's factor from the objects the network finds (a ladder of seven factors around the training images' median one, chosen by the network's confidence among those whose objects come out near N px, then up to three re-estimates). Excludes --input-long-side. Default: off." };
+    readonly Option<int?> objectSize = new("--object-size") { Description = "Object-scale normalisation: resize each training image so the median equivalent diameter of its objects becomes this many pixels, and at prediction estimate each image's factor from the objects the network finds (a ladder of factors half an octave apart around the training images' median one; of the passes whose objects come out near N px, the one whose objects keep their size best between neighbouring factors, with a tight spread of sizes and a confident network). Excludes --input-long-side. Default: off." };
     readonly Option<double?> scaleJitter = new("--scale-jitter") { Description = "Augmentation: random scale factor drawn from [1/(1+s), 1+s] (default 0.1); with --object-size a larger value (0.25) lets the network tolerate scale estimates that are off." };
     readonly Option<int?> tileSize = new("--tile-size") { Description = $"Largest sliding-window tile at prediction (default {UNetOptions.Defaults.TileSize}); smaller images run as one tile." };
     readonly Option<int?> tileOverlap = new("--tile-overlap") { Description = $"Pixels shared by neighbouring tiles, blended (default {UNetOptions.Defaults.TileOverlap})." };
@@ -42,7 +47,7 @@ internal sealed class UNetCommandOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { depth, width, scheme, boundary, patch, batch, epochs, steps, patience, learningRate, validation, localContrast, inputLongSide, objectSize, scaleJitter, tileSize, tileOverlap, minObject, noAugmentation, noSemanticSplit })
+        foreach (var option in new Option[] { depth, width, scheme, boundary, patch, batch, epochs, steps, patience, learningRate, weightAveraging, validation, localContrast, inputLongSide, objectSize, scaleJitter, tileSize, tileOverlap, minObject, noAugmentation, noSemanticSplit })
             command.Options.Add(option);
     }
 
@@ -78,6 +83,7 @@ internal sealed class UNetCommandOptions
             StepsPerEpoch = parse.GetValue(steps) ?? d.StepsPerEpoch,
             Patience = parse.GetValue(patience) ?? d.Patience,
             LearningRate = parse.GetValue(learningRate) ?? d.LearningRate,
+            WeightAveraging = parse.GetValue(weightAveraging) ?? d.WeightAveraging,
             ValidationFraction = parse.GetValue(validation) ?? d.ValidationFraction,
             LocalContrastSigma = parse.GetValue(localContrast),
             InputLongSide = parse.GetValue(inputLongSide),

@@ -132,6 +132,7 @@ public sealed record UNetOptions
         public const double LearningRate = 1e-3;
         public const LearningRateSchedule Schedule = LearningRateSchedule.Constant;
         public const double WeightDecay = 0;
+        public const double WeightAveraging = 0;
         public const double DiceWeight = 1;
         public const bool ClassWeightedLoss = true;
         public const double ValidationFraction = 0.2;
@@ -182,6 +183,14 @@ public sealed record UNetOptions
     public LearningRateSchedule Schedule { get; init; } = Defaults.Schedule;
 
     public double WeightDecay { get; init; } = Defaults.WeightDecay;
+
+    /// <summary>
+    /// Decay of an exponential moving average of the weights (and batch-norm statistics), updated after every
+    /// optimiser step; validation, early stopping and the result use the average instead of the last step's weights.
+    /// The decay starts low and rises to this value ((1 + t) / (10 + t) at step t), so the average does not drag
+    /// the random start along. 0 switches it off.
+    /// </summary>
+    public double WeightAveraging { get; init; } = Defaults.WeightAveraging;
 
     /// <summary>Weight of the soft Dice term added to the cross-entropy.</summary>
     public double DiceWeight { get; init; } = Defaults.DiceWeight;
@@ -280,6 +289,7 @@ public sealed record UNetOptions
         Count(problems, nameof(Threads), Threads, 0, 1024);
         Range(problems, nameof(LearningRate), LearningRate, 0, 10, lowOpen: true);
         Range(problems, nameof(WeightDecay), WeightDecay, 0, 1);
+        Range(problems, nameof(WeightAveraging), WeightAveraging, 0, 1, highOpen: true);
         Range(problems, nameof(DiceWeight), DiceWeight, 0, 100);
         Range(problems, nameof(ValidationFraction), ValidationFraction, 0, 0.5, highOpen: true);
         if (InputLongSide is { } longSide)

@@ -63,6 +63,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
                 new("patience", Format(o.Patience)),
                 new("learning_rate", Format(o.LearningRate)),
                 new("learning_rate_schedule", o.Schedule.ToString().ToLowerInvariant()),
+                new("weight_averaging", o.WeightAveraging > 0 ? Format(o.WeightAveraging) : "off"),
                 new("validation_fraction", Format(o.ValidationFraction)),
                 new("augmentation", o.Augmentation.ToString()),
                 new("local_contrast_sigma", o.LocalContrastSigma is { } sigma ? Format(sigma) : "off"),
@@ -152,6 +153,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
             facts["optimizer"] = "adam";
             facts["learning_rate"] = Format(Options.LearningRate);
             facts["learning_rate_schedule"] = Options.Schedule.ToString().ToLowerInvariant();
+            facts["weight_averaging"] = Options.WeightAveraging > 0 ? Format(Options.WeightAveraging) : "off";
             facts["weight_decay"] = Format(Options.WeightDecay);
             facts["patch_size"] = Format(Options.PatchSize);
             facts["batch_size"] = Format(Options.BatchSize);
@@ -272,6 +274,9 @@ public sealed class UNetTrainer : ISegmenterTrainer
             $"{Name}: {fit.Length} fitting and {validation.Length} validation image(s), {size} px patches, batch {Options.BatchSize}, {Options.StepsPerEpoch} steps per epoch, {threads} thread(s)"));
 
         Dictionary<string, Tensor>? best = null;
+        // With weight averaging: the running average, and a place to park the live weights while it is validated.
+        var average = Options.WeightAveraging > 0 ? Snapshot(network, null) : null;
+        Dictionary<string, Tensor>? live = null;
         var epochsRun = 0;
         try
         {
@@ -307,6 +312,8 @@ public sealed class UNetTrainer : ISegmenterTrainer
                     optimizer.ZeroGrad();
                     loss.Backward();
                     optimizer.Step();
+                    if (average is not null)
+                        Average(network, average, Math.Min(Options.WeightAveraging, (1.0 + optimiserStep) / (10.0 + optimiserStep)));
                     lossSum += loss.ToDouble();
                 }
                 epochsRun++;
@@ -314,28 +321,33 @@ public sealed class UNetTrainer : ISegmenterTrainer
                 var line = string.Create(CultureInfo.InvariantCulture, $"{Name} epoch {epoch + 1}/{Options.MaxEpochs}: train loss {trainLoss[^1]:F4}");
                 if (validationSet is not null)
                 {
+                    if (average is not null)
+                    {
+                        live = Snapshot(network, live);
+                        network.LoadStateDict(average);
+                    }
                     var (loss, dice) = Evaluate(network, validationSet, classes, weightTensor);
                     validationLoss.Add(loss);
                     validationDice.Add(dice);
                     line += string.Create(CultureInfo.InvariantCulture, $", val loss {loss:F4}, val Dice {dice:F3}");
                     if (stopping.Update(epoch, loss))
                         best = Snapshot(network, best);
+                    if (live is not null)
+                        network.LoadStateDict(live);
                 }
                 context.Log?.Invoke(line + string.Create(CultureInfo.InvariantCulture, $", {epochClock.Elapsed.TotalSeconds:F1} s"));
                 context.Progress?.Report((epoch + 1.0) / Options.MaxEpochs);
                 if (validationSet is not null && stopping.ShouldStop)
                     break;
             }
-            if (best is not null)
-                network.LoadStateDict(best);
+            if ((best ?? average) is { } result)
+                network.LoadStateDict(result);
         }
         finally
         {
-            if (best is not null)
-            {
-                foreach (var tensor in best.Values)
-                    tensor.Dispose();
-            }
+            Dispose(best);
+            Dispose(average);
+            Dispose(live);
         }
         network.Eval();
 
@@ -520,6 +532,28 @@ public sealed class UNetTrainer : ISegmenterTrainer
         var present = frequencies.Where(f => f > 0).Order().ToArray();
         var median = present.Length % 2 == 1 ? present[present.Length / 2] : (present[(present.Length / 2) - 1] + present[present.Length / 2]) / 2;
         return frequencies.Select(f => f > 0 ? Math.Clamp(Math.Sqrt(median / f), 0.1, 10) : 1).ToArray();
+    }
+
+    /// <summary>Moves every floating-point entry of <paramref name="average"/> towards the network's: a ← d·a + (1 − d)·w; counters are copied.</summary>
+    static void Average(UNet network, Dictionary<string, Tensor> average, double decay)
+    {
+        using var noGrad = Torch.NoGrad();
+        foreach (var (name, tensor) in network.StateDict())
+        {
+            var target = average[name];
+            if (tensor.DType.IsFloatingPoint())
+                target.MultiplyInPlace(decay).AddInPlace(tensor, 1 - decay);
+            else
+                target.CopyFrom(tensor);
+        }
+    }
+
+    static void Dispose(Dictionary<string, Tensor>? state)
+    {
+        if (state is null)
+            return;
+        foreach (var tensor in state.Values)
+            tensor.Dispose();
     }
 
     static Dictionary<string, Tensor> Snapshot(UNet network, Dictionary<string, Tensor>? previous)

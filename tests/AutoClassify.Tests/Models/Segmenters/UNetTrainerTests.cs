@@ -329,6 +329,44 @@ public class UNetTrainerSmallTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData(0.2)]
+    [InlineData(0)]
+    public void Should_validate_and_keep_the_averaged_weights_repeatably_and_free_the_average(double validationFraction)
+    {
+        // Given: the same data and seed, with and without a moving average of the weights
+        var data = TouchingDiscs.Data(count: 3, width: 48, height: 40, pairs: 1, seed: 10);
+        var (image, _) = TouchingDiscs.Generate(50, 37, pairs: 1, seed: 77);
+        var averaged = Tiny with { WeightAveraging = 0.9, ValidationFraction = validationFraction };
+        var plain = Tiny with { ValidationFraction = validationFraction };
+        var before = Tensor.LiveCount;
+        var nativeBefore = Tensor.NativeLiveCount;
+
+        // When
+        var first = TrainAndPredict(data, image, 1, averaged);
+        var second = TrainAndPredict(data, image, 1, averaged);
+        var without = TrainAndPredict(data, image, 1, plain);
+
+        // Then: the same optimiser steps (same training losses), other weights in the result, and nothing leaked
+        Assert.Equal(first.Probabilities, second.Probabilities);
+        Assert.Equal(without.Loss, first.Loss);
+        Assert.NotEqual(without.Probabilities, first.Probabilities);
+        Assert.Equal("0.9", first.Facts["weight_averaging"]);
+        Assert.Equal("off", without.Facts["weight_averaging"]);
+        if (validationFraction > 0)
+            Assert.NotEqual(without.ValidationLoss, first.ValidationLoss);
+        Assert.Equal(before, Tensor.LiveCount);
+        Assert.Equal(nativeBefore, Tensor.NativeLiveCount);
+    }
+
+    static (float[] Probabilities, double[] Loss, double[]? ValidationLoss, IReadOnlyDictionary<string, string> Facts) TrainAndPredict(
+        SegmentationData data, GrayImage image, int seed, UNetOptions options)
+    {
+        var summary = new SegmenterTrainingSummary();
+        using var segmenter = new UNetTrainer(options).Train(data, new TrainingContext { Seed = seed, Threads = 1 }, summary);
+        return (segmenter.Predict(image).Probabilities!, summary.Curves["train_loss"], summary.Curves.GetValueOrDefault("val_loss"), summary.Facts);
+    }
+
+    [Theory]
     [InlineData("unet", MaskKind.Instances)]
     [InlineData("resunet", MaskKind.Binary)]
     public void Should_free_every_tensor_it_made_once_the_segmenter_is_disposed(string name, MaskKind kind)
@@ -457,7 +495,7 @@ public class UNetTrainerSmallTests(ITestOutputHelper output)
     [Fact]
     public void Should_list_every_bad_option_at_once()
     {
-        var options = new UNetOptions { Depth = 3, PatchSize = 100, TileOverlap = 1100, LearningRate = 0, BoundaryWidth = 0 };
+        var options = new UNetOptions { Depth = 3, PatchSize = 100, TileOverlap = 1100, LearningRate = 0, BoundaryWidth = 0, WeightAveraging = 1 };
 
         var error = Assert.Throws<ArgumentException>(() => new UNetTrainer(options));
 
@@ -465,6 +503,7 @@ public class UNetTrainerSmallTests(ITestOutputHelper output)
         Assert.Contains("TileOverlap must be less than half the tile size (2048), got 1100", error.Message, StringComparison.Ordinal);
         Assert.Contains("LearningRate must lie in (0, 10], got 0", error.Message, StringComparison.Ordinal);
         Assert.Contains("BoundaryWidth must lie in [1, 32], got 0", error.Message, StringComparison.Ordinal);
+        Assert.Contains("WeightAveraging must lie in [0, 1), got 1", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
