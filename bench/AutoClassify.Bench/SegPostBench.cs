@@ -13,7 +13,8 @@ namespace AutoClassify.Bench;
 /// post-processing side by side, so both use the same network. Settings as --key=value: fold (1-based, default 1),
 /// folds (5), unet-width (8), input-long-side (256; 0 = native), epochs (the default most epochs), threads (2), seed (42),
 /// out (the cache folder), schedule (constant or cosine learning rate, default constant), patience (early stopping),
-/// learning-rate (Adam's, default 0.001), ema (the weight averaging's decay, default 0 = off), model (unet or resunet, default unet), unet-depth, patch and batch (the library's defaults);
+/// learning-rate (Adam's, default 0.001), ema (the weight averaging's decay, default 0 = off), flips (test-time flips at
+/// prediction with object scale, 1, 2 or 4; the dense CSV is then named -flipsN), model (unet or resunet, default unet), unet-depth, patch and batch (the library's defaults);
 /// another model, depth, patch size or batch is cached apart.
 /// With object-size (0 = off, the default) the network works at object scale instead of a long side, trained with
 /// scale jitter (augmentation scale range, percent, default 10), and each test image is scored at the factor its true
@@ -25,11 +26,13 @@ namespace AutoClassify.Bench;
 /// ladder once per test image and scores the factor the default selection weights pick beside the one the weights
 /// tuned on the validation images pick (trained with <see cref="UNetOptions.TuneScaleSelection"/>, cached apart).
 /// scale=precision predicts each test image with the estimated factor in float32 and in bfloat16 (segment --precision
-/// bf16) on the same network, and prints both scores and the seconds each spent in Predict.
+/// bf16) on the same network, and prints both scores and the seconds each spent in Predict. scale=flips predicts each
+/// test image twice on the same network, once as it is and once with the whole ladder's passes averaged over the
+/// image's flips (<see cref="UNetSegmenter.TestTimeFlips"/>, flips=N views, 4 unless set).
 /// </summary>
 internal sealed class SegPostBench : IBenchSuite
 {
-    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out", "object-size", "scale", "scale-jitter", "rungs", "schedule", "patience", "learning-rate", "model", "unet-depth", "patch", "batch", "ema"];
+    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out", "object-size", "scale", "scale-jitter", "rungs", "schedule", "patience", "learning-rate", "model", "unet-depth", "patch", "batch", "ema", "flips"];
 
     public string Name => "segpost";
 
@@ -122,10 +125,13 @@ internal sealed class SegPostBench : IBenchSuite
         {
             using (segmenter)
             {
+                var flips = options.Int("flips", scale == "flips" ? 4 : 1);
+                segmenter.TestTimeFlips = flips;
                 if (scale == "dense")
-                    WriteRungs(segmenter, data, test, fold, s.GetValueOrDefault("rungs") ?? Path.Combine(cache, string.Create(inv, $"rungs-fold{fold + 1}.csv")));
+                    WriteRungs(segmenter, data, test, fold, s.GetValueOrDefault("rungs") ?? Path.Combine(cache, string.Create(inv,
+                        $"rungs-fold{fold + 1}{(segmenter.TestTimeFlips > 1 ? $"-flips{segmenter.TestTimeFlips}" : "")}.csv")));
                 else
-                    ScoreObjectScale(segmenter, data, test, scale, fold, folds);
+                    ScoreObjectScale(segmenter, data, test, scale, fold, folds, flips);
             }
             return;
         }
@@ -182,7 +188,7 @@ internal sealed class SegPostBench : IBenchSuite
     /// Scores the test images at the oracle factor (from the true mask) and at the estimated one: per image the true
     /// median diameter, both factors and their ratio, instance F1 and the median diameter error; then the means.
     /// </summary>
-    static void ScoreObjectScale(UNetSegmenter segmenter, SegmentationData data, int[] test, string scale, int fold, int folds)
+    static void ScoreObjectScale(UNetSegmenter segmenter, SegmentationData data, int[] test, string scale, int fold, int folds, int flips)
     {
         var inv = CultureInfo.InvariantCulture;
         var objectScale = segmenter.Info.ObjectScale ?? throw new InvalidOperationException("The cached network has no object scale.");
@@ -224,11 +230,12 @@ internal sealed class SegPostBench : IBenchSuite
                 else
                 {
                     segmenter.Precision = mode == "bf16" ? InferencePrecision.BFloat16 : InferencePrecision.Float32;
+                    segmenter.TestTimeFlips = scale == "flips" && mode == "estimate" ? 1 : flips;
                     var timer = System.Diagnostics.Stopwatch.StartNew();
                     var prediction = mode == "oracle" ? segmenter.PredictAtFactor(sample.Image, oracle) : segmenter.Predict(sample.Image);
                     seconds[mode] += timer.Elapsed.TotalSeconds;
                     factor = prediction.ScaleFactor!.Value;
-                    predicted = mode == "flips" ? FlipAveraged(segmenter, sample.Image, factor) : prediction.Instances!;
+                    predicted = prediction.Instances!;
                 }
                 var match = InstanceScores.Match(sample.Mask, predicted);
                 var error = SizeDistributions.Compare(trueSizes, SizeDistributions.EquivalentDiameters(predicted, sample.Width, sample.Height)).MedianRelativeError;
@@ -257,40 +264,6 @@ internal sealed class SegPostBench : IBenchSuite
             var within = sorted.Count(r => Math.Abs(Math.Log(r)) <= Math.Log(1.25));
             Console.WriteLine(string.Create(inv, $"  estimated/true factor: median {sorted[sorted.Length / 2]:F2}, range {sorted[0]:F2}-{sorted[^1]:F2}, within 25 % for {within} of {sorted.Length} images"));
         }
-    }
-
-    /// <summary>
-    /// Instances from the probabilities averaged over the image and its three flips (horizontal, vertical, both) at one
-    /// factor, post-processed as the segmenter would.
-    /// </summary>
-    static int[] FlipAveraged(UNetSegmenter segmenter, AutoClassify.Imaging.GrayImage image, double factor)
-    {
-        var maxPixels = segmenter.Info.ObjectScale!.MaxPixels;
-        var (w, h, _) = ObjectScaling.Size(image.Width, image.Height, factor, maxPixels);
-        var working = InputScaling.Image(image, w, h);
-        var channels = segmenter.Info.ChannelNames.Count;
-        var n = w * h;
-        var sum = new float[channels * n];
-        foreach (var (flipX, flipY) in new[] { (false, false), (true, false), (false, true), (true, true) })
-        {
-            var flipped = new AutoClassify.Imaging.GrayImage(w, h);
-            for (var y = 0; y < h; y++)
-            {
-                for (var x = 0; x < w; x++)
-                    flipped.Pixels[(y * w) + x] = working.Pixels[((flipY ? h - 1 - y : y) * w) + (flipX ? w - 1 - x : x)];
-            }
-            var p = segmenter.NetworkProbabilities(flipped, segmenter.Info.TileSize, segmenter.Info.TileOverlap, default);
-            for (var c = 0; c < channels; c++)
-            {
-                for (var y = 0; y < h; y++)
-                {
-                    for (var x = 0; x < w; x++)
-                        sum[(c * n) + (y * w) + x] += p[(c * n) + ((flipY ? h - 1 - y : y) * w) + (flipX ? w - 1 - x : x)] / 4;
-                }
-            }
-        }
-        var ids = segmenter.PostProcessing.Apply(sum, w, h);
-        return InputScaling.Labels(ids, w, h, image.Width, image.Height);
     }
 
     /// <summary>

@@ -67,6 +67,23 @@ internal static class CommonOptions
     };
 
     /// <summary><c>--precision fp32|bf16</c>: the number format of a U-Net's forward passes at prediction.</summary>
+    internal static Option<int> Flips()
+    {
+        var option = new Option<int>("--flips")
+        {
+            HelpName = "1|2|4",
+            Description = "Test-time flips of a U-Net: average its probabilities over 1 (default), 2 (also the left-right mirror) or 4 views "
+                + "(also the top-bottom mirror and both), each mirrored back; that many forward passes per image.",
+            DefaultValueFactory = _ => 1,
+        };
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is not (1 or 2 or 4))
+                r.AddError($"--flips must be 1, 2 or 4, not {r.GetValueOrDefault<int>()}.");
+        });
+        return option;
+    }
+
     internal static Option<InferencePrecision> Precision() => new("--precision")
     {
         HelpName = "fp32|bf16",

@@ -48,12 +48,13 @@ internal static class SegmentBenchmarkCommand
         overlays.Validators.Add(r => CommonOptions.NonNegative(r, "--overlay-images"));
         var threads = CommonOptions.Threads();
         var precision = CommonOptions.Precision();
+        var flips = CommonOptions.Flips();
         var unet = new UNetCommandOptions();
         var forest = new PixelForestCommandOptions();
 
         var command = new Command("segment-benchmark", "Cross-validate segmenters on annotated micrographs (same folds for every model) and write an HTML report, results.json and CSVs.")
         {
-            data, masks, maskKind, models, folds, groups, seed, output, banner, scale, overlays, threads, precision,
+            data, masks, maskKind, models, folds, groups, seed, output, banner, scale, overlays, threads, precision, flips,
         };
         unet.AddTo(command);
         forest.AddTo(command);
@@ -70,6 +71,9 @@ internal static class SegmentBenchmarkCommand
                     throw new ArgumentException($"--precision {format.Name()} applies to U-Net models (unet, resunet); --models {string.Join(",", names)} has none.");
                 CommonOptions.RequireFastPrecision(format);
             }
+            var views = parse.GetValue(flips);
+            if (views != 1 && !names.Any(n => UNetTrainer.Names.Contains(n, StringComparer.OrdinalIgnoreCase)))
+                throw new ArgumentException($"--flips {views} applies to U-Net models (unet, resunet); --models {string.Join(",", names)} has none.");
             var set = SegmentationDataLoader.Load(parse.GetRequiredValue(data).FullName, new SegmentationDataOptions
             {
                 MasksDirectory = parse.GetValue(masks)?.FullName,
@@ -102,6 +106,7 @@ internal static class SegmentBenchmarkCommand
                 Threads = parse.GetValue(threads),
                 OverlayImages = parse.GetValue(overlays),
                 Precision = format,
+                TestTimeFlips = views,
                 Log = o.WriteLine,
             });
             SegmentBenchmarkFiles.WriteAll(result, outDir);

@@ -42,10 +42,11 @@ internal static class SegmentCommand
         var registry = ModelsCommand.RegistryOption();
         var resampleNm = CommonOptions.ResampleNm();
         var precision = CommonOptions.Precision();
+        var flips = CommonOptions.Flips();
 
         var command = new Command("segment", "Segment the particles of whole-field micrographs; write label masks, overlays, particle CSV and an HTML report.")
         {
-            folder, output, scale, minArea, crop, banner, threads, resampleNm, model, registry, precision, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
+            folder, output, scale, minArea, crop, banner, threads, resampleNm, model, registry, precision, flips, CommonOptions.MaxImagePixels(), CommonOptions.KeepDamagedJpeg(),
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -54,6 +55,13 @@ internal static class SegmentCommand
             using var package = parse.GetValue(model) is { } modelText ? OpenSegmenter(modelText, parse.GetValue(registry)!.FullName) : null;
             if (format != InferencePrecision.Float32)
                 RequirePrecision(format, package);
+            var views = parse.GetValue(flips);
+            if (views != 1 && package?.Model is not SegmenterPackagedModel)
+            {
+                throw new ArgumentException(package is null
+                    ? $"--flips {views} applies to a U-Net segmenter (--model); the classical pipeline has no network."
+                    : $"--flips {views} applies to U-Net segmenters; {package.Path} holds a pixel forest, which has no network.");
+            }
             var options = new ParticleBatchOptions
             {
                 Crop = parse.GetValue(crop),
@@ -61,7 +69,7 @@ internal static class SegmentCommand
                 Threads = parse.GetValue(threads),
                 ResampleNm = parse.GetValue(resampleNm),
                 Segmentation = new ParticleSegmentationOptions { NmPerPixel = parse.GetValue(scale), MinArea = parse.GetValue(minArea) },
-                Labeler = package is null ? null : Labeler(package, parse.GetValue(model)!, format),
+                Labeler = package is null ? null : Labeler(package, parse.GetValue(model)!, format, views),
             };
             var result = ParticleBatch.Run(parse.GetRequiredValue(folder).FullName, outDir, options, cancellationToken);
             var o = parse.InvocationConfiguration.Output;
@@ -116,12 +124,13 @@ internal static class SegmentCommand
         CommonOptions.RequireFastPrecision(precision);
     }
 
-    static SegmenterParticleLabeler Labeler(LoadedModelPackage package, string given, InferencePrecision precision)
+    static SegmenterParticleLabeler Labeler(LoadedModelPackage package, string given, InferencePrecision precision, int flips)
     {
         if (package.Model is PixelForestPackagedModel forestModel)
             return ForestLabeler(package, forestModel.Segmenter, given);
         var segmenter = ((SegmenterPackagedModel)package.Model).Segmenter;
         segmenter.Precision = precision;
+        segmenter.TestTimeFlips = flips;
         var info = segmenter.Info;
         var inv = CultureInfo.InvariantCulture;
         var facts = package.Manifest.Provenance.Facts;
@@ -137,6 +146,7 @@ internal static class SegmentCommand
                 : SplitText(segmenter.PostProcessing, instances: true, " at the network's resolution", facts)),
             new("Precision", precision == InferencePrecision.Float32 ? "fp32"
                 : $"{precision.Name()} forward passes (--precision); softmax, blending and post-processing in fp32"),
+            new("Test-time flips", flips == 1 ? "none" : string.Create(inv, $"probabilities averaged over {flips} views, each mirrored back (--flips)")),
             new("Local contrast normalisation", info.LocalContrastSigma is { } sigma ? string.Create(inv, $"sigma {sigma} px") : "off"),
             new("Working resolution", info.ObjectScale is { } scale
                 ? string.Create(inv, $"object scale: each image resized so its objects' median diameter is {scale.ObjectSize} px, the factor estimated per image within {scale.MinFactor:G3}-{scale.MaxFactor:G3} (probe {scale.ProbeFactor:G3}; summary.csv's scale_factor)")

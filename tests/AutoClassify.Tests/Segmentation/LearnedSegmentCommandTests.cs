@@ -195,6 +195,38 @@ public sealed class LearnedSegmentCommandTests(TrainedSegmenterRegistry trained,
     }
 
     [Fact]
+    public void Should_average_test_time_flips_of_a_u_net_and_refuse_other_counts_or_no_network()
+    {
+        var input = temp.Combine("in");
+        Directory.CreateDirectory(input);
+        PngWriter.Write(Path.Combine(input, "a.png"), TouchingDiscs.Generate(100, 90, pairs: 3, seed: 926).Image);
+        string[] Segment(string output, params string[] more) => ["segment", input, "--out", temp.Combine(output), .. more];
+
+        // A count other than 1, 2 or 4, and flips without a network, are refused before anything is written
+        foreach (var (arguments, expected) in new[]
+        {
+            (Segment("f1", "--model", "discs", "--registry", trained.Registry, "--flips", "3"), "--flips must be 1, 2 or 4, not 3"),
+            (Segment("f2", "--flips", "2"), "--flips 2 applies to a U-Net segmenter (--model)"),
+        })
+        {
+            using var stderr = new StringWriter(CultureInfo.InvariantCulture);
+            Assert.Equal(ExitCodes.BadInput, CliApp.Run(arguments, new StringWriter(), stderr));
+            Assert.Contains(expected, stderr.ToString(), StringComparison.Ordinal);
+        }
+        Assert.False(File.Exists(temp.Combine("f2", "particles.csv")));
+
+        // With the U-Net, four views give other probability maps than one, and the report says so
+        Assert.Equal(ExitCodes.Success, CliApp.Run(Segment("f3", "--model", "discs", "--registry", trained.Registry), new StringWriter(), new StringWriter()));
+        Assert.Equal(ExitCodes.Success, CliApp.Run(Segment("f4", "--model", "discs", "--registry", trained.Registry, "--flips", "4"), new StringWriter(), new StringWriter()));
+        var one = Directory.GetFiles(temp.Combine("f3", "probabilities")).Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToArray();
+        var four = Directory.GetFiles(temp.Combine("f4", "probabilities")).Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToArray();
+        Assert.Equal(one.Length, four.Length);
+        Assert.Contains(one.Zip(four), pair => !pair.First.AsSpan().SequenceEqual(pair.Second));
+        Assert.Contains("averaged over 4 views", File.ReadAllText(temp.Combine("f4", "index.html")), StringComparison.Ordinal);
+        Assert.DoesNotContain("averaged over", File.ReadAllText(temp.Combine("f3", "index.html")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Should_refuse_a_damaged_package_or_an_unknown_name_with_exit_code_2_and_no_stack_trace()
     {
         var input = temp.Combine("in");

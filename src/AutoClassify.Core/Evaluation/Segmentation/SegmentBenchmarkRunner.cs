@@ -23,6 +23,9 @@ public sealed class SegmentBenchmarkOptions
     /// <summary>The number format of U-Net models' forward passes on the test images (training is float32 either way).</summary>
     public InferencePrecision Precision { get; init; } = InferencePrecision.Float32;
 
+    /// <summary>Test-time flips of U-Net models on the test images (<see cref="UNetSegmenter.TestTimeFlips"/>: 1, 2 or 4).</summary>
+    public int TestTimeFlips { get; init; } = 1;
+
     /// <summary>Longer side of an overlay in the report, in pixels.</summary>
     public int OverlayMaxSide { get; init; } = 256;
 
@@ -160,7 +163,9 @@ public static class SegmentBenchmarkRunner
             if (segmenter is UNetSegmenter network)
             {
                 network.Precision = options.Precision;
+                network.TestTimeFlips = options.TestTimeFlips;
                 summary.Facts["prediction_precision"] = options.Precision.Name();
+                summary.Facts["test_time_flips"] = options.TestTimeFlips.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
             var foldImages = new List<SegmentImageResult>();
             foreach (var i in test)

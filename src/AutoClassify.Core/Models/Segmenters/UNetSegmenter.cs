@@ -207,6 +207,26 @@ public sealed class UNetSegmenter : ISegmenter
     /// </summary>
     public InferencePrecision Precision { get; set; } = InferencePrecision.Float32;
 
+    /// <summary>
+    /// Views of every tile whose softmax outputs are averaged (test-time flips): 1, the tile alone (the default); 2, it
+    /// and its left-right mirror; 4, also its top-bottom mirror and both (a half turn). Each view is mirrored back
+    /// before the average, so the probabilities stay aligned with the image; a prediction costs that many passes.
+    /// </summary>
+    public int TestTimeFlips
+    {
+        get => flipViews.Length;
+        set => flipViews = value switch
+        {
+            1 => [[]],
+            2 => [[], [3]],
+            4 => [[], [3], [2], [2, 3]],
+            _ => throw new ArgumentOutOfRangeException(nameof(value), value, "Test-time flips must be 1, 2 or 4."),
+        };
+    }
+
+    // The dimensions each view mirrors (NCHW: 3 is left-right, 2 top-bottom); the first view is the tile itself.
+    long[][] flipViews = [[]];
+
     /// <summary>Facts and curves of the fit that made this segmenter (empty when it was loaded).</summary>
     public SegmenterTrainingSummary Summary { get; init; } = new();
 
@@ -485,13 +505,22 @@ public sealed class UNetSegmenter : ISegmenter
             using (var scope = DisposeScope.Begin())
             {
                 var batch = Tensor.From<float>(pixels.AsSpan(0, count * area), [count, 1, tileHeight, tileWidth]);
-                var logits = folded.Forward(dtype == ScalarType.Float32 ? batch : batch.To(dtype));
-                // One tile, so one batch: only the image's part of it is converted and gets a softmax, straight into the sums.
-                if (weights is null)
-                    logits = logits.Narrow(2, -origins[start].Y, height).Narrow(3, -origins[start].X, width);
-                if (dtype != ScalarType.Float32)
-                    logits = logits.To(ScalarType.Float32);
-                var probabilities = logits.Softmax(1).Contiguous();
+                Tensor? sum = null;
+                foreach (var flip in flipViews)
+                {
+                    var view = flip.Length == 0 ? batch : batch.Flip(flip);
+                    var logits = folded.Forward(dtype == ScalarType.Float32 ? view : view.To(dtype));
+                    if (flip.Length > 0)
+                        logits = logits.Flip(flip);
+                    // One tile, so one batch: only the image's part of it is converted and gets a softmax, straight into the sums.
+                    if (weights is null)
+                        logits = logits.Narrow(2, -origins[start].Y, height).Narrow(3, -origins[start].X, width);
+                    if (dtype != ScalarType.Float32)
+                        logits = logits.To(ScalarType.Float32);
+                    var softmax = logits.Softmax(1);
+                    sum = sum is null ? softmax : sum + softmax;
+                }
+                var probabilities = (flipViews.Length == 1 ? sum! : sum! / flipViews.Length).Contiguous();
                 if (weights is null)
                 {
                     probabilities.CopyTo<float>(sums);

@@ -130,6 +130,15 @@ public class SegmentBenchmarkTests
             Assert.False(File.Exists(temp.Combine("o1", "results.json")));
         }
 
+        // So are test-time flips
+        using (var stderr = new StringWriter(CultureInfo.InvariantCulture))
+        {
+            var refused = CliApp.Run(["segment-benchmark", temp.Path, "--out", temp.Combine("o0"), "--models", "classical", "--flips", "4"], new StringWriter(), stderr);
+            Assert.Equal(ExitCodes.BadInput, refused);
+            Assert.Contains("--flips 4 applies to U-Net models (unet, resunet); --models classical has none", stderr.ToString(), StringComparison.Ordinal);
+            Assert.False(File.Exists(temp.Combine("o0", "results.json")));
+        }
+
         // With a U-Net, the test folds are predicted in bf16 and every fold's facts say so (refused on a CPU that would emulate it)
         using var err = new StringWriter(CultureInfo.InvariantCulture);
         var code = CliApp.Run(["segment-benchmark", temp.Path, "--out", temp.Combine("o2"), "--models", "classical,unet", "--folds", "2", "--threads", "2", "--precision", "bf16", .. tiny], new StringWriter(), err);

@@ -115,6 +115,61 @@ public class UNetTrainerTests(TrainedDiscsFixture trained, ITestOutputHelper out
         Assert.Equal(byHand.Chosen.MinObjectArea.ToString(System.Globalization.CultureInfo.InvariantCulture), trained.Summary.Facts["post_min_object_area_px"]);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void Should_average_the_probabilities_of_the_mirrored_images_mirrored_back_with_test_time_flips(int views)
+    {
+        // Given a field whose mirrored margins are the same on both sides (80 x 64 with the 8-px margins is one whole tile)
+        var (image, _) = TouchingDiscs.Generate(64, 48, pairs: 2, seed: 951);
+        var mirrors = views == 2 ? new[] { (false, false), (true, false) } : [(false, false), (true, false), (false, true), (true, true)];
+        int width = image.Width, height = image.Height, n = width * height;
+        var expected = new double[3 * n];
+        foreach (var (x, y) in mirrors)
+        {
+            var p = trained.Segmenter.Probabilities(Mirror(image, x, y), tileSize: 256, tileOverlap: 16);
+            for (var c = 0; c < 3; c++)
+            {
+                for (var i = 0; i < n; i++)
+                    expected[(c * n) + i] += p[(c * n) + MirrorIndex(i, width, height, x, y)] / mirrors.Length;
+            }
+        }
+
+        // When the flips are averaged inside the segmenter
+        float[] averaged, single;
+        try
+        {
+            trained.Segmenter.TestTimeFlips = views;
+            averaged = trained.Segmenter.Probabilities(image, tileSize: 256, tileOverlap: 16);
+        }
+        finally
+        {
+            trained.Segmenter.TestTimeFlips = 1;
+        }
+        single = trained.Segmenter.Probabilities(image, tileSize: 256, tileOverlap: 16);
+
+        // Then they are the mean of the mirrored passes, mirrored back, and not the single pass
+        Assert.Equal(views, mirrors.Length);
+        var worst = expected.Select((e, i) => Math.Abs(e - averaged[i])).Max();
+        Assert.True(worst < 1e-5, $"Largest difference {worst:G3}.");
+        Assert.True(averaged.Select((a, i) => Math.Abs(a - single[i])).Max() > 1e-3, "Flip averaging changed nothing.");
+        Assert.Throws<ArgumentOutOfRangeException>(() => trained.Segmenter.TestTimeFlips = 3);
+    }
+
+    static GrayImage Mirror(GrayImage image, bool x, bool y)
+    {
+        var mirrored = new GrayImage(image.Width, image.Height);
+        for (var i = 0; i < mirrored.Pixels.Length; i++)
+            mirrored.Pixels[i] = image.Pixels[MirrorIndex(i, image.Width, image.Height, x, y)];
+        return mirrored;
+    }
+
+    static int MirrorIndex(int i, int width, int height, bool x, bool y)
+    {
+        var (row, column) = Math.DivRem(i, width);
+        return ((y ? height - 1 - row : row) * width) + (x ? width - 1 - column : column);
+    }
+
     [Fact]
     public void Should_give_the_same_probabilities_through_small_tiles_as_through_one_whole_image_pass()
     {
