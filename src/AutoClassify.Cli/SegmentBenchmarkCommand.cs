@@ -64,16 +64,20 @@ internal static class SegmentBenchmarkCommand
             var inv = CultureInfo.InvariantCulture;
             var (unetOptions, forestOptions) = forest.ReadWith(unet, parse, parse.GetValue(threads));
             var names = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            void RequireUNet(string setting)
+            {
+                if (!names.Any(n => UNetTrainer.Names.Contains(n, StringComparer.OrdinalIgnoreCase)))
+                    throw new ArgumentException($"{setting} applies to U-Net models (unet, resunet); --models {string.Join(",", names)} has none.");
+            }
             var format = parse.GetValue(precision);
             if (format != InferencePrecision.Float32)
             {
-                if (!names.Any(n => UNetTrainer.Names.Contains(n, StringComparer.OrdinalIgnoreCase)))
-                    throw new ArgumentException($"--precision {format.Name()} applies to U-Net models (unet, resunet); --models {string.Join(",", names)} has none.");
+                RequireUNet($"--precision {format.Name()}");
                 CommonOptions.RequireFastPrecision(format);
             }
             var views = parse.GetValue(flips);
-            if (views != 1 && !names.Any(n => UNetTrainer.Names.Contains(n, StringComparer.OrdinalIgnoreCase)))
-                throw new ArgumentException($"--flips {views} applies to U-Net models (unet, resunet); --models {string.Join(",", names)} has none.");
+            if (views != 1)
+                RequireUNet($"--flips {views}");
             var set = SegmentationDataLoader.Load(parse.GetRequiredValue(data).FullName, new SegmentationDataOptions
             {
                 MasksDirectory = parse.GetValue(masks)?.FullName,

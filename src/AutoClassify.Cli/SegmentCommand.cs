@@ -56,12 +56,8 @@ internal static class SegmentCommand
             if (format != InferencePrecision.Float32)
                 RequirePrecision(format, package);
             var views = parse.GetValue(flips);
-            if (views != 1 && package?.Model is not SegmenterPackagedModel)
-            {
-                throw new ArgumentException(package is null
-                    ? $"--flips {views} applies to a U-Net segmenter (--model); the classical pipeline has no network."
-                    : $"--flips {views} applies to U-Net segmenters; {package.Path} holds a pixel forest, which has no network.");
-            }
+            if (views != 1)
+                RequireNetwork($"--flips {views}", package);
             var options = new ParticleBatchOptions
             {
                 Crop = parse.GetValue(crop),
@@ -114,14 +110,18 @@ internal static class SegmentCommand
     /// <summary>Refuses a reduced <paramref name="precision"/> without a U-Net to run it, or on a CPU that would emulate it.</summary>
     static void RequirePrecision(InferencePrecision precision, LoadedModelPackage? package)
     {
-        var name = precision.Name();
-        if (package?.Model is not SegmenterPackagedModel)
-        {
-            throw new ArgumentException(package is null
-                ? $"--precision {name} applies to a U-Net segmenter (--model); the classical pipeline has no network."
-                : $"--precision {name} applies to U-Net segmenters; {package.Path} holds a pixel forest, which has no network.");
-        }
+        RequireNetwork($"--precision {precision.Name()}", package);
         CommonOptions.RequireFastPrecision(precision);
+    }
+
+    /// <summary>Refuses <paramref name="setting"/> (an option and its value) unless <paramref name="package"/> holds a U-Net.</summary>
+    static void RequireNetwork(string setting, LoadedModelPackage? package)
+    {
+        if (package?.Model is SegmenterPackagedModel)
+            return;
+        throw new ArgumentException(package is null
+            ? $"{setting} applies to a U-Net segmenter (--model); the classical pipeline has no network."
+            : $"{setting} applies to U-Net segmenters; {package.Path} holds a pixel forest, which has no network.");
     }
 
     static SegmenterParticleLabeler Labeler(LoadedModelPackage package, string given, InferencePrecision precision, int flips)

@@ -158,28 +158,17 @@ public sealed class LearnedSegmentCommandTests(TrainedSegmenterRegistry trained,
     [Fact]
     public void Should_run_bf16_where_the_cpu_computes_it_and_refuse_it_where_it_would_be_emulated_or_there_is_no_network()
     {
-        var input = temp.Combine("in");
-        Directory.CreateDirectory(input);
-        PngWriter.Write(Path.Combine(input, "a.png"), TouchingDiscs.Generate(100, 90, pairs: 3, seed: 925).Image);
-        string[] Segment(string output, params string[] more) => ["segment", input, "--out", temp.Combine(output), .. more];
+        var segment = OneField(925);
 
         // An unknown format and a network-less pipeline are refused by name, before anything is written
-        foreach (var (arguments, expected) in new[]
-        {
-            (Segment("o1", "--model", "discs", "--registry", trained.Registry, "--precision", "fp16"), "--precision must be fp32 or bf16, not 'fp16'"),
-            (Segment("o2", "--precision", "bf16"), "--precision bf16 applies to a U-Net segmenter (--model)"),
-        })
-        {
-            using var stderr = new StringWriter(CultureInfo.InvariantCulture);
-            Assert.Equal(ExitCodes.BadInput, CliApp.Run(arguments, new StringWriter(), stderr));
-            Assert.Contains(expected, stderr.ToString(), StringComparison.Ordinal);
-            Assert.DoesNotContain(" at ", stderr.ToString(), StringComparison.Ordinal);
-        }
+        AssertRefused(
+            (segment("o1", "--model", "discs", "--registry", trained.Registry, "--precision", "fp16"), "--precision must be fp32 or bf16, not 'fp16'"),
+            (segment("o2", "--precision", "bf16"), "--precision bf16 applies to a U-Net segmenter (--model)"));
         Assert.False(File.Exists(temp.Combine("o2", "particles.csv")));
 
         // And with the trained U-Net, bf16 runs and is named in the report where the CPU has it, and is refused elsewhere
         using var err = new StringWriter(CultureInfo.InvariantCulture);
-        var code = CliApp.Run(Segment("o3", "--model", "discs", "--registry", trained.Registry, "--precision", "bf16"), new StringWriter(), err);
+        var code = CliApp.Run(segment("o3", "--model", "discs", "--registry", trained.Registry, "--precision", "bf16"), new StringWriter(), err);
         log.WriteLine($"native bfloat16: {InferencePrecisions.NativeBFloat16}; exit {code}; {err}");
         if (InferencePrecisions.NativeBFloat16)
         {
@@ -197,33 +186,46 @@ public sealed class LearnedSegmentCommandTests(TrainedSegmenterRegistry trained,
     [Fact]
     public void Should_average_test_time_flips_of_a_u_net_and_refuse_other_counts_or_no_network()
     {
-        var input = temp.Combine("in");
-        Directory.CreateDirectory(input);
-        PngWriter.Write(Path.Combine(input, "a.png"), TouchingDiscs.Generate(100, 90, pairs: 3, seed: 926).Image);
-        string[] Segment(string output, params string[] more) => ["segment", input, "--out", temp.Combine(output), .. more];
+        var segment = OneField(926);
 
         // A count other than 1, 2 or 4, and flips without a network, are refused before anything is written
-        foreach (var (arguments, expected) in new[]
-        {
-            (Segment("f1", "--model", "discs", "--registry", trained.Registry, "--flips", "3"), "--flips must be 1, 2 or 4, not 3"),
-            (Segment("f2", "--flips", "2"), "--flips 2 applies to a U-Net segmenter (--model)"),
-        })
-        {
-            using var stderr = new StringWriter(CultureInfo.InvariantCulture);
-            Assert.Equal(ExitCodes.BadInput, CliApp.Run(arguments, new StringWriter(), stderr));
-            Assert.Contains(expected, stderr.ToString(), StringComparison.Ordinal);
-        }
+        AssertRefused(
+            (segment("f1", "--model", "discs", "--registry", trained.Registry, "--flips", "3"), "--flips must be 1, 2 or 4, not 3"),
+            (segment("f2", "--flips", "2"), "--flips 2 applies to a U-Net segmenter (--model)"));
         Assert.False(File.Exists(temp.Combine("f2", "particles.csv")));
 
         // With the U-Net, four views give other probability maps than one, and the report says so
-        Assert.Equal(ExitCodes.Success, CliApp.Run(Segment("f3", "--model", "discs", "--registry", trained.Registry), new StringWriter(), new StringWriter()));
-        Assert.Equal(ExitCodes.Success, CliApp.Run(Segment("f4", "--model", "discs", "--registry", trained.Registry, "--flips", "4"), new StringWriter(), new StringWriter()));
+        Assert.Equal(ExitCodes.Success, CliApp.Run(segment("f3", "--model", "discs", "--registry", trained.Registry), new StringWriter(), new StringWriter()));
+        Assert.Equal(ExitCodes.Success, CliApp.Run(segment("f4", "--model", "discs", "--registry", trained.Registry, "--flips", "4"), new StringWriter(), new StringWriter()));
         var one = Directory.GetFiles(temp.Combine("f3", "probabilities")).Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToArray();
         var four = Directory.GetFiles(temp.Combine("f4", "probabilities")).Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToArray();
         Assert.Equal(one.Length, four.Length);
         Assert.Contains(one.Zip(four), pair => !pair.First.AsSpan().SequenceEqual(pair.Second));
         Assert.Contains("averaged over 4 views", File.ReadAllText(temp.Combine("f4", "index.html")), StringComparison.Ordinal);
         Assert.DoesNotContain("averaged over", File.ReadAllText(temp.Combine("f3", "index.html")), StringComparison.Ordinal);
+    }
+
+    delegate string[] SegmentLine(string output, params string[] more);
+
+    /// <summary>A folder holding one generated field; the result builds a <c>segment</c> command line over it.</summary>
+    SegmentLine OneField(int seed)
+    {
+        var input = temp.Combine("in");
+        Directory.CreateDirectory(input);
+        PngWriter.Write(Path.Combine(input, "a.png"), TouchingDiscs.Generate(100, 90, pairs: 3, seed: seed).Image);
+        return (string output, params string[] more) => ["segment", input, "--out", temp.Combine(output), .. more];
+    }
+
+    /// <summary>Each command line exits with code 2 and its expected message, without a stack trace.</summary>
+    static void AssertRefused(params (string[] Arguments, string Expected)[] cases)
+    {
+        foreach (var (arguments, expected) in cases)
+        {
+            using var stderr = new StringWriter(CultureInfo.InvariantCulture);
+            Assert.Equal(ExitCodes.BadInput, CliApp.Run(arguments, new StringWriter(), stderr));
+            Assert.Contains(expected, stderr.ToString(), StringComparison.Ordinal);
+            Assert.DoesNotContain(" at ", stderr.ToString(), StringComparison.Ordinal);
+        }
     }
 
     [Fact]
