@@ -495,6 +495,7 @@ public sealed class UNetSegmenter : ISegmenter
         using var threadScope = new TorchThreads(threads);
         using var noGrad = Torch.NoGrad();
         var dtype = Precision.ScalarType();
+        var views = flipViews;
         var folded = Folded(dtype);
         for (var start = 0; start < origins.Length; start += batchSize)
         {
@@ -506,7 +507,7 @@ public sealed class UNetSegmenter : ISegmenter
             {
                 var batch = Tensor.From<float>(pixels.AsSpan(0, count * area), [count, 1, tileHeight, tileWidth]);
                 Tensor? sum = null;
-                foreach (var flip in flipViews)
+                foreach (var flip in views)
                 {
                     var view = flip.Length == 0 ? batch : batch.Flip(flip);
                     var logits = folded.Forward(dtype == ScalarType.Float32 ? view : view.To(dtype));
@@ -520,7 +521,7 @@ public sealed class UNetSegmenter : ISegmenter
                     var softmax = logits.Softmax(1);
                     sum = sum is null ? softmax : sum + softmax;
                 }
-                var probabilities = (flipViews.Length == 1 ? sum! : sum! / flipViews.Length).Contiguous();
+                var probabilities = (views.Length == 1 ? sum! : sum! / views.Length).Contiguous();
                 if (weights is null)
                 {
                     probabilities.CopyTo<float>(sums);
