@@ -41,6 +41,8 @@ internal sealed class SegPostBench : IBenchSuite
     public void Run(BenchOptions options)
     {
         options.RequireKnownSettings(Name, Keys);
+        if (options.Quick)
+            throw new ArgumentException("no --quick mode: it trains one fold's network in full (or loads the cached one).");
         var s = options.Settings;
         var inv = CultureInfo.InvariantCulture;
         var fold = options.Int("fold", 1) - 1;
