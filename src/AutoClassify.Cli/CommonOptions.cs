@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using AutoClassify.Imaging;
+using AutoClassify.Models.Segmenters;
 using AutoClassify.Preprocessing;
 using AutoClassify.Tensors;
 
@@ -66,7 +67,7 @@ internal static class CommonOptions
         },
     };
 
-    /// <summary><c>--precision fp32|bf16</c>: the number format of a U-Net's forward passes at prediction.</summary>
+    /// <summary><c>--flips 1|2|4</c>: the views of every tile whose probabilities a U-Net averages at prediction.</summary>
     internal static Option<int> Flips()
     {
         var option = new Option<int>("--flips")
@@ -78,12 +79,17 @@ internal static class CommonOptions
         };
         option.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() is not (1 or 2 or 4))
-                r.AddError($"--flips must be 1, 2 or 4, not {r.GetValueOrDefault<int>()}.");
+            var views = r.GetValueOrDefault<int>();
+            if (!UNetSegmenter.TestTimeFlipCounts.Contains(views))
+            {
+                var counts = UNetSegmenter.TestTimeFlipCounts;
+                r.AddError($"--flips must be {string.Join(", ", counts.SkipLast(1))} or {counts[^1]}, not {views}.");
+            }
         });
         return option;
     }
 
+    /// <summary><c>--precision fp32|bf16</c>: the number format of a U-Net's forward passes at prediction.</summary>
     internal static Option<InferencePrecision> Precision() => new("--precision")
     {
         HelpName = "fp32|bf16",

@@ -95,6 +95,9 @@ public static class SegmentBenchmarkRunner
         ArgumentNullException.ThrowIfNull(options);
         if (trainers.Count == 0)
             throw new ArgumentException("No models to benchmark.", nameof(trainers));
+        // Checked here, not when the first fold's network is set up after its training.
+        if (!UNetSegmenter.TestTimeFlipCounts.Contains(options.TestTimeFlips))
+            throw new ArgumentOutOfRangeException(nameof(options), options.TestTimeFlips, $"TestTimeFlips must be one of {string.Join(", ", UNetSegmenter.TestTimeFlipCounts)}.");
         var duplicate = trainers.GroupBy(t => t.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
             throw new ArgumentException($"Model '{duplicate.Key}' is listed twice.", nameof(trainers));

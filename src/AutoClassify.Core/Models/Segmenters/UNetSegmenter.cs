@@ -211,6 +211,7 @@ public sealed class UNetSegmenter : ISegmenter
     /// Views of every tile whose softmax outputs are averaged (test-time flips): 1, the tile alone (the default); 2, it
     /// and its left-right mirror; 4, also its top-bottom mirror and both (a half turn). Each view is mirrored back
     /// before the average, so the probabilities stay aligned with the image; a prediction costs that many passes.
+    /// The counts allowed are <see cref="TestTimeFlipCounts"/>.
     /// </summary>
     public int TestTimeFlips
     {
@@ -223,6 +224,9 @@ public sealed class UNetSegmenter : ISegmenter
             _ => throw new ArgumentOutOfRangeException(nameof(value), value, "Test-time flips must be 1, 2 or 4."),
         };
     }
+
+    /// <summary>The values <see cref="TestTimeFlips"/> takes.</summary>
+    public static IReadOnlyList<int> TestTimeFlipCounts { get; } = [1, 2, 4];
 
     // The dimensions each view mirrors (NCHW: 3 is left-right, 2 top-bottom); the first view is the tile itself.
     long[][] flipViews = [[]];

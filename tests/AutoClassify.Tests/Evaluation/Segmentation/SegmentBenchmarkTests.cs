@@ -11,6 +11,21 @@ namespace AutoClassify.Tests.Evaluation.Segmentation;
 public class SegmentBenchmarkTests
 {
     [Fact]
+    public void Should_refuse_a_test_time_flip_count_the_segmenter_does_not_take_before_any_model_runs()
+    {
+        using var temp = new TempDirectory("segbench-flips");
+        SegmentationScenes.WriteInstanceSet(temp.Path, 4, 48, seed: 22);
+        var set = SegmentationDataLoader.Load(temp.Path);
+        var logged = new List<string>();
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => SegmentBenchmarkRunner.Run(set, [UNetTrainer.Create("unet")],
+            new SegmentBenchmarkOptions { Folds = 2, TestTimeFlips = 3, Log = logged.Add }));
+
+        Assert.Contains("TestTimeFlips must be one of 1, 2, 4", error.Message, StringComparison.Ordinal);
+        Assert.Empty(logged);
+    }
+
+    [Fact]
     public void Should_SeparateTouchingObjects_WithThePixelForest()
     {
         // Given six generated fields of touching discs and ellipses with instance masks
