@@ -158,22 +158,147 @@ ac_image_h_maxima(const float* values, int32_t width, int32_t height, double h, 
   AC_CATCH_VOID
 }
 
+namespace {
+
+// OpenCV's watershed (Meyer flooding) of a [0, 1] float relief, in place on the CV_32SC1 `labels` of its
+// size: markers on entry (0 = unknown, > 0 = seed labels), basins on return, -1 on the lines between them.
+// OpenCV wants 8-bit BGR and marks the outermost pixel ring as lines, so both are padded by one pixel.
+void flood_from_markers(const cv::Mat& relief, cv::Mat& labels) {
+  cv::Mat colour, padded_colour, padded_labels;
+  cv::cvtColor(ac::image::to_u8(relief), colour, cv::COLOR_GRAY2BGR);
+  cv::copyMakeBorder(colour, padded_colour, 1, 1, 1, 1, cv::BORDER_REPLICATE);
+  cv::copyMakeBorder(labels, padded_labels, 1, 1, 1, 1, cv::BORDER_REPLICATE);
+  cv::watershed(padded_colour, padded_labels);
+  padded_labels(cv::Rect(1, 1, labels.cols, labels.rows)).copyTo(labels);
+}
+
+// Breadth-first from the object pixels (labels > 0) in scan order, 8-connected: each foreground pixel still
+// 0 takes the label of the object that reaches it first. Only object pixels beside an unclaimed one start in
+// the queue; the others would find nothing to claim when their turn came.
+void claim_unlabelled(int32_t* labels, const uint8_t* foreground, int width, int height) {
+  const size_t n = static_cast<size_t>(width) * height;
+  std::vector<uint8_t> start(n, 0);
+  bool any = false;
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      const size_t i = static_cast<size_t>(y) * width + x;
+      if (foreground[i] == 0 || labels[i] != 0) continue;
+      any = true;
+      for (int v = std::max(0, y - 1); v <= std::min(height - 1, y + 1); ++v)
+        for (int u = std::max(0, x - 1); u <= std::min(width - 1, x + 1); ++u)
+          if (labels[static_cast<size_t>(v) * width + u] != 0) start[static_cast<size_t>(v) * width + u] = 1;
+    }
+  }
+  if (!any) return;
+  std::vector<size_t> queue;
+  for (size_t i = 0; i < n; ++i)
+    if (start[i] != 0) queue.push_back(i);
+  for (size_t head = 0; head < queue.size(); ++head) {
+    const size_t i = queue[head];
+    const int x = static_cast<int>(i % width), y = static_cast<int>(i / width);
+    for (int dy = -1; dy <= 1; ++dy) {
+      for (int dx = -1; dx <= 1; ++dx) {
+        const int u = x + dx, v = y + dy;
+        if (u < 0 || v < 0 || u >= width || v >= height) continue;
+        const size_t j = static_cast<size_t>(v) * width + u;
+        if (foreground[j] != 0 && labels[j] == 0) {
+          labels[j] = labels[i];
+          queue.push_back(j);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
 // Marker-based watershed (OpenCV's Meyer flooding) of the grey image. `labels` holds the markers on
 // entry (0 = unknown, > 0 = seed labels) and the result on return, -1 on the lines between basins.
-// OpenCV wants 8-bit BGR and marks the outermost pixel ring as lines, so the image is padded by one pixel.
 AC_EXPORT(void)
 ac_image_watershed(const float* image, int32_t width, int32_t height, int32_t* labels) {
   AC_TRY
   require(labels != nullptr, "labels buffer is null");
   const cv::Mat src = ac::image::view_float(image, width, height, "image");
   cv::Mat label_view(height, width, CV_32SC1, labels);
-  cv::Mat colour, padded_colour, padded_labels;
-  cv::cvtColor(ac::image::to_u8(src), colour, cv::COLOR_GRAY2BGR);
-  cv::copyMakeBorder(colour, padded_colour, 1, 1, 1, 1, cv::BORDER_REPLICATE);
-  cv::copyMakeBorder(label_view, padded_labels, 1, 1, 1, 1, cv::BORDER_REPLICATE);
-  cv::watershed(padded_colour, padded_labels);
-  padded_labels(cv::Rect(1, 1, width, height)).copyTo(label_view);
+  flood_from_markers(src, label_view);
   AC_CATCH_VOID
+}
+
+// The seeds of the instance scheme (InstanceFields.Seeds in the C# half): the 4-connected regions of the
+// foreground pixels whose `interior` value reaches `threshold` (four-connectivity, so seeds do not join
+// diagonally through a thin boundary line). Writes labels 1..count - 1 in scan order (0 = none) into `labels`
+// and returns count (the background included), or -1.
+AC_EXPORT(int32_t)
+ac_instance_seeds(const uint8_t* foreground, const float* interior, float threshold, int32_t width, int32_t height,
+                  int32_t* labels) {
+  AC_TRY
+  require(foreground != nullptr && interior != nullptr && labels != nullptr, "foreground, interior or labels buffer is null");
+  ac::image::require_size(width, height);
+  cv::Mat seeds(height, width, CV_8UC1);
+  uint8_t* seed = seeds.ptr<uint8_t>();
+  const size_t n = static_cast<size_t>(width) * height;
+  for (size_t i = 0; i < n; ++i) seed[i] = foreground[i] != 0 && interior[i] >= threshold ? 1 : 0;
+  cv::Mat label_view(height, width, CV_32SC1, labels);
+  return cv::connectedComponents(seeds, label_view, 4, CV_32S);
+  AC_CATCH(-1)
+}
+
+// The objects of the instance scheme (InstanceFields.Flood in the C# half): the seeds (`seed_labels`,
+// 1..seed_count - 1, with their pixel counts in `seed_areas`) of at least `min_seed_area` pixels flood the
+// foreground over the relief 0.5 + boundary / 2, with every background pixel one marker below it; a
+// foreground region (8-connected) without such a seed is one object; foreground pixels the flooding left
+// unclaimed join the nearest object. Writes 1..count into `objects` (kept seeds in label order, then the
+// seedless regions in scan order; 0 = background) and returns count, or -1.
+AC_EXPORT(int32_t)
+ac_instance_flood(const uint8_t* foreground, const int32_t* seed_labels, const int32_t* seed_areas, int32_t seed_count,
+                  const float* boundary, int32_t width, int32_t height, int32_t min_seed_area, int32_t* objects) {
+  AC_TRY
+  const cv::Mat mask = ac::image::view_mask(foreground, width, height, "foreground mask");
+  require(seed_labels != nullptr && boundary != nullptr && objects != nullptr, "seed labels, boundary or objects buffer is null");
+  require(seed_count >= 1 && seed_areas != nullptr, "seed areas must hold at least the background's entry");
+  constexpr int32_t kBackground = 1;
+  const size_t n = static_cast<size_t>(width) * height;
+  std::vector<int32_t> kept(static_cast<size_t>(seed_count), 0);
+  int32_t next = kBackground;
+  for (int32_t s = 1; s < seed_count; ++s) kept[s] = seed_areas[s] >= std::max(1, min_seed_area) ? ++next : 0;
+
+  cv::Mat markers(height, width, CV_32SC1);
+  cv::Mat relief(height, width, CV_32FC1, cv::Scalar(0));
+  int32_t* marker = markers.ptr<int32_t>();
+  float* level = relief.ptr<float>();
+  for (size_t i = 0; i < n; ++i) {
+    if (foreground[i] == 0) {
+      marker[i] = kBackground;
+      continue;
+    }
+    const int32_t seed = seed_labels[i];
+    if (seed < 0 || seed >= seed_count)  // not require(): its message would be built for every pixel
+      throw std::invalid_argument("seed label " + std::to_string(seed) + " is outside 0.." + std::to_string(seed_count - 1));
+    marker[i] = kept[seed];
+    // Background sits below every object pixel, so each object fills from its seeds first.
+    level[i] = 0.5f + 0.5f * std::clamp(boundary[i], 0.0f, 1.0f);
+  }
+
+  cv::Mat regions;
+  const int region_count = cv::connectedComponents(mask, regions, 8, CV_32S);
+  const int32_t* region = regions.ptr<int32_t>();
+  std::vector<uint8_t> seeded(static_cast<size_t>(region_count), 0);
+  for (size_t i = 0; i < n; ++i)
+    if (marker[i] > kBackground) seeded[region[i]] = 1;
+  std::vector<int32_t> own_seed(static_cast<size_t>(region_count), 0);
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t r = region[i];
+    if (r > 0 && seeded[r] == 0) {
+      if (own_seed[r] == 0) own_seed[r] = ++next;
+      marker[i] = own_seed[r];
+    }
+  }
+
+  if (next > kBackground) flood_from_markers(relief, markers);
+  for (size_t i = 0; i < n; ++i) objects[i] = foreground[i] != 0 && marker[i] > kBackground ? marker[i] - kBackground : 0;
+  claim_unlabelled(objects, foreground, width, height);
+  return next - kBackground;
+  AC_CATCH(-1)
 }
 
 // The outer contour of each label 1..label_count of a label image (0 = background, negatives ignored),

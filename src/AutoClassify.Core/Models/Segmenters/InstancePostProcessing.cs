@@ -2,7 +2,6 @@ using System.Globalization;
 using AutoClassify.Imaging;
 using AutoClassify.Native;
 using AutoClassify.Preprocessing;
-using AutoClassify.Segmentation;
 
 namespace AutoClassify.Models.Segmenters;
 
@@ -79,8 +78,8 @@ public sealed record InstancePostProcessing
     /// <summary>Instance ids of a two-class semantic prediction: <see cref="Apply"/> on its <see cref="FromSemantic"/> maps.</summary>
     public int[] ApplySemantic(ReadOnlySpan<float> probabilities, int width, int height) => Apply(FromSemantic(probabilities, width, height), width, height);
 
-    /// <summary>Instance ids (1..n in scan order, 0 = background) of instance-scheme probabilities at <paramref name="width"/> × <paramref name="height"/>.</summary>
-    public int[] Apply(ReadOnlySpan<float> probabilities, int width, int height)
+    /// <summary>Instance ids (1..n in scan order, 0 = background) of instance-scheme probabilities at <paramref name="width"/> × <paramref name="height"/> (read in place, never changed).</summary>
+    public int[] Apply(float[] probabilities, int width, int height)
     {
         if (FindProblem() is { } problem)
             throw new InvalidOperationException($"Instance post-processing: {problem}.");
@@ -102,20 +101,13 @@ public sealed record InstancePostProcessing
 /// </summary>
 internal sealed class InstanceFields
 {
-    const int BackgroundMarker = 1;
-
-    readonly float[] background;
-    readonly float[] interior;
-    readonly float[] boundary;
+    // The three maps, channel-major, read in place: background, interior, boundary.
+    readonly float[] maps;
     readonly Dictionary<double, float[]> smoothed = [];
-    // OpenCV's component statistics, reused between labellings (room for 1,024 components, grown when short).
-    double[] componentStats = new double[1024 * NativeMethods.ComponentStatCount];
 
-    InstanceFields(float[] background, float[] interior, float[] boundary, int width, int height)
+    InstanceFields(float[] maps, int width, int height)
     {
-        this.background = background;
-        this.interior = interior;
-        this.boundary = boundary;
+        this.maps = maps;
         Width = width;
         Height = height;
     }
@@ -124,17 +116,20 @@ internal sealed class InstanceFields
 
     public int Height { get; }
 
-    public static InstanceFields From(ReadOnlySpan<float> probabilities, int width, int height)
+    int PixelCount => Width * Height;
+
+    /// <summary>The fields of <paramref name="probabilities"/>, which they read in place (no copy): the caller must not change them meanwhile.</summary>
+    public static InstanceFields From(float[] probabilities, int width, int height)
     {
-        var n = width * height;
-        if (width <= 0 || height <= 0 || probabilities.Length != 3 * n)
+        if (width <= 0 || height <= 0 || probabilities.Length != 3L * width * height)
             throw new ArgumentException($"Expected 3 x {width}x{height} probabilities, got {probabilities.Length}.", nameof(probabilities));
-        return new InstanceFields(probabilities[..n].ToArray(), probabilities.Slice(n, n).ToArray(), probabilities.Slice(2 * n, n).ToArray(), width, height);
+        return new InstanceFields(probabilities, width, height);
     }
 
     public byte[] Foreground(double threshold)
     {
         var limit = (float)(1 - threshold);
+        var background = maps.AsSpan(0, PixelCount);
         var mask = new byte[background.Length];
         for (var i = 0; i < mask.Length; i++)
             mask[i] = background[i] <= limit ? (byte)1 : (byte)0;
@@ -142,143 +137,73 @@ internal sealed class InstanceFields
     }
 
     /// <summary>The interior probability, Gaussian-smoothed by <paramref name="sigma"/> (cached per σ).</summary>
-    public float[] Interior(double sigma)
+    public ReadOnlySpan<float> Interior(double sigma)
     {
+        var interior = maps.AsSpan(PixelCount, PixelCount);
         if (sigma <= 0)
             return interior;
         if (!smoothed.TryGetValue(sigma, out var values))
         {
-            values = ImageOps.GaussianBlur(new GrayImage(Width, Height, interior), sigma).Pixels;
+            values = new float[PixelCount];
+            ImageOps.GaussianBlur(interior, Width, Height, values, sigma);
             smoothed[sigma] = values;
         }
         return values;
     }
 
-    /// <summary>4-connected seed regions (1..count) where the foreground's interior value reaches <paramref name="threshold"/>, with their areas.</summary>
-    public SeedRegions Seeds(byte[] foreground, float[] interiorValues, double threshold)
+    /// <summary>4-connected seed regions (1..count) where the foreground's interior value reaches <paramref name="threshold"/>, with their areas (one call into the shim, <c>ac_instance_seeds</c>).</summary>
+    public unsafe SeedRegions Seeds(byte[] foreground, ReadOnlySpan<float> interiorValues, double threshold)
     {
-        var mask = new byte[foreground.Length];
-        var limit = (float)threshold;
-        for (var i = 0; i < mask.Length; i++)
-            mask[i] = foreground[i] != 0 && interiorValues[i] >= limit ? (byte)1 : (byte)0;
-        // Four-connectivity, so seeds do not join diagonally through a thin boundary line.
-        var labels = new int[mask.Length];
-        var count = ImageOps.ConnectedComponents(mask, Width, Height, 4, labels, ref componentStats);
-        return new SeedRegions(labels, ImageOps.ComponentAreas(componentStats, count));
+        CheckPixels(foreground.Length, nameof(foreground));
+        CheckPixels(interiorValues.Length, nameof(interiorValues));
+        var labels = new int[foreground.Length];
+        int count;
+        fixed (byte* mask = foreground)
+        fixed (float* values = interiorValues)
+        fixed (int* output = labels)
+            count = NativeMethods.InstanceSeeds(mask, values, (float)threshold, Width, Height, output);
+        NativeShim.CheckForErrors();
+        return new SeedRegions(labels, Areas(labels, count));
     }
 
     /// <summary>
     /// Objects 1..n of the foreground: the watershed from the seeds of at least <paramref name="minSeedArea"/> pixels
     /// over the boundary probability, each seedless 8-connected foreground region as one object; foreground pixels the
     /// watershed left unclaimed (its lines, or ground the background marker reached first) join the nearest object
-    /// within the foreground.
+    /// within the foreground. One call into the shim (<c>ac_instance_flood</c>), which runs these steps on OpenCV's
+    /// labelling and watershed without a copy of the maps.
     /// </summary>
-    public int[] Flood(byte[] foreground, SeedRegions seeds, int minSeedArea, out int[] areas)
+    public unsafe int[] Flood(byte[] foreground, SeedRegions seeds, int minSeedArea, out int[] areas)
     {
-        var n = foreground.Length;
-        var markers = new int[n];
-        var kept = new int[seeds.Areas.Length];
-        var next = BackgroundMarker;
-        for (var s = 1; s < kept.Length; s++)
-            kept[s] = seeds.Areas[s] >= Math.Max(1, minSeedArea) ? ++next : 0;
-        var flood = new GrayImage(Width, Height);
-        for (var i = 0; i < n; i++)
-        {
-            if (foreground[i] == 0)
-            {
-                markers[i] = BackgroundMarker;
-                continue;
-            }
-            markers[i] = kept[seeds.Labels[i]];
-            // Background sits below every object pixel, so each object fills from its seeds first.
-            flood.Pixels[i] = 0.5f + (0.5f * Math.Clamp(boundary[i], 0f, 1f));
-        }
-
-        var regionLabels = new int[n];
-        var regionCount = ImageOps.ConnectedComponents(foreground, Width, Height, 8, regionLabels, ref componentStats);
-        var seeded = new bool[regionCount];
-        for (var i = 0; i < n; i++)
-        {
-            if (markers[i] > BackgroundMarker)
-                seeded[regionLabels[i]] = true;
-        }
-        var ownSeed = new int[seeded.Length];
-        for (var i = 0; i < n; i++)
-        {
-            var region = regionLabels[i];
-            if (region > 0 && !seeded[region])
-            {
-                if (ownSeed[region] == 0)
-                    ownSeed[region] = ++next;
-                markers[i] = ownSeed[region];
-            }
-        }
-
-        var basins = next > BackgroundMarker ? SegmentationOps.Watershed(flood, markers) : markers;
-        var labels = new int[n];
-        for (var i = 0; i < n; i++)
-        {
-            if (foreground[i] != 0 && basins[i] > BackgroundMarker)
-                labels[i] = basins[i] - BackgroundMarker;
-        }
-        Claim(labels, foreground);
-        areas = new int[next - BackgroundMarker + 1];
-        foreach (var label in labels)
-            areas[label]++;
+        CheckPixels(foreground.Length, nameof(foreground));
+        CheckPixels(seeds.Labels.Length, nameof(seeds));
+        var labels = new int[foreground.Length];
+        int count;
+        fixed (byte* mask = foreground)
+        fixed (int* seedLabels = seeds.Labels)
+        fixed (int* seedAreas = seeds.Areas)
+        fixed (float* relief = maps.AsSpan(2 * PixelCount, PixelCount))
+        fixed (int* objects = labels)
+            count = NativeMethods.InstanceFlood(mask, seedLabels, seedAreas, seeds.Areas.Length, relief, Width, Height, minSeedArea, objects);
+        NativeShim.CheckForErrors();
+        areas = Areas(labels, count + 1);
         areas[0] = 0;
         return labels;
     }
 
-    // Breadth-first from every object pixel in scan order, 8-connected: unclaimed foreground pixels take the label of the
-    // object that reaches them first. Only object pixels beside an unclaimed one start in the queue: the others would
-    // find nothing to claim when their turn came, so leaving them out changes no label and saves the pass over every object pixel.
-    void Claim(int[] labels, byte[] foreground)
+    void CheckPixels(int length, string name)
     {
-        var start = new bool[labels.Length];
-        var any = false;
-        for (var i = 0; i < labels.Length; i++)
-        {
-            if (foreground[i] == 0 || labels[i] != 0)
-                continue;
-            any = true;
-            int x = i % Width, y = i / Width;
-            for (var v = Math.Max(0, y - 1); v <= Math.Min(Height - 1, y + 1); v++)
-            {
-                for (var u = Math.Max(0, x - 1); u <= Math.Min(Width - 1, x + 1); u++)
-                {
-                    if (labels[(v * Width) + u] != 0)
-                        start[(v * Width) + u] = true;
-                }
-            }
-        }
-        if (!any)
-            return;
-        var queue = new Queue<int>();
-        for (var i = 0; i < start.Length; i++)
-        {
-            if (start[i])
-                queue.Enqueue(i);
-        }
-        while (queue.Count > 0)
-        {
-            var i = queue.Dequeue();
-            int x = i % Width, y = i / Width;
-            for (var dy = -1; dy <= 1; dy++)
-            {
-                for (var dx = -1; dx <= 1; dx++)
-                {
-                    int u = x + dx, v = y + dy;
-                    if (u < 0 || v < 0 || u >= Width || v >= Height)
-                        continue;
-                    var j = (v * Width) + u;
-                    if (foreground[j] != 0 && labels[j] == 0)
-                    {
-                        labels[j] = labels[i];
-                        queue.Enqueue(j);
-                    }
-                }
-            }
-        }
+        if (length != PixelCount)
+            throw new ArgumentException($"Expected {Width}x{Height} = {PixelCount} values, got {length}.", name);
+    }
+
+    // The pixel count of each label 0..count − 1.
+    static int[] Areas(int[] labels, int count)
+    {
+        var areas = new int[count];
+        foreach (var label in labels)
+            areas[label]++;
+        return areas;
     }
 
     /// <summary>The objects of at least <paramref name="minArea"/> pixels, renumbered 1..n in scan order; the rest become background.</summary>

@@ -159,6 +159,18 @@ public class InstancePostProcessingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Should_refuse_a_seed_label_outside_the_seed_table_in_the_native_flood_naming_it()
+    {
+        // 2 x 2, all foreground; the seed table holds the background and seed 1, but a pixel claims seed 5.
+        var fields = InstanceFields.From(new float[3 * 4], 2, 2);
+        var seeds = new SeedRegions([1, 1, 0, 5], [1, 2]);
+
+        var error = Assert.Throws<AutoClassify.Native.NativeException>(() => fields.Flood([1, 1, 1, 1], seeds, 0, out _));
+
+        Assert.Contains("seed label 5 is outside 0..1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Should_take_the_median_over_images_of_each_images_median_object_area()
     {
         // Given one image of three objects (2, 3, 50 px), one of a single 8-px object, one empty
