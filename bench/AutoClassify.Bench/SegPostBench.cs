@@ -13,7 +13,8 @@ namespace AutoClassify.Bench;
 /// post-processing side by side, so both use the same network. Settings as --key=value: fold (1-based, default 1),
 /// folds (5), unet-width (8), input-long-side (256; 0 = native), epochs (the default most epochs), threads (2), seed (42),
 /// out (the cache folder), schedule (constant or cosine learning rate, default constant), patience (early stopping),
-/// learning-rate (Adam's, default 0.001), ema (the weight averaging's decay, default 0 = off), flips (test-time flips at
+/// learning-rate (Adam's, default 0.001), ema (the weight averaging's decay, default 0 = off), train-precision (fp32 or
+/// bf16, the training steps' number format, default fp32; bf16 is cached apart), flips (test-time flips at
 /// prediction with object scale, 1, 2 or 4; the dense CSV is then named -flipsN), model (unet or resunet, default unet), unet-depth, patch and batch (the library's defaults);
 /// another model, depth, patch size or batch is cached apart.
 /// With object-size (0 = off, the default) the network works at object scale instead of a long side, trained with
@@ -32,7 +33,7 @@ namespace AutoClassify.Bench;
 /// </summary>
 internal sealed class SegPostBench : IBenchSuite
 {
-    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out", "object-size", "scale", "scale-jitter", "rungs", "schedule", "patience", "learning-rate", "model", "unet-depth", "patch", "batch", "ema", "flips"];
+    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out", "object-size", "scale", "scale-jitter", "rungs", "schedule", "patience", "learning-rate", "model", "unet-depth", "patch", "batch", "ema", "flips", "train-precision"];
 
     public string Name => "segpost";
 
@@ -66,6 +67,9 @@ internal sealed class SegPostBench : IBenchSuite
         var patience = options.Int("patience", UNetOptions.Defaults.Patience);
         var learningRate = double.Parse(s.GetValueOrDefault("learning-rate") ?? "0.001", CultureInfo.InvariantCulture);
         var averaging = double.Parse(s.GetValueOrDefault("ema") ?? "0", CultureInfo.InvariantCulture);
+        var trainingPrecision = s.GetValueOrDefault("train-precision") is { } precisionText
+            ? InferencePrecisions.Parse(precisionText) ?? throw new ArgumentException($"--train-precision={precisionText}: expected fp32 or bf16.")
+            : UNetOptions.Defaults.TrainingPrecision;
         var model = s.GetValueOrDefault("model") ?? "unet";
         var scale = s.GetValueOrDefault("scale") ?? "both";
         if (scale is not ("oracle" or "estimate" or "both" or "dense" or "flips" or "selection" or "precision"))
@@ -77,6 +81,7 @@ internal sealed class SegPostBench : IBenchSuite
             + (patience != UNetOptions.Defaults.Patience ? string.Create(inv, $"-p{patience}") : "")
             + (learningRate != UNetOptions.Defaults.LearningRate ? string.Create(inv, $"-lr{learningRate}") : "")
             + (averaging != UNetOptions.Defaults.WeightAveraging ? string.Create(inv, $"-ema{averaging}") : "")
+            + (trainingPrecision != UNetOptions.Defaults.TrainingPrecision ? "-train" + trainingPrecision.Name() : "")
             + (patch != UNetOptions.Defaults.PatchSize || batch != UNetOptions.Defaults.BatchSize ? string.Create(inv, $"-patch{patch}x{batch}") : "")
             + (scale == "selection" ? "-tuned" : "");
         var cache = Path.GetFullPath(s.GetValueOrDefault("out")
@@ -96,6 +101,7 @@ internal sealed class SegPostBench : IBenchSuite
             Schedule = schedule,
             LearningRate = learningRate,
             WeightAveraging = averaging,
+            TrainingPrecision = trainingPrecision,
             TuneScaleSelection = scale == "selection",
             Threads = threads,
         });

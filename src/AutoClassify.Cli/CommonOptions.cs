@@ -90,27 +90,35 @@ internal static class CommonOptions
     }
 
     /// <summary><c>--precision fp32|bf16</c>: the number format of a U-Net's forward passes at prediction.</summary>
-    internal static Option<InferencePrecision> Precision() => new("--precision")
+    internal static Option<InferencePrecision> Precision() => PrecisionOption("--precision",
+        "Number format of a U-Net's forward passes: fp32 (default) or bf16, about twice as fast on CPUs with AVX512-BF16 or AMX "
+        + "(refused elsewhere, where it is emulated and slower); probabilities differ by a few 1e-4 on average, so a few boundary pixels may change label.");
+
+    /// <summary><c>--train-precision fp32|bf16</c>: the number format of a U-Net's training steps (<see cref="Models.Segmenters.UNetOptions.TrainingPrecision"/>).</summary>
+    internal static Option<InferencePrecision> TrainingPrecision() => PrecisionOption("--train-precision",
+        "Number format of a U-Net's training steps: fp32 (default) or bf16, CPU autocast (convolutions in bfloat16; weights, optimiser and loss in float32), "
+        + "about 1.4 times as fast a step on CPUs with AVX512-BF16 or AMX (refused elsewhere); another path through training, so other weights.");
+
+    static Option<InferencePrecision> PrecisionOption(string name, string description) => new(name)
     {
         HelpName = "fp32|bf16",
-        Description = "Number format of a U-Net's forward passes: fp32 (default) or bf16, about twice as fast on CPUs with AVX512-BF16 or AMX "
-            + "(refused elsewhere, where it is emulated and slower); probabilities differ by a few 1e-4 on average, so a few boundary pixels may change label.",
+        Description = description,
         DefaultValueFactory = _ => InferencePrecision.Float32,
         CustomParser = r =>
         {
             var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
             if (InferencePrecisions.Parse(text) is { } parsed)
                 return parsed;
-            r.AddError($"--precision must be fp32 or bf16, not '{text}'.");
+            r.AddError($"{name} must be fp32 or bf16, not '{text}'.");
             return default;
         },
     };
 
-    /// <summary>Refuses bfloat16 on a CPU that would emulate it (slower than float32).</summary>
-    internal static void RequireFastPrecision(InferencePrecision precision)
+    /// <summary>Refuses bfloat16 on a CPU that would emulate it (slower than float32), naming the option that asked for it.</summary>
+    internal static void RequireFastPrecision(InferencePrecision precision, string option = "--precision")
     {
         if (precision == InferencePrecision.BFloat16 && !InferencePrecisions.NativeBFloat16)
-            throw new ArgumentException("--precision bf16 needs a CPU with native bfloat16 (avx512_bf16 or amx_bf16 in /proc/cpuinfo); this one would emulate it, slower than fp32. Leave --precision out.");
+            throw new ArgumentException($"{option} bf16 needs a CPU with native bfloat16 (avx512_bf16 or amx_bf16 in /proc/cpuinfo); this one would emulate it, slower than fp32. Leave {option} out.");
     }
 
     internal static Option<double?> NmPerPixel(string description)

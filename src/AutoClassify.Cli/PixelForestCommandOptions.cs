@@ -50,6 +50,7 @@ internal sealed class PixelForestCommandOptions
             messages.Add("Invalid pixel-forest options (--forest-trees, --forest-depth, --forest-scales, --forest-validation): " + string.Join(" ", forestProblems));
         if (messages.Count > 0)
             throw new ArgumentException(string.Join(" ", messages));
+        CommonOptions.RequireFastPrecision(unetOptions.TrainingPrecision, "--train-precision");
         return (unetOptions, forest);
     }
 

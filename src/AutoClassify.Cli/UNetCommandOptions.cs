@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AutoClassify.Models.Segmenters;
+using AutoClassify.Tensors;
 
 namespace AutoClassify.Cli;
 
@@ -29,6 +30,7 @@ internal sealed class UNetCommandOptions
         HelpName = "DECAY",
         Description = "Keep an exponential moving average of the weights with this decay per optimiser step (for example 0.99); validation, early stopping and the saved network use the average. 0 switches it off (default off).",
     };
+    readonly Option<InferencePrecision> trainingPrecision = CommonOptions.TrainingPrecision();
     readonly Option<double?> validation = new("--validation") { Description = "Share of the images (whole images, by group) held out for early stopping; 0 trains every epoch (default 0.2)." };
     readonly Option<double?> localContrast = new("--local-contrast") { Description = "Local contrast normalisation before the network, Gaussian window sigma in pixels (default off)." };
     readonly Option<int?> inputLongSide = new("--input-long-side") { Description = "Resize each image so its longer side has this many pixels before the network, and the probabilities back (for figure crops whose objects span a similar share of each image; also bounds the cost per image). Default: native resolution." };
@@ -47,7 +49,7 @@ internal sealed class UNetCommandOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { depth, width, scheme, boundary, patch, batch, epochs, steps, patience, learningRate, weightAveraging, validation, localContrast, inputLongSide, objectSize, scaleJitter, tileSize, tileOverlap, minObject, noAugmentation, noSemanticSplit })
+        foreach (var option in new Option[] { depth, width, scheme, boundary, patch, batch, epochs, steps, patience, learningRate, weightAveraging, trainingPrecision, validation, localContrast, inputLongSide, objectSize, scaleJitter, tileSize, tileOverlap, minObject, noAugmentation, noSemanticSplit })
             command.Options.Add(option);
     }
 
@@ -84,6 +86,7 @@ internal sealed class UNetCommandOptions
             Patience = parse.GetValue(patience) ?? d.Patience,
             LearningRate = parse.GetValue(learningRate) ?? d.LearningRate,
             WeightAveraging = parse.GetValue(weightAveraging) ?? d.WeightAveraging,
+            TrainingPrecision = parse.GetValue(trainingPrecision),
             ValidationFraction = parse.GetValue(validation) ?? d.ValidationFraction,
             LocalContrastSigma = parse.GetValue(localContrast),
             InputLongSide = parse.GetValue(inputLongSide),

@@ -4,10 +4,12 @@
 #include "torch/torch_shim.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <torch/version.h>
 #include <c10/core/GradMode.h>
 
 #include <cstring>
+#include <memory>
 #include <sstream>
 
 using ac::torch_shim::deref;
@@ -499,6 +501,41 @@ AC_EXPORT(void*) ac_autograd_no_grad_enter() {
 AC_EXPORT(void) ac_autograd_no_grad_exit(void* guard) {
   AC_TORCH_TRY
   delete static_cast<c10::AutoGradMode*>(guard);
+  AC_TORCH_CATCH_VOID
+}
+
+namespace {
+
+// What ac_autocast_enter found, restored by ac_autocast_exit.
+struct AutocastScope {
+  bool was_enabled;
+  at::ScalarType previous_type;
+};
+
+}  // namespace
+
+// Autocast on the CPU until the returned scope is passed to ac_autocast_exit (on the same thread, innermost
+// first): the operations libtorch's autocast lists for lower precision (convolutions, transposed convolutions,
+// matrix products) run in `dtype`, casting their float32 inputs and weights; the rest run in their inputs' types.
+AC_EXPORT(void*) ac_autocast_enter(int32_t dtype) {
+  AC_TORCH_TRY
+  const auto type = ac::torch_shim::scalar_type(dtype);
+  auto scope = std::make_unique<AutocastScope>(AutocastScope{at::autocast::is_cpu_enabled(), at::autocast::get_autocast_cpu_dtype()});
+  at::autocast::set_autocast_cpu_dtype(type);
+  at::autocast::set_cpu_enabled(true);
+  at::autocast::increment_nesting();
+  return scope.release();
+  AC_TORCH_CATCH(nullptr)
+}
+
+// Ends an autocast scope. Leaving the outermost one drops autocast's cached low-precision copies of the
+// weights, which the optimiser's next step would otherwise leave stale.
+AC_EXPORT(void) ac_autocast_exit(void* handle) {
+  AC_TORCH_TRY
+  const std::unique_ptr<AutocastScope> scope(static_cast<AutocastScope*>(handle));
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  at::autocast::set_cpu_enabled(scope->was_enabled);
+  at::autocast::set_autocast_cpu_dtype(scope->previous_type);
   AC_TORCH_CATCH_VOID
 }
 

@@ -231,6 +231,12 @@ internal static partial class NativeMethods
     [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_tensor_zero_grad")]
     internal static partial int TensorZeroGrad(TensorHandle tensor);
 
+    [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_autocast_enter")]
+    internal static partial IntPtr AutocastEnter(int dtype);
+
+    [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_autocast_exit")]
+    internal static partial void AutocastExit(IntPtr scope);
+
     [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_autograd_no_grad_enter")]
     internal static partial IntPtr AutogradNoGradEnter();
 

@@ -69,6 +69,38 @@ public static class Torch
 
     /// <summary>Stops autograd recording on this thread until the result is disposed (<c>using (Torch.NoGrad())</c>).</summary>
     public static NoGrad NoGrad() => new();
+
+    /// <summary>
+    /// Runs libtorch's lower-precision operations (convolutions, matrix products) on this thread in
+    /// <paramref name="type"/> until the result is disposed: CPU autocast, as <c>torch.autocast("cpu", dtype)</c>.
+    /// </summary>
+    public static Autocast Autocast(ScalarType type) => new(type);
+}
+
+/// <summary>
+/// While alive, the operations libtorch's CPU autocast lists for lower precision (convolutions, transposed
+/// convolutions, matrix products) run on the creating thread in the chosen type; their gradients follow. Dispose it on
+/// the same thread, innermost first; the outermost end drops autocast's cast copies of the weights, so an optimiser
+/// step between two scopes is seen by the next.
+/// </summary>
+public sealed class Autocast : IDisposable
+{
+    IntPtr scope;
+
+    public Autocast(ScalarType type)
+    {
+        scope = NativeMethods.AutocastEnter((int)type);
+        NativeShim.CheckForErrors();
+    }
+
+    public void Dispose()
+    {
+        if (scope == IntPtr.Zero)
+            return;
+        NativeMethods.AutocastExit(scope);
+        scope = IntPtr.Zero;
+        NativeShim.CheckForErrors();
+    }
 }
 
 /// <summary>

@@ -269,6 +269,36 @@ public sealed class LearnedSegmentCommandTests(TrainedSegmenterRegistry trained,
     }
 
     [Fact]
+    public void Should_train_in_bf16_where_the_cpu_computes_it_record_it_and_refuse_it_elsewhere_or_misspelt()
+    {
+        var data = TouchingDiscs.WriteFolder(temp.Combine("data"), count: 4, size: 64, pairs: 2, seed: 310);
+        string[] Train(string name, string precision) =>
+        [
+            "train-segmenter", data, "--model", "unet", "--name", name, "--registry", temp.Combine("reg"), "--train-precision", precision,
+            "--depth", "2", "--width", "8", "--patch-size", "32", "--batch-size", "2", "--steps-per-epoch", "3", "--epochs", "2",
+            "--tile-size", "64", "--tile-overlap", "16", "--threads", "2", "--seed", "7",
+        ];
+
+        using var misspelt = new StringWriter(CultureInfo.InvariantCulture);
+        Assert.Equal(ExitCodes.BadInput, CliApp.Run(Train("x", "fp16"), new StringWriter(), misspelt));
+        Assert.Contains("--train-precision must be fp32 or bf16, not 'fp16'", misspelt.ToString(), StringComparison.Ordinal);
+
+        using var stderr = new StringWriter(CultureInfo.InvariantCulture);
+        var code = CliApp.Run(Train("low", "bf16"), new StringWriter(), stderr);
+        log.WriteLine($"native bfloat16: {InferencePrecisions.NativeBFloat16}; exit {code}; {stderr}");
+        if (!InferencePrecisions.NativeBFloat16)
+        {
+            Assert.Equal(ExitCodes.BadInput, code);
+            Assert.Contains("--train-precision bf16 needs a CPU with native bfloat16", stderr.ToString(), StringComparison.Ordinal);
+            Assert.False(Directory.Exists(temp.Combine("reg", "low")));
+            return;
+        }
+        Assert.True(code == ExitCodes.Success, stderr.ToString());
+        var manifest = ModelPackage.ReadManifest(new ModelRegistry(temp.Combine("reg")).ResolveChampion("low"));
+        Assert.Equal("bf16", manifest.Provenance.Facts["training_precision"]);
+    }
+
+    [Fact]
     public void Should_name_every_bad_training_option_at_once_with_exit_code_2()
     {
         using var stderr = new StringWriter(CultureInfo.InvariantCulture);

@@ -84,6 +84,59 @@ public class AutogradTests
     }
 
     [Fact]
+    public void Should_run_convolutions_in_bfloat16_inside_autocast_and_leave_the_weights_and_their_gradients_float32()
+    {
+        using var scope = DisposeScope.Begin();
+        var x = Tensor.Randn([1, 2, 6, 6]);
+        var w = Tensor.Randn([3, 2, 3, 3]);
+        w.RequiresGrad = true;
+
+        Tensor inside, nested, afterNested;
+        using (Torch.Autocast(ScalarType.BFloat16))
+        {
+            inside = Functional.Conv2d(x, w, padding: 1);
+            using (Torch.Autocast(ScalarType.BFloat16))
+                nested = Functional.Conv2d(x, w, padding: 1);
+            afterNested = Functional.Conv2d(x, w, padding: 1);
+        }
+        var outside = Functional.Conv2d(x, w, padding: 1);
+        inside.To(ScalarType.Float32).Sum().Backward();
+
+        Assert.Equal(ScalarType.BFloat16, inside.DType);
+        Assert.Equal(ScalarType.BFloat16, nested.DType);
+        Assert.Equal(ScalarType.BFloat16, afterNested.DType);
+        Assert.Equal(ScalarType.Float32, outside.DType);
+        Assert.Equal(ScalarType.Float32, w.DType);
+        Assert.Equal(ScalarType.Float32, w.Grad!.DType);
+        // The same numbers to bfloat16's precision (8 significant bits).
+        var low = inside.To(ScalarType.Float32).ToArray<float>();
+        var full = outside.ToArray<float>();
+        for (var i = 0; i < full.Length; i++)
+            Assert.InRange(low[i], full[i] - (0.03f * (1 + Math.Abs(full[i]))), full[i] + (0.03f * (1 + Math.Abs(full[i]))));
+    }
+
+    [Fact]
+    public void Should_see_a_weight_changed_between_two_autocast_scopes()
+    {
+        // Autocast caches its bfloat16 copy of a weight within a scope; the scope's end must drop it.
+        using var scope = DisposeScope.Begin();
+        var x = Tensor.Ones([1, 1, 3, 3]);
+        var w = Tensor.Ones([1, 1, 1, 1]);
+        w.RequiresGrad = true;
+
+        Tensor before, after;
+        using (Torch.Autocast(ScalarType.BFloat16))
+            before = Functional.Conv2d(x, w);
+        using (Torch.NoGrad())
+            w.MultiplyInPlace(3);
+        using (Torch.Autocast(ScalarType.BFloat16))
+            after = Functional.Conv2d(x, w);
+
+        Assert.All(before.To(ScalarType.Float32).ToArray<float>(), v => Assert.Equal(1f, v));
+        Assert.All(after.To(ScalarType.Float32).ToArray<float>(), v => Assert.Equal(3f, v));
+    }
+
+    [Fact]
     public void Should_update_parameters_against_the_gradient_with_sgd()
     {
         using var scope = DisposeScope.Begin();

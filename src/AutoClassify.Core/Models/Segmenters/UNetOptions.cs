@@ -1,5 +1,6 @@
 using System.Globalization;
 using AutoClassify.Models.Cnn;
+using AutoClassify.Tensors;
 
 namespace AutoClassify.Models.Segmenters;
 
@@ -133,6 +134,7 @@ public sealed record UNetOptions
         public const LearningRateSchedule Schedule = LearningRateSchedule.Constant;
         public const double WeightDecay = 0;
         public const double WeightAveraging = 0;
+        public const InferencePrecision TrainingPrecision = InferencePrecision.Float32;
         public const double DiceWeight = 1;
         public const bool ClassWeightedLoss = true;
         public const double ValidationFraction = 0.2;
@@ -191,6 +193,13 @@ public sealed record UNetOptions
     /// the random start along. 0 switches it off.
     /// </summary>
     public double WeightAveraging { get; init; } = Defaults.WeightAveraging;
+
+    /// <summary>
+    /// Number format of the training steps' forward passes (and so of their gradients): float32, or bfloat16 by CPU
+    /// autocast, where convolutions run in bfloat16 while the weights, the optimiser and the loss stay float32. Worth it
+    /// only on CPUs with native bfloat16 (<see cref="InferencePrecisions.NativeBFloat16"/>). Validation passes run in float32.
+    /// </summary>
+    public InferencePrecision TrainingPrecision { get; init; } = Defaults.TrainingPrecision;
 
     /// <summary>Weight of the soft Dice term added to the cross-entropy.</summary>
     public double DiceWeight { get; init; } = Defaults.DiceWeight;
@@ -305,6 +314,8 @@ public sealed record UNetOptions
             Range(problems, nameof(LocalContrastSigma), sigma, 0, 1000, lowOpen: true);
         if (!Enum.IsDefined(Scheme))
             problems.Add($"{nameof(Scheme)} {Scheme} is not auto, semantic or instance.");
+        if (!Enum.IsDefined(TrainingPrecision))
+            problems.Add($"{nameof(TrainingPrecision)} {TrainingPrecision} is not float32 or bfloat16.");
         if (Depth is >= 1 and <= 6)
         {
             var multiple = 1 << Depth;

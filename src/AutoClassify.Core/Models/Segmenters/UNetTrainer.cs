@@ -64,6 +64,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
                 new("learning_rate", Format(o.LearningRate)),
                 new("learning_rate_schedule", o.Schedule.ToString().ToLowerInvariant()),
                 new("weight_averaging", o.WeightAveraging > 0 ? Format(o.WeightAveraging) : "off"),
+                new("training_precision", o.TrainingPrecision.Name()),
                 new("validation_fraction", Format(o.ValidationFraction)),
                 new("augmentation", o.Augmentation.ToString()),
                 new("local_contrast_sigma", o.LocalContrastSigma is { } sigma ? Format(sigma) : "off"),
@@ -154,6 +155,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
             facts["learning_rate"] = Format(Options.LearningRate);
             facts["learning_rate_schedule"] = Options.Schedule.ToString().ToLowerInvariant();
             facts["weight_averaging"] = Options.WeightAveraging > 0 ? Format(Options.WeightAveraging) : "off";
+            facts["training_precision"] = Options.TrainingPrecision.Name();
             facts["weight_decay"] = Format(Options.WeightDecay);
             facts["patch_size"] = Format(Options.PatchSize);
             facts["batch_size"] = Format(Options.BatchSize);
@@ -306,7 +308,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
                     if (augmenter is not null)
                         (x, oneHot) = augmenter.Apply(x, oneHot, means, deviations);
                     var y = oneHot.ArgMax(1);
-                    var logits = network.Forward(x);
+                    var logits = Forward(network, x);
                     var loss = Loss(logits, y, oneHot, weightTensor);
                     optimizer.LearningRate = plan.At(optimiserStep++);
                     optimizer.ZeroGrad();
@@ -366,6 +368,20 @@ public sealed class UNetTrainer : ISegmenterTrainer
             summary.Facts["best_val_dice"] = Format(validationDice[stopping.BestEpoch]);
         }
         summary.Facts["stopped_early"] = epochsRun < Options.MaxEpochs ? "true" : "false";
+    }
+
+    /// <summary>
+    /// A training step's forward pass in <see cref="UNetOptions.TrainingPrecision"/>: in bfloat16 under CPU autocast,
+    /// whose outputs are then taken back to float32, so the loss and its softmax are computed as in float32 training.
+    /// </summary>
+    Tensor Forward(UNet network, Tensor x)
+    {
+        if (Options.TrainingPrecision == InferencePrecision.Float32)
+            return network.Forward(x);
+        Tensor logits;
+        using (Torch.Autocast(Options.TrainingPrecision.ScalarType()))
+            logits = network.Forward(x);
+        return logits.DType == ScalarType.Float32 ? logits : logits.To(ScalarType.Float32);
     }
 
     /// <summary>

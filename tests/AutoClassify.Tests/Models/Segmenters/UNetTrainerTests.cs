@@ -78,6 +78,32 @@ public class UNetTrainerTests(TrainedDiscsFixture trained, ITestOutputHelper out
     }
 
     [Fact]
+    public void Should_separate_touching_discs_as_well_when_the_training_steps_run_in_bfloat16()
+    {
+        // Given the fixture's fields, settings and seed, with the training steps' forward passes under bfloat16 autocast
+        var options = TrainedDiscsFixture.Small with { TrainingPrecision = InferencePrecision.BFloat16 };
+        var summary = new SegmenterTrainingSummary();
+        var fields = Enumerable.Range(0, 3).Select(i => TouchingDiscs.Generate(96, 96, pairs: 4, seed: 900 + i)).ToArray();
+
+        // When
+        using var segmenter = new UNetTrainer(options).Train(trained.Data, new TrainingContext { Seed = 7, Threads = 2 }, summary);
+        var scores = fields.Select(f => TouchingDiscs.InstanceF1(f.Mask, segmenter.Predict(f.Image).Instances!)).ToArray();
+
+        // Then it learns as the float32 fixture did, by another path (its losses differ), and its facts say which
+        var losses = summary.Curves["train_loss"];
+        var float32 = trained.Summary.Curves["train_loss"];
+        output.WriteLine($"bf16 losses {string.Join(" ", losses.Select(l => l.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)))}; fp32 {string.Join(" ", float32.Select(l => l.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)))}; "
+            + string.Join("; ", scores.Select(s => $"F1 {s.F1:F3}")));
+        Assert.Equal("bf16", summary.Facts["training_precision"]);
+        Assert.Equal("fp32", trained.Summary.Facts["training_precision"]);
+        Assert.NotEqual(float32, losses);
+        Assert.InRange(losses[0], 0.9 * float32[0], 1.1 * float32[0]);
+        Assert.True(losses[^1] < 0.5 * losses[0], $"The training loss fell only from {losses[0]:F3} to {losses[^1]:F3}.");
+        var pooled = 2.0 * scores.Sum(s => s.Matched) / scores.Sum(s => s.Truth + s.Predicted);
+        Assert.True(pooled >= 0.9, $"Instance F1 at IoU 0.5 was {pooled:F3}.");
+    }
+
+    [Fact]
     public void Should_record_curves_and_facts_of_the_fit()
     {
         var summary = trained.Summary;
@@ -550,7 +576,7 @@ public class UNetTrainerSmallTests(ITestOutputHelper output)
     [Fact]
     public void Should_list_every_bad_option_at_once()
     {
-        var options = new UNetOptions { Depth = 3, PatchSize = 100, TileOverlap = 1100, LearningRate = 0, BoundaryWidth = 0, WeightAveraging = 1 };
+        var options = new UNetOptions { Depth = 3, PatchSize = 100, TileOverlap = 1100, LearningRate = 0, BoundaryWidth = 0, WeightAveraging = 1, TrainingPrecision = (InferencePrecision)9 };
 
         var error = Assert.Throws<ArgumentException>(() => new UNetTrainer(options));
 
@@ -559,6 +585,7 @@ public class UNetTrainerSmallTests(ITestOutputHelper output)
         Assert.Contains("LearningRate must lie in (0, 10], got 0", error.Message, StringComparison.Ordinal);
         Assert.Contains("BoundaryWidth must lie in [1, 32], got 0", error.Message, StringComparison.Ordinal);
         Assert.Contains("WeightAveraging must lie in [0, 1), got 1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("TrainingPrecision 9 is not float32 or bfloat16", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
