@@ -2,6 +2,7 @@ using System.Globalization;
 using AutoClassify.Evaluation.Segmentation;
 using AutoClassify.Models.Segmenters;
 using AutoClassify.Reporting;
+using AutoClassify.Tensors;
 
 namespace AutoClassify.Bench;
 
@@ -12,7 +13,8 @@ namespace AutoClassify.Bench;
 /// foreground Dice, V_rand and wall time beside the targets, and writes each run's results.json, CSVs and
 /// report. Settings as --key=value: unet-width, unet-depth (the default network otherwise), input-long-side (the
 /// U-Net's working resolution, as segment-benchmark's --input-long-side; 0 or absent: native), object-size and
-/// scale-jitter (segment-benchmark's --object-size and --scale-jitter, the jitter in percent), models, datasets
+/// scale-jitter (segment-benchmark's --object-size and --scale-jitter, the jitter in percent), train-precision
+/// (segment-benchmark's --train-precision, fp32 or bf16), models, datasets
 /// (emps,isbi), folds, threads (2: the targets are for 2 cores), seed and out. --quick runs 2 folds on 4 images with
 /// 2 short epochs: a smoke test of the wiring, not a figure. Example, the emps figure at a 256-px long side:
 /// <c>bench segfigures --datasets=emps --unet-width=8 --input-long-side=256</c>.
@@ -22,7 +24,7 @@ internal sealed class SegFiguresBench : IBenchSuite
     const double TargetF1 = 0.80, TargetDiameterError = 0.10;
     static readonly TimeSpan TargetEmpsWall = TimeSpan.FromMinutes(60);
 
-    static readonly string[] Keys = ["unet-width", "unet-depth", "input-long-side", "object-size", "scale-jitter", "models", "datasets", "folds", "threads", "seed", "out"];
+    static readonly string[] Keys = ["unet-width", "unet-depth", "input-long-side", "object-size", "scale-jitter", "train-precision", "models", "datasets", "folds", "threads", "seed", "out"];
 
     public string Name => "segfigures";
 
@@ -44,9 +46,14 @@ internal sealed class SegFiguresBench : IBenchSuite
             InputLongSide = longSide > 0 ? longSide : null,
             ObjectSize = options.Int("object-size", 0) is > 0 and var size ? size : null,
             Augmentation = defaults.Augmentation with { ScaleRange = options.Int("scale-jitter", 10) / 100.0 },
+            TrainingPrecision = options.Settings.GetValueOrDefault("train-precision") is { } precision
+                ? InferencePrecisions.Parse(precision) ?? throw new ArgumentException($"--train-precision={precision}: expected fp32 or bf16.")
+                : defaults.TrainingPrecision,
         };
         if (options.Quick)
             unet = unet with { MaxEpochs = 2, StepsPerEpoch = 3, BatchSize = 4, PatchSize = Math.Max(64, 1 << unet.Depth), Patience = 2 };
+        if (unet.TrainingPrecision == InferencePrecision.BFloat16 && !InferencePrecisions.NativeBFloat16)
+            throw new ArgumentException("--train-precision=bf16 needs a CPU with native bfloat16 (avx512_bf16 or amx_bf16); this one would emulate it.");
         var problems = unet.Problems();
         if (problems.Count > 0)
             throw new ArgumentException("Invalid U-Net settings: " + string.Join(" ", problems));
@@ -65,7 +72,7 @@ internal sealed class SegFiguresBench : IBenchSuite
         var outRoot = Path.GetFullPath(s.GetValueOrDefault("out")
             ?? Path.Combine(Path.GetTempPath(), "autoclassify-segfigures", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", inv) + (options.Quick ? "-quick" : "")));
         Console.WriteLine(string.Create(inv,
-            $"U-Net depth {unet.Depth}, width {unet.BaseWidth}, {(unet.ObjectSize is { } objectSize ? $"object size {objectSize} px, scale jitter {unet.Augmentation.ScaleRange}" : longSide > 0 ? $"long side {longSide} px" : "native resolution")}{(options.Quick ? $", {unet.MaxEpochs} epochs of {unet.StepsPerEpoch} steps (quick)" : "")}; {folds} folds; {threads} threads; seed {seed}; outputs under {outRoot}"));
+            $"U-Net depth {unet.Depth}, width {unet.BaseWidth}, {(unet.ObjectSize is { } objectSize ? $"object size {objectSize} px, scale jitter {unet.Augmentation.ScaleRange}" : longSide > 0 ? $"long side {longSide} px" : "native resolution")}{(options.Quick ? $", {unet.MaxEpochs} epochs of {unet.StepsPerEpoch} steps (quick)" : "")}, training in {unet.TrainingPrecision.Name()}; {folds} folds; {threads} threads; seed {seed}; outputs under {outRoot}"));
 
         foreach (var dataset in datasets)
         {

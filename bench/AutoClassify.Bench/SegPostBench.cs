@@ -70,6 +70,8 @@ internal sealed class SegPostBench : IBenchSuite
         var trainingPrecision = s.GetValueOrDefault("train-precision") is { } precisionText
             ? InferencePrecisions.Parse(precisionText) ?? throw new ArgumentException($"--train-precision={precisionText}: expected fp32 or bf16.")
             : UNetOptions.Defaults.TrainingPrecision;
+        if (trainingPrecision == InferencePrecision.BFloat16 && !InferencePrecisions.NativeBFloat16)
+            throw new ArgumentException("--train-precision=bf16 needs a CPU with native bfloat16 (avx512_bf16 or amx_bf16); this one would emulate it.");
         var model = s.GetValueOrDefault("model") ?? "unet";
         var scale = s.GetValueOrDefault("scale") ?? "both";
         if (scale is not ("oracle" or "estimate" or "both" or "dense" or "flips" or "selection" or "precision"))
