@@ -515,8 +515,9 @@ struct AutocastScope {
 }  // namespace
 
 // Autocast on the CPU until the returned scope is passed to ac_autocast_exit (on the same thread, innermost
-// first): the operations libtorch's autocast lists for lower precision (convolutions, transposed convolutions,
-// matrix products) run in `dtype`, casting their float32 inputs and weights; the rest run in their inputs' types.
+// first): the operations libtorch's autocast lists for lower precision (convolutions and matrix products; 1.13's
+// CPU list has no transposed convolution) run in `dtype`, casting their float32 inputs and weights; the rest run
+// as its lists say or in their inputs' types.
 AC_EXPORT(void*) ac_autocast_enter(int32_t dtype) {
   AC_TORCH_TRY
   const auto type = ac::torch_shim::scalar_type(dtype);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using AutoClassify.Imaging;
 using AutoClassify.Native;
 using AutoClassify.Preprocessing;
 
