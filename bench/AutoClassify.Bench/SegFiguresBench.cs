@@ -14,7 +14,8 @@ namespace AutoClassify.Bench;
 /// report. Settings as --key=value: unet-width, unet-depth (the default network otherwise), input-long-side (the
 /// U-Net's working resolution, as segment-benchmark's --input-long-side; 0 or absent: native), object-size and
 /// scale-jitter (segment-benchmark's --object-size and --scale-jitter, the jitter in percent), train-precision
-/// (segment-benchmark's --train-precision, fp32 or bf16), models, datasets
+/// (segment-benchmark's --train-precision, fp32 or bf16), epochs and patience (the U-Net's most epochs and early
+/// stopping patience), models, datasets
 /// (emps,isbi), folds, threads (2: the targets are for 2 cores), seed and out. --quick runs 2 folds on 4 images with
 /// 2 short epochs: a smoke test of the wiring, not a figure. Example, the emps figure at a 256-px long side:
 /// <c>bench segfigures --datasets=emps --unet-width=8 --input-long-side=256</c>.
@@ -24,7 +25,7 @@ internal sealed class SegFiguresBench : IBenchSuite
     const double TargetF1 = 0.80, TargetDiameterError = 0.10;
     static readonly TimeSpan TargetEmpsWall = TimeSpan.FromMinutes(60);
 
-    static readonly string[] Keys = ["unet-width", "unet-depth", "input-long-side", "object-size", "scale-jitter", "train-precision", "models", "datasets", "folds", "threads", "seed", "out"];
+    static readonly string[] Keys = ["unet-width", "unet-depth", "input-long-side", "object-size", "scale-jitter", "train-precision", "epochs", "patience", "models", "datasets", "folds", "threads", "seed", "out"];
 
     public string Name => "segfigures";
 
@@ -46,6 +47,8 @@ internal sealed class SegFiguresBench : IBenchSuite
             InputLongSide = longSide > 0 ? longSide : null,
             ObjectSize = options.Int("object-size", 0) is > 0 and var size ? size : null,
             Augmentation = defaults.Augmentation with { ScaleRange = options.Int("scale-jitter", 10) / 100.0 },
+            MaxEpochs = options.Int("epochs", defaults.MaxEpochs),
+            Patience = options.Int("patience", defaults.Patience),
             TrainingPrecision = options.Settings.GetValueOrDefault("train-precision") is { } precision
                 ? InferencePrecisions.Parse(precision) ?? throw new ArgumentException($"--train-precision={precision}: expected fp32 or bf16.")
                 : defaults.TrainingPrecision,
@@ -72,7 +75,7 @@ internal sealed class SegFiguresBench : IBenchSuite
         var outRoot = Path.GetFullPath(s.GetValueOrDefault("out")
             ?? Path.Combine(Path.GetTempPath(), "autoclassify-segfigures", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", inv) + (options.Quick ? "-quick" : "")));
         Console.WriteLine(string.Create(inv,
-            $"U-Net depth {unet.Depth}, width {unet.BaseWidth}, {(unet.ObjectSize is { } objectSize ? $"object size {objectSize} px, scale jitter {unet.Augmentation.ScaleRange}" : longSide > 0 ? $"long side {longSide} px" : "native resolution")}{(options.Quick ? $", {unet.MaxEpochs} epochs of {unet.StepsPerEpoch} steps (quick)" : "")}, training in {unet.TrainingPrecision.Name()}; {folds} folds; {threads} threads; seed {seed}; outputs under {outRoot}"));
+            $"U-Net depth {unet.Depth}, width {unet.BaseWidth}, {(unet.ObjectSize is { } objectSize ? $"object size {objectSize} px, scale jitter {unet.Augmentation.ScaleRange}" : longSide > 0 ? $"long side {longSide} px" : "native resolution")}{(options.Quick ? $", {unet.MaxEpochs} epochs of {unet.StepsPerEpoch} steps (quick)" : $", at most {unet.MaxEpochs} epochs, patience {unet.Patience}")}, training in {unet.TrainingPrecision.Name()}; {folds} folds; {threads} threads; seed {seed}; outputs under {outRoot}"));
 
         foreach (var dataset in datasets)
         {
