@@ -172,21 +172,22 @@ void flood_from_markers(const cv::Mat& relief, cv::Mat& labels) {
   padded_labels(cv::Rect(1, 1, labels.cols, labels.rows)).copyTo(labels);
 }
 
-// Breadth-first from the object pixels (labels > 0) in scan order, 8-connected: each foreground pixel still
-// 0 takes the label of the object that reaches it first. Only object pixels beside an unclaimed one start in
-// the queue; the others would find nothing to claim when their turn came.
+// Breadth-first from the object pixels (labels > 0) in scan order, 8-connected (kDx/kDy): each foreground
+// pixel still 0 takes the label of the object that reaches it first. Only object pixels beside an unclaimed one
+// start in the queue; the others would find nothing to claim when their turn came.
 void claim_unlabelled(int32_t* labels, const uint8_t* foreground, int width, int height) {
   const size_t n = static_cast<size_t>(width) * height;
+  auto at = [width](int x, int y) { return static_cast<size_t>(y) * width + x; };
   std::vector<uint8_t> start(n, 0);
   bool any = false;
   for (int y = 0; y < height; ++y) {
     for (int x = 0; x < width; ++x) {
-      const size_t i = static_cast<size_t>(y) * width + x;
-      if (foreground[i] == 0 || labels[i] != 0) continue;
+      if (foreground[at(x, y)] == 0 || labels[at(x, y)] != 0) continue;
       any = true;
-      for (int v = std::max(0, y - 1); v <= std::min(height - 1, y + 1); ++v)
-        for (int u = std::max(0, x - 1); u <= std::min(width - 1, x + 1); ++u)
-          if (labels[static_cast<size_t>(v) * width + u] != 0) start[static_cast<size_t>(v) * width + u] = 1;
+      for (int k = 0; k < 8; ++k) {
+        const int u = x + kDx[k], v = y + kDy[k];
+        if (u >= 0 && v >= 0 && u < width && v < height && labels[at(u, v)] != 0) start[at(u, v)] = 1;
+      }
     }
   }
   if (!any) return;
@@ -196,15 +197,13 @@ void claim_unlabelled(int32_t* labels, const uint8_t* foreground, int width, int
   for (size_t head = 0; head < queue.size(); ++head) {
     const size_t i = queue[head];
     const int x = static_cast<int>(i % width), y = static_cast<int>(i / width);
-    for (int dy = -1; dy <= 1; ++dy) {
-      for (int dx = -1; dx <= 1; ++dx) {
-        const int u = x + dx, v = y + dy;
-        if (u < 0 || v < 0 || u >= width || v >= height) continue;
-        const size_t j = static_cast<size_t>(v) * width + u;
-        if (foreground[j] != 0 && labels[j] == 0) {
-          labels[j] = labels[i];
-          queue.push_back(j);
-        }
+    for (int k = 0; k < 8; ++k) {
+      const int u = x + kDx[k], v = y + kDy[k];
+      if (u < 0 || v < 0 || u >= width || v >= height) continue;
+      const size_t j = at(u, v);
+      if (foreground[j] != 0 && labels[j] == 0) {
+        labels[j] = labels[i];
+        queue.push_back(j);
       }
     }
   }
