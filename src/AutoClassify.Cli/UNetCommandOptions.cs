@@ -6,8 +6,8 @@ namespace AutoClassify.Cli;
 
 /// <summary>
 /// The U-Net training and tiling options that <c>train-segmenter</c> and <c>segment-benchmark</c> share. Each is
-/// optional: an absent one keeps <see cref="UNetOptions.Defaults"/>; <see cref="UNetOptions.Validate"/> then names
-/// every bad value at once (exit code 2).
+/// optional: an absent one keeps <see cref="UNetOptions.Defaults"/>; <see cref="PixelForestCommandOptions.ReadWith"/>
+/// then names every bad value of both models at once (exit code 2).
 /// </summary>
 internal sealed class UNetCommandOptions
 {
@@ -51,14 +51,6 @@ internal sealed class UNetCommandOptions
     {
         foreach (var option in new Option[] { depth, width, scheme, boundary, patch, batch, epochs, steps, patience, learningRate, weightAveraging, trainingPrecision, validation, localContrast, inputLongSide, objectSize, scaleJitter, tileSize, tileOverlap, minObject, noAugmentation, noSemanticSplit })
             command.Options.Add(option);
-    }
-
-    /// <summary>The options given, over the defaults, with <paramref name="threads"/> libtorch threads; validated.</summary>
-    public UNetOptions Read(ParseResult parse, int threads)
-    {
-        var options = Build(parse, threads);
-        options.Validate();
-        return options;
     }
 
     /// <summary>False when --no-semantic-split was given.</summary>
