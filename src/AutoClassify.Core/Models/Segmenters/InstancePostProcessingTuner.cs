@@ -287,29 +287,56 @@ public static class InstancePostProcessingTuner
         return result;
     }
 
+    // Overlap tables up to this many cells are counted in an array (4 MiB), larger ones in a dictionary.
+    const int DenseOverlapCells = 1 << 20;
+
     // True–predicted pairs with IoU ≥ 0.5, best first; dropping a predicted object does not change any other pair's IoU.
     static List<(int True, int Predicted, double IoU)> Candidates(int[] truth, int trueCount, int[] predicted, int[] predictedAreas)
     {
         var trueAreas = new int[trueCount + 1];
-        var overlaps = new Dictionary<long, int>();
-        var stride = (long)predictedAreas.Length;
-        for (var i = 0; i < truth.Length; i++)
-        {
-            int t = truth[i], p = predicted[i];
-            trueAreas[t]++;
-            if (t != 0 && p != 0)
-            {
-                var key = (t * stride) + p;
-                overlaps[key] = overlaps.GetValueOrDefault(key) + 1;
-            }
-        }
+        var stride = predictedAreas.Length;
         var pairs = new List<(int, int, double)>();
-        foreach (var (key, overlap) in overlaps)
+        void Consider(int t, int p, int overlap)
         {
-            int t = (int)(key / stride), p = (int)(key % stride);
             var iou = (double)overlap / (trueAreas[t] + predictedAreas[p] - overlap);
             if (iou >= 0.5)
                 pairs.Add((t, p, iou));
+        }
+
+        if ((long)(trueCount + 1) * stride <= DenseOverlapCells)
+        {
+            // Row 0 and column 0 (background) are counted too, so the loop needs no branch; they are never read.
+            var overlaps = new int[(trueCount + 1) * stride];
+            for (var i = 0; i < truth.Length; i++)
+            {
+                var t = truth[i];
+                trueAreas[t]++;
+                overlaps[(t * stride) + predicted[i]]++;
+            }
+            for (var t = 1; t <= trueCount; t++)
+            {
+                for (var p = 1; p < stride; p++)
+                {
+                    if (overlaps[(t * stride) + p] is var overlap and > 0)
+                        Consider(t, p, overlap);
+                }
+            }
+        }
+        else
+        {
+            var overlaps = new Dictionary<long, int>();
+            for (var i = 0; i < truth.Length; i++)
+            {
+                int t = truth[i], p = predicted[i];
+                trueAreas[t]++;
+                if (t != 0 && p != 0)
+                {
+                    var key = ((long)t * stride) + p;
+                    overlaps[key] = overlaps.GetValueOrDefault(key) + 1;
+                }
+            }
+            foreach (var (key, overlap) in overlaps)
+                Consider((int)(key / stride), (int)(key % stride), overlap);
         }
         pairs.Sort((a, b) => b.Item3 != a.Item3 ? b.Item3.CompareTo(a.Item3) : a.Item1 != b.Item1 ? a.Item1.CompareTo(b.Item1) : a.Item2.CompareTo(b.Item2));
         return pairs;

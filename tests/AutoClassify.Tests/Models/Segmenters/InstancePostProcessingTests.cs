@@ -187,4 +187,45 @@ public class InstancePostProcessingTests(ITestOutputHelper output)
         // Then the image medians are 3 and 8, and the empty image does not count
         Assert.Equal(5.5, area);
     }
+
+    [Theory]
+    [InlineData(5)] // 26 × 21 cells: the overlap table is an array
+    [InlineData(34)] // 1,157 × 926 cells: above 2^20, a dictionary
+    public void Should_score_a_grid_of_squares_as_the_evaluation_does_whether_the_overlaps_fit_an_array_or_not(int side)
+    {
+        // Given a side × side grid of 4-px squares, predicted one pixel to the right (IoU 0.6), except every
+        // fifth, which is missing, and every seventh, three pixels to the right (IoU 0.14 with its square and with the next)
+        const int pitch = 6;
+        var width = (side * pitch) + 4;
+        var truth = new int[width * width];
+        var predicted = new int[width * width];
+        int matched = 0, predictedCount = 0;
+        for (var k = 0; k < side * side; k++)
+        {
+            var (left, top) = ((k % side) * pitch, k / side * pitch);
+            var shift = k % 7 == 6 ? 3 : 1;
+            var present = k % 5 != 4;
+            if (present)
+            {
+                predictedCount++;
+                matched += shift == 1 ? 1 : 0;
+            }
+            for (var y = top; y < top + 4; y++)
+            {
+                for (var x = left; x < left + 4; x++)
+                {
+                    truth[(y * width) + x] = k + 1;
+                    if (present)
+                        predicted[(y * width) + x + shift] = predictedCount;
+                }
+            }
+        }
+
+        // When the tuner's F1 scores it
+        var f1 = InstancePostProcessingTuner.InstanceF1(truth, predicted);
+
+        // Then it counts the matches the grid was built with, as the evaluation's matching does
+        Assert.Equal(2.0 * matched / ((side * side) + predictedCount), f1, 12);
+        Assert.Equal(InstanceScores.Match(truth, predicted).F1, f1, 12);
+    }
 }
