@@ -72,17 +72,17 @@ public static class Torch
 
     /// <summary>
     /// Runs libtorch's lower-precision operations (convolutions, matrix products; not transposed convolutions, which
-    /// libtorch 1.13's CPU list lacks) on this thread in
-    /// <paramref name="type"/> until the result is disposed: CPU autocast, as <c>torch.autocast("cpu", dtype)</c>.
+    /// libtorch 1.13's CPU list lacks) on this thread in <paramref name="type"/> until the result is disposed: CPU
+    /// autocast, as <c>torch.autocast("cpu", dtype)</c>.
     /// </summary>
     public static Autocast Autocast(ScalarType type) => new(type);
 }
 
 /// <summary>
 /// While alive, the operations libtorch's CPU autocast lists for lower precision (convolutions and matrix products;
-/// in libtorch 1.13 not transposed convolutions) run on the creating thread in the chosen type; their gradients follow. Dispose it on
-/// the same thread, innermost first; the outermost end drops autocast's cast copies of the weights, so an optimiser
-/// step between two scopes is seen by the next.
+/// in libtorch 1.13 not transposed convolutions) run on the creating thread in the chosen type; their gradients
+/// follow. Dispose it on the same thread, innermost first; the outermost end drops autocast's cast copies of the
+/// weights, so an optimiser step between two scopes is seen by the next.
 /// </summary>
 public sealed class Autocast : IDisposable
 {
