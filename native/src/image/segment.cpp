@@ -242,59 +242,102 @@ ac_instance_seeds(const uint8_t* foreground, const float* interior, float thresh
   AC_CATCH(-1)
 }
 
-// The objects of the instance scheme (InstanceFields.Flood in the C# half): the seeds (`seed_labels`,
-// 1..seed_count - 1, with their pixel counts in `seed_areas`) of at least `min_seed_area` pixels flood the
-// foreground over the relief 0.5 + boundary / 2, with every background pixel one marker below it; a
-// foreground region (8-connected) without such a seed is one object; foreground pixels the flooding left
-// unclaimed join the nearest object. Writes 1..count into `objects` (kept seeds in label order, then the
-// seedless regions in scan order; 0 = background) and returns count, or -1.
+// What every flood of one foreground shares (InstanceFields.Ground in the C# half): the foreground's
+// 8-connected regions, written into `regions` (0 = background, 1..count - 1) with their count (the background
+// included) returned, or -1; and the relief the watershed floods, 0.5 + boundary / 2 on the foreground and 0
+// below it, as OpenCV's watershed wants it: 8-bit BGR, padded by one replicated pixel on every side, written
+// into `relief` (3 x (width + 2) x (height + 2) bytes, row-major).
 AC_EXPORT(int32_t)
-ac_instance_flood(const uint8_t* foreground, const int32_t* seed_labels, const int32_t* seed_areas, int32_t seed_count,
-                  const float* boundary, int32_t width, int32_t height, int32_t min_seed_area, int32_t* objects) {
+ac_instance_flood_ground(const uint8_t* foreground, const float* boundary, int32_t width, int32_t height, int32_t* regions,
+                         uint8_t* relief) {
   AC_TRY
   const cv::Mat mask = ac::image::view_mask(foreground, width, height, "foreground mask");
-  require(seed_labels != nullptr && boundary != nullptr && objects != nullptr, "seed labels, boundary or objects buffer is null");
+  require(boundary != nullptr && regions != nullptr && relief != nullptr, "boundary, regions or relief buffer is null");
+  const size_t n = static_cast<size_t>(width) * height;
+  cv::Mat level(height, width, CV_32FC1);
+  float* value = level.ptr<float>();
+  // Background sits below every object pixel, so each object fills from its seeds first.
+  for (size_t i = 0; i < n; ++i) value[i] = foreground[i] == 0 ? 0.0f : 0.5f + 0.5f * std::clamp(boundary[i], 0.0f, 1.0f);
+  cv::Mat colour;
+  cv::cvtColor(ac::image::to_u8(level), colour, cv::COLOR_GRAY2BGR);
+  cv::Mat padded(height + 2, width + 2, CV_8UC3, relief);
+  cv::copyMakeBorder(colour, padded, 1, 1, 1, 1, cv::BORDER_REPLICATE);
+  require(padded.data == relief, "the relief was not written in place");
+  cv::Mat region_view(height, width, CV_32SC1, regions);
+  return cv::connectedComponents(mask, region_view, 8, CV_32S);
+  AC_CATCH(-1)
+}
+
+// The objects of the instance scheme (InstanceFields.Flood in the C# half), on a foreground's ground from
+// ac_instance_flood_ground (`regions`, `region_count`, `relief`): the seeds (`seed_labels`, 1..seed_count - 1,
+// with their pixel counts in `seed_areas`) of at least `min_seed_area` pixels flood the foreground over the
+// relief, with every background pixel one marker below it; a foreground region (8-connected) without such a
+// seed is one object; foreground pixels the flooding left unclaimed join the nearest object. Writes 1..count
+// into `objects` (kept seeds in label order, then the seedless regions in scan order; 0 = background) and
+// returns count, or -1.
+AC_EXPORT(int32_t)
+ac_instance_flood(const uint8_t* foreground, const int32_t* regions, int32_t region_count, const uint8_t* relief,
+                  const int32_t* seed_labels, const int32_t* seed_areas, int32_t seed_count, int32_t width, int32_t height,
+                  int32_t min_seed_area, int32_t* objects) {
+  AC_TRY
+  ac::image::view_mask(foreground, width, height, "foreground mask");
+  require(regions != nullptr && relief != nullptr, "regions or relief buffer is null");
+  require(region_count >= 1, "the region count must include the background");
+  require(seed_labels != nullptr && objects != nullptr, "seed labels or objects buffer is null");
   require(seed_count >= 1 && seed_areas != nullptr, "seed areas must hold at least the background's entry");
   constexpr int32_t kBackground = 1;
-  const size_t n = static_cast<size_t>(width) * height;
   std::vector<int32_t> kept(static_cast<size_t>(seed_count), 0);
   int32_t next = kBackground;
   for (int32_t s = 1; s < seed_count; ++s) kept[s] = seed_areas[s] >= std::max(1, min_seed_area) ? ++next : 0;
 
-  cv::Mat markers(height, width, CV_32SC1);
-  cv::Mat relief(height, width, CV_32FC1, cv::Scalar(0));
-  int32_t* marker = markers.ptr<int32_t>();
-  float* level = relief.ptr<float>();
-  for (size_t i = 0; i < n; ++i) {
-    if (foreground[i] == 0) {
-      marker[i] = kBackground;
-      continue;
-    }
-    const int32_t seed = seed_labels[i];
-    if (seed < 0 || seed >= seed_count)  // not require(): its message would be built for every pixel
-      throw std::invalid_argument("seed label " + std::to_string(seed) + " is outside 0.." + std::to_string(seed_count - 1));
-    marker[i] = kept[seed];
-    // Background sits below every object pixel, so each object fills from its seeds first.
-    level[i] = 0.5f + 0.5f * std::clamp(boundary[i], 0.0f, 1.0f);
-  }
-
-  cv::Mat regions;
-  const int region_count = cv::connectedComponents(mask, regions, 8, CV_32S);
-  const int32_t* region = regions.ptr<int32_t>();
+  // The markers are written straight into the padded frame the watershed works in; it draws its own line
+  // pixels on the outer ring, so the ring's zeros are never read as markers.
+  cv::Mat padded_markers = cv::Mat::zeros(height + 2, width + 2, CV_32SC1);
   std::vector<uint8_t> seeded(static_cast<size_t>(region_count), 0);
-  for (size_t i = 0; i < n; ++i)
-    if (marker[i] > kBackground) seeded[region[i]] = 1;
+  for (int y = 0; y < height; ++y) {
+    int32_t* marker = padded_markers.ptr<int32_t>(y + 1) + 1;
+    const size_t row = static_cast<size_t>(y) * width;
+    for (int x = 0; x < width; ++x) {
+      const size_t i = row + x;
+      if (foreground[i] == 0) {
+        marker[x] = kBackground;
+        continue;
+      }
+      const int32_t seed = seed_labels[i];
+      if (seed < 0 || seed >= seed_count)  // not require(): its message would be built for every pixel
+        throw std::invalid_argument("seed label " + std::to_string(seed) + " is outside 0.." + std::to_string(seed_count - 1));
+      const int32_t r = regions[i];
+      if (r <= 0 || r >= region_count)
+        throw std::invalid_argument("foreground pixel " + std::to_string(i) + " has region " + std::to_string(r) + ", outside 1.." +
+                                    std::to_string(region_count - 1));
+      marker[x] = kept[seed];
+      if (kept[seed] != 0) seeded[r] = 1;
+    }
+  }
   std::vector<int32_t> own_seed(static_cast<size_t>(region_count), 0);
-  for (size_t i = 0; i < n; ++i) {
-    const int32_t r = region[i];
-    if (r > 0 && seeded[r] == 0) {
-      if (own_seed[r] == 0) own_seed[r] = ++next;
-      marker[i] = own_seed[r];
+  for (int y = 0; y < height; ++y) {
+    int32_t* marker = padded_markers.ptr<int32_t>(y + 1) + 1;
+    const size_t row = static_cast<size_t>(y) * width;
+    for (int x = 0; x < width; ++x) {
+      if (foreground[row + x] == 0) continue;
+      const int32_t r = regions[row + x];
+      if (seeded[r] == 0) {
+        if (own_seed[r] == 0) own_seed[r] = ++next;
+        marker[x] = own_seed[r];
+      }
     }
   }
 
-  if (next > kBackground) flood_from_markers(relief, markers);
-  for (size_t i = 0; i < n; ++i) objects[i] = foreground[i] != 0 && marker[i] > kBackground ? marker[i] - kBackground : 0;
+  if (next > kBackground) {
+    const cv::Mat colour(height + 2, width + 2, CV_8UC3, const_cast<uint8_t*>(relief));
+    cv::watershed(colour, padded_markers);
+  }
+  for (int y = 0; y < height; ++y) {
+    const int32_t* marker = padded_markers.ptr<int32_t>(y + 1) + 1;
+    const size_t row = static_cast<size_t>(y) * width;
+    for (int x = 0; x < width; ++x)
+      objects[row + x] = foreground[row + x] != 0 && marker[x] > kBackground ? marker[x] - kBackground : 0;
+  }
   claim_unlabelled(objects, foreground, width, height);
   return next - kBackground;
   AC_CATCH(-1)

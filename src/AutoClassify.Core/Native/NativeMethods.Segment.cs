@@ -20,8 +20,12 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_instance_seeds")]
     internal static partial int InstanceSeeds(byte* foreground, float* interior, float threshold, int width, int height, int* labels);
 
+    [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_instance_flood_ground")]
+    internal static partial int InstanceFloodGround(byte* foreground, float* boundary, int width, int height, int* regions, byte* relief);
+
     [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_instance_flood")]
-    internal static partial int InstanceFlood(byte* foreground, int* seedLabels, int* seedAreas, int seedCount, float* boundary, int width, int height, int minSeedArea, int* objects);
+    internal static partial int InstanceFlood(byte* foreground, int* regions, int regionCount, byte* relief, int* seedLabels, int* seedAreas, int seedCount,
+        int width, int height, int minSeedArea, int* objects);
 
     [LibraryImport(NativeLibraryLoader.ShimName, EntryPoint = "ac_labels_find_contours")]
     internal static partial ContourSetHandle LabelsFindContours(int* labels, int width, int height, int labelCount);

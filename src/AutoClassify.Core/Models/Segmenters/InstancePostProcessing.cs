@@ -85,7 +85,7 @@ public sealed record InstancePostProcessing
         var fields = InstanceFields.From(probabilities, width, height);
         var foreground = fields.Foreground(ForegroundThreshold);
         var seeds = fields.Seeds(foreground, fields.Interior(SeedSigma), SeedThreshold);
-        var objects = fields.Flood(foreground, seeds, MinSeedArea, out var areas);
+        var objects = fields.Flood(fields.Ground(foreground), seeds, MinSeedArea, out var areas);
         return InstanceFields.DropSmall(objects, areas, MinObjectArea);
     }
 
@@ -166,24 +166,47 @@ internal sealed class InstanceFields
     }
 
     /// <summary>
-    /// Objects 1..n of the foreground: the watershed from the seeds of at least <paramref name="minSeedArea"/> pixels
-    /// over the boundary probability, each seedless 8-connected foreground region as one object; foreground pixels the
-    /// watershed left unclaimed (its lines, or ground the background marker reached first) join the nearest object
-    /// within the foreground. One call into the shim (<c>ac_instance_flood</c>), which runs these steps on OpenCV's
-    /// labelling and watershed without a copy of the maps.
+    /// What every flood of <paramref name="foreground"/> shares, whatever its seeds: the foreground's 8-connected
+    /// regions and the relief the watershed floods (the boundary probability), made once so that the tuner's floods
+    /// of one foreground do not each make them again. One call into the shim (<c>ac_instance_flood_ground</c>).
     /// </summary>
-    public unsafe int[] Flood(byte[] foreground, SeedRegions seeds, int minSeedArea, out int[] areas)
+    public unsafe FloodGround Ground(byte[] foreground)
     {
         CheckPixels(foreground.Length, nameof(foreground));
-        CheckPixels(seeds.Labels.Length, nameof(seeds));
-        var labels = new int[foreground.Length];
+        var regions = new int[PixelCount];
+        // 8-bit BGR with a one-pixel frame: what OpenCV's watershed reads, so each flood passes it as it is.
+        var relief = new byte[3 * (Width + 2) * (Height + 2)];
         int count;
         fixed (byte* mask = foreground)
+        fixed (float* boundary = maps.AsSpan(2 * PixelCount, PixelCount))
+        fixed (int* regionLabels = regions)
+        fixed (byte* reliefBytes = relief)
+            count = NativeMethods.InstanceFloodGround(mask, boundary, Width, Height, regionLabels, reliefBytes);
+        NativeShim.CheckForErrors();
+        return new FloodGround(foreground, regions, count, relief);
+    }
+
+    /// <summary>
+    /// Objects 1..n of the ground's foreground: the watershed from the seeds of at least <paramref name="minSeedArea"/>
+    /// pixels over the boundary probability, each seedless 8-connected foreground region as one object; foreground
+    /// pixels the watershed left unclaimed (its lines, or ground the background marker reached first) join the nearest
+    /// object within the foreground. One call into the shim (<c>ac_instance_flood</c>), which runs these steps on
+    /// OpenCV's watershed without a copy of the maps.
+    /// </summary>
+    public unsafe int[] Flood(FloodGround ground, SeedRegions seeds, int minSeedArea, out int[] areas)
+    {
+        ArgumentNullException.ThrowIfNull(ground);
+        CheckPixels(ground.Foreground.Length, nameof(ground));
+        CheckPixels(seeds.Labels.Length, nameof(seeds));
+        var labels = new int[PixelCount];
+        int count;
+        fixed (byte* mask = ground.Foreground)
+        fixed (int* regions = ground.Regions)
+        fixed (byte* relief = ground.Relief)
         fixed (int* seedLabels = seeds.Labels)
         fixed (int* seedAreas = seeds.Areas)
-        fixed (float* relief = maps.AsSpan(2 * PixelCount, PixelCount))
         fixed (int* objects = labels)
-            count = NativeMethods.InstanceFlood(mask, seedLabels, seedAreas, seeds.Areas.Length, relief, Width, Height, minSeedArea, objects);
+            count = NativeMethods.InstanceFlood(mask, regions, ground.RegionCount, relief, seedLabels, seedAreas, seeds.Areas.Length, Width, Height, minSeedArea, objects);
         NativeShim.CheckForErrors();
         areas = Areas(labels, count + 1);
         areas[0] = 0;
@@ -226,3 +249,9 @@ internal sealed class InstanceFields
 
 /// <summary>Seed regions 1..n (0 = none) and their areas, indexed by label (index 0 holds the pixels outside every seed).</summary>
 internal sealed record SeedRegions(int[] Labels, int[] Areas);
+
+/// <summary>
+/// A foreground mask with what every flood of it shares (<see cref="InstanceFields.Ground"/>): its 8-connected regions
+/// (1..<see cref="RegionCount"/> − 1, 0 = background) and the watershed's relief, 8-bit BGR with a one-pixel frame.
+/// </summary>
+internal sealed record FloodGround(byte[] Foreground, int[] Regions, int RegionCount, byte[] Relief);

@@ -240,13 +240,14 @@ public static class InstancePostProcessingTuner
         foreach (var byForeground in Enumerable.Range(0, settings.Count).GroupBy(k => settings[k].ForegroundThreshold))
         {
             var foreground = fields.Foreground(byForeground.Key);
+            var ground = fields.Ground(foreground);
             foreach (var bySeeds in byForeground.GroupBy(k => (settings[k].SeedSigma, settings[k].SeedThreshold)))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var seeds = fields.Seeds(foreground, fields.Interior(bySeeds.Key.SeedSigma), bySeeds.Key.SeedThreshold);
                 foreach (var byMinSeed in bySeeds.GroupBy(k => settings[k].MinSeedArea))
                 {
-                    var objects = fields.Flood(foreground, seeds, byMinSeed.Key, out var areas);
+                    var objects = fields.Flood(ground, seeds, byMinSeed.Key, out var areas);
                     var pairs = Candidates(truth, trueCount, objects, areas);
                     foreach (var k in byMinSeed)
                         scores[k] = F1(pairs, trueCount, areas, settings[k].MinObjectArea);

@@ -165,9 +165,45 @@ public class InstancePostProcessingTests(ITestOutputHelper output)
         var fields = InstanceFields.From(new float[3 * 4], 2, 2);
         var seeds = new SeedRegions([1, 1, 0, 5], [1, 2]);
 
-        var error = Assert.Throws<AutoClassify.Native.NativeException>(() => fields.Flood([1, 1, 1, 1], seeds, 0, out _));
+        var error = Assert.Throws<AutoClassify.Native.NativeException>(() => fields.Flood(fields.Ground([1, 1, 1, 1]), seeds, 0, out _));
 
         Assert.Contains("seed label 5 is outside 0..1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_refuse_a_foreground_pixel_outside_the_grounds_regions_in_the_native_flood_naming_it()
+    {
+        // 2 x 2, all foreground, one region; a ground forged to put pixel 3 in region 7
+        var fields = InstanceFields.From(new float[3 * 4], 2, 2);
+        var ground = fields.Ground([1, 1, 1, 1]);
+        var forged = ground with { Regions = [1, 1, 1, 7] };
+
+        var error = Assert.Throws<AutoClassify.Native.NativeException>(() => fields.Flood(forged, new SeedRegions([0, 0, 0, 0], [4]), 0, out _));
+
+        Assert.Equal(2, ground.RegionCount);
+        Assert.Contains("foreground pixel 3 has region 7, outside 1..1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_flood_one_shared_ground_as_each_setting_floods_its_own()
+    {
+        // Given noisy touching discs and one foreground, with its ground made once
+        var (image, mask) = Fields(700, 1)[0];
+        var fields = InstanceFields.From(image.Probabilities, image.Width, image.Height);
+        var foreground = fields.Foreground(0.5);
+        var ground = fields.Ground(foreground);
+
+        // When floods with other seeds and seed areas run on it one after another, as the tuner runs them
+        foreach (var (sigma, threshold, minSeed) in new[] { (0.0, 0.5, 0), (1.0, 0.7, 12), (2.0, 0.9, 40), (0.0, 0.6, 3), (0.0, 0.5, 0) })
+        {
+            var shared = fields.Flood(ground, fields.Seeds(foreground, fields.Interior(sigma), threshold), minSeed, out var areas);
+
+            // Then each gives the objects of the same setting applied on its own, which makes a fresh ground
+            var own = new InstancePostProcessing { ForegroundThreshold = 0.5, SeedThreshold = threshold, SeedSigma = sigma, MinSeedArea = minSeed }
+                .Apply(image.Probabilities, image.Width, image.Height);
+            Assert.Equal(own, InstanceFields.DropSmall(shared, areas, 0));
+            Assert.True(shared.Max() >= 4, $"Only {shared.Max()} objects at seed threshold {threshold}; the field holds {mask.Max()}.");
+        }
     }
 
     [Fact]
