@@ -15,7 +15,8 @@ namespace AutoClassify.Bench;
 /// U-Net's working resolution, as segment-benchmark's --input-long-side; 0 or absent: native), object-size and
 /// scale-jitter (segment-benchmark's --object-size and --scale-jitter, the jitter in percent), train-precision
 /// (segment-benchmark's --train-precision, fp32 or bf16), epochs and patience (the U-Net's most epochs and early
-/// stopping patience), models, datasets
+/// stopping patience), flips (segment-benchmark's --flips, the U-Net's test-time flips on the test images: 1, 2 or 4),
+/// models, datasets
 /// (emps,isbi), folds, threads (2: the targets are for 2 cores), seed and out. --quick runs 2 folds on 4 images with
 /// 2 short epochs: a smoke test of the wiring, not a figure. Example, the emps figure at a 256-px long side:
 /// <c>bench segfigures --datasets=emps --unet-width=8 --input-long-side=256</c>.
@@ -25,7 +26,7 @@ internal sealed class SegFiguresBench : IBenchSuite
     const double TargetF1 = 0.80, TargetDiameterError = 0.10;
     static readonly TimeSpan TargetEmpsWall = TimeSpan.FromMinutes(60);
 
-    static readonly string[] Keys = ["unet-width", "unet-depth", "input-long-side", "object-size", "scale-jitter", "train-precision", "epochs", "patience", "models", "datasets", "folds", "threads", "seed", "out"];
+    static readonly string[] Keys = ["unet-width", "unet-depth", "input-long-side", "object-size", "scale-jitter", "train-precision", "epochs", "patience", "flips", "models", "datasets", "folds", "threads", "seed", "out"];
 
     public string Name => "segfigures";
 
@@ -67,6 +68,9 @@ internal sealed class SegFiguresBench : IBenchSuite
         var datasets = (s.GetValueOrDefault("datasets") ?? "emps,isbi").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var d in datasets.Where(d => d is not ("emps" or "isbi")))
             throw new ArgumentException($"Unknown data set '{d}' in --datasets=; known: emps, isbi.");
+        var flips = options.Int("flips", 1);
+        if (!UNetSegmenter.TestTimeFlipCounts.Contains(flips))
+            throw new ArgumentException($"--flips={flips}: expected one of {string.Join(", ", UNetSegmenter.TestTimeFlipCounts)}.");
         var folds = options.Int("folds", options.Quick ? 2 : 5);
         var threads = options.Int("threads", 2);
         var seed = options.Int("seed", 42);
@@ -75,7 +79,7 @@ internal sealed class SegFiguresBench : IBenchSuite
         var outRoot = Path.GetFullPath(s.GetValueOrDefault("out")
             ?? Path.Combine(Path.GetTempPath(), "autoclassify-segfigures", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", inv) + (options.Quick ? "-quick" : "")));
         Console.WriteLine(string.Create(inv,
-            $"U-Net depth {unet.Depth}, width {unet.BaseWidth}, {(unet.ObjectSize is { } objectSize ? $"object size {objectSize} px, scale jitter {unet.Augmentation.ScaleRange}" : longSide > 0 ? $"long side {longSide} px" : "native resolution")}{(options.Quick ? $", {unet.MaxEpochs} epochs of {unet.StepsPerEpoch} steps (quick)" : $", at most {unet.MaxEpochs} epochs, patience {unet.Patience}")}, training in {unet.TrainingPrecision.Name()}; {folds} folds; {threads} threads; seed {seed}; outputs under {outRoot}"));
+            $"U-Net depth {unet.Depth}, width {unet.BaseWidth}, {(unet.ObjectSize is { } objectSize ? $"object size {objectSize} px, scale jitter {unet.Augmentation.ScaleRange}" : longSide > 0 ? $"long side {longSide} px" : "native resolution")}{(options.Quick ? $", {unet.MaxEpochs} epochs of {unet.StepsPerEpoch} steps (quick)" : $", at most {unet.MaxEpochs} epochs, patience {unet.Patience}")}, training in {unet.TrainingPrecision.Name()}, {flips} test-time view(s); {folds} folds; {threads} threads; seed {seed}; outputs under {outRoot}"));
 
         foreach (var dataset in datasets)
         {
@@ -101,6 +105,7 @@ internal sealed class SegFiguresBench : IBenchSuite
                 Folds = folds,
                 Seed = seed,
                 Threads = threads,
+                TestTimeFlips = flips,
                 Log = line => Console.WriteLine("  " + line),
             });
             SegmentBenchmarkFiles.WriteAll(result, output);

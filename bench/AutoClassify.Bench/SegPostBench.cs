@@ -28,8 +28,9 @@ namespace AutoClassify.Bench;
 /// tuned on the validation images pick (trained with <see cref="UNetOptions.TuneScaleSelection"/>, cached apart).
 /// scale=precision predicts each test image with the estimated factor in float32 and in bfloat16 (segment --precision
 /// bf16) on the same network, and prints both scores and the seconds each spent in Predict. scale=flips predicts each
-/// test image twice on the same network, once as it is and once with the whole ladder's passes averaged over the
-/// image's flips (<see cref="UNetSegmenter.TestTimeFlips"/>, flips=N views, 4 unless set).
+/// test image twice on the same network, once as it is and once with the flips (<see cref="UNetSegmenter.TestTimeFlips"/>,
+/// flips=N views, 4 unless set: the ladder on the image alone, the chosen rung again averaged over the image's flips);
+/// scale=dense with flips averages every rung of the ladder it writes over them.
 /// </summary>
 internal sealed class SegPostBench : IBenchSuite
 {
@@ -295,7 +296,8 @@ internal sealed class SegPostBench : IBenchSuite
             var oracle = trueDiameter is { } d ? ObjectScaling.Size(sample.Width, sample.Height, ObjectScaling.Factor(d, scale.ObjectSize), scale.MaxPixels).Factor : double.NaN;
             var trueSizes = SizeDistributions.EquivalentDiameters(sample.Mask, sample.Width, sample.Height);
             var rungs = new List<(string Line, int[] Ids)>();
-            var ladder = segmenter.Ladder(sample.Image, default);
+            // With flips, every rung of the written ladder is averaged over them, so a rule can be replayed on flipped rungs.
+            var ladder = segmenter.Ladder(sample.Image, default, withFlips: true);
             var chosen = UNetSegmenter.Choose(ladder, scale.Selection, scale.ObjectSize);
             var channels = segmenter.Info.ChannelNames.Count;
             foreach (var pass in ladder)

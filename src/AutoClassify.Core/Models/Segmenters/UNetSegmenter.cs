@@ -211,6 +211,8 @@ public sealed class UNetSegmenter : ISegmenter
     /// Views of every tile whose softmax outputs are averaged (test-time flips): 1, the tile alone (the default); 2, it
     /// and its left-right mirror; 4, also its top-bottom mirror and both (a half turn). Each view is mirrored back
     /// before the average, so the probabilities stay aligned with the image; a prediction costs that many passes.
+    /// With object scaling, the ladder of factors runs on the image alone and only the rung it picks runs again with
+    /// the flips: averaged views on every rung made the pick worse on emps-particles, and cost every rung that many passes.
     /// The counts allowed are <see cref="TestTimeFlipCounts"/>.
     /// </summary>
     public int TestTimeFlips
@@ -229,7 +231,9 @@ public sealed class UNetSegmenter : ISegmenter
     public static IReadOnlyList<int> TestTimeFlipCounts { get; } = [1, 2, 4];
 
     // The dimensions each view mirrors (NCHW: 3 is left-right, 2 top-bottom); the first view is the tile itself.
-    long[][] flipViews = [[]];
+    long[][] flipViews = OneView;
+
+    static readonly long[][] OneView = [[]];
 
     /// <summary>Facts and curves of the fit that made this segmenter (empty when it was loaded).</summary>
     public SegmenterTrainingSummary Summary { get; init; } = new();
@@ -249,20 +253,29 @@ public sealed class UNetSegmenter : ISegmenter
     {
         ArgumentNullException.ThrowIfNull(image);
         ObjectDisposedException.ThrowIf(disposed, this);
-        return Finish(image, PassAt(image, factor, cancellationToken));
+        return Finish(image, PassAt(image, factor, flipViews, cancellationToken));
     }
 
     /// <summary>
     /// The network's pass that a prediction uses: at the fixed working size, or, with object scaling, the rung of
-    /// <see cref="Ladder"/> that the scale's <see cref="ObjectScale.Selection"/> picks.
+    /// <see cref="Ladder"/> that the scale's <see cref="ObjectScale.Selection"/> picks, run again over the flips when
+    /// there are any.
     /// </summary>
     internal ScaledPass WorkingPass(GrayImage image, CancellationToken cancellationToken)
     {
-        if (Info.ObjectScale is not { } scale)
+        if (Info.ObjectScale is null)
         {
             var (width, height) = InputScaling.Size(image.Width, image.Height, Info.InputLongSide);
-            return Run(image, width, height, cancellationToken);
+            return Run(image, width, height, flipViews, cancellationToken);
         }
+        var chosen = ChosenRung(image, cancellationToken);
+        return flipViews.Length == 1 ? chosen : Run(image, chosen.Width, chosen.Height, flipViews, cancellationToken);
+    }
+
+    /// <summary>With object scaling, the pass of the image alone at the rung of <see cref="Ladder"/> that the scale's selection picks.</summary>
+    ScaledPass ChosenRung(GrayImage image, CancellationToken cancellationToken)
+    {
+        var scale = Info.ObjectScale ?? throw new InvalidOperationException("Only a segmenter with object scaling has a ladder of factors.");
         return Choose(Ladder(image, cancellationToken), scale.Selection, scale.ObjectSize);
     }
 
@@ -272,10 +285,13 @@ public sealed class UNetSegmenter : ISegmenter
 
     /// <summary>
     /// With object scaling, the passes at <see cref="ObjectScale.ProbeFactor"/> × 2^(k/2) (k = −6..6, within the
-    /// scale's factor range), in the order of their factors; a factor within 10 % of one already run is skipped.
+    /// scale's factor range), in the order of their factors; a factor within 10 % of one already run is skipped. Each
+    /// pass sees the image alone, unless <paramref name="withFlips"/> averages every pass over <see cref="TestTimeFlips"/>
+    /// views (for measurements of that choice).
     /// </summary>
-    internal List<ScaledPass> Ladder(GrayImage image, CancellationToken cancellationToken)
+    internal List<ScaledPass> Ladder(GrayImage image, CancellationToken cancellationToken, bool withFlips = false)
     {
+        var views = withFlips ? flipViews : OneView;
         var scale = Info.ObjectScale ?? throw new InvalidOperationException("Only a segmenter with object scaling has a ladder of factors.");
         var ladder = new List<ScaledPass>();
         for (var k = -LadderHalfSteps; k <= LadderHalfSteps; k++)
@@ -284,7 +300,7 @@ public sealed class UNetSegmenter : ISegmenter
             // A factor within 10 % of one already run would give nearly the same objects.
             if (ladder.Any(r => Math.Abs(Math.Log(factor / r.Factor)) < Math.Log(1.1)))
                 continue;
-            ladder.Add(PassAt(image, factor, cancellationToken));
+            ladder.Add(PassAt(image, factor, views, cancellationToken));
         }
         return ladder;
     }
@@ -318,16 +334,17 @@ public sealed class UNetSegmenter : ISegmenter
         return count == 0 ? 0 : sum / count;
     }
 
-    ScaledPass PassAt(GrayImage image, double factor, CancellationToken cancellationToken)
+    ScaledPass PassAt(GrayImage image, double factor, long[][] views, CancellationToken cancellationToken)
     {
         var maxPixels = Info.ObjectScale?.MaxPixels ?? ObjectScaling.DefaultMaxPixels;
         var (width, height, _) = ObjectScaling.Size(image.Width, image.Height, factor, maxPixels);
-        return Run(image, width, height, cancellationToken);
+        return Run(image, width, height, views, cancellationToken);
     }
 
-    ScaledPass Run(GrayImage image, int width, int height, CancellationToken cancellationToken)
+    ScaledPass Run(GrayImage image, int width, int height, long[][] views, CancellationToken cancellationToken)
     {
-        var working = NetworkProbabilities(InputScaling.Image(image, width, height), Info.TileSize, Info.TileOverlap, cancellationToken);
+        var plan = TilePlan(width, height, Info.TileSize, Info.TileOverlap);
+        var working = NetworkProbabilities(InputScaling.Image(image, width, height), plan, views, cancellationToken);
         int[]? instances = null;
         if (Info.Scheme == OutputScheme.Instance && Info.Format >= 2)
             instances = PostProcessing.Apply(working, width, height);
@@ -430,10 +447,10 @@ public sealed class UNetSegmenter : ISegmenter
         var (width, height) = InputScaling.Size(image.Width, image.Height, Info.InputLongSide);
         if (Info.ObjectScale is not null)
         {
-            var pass = WorkingPass(image, cancellationToken);
+            var pass = ChosenRung(image, cancellationToken);
             (width, height) = (pass.Width, pass.Height);
         }
-        var probabilities = NetworkProbabilities(InputScaling.Image(image, width, height), TilePlan(width, height, tileSize, tileOverlap, pixelBudget), cancellationToken);
+        var probabilities = NetworkProbabilities(InputScaling.Image(image, width, height), TilePlan(width, height, tileSize, tileOverlap, pixelBudget), flipViews, cancellationToken);
         return InputScaling.Probabilities(probabilities, Info.ChannelNames.Count, width, height, image.Width, image.Height);
     }
 
@@ -447,9 +464,9 @@ public sealed class UNetSegmenter : ISegmenter
 
     /// <summary>Blended probabilities of an image already at the network's working resolution (no resizing).</summary>
     internal float[] NetworkProbabilities(GrayImage image, int tileSize, int tileOverlap, CancellationToken cancellationToken) =>
-        NetworkProbabilities(image, TilePlan(image.Width, image.Height, tileSize, tileOverlap), cancellationToken);
+        NetworkProbabilities(image, TilePlan(image.Width, image.Height, tileSize, tileOverlap), flipViews, cancellationToken);
 
-    float[] NetworkProbabilities(GrayImage image, UNetTilePlan plan, CancellationToken cancellationToken)
+    float[] NetworkProbabilities(GrayImage image, UNetTilePlan plan, long[][] views, CancellationToken cancellationToken)
     {
         var input = SegmenterInput.Prepare(image, Info.LocalContrastSigma);
         int tileWidth = plan.TileWidth, tileHeight = plan.TileHeight;
@@ -468,7 +485,7 @@ public sealed class UNetSegmenter : ISegmenter
         var output = weights is null ? [] : ArrayPool<float>.Shared.Rent(batchSize * channels * area);
         try
         {
-            Blend(input, plan, origins, pixels, output, sums, weights, windowX, windowY, cancellationToken);
+            Blend(input, plan, views, origins, pixels, output, sums, weights, windowX, windowY, cancellationToken);
         }
         finally
         {
@@ -489,7 +506,7 @@ public sealed class UNetSegmenter : ISegmenter
 
     // Runs the plan's batches and adds each tile's probabilities into the sums and window weights; without weights (one
     // tile) the tile's probabilities are the sums.
-    void Blend(SegmenterInput input, UNetTilePlan plan, (int X, int Y)[] origins, float[] pixels, float[] output, float[] sums, float[]? weights,
+    void Blend(SegmenterInput input, UNetTilePlan plan, long[][] views, (int X, int Y)[] origins, float[] pixels, float[] output, float[] sums, float[]? weights,
         float[] windowX, float[] windowY, CancellationToken cancellationToken)
     {
         int tileWidth = plan.TileWidth, tileHeight = plan.TileHeight, area = tileWidth * tileHeight;
@@ -499,7 +516,6 @@ public sealed class UNetSegmenter : ISegmenter
         using var threadScope = new TorchThreads(threads);
         using var noGrad = Torch.NoGrad();
         var dtype = Precision.ScalarType();
-        var views = flipViews;
         var folded = Folded(dtype);
         for (var start = 0; start < origins.Length; start += batchSize)
         {

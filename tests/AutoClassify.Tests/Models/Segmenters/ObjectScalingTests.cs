@@ -127,6 +127,27 @@ public class ObjectScalingTests(ITestOutputHelper output)
         Assert.Equal(scaled.Info.ObjectScale!.Selection.Summary(), summary.Facts["scale_selection"]);
         Assert.Contains("paired gain", summary.Facts["scale_selection_best_candidate"], StringComparison.Ordinal);
 
+        // And with test-time flips the ladder still sees each field alone, so the same rung is chosen, and only that
+        // rung runs again averaged over the flips
+        var flipped = fields[2];
+        var alone = scaled.Predict(flipped.Image);
+        var ladderAlone = scaled.Ladder(flipped.Image, default).Select(p => p.Rung).ToArray();
+        SegmentationPrediction withFlips;
+        try
+        {
+            scaled.TestTimeFlips = 4;
+            Assert.Equal(ladderAlone, scaled.Ladder(flipped.Image, default).Select(p => p.Rung).ToArray());
+            Assert.NotEqual(ladderAlone, scaled.Ladder(flipped.Image, default, withFlips: true).Select(p => p.Rung).ToArray());
+            withFlips = scaled.Predict(flipped.Image);
+            Assert.Equal(scaled.Probabilities(flipped.Image), withFlips.Probabilities);
+        }
+        finally
+        {
+            scaled.TestTimeFlips = 1;
+        }
+        Assert.Equal(alone.ScaleFactor, withFlips.ScaleFactor);
+        Assert.True(alone.Probabilities!.Select((a, i) => Math.Abs(a - withFlips.Probabilities![i])).Max() > 1e-3, "The flips changed nothing at the chosen rung.");
+
         // And the scale survives saving and loading, as format 3, with the same predictions
         var directory = Directory.CreateTempSubdirectory("ac-object-scaling-");
         try
