@@ -163,10 +163,17 @@ namespace {
 // OpenCV's watershed (Meyer flooding) of a [0, 1] float relief, in place on the CV_32SC1 `labels` of its
 // size: markers on entry (0 = unknown, > 0 = seed labels), basins on return, -1 on the lines between them.
 // OpenCV wants 8-bit BGR and marks the outermost pixel ring as lines, so both are padded by one pixel.
-void flood_from_markers(const cv::Mat& relief, cv::Mat& labels) {
-  cv::Mat colour, padded_colour, padded_labels;
+// A [0, 1] float relief as OpenCV's watershed reads it: 8-bit BGR with a replicated one-pixel frame, written
+// into `padded` (allocated when it is not already (rows + 2) x (cols + 2) CV_8UC3).
+void pad_relief(const cv::Mat& relief, cv::Mat& padded) {
+  cv::Mat colour;
   cv::cvtColor(ac::image::to_u8(relief), colour, cv::COLOR_GRAY2BGR);
-  cv::copyMakeBorder(colour, padded_colour, 1, 1, 1, 1, cv::BORDER_REPLICATE);
+  cv::copyMakeBorder(colour, padded, 1, 1, 1, 1, cv::BORDER_REPLICATE);
+}
+
+void flood_from_markers(const cv::Mat& relief, cv::Mat& labels) {
+  cv::Mat padded_colour, padded_labels;
+  pad_relief(relief, padded_colour);
   cv::copyMakeBorder(labels, padded_labels, 1, 1, 1, 1, cv::BORDER_REPLICATE);
   cv::watershed(padded_colour, padded_labels);
   padded_labels(cv::Rect(1, 1, labels.cols, labels.rows)).copyTo(labels);
@@ -258,10 +265,8 @@ ac_instance_flood_ground(const uint8_t* foreground, const float* boundary, int32
   float* value = level.ptr<float>();
   // Background sits below every object pixel, so each object fills from its seeds first.
   for (size_t i = 0; i < n; ++i) value[i] = foreground[i] == 0 ? 0.0f : 0.5f + 0.5f * std::clamp(boundary[i], 0.0f, 1.0f);
-  cv::Mat colour;
-  cv::cvtColor(ac::image::to_u8(level), colour, cv::COLOR_GRAY2BGR);
   cv::Mat padded(height + 2, width + 2, CV_8UC3, relief);
-  cv::copyMakeBorder(colour, padded, 1, 1, 1, 1, cv::BORDER_REPLICATE);
+  pad_relief(level, padded);
   require(padded.data == relief, "the relief was not written in place");
   cv::Mat region_view(height, width, CV_32SC1, regions);
   return cv::connectedComponents(mask, region_view, 8, CV_32S);
