@@ -15,7 +15,8 @@ namespace AutoClassify.Bench;
 /// U-Net's working resolution, as segment-benchmark's --input-long-side; 0 or absent: native), object-size and
 /// scale-jitter (segment-benchmark's --object-size and --scale-jitter, the jitter in percent), train-precision
 /// (segment-benchmark's --train-precision, fp32 or bf16), epochs and patience (the U-Net's most epochs and early
-/// stopping patience), flips (segment-benchmark's --flips, the U-Net's test-time flips on the test images: 1, 2 or 4),
+/// stopping patience), boundary-width (the instance scheme's boundary band in working pixels, segment-benchmark's
+/// --boundary-width), object-measure (diameter or thickness, segment-benchmark's --object-measure), flips (segment-benchmark's --flips, the U-Net's test-time flips on the test images: 1, 2 or 4),
 /// models, datasets
 /// (emps,isbi), folds, threads (2: the targets are for 2 cores), seed and out. --quick runs 2 folds on 4 images with
 /// 2 short epochs: a smoke test of the wiring, not a figure. Example, the emps figure at a 256-px long side:
@@ -26,7 +27,7 @@ internal sealed class SegFiguresBench : IBenchSuite
     const double TargetF1 = 0.80, TargetDiameterError = 0.10;
     static readonly TimeSpan TargetEmpsWall = TimeSpan.FromMinutes(60);
 
-    static readonly string[] Keys = ["unet-width", "unet-depth", "input-long-side", "object-size", "scale-jitter", "train-precision", "epochs", "patience", "flips", "models", "datasets", "folds", "threads", "seed", "out"];
+    static readonly string[] Keys = ["unet-width", "unet-depth", "input-long-side", "object-size", "scale-jitter", "train-precision", "epochs", "patience", "boundary-width", "object-measure", "flips", "models", "datasets", "folds", "threads", "seed", "out"];
 
     public string Name => "segfigures";
 
@@ -50,6 +51,13 @@ internal sealed class SegFiguresBench : IBenchSuite
             Augmentation = defaults.Augmentation with { ScaleRange = options.Int("scale-jitter", 10) / 100.0 },
             MaxEpochs = options.Int("epochs", defaults.MaxEpochs),
             Patience = options.Int("patience", defaults.Patience),
+            BoundaryWidth = options.Int("boundary-width", defaults.BoundaryWidth),
+            ObjectMeasure = (options.Settings.GetValueOrDefault("object-measure") ?? "diameter") switch
+            {
+                "diameter" => ObjectMeasure.EquivalentDiameter,
+                "thickness" => ObjectMeasure.Thickness,
+                var other => throw new ArgumentException($"--object-measure={other}: expected diameter or thickness."),
+            },
             TrainingPrecision = options.Settings.GetValueOrDefault("train-precision") is { } precision
                 ? InferencePrecisions.Parse(precision) ?? throw new ArgumentException($"--train-precision={precision}: expected fp32 or bf16.")
                 : defaults.TrainingPrecision,
@@ -79,7 +87,7 @@ internal sealed class SegFiguresBench : IBenchSuite
         var outRoot = Path.GetFullPath(s.GetValueOrDefault("out")
             ?? Path.Combine(Path.GetTempPath(), "autoclassify-segfigures", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", inv) + (options.Quick ? "-quick" : "")));
         Console.WriteLine(string.Create(inv,
-            $"U-Net depth {unet.Depth}, width {unet.BaseWidth}, {(unet.ObjectSize is { } objectSize ? $"object size {objectSize} px, scale jitter {unet.Augmentation.ScaleRange}" : longSide > 0 ? $"long side {longSide} px" : "native resolution")}{(options.Quick ? $", {unet.MaxEpochs} epochs of {unet.StepsPerEpoch} steps (quick)" : $", at most {unet.MaxEpochs} epochs, patience {unet.Patience}")}, training in {unet.TrainingPrecision.Name()}, {flips} test-time view(s); {folds} folds; {threads} threads; seed {seed}; outputs under {outRoot}"));
+            $"U-Net depth {unet.Depth}, width {unet.BaseWidth}, boundary {unet.BoundaryWidth} px, {(unet.ObjectSize is { } objectSize ? $"object size {objectSize} px{(unet.ObjectMeasure == ObjectMeasure.Thickness ? " thick" : "")}, scale jitter {unet.Augmentation.ScaleRange}" : longSide > 0 ? $"long side {longSide} px" : "native resolution")}{(options.Quick ? $", {unet.MaxEpochs} epochs of {unet.StepsPerEpoch} steps (quick)" : $", at most {unet.MaxEpochs} epochs, patience {unet.Patience}")}, training in {unet.TrainingPrecision.Name()}, {flips} test-time view(s); {folds} folds; {threads} threads; seed {seed}; outputs under {outRoot}"));
 
         foreach (var dataset in datasets)
         {

@@ -14,7 +14,9 @@ namespace AutoClassify.Bench;
 /// folds (5), unet-width (8), input-long-side (256; 0 = native), epochs (the default most epochs), threads (2), seed (42),
 /// out (the cache folder), schedule (constant or cosine learning rate, default constant), patience (early stopping),
 /// learning-rate (Adam's, default 0.001), ema (the weight averaging's decay, default 0 = off), train-precision (fp32 or
-/// bf16, the training steps' number format, default fp32; bf16 is cached apart), flips (test-time flips at
+/// bf16, the training steps' number format, default fp32; bf16 is cached apart), boundary-width (the instance
+/// scheme's boundary band in working pixels; another width is cached apart), object-measure (diameter or thickness,
+/// how object scale reads an object's size; thickness is cached apart), flips (test-time flips at
 /// prediction with object scale, 1, 2 or 4; the dense CSV is then named -flipsN), model (unet or resunet, default unet), unet-depth, patch and batch (the library's defaults);
 /// another model, depth, patch size or batch is cached apart.
 /// With object-size (0 = off, the default) the network works at object scale instead of a long side, trained with
@@ -34,7 +36,7 @@ namespace AutoClassify.Bench;
 /// </summary>
 internal sealed class SegPostBench : IBenchSuite
 {
-    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out", "object-size", "scale", "scale-jitter", "rungs", "schedule", "patience", "learning-rate", "model", "unet-depth", "patch", "batch", "ema", "flips", "train-precision"];
+    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out", "object-size", "scale", "scale-jitter", "rungs", "schedule", "patience", "learning-rate", "model", "unet-depth", "patch", "batch", "ema", "flips", "train-precision", "boundary-width", "object-measure"];
 
     public string Name => "segpost";
 
@@ -66,6 +68,13 @@ internal sealed class SegPostBench : IBenchSuite
             var other => throw new ArgumentException($"--schedule={other}: expected constant or cosine."),
         };
         var patience = options.Int("patience", UNetOptions.Defaults.Patience);
+        var boundaryWidth = options.Int("boundary-width", UNetOptions.Defaults.BoundaryWidth);
+        var measure = (s.GetValueOrDefault("object-measure") ?? "diameter") switch
+        {
+            "diameter" => ObjectMeasure.EquivalentDiameter,
+            "thickness" => ObjectMeasure.Thickness,
+            var other => throw new ArgumentException($"--object-measure={other}: expected diameter or thickness."),
+        };
         var learningRate = double.Parse(s.GetValueOrDefault("learning-rate") ?? "0.001", CultureInfo.InvariantCulture);
         var averaging = double.Parse(s.GetValueOrDefault("ema") ?? "0", CultureInfo.InvariantCulture);
         var trainingPrecision = s.GetValueOrDefault("train-precision") is { } precisionText
@@ -85,6 +94,8 @@ internal sealed class SegPostBench : IBenchSuite
             + (learningRate != UNetOptions.Defaults.LearningRate ? string.Create(inv, $"-lr{learningRate}") : "")
             + (averaging != UNetOptions.Defaults.WeightAveraging ? string.Create(inv, $"-ema{averaging}") : "")
             + (trainingPrecision != UNetOptions.Defaults.TrainingPrecision ? "-train" + trainingPrecision.Name() : "")
+            + (measure == ObjectMeasure.Thickness ? "-thick" : "")
+            + (boundaryWidth != UNetOptions.Defaults.BoundaryWidth ? string.Create(inv, $"-bw{boundaryWidth}") : "")
             + (patch != UNetOptions.Defaults.PatchSize || batch != UNetOptions.Defaults.BatchSize ? string.Create(inv, $"-patch{patch}x{batch}") : "")
             + (scale == "selection" ? "-tuned" : "");
         var cache = Path.GetFullPath(s.GetValueOrDefault("out")
@@ -101,6 +112,8 @@ internal sealed class SegPostBench : IBenchSuite
             Augmentation = new SegmentationAugmentation { ScaleRange = jitter / 100.0 },
             MaxEpochs = epochs,
             Patience = patience,
+            BoundaryWidth = boundaryWidth,
+            ObjectMeasure = measure,
             Schedule = schedule,
             LearningRate = learningRate,
             WeightAveraging = averaging,
@@ -222,7 +235,7 @@ internal sealed class SegPostBench : IBenchSuite
         foreach (var index in test)
         {
             var sample = data.Samples[index];
-            var trueDiameter = ObjectScaling.MedianDiameter(sample.Mask, sample.Width, sample.Height, data.Kind);
+            var trueDiameter = ObjectScaling.MedianSize(sample.Mask, sample.Width, sample.Height, data.Kind, objectScale.Measure);
             var oracle = trueDiameter is { } d
                 ? ObjectScaling.Size(sample.Width, sample.Height, ObjectScaling.Factor(d, objectScale.ObjectSize), objectScale.MaxPixels).Factor
                 : objectScale.ProbeFactor;
@@ -292,7 +305,7 @@ internal sealed class SegPostBench : IBenchSuite
         foreach (var index in test)
         {
             var sample = data.Samples[index];
-            var trueDiameter = ObjectScaling.MedianDiameter(sample.Mask, sample.Width, sample.Height, data.Kind);
+            var trueDiameter = ObjectScaling.MedianSize(sample.Mask, sample.Width, sample.Height, data.Kind, scale.Measure);
             var oracle = trueDiameter is { } d ? ObjectScaling.Size(sample.Width, sample.Height, ObjectScaling.Factor(d, scale.ObjectSize), scale.MaxPixels).Factor : double.NaN;
             var trueSizes = SizeDistributions.EquivalentDiameters(sample.Mask, sample.Width, sample.Height);
             var rungs = new List<(string Line, int[] Ids)>();

@@ -35,6 +35,11 @@ internal sealed class UNetCommandOptions
     readonly Option<double?> localContrast = new("--local-contrast") { Description = "Local contrast normalisation before the network, Gaussian window sigma in pixels (default off)." };
     readonly Option<int?> inputLongSide = new("--input-long-side") { Description = "Resize each image so its longer side has this many pixels before the network, and the probabilities back (for figure crops whose objects span a similar share of each image; also bounds the cost per image). Default: native resolution." };
     readonly Option<int?> objectSize = new("--object-size") { Description = "Object-scale normalisation: resize each training image so the median equivalent diameter of its objects becomes this many pixels, and at prediction estimate each image's factor from the objects the network finds (a ladder of factors half an octave apart around the training images' median one; of the passes whose objects come out near N px, the one whose objects keep their size best between neighbouring factors, with a tight spread of sizes and a confident network). Excludes --input-long-side. Default: off." };
+    readonly Option<string?> objectMeasure = new("--object-measure")
+    {
+        HelpName = "diameter|thickness",
+        Description = "With --object-size: how an object's size is read: diameter (the equivalent diameter of its area, the default) or thickness (the diameter of the largest disc inside it), which brings rods, wires and fibres to N px across instead of along.",
+    };
     readonly Option<double?> scaleJitter = new("--scale-jitter") { Description = "Augmentation: random scale factor drawn from [1/(1+s), 1+s] (default 0.1); with --object-size a larger value (0.25) lets the network tolerate scale estimates that are off." };
     readonly Option<int?> tileSize = new("--tile-size") { Description = $"Largest sliding-window tile at prediction (default {UNetOptions.Defaults.TileSize}); smaller images run as one tile." };
     readonly Option<int?> tileOverlap = new("--tile-overlap") { Description = $"Pixels shared by neighbouring tiles, blended (default {UNetOptions.Defaults.TileOverlap})." };
@@ -45,11 +50,15 @@ internal sealed class UNetCommandOptions
         Description = "Two-class (binary or class-map) masks: take each connected foreground region as one object, fitting the pixel forest on every image, instead of splitting the foreground by a seeded watershed tuned on the held-out images (U-Net and pixel forest alike).",
     };
 
-    public UNetCommandOptions() => scheme.AcceptOnlyFromAmong("auto", "semantic", "instance");
+    public UNetCommandOptions()
+    {
+        scheme.AcceptOnlyFromAmong("auto", "semantic", "instance");
+        objectMeasure.AcceptOnlyFromAmong("diameter", "thickness");
+    }
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { depth, width, scheme, boundary, patch, batch, epochs, steps, patience, learningRate, weightAveraging, trainingPrecision, validation, localContrast, inputLongSide, objectSize, scaleJitter, tileSize, tileOverlap, minObject, noAugmentation, noSemanticSplit })
+        foreach (var option in new Option[] { depth, width, scheme, boundary, patch, batch, epochs, steps, patience, learningRate, weightAveraging, trainingPrecision, validation, localContrast, inputLongSide, objectSize, objectMeasure, scaleJitter, tileSize, tileOverlap, minObject, noAugmentation, noSemanticSplit })
             command.Options.Add(option);
     }
 
@@ -86,6 +95,7 @@ internal sealed class UNetCommandOptions
             TileOverlap = parse.GetValue(tileOverlap) ?? d.TileOverlap,
             MinObjectArea = parse.GetValue(minObject) ?? d.MinObjectArea,
             ObjectSize = parse.GetValue(objectSize),
+            ObjectMeasure = parse.GetValue(objectMeasure) == "thickness" ? ObjectMeasure.Thickness : ObjectMeasure.EquivalentDiameter,
             Augmentation = parse.GetValue(noAugmentation) ? SegmentationAugmentation.None
                 : parse.GetValue(scaleJitter) is { } jitter ? d.Augmentation with { ScaleRange = jitter } : d.Augmentation,
             SplitSemanticObjects = SplitSemanticObjects(parse),

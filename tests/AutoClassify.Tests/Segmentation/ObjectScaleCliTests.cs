@@ -1,5 +1,6 @@
 using System.Globalization;
 using AutoClassify.Cli;
+using AutoClassify.Models.Segmenters;
 using AutoClassify.Packaging;
 using AutoClassify.Tests.Models.Segmenters;
 using AutoClassify.Tests.Support;
@@ -21,31 +22,60 @@ public sealed class ObjectScaleCliTests(ITestOutputHelper log) : IDisposable
     {
         // Given annotated touching discs (median diameter about 18 px)
         var data = TouchingDiscs.WriteFolder(temp.Combine("data"), count: 3, size: 64, pairs: 3, seed: 640);
-        var registry = temp.Combine("registry");
-        using var stdout = new StringWriter(CultureInfo.InvariantCulture);
-        using var stderr = new StringWriter(CultureInfo.InvariantCulture);
 
         // When a U-Net is trained with its objects brought to 12 px, and segments the same folder
-        var code = CliApp.Run(["train-segmenter", data, "--model", "unet", "--name", "scaled", "--registry", registry, "--object-size", "12", "--scale-jitter", "0.25",
-            "--depth", "2", "--width", "4", "--patch-size", "32", "--batch-size", "2", "--steps-per-epoch", "3", "--epochs", "2", "--tile-size", "64", "--tile-overlap", "8",
-            "--threads", "2", "--seed", "5"], stdout, stderr);
-        log.WriteLine(stdout.ToString() + stderr);
-        Assert.Equal(ExitCodes.Success, code);
-        var segmentCode = CliApp.Run(["segment", data, "--out", temp.Combine("out"), "--model", "scaled", "--registry", registry], stdout, stderr);
+        var (package, summary) = TrainAndSegment(data, "scaled", ["--scale-jitter", "0.25", "--steps-per-epoch", "3", "--epochs", "2", "--seed", "5"]);
 
         // Then the package's facts give the object size and each training image's factor (about 12 / 18)
-        Assert.Equal(ExitCodes.Success, segmentCode);
-        var facts = ModelPackage.ReadManifest(new ModelRegistry(registry).ResolveChampion("scaled")).Provenance.Facts;
+        var facts = ModelPackage.ReadManifest(package).Provenance.Facts;
         Assert.Equal("12", facts["object_size"]);
+        Assert.Equal("equivalent diameter", facts["object_measure"]);
         var factors = facts["object_scale_training_factors"].Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         Assert.Equal(3, factors.Length);
         Assert.All(factors, f => Assert.InRange(f, 0.5, 0.85));
         // And summary.csv gives every image the factor the network worked at, within the package's range
-        var lines = File.ReadAllLines(temp.Combine("out", "summary.csv"));
+        Assert.Equal(3, summary.Length);
+        Assert.All(summary, f => Assert.InRange(f, factors.Min() / 2.2, factors.Max() * 2.2));
+    }
+
+    [Fact]
+    public void Should_scale_by_thickness_when_asked_and_write_the_package_as_format_4()
+    {
+        // Given annotated touching discs (about 18 px across, so thickness and equivalent diameter agree within a few pixels)
+        var data = TouchingDiscs.WriteFolder(temp.Combine("data"), count: 2, size: 64, pairs: 3, seed: 660);
+
+        // When a U-Net is trained with the objects' thickness brought to 12 px, and segments the same folder with that package
+        var (package, summary) = TrainAndSegment(data, "thick", ["--object-measure", "thickness", "--steps-per-epoch", "2", "--epochs", "1", "--seed", "6"]);
+
+        // Then the facts name the measure, the segmenter inside is format 4, and every image got a factor
+        Assert.Equal("thickness", ModelPackage.ReadManifest(package).Provenance.Facts["object_measure"]);
+        using (var opened = ModelPackage.Open(package))
+        {
+            var segmenter = Assert.IsType<SegmenterPackagedModel>(opened.Model).Segmenter;
+            Assert.Equal(4, segmenter.Info.Format);
+            Assert.Equal(ObjectMeasure.Thickness, segmenter.Info.ObjectScale!.Measure);
+        }
+        Assert.Equal(2, summary.Length);
+        Assert.All(summary, f => Assert.True(f > 0, $"factor {f}"));
+    }
+
+    // Trains a small U-Net at object size 12 px on data with the given options, segments data with it, and gives the
+    // champion package's path and each image's scale factor from summary.csv.
+    (string Package, double[] Factors) TrainAndSegment(string data, string name, string[] options)
+    {
+        var registry = temp.Combine("registry");
+        using var stdout = new StringWriter(CultureInfo.InvariantCulture);
+        using var stderr = new StringWriter(CultureInfo.InvariantCulture);
+        var code = CliApp.Run(["train-segmenter", data, "--model", "unet", "--name", name, "--registry", registry, "--object-size", "12", .. options,
+            "--depth", "2", "--width", "4", "--patch-size", "32", "--batch-size", "2", "--tile-size", "64", "--tile-overlap", "8", "--threads", "2"], stdout, stderr);
+        log.WriteLine(stdout.ToString() + stderr);
+        Assert.Equal(ExitCodes.Success, code);
+        var output = temp.Combine("out-" + name);
+        Assert.Equal(ExitCodes.Success, CliApp.Run(["segment", data, "--out", output, "--model", name, "--registry", registry], stdout, stderr));
+        var lines = File.ReadAllLines(Path.Combine(output, "summary.csv"));
         var column = Array.IndexOf(lines[0].Split(','), "scale_factor");
         Assert.True(column >= 0, lines[0]);
-        Assert.Equal(3, lines.Length - 1);
-        Assert.All(lines.Skip(1), l => Assert.InRange(double.Parse(l.Split(',')[column], CultureInfo.InvariantCulture), factors.Min() / 2.2, factors.Max() * 2.2));
+        return (new ModelRegistry(registry).ResolveChampion(name), [.. lines.Skip(1).Select(l => double.Parse(l.Split(',')[column], CultureInfo.InvariantCulture))]);
     }
 
     [Fact]

@@ -12,8 +12,11 @@ namespace AutoClassify.Models.Segmenters;
 /// </summary>
 public sealed record ObjectScale
 {
-    /// <summary>The median equivalent diameter, in pixels, every image's objects are resized to.</summary>
+    /// <summary>The median object size, in pixels of <see cref="Measure"/>, every image's objects are resized to.</summary>
     public required int ObjectSize { get; init; }
+
+    /// <summary>How an object's size is read (packages written before there was a choice read equivalent diameters).</summary>
+    public ObjectMeasure Measure { get; init; } = ObjectMeasure.EquivalentDiameter;
 
     /// <summary>The smallest resize factor prediction may choose.</summary>
     public required double MinFactor { get; init; }
@@ -37,6 +40,8 @@ public sealed record ObjectScale
             return Invariant($"object_size must lie in [{ObjectScaling.MinObjectSize}, {ObjectScaling.MaxObjectSize}], got {ObjectSize}");
         if (!(MinFactor >= ObjectScaling.SmallestFactor && MinFactor <= ProbeFactor && ProbeFactor <= MaxFactor && MaxFactor <= ObjectScaling.LargestFactor))
             return Invariant($"the factors must satisfy {ObjectScaling.SmallestFactor} <= min_factor <= probe_factor <= max_factor <= {ObjectScaling.LargestFactor}, got {MinFactor}, {ProbeFactor}, {MaxFactor}");
+        if (!Enum.IsDefined(Measure))
+            return Invariant($"measure {(int)Measure} is not equivalent_diameter or thickness");
         if (MaxPixels < 4096)
             return Invariant($"max_pixels must be at least 4096, got {MaxPixels}");
         if (Selection is null)
@@ -48,7 +53,7 @@ public sealed record ObjectScale
     /// The scale fitted on training images whose true masks asked for <paramref name="factors"/> (one per image with
     /// objects): their median is the probe, their range widened by <see cref="ObjectScaling.Margin"/> the bounds.
     /// </summary>
-    public static ObjectScale Fit(int objectSize, IReadOnlyList<double> factors, int maxPixels = ObjectScaling.DefaultMaxPixels)
+    public static ObjectScale Fit(int objectSize, IReadOnlyList<double> factors, int maxPixels = ObjectScaling.DefaultMaxPixels, ObjectMeasure measure = ObjectMeasure.EquivalentDiameter)
     {
         ArgumentNullException.ThrowIfNull(factors);
         if (factors.Count == 0)
@@ -62,10 +67,25 @@ public sealed record ObjectScale
             MaxFactor = ObjectScaling.Clamp(sorted[^1] * ObjectScaling.Margin),
             ProbeFactor = ObjectScaling.Clamp(probe),
             MaxPixels = maxPixels,
+            Measure = measure,
         };
     }
 
     static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>How object scaling reads the size of one object, in pixels.</summary>
+public enum ObjectMeasure
+{
+    /// <summary>The diameter √(4A/π) of the disc of the object's area A.</summary>
+    EquivalentDiameter,
+
+    /// <summary>
+    /// The diameter of the largest disc inside the object (twice the largest distance from one of its pixels to its
+    /// outline, plus one):
+    /// the equivalent diameter for a disc, the width of a rod or a wire, whatever its length.
+    /// </summary>
+    Thickness,
 }
 
 /// <summary>
@@ -139,6 +159,66 @@ public static class ObjectScaling
     {
         var objects = Areas(ids, width, height);
         return (MedianDiameter(objects), LogDiameterSpread(objects));
+    }
+
+    /// <summary>
+    /// The median size in pixels of the objects of <paramref name="mask"/> read by <paramref name="measure"/> (objects as
+    /// <see cref="ObjectIds"/> finds them); null when it has none.
+    /// </summary>
+    public static double? MedianSize(int[] mask, int width, int height, MaskKind kind, ObjectMeasure measure) =>
+        measure == ObjectMeasure.EquivalentDiameter
+            ? MedianDiameter(mask, width, height, kind)
+            : Sizes(ObjectIds(mask, width, height, kind), width, height, measure).Median;
+
+    /// <summary>
+    /// The median size of the objects of an id map read by <paramref name="measure"/> (those the border cuts left out
+    /// when any other remains), and the interquartile range of the log sizes of those the border does not cut (null
+    /// with fewer than two).
+    /// </summary>
+    public static (double? Median, double? Spread) Sizes(ReadOnlySpan<int> ids, int width, int height, ObjectMeasure measure)
+    {
+        if (measure == ObjectMeasure.EquivalentDiameter)
+            return Sizes(ids, width, height);
+        var objects = Areas(ids, width, height);
+        if (objects.Count == 0)
+            return (null, null);
+        var thickness = Thicknesses(ids, width, height);
+        var inner = objects.Where(o => !o.Value.AtBorder).Select(o => thickness[o.Key]).Order().ToArray();
+        var sizes = inner.Length > 0 ? inner : [.. objects.Keys.Select(id => thickness[id]).Order()];
+        var median = sizes.Length % 2 == 1 ? sizes[sizes.Length / 2] : (sizes[(sizes.Length / 2) - 1] + sizes[sizes.Length / 2]) / 2;
+        double? spread = inner.Length < 2 ? null : Math.Log(inner[3 * inner.Length / 4]) - Math.Log(inner[inner.Length / 4]);
+        return (median, spread);
+    }
+
+    /// <summary>
+    /// Every object's <see cref="ObjectMeasure.Thickness"/>: one distance transform of the pixels whose four neighbours
+    /// (inside the image) carry their id, so touching objects part at their shared edge and the image border cuts nothing.
+    /// </summary>
+    static Dictionary<int, double> Thicknesses(ReadOnlySpan<int> ids, int width, int height)
+    {
+        var core = new byte[ids.Length];
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                var i = (y * width) + x;
+                var id = ids[i];
+                if (id != 0 && (x == 0 || ids[i - 1] == id) && (x == width - 1 || ids[i + 1] == id)
+                    && (y == 0 || ids[i - width] == id) && (y == height - 1 || ids[i + width] == id))
+                    core[i] = 1;
+            }
+        }
+        var distances = new float[ids.Length];
+        ImageOps.DistanceTransform(core, width, height, borderIsBackground: false, distances);
+        var largest = new Dictionary<int, float>();
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (ids[i] != 0)
+                largest[ids[i]] = Math.Max(largest.GetValueOrDefault(ids[i]), distances[i]);
+        }
+        // An object with no pixel outside it anywhere in the image reads as wide as the image.
+        var widest = (double)Math.Max(width, height);
+        return largest.ToDictionary(o => o.Key, o => Math.Min((2.0 * o.Value) + 1, widest));
     }
 
     static double? MedianDiameter(Dictionary<int, (long Area, bool AtBorder)> objects)

@@ -231,6 +231,13 @@ public sealed record UNetOptions
     /// </summary>
     public int? ObjectSize { get; init; }
 
+    /// <summary>
+    /// With <see cref="ObjectSize"/>: how an object's size is read, in training from the true masks and at prediction
+    /// from the objects each rung of the ladder finds. <see cref="ObjectMeasure.Thickness"/> brings rods and wires to
+    /// the object size across, not along.
+    /// </summary>
+    public ObjectMeasure ObjectMeasure { get; init; } = ObjectMeasure.EquivalentDiameter;
+
     /// <summary>With <see cref="ObjectSize"/>: the most pixels a resized image may have (a larger factor is reduced to fit).</summary>
     public int MaxScaledPixels { get; init; } = ObjectScaling.DefaultMaxPixels;
 

@@ -16,9 +16,14 @@ public sealed record UNetSegmenterInfo
     /// Version of the saved description. Format 2 adds <see cref="PostProcessing"/>; a format-1 instance segmenter
     /// (written before it) still loads and splits its objects the old way. Format 3 adds <see cref="ObjectScale"/>,
     /// and only a segmenter that uses it is written as format 3, so older readers refuse it instead of ignoring it.
+    /// Format 4 adds <see cref="ObjectScale.Measure"/>: only a segmenter that reads object sizes other than by their
+    /// equivalent diameter is written as format 4.
     /// A reader refuses any other format.
     /// </summary>
-    public const int CurrentFormat = 3;
+    public const int CurrentFormat = 4;
+
+    /// <summary>The format of a segmenter with object scaling by the equivalent diameter.</summary>
+    public const int ScaledFormat = 3;
 
     /// <summary>The format of a segmenter without object scaling.</summary>
     public const int UnscaledFormat = 2;
@@ -27,6 +32,9 @@ public sealed record UNetSegmenterInfo
     public const int OldestFormat = 1;
 
     public int Format { get; init; } = UnscaledFormat;
+
+    /// <summary>The format a segmenter with object scaling by <paramref name="measure"/> is written as.</summary>
+    public static int FormatFor(ObjectMeasure measure) => measure == ObjectMeasure.EquivalentDiameter ? ScaledFormat : CurrentFormat;
 
     /// <summary><c>unet</c> or <c>resunet</c>.</summary>
     public required string Model { get; init; }
@@ -103,7 +111,9 @@ public sealed record UNetSegmenterInfo
         if (PostProcessing?.FindProblem() is { } postProblem)
             return "post_processing: " + postProblem;
         if ((Format >= 3) != (ObjectScale is not null))
-            return Format >= 3 ? "format 3 needs object_scale settings" : $"object_scale needs format 3, got {Format}";
+            return Format >= 3 ? $"format {Format} needs object_scale settings" : $"object_scale needs format 3, got {Format}";
+        if (ObjectScale is not null && Format < FormatFor(ObjectScale.Measure))
+            return $"object_scale measure {ObjectScale.Measure} needs format {FormatFor(ObjectScale.Measure)}, got {Format}";
         if (ObjectScale?.FindProblem() is { } scaleProblem)
             return "object_scale: " + scaleProblem;
         if (ObjectScale is not null && InputLongSide is not null)
@@ -354,7 +364,7 @@ public sealed class UNetSegmenter : ISegmenter
         if (Info.ObjectScale is null)
             return new ScaledPass(working, width, height, factor, instances, null);
         var objects = instances ?? ObjectScaling.ObjectIds(ArgMax(working, Info.ChannelNames.Count, width * height), width, height, MaskKind.ClassMap);
-        var (diameter, spread) = ObjectScaling.Sizes(objects, width, height);
+        var (diameter, spread) = ObjectScaling.Sizes(objects, width, height, Info.ObjectScale.Measure);
         return new ScaledPass(working, width, height, factor, instances, diameter, spread, Confidence(working, Info.ChannelNames.Count, width * height));
     }
 

@@ -68,7 +68,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
                 new("validation_fraction", Format(o.ValidationFraction)),
                 new("augmentation", o.Augmentation.ToString()),
                 new("local_contrast_sigma", o.LocalContrastSigma is { } sigma ? Format(sigma) : "off"),
-                new("working_resolution", o.ObjectSize is { } size ? string.Create(CultureInfo.InvariantCulture, $"object size {size} px")
+                new("working_resolution", o.ObjectSize is { } size ? string.Create(CultureInfo.InvariantCulture, $"object size {size} px{(o.ObjectMeasure == ObjectMeasure.Thickness ? " thick" : "")}")
                     : o.InputLongSide is { } side ? string.Create(CultureInfo.InvariantCulture, $"long side {side} px") : "native"),
                 new("tile_size", Format(o.TileSize)),
                 new("tile_overlap", Format(o.TileOverlap)),
@@ -116,7 +116,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
 
         var (samples, factors) = WorkingSamples(training);
         if (factors is not null)
-            info = info with { Format = UNetSegmenterInfo.CurrentFormat, ObjectScale = ObjectScale.Fit(Options.ObjectSize!.Value, factors.Where(f => f.FromMask).Select(f => f.Factor).ToArray(), Options.MaxScaledPixels) };
+            info = info with { Format = UNetSegmenterInfo.FormatFor(Options.ObjectMeasure), ObjectScale = ObjectScale.Fit(Options.ObjectSize!.Value, factors.Where(f => f.FromMask).Select(f => f.Factor).ToArray(), Options.MaxScaledPixels, Options.ObjectMeasure) };
         // Targets first: a bad mask fails before any training time is spent.
         var images = samples.Select(s => SegmenterInput.Prepare(s.Image, Options.LocalContrastSigma)).ToArray();
         var targets = samples.Select(s => SegmentationTargets.For(s, training.Kind, scheme, channels.Count, Options.BoundaryWidth)).ToArray();
@@ -168,6 +168,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
             if (info.ObjectScale is { } scale && factors is not null)
             {
                 facts["object_size"] = Format(scale.ObjectSize);
+                facts["object_measure"] = scale.Measure == ObjectMeasure.Thickness ? "thickness" : "equivalent diameter";
                 facts["object_scale_range"] = string.Create(CultureInfo.InvariantCulture, $"{scale.MinFactor:G4}-{scale.MaxFactor:G4}, probe {scale.ProbeFactor:G4}");
                 facts["object_scale_max_pixels"] = Format(scale.MaxPixels);
                 facts["object_scale_training_factors"] = string.Join(",", factors.Select(f => f.Factor.ToString("G4", CultureInfo.InvariantCulture)));
@@ -199,7 +200,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
     {
         if (Options.ObjectSize is not { } objectSize)
             return ([.. training.Samples.Select(s => InputScaling.Sample(s, Options.InputLongSide))], null);
-        var diameters = training.Samples.Select(s => ObjectScaling.MedianDiameter(s.Mask, s.Width, s.Height, training.Kind)).ToArray();
+        var diameters = training.Samples.Select(s => ObjectScaling.MedianSize(s.Mask, s.Width, s.Height, training.Kind, Options.ObjectMeasure)).ToArray();
         var known = diameters.Where(d => d is not null).Select(d => ObjectScaling.Factor(d!.Value, objectSize)).ToArray();
         if (known.Length == 0)
             throw new ArgumentException($"{Name}: object scaling needs objects in at least one training mask, and every mask is empty.", nameof(training));

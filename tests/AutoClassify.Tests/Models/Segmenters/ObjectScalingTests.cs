@@ -47,6 +47,76 @@ public class ObjectScalingTests(ITestOutputHelper output)
         Assert.Null(ObjectScaling.LogDiameterSpread(mask.Select(v => v == 3 ? 3 : 0).ToArray(), 40, 20));
     }
 
+    [Fact]
+    public void Should_read_a_rods_thickness_across_it_and_a_discs_as_its_diameter()
+    {
+        // Given a 120x60 map with a disc 21 px across, two 7x81 rods touching along their length, and a square cut by the border
+        const int width = 120, height = 60;
+        var mask = new int[width * height];
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                if (((x - 15) * (x - 15)) + ((y - 15) * (y - 15)) <= 100)
+                    mask[(y * width) + x] = 1;
+                else if (x is >= 30 and < 111 && y is >= 40 and < 47)
+                    mask[(y * width) + x] = 2;
+                else if (x is >= 30 and < 111 && y is >= 47 and < 54)
+                    mask[(y * width) + x] = 3;
+                else if (x >= 112 && y < 20)
+                    mask[(y * width) + x] = 4;
+            }
+        }
+
+        // When the objects are measured by their thickness and by their equivalent diameter
+        var disc = ObjectScaling.Sizes(mask.Select(v => v == 1 ? 1 : 0).ToArray(), width, height, ObjectMeasure.Thickness);
+        var rods = ObjectScaling.Sizes(mask.Select(v => v is 2 or 3 ? v : 0).ToArray(), width, height, ObjectMeasure.Thickness);
+        var all = ObjectScaling.MedianSize(mask, width, height, MaskKind.Instances, ObjectMeasure.Thickness);
+        var asDiameter = ObjectScaling.MedianSize(mask, width, height, MaskKind.Instances, ObjectMeasure.EquivalentDiameter);
+
+        // Then the disc reads its diameter (less up to two pixels: a digital circle's rim comes closer to its centre in places),
+        // the rods their width (each apart from the other it touches), whatever their length
+        Assert.InRange(disc.Median!.Value, 19, 21);
+        Assert.Null(disc.Spread);
+        Assert.Equal(7, rods.Median!.Value, 0);
+        Assert.Equal(0, rods.Spread!.Value, 9);
+        // And the border-cut square is left out: the median of 21, 7 and 7 is 7, where equivalent diameters read the rods as 27 px
+        Assert.Equal(7, all!.Value, 0);
+        Assert.Equal(ObjectScaling.MedianDiameter(mask, width, height, MaskKind.Instances), asDiameter);
+        Assert.Equal(Math.Sqrt(4 * 7 * 81 / Math.PI), asDiameter!.Value, 9);
+        Assert.Null(ObjectScaling.MedianSize(new int[100], 10, 10, MaskKind.Instances, ObjectMeasure.Thickness));
+
+        // And an object that fills the whole image reads as wide as the image
+        Assert.Equal(10, ObjectScaling.Sizes(Enumerable.Repeat(5, 100).ToArray(), 10, 10, ObjectMeasure.Thickness).Median!.Value, 9);
+    }
+
+    [Fact]
+    public void Should_write_a_segmenter_scaled_by_thickness_as_format_4_and_refuse_it_as_format_3()
+    {
+        var thickness = ObjectScale.Fit(ObjectSize, [0.5, 1, 2], measure: ObjectMeasure.Thickness);
+        var info = new UNetSegmenterInfo
+        {
+            Model = "unet",
+            Scheme = OutputScheme.Instance,
+            ChannelNames = [.. InteriorBoundaryScheme.ChannelNames],
+            ClassNames = ["background", "particle"],
+            Depth = 2,
+            BaseWidth = 4,
+            Residual = false,
+            PostProcessing = new InstancePostProcessing(),
+            Format = UNetSegmenterInfo.FormatFor(ObjectMeasure.Thickness),
+            ObjectScale = thickness,
+        };
+
+        Assert.Equal(4, info.Format);
+        Assert.Equal(UNetSegmenterInfo.ScaledFormat, UNetSegmenterInfo.FormatFor(ObjectMeasure.EquivalentDiameter));
+        Assert.Equal(ObjectMeasure.EquivalentDiameter, ObjectScale.Fit(ObjectSize, [1.0]).Measure);
+        Assert.Null(info.FindProblem());
+        Assert.Contains("needs format 4", (info with { Format = 3 }).FindProblem(), StringComparison.Ordinal);
+        Assert.Null((info with { Format = 3, ObjectScale = thickness with { Measure = ObjectMeasure.EquivalentDiameter } }).FindProblem());
+        Assert.Contains("measure", (info with { ObjectScale = thickness with { Measure = (ObjectMeasure)7 } }).FindProblem(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(500, 400, 2.0, 1 << 22, 1000, 800, 2.0)]
     [InlineData(1000, 1000, 4.0, 1 << 20, 1024, 1024, 1.024)]
@@ -123,6 +193,7 @@ public class ObjectScalingTests(ITestOutputHelper output)
         Assert.True(Pooled(scaledScores) >= 0.8, $"Instance F1 with object scaling was {Pooled(scaledScores):F3}.");
         Assert.True(Pooled(scaledScores) >= Pooled(plainScores) + 0.1, $"Object scaling gave {Pooled(scaledScores):F3} against {Pooled(plainScores):F3} without.");
         Assert.Equal("18", summary.Facts["object_size"]);
+        Assert.Equal("equivalent diameter", summary.Facts["object_measure"]);
         Assert.Equal(6, summary.Facts["object_scale_training_factors"].Split(',').Length);
         Assert.Equal(scaled.Info.ObjectScale!.Selection.Summary(), summary.Facts["scale_selection"]);
         Assert.Contains("paired gain", summary.Facts["scale_selection_best_candidate"], StringComparison.Ordinal);
@@ -154,7 +225,7 @@ public class ObjectScalingTests(ITestOutputHelper output)
         {
             scaled.Save(directory.FullName);
             using var loaded = UNetSegmenter.Load(directory.FullName, threads: 2);
-            Assert.Equal(UNetSegmenterInfo.CurrentFormat, loaded.Info.Format);
+            Assert.Equal(UNetSegmenterInfo.ScaledFormat, loaded.Info.Format);
             Assert.Equal(scaled.Info.ObjectScale, loaded.Info.ObjectScale);
             var again = loaded.Predict(fields[2].Image);
             Assert.Equal(scaled.Predict(fields[2].Image).Instances, again.Instances);
