@@ -52,12 +52,9 @@ internal sealed class SegFiguresBench : IBenchSuite
             MaxEpochs = options.Int("epochs", defaults.MaxEpochs),
             Patience = options.Int("patience", defaults.Patience),
             BoundaryWidth = options.Int("boundary-width", defaults.BoundaryWidth),
-            ObjectMeasure = (options.Settings.GetValueOrDefault("object-measure") ?? "diameter") switch
-            {
-                "diameter" => ObjectMeasure.EquivalentDiameter,
-                "thickness" => ObjectMeasure.Thickness,
-                var other => throw new ArgumentException($"--object-measure={other}: expected diameter or thickness."),
-            },
+            ObjectMeasure = options.Settings.GetValueOrDefault("object-measure") is { } measureText
+                ? ObjectMeasures.Parse(measureText) ?? throw new ArgumentException($"--object-measure={measureText}: expected {string.Join(" or ", ObjectMeasures.Names)}.")
+                : defaults.ObjectMeasure,
             TrainingPrecision = options.Settings.GetValueOrDefault("train-precision") is { } precision
                 ? InferencePrecisions.Parse(precision) ?? throw new ArgumentException($"--train-precision={precision}: expected fp32 or bf16.")
                 : defaults.TrainingPrecision,

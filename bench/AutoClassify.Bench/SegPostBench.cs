@@ -69,12 +69,9 @@ internal sealed class SegPostBench : IBenchSuite
         };
         var patience = options.Int("patience", UNetOptions.Defaults.Patience);
         var boundaryWidth = options.Int("boundary-width", UNetOptions.Defaults.BoundaryWidth);
-        var measure = (s.GetValueOrDefault("object-measure") ?? "diameter") switch
-        {
-            "diameter" => ObjectMeasure.EquivalentDiameter,
-            "thickness" => ObjectMeasure.Thickness,
-            var other => throw new ArgumentException($"--object-measure={other}: expected diameter or thickness."),
-        };
+        var measure = s.GetValueOrDefault("object-measure") is { } measureText
+                ? ObjectMeasures.Parse(measureText) ?? throw new ArgumentException($"--object-measure={measureText}: expected {string.Join(" or ", ObjectMeasures.Names)}.")
+                : ObjectMeasure.EquivalentDiameter;
         var learningRate = double.Parse(s.GetValueOrDefault("learning-rate") ?? "0.001", CultureInfo.InvariantCulture);
         var averaging = double.Parse(s.GetValueOrDefault("ema") ?? "0", CultureInfo.InvariantCulture);
         var trainingPrecision = s.GetValueOrDefault("train-precision") is { } precisionText

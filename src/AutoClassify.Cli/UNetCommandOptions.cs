@@ -53,7 +53,7 @@ internal sealed class UNetCommandOptions
     public UNetCommandOptions()
     {
         scheme.AcceptOnlyFromAmong("auto", "semantic", "instance");
-        objectMeasure.AcceptOnlyFromAmong("diameter", "thickness");
+        objectMeasure.AcceptOnlyFromAmong([.. ObjectMeasures.Names]);
     }
 
     public void AddTo(Command command)
@@ -95,7 +95,7 @@ internal sealed class UNetCommandOptions
             TileOverlap = parse.GetValue(tileOverlap) ?? d.TileOverlap,
             MinObjectArea = parse.GetValue(minObject) ?? d.MinObjectArea,
             ObjectSize = parse.GetValue(objectSize),
-            ObjectMeasure = parse.GetValue(objectMeasure) == "thickness" ? ObjectMeasure.Thickness : ObjectMeasure.EquivalentDiameter,
+            ObjectMeasure = ObjectMeasures.Parse(parse.GetValue(objectMeasure)) ?? d.ObjectMeasure,
             Augmentation = parse.GetValue(noAugmentation) ? SegmentationAugmentation.None
                 : parse.GetValue(scaleJitter) is { } jitter ? d.Augmentation with { ScaleRange = jitter } : d.Augmentation,
             SplitSemanticObjects = SplitSemanticObjects(parse),

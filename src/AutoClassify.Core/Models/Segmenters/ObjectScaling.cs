@@ -88,6 +88,21 @@ public enum ObjectMeasure
     Thickness,
 }
 
+/// <summary>The command-line names of <see cref="ObjectMeasure"/>.</summary>
+public static class ObjectMeasures
+{
+    /// <summary>The names <see cref="Parse"/> accepts, in option order.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["diameter", "thickness"];
+
+    /// <summary>The measure a name of <see cref="Names"/> names; null for anything else.</summary>
+    public static ObjectMeasure? Parse(string? name) => name?.Trim().ToLowerInvariant() switch
+    {
+        "diameter" => ObjectMeasure.EquivalentDiameter,
+        "thickness" => ObjectMeasure.Thickness,
+        _ => null,
+    };
+}
+
 /// <summary>
 /// Resizing images so that their objects have one size: the median equivalent diameter √(4A/π) of an image's objects
 /// (instances, or connected foreground components of a semantic mask; objects cut by the border are left out when any
