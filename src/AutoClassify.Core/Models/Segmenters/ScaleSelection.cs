@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace AutoClassify.Models.Segmenters;
 
@@ -16,7 +17,9 @@ public readonly record struct ScaleRung(double Factor, double? MedianDiameter, d
 /// change (log ratio) of the objects' median size in image pixels to the neighbouring rungs (real particles keep their
 /// size when the image is resized; fragments cut at the network's own scale and merged clusters do not), plus
 /// <see cref="SpreadWeight"/> × the spread of their sizes, minus <see cref="ConfidenceWeight"/> × the network's
-/// confidence. A ladder with no such rung takes the one whose objects come closest to the size.
+/// confidence. A ladder with no such rung takes the one whose objects come closest to the size. Given an estimate of
+/// the factor that does not come from the network's passes, <see cref="EstimateWeight"/> × a rung's distance from it
+/// (absolute log ratio) is added to the score.
 /// </summary>
 public sealed record ScaleSelection
 {
@@ -29,21 +32,33 @@ public sealed record ScaleSelection
 
     public double ConfidenceWeight { get; init; } = 2;
 
+    /// <summary>
+    /// The weight of an independent estimate of the factor, when <see cref="Choose"/> is given one; 0, the default,
+    /// ignores it, and packages written without it leave it out.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double EstimateWeight { get; init; }
+
     /// <summary>The spread assumed for a rung with fewer than two whole objects.</summary>
     const double UnknownSpread = 0.5;
 
     /// <summary>What makes these weights unusable, or null.</summary>
     public string? FindProblem() =>
-        new[] { DriftWeight, SpreadWeight, ConfidenceWeight }.All(w => w >= 0 && double.IsFinite(w))
+        new[] { DriftWeight, SpreadWeight, ConfidenceWeight, EstimateWeight }.All(w => w >= 0 && double.IsFinite(w))
             ? null
-            : string.Create(CultureInfo.InvariantCulture, $"the selection weights must be finite and non-negative, got drift {DriftWeight}, spread {SpreadWeight}, confidence {ConfidenceWeight}");
+            : string.Create(CultureInfo.InvariantCulture, $"the selection weights must be finite and non-negative, got drift {DriftWeight}, spread {SpreadWeight}, confidence {ConfidenceWeight}, estimate {EstimateWeight}");
 
-    /// <summary>The index of the rung of <paramref name="ladder"/> (in the order of its factors) these weights pick for objects of <paramref name="objectSize"/> pixels.</summary>
-    public int Choose(IReadOnlyList<ScaleRung> ladder, int objectSize)
+    /// <summary>
+    /// The index of the rung of <paramref name="ladder"/> (in the order of its factors) these weights pick for objects
+    /// of <paramref name="objectSize"/> pixels, drawn towards <paramref name="estimatedFactor"/> when one is given.
+    /// </summary>
+    public int Choose(IReadOnlyList<ScaleRung> ladder, int objectSize, double? estimatedFactor = null)
     {
         ArgumentNullException.ThrowIfNull(ladder);
         if (ladder.Count == 0)
             throw new ArgumentException("The ladder has no rung.", nameof(ladder));
+        if (estimatedFactor is { } estimate && !(estimate > 0 && double.IsFinite(estimate)))
+            throw new ArgumentOutOfRangeException(nameof(estimatedFactor), estimate, "An estimated factor must be positive and finite.");
         var best = -1;
         var bestScore = double.PositiveInfinity;
         for (var i = 0; i < ladder.Count; i++)
@@ -65,6 +80,8 @@ public sealed record ScaleSelection
             if (neighbours == 0)
                 continue;
             var score = (DriftWeight * drift / neighbours) + (SpreadWeight * (rung.SizeSpread ?? UnknownSpread)) - (ConfidenceWeight * rung.Confidence);
+            if (estimatedFactor is { } factor && EstimateWeight > 0)
+                score += EstimateWeight * Math.Abs(Math.Log(rung.Factor / factor));
             if (score < bestScore)
                 (best, bestScore) = (i, score);
         }
@@ -81,7 +98,7 @@ public sealed record ScaleSelection
 
     /// <summary>The weights as facts for reports.</summary>
     public string Summary() =>
-        string.Create(CultureInfo.InvariantCulture, $"drift {DriftWeight:G3}, spread {SpreadWeight:G3}, confidence {ConfidenceWeight:G3}");
+        string.Create(CultureInfo.InvariantCulture, $"drift {DriftWeight:G3}, spread {SpreadWeight:G3}, confidence {ConfidenceWeight:G3}{(EstimateWeight > 0 ? $", estimate {EstimateWeight:G3}" : "")}");
 
     static double Mismatch(ScaleRung rung, int objectSize) =>
         rung.MedianDiameter is { } d ? Math.Abs(Math.Log(d / objectSize)) : double.PositiveInfinity;

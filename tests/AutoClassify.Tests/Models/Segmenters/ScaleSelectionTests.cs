@@ -41,6 +41,30 @@ public class ScaleSelectionTests
     }
 
     [Fact]
+    public void Should_draw_the_choice_towards_an_independent_estimate_only_as_far_as_its_weight_says()
+    {
+        // Given the ladder the default weights choose rung 3 of, and estimates of the factor at rungs 5 and 2
+        var ladder = Ladder([8, 20, 28, 40, 57, 46, 47], [0.6, 0.6, 0.6, 0.6, 0.6, 0.7, 0.7]);
+        var weighted = ScaleSelection.Default with { EstimateWeight = 1 };
+
+        // When the weights choose with and without an estimate
+        // Then a weight of 1 moves the choice to the estimate's rung, a quarter of it does not outweigh the drift
+        // (scores -0.918 at rung 3 against -0.857 at rung 5), no estimate or no weight leaves the default's choice, and
+        // a rung whose objects do not qualify is never taken, however close the estimate
+        Assert.Equal(5, weighted.Choose(ladder, ObjectSize, ladder[5].Factor));
+        Assert.Equal(2, weighted.Choose(ladder, ObjectSize, ladder[2].Factor));
+        Assert.Equal(3, (ScaleSelection.Default with { EstimateWeight = 0.25 }).Choose(ladder, ObjectSize, ladder[5].Factor));
+        Assert.Equal(3, weighted.Choose(ladder, ObjectSize));
+        Assert.Equal(3, ScaleSelection.Default.Choose(ladder, ObjectSize, ladder[5].Factor));
+        Assert.Equal(2, new ScaleSelection { EstimateWeight = 100 }.Choose(ladder, ObjectSize, ladder[1].Factor));
+        Assert.Throws<ArgumentOutOfRangeException>(() => weighted.Choose(ladder, ObjectSize, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => weighted.Choose(ladder, ObjectSize, double.NaN));
+        Assert.Contains("estimate -1", new ScaleSelection { EstimateWeight = -1 }.FindProblem(), StringComparison.Ordinal);
+        Assert.EndsWith("estimate 1", weighted.Summary(), StringComparison.Ordinal);
+        Assert.DoesNotContain("estimate", ScaleSelection.Default.Summary(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Should_tune_the_weights_that_pick_the_best_validation_rungs_and_keep_the_default_on_a_tie()
     {
         // Given validation ladders where the confident rung (5) is the right one: the truth agrees with the network
@@ -119,6 +143,10 @@ public class ScaleSelectionTests
         Assert.Equal(ScaleSelection.Default, read.Selection);
         Assert.Null(read.FindProblem());
         Assert.Equal(tuned, again);
+        // And the estimate's weight is written only when set, so scales without it read as before
+        Assert.DoesNotContain("estimate_weight", JsonSerializer.Serialize(tuned, options), StringComparison.Ordinal);
+        var drawn = tuned with { Selection = tuned.Selection with { EstimateWeight = 0.5 } };
+        Assert.Equal(drawn, JsonSerializer.Deserialize<ObjectScale>(JsonSerializer.Serialize(drawn, options), options));
         var broken = JsonSerializer.Deserialize<ObjectScale>("""{"object_size": 40, "min_factor": 0.1, "max_factor": 2, "probe_factor": 0.5, "selection": null}""", options)!;
         Assert.Equal("selection must not be null", broken.FindProblem());
     }
