@@ -1,5 +1,6 @@
 using System.Globalization;
 using AutoClassify.Imaging;
+using AutoClassify.IO;
 using AutoClassify.Preprocessing;
 
 namespace AutoClassify.Models.Segmenters;
@@ -200,7 +201,7 @@ public static class ObjectScaling
         var thickness = Thicknesses(ids, width, height);
         var inner = objects.Where(o => !o.Value.AtBorder).Select(o => thickness[o.Key]).Order().ToArray();
         var sizes = inner.Length > 0 ? inner : [.. objects.Keys.Select(id => thickness[id]).Order()];
-        var median = sizes.Length % 2 == 1 ? sizes[sizes.Length / 2] : (sizes[(sizes.Length / 2) - 1] + sizes[sizes.Length / 2]) / 2;
+        var median = OrderStatistics.Median(sizes);
         double? spread = inner.Length < 2 ? null : Math.Log(inner[3 * inner.Length / 4]) - Math.Log(inner[inner.Length / 4]);
         return (median, spread);
     }
