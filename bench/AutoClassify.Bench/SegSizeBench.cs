@@ -357,9 +357,11 @@ internal sealed class SizeNetwork : IDisposable
                 int px = flipX ? patch - 1 - x : x, py = flipY ? patch - 1 - y : y;
                 if (transpose)
                     (px, py) = (py, px);
-                destination[(y * patch) + x] = region[Reflect(left + px, region.Width), Reflect(top + py, region.Height)];
+                destination[(y * patch) + x] = region[SegmenterInput.Mirror(left + px, region.Width), SegmenterInput.Mirror(top + py, region.Height)];
             }
         }
+        // Two passes, not CnnInputPreparer.Standardise's one: the suite's figures were measured this way, and the
+        // trained CNN follows the last bit of its inputs.
         double mean = 0, squares = 0;
         foreach (var v in destination)
             mean += v;
@@ -369,16 +371,5 @@ internal sealed class SizeNetwork : IDisposable
         var deviation = Math.Max(Math.Sqrt(squares / destination.Length), 1e-6);
         for (var i = 0; i < destination.Length; i++)
             destination[i] = (float)((destination[i] - mean) / deviation);
-    }
-
-    static int Reflect(int i, int n)
-    {
-        if (n == 1)
-            return 0;
-        var period = 2 * (n - 1);
-        i %= period;
-        if (i < 0)
-            i += period;
-        return i < n ? i : period - i;
     }
 }
