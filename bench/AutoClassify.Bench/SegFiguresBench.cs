@@ -16,7 +16,8 @@ namespace AutoClassify.Bench;
 /// scale-jitter (segment-benchmark's --object-size and --scale-jitter, the jitter in percent), train-precision
 /// (segment-benchmark's --train-precision, fp32 or bf16), epochs and patience (the U-Net's most epochs and early
 /// stopping patience), boundary-width (the instance scheme's boundary band in working pixels, segment-benchmark's
-/// --boundary-width), object-measure (diameter or thickness, segment-benchmark's --object-measure), flips (segment-benchmark's --flips, the U-Net's test-time flips on the test images: 1, 2 or 4),
+/// --boundary-width), object-measure (diameter or thickness, segment-benchmark's --object-measure), size-estimate (1:
+/// segment-benchmark's --size-estimate, the size CNN beside each fold's U-Net; 0, the default, without), flips (segment-benchmark's --flips, the U-Net's test-time flips on the test images: 1, 2 or 4),
 /// models, datasets
 /// (emps,isbi), folds, threads (2: the targets are for 2 cores), seed and out. --quick runs 2 folds on 4 images with
 /// 2 short epochs: a smoke test of the wiring, not a figure. Example, the emps figure at a 256-px long side:
@@ -27,7 +28,7 @@ internal sealed class SegFiguresBench : IBenchSuite
     const double TargetF1 = 0.80, TargetDiameterError = 0.10;
     static readonly TimeSpan TargetEmpsWall = TimeSpan.FromMinutes(60);
 
-    static readonly string[] Keys = ["unet-width", "unet-depth", "input-long-side", "object-size", "scale-jitter", "train-precision", "epochs", "patience", "boundary-width", "object-measure", "flips", "models", "datasets", "folds", "threads", "seed", "out"];
+    static readonly string[] Keys = ["unet-width", "unet-depth", "input-long-side", "object-size", "scale-jitter", "train-precision", "epochs", "patience", "boundary-width", "object-measure", "size-estimate", "flips", "models", "datasets", "folds", "threads", "seed", "out"];
 
     public string Name => "segfigures";
 
@@ -58,9 +59,15 @@ internal sealed class SegFiguresBench : IBenchSuite
             TrainingPrecision = options.Settings.GetValueOrDefault("train-precision") is { } precision
                 ? InferencePrecisions.Parse(precision) ?? throw new ArgumentException($"--train-precision={precision}: expected fp32 or bf16.")
                 : defaults.TrainingPrecision,
+            SizeEstimate = options.Int("size-estimate", 0) switch
+            {
+                0 => null,
+                1 => new SizeEstimateOptions(),
+                var other => throw new ArgumentException($"--size-estimate={other}: expected 0 or 1."),
+            },
         };
         if (options.Quick)
-            unet = unet with { MaxEpochs = 2, StepsPerEpoch = 3, BatchSize = 4, PatchSize = Math.Max(64, 1 << unet.Depth), Patience = 2 };
+            unet = unet with { MaxEpochs = 2, StepsPerEpoch = 3, BatchSize = 4, PatchSize = Math.Max(64, 1 << unet.Depth), Patience = 2, SizeEstimate = unet.SizeEstimate is { } quick ? quick with { Steps = 3, BatchSize = 4 } : null };
         if (unet.TrainingPrecision == InferencePrecision.BFloat16 && !InferencePrecisions.NativeBFloat16)
             throw new ArgumentException("--train-precision=bf16 needs a CPU with native bfloat16 (avx512_bf16 or amx_bf16); this one would emulate it.");
         var problems = unet.Problems();
@@ -84,7 +91,7 @@ internal sealed class SegFiguresBench : IBenchSuite
         var outRoot = Path.GetFullPath(s.GetValueOrDefault("out")
             ?? Path.Combine(Path.GetTempPath(), "autoclassify-segfigures", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", inv) + (options.Quick ? "-quick" : "")));
         Console.WriteLine(string.Create(inv,
-            $"U-Net depth {unet.Depth}, width {unet.BaseWidth}, boundary {unet.BoundaryWidth} px, {(unet.ObjectSize is { } objectSize ? $"object size {objectSize} px{(unet.ObjectMeasure == ObjectMeasure.Thickness ? " thick" : "")}, scale jitter {unet.Augmentation.ScaleRange}" : longSide > 0 ? $"long side {longSide} px" : "native resolution")}{(options.Quick ? $", {unet.MaxEpochs} epochs of {unet.StepsPerEpoch} steps (quick)" : $", at most {unet.MaxEpochs} epochs, patience {unet.Patience}")}, training in {unet.TrainingPrecision.Name()}, {flips} test-time view(s); {folds} folds; {threads} threads; seed {seed}; outputs under {outRoot}"));
+            $"U-Net depth {unet.Depth}, width {unet.BaseWidth}, boundary {unet.BoundaryWidth} px, {(unet.ObjectSize is { } objectSize ? $"object size {objectSize} px{(unet.ObjectMeasure == ObjectMeasure.Thickness ? " thick" : "")}, scale jitter {unet.Augmentation.ScaleRange}{(unet.SizeEstimate is { } e ? $", size CNN of {e.Steps} steps" : "")}" : longSide > 0 ? $"long side {longSide} px" : "native resolution")}{(options.Quick ? $", {unet.MaxEpochs} epochs of {unet.StepsPerEpoch} steps (quick)" : $", at most {unet.MaxEpochs} epochs, patience {unet.Patience}")}, training in {unet.TrainingPrecision.Name()}, {flips} test-time view(s); {folds} folds; {threads} threads; seed {seed}; outputs under {outRoot}"));
 
         foreach (var dataset in datasets)
         {

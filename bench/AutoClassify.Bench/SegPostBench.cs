@@ -32,11 +32,14 @@ namespace AutoClassify.Bench;
 /// bf16) on the same network, and prints both scores and the seconds each spent in Predict. scale=flips predicts each
 /// test image twice on the same network, once as it is and once with the flips (<see cref="UNetSegmenter.TestTimeFlips"/>,
 /// flips=N views, 4 unless set: the ladder on the image alone, the chosen rung again averaged over the image's flips);
-/// scale=dense with flips averages every rung of the ladder it writes over them.
+/// scale=dense with flips averages every rung of the ladder it writes over them. size-estimate=1 trains the size CNN
+/// after the U-Net (<see cref="UNetOptions.SizeEstimate"/>, cached apart; the U-Net is the one trained without it, as
+/// the seeds are the same): the dense CSV's chosen rung is then the one drawn towards its estimate, and scale=size runs
+/// the ladder once per test image and scores the rule alone beside the rule drawn towards the estimate.
 /// </summary>
 internal sealed class SegPostBench : IBenchSuite
 {
-    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out", "object-size", "scale", "scale-jitter", "rungs", "schedule", "patience", "learning-rate", "model", "unet-depth", "patch", "batch", "ema", "flips", "train-precision", "boundary-width", "object-measure"];
+    static readonly string[] Keys = ["fold", "folds", "unet-width", "input-long-side", "epochs", "threads", "seed", "out", "object-size", "scale", "scale-jitter", "rungs", "schedule", "patience", "learning-rate", "model", "unet-depth", "patch", "batch", "ema", "flips", "train-precision", "boundary-width", "object-measure", "size-estimate"];
 
     public string Name => "segpost";
 
@@ -81,8 +84,16 @@ internal sealed class SegPostBench : IBenchSuite
             throw new ArgumentException("--train-precision=bf16 needs a CPU with native bfloat16 (avx512_bf16 or amx_bf16); this one would emulate it.");
         var model = s.GetValueOrDefault("model") ?? "unet";
         var scale = s.GetValueOrDefault("scale") ?? "both";
-        if (scale is not ("oracle" or "estimate" or "both" or "dense" or "flips" or "selection" or "precision"))
-            throw new ArgumentException($"--scale={scale}: expected oracle, estimate, both, dense, flips, selection or precision.");
+        if (scale is not ("oracle" or "estimate" or "both" or "dense" or "flips" or "selection" or "precision" or "size"))
+            throw new ArgumentException($"--scale={scale}: expected oracle, estimate, both, dense, flips, selection, precision or size.");
+        var sizeEstimate = options.Int("size-estimate", 0) switch
+        {
+            0 => false,
+            1 => true,
+            var other => throw new ArgumentException($"--size-estimate={other}: expected 0 or 1."),
+        };
+        if (scale == "size" && !sizeEstimate)
+            throw new ArgumentException("--scale=size compares the rule with and without the size CNN's estimate: add --size-estimate=1.");
         if (objectSize > 0)
             longSide = 0;
         var name = (objectSize > 0 ? string.Create(inv, $"os{objectSize}-j{jitter}") : string.Create(inv, $"ls{longSide}"))
@@ -94,7 +105,8 @@ internal sealed class SegPostBench : IBenchSuite
             + (measure == ObjectMeasure.Thickness ? "-thick" : "")
             + (boundaryWidth != UNetOptions.Defaults.BoundaryWidth ? string.Create(inv, $"-bw{boundaryWidth}") : "")
             + (patch != UNetOptions.Defaults.PatchSize || batch != UNetOptions.Defaults.BatchSize ? string.Create(inv, $"-patch{patch}x{batch}") : "")
-            + (scale == "selection" ? "-tuned" : "");
+            + (scale == "selection" ? "-tuned" : "")
+            + (sizeEstimate ? "-size" : "");
         var cache = Path.GetFullPath(s.GetValueOrDefault("out")
             ?? Path.Combine(Path.GetTempPath(), "autoclassify-segpost", string.Create(inv, $"emps-fold{fold + 1}of{folds}-{(model == "unet" ? "" : model + "-")}w{width}{(depth == UNetOptions.Defaults.Depth ? "" : $"-d{depth}")}-{name}-e{epochs}-seed{seed}")));
         // Created before the data are read, so an unknown --model fails at once (UNetTrainer.Create names the known ones).
@@ -116,6 +128,7 @@ internal sealed class SegPostBench : IBenchSuite
             WeightAveraging = averaging,
             TrainingPrecision = trainingPrecision,
             TuneScaleSelection = scale == "selection",
+            SizeEstimate = sizeEstimate ? new SizeEstimateOptions() : null,
             Threads = threads,
         });
         var root = Path.Combine(options.SharedRoot, "datasets", "emps-particles");
@@ -219,6 +232,7 @@ internal sealed class SegPostBench : IBenchSuite
             "both" => new[] { "oracle", "estimate" },
             "flips" => ["estimate", "flips"],
             "selection" => ["default", "tuned"],
+            "size" => ["rule", "estimate"],
             "precision" => ["fp32", "bf16"],
             _ => [scale],
         };
@@ -227,6 +241,8 @@ internal sealed class SegPostBench : IBenchSuite
         var f1 = modes.ToDictionary(m => m, _ => new List<double>());
         var errors = modes.ToDictionary(m => m, _ => new List<double>());
         var ratios = new List<double>();
+        var cnnRatios = new List<double>();
+        double ladderSeconds = 0, cnnSeconds = 0;
         var seconds = modes.ToDictionary(m => m, _ => 0.0);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         foreach (var index in test)
@@ -238,14 +254,30 @@ internal sealed class SegPostBench : IBenchSuite
                 : objectScale.ProbeFactor;
             var trueSizes = SizeDistributions.EquivalentDiameters(sample.Mask, sample.Width, sample.Height);
             var line = string.Create(inv, $"  {Path.GetFileName(sample.Path),-16} {sample.Width}x{sample.Height} true {Count(sample.Mask),4} d {trueDiameter ?? double.NaN,6:F1} oracle x{oracle:F3}");
-            var ladder = scale == "selection" ? segmenter.Ladder(sample.Image, default) : null;
+            var ladderTimer = System.Diagnostics.Stopwatch.StartNew();
+            var ladder = scale is "selection" or "size" ? segmenter.Ladder(sample.Image, default) : null;
+            ladderSeconds += ladderTimer.Elapsed.TotalSeconds;
+            var cnnTimer = System.Diagnostics.Stopwatch.StartNew();
+            var estimated = scale == "size" ? segmenter.EstimatedFactor(sample.Image) : null;
+            cnnSeconds += cnnTimer.Elapsed.TotalSeconds;
+            if (estimated is { } cnn && double.IsFinite(oracle))
+            {
+                cnnRatios.Add(cnn / oracle);
+                line += string.Create(inv, $" cnn/true {cnnRatios[^1]:F2}");
+            }
             foreach (var mode in modes)
             {
                 double factor;
                 int[] predicted;
                 if (ladder is not null)
                 {
-                    var pass = UNetSegmenter.Choose(ladder, mode == "default" ? ScaleSelection.Default : objectScale.Selection, objectScale.ObjectSize);
+                    var pass = mode switch
+                    {
+                        "default" => UNetSegmenter.Choose(ladder, ScaleSelection.Default, objectScale.ObjectSize),
+                        "rule" => UNetSegmenter.Choose(ladder, objectScale.Selection with { EstimateWeight = 0 }, objectScale.ObjectSize),
+                        "estimate" => UNetSegmenter.Choose(ladder, objectScale.Selection, objectScale.ObjectSize, estimated),
+                        _ => UNetSegmenter.Choose(ladder, objectScale.Selection, objectScale.ObjectSize),
+                    };
                     (factor, predicted) = (pass.Factor, UNetSegmenter.InstancesAt(sample.Image, pass));
                 }
                 else
@@ -263,7 +295,7 @@ internal sealed class SegPostBench : IBenchSuite
                 f1[mode].Add(match.F1);
                 errors[mode].Add(error);
                 line += string.Create(inv, $" | {mode} x{factor:F3} pred {match.PredictedCount,4} F1 {match.F1:F2} mde {error:F2}");
-                if (mode != "oracle")
+                if (mode is not ("oracle" or "rule"))
                 {
                     ratios.Add(factor / oracle);
                     line += string.Create(inv, $" est/true {ratios[^1]:F2}");
@@ -284,6 +316,11 @@ internal sealed class SegPostBench : IBenchSuite
             var sorted = ratios.Order().ToArray();
             var within = sorted.Count(r => Math.Abs(Math.Log(r)) <= Math.Log(1.25));
             Console.WriteLine(string.Create(inv, $"  estimated/true factor: median {sorted[sorted.Length / 2]:F2}, range {sorted[0]:F2}-{sorted[^1]:F2}, within 25 % for {within} of {sorted.Length} images"));
+        }
+        if (cnnRatios.Count > 0)
+        {
+            var off = cnnRatios.Select(r => Math.Abs(Math.Log(r))).Order().ToArray();
+            Console.WriteLine(string.Create(inv, $"  size CNN's factor: median |ln cnn/true| {off[off.Length / 2]:F3}, within 25 % for {off.Count(e => e <= Math.Log(1.25))} of {off.Length} images; its estimates took {cnnSeconds:F1} s against the ladders' {ladderSeconds:F1} s"));
         }
     }
 
@@ -308,7 +345,7 @@ internal sealed class SegPostBench : IBenchSuite
             var rungs = new List<(string Line, int[] Ids)>();
             // With flips, every rung of the written ladder is averaged over them, so a rule can be replayed on flipped rungs.
             var ladder = segmenter.Ladder(sample.Image, default, withFlips: true);
-            var chosen = UNetSegmenter.Choose(ladder, scale.Selection, scale.ObjectSize);
+            var chosen = UNetSegmenter.Choose(ladder, scale.Selection, scale.ObjectSize, segmenter.EstimatedFactor(sample.Image));
             var channels = segmenter.Info.ChannelNames.Count;
             foreach (var pass in ladder)
             {

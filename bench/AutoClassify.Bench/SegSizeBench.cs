@@ -43,11 +43,11 @@ internal sealed class SegSizeBench : IBenchSuite
         var inv = CultureInfo.InvariantCulture;
         var folds = options.Int("folds", 5);
         var seed = options.Int("seed", 42);
-        var network = new SizeNetworkOptions
+        var network = new SizeEstimateOptions
         {
             Steps = options.Int("steps", 1500),
-            Batch = options.Int("batch", 32),
-            Patch = options.Int("patch", 96),
+            BatchSize = options.Int("batch", 32),
+            PatchSize = options.Int("patch", 96),
             Width = options.Int("width", 16),
             Range = double.Parse(s.GetValueOrDefault("range") ?? "1.2", inv),
         };
@@ -70,7 +70,7 @@ internal sealed class SegSizeBench : IBenchSuite
         var sizeError = methods.ToDictionary(m => m, _ => new List<double>());
         var estimates = new List<string> { "fold,image,true_diameter,estimated_diameter,rule_diameter" };
         Console.WriteLine(string.Create(inv,
-            $"emps-particles, {folds} folds (seed {seed}); size CNN width {network.Width}, {network.Patch} px patches, {network.Steps} steps of {network.Batch}, sizes within e^±{network.Range} of {ObjectSize} px, seed {netSeed}; {threads} threads; ladders {rungsPattern}"));
+            $"emps-particles, {folds} folds (seed {seed}); size CNN width {network.Width}, {network.PatchSize} px patches, {network.Steps} steps of {network.BatchSize}, sizes within e^±{network.Range} of {ObjectSize} px, seed {netSeed}; {threads} threads; ladders {rungsPattern}"));
         foreach (var fold in chosenFolds)
         {
             var clock = Stopwatch.StartNew();
@@ -78,9 +78,10 @@ internal sealed class SegSizeBench : IBenchSuite
             // Every seventh of the other folds' images calibrates the estimate's bias; the rest train.
             int[] calibration = [.. others.Where((_, k) => k % 7 == 3)];
             int[] train = [.. others.Where((_, k) => k % 7 != 3)];
-            using var size = SizeNetwork.Train([.. train.Select(i => (data.Samples[i].Image, diameters[i]!.Value))], network, netSeed + fold,
+            using var size = SizeNetwork.Train([.. train.Select(i => (data.Samples[i].Image, diameters[i]!.Value))], network, ObjectSize, netSeed + fold,
                 (step, loss) => Console.WriteLine(string.Create(inv, $"  fold {fold + 1} step {step}: loss {loss:F4} ({clock.Elapsed.TotalSeconds:F0} s)")));
-            var bias = size.Calibrate([.. calibration.Select(i => (data.Samples[i].Image, diameters[i]!.Value))]);
+            size.Calibrate([.. calibration.Select(i => (data.Samples[i].Image, diameters[i]!.Value))]);
+            var bias = size.Info.Bias;
             var estimateErrors = new List<double>();
             var ruleErrors = new List<double>();
             var perFold = methods.ToDictionary(m => m, _ => new List<double>());
@@ -177,199 +178,5 @@ internal sealed class SegSizeBench : IBenchSuite
                 Number(f1), Number(error), Number(oracle), csv.GetString(chosen) == "1"));
         }
         return ladders;
-    }
-}
-
-/// <summary>The size CNN's training settings.</summary>
-internal sealed record SizeNetworkOptions
-{
-    public int Steps { get; init; } = 1500;
-    public int Batch { get; init; } = 32;
-    public int Patch { get; init; } = 96;
-    public int Width { get; init; } = 16;
-
-    /// <summary>Training sizes lie within e^±Range of the object size.</summary>
-    public double Range { get; init; } = 1.2;
-}
-
-/// <summary>
-/// A small CNN that reads how large an image's objects are. Five 3×3 convolution blocks (batch norm, ReLU, 2×2 max-pool
-/// between them) of width, 2×, 4×, 4× and 8× width filters, global average pooling and one linear output, trained with
-/// Adam on the mean squared error. A training patch is a random window of an image resized so that its median object
-/// measures 40·e^u px, u uniform in ±range, flipped and transposed at random and standardised on its own; the target
-/// is u. An image's estimate: the network run at candidate diameters D = 3·2^(k/2) px (the image resized by 40/D,
-/// at most 3 megapixels, down to a 12-px long side), u(D) the mean over up to 5×5 patches covering it; the first D
-/// where u turns negative (u falls as D grows), interpolated in ln D, refined twice as the mean of ln D + u over the
-/// diameters within 0.7 range of it, then less the bias measured on calibration images.
-/// </summary>
-internal sealed class SizeNetwork : IDisposable
-{
-    const int Target = 40;
-    readonly Sequential network;
-    readonly SizeNetworkOptions options;
-    double bias;
-
-    SizeNetwork(Sequential network, SizeNetworkOptions options) => (this.network, this.options) = (network, options);
-
-    /// <summary>Trains a network on images with their median object diameters; <paramref name="log"/> hears the smoothed loss every 250 steps.</summary>
-    public static SizeNetwork Train(IReadOnlyList<(GrayImage Image, double Diameter)> images, SizeNetworkOptions options, int seed, Action<int, double> log)
-    {
-        Torch.ManualSeed(seed);
-        var random = new Random(seed);
-        var result = new SizeNetwork(Build(options.Width), options);
-        int batch = options.Batch, patch = options.Patch;
-        var pixels = new float[batch * patch * patch];
-        var targets = new float[batch];
-        using var optimizer = new Adam(result.network.Parameters(), new AdamOptions { LearningRate = 1e-3 });
-        result.network.Train();
-        double smoothed = 0;
-        for (var step = 0; step < options.Steps; step++)
-        {
-            for (var b = 0; b < batch; b++)
-            {
-                var (image, diameter) = images[random.Next(images.Count)];
-                var u = ((random.NextDouble() * 2) - 1) * options.Range;
-                Sample(image, Target * Math.Exp(u) / diameter, patch, random, pixels.AsSpan(b * patch * patch, patch * patch));
-                targets[b] = (float)u;
-            }
-            using var scope = DisposeScope.Begin();
-            var loss = Functional.MseLoss(result.network.Forward(Tensor.FromArray(pixels, [batch, 1, patch, patch])), Tensor.FromArray(targets, [batch, 1]));
-            // A tenth of the rate for the last 30 % of the steps.
-            optimizer.LearningRate = step < options.Steps * 0.7 ? 1e-3 : 2e-4;
-            optimizer.ZeroGrad();
-            loss.Backward();
-            optimizer.Step();
-            var value = loss.ToDouble();
-            smoothed = step == 0 ? value : (0.98 * smoothed) + (0.02 * value);
-            if ((step + 1) % 250 == 0)
-                log(step + 1, smoothed);
-        }
-        result.network.Eval();
-        return result;
-    }
-
-    /// <summary>Sets the bias to the median ln(estimate / truth) over <paramref name="images"/> (never test images) and returns it.</summary>
-    public double Calibrate(IReadOnlyList<(GrayImage Image, double Diameter)> images)
-    {
-        bias = 0;
-        var offsets = images.Select(x => Math.Log(Estimate(x.Image) / x.Diameter)).Order().ToArray();
-        bias = offsets.Length == 0 ? 0 : offsets[offsets.Length / 2];
-        return bias;
-    }
-
-    /// <summary>The image's median object diameter in its own pixels.</summary>
-    public double Estimate(GrayImage image)
-    {
-        var patch = options.Patch;
-        var rungs = new List<(double LogD, double U)>();
-        for (var k = 0; k < 24; k++)
-        {
-            var d = 3 * Math.Pow(2, k / 2.0);
-            var f = Target / d;
-            int w = (int)Math.Round(image.Width * f), h = (int)Math.Round(image.Height * f);
-            if ((long)w * h > 3_000_000)
-                continue;
-            if (Math.Max(w, h) < 12)
-                break;
-            var region = InputScaling.Image(image, Math.Max(1, w), Math.Max(1, h));
-            int nx = Math.Min(5, (region.Width + patch - 1) / patch), ny = Math.Min(5, (region.Height + patch - 1) / patch);
-            var pixels = new float[nx * ny * patch * patch];
-            var n = 0;
-            for (var iy = 0; iy < ny; iy++)
-            {
-                for (var ix = 0; ix < nx; ix++)
-                {
-                    var left = nx == 1 ? Math.Max(0, (region.Width - patch) / 2) : (int)Math.Round((double)ix * (region.Width - patch) / (nx - 1));
-                    var top = ny == 1 ? Math.Max(0, (region.Height - patch) / 2) : (int)Math.Round((double)iy * (region.Height - patch) / (ny - 1));
-                    Fill(region, left, top, patch, pixels.AsSpan(n++ * patch * patch, patch * patch), false, false, false);
-                }
-            }
-            using var scope = DisposeScope.Begin();
-            using var noGrad = Torch.NoGrad();
-            rungs.Add((Math.Log(d), network.Forward(Tensor.FromArray(pixels, [n, 1, patch, patch])).ToFloatArray().Average()));
-        }
-        var estimate = double.NaN;
-        for (var k = 1; k < rungs.Count && double.IsNaN(estimate); k++)
-        {
-            if (rungs[k - 1].U >= 0 && rungs[k].U < 0)
-                estimate = rungs[k - 1].LogD + (rungs[k - 1].U / (rungs[k - 1].U - rungs[k].U) * (rungs[k].LogD - rungs[k - 1].LogD));
-        }
-        if (double.IsNaN(estimate))
-            estimate = rungs.MinBy(r => Math.Abs(r.U)).LogD;
-        for (var pass = 0; pass < 2; pass++)
-        {
-            var near = rungs.Where(r => Math.Abs(r.LogD - estimate) <= 0.7 * options.Range).ToArray();
-            if (near.Length > 0)
-                estimate = near.Average(r => r.LogD + r.U);
-        }
-        return Math.Exp(estimate - bias);
-    }
-
-    public void Dispose() => network.Dispose();
-
-    static Sequential Build(int width)
-    {
-        var network = new Sequential();
-        int[] channels = [width, width * 2, width * 4, width * 4, width * 8];
-        var input = 1;
-        for (var k = 0; k < channels.Length; k++)
-        {
-            network.Add(new Conv2d(input, channels[k], 3, padding: 1)).Add(new BatchNorm2d(channels[k])).Add(new ReLU());
-            if (k < channels.Length - 1)
-                network.Add(new MaxPool2d(2));
-            input = channels[k];
-        }
-        return network.Add(new AdaptiveAvgPool2d(1, 1)).Add(new Flatten()).Add(new Linear(input, 1));
-    }
-
-    /// <summary>A random patch of the image resized by <paramref name="factor"/> (reflected where the resized image is smaller), flipped and transposed at random.</summary>
-    static void Sample(GrayImage image, double factor, int patch, Random random, Span<float> destination)
-    {
-        var side = patch / factor;
-        GrayImage region;
-        if (side >= image.Width && side >= image.Height)
-        {
-            region = InputScaling.Image(image, Math.Max(1, (int)Math.Round(image.Width * factor)), Math.Max(1, (int)Math.Round(image.Height * factor)));
-        }
-        else
-        {
-            // Only the window the patch needs is resized.
-            var width = Math.Max(1, Math.Min(image.Width, (int)Math.Ceiling(side)));
-            var height = Math.Max(1, Math.Min(image.Height, (int)Math.Ceiling(side)));
-            var left = random.Next(image.Width - width + 1);
-            var top = random.Next(image.Height - height + 1);
-            var window = image.Crop(top, image.Height - top - height, left, image.Width - left - width);
-            region = InputScaling.Image(window, Math.Max(1, (int)Math.Round(width * factor)), Math.Max(1, (int)Math.Round(height * factor)));
-        }
-        var x = region.Width > patch ? random.Next(region.Width - patch + 1) : 0;
-        var y = region.Height > patch ? random.Next(region.Height - patch + 1) : 0;
-        var (flipX, flipY, transpose) = (random.Next(2) == 1, random.Next(2) == 1, random.Next(2) == 1);
-        Fill(region, x, y, patch, destination, flipX, flipY, transpose);
-    }
-
-    /// <summary>The patch at (<paramref name="left"/>, <paramref name="top"/>), reflected at the region's edges, standardised on its own.</summary>
-    static void Fill(GrayImage region, int left, int top, int patch, Span<float> destination, bool flipX, bool flipY, bool transpose)
-    {
-        for (var y = 0; y < patch; y++)
-        {
-            for (var x = 0; x < patch; x++)
-            {
-                int px = flipX ? patch - 1 - x : x, py = flipY ? patch - 1 - y : y;
-                if (transpose)
-                    (px, py) = (py, px);
-                destination[(y * patch) + x] = region[SegmenterInput.Mirror(left + px, region.Width), SegmenterInput.Mirror(top + py, region.Height)];
-            }
-        }
-        // Two passes, not CnnInputPreparer.Standardise's one: the suite's figures were measured this way, and the
-        // trained CNN follows the last bit of its inputs.
-        double mean = 0, squares = 0;
-        foreach (var v in destination)
-            mean += v;
-        mean /= destination.Length;
-        foreach (var v in destination)
-            squares += (v - mean) * (v - mean);
-        var deviation = Math.Max(Math.Sqrt(squares / destination.Length), 1e-6);
-        for (var i = 0; i < destination.Length; i++)
-            destination[i] = (float)((destination[i] - mean) / deviation);
     }
 }

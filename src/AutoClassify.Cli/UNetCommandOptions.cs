@@ -40,6 +40,11 @@ internal sealed class UNetCommandOptions
         HelpName = "diameter|thickness",
         Description = "With --object-size: how an object's size is read: diameter (the equivalent diameter of its area, the default) or thickness (the diameter of the largest disc inside it), which brings rods, wires and fibres to N px across instead of along.",
     };
+    readonly Option<bool> sizeEstimate = new("--size-estimate")
+    {
+        Description = "With --object-size: after the U-Net, train a small CNN that reads each image's object size (on the fitting images, calibrated on the validation images), and draw each image's choice of factor towards its estimate. On emps-particles it raised instance F1 by about 0.015 and cut the size error; it adds about two minutes of training on 2 cores. Default: off.",
+    };
+    readonly Option<int?> sizeEstimateSteps = new("--size-estimate-steps") { Description = $"The size CNN's training steps (default {new SizeEstimateOptions().Steps}); implies --size-estimate." };
     readonly Option<double?> scaleJitter = new("--scale-jitter") { Description = "Augmentation: random scale factor drawn from [1/(1+s), 1+s] (default 0.1); with --object-size a larger value (0.25) lets the network tolerate scale estimates that are off." };
     readonly Option<int?> tileSize = new("--tile-size") { Description = $"Largest sliding-window tile at prediction (default {UNetOptions.Defaults.TileSize}); smaller images run as one tile." };
     readonly Option<int?> tileOverlap = new("--tile-overlap") { Description = $"Pixels shared by neighbouring tiles, blended (default {UNetOptions.Defaults.TileOverlap})." };
@@ -58,12 +63,22 @@ internal sealed class UNetCommandOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { depth, width, scheme, boundary, patch, batch, epochs, steps, patience, learningRate, weightAveraging, trainingPrecision, validation, localContrast, inputLongSide, objectSize, objectMeasure, scaleJitter, tileSize, tileOverlap, minObject, noAugmentation, noSemanticSplit })
+        foreach (var option in new Option[] { depth, width, scheme, boundary, patch, batch, epochs, steps, patience, learningRate, weightAveraging, trainingPrecision, validation, localContrast, inputLongSide, objectSize, objectMeasure, sizeEstimate, sizeEstimateSteps, scaleJitter, tileSize, tileOverlap, minObject, noAugmentation, noSemanticSplit })
             command.Options.Add(option);
     }
 
     /// <summary>False when --no-semantic-split was given.</summary>
     public bool SplitSemanticObjects(ParseResult parse) => !parse.GetValue(noSemanticSplit);
+
+    /// <summary>The size CNN's settings when --size-estimate or --size-estimate-steps was given, or null.</summary>
+    SizeEstimateOptions? SizeEstimate(ParseResult parse)
+    {
+        var steps = parse.GetValue(sizeEstimateSteps);
+        if (!parse.GetValue(sizeEstimate) && steps is null)
+            return null;
+        var options = new SizeEstimateOptions();
+        return steps is { } count ? options with { Steps = count } : options;
+    }
 
     /// <summary>The options given, over the defaults, with <paramref name="threads"/> libtorch threads; unchecked.</summary>
     public UNetOptions Build(ParseResult parse, int threads)
@@ -96,6 +111,7 @@ internal sealed class UNetCommandOptions
             MinObjectArea = parse.GetValue(minObject) ?? d.MinObjectArea,
             ObjectSize = parse.GetValue(objectSize),
             ObjectMeasure = ObjectMeasures.Parse(parse.GetValue(objectMeasure)) ?? d.ObjectMeasure,
+            SizeEstimate = SizeEstimate(parse),
             Augmentation = parse.GetValue(noAugmentation) ? SegmentationAugmentation.None
                 : parse.GetValue(scaleJitter) is { } jitter ? d.Augmentation with { ScaleRange = jitter } : d.Augmentation,
             SplitSemanticObjects = SplitSemanticObjects(parse),

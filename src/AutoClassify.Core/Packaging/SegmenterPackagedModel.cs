@@ -8,7 +8,7 @@ namespace AutoClassify.Packaging;
 /// <summary>
 /// A trained U-Net segmenter in a package (model kinds <c>unet</c> and <c>resunet</c>), so it gets the classifiers'
 /// manifest, hashes, provenance and safe loading. Payload: <see cref="UNetSegmenter.WeightsFile"/> (safetensors)
-/// and <see cref="UNetSegmenter.InfoFile"/>. It labels pixels, not images: <see cref="Segmenter"/> predicts, and the
+/// and <see cref="UNetSegmenter.InfoFile"/>, and with a size CNN (format 5) <see cref="UNetSegmenter.SizeWeightsFile"/>. It labels pixels, not images: <see cref="Segmenter"/> predicts, and the
 /// image-level <see cref="PredictProbabilities"/> refuses with a message saying so.
 /// </summary>
 public sealed class SegmenterPackagedModel : IPackagedModel

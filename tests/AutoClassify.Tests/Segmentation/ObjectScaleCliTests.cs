@@ -59,6 +59,31 @@ public sealed class ObjectScaleCliTests(ITestOutputHelper log) : IDisposable
         Assert.All(summary, f => Assert.True(f > 0, $"factor {f}"));
     }
 
+    [Fact]
+    public void Should_package_the_size_network_with_the_unet_as_format_5_and_segment_with_its_estimate()
+    {
+        // Given annotated touching discs
+        var data = TouchingDiscs.WriteFolder(temp.Combine("data"), count: 3, size: 64, pairs: 3, seed: 680);
+
+        // When a U-Net is trained with a size CNN beside it (a few steps), and segments the same folder with that package
+        var (package, summary) = TrainAndSegment(data, "sized", ["--size-estimate-steps", "20", "--steps-per-epoch", "2", "--epochs", "1", "--seed", "7"]);
+
+        // Then the package holds both networks' weights, the segmenter inside is format 5 and weighs the estimate, and
+        // the facts describe the size CNN
+        var facts = ModelPackage.ReadManifest(package).Provenance.Facts;
+        Assert.Contains("20 steps of 32", facts["size_estimate"], StringComparison.Ordinal);
+        Assert.Equal("0.5", facts["size_estimate_weight"]);
+        using (var opened = ModelPackage.Open(package))
+        {
+            var segmenter = Assert.IsType<SegmenterPackagedModel>(opened.Model).Segmenter;
+            Assert.Equal(UNetSegmenterInfo.EstimatedFormat, segmenter.Info.Format);
+            Assert.NotNull(segmenter.Info.SizeEstimate);
+            Assert.Equal(0.5, segmenter.Info.ObjectScale!.Selection.EstimateWeight);
+        }
+        Assert.Equal(3, summary.Length);
+        Assert.All(summary, f => Assert.True(f > 0, $"factor {f}"));
+    }
+
     // Trains a small U-Net at object size 12 px on data with the given options, segments data with it, and gives the
     // champion package's path and each image's scale factor from summary.csv.
     (string Package, double[] Factors) TrainAndSegment(string data, string name, string[] options)

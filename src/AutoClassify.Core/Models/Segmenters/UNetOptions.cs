@@ -248,6 +248,15 @@ public sealed record UNetOptions
     /// </summary>
     public bool TuneScaleSelection { get; init; }
 
+    /// <summary>
+    /// With <see cref="ObjectSize"/>: after the U-Net, train a small CNN that reads each image's object size
+    /// (<see cref="SizeNetwork"/>) on the fitting images, calibrate it on the validation images, and draw each image's
+    /// choice of factor towards its estimate (<see cref="SizeEstimateOptions.Weight"/>); null, the default, leaves it
+    /// out. On emps-particles it raised instance F1 by about 0.015 and cut the size error (README), at about two
+    /// minutes more training on 2 cores.
+    /// </summary>
+    public SizeEstimateOptions? SizeEstimate { get; init; }
+
     /// <summary>Longest side of a sliding-window tile at prediction (rounded down to a multiple of 2^depth); <see cref="PredictionPixels"/> bounds the area.</summary>
     public int TileSize { get; init; } = Defaults.TileSize;
 
@@ -317,6 +326,12 @@ public sealed record UNetOptions
                 problems.Add($"{nameof(ObjectSize)} and {nameof(InputLongSide)} exclude each other: both set the working resolution.");
         }
         Count(problems, nameof(MaxScaledPixels), MaxScaledPixels, 4096, 1 << 28);
+        if (SizeEstimate is not null)
+        {
+            problems.AddRange(SizeEstimate.Problems());
+            if (ObjectSize is null)
+                problems.Add($"{nameof(SizeEstimate)} needs {nameof(ObjectSize)}: the estimate draws the choice of each image's factor.");
+        }
         if (LocalContrastSigma is { } sigma)
             Range(problems, nameof(LocalContrastSigma), sigma, 0, 1000, lowOpen: true);
         if (!Enum.IsDefined(Scheme))

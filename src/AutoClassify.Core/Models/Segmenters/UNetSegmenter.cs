@@ -17,10 +17,17 @@ public sealed record UNetSegmenterInfo
     /// (written before it) still loads and splits its objects the old way. Format 3 adds <see cref="ObjectScale"/>,
     /// and only a segmenter that uses it is written as format 3, so older readers refuse it instead of ignoring it.
     /// Format 4 adds <see cref="ObjectScale.Measure"/>: only a segmenter that reads object sizes other than by their
-    /// equivalent diameter is written as format 4.
+    /// equivalent diameter is written as format 4. Format 5 adds <see cref="SizeEstimate"/> and a second weights file,
+    /// <see cref="UNetSegmenter.SizeWeightsFile"/>: only a segmenter with a size CNN is written as format 5.
     /// A reader refuses any other format.
     /// </summary>
-    public const int CurrentFormat = 4;
+    public const int CurrentFormat = 5;
+
+    /// <summary>The format of a segmenter with a size CNN beside its U-Net.</summary>
+    public const int EstimatedFormat = 5;
+
+    /// <summary>The format of a segmenter with object scaling by another measure than the equivalent diameter.</summary>
+    public const int ThicknessFormat = 4;
 
     /// <summary>The format of a segmenter with object scaling by the equivalent diameter.</summary>
     public const int ScaledFormat = 3;
@@ -34,7 +41,10 @@ public sealed record UNetSegmenterInfo
     public int Format { get; init; } = UnscaledFormat;
 
     /// <summary>The format a segmenter with object scaling by <paramref name="measure"/> is written as.</summary>
-    public static int FormatFor(ObjectMeasure measure) => measure == ObjectMeasure.EquivalentDiameter ? ScaledFormat : CurrentFormat;
+    public static int FormatFor(ObjectMeasure measure) => measure == ObjectMeasure.EquivalentDiameter ? ScaledFormat : ThicknessFormat;
+
+    /// <summary>The format of a segmenter with object scaling by <paramref name="measure"/>, with or without a size CNN.</summary>
+    public static int FormatFor(ObjectMeasure measure, bool sizeEstimate) => sizeEstimate ? EstimatedFormat : FormatFor(measure);
 
     /// <summary><c>unet</c> or <c>resunet</c>.</summary>
     public required string Model { get; init; }
@@ -60,6 +70,13 @@ public sealed record UNetSegmenterInfo
 
     /// <summary>Object-scale normalisation (format 3): each image is resized to bring its objects to one size; null: off.</summary>
     public ObjectScale? ObjectScale { get; init; }
+
+    /// <summary>
+    /// Format 5: the size CNN whose estimate of each image's object size draws the object scale's choice of factor
+    /// (by <see cref="ScaleSelection.EstimateWeight"/>); its weights are <see cref="UNetSegmenter.SizeWeightsFile"/>. Null: none.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SizeEstimateInfo? SizeEstimate { get; init; }
 
     public int TileSize { get; init; } = UNetOptions.Defaults.TileSize;
 
@@ -118,6 +135,12 @@ public sealed record UNetSegmenterInfo
             return "object_scale: " + scaleProblem;
         if (ObjectScale is not null && InputLongSide is not null)
             return "object_scale and input_long_side exclude each other";
+        if ((Format >= EstimatedFormat) != (SizeEstimate is not null))
+            return Format >= EstimatedFormat ? $"format {Format} needs size_estimate settings" : $"size_estimate needs format {EstimatedFormat}, got {Format}";
+        if (SizeEstimate?.FindProblem() is { } estimateProblem)
+            return "size_estimate: " + estimateProblem;
+        if (ObjectScale is { Selection.EstimateWeight: > 0 } && SizeEstimate is null)
+            return "object_scale's selection weighs a size estimate, but there is no size_estimate";
         var options = new UNetOptions
         {
             Depth = Depth,
@@ -156,6 +179,9 @@ public sealed class UNetSegmenter : ISegmenter
     /// <summary>The description's file in a saved segmenter's folder.</summary>
     public const string InfoFile = "segmenter.json";
 
+    /// <summary>The size CNN's weights in a saved format-5 segmenter's folder (safetensors).</summary>
+    public const string SizeWeightsFile = "size.safetensors";
+
     static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
@@ -166,6 +192,8 @@ public sealed class UNetSegmenter : ISegmenter
 
     readonly int threads;
     readonly bool ownsNetwork;
+    // The CNN that estimates each image's object size (format 5), owned with the network.
+    readonly SizeNetwork? sizeNetwork;
     // The network folded for prediction in one number format, made at the first prediction in that format.
     FoldedUNet? folded;
     bool disposed;
@@ -176,10 +204,19 @@ public sealed class UNetSegmenter : ISegmenter
     {
     }
 
-    UNetSegmenter(UNet network, UNetSegmenterInfo info, int threads, bool ownsNetwork)
+    /// <summary>Wraps a network and the size CNN that <paramref name="info"/>'s <see cref="UNetSegmenterInfo.SizeEstimate"/> describes; the segmenter owns both.</summary>
+    internal UNetSegmenter(UNet network, SizeNetwork? sizeNetwork, UNetSegmenterInfo info, int threads)
+        : this(network, info, threads, ownsNetwork: true, sizeNetwork)
+    {
+    }
+
+    UNetSegmenter(UNet network, UNetSegmenterInfo info, int threads, bool ownsNetwork, SizeNetwork? sizeNetwork = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(info);
+        if ((info.SizeEstimate is null) != (sizeNetwork is null))
+            throw new ArgumentException(info.SizeEstimate is null ? "A size network was given, but the info has no size_estimate." : "The info has a size_estimate, but no size network was given.", nameof(info));
+        this.sizeNetwork = sizeNetwork;
         if (network.OutChannels != info.ChannelNames.Count)
             throw new ArgumentException($"The network has {network.OutChannels} output channels but the info names {info.ChannelNames.Count}.", nameof(info));
         if (info.Scheme == OutputScheme.Auto)
@@ -286,12 +323,30 @@ public sealed class UNetSegmenter : ISegmenter
     ScaledPass ChosenRung(GrayImage image, CancellationToken cancellationToken)
     {
         var scale = Info.ObjectScale ?? throw new InvalidOperationException("Only a segmenter with object scaling has a ladder of factors.");
-        return Choose(Ladder(image, cancellationToken), scale.Selection, scale.ObjectSize);
+        return Choose(Ladder(image, cancellationToken), scale.Selection, scale.ObjectSize, EstimatedFactor(image));
     }
 
-    /// <summary>The pass of <paramref name="ladder"/> that <paramref name="selection"/> picks for objects of <paramref name="objectSize"/> pixels.</summary>
-    internal static ScaledPass Choose(List<ScaledPass> ladder, ScaleSelection selection, int objectSize) =>
-        ladder[selection.Choose([.. ladder.Select(p => p.Rung)], objectSize)];
+    /// <summary>
+    /// The pass of <paramref name="ladder"/> that <paramref name="selection"/> picks for objects of
+    /// <paramref name="objectSize"/> pixels, drawn towards <paramref name="estimatedFactor"/> when there is one.
+    /// </summary>
+    internal static ScaledPass Choose(List<ScaledPass> ladder, ScaleSelection selection, int objectSize, double? estimatedFactor = null) =>
+        ladder[selection.Choose([.. ladder.Select(p => p.Rung)], objectSize, estimatedFactor)];
+
+    /// <summary>
+    /// The factor that brings the image's objects to the object size by the size CNN's estimate of their median size
+    /// (format 5); null without a size CNN, or when it reads no size (an image too small to read).
+    /// </summary>
+    internal double? EstimatedFactor(GrayImage image)
+    {
+        if (sizeNetwork is null || Info.ObjectScale is not { } scale)
+            return null;
+        double size;
+        using (TorchThreads.Gate.EnterScope())
+        using (new TorchThreads(threads))
+            size = sizeNetwork.Estimate(image);
+        return size > 0 && double.IsFinite(size) ? ObjectScaling.Factor(size, scale.ObjectSize) : null;
+    }
 
     /// <summary>
     /// With object scaling, the passes at <see cref="ObjectScale.ProbeFactor"/> × 2^(k/2) (k = −6..6, within the
@@ -615,6 +670,7 @@ public sealed class UNetSegmenter : ISegmenter
         ObjectDisposedException.ThrowIf(disposed, this);
         Directory.CreateDirectory(directory);
         Network.Save(Path.Combine(directory, WeightsFile), new Dictionary<string, string> { ["model"] = Info.Model });
+        sizeNetwork?.Save(Path.Combine(directory, SizeWeightsFile));
         AutoClassify.IO.AtomicFile.WriteAllText(Path.Combine(directory, InfoFile), JsonSerializer.Serialize(Info, Json));
     }
 
@@ -644,15 +700,22 @@ public sealed class UNetSegmenter : ISegmenter
         }
         if (info.FindProblem() is { } problem)
             throw new InvalidDataException($"{infoPath}: {problem.TrimEnd('.')}.");
+        var sizePath = Path.Combine(directory, SizeWeightsFile);
+        if (info.SizeEstimate is not null && !File.Exists(sizePath))
+            throw new FileNotFoundException($"{sizePath}: a format-{info.Format} segmenter needs its size network's weights beside {InfoFile}.", sizePath);
         var network = new UNet(1, info.ChannelNames.Count, info.Depth, info.BaseWidth, info.Residual);
+        SizeNetwork? size = null;
         try
         {
             network.Load(weightsPath);
-            return new UNetSegmenter(network, info, threads);
+            if (info.SizeEstimate is { } estimate)
+                size = SizeNetwork.Load(sizePath, estimate, info.ObjectScale!.ObjectSize);
+            return new UNetSegmenter(network, info, threads, ownsNetwork: true, size);
         }
         catch
         {
             network.Dispose();
+            size?.Dispose();
             throw;
         }
     }
@@ -669,6 +732,7 @@ public sealed class UNetSegmenter : ISegmenter
         }
         if (ownsNetwork)
             Network.Dispose();
+        sizeNetwork?.Dispose();
     }
 }
 

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using AutoClassify.Dataset;
+using AutoClassify.Imaging;
+using AutoClassify.IO;
 using AutoClassify.Models.Cnn;
 using AutoClassify.Tensors;
 using AutoClassify.Tensors.NN;
@@ -70,6 +72,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
                 new("local_contrast_sigma", o.LocalContrastSigma is { } sigma ? Format(sigma) : "off"),
                 new("working_resolution", o.ObjectSize is { } size ? string.Create(CultureInfo.InvariantCulture, $"object size {size} px{(o.ObjectMeasure == ObjectMeasure.Thickness ? " thick" : "")}")
                     : o.InputLongSide is { } side ? string.Create(CultureInfo.InvariantCulture, $"long side {side} px") : "native"),
+                new("size_estimate", o.SizeEstimate is { } e ? string.Create(CultureInfo.InvariantCulture, $"size CNN, {e.Steps} steps, weight {e.Weight}") : "off"),
                 new("tile_size", Format(o.TileSize)),
                 new("tile_overlap", Format(o.TileOverlap)),
                 new("min_object_area_px", Format(o.MinObjectArea)),
@@ -126,6 +129,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
         using var threadScope = new TorchThreads(threads);
         Torch.ManualSeed(Seeds.Derive(context.Seed, "unet-torch"));
         var network = new UNet(1, channels.Count, Options.Depth, Options.BaseWidth, Options.Residual);
+        SizeNetwork? sizeNetwork = null;
         try
         {
             network.UseChannelsLast();
@@ -138,6 +142,8 @@ public sealed class UNetTrainer : ISegmenterTrainer
                 info = info with { ObjectScale = objectScale with { Selection = TuneScaleSelection(network, info, training, validation, context, summary, threads) } };
             else if (info.ObjectScale is { } untuned)
                 (summary.Facts["scale_selection"], summary.Facts["scale_selection_tuned_on"]) = (untuned.Selection.Summary(), "none (the default weights)");
+            if (info.ObjectScale is not null && Options.SizeEstimate is { } estimate)
+                (sizeNetwork, info) = TrainSizeEstimate(estimate, info, training, fit, validation, context, summary);
             var facts = summary.Facts;
             facts["model"] = Name;
             facts["architecture"] = network.Description;
@@ -182,11 +188,12 @@ public sealed class UNetTrainer : ISegmenterTrainer
             facts["seed"] = Format(context.Seed);
             summary.TrainingTime = clock.Elapsed;
             context.Progress?.Report(1);
-            return new UNetSegmenter(network, info, threads) { Summary = summary };
+            return new UNetSegmenter(network, sizeNetwork, info, threads) { Summary = summary };
         }
         catch
         {
             network.Dispose();
+            sizeNetwork?.Dispose();
             throw;
         }
     }
@@ -249,6 +256,64 @@ public sealed class UNetTrainer : ISegmenterTrainer
                 [.. ladder.Select(p => InstancePostProcessingTuner.InstanceF1(truth, UNetSegmenter.InstancesAt(sample.Image, p)))]));
         }
         return ScaleSelectionTuner.ChooseFor(Name, images, info.ObjectScale!.ObjectSize, context, summary, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// The size CNN (<see cref="SizeNetwork"/>) trained on the fitting images that hold objects, at their own size,
+    /// against their masks' median object size, and calibrated on the validation images that hold objects (never a
+    /// test image); the info it returns records it (format 5) and has the selection weigh its estimate. Without a
+    /// fitting image with objects there is no size CNN, and the info stays as it was. The settings, the calibration
+    /// and the time go into the facts.
+    /// </summary>
+    (SizeNetwork? Network, UNetSegmenterInfo Info) TrainSizeEstimate(SizeEstimateOptions options, UNetSegmenterInfo info, SegmentationData training,
+        int[] fit, int[] validation, TrainingContext context, SegmenterTrainingSummary summary)
+    {
+        var clock = Stopwatch.StartNew();
+        var scale = info.ObjectScale!;
+        List<(GrayImage Image, double Diameter)> Sized(int[] indices) =>
+            [.. indices.Select(i => training.Samples[i])
+                .Select(s => (s.Image, Size: ObjectScaling.MedianSize(s.Mask, s.Width, s.Height, training.Kind, scale.Measure)))
+                .Where(x => x.Size is > 0)
+                .Select(x => (x.Image, x.Size!.Value))];
+        var fitting = Sized(fit);
+        if (fitting.Count == 0)
+        {
+            summary.Facts["size_estimate"] = "none (no fitting image with objects)";
+            return (null, info);
+        }
+        var inv = CultureInfo.InvariantCulture;
+        var network = SizeNetwork.Train(fitting, options, scale.ObjectSize, Seeds.Derive(context.Seed, "unet-size-network"),
+            (step, loss) => context.Log?.Invoke(string.Create(inv, $"{Name}: size network step {step}/{options.Steps}: loss {loss:F4}")),
+            context.CancellationToken);
+        try
+        {
+            var calibration = Sized(validation);
+            var offsets = network.Calibrate(calibration);
+            var w = options.Width;
+            var facts = summary.Facts;
+            facts["size_estimate"] = string.Create(inv,
+                $"CNN of widths {w}-{2 * w}-{4 * w}-{4 * w}-{8 * w}, {options.PatchSize} px patches, {options.Steps} steps of {options.BatchSize}, sizes within e^±{options.Range:G3} of {scale.ObjectSize} px, on {fitting.Count} fitting image(s)");
+            facts["size_estimate_parameters"] = Format(network.ParameterCount());
+            facts["size_estimate_bias"] = network.Info.Bias.ToString("F4", inv);
+            facts["size_estimate_calibration"] = calibration.Count == 0 ? "none (no validation image with objects): bias 0"
+                : string.Create(inv, $"{calibration.Count} validation image(s); median |ln estimate/true| before the bias {OrderStatistics.Median([.. offsets.Where(double.IsFinite).Select(Math.Abs).Order()]):F3}");
+            facts["size_estimate_weight"] = Format(options.Weight);
+            facts["size_estimate_seconds"] = clock.Elapsed.TotalSeconds.ToString("F1", inv);
+            var selection = scale.Selection with { EstimateWeight = options.Weight };
+            facts["scale_selection"] = selection.Summary();
+            context.Log?.Invoke(string.Create(inv, $"{Name}: size network trained in {clock.Elapsed.TotalSeconds:F0} s; {facts["size_estimate_calibration"]}"));
+            return (network, info with
+            {
+                Format = UNetSegmenterInfo.FormatFor(scale.Measure, sizeEstimate: true),
+                SizeEstimate = network.Info,
+                ObjectScale = scale with { Selection = selection },
+            });
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
     }
 
     void Fit(UNet network, SegmenterInput[] images, byte[][] targets, int[] fit, int[] validation, int classes,
