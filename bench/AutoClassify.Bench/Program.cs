@@ -36,6 +36,14 @@ internal sealed record BenchOptions(bool Quick, string RepoRoot, string SharedRo
             ? value
             : throw new ArgumentException($"--{key}={text}: not a whole number.");
     }
+
+    /// <summary>An on/off setting given as <c>--key=1</c> or <c>--key=0</c>; off when absent; throws on any other value.</summary>
+    public bool Switch(string key) => Int(key, 0) switch
+    {
+        0 => false,
+        1 => true,
+        var other => throw new ArgumentException($"--{key}={other}: expected 0 or 1."),
+    };
 }
 
 static class Program

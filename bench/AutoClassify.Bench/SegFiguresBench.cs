@@ -59,12 +59,7 @@ internal sealed class SegFiguresBench : IBenchSuite
             TrainingPrecision = options.Settings.GetValueOrDefault("train-precision") is { } precision
                 ? InferencePrecisions.Parse(precision) ?? throw new ArgumentException($"--train-precision={precision}: expected fp32 or bf16.")
                 : defaults.TrainingPrecision,
-            SizeEstimate = options.Int("size-estimate", 0) switch
-            {
-                0 => null,
-                1 => new SizeEstimateOptions(),
-                var other => throw new ArgumentException($"--size-estimate={other}: expected 0 or 1."),
-            },
+            SizeEstimate = options.Switch("size-estimate") ? new SizeEstimateOptions() : null,
         };
         if (options.Quick)
             unet = unet with { MaxEpochs = 2, StepsPerEpoch = 3, BatchSize = 4, PatchSize = Math.Max(64, 1 << unet.Depth), Patience = 2, SizeEstimate = unet.SizeEstimate is { } quick ? quick with { Steps = 3, BatchSize = 4 } : null };

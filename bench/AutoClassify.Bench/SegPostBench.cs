@@ -86,12 +86,7 @@ internal sealed class SegPostBench : IBenchSuite
         var scale = s.GetValueOrDefault("scale") ?? "both";
         if (scale is not ("oracle" or "estimate" or "both" or "dense" or "flips" or "selection" or "precision" or "size"))
             throw new ArgumentException($"--scale={scale}: expected oracle, estimate, both, dense, flips, selection, precision or size.");
-        var sizeEstimate = options.Int("size-estimate", 0) switch
-        {
-            0 => false,
-            1 => true,
-            var other => throw new ArgumentException($"--size-estimate={other}: expected 0 or 1."),
-        };
+        var sizeEstimate = options.Switch("size-estimate");
         if (scale == "size" && !sizeEstimate)
             throw new ArgumentException("--scale=size compares the rule with and without the size CNN's estimate: add --size-estimate=1.");
         if (objectSize > 0)
@@ -271,10 +266,10 @@ internal sealed class SegPostBench : IBenchSuite
                 int[] predicted;
                 if (ladder is not null)
                 {
+                    // "rule" and "tuned" take the package's weights without an estimate, which leaves its weight unused.
                     var pass = mode switch
                     {
                         "default" => UNetSegmenter.Choose(ladder, ScaleSelection.Default, objectScale.ObjectSize),
-                        "rule" => UNetSegmenter.Choose(ladder, objectScale.Selection with { EstimateWeight = 0 }, objectScale.ObjectSize),
                         "estimate" => UNetSegmenter.Choose(ladder, objectScale.Selection, objectScale.ObjectSize, estimated),
                         _ => UNetSegmenter.Choose(ladder, objectScale.Selection, objectScale.ObjectSize),
                     };

@@ -117,7 +117,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
             BoundaryWidth = Options.BoundaryWidth,
         };
 
-        var (samples, factors) = WorkingSamples(training);
+        var (samples, factors, sizes) = WorkingSamples(training);
         if (factors is not null)
             info = info with { Format = UNetSegmenterInfo.FormatFor(Options.ObjectMeasure), ObjectScale = ObjectScale.Fit(Options.ObjectSize!.Value, factors.Where(f => f.FromMask).Select(f => f.Factor).ToArray(), Options.MaxScaledPixels, Options.ObjectMeasure) };
         // Targets first: a bad mask fails before any training time is spent.
@@ -143,7 +143,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
             else if (info.ObjectScale is { } untuned)
                 (summary.Facts["scale_selection"], summary.Facts["scale_selection_tuned_on"]) = (untuned.Selection.Summary(), "none (the default weights)");
             if (info.ObjectScale is not null && Options.SizeEstimate is { } estimate)
-                (sizeNetwork, info) = TrainSizeEstimate(estimate, info, training, fit, validation, context, summary);
+                (sizeNetwork, info) = TrainSizeEstimate(estimate, info, training, sizes!, fit, validation, context, summary);
             var facts = summary.Facts;
             facts["model"] = Name;
             facts["architecture"] = network.Description;
@@ -201,12 +201,13 @@ public sealed class UNetTrainer : ISegmenterTrainer
     /// <summary>
     /// The training images at the network's working resolution: resized to the long side, or, with object scaling,
     /// each by the factor its true mask asks for (an image without objects by the others' median factor), with those
-    /// factors (<c>FromMask</c> false for the images without objects).
+    /// factors (<c>FromMask</c> false for the images without objects) and the masks' median object sizes they came
+    /// from (null for an image without objects).
     /// </summary>
-    (SegmentationSample[] Samples, (double Factor, bool FromMask)[]? Factors) WorkingSamples(SegmentationData training)
+    (SegmentationSample[] Samples, (double Factor, bool FromMask)[]? Factors, double?[]? Sizes) WorkingSamples(SegmentationData training)
     {
         if (Options.ObjectSize is not { } objectSize)
-            return ([.. training.Samples.Select(s => InputScaling.Sample(s, Options.InputLongSide))], null);
+            return ([.. training.Samples.Select(s => InputScaling.Sample(s, Options.InputLongSide))], null, null);
         var diameters = training.Samples.Select(s => ObjectScaling.MedianSize(s.Mask, s.Width, s.Height, training.Kind, Options.ObjectMeasure)).ToArray();
         var known = diameters.Where(d => d is not null).Select(d => ObjectScaling.Factor(d!.Value, objectSize)).ToArray();
         if (known.Length == 0)
@@ -214,7 +215,7 @@ public sealed class UNetTrainer : ISegmenterTrainer
         var probe = ObjectScale.Fit(objectSize, known, Options.MaxScaledPixels).ProbeFactor;
         var factors = diameters.Select(d => d is { } value ? (ObjectScaling.Factor(value, objectSize), true) : (probe, false)).ToArray();
         var samples = training.Samples.Select((s, i) => ObjectScaling.Sample(s, factors[i].Item1, Options.MaxScaledPixels)).ToArray();
-        return (samples, factors);
+        return (samples, factors, diameters);
     }
 
     /// <summary>
@@ -260,21 +261,18 @@ public sealed class UNetTrainer : ISegmenterTrainer
 
     /// <summary>
     /// The size CNN (<see cref="SizeNetwork"/>) trained on the fitting images that hold objects, at their own size,
-    /// against their masks' median object size, and calibrated on the validation images that hold objects (never a
+    /// against their masks' median object size (<paramref name="sizes"/>, by training image), and calibrated on the validation images that hold objects (never a
     /// test image); the info it returns records it (format 5) and has the selection weigh its estimate. Without a
     /// fitting image with objects there is no size CNN, and the info stays as it was. The settings, the calibration
     /// and the time go into the facts.
     /// </summary>
     (SizeNetwork? Network, UNetSegmenterInfo Info) TrainSizeEstimate(SizeEstimateOptions options, UNetSegmenterInfo info, SegmentationData training,
-        int[] fit, int[] validation, TrainingContext context, SegmenterTrainingSummary summary)
+        double?[] sizes, int[] fit, int[] validation, TrainingContext context, SegmenterTrainingSummary summary)
     {
         var clock = Stopwatch.StartNew();
         var scale = info.ObjectScale!;
         List<(GrayImage Image, double Diameter)> Sized(int[] indices) =>
-            [.. indices.Select(i => training.Samples[i])
-                .Select(s => (s.Image, Size: ObjectScaling.MedianSize(s.Mask, s.Width, s.Height, training.Kind, scale.Measure)))
-                .Where(x => x.Size is > 0)
-                .Select(x => (x.Image, x.Size!.Value))];
+            [.. indices.Where(i => sizes[i] is > 0).Select(i => (training.Samples[i].Image, sizes[i]!.Value))];
         var fitting = Sized(fit);
         if (fitting.Count == 0)
         {
